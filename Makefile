@@ -1,0 +1,44 @@
+# VMCloud platform. The two commands a newcomer needs:
+#   make run    - the whole platform on embedded defaults (SQLite, file broker, Proxmox simulator)
+#   make test   - the whole test suite and quality gates, on real PostgreSQL and Redis
+PYTHON ?= python3.11
+VENV ?= .venv
+export PYTHON VENV
+
+.PHONY: run test venv services lint fmt typecheck migrations bench clean help
+
+help:
+	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
+	@echo "make test   - quality gates + the whole test suite on PostgreSQL and Redis"
+	@echo "make bench  - benchmarks that print their figures"
+	@echo "make fmt    - format and auto-fix with ruff"
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh
+
+venv:
+	@bash scripts/bootstrap.sh
+
+services:
+	@bash scripts/services.sh
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: venv
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+typecheck: venv
+	$(VENV)/bin/mypy apps config
+
+migrations: venv
+	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/python manage.py makemigrations
+
+bench:
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf var

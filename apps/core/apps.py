@@ -1,0 +1,9 @@
+"""App config for apps.core."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    verbose_name = _("Core")

@@ -1,0 +1,74 @@
+"""Core services: recording audit events.
+
+Every service that changes state calls ``audit_record`` inside its own
+``transaction.atomic`` block, so the event commits or rolls back with the
+change it describes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from apps.core import context
+from apps.core.choices import ActorKind
+from apps.core.models import AuditEvent
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: str,
+    target: models.Model | None = None,
+    organisation_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    actor_kind: ActorKind | None = None,
+    token_prefix: str = "",
+) -> AuditEvent:
+    """Append one audit event; request id, IP and user agent come from the request context."""
+    user = actor if isinstance(actor, AbstractBaseUser) else None
+    if actor_kind is None:
+        if user is None:
+            actor_kind = ActorKind.SYSTEM
+        elif token_prefix:
+            actor_kind = ActorKind.TOKEN
+        else:
+            actor_kind = ActorKind.USER
+    ctx = context.current()
+    return AuditEvent.objects.create(
+        actor_kind=actor_kind,
+        actor_user=user,  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
+        actor_label=(user.get_username() if user is not None else "system")[:254],
+        actor_token=token_prefix,
+        organisation_id=organisation_id,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        changes=changes or {},
+        ip=ctx.ip,
+        user_agent=ctx.user_agent,
+        request_id=ctx.request_id,
+    )
+
+
+def model_changes(instance: models.Model, fields: list[str], before: dict[str, Any]) -> dict[str, Any]:
+    """A {field: [old, new]} summary of the fields that changed, JSON-safe."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        new = getattr(instance, name)
+        if before.get(name) != new:
+            out[name] = [_jsonable(before.get(name)), _jsonable(new)]
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return str(value)

@@ -1,0 +1,1 @@
+"""Docs: the platform's documentation, Markdown pages kept in the repository and served at /docs/."""

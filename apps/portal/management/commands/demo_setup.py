@@ -1,0 +1,45 @@
+"""Load the catalogue and demo data for `make run`, idempotently, and print the demo logins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+DEMO_LOGINS = [
+    # (email, password, is_staff, description)
+    ("admin@vmcloud.test", "vmcloud-admin-demo", True, "staff: back office at /admin/"),
+    ("demo@vmcloud.test", "vmcloud-demo-2026", False, "customer: portal"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the catalogue and demo users (idempotent); --print-logins only prints them."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--print-logins", action="store_true", help="Only print the demo logins.")
+
+    def handle(self, *args: Any, print_logins: bool = False, **options: Any) -> None:
+        if print_logins:
+            for email, password, _staff, description in DEMO_LOGINS:
+                self.stdout.write(f"    {description:<32} {email} / {password}")
+            return
+        if "load_catalogue" in get_commands():
+            call_command("load_catalogue", verbosity=0)
+        User = get_user_model()
+        with transaction.atomic():
+            for email, password, staff, _description in DEMO_LOGINS:
+                user, created = User.objects.get_or_create(
+                    email=email, defaults={"is_staff": staff, "is_superuser": staff}
+                )
+                if created:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+                EmailAddress.objects.update_or_create(
+                    user=user, email=email, defaults={"verified": True, "primary": True}
+                )
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))

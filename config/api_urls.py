@@ -1,0 +1,13 @@
+"""API v1: each app contributes its ``api/urls.py``.
+
+Versioning is by URL prefix: a breaking change gets /api/v2/ while v1 keeps
+working; additive changes (new fields, new endpoints) land in v1.
+"""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("apps.catalogue.api.urls")),
+]

@@ -1,0 +1,17 @@
+"""The Celery application.
+
+Settings come from Django's settings under the ``CELERY_`` namespace (see
+``config/settings/base.py`` for what each one is for). Tasks are discovered in
+every installed app's ``tasks.py``.
+Docs: https://docs.celeryq.dev/en/stable/django/first-steps-with-django.html
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("vmcloud")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

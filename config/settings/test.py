@@ -1,0 +1,29 @@
+"""Settings for the test suite (`make test`): real PostgreSQL and Redis.
+
+DATABASE_URL and REDIS_URL default to the local services on 127.0.0.1; the
+Makefile starts them when they are installed but stopped. TEST_DB_SUFFIX keeps
+parallel runs on one machine out of each other's databases.
+"""
+
+import os
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, env
+
+DATABASES["default"] = env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/vmcloud")
+DATABASES["default"]["TEST"] = {"NAME": f"test_vmcloud{os.environ.get('TEST_DB_SUFFIX', '')}"}
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "KEY_PREFIX": f"vmcloud-test{os.environ.get('TEST_DB_SUFFIX', '')}-{os.getpid()}",
+    }
+}
+# Tasks run in-process unless a test starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = "memory://"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEBUG = False

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite and its quality gates (the README's `make test`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+bash scripts/bootstrap.sh
+bash scripts/services.sh
+export DJANGO_SETTINGS_MODULE=config.settings.test
+PY="$VENV/bin/python"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "error: browser tests need Debian's chromium: apt-get install chromium" >&2
+  exit 1
+fi
+if ! command -v xmlsec1 >/dev/null 2>&1; then
+  echo "error: SAML tests need xmlsec1 (pysaml2 signs with it): apt-get install xmlsec1" >&2
+  exit 1
+fi
+
+echo "==> ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+echo "==> import contracts"
+"$VENV/bin/lint-imports" --no-cache
+echo "==> mypy"
+"$VENV/bin/mypy" apps config
+echo "==> migrations are complete"
+"$PY" manage.py makemigrations --check --dry-run >/dev/null || {
+  echo "error: models changed without migrations: run 'make migrations'" >&2; exit 1; }
+echo "==> OpenAPI schema (no warnings)"
+"$PY" manage.py spectacular --validate --fail-on-warn --file /dev/null
+echo "==> pytest"
+WORKERS="${PYTEST_WORKERS:-2}"
+exec "$VENV/bin/pytest" -n "$WORKERS" --dist loadgroup "$@"
