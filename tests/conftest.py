@@ -1,9 +1,34 @@
-"""Shared fixtures: personas, API clients."""
+"""Shared fixtures: personas, API clients, and a Playwright-driven Chromium.
+
+Browser tests use Debian's chromium (`/usr/bin/chromium`) through Playwright's
+sync API against pytest-django's ``live_server``.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Callable, Iterator
+
 import pytest
 from rest_framework.test import APIClient
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses
+# ORM calls from a thread with a running loop unless told it is safe. Our code
+# has no async views, so the check would only stop the tests themselves.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -13,9 +38,44 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user(email="alice@example.com", password="correct-horse-battery")
+    return django_user_model.objects.create_user(email="alice@example.com", password=PASSWORD)
 
 
 @pytest.fixture
 def staff_user(django_user_model):
-    return django_user_model.objects.create_superuser(email="staff@vmcloud.test", password="correct-horse-battery")
+    return django_user_model.objects.create_superuser(email="staff@vmcloud.test", password=PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"browser tests need Debian's chromium at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    """A fresh browser context (no cookies, no storage) on the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def login_page(page, client, live_server) -> Callable[[object], object]:
+    """Log a user into the browser page by reusing a Django test-client session."""
+
+    def _login(user):
+        client.force_login(user)
+        cookie = client.cookies["sessionid"]
+        page.context.add_cookies([{"name": "sessionid", "value": cookie.value, "url": live_server.url}])
+        return page
+
+    return _login
