@@ -291,7 +291,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks declared in code; the DatabaseScheduler copies them into its
 # tables at start, where staff can pause or re-time them in the admin.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+}
 
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.

@@ -1,0 +1,22 @@
+"""Core tasks: a heartbeat that shows the worker and beat are alive."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_CACHE_KEY = "core:worker-heartbeat"
+
+
+@shared_task(name="core.heartbeat", ignore_result=True)
+def heartbeat() -> str:
+    """Record when a worker last ran a task (read by /healthz when the cache is shared)."""
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_CACHE_KEY, now, timeout=3600)
+    logger.info("heartbeat %s", now)
+    return now
