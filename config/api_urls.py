@@ -10,4 +10,6 @@ app_name = "api"
 
 urlpatterns = [
     path("", include("apps.catalogue.api.urls")),
+    path("", include("apps.infrastructure.api.urls")),
+    path("", include("apps.teams.api.urls")),
 ]

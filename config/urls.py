@@ -12,7 +12,10 @@ admin.site.index_title = "Back office"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Portal account pages (deletion) next to allauth's; no path collides.
+    path("accounts/", include("apps.accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("org/sso/", include("apps.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,6 +23,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("docs/", include("apps.docs.urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("", include("apps.teams.urls")),
+    path("pricing/", include("apps.catalogue.urls")),
     path("", include("apps.portal.urls")),
 ]
 

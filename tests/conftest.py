@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from rest_framework.test import APIClient
 
+# Proxmox VE simulator fixtures: pvesim, pvesim_session, pve_driver, pve_driver_session.
+pytest_plugins = ["tests.pvesim_fixtures"]
+
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from a thread with a running loop unless told it is safe. Our code
 # has no async views, so the check would only stop the tests themselves.

@@ -44,6 +44,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     language = models.CharField(_("language"), max_length=8, default="en", blank=True)
+    # Suspension is distinct from ``is_active``: a suspended user keeps their
+    # data and memberships and is told why they cannot log in (see
+    # apps.accounts.services.user_suspend); ``is_active=False`` stays Django's
+    # "this row is dead" switch.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+    suspension_reason = models.CharField(
+        _("suspension reason"),
+        max_length=500,
+        blank=True,
+        help_text=_("Shown to the user when they try to log in."),
+    )
 
     objects = UserManager()
 
@@ -58,6 +69,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
     def get_full_name(self) -> str:
         return self.full_name or self.email

@@ -25,6 +25,13 @@ class OfferStatus(models.TextChoices):
     RETIRED = "retired", _("Retired")  # no new orders; existing resources keep running
 
 
+class HourlyPriceRule(models.TextChoices):
+    """Where an offer's hourly price comes from (see ``apps.catalogue.pricing``)."""
+
+    DERIVED = "derived", _("Derived: monthly price / 730")
+    LIST = "list", _("List price (set by staff, e.g. GPU offers)")
+
+
 class BillingUnit(models.TextChoices):
     MONTH = "month", _("per month")
     GB_MONTH = "gb_month", _("per GB per month")

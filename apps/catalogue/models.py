@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +43,16 @@ class ProductFamily(TimeStampedModel):
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     kind = models.CharField(_("delivery"), max_length=16, choices=choices.FamilyKind.choices)
-    # Free-form bullet lists from the seed (web stack, PaaS features, hardware).
+    # Bullet lists from the seed (VPS hardware, GPU software stack, web stack and
+    # 1-click apps, PaaS features), as [{"title": str, "items": [str, ...]}, ...].
     features = models.JSONField(_("features"), default=list, blank=True)
+    hourly_price_rule = models.CharField(
+        _("hourly price rule"),
+        max_length=16,
+        choices=choices.HourlyPriceRule.choices,
+        default=choices.HourlyPriceRule.DERIVED,
+        help_text=_("Derived: the admin computes each offer's hourly price from its monthly price (monthly / 730)."),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -260,10 +268,18 @@ class Offer(TimeStampedModel):
         return self.status in (choices.OfferStatus.ACTIVE, choices.OfferStatus.HIDDEN)
 
 
+# Image slugs carry versions ("ubuntu-24.04"), so dots are allowed, unlike SlugField.
+image_slug_validator = RegexValidator(
+    r"^[a-z0-9][a-z0-9.-]*\Z", _("Use lower-case letters, digits, dots and hyphens."), code="invalid_slug"
+)
+
+
 class OsImage(TimeStampedModel):
     """An operating system image customers can install (16 in the seed). Custom images are not offered yet."""
 
-    slug = models.SlugField(_("slug"), max_length=60, unique=True, help_text=_("e.g. ubuntu-24.04"))
+    slug = models.CharField(
+        _("slug"), max_length=60, unique=True, validators=[image_slug_validator], help_text=_("e.g. ubuntu-24.04")
+    )
     family = models.CharField(_("distribution"), max_length=40, help_text=_("e.g. Ubuntu"))
     version = models.CharField(_("version"), max_length=40, help_text=_("e.g. 24.04 LTS"))
     os_type = models.CharField(_("OS type"), max_length=16, choices=choices.OsType.choices)
@@ -293,7 +309,9 @@ class OsImage(TimeStampedModel):
 class GpuSoftwareStack(TimeStampedModel):
     """A GPU image variant: a base image with CUDA, cuDNN, TensorRT and ML frameworks."""
 
-    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    slug = models.CharField(
+        _("slug"), max_length=60, unique=True, validators=[image_slug_validator], help_text=_("e.g. rocky-9-cuda-11.8")
+    )
     name = models.CharField(_("name"), max_length=120)
     base_image = models.ForeignKey(OsImage, on_delete=models.PROTECT, related_name="gpu_stacks")
     cuda_version = models.CharField(_("CUDA"), max_length=20)

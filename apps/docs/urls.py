@@ -1,4 +1,4 @@
-"""Docs routes."""
+"""Docs routes: /docs/, /docs/search/, /docs/<slug>/."""
 
 from django.urls import path
 
@@ -6,4 +6,9 @@ from apps.docs import views
 
 app_name = "docs"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    # Before the page route: "search" is reserved and never a page slug.
+    path("search/", views.search, name="search"),
+    path("<slug:slug>/", views.page, name="page"),
+]

@@ -1,8 +1,63 @@
-"""Docs pages."""
+"""Docs pages: the index, one page, and search. Public: no login needed."""
 
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from apps.docs import search as docs_search_module
+from apps.docs.selectors import page_get, page_list, section_list
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "docs/index.html")
+    pages = page_list()
+    return render(request, "docs/index.html", {"sections": section_list(pages=pages), "nav_sections": None})
+
+
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    current = page_get(slug=slug)
+    if current is None:
+        raise Http404(_("No documentation page called “%(slug)s”.") % {"slug": slug})
+    pages = page_list()
+    slugs = [p.slug for p in pages]
+    position = slugs.index(current.slug) if current.slug in slugs else -1
+    previous_page = pages[position - 1] if position > 0 else None
+    next_page = pages[position + 1] if 0 <= position < len(pages) - 1 else None
+    return render(
+        request,
+        "docs/page.html",
+        {
+            "page": current,
+            "sections": section_list(pages=pages),
+            "previous_page": previous_page,
+            "next_page": next_page,
+        },
+    )
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    error = ""
+    results: list[docs_search_module.SearchResult] = []
+    try:
+        terms = docs_search_module.query_terms(query)
+    except docs_search_module.QueryTooLong:
+        terms = []
+        error = _("Your search is too long: use at most %(max)d characters.") % {
+            "max": docs_search_module.MAX_QUERY_LENGTH
+        }
+        query = query[: docs_search_module.MAX_QUERY_LENGTH]
+    if terms:
+        results = docs_search_module.docs_search(query=query)
+    return render(
+        request,
+        "docs/search.html",
+        {
+            "query": query.strip(),
+            "searched": bool(terms),
+            "results": results,
+            "error": error,
+            "sections": section_list(),
+        },
+    )

@@ -26,6 +26,11 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-0123456789abcdefghijklmnop")
+# Encryption at rest of secrets the platform reads back (Proxmox token secrets):
+# Fernet keys, the first encrypts, all decrypt (rotation). Empty: derived from
+# SECRET_KEY, for development only. Docs: https://cryptography.io/en/latest/fernet/
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+FIELD_ENCRYPTION_OLD_KEYS: list[str] = env.list("FIELD_ENCRYPTION_OLD_KEYS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -58,13 +63,22 @@ THIRD_PARTY_APPS = [
     "guardian",
     "allauth",
     "allauth.account",
+    # MFA (TOTP, recovery codes, WebAuthn passkeys) and SAML SSO; see the
+    # "Identity" block below.
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.saml",
 ]
 LOCAL_APPS = [
     "apps.core",
     "apps.accounts",
+    "apps.teams",
+    "apps.sso",
     "apps.catalogue",
+    "apps.infrastructure",
     "apps.docs",
     "apps.portal",
+    "apps.pvesim",  # Proxmox VE simulator: a dev/test tool, imported by no production app
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -81,6 +95,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # RateLimit-* headers on every /api/ response (apps/teams/middleware.py).
+    "apps.teams.middleware.RateLimitHeadersMiddleware",
+    # Sessions of suspended users end; members of MFA-requiring organisations
+    # must enrol first (apps/accounts/middleware.py, apps/sso/middleware.py).
+    "apps.accounts.middleware.SuspendedUserMiddleware",
+    "apps.sso.middleware.MfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "apps.teams.context_processors.organisations",
             ],
         },
     },
@@ -153,6 +174,59 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+
+# ---------------------------------------------------------------------------
+# Identity (apps.accounts, apps.sso): allauth account, MFA and SAML.
+# Docs: https://docs.allauth.org/en/latest/account/configuration.html
+#       https://docs.allauth.org/en/latest/mfa/configuration.html
+#       https://docs.allauth.org/en/latest/socialaccount/providers/saml.html
+# ---------------------------------------------------------------------------
+# The adapters add lockout, suspension, the personal organisation at sign-up
+# and the "SSO required" rules (apps/sso/adapters.py explains each hook).
+ACCOUNT_ADAPTER = "apps.sso.adapters.PortalAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "apps.sso.adapters.PortalSocialAccountAdapter"
+# Verification by link; once the address is confirmed the user is logged in.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a GET (mail scanners) must not confirm
+# Email change: one address per user, replaced only once the new one is verified.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_MAX_EMAIL_ADDRESSES = 2
+# Security notifications (password changed, email changed, MFA added/removed).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Don't reveal whether an address has an account in the password reset form.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = False  # sessions end with SESSION_COOKIE_AGE idle time
+# Login and MFA brute force: allauth's "login_failed" limit (a cache list
+# rewritten under a spin lock; bursts get timing-dependent 429s) is replaced by
+# atomic INCR counters (apps/accounts/lockout.py). Other allauth limits stay.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)  # per email address and window
+LOGIN_ATTEMPTS_IP_LIMIT = env.int("LOGIN_ATTEMPTS_IP_LIMIT", default=50)  # per client IP and window
+MFA_ATTEMPTS_LIMIT = env.int("MFA_ATTEMPTS_LIMIT", default=5)  # wrong codes per user and window
+LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)  # seconds
+
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = SITE_NAME
+# WebAuthn needs a secure context: HTTPS, or http://localhost in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+MFA_FORMS = {
+    "authenticate": "apps.accounts.forms.MFAAuthenticateForm",
+    "reauthenticate": "apps.accounts.forms.MFAReauthenticateForm",
+}
+
+# SAML: SocialApps are built per organisation from apps.sso.SamlConnection;
+# the provider subclass adds replay protection and the domain rules.
+SOCIALACCOUNT_PROVIDERS = {
+    "saml": {"provider_class": "apps.sso.saml_provider.OrganisationSAMLProvider"},
+}
+SOCIALACCOUNT_AUTO_SIGNUP = True  # just-in-time users from the IdP's attributes
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the org's verified domains vouch for the address
+# An existing account with the asserted (verified-domain) address is linked
+# rather than refused.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
 # OWASP ASVS 2.4: Django's PBKDF2-SHA256 default (1,000,000 iterations in 5.2)
 # meets level 2; minimum length 12 per ASVS 2.1.1.
 AUTH_PASSWORD_VALIDATORS = [
@@ -211,7 +285,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The token class comes first: DRF takes the 401 challenge (WWW-Authenticate)
+    # from the first class; sessions have none, so 401s would turn into 403s.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.teams.api.authentication.ApiTokenAuthentication",  # Authorization: Bearer vmc_pat_…
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Atomic per-token / per-user counters (apps/teams/ratelimit.py), not DRF's cache throttles.
+    "DEFAULT_THROTTLE_CLASSES": ["apps.teams.api.throttling.AtomicRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -219,6 +300,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# API rate limits: (requests, window in seconds) per token, per user (all of
+# their tokens and sessions together) and per anonymous IP. Counted atomically
+# in Redis (REDIS_URL), else in-process; see apps/teams/ratelimit.py.
+API_RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "token": (env.int("API_RATE_LIMIT_TOKEN", default=600), 60),
+    "user": (env.int("API_RATE_LIMIT_USER", default=1200), 60),
+    "anonymous": (env.int("API_RATE_LIMIT_ANONYMOUS", default=120), 60),
 }
 
 # drf-spectacular. Swagger UI and Redoc come from drf-spectacular-sidecar so
@@ -241,8 +331,21 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api.schema.add_error_responses",
     ],
+    "ENUM_NAME_OVERRIDES": {
+        "InvitationStatusEnum": "apps.teams.choices.InvitationStatus",
+        "RoleEnum": "apps.teams.choices.Role",
+        "TokenScopeEnum": "apps.teams.choices.TokenScope",
+        "ProjectAccessEnum": "apps.teams.choices.ProjectAccess",
+        "ActorKindEnum": "apps.core.choices.ActorKind",
+    },
     "TAGS": [
         {"name": "catalogue", "description": "Public product catalogue: no login needed."},
+        {"name": "organisations", "description": "Your organisations: settings, billing details, ownership."},
+        {"name": "members", "description": "Members of an organisation and their roles."},
+        {"name": "invitations", "description": "E-mail invitations to an organisation or one project."},
+        {"name": "projects", "description": "Projects, which hold resources, and per-project grants."},
+        {"name": "tokens", "description": "Your personal access tokens (Bearer authentication)."},
+        {"name": "audit", "description": "The organisation's audit log, as JSON or CSV."},
     ],
 }
 
@@ -292,7 +395,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks declared in code; the DatabaseScheduler copies them into its
 # tables at start, where staff can pause or re-time them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Forget consumed SAML assertion ids past their expiry (apps.sso).
+    "sso-purge-assertions": {"task": "sso.purge_assertions", "schedule": 60.0 * 60},
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
+    "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
 }
 
 # ---------------------------------------------------------------------------

@@ -30,6 +30,17 @@ class Command(BaseCommand):
             return
         if "load_catalogue" in get_commands():
             call_command("load_catalogue", verbosity=0)
+        if "fleet_bootstrap" in get_commands():
+            # The demo fleet (60 EPYC servers, 85 GPUs) of the Procfile's simulator, imported from its
+            # fleet file; the simulator's token is a development value, not a secret.
+            call_command(
+                "fleet_bootstrap",
+                fleet="apps/pvesim/fleets/demo.yaml",
+                api_base="https://127.0.0.1:8006",
+                token="portal@pve!celery=0c9c4d0e-5d1f-4d5e-9a7e-pvesim-demo00",
+                ca_file="var/pvesim/ca.pem",
+                ip_pools=True,
+            )
         User = get_user_model()
         with transaction.atomic():
             for email, password, staff, _description in DEMO_LOGINS:

@@ -1,0 +1,1 @@
+"""Staff API for the fleet, and the public availability endpoint."""

@@ -1,0 +1,33 @@
+"""The Proxmox VE driver: the only code of the platform that talks to Proxmox.
+
+``ProxmoxDriver`` wraps proxmoxer (HTTPS, API-token auth) and offers typed
+operations that return the plain data classes of ``types`` or raise the errors
+of ``errors`` (transient and permanent kept apart). Nothing outside this package
+may import proxmoxer (an import-linter contract enforces it).
+
+Behaviour relied upon is documented in ``shared/proxmox/NOTES.md``.
+"""
+
+from apps.infrastructure.proxmox.driver import ProxmoxDriver
+from apps.infrastructure.proxmox.errors import (
+    ProxmoxAuthError,
+    ProxmoxError,
+    ProxmoxNotFound,
+    ProxmoxParameterError,
+    ProxmoxPermanentError,
+    ProxmoxTaskFailed,
+    ProxmoxTaskTimeout,
+    ProxmoxTransientError,
+)
+
+__all__ = [
+    "ProxmoxAuthError",
+    "ProxmoxDriver",
+    "ProxmoxError",
+    "ProxmoxNotFound",
+    "ProxmoxParameterError",
+    "ProxmoxPermanentError",
+    "ProxmoxTaskFailed",
+    "ProxmoxTaskTimeout",
+    "ProxmoxTransientError",
+]

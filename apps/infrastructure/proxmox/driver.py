@@ -1,0 +1,814 @@
+"""``ProxmoxDriver``: typed Proxmox VE operations over proxmoxer (HTTPS, API token).
+
+The only module of the platform that imports proxmoxer (import-linter contract
+"Only the Proxmox driver talks to Proxmox"). Every method returns plain data
+(``types``) or raises an error of ``errors``. Rules applied to every call, each
+relying on ``shared/proxmox/NOTES.md``:
+
+* booleans are sent as ``1``/``0``: proxmoxer would send Python ``True`` as the
+  string ``"True"``, which PVE rejects with a 400 (§1.2 quirk 5, §3);
+* the HTTP timeout (default 60 s) is sized above PVE's 10 s config-lock wait and
+  the ~3 s late 401 (§3, §7); proxmoxer's default of 5 s is too low;
+* transient errors (``can't lock file … got timeout``, ``VM is locked``, 595/596,
+  connection errors, gateway timeouts) are retried with capped exponential
+  backoff and full jitter; nothing else is retried (§7, bpg's ``retry.go``).
+  A write (POST/PUT/DELETE) is retried only when PVE certainly did nothing:
+  lock timeout, 595, or a connection that was never established;
+* every call is logged with its duration and, for worker tasks, its UPID;
+* ``wait_task`` raises ``ProxmoxTaskFailed`` when a task stops with an
+  exitstatus other than ``OK``/``WARNINGS: n``: proxmoxer's ``blocking_status``
+  never does (§3).
+
+Methods that start a worker task return its UPID and do not wait: callers store
+the UPID first, then call ``wait_task`` (STYLE.md rule 6: persist the side
+effect's identity before waiting on it).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from proxmoxer import ProxmoxAPI, ResourceException
+
+from apps.infrastructure.proxmox.errors import (
+    TRANSIENT_MARKERS,
+    ProxmoxAuthError,
+    ProxmoxError,
+    ProxmoxNotFound,
+    ProxmoxParameterError,
+    ProxmoxPermanentError,
+    ProxmoxTaskFailed,
+    ProxmoxTaskTimeout,
+    ProxmoxTransientError,
+)
+from apps.infrastructure.proxmox.types import (
+    GuestInterface,
+    GuestIpAddress,
+    NodeInfo,
+    NodeStatus,
+    PciDevice,
+    PciMapping,
+    PciMappingEntry,
+    RrdPoint,
+    Snapshot,
+    StorageInfo,
+    TaskStatus,
+    TemplateInfo,
+    Upid,
+    VmConfig,
+    VmStatus,
+    VncTicket,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ParamValue = str | int | float | bool | Sequence[str] | None
+
+# NOTES.md §5.6: the four power actions that are plain ``status/<action>`` POSTs.
+POWER_ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "resume")
+# NOTES.md §4.3: the task may not be visible through the status API right after creation (bpg tasks.go).
+TASK_NOT_VISIBLE_GRACE_SECONDS = 5.0
+
+
+def encode_sshkeys(keys: Iterable[str]) -> str:
+    """Encode OpenSSH public keys for ``sshkeys``: one per line, percent-encoded with ``quote(…, safe="")``.
+
+    PVE's ``urlencoded`` format only allows ``[-%a-zA-Z0-9_.!~*'()]`` (so no ``+``
+    from ``quote_plus``); requests then form-encodes the ``%`` signs once more,
+    exactly as Ansible's ``proxmox_kvm`` does (NOTES.md §5.4).
+    """
+    lines = [key.strip() for key in keys if key.strip()]
+    return quote("\n".join(lines), safe="")
+
+
+def net_spec(
+    bridge: str,
+    *,
+    model: str = "virtio",
+    macaddr: str | None = None,
+    firewall: bool = True,
+    tag: int | None = None,
+    rate_mb_s: float | None = None,
+) -> str:
+    """Build a ``netN`` property string: ``virtio,bridge=vmbr0,firewall=1,tag=120`` (NOTES.md §5.4)."""
+    parts = [f"{model}={macaddr}" if macaddr else model, f"bridge={bridge}", f"firewall={int(firewall)}"]
+    if tag is not None:
+        parts.append(f"tag={tag}")
+    if rate_mb_s is not None:
+        parts.append(f"rate={rate_mb_s:g}")
+    return ",".join(parts)
+
+
+def ipconfig_spec(
+    *, ip: str | None = None, gw: str | None = None, ip6: str | None = None, gw6: str | None = None
+) -> str:
+    """Build an ``ipconfigN`` property string: ``ip=203.0.113.10/24,gw=203.0.113.1,ip6=auto``."""
+    pairs = (("ip", ip), ("gw", gw), ("ip6", ip6), ("gw6", gw6))
+    return ",".join(f"{key}={value}" for key, value in pairs if value)
+
+
+def _encode_value(value: ParamValue) -> Any:
+    # NOTES.md §1.2 quirk 5: PVE's type check accepts only '1'/'0' for booleans over form encoding.
+    if isinstance(value, bool):
+        return 1 if value else 0
+    if isinstance(value, list | tuple):
+        return [_encode_value(item) for item in value]  # repeated keys (``map=…&map=…``)
+    return value
+
+
+def encode_params(params: Mapping[str, ParamValue]) -> dict[str, Any]:
+    """Drop ``None`` values and turn booleans into ``1``/``0``."""
+    return {key: _encode_value(value) for key, value in params.items() if value is not None}
+
+
+class ProxmoxDriver:
+    """Typed access to one Proxmox VE cluster through its API (any node of the cluster).
+
+    ``api_url`` is ``https://host:8006`` (a trailing ``/api2/json`` is accepted);
+    ``token_id`` is ``user@realm!tokenname``; ``verify`` is True (system CAs),
+    False (tests only), or the path of a CA bundle (PEM) that signed pveproxy's
+    certificate (NOTES.md §3: ``verify_ssl`` is passed to requests as ``verify``).
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token_id: str,
+        token_secret: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 60.0,
+        task_poll_interval: float = 1.0,
+        retries: int = 4,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+    ) -> None:
+        parts = urlsplit(api_url if "://" in api_url else f"https://{api_url}")
+        if parts.scheme != "https":
+            raise ValueError("Proxmox VE is only reachable over HTTPS (proxmoxer builds https:// URLs)")
+        if not parts.hostname:
+            raise ValueError(f"no host in Proxmox API URL {api_url!r}")
+        user, sep, token_name = token_id.partition("!")
+        if not sep or "@" not in user or not token_name:
+            raise ValueError("token_id must look like 'user@realm!tokenname'")
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        self.api_url = f"https://{host}:{parts.port or 8006}"
+        self.token_id = token_id
+        self.timeout = timeout
+        self.task_poll_interval = task_poll_interval
+        self.retries = retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._api = ProxmoxAPI(
+            host,
+            port=parts.port or 8006,
+            user=user,
+            token_name=token_name,
+            token_value=token_secret,
+            verify_ssl=verify,
+            timeout=timeout,
+            backend="https",
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def request(self, method: str, path: str, params: Mapping[str, ParamValue] | None = None) -> Any:
+        """Call ``METHOD /api2/json/<path>`` with retries on transient errors; return ``data``.
+
+        Public for the few calls that have no typed method yet; prefer the typed ones.
+        """
+        method = method.upper()
+        encoded = encode_params(params or {})
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.monotonic()
+            try:
+                result = self._send(method, path, encoded)
+            except ProxmoxError as exc:
+                elapsed = time.monotonic() - started
+                retry = exc.is_transient and attempt <= self.retries and self._safe_to_retry(method, exc)
+                logger.warning(
+                    "proxmox %s %s failed in %.2fs (attempt %d): %s%s",
+                    method,
+                    path,
+                    elapsed,
+                    attempt,
+                    exc,
+                    " - retrying" if retry else "",
+                )
+                if not retry:
+                    raise
+                time.sleep(self._backoff(attempt))
+                continue
+            elapsed = time.monotonic() - started
+            if isinstance(result, str) and result.startswith("UPID:"):
+                logger.info("proxmox %s %s -> %s (%.2fs)", method, path, result, elapsed)
+            else:
+                logger.debug("proxmox %s %s ok (%.2fs)", method, path, elapsed)
+            return result
+
+    def _send(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        resource = self._api(path)
+        try:
+            if method == "GET":
+                return resource.get(**params)
+            if method == "POST":
+                return resource.post(**params)
+            if method == "PUT":
+                return resource.put(**params)
+            if method == "DELETE":
+                return resource.delete(**params)
+        except ResourceException as exc:
+            raise self._map_resource_exception(exc, method, path) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise _ConnectionFailed(f"connection error: {exc}", method=method, path=path) from exc
+        except requests.exceptions.Timeout as exc:
+            # A read timeout: PVE may have started the work, so writes are not retried (see _safe_to_retry).
+            raise ProxmoxTransientError(f"no answer within {self.timeout:g}s: {exc}", method=method, path=path) from exc
+        raise ValueError(f"unsupported HTTP method {method}")
+
+    @staticmethod
+    def _map_resource_exception(exc: ResourceException, method: str, path: str) -> ProxmoxError:
+        # proxmoxer: status_code, content = reason phrase (the PVE message), errors = body "errors" (NOTES.md §3).
+        status = int(exc.status_code)
+        message = str(exc.content or exc.status_message or "").strip()
+        raw_errors = exc.errors if isinstance(exc.errors, dict) else {}
+        errors = {str(k): str(v).strip() for k, v in raw_errors.items() if not isinstance(v, bytes)}
+        kwargs: dict[str, Any] = {"status_code": status, "errors": errors, "method": method, "path": path}
+        text = " ".join([message, *errors.values()])
+        if status in (401, 403):
+            return ProxmoxAuthError(message or "authentication failed", **kwargs)
+        if status >= 595 or status in (502, 503, 504):
+            # 595/596: pveproxy could not reach the node that holds the VM (NOTES.md §2.3).
+            return ProxmoxTransientError(message or "node unreachable", **kwargs)
+        if any(marker in text for marker in TRANSIENT_MARKERS):
+            return ProxmoxTransientError(message, **kwargs)
+        if status == 400:
+            if "no such task" in text:
+                return ProxmoxNotFound(message, **kwargs)
+            return ProxmoxParameterError(message, **kwargs)
+        if "does not exist" in text or "no such" in text.lower():
+            return ProxmoxNotFound(message, **kwargs)
+        return ProxmoxPermanentError(message, **kwargs)
+
+    @staticmethod
+    def _safe_to_retry(method: str, exc: ProxmoxError) -> bool:
+        if method == "GET":
+            return True
+        # A write is retried only when PVE refused it before doing anything: a lock it could not get, a node
+        # its proxy could not reach (595), or a TCP/TLS connection that never opened.
+        if isinstance(exc, _ConnectionFailed):
+            return True
+        return exc.status_code is not None and (
+            exc.status_code >= 595 or any(marker in exc.message for marker in TRANSIENT_MARKERS)
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        # Exponential backoff with full jitter, capped (AWS architecture blog "Exponential Backoff and Jitter").
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+
+    def _upid(self, result: Any, method: str, path: str) -> str:
+        if not isinstance(result, str) or not result.startswith("UPID:"):
+            raise ProxmoxPermanentError(f"expected a task id, got {result!r}", method=method, path=path)
+        return result
+
+    def _task(self, method: str, path: str, params: Mapping[str, ParamValue] | None = None) -> str:
+        return self._upid(self.request(method, path, params), method, path)
+
+    @staticmethod
+    def _vm(node: str, vmid: int) -> str:
+        return f"nodes/{node}/qemu/{int(vmid)}"
+
+    # ----------------------------------------------------------------- inventory
+
+    def version(self) -> dict[str, str]:
+        """``GET /version``: ``{"version": "8.4.1", "release": "8.4", "repoid": …}``."""
+        return dict(self.request("GET", "version"))
+
+    def cluster_resources(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """``GET /cluster/resources[?type=vm|node|storage|sdn]``: raw rows (NOTES.md §5.1)."""
+        return list(self.request("GET", "cluster/resources", {"type": kind}))
+
+    def nodes(self) -> list[NodeInfo]:
+        """``GET /nodes``: every node and whether it is online."""
+        return [
+            NodeInfo(
+                node=row["node"],
+                status=row.get("status", "unknown"),
+                cpu=float(row.get("cpu") or 0),
+                maxcpu=int(row.get("maxcpu") or 0),
+                mem=int(row.get("mem") or 0),
+                maxmem=int(row.get("maxmem") or 0),
+                uptime=int(row.get("uptime") or 0),
+                ssl_fingerprint=row.get("ssl_fingerprint", ""),
+            )
+            for row in self.request("GET", "nodes")
+        ]
+
+    def node_status(self, node: str) -> NodeStatus:
+        """``GET /nodes/{node}/status``: CPU model, cores, sockets, RAM."""
+        data = self.request("GET", f"nodes/{node}/status")
+        cpuinfo = data.get("cpuinfo") or {}
+        memory = data.get("memory") or {}
+        return NodeStatus(
+            node=node,
+            cpu_model=str(cpuinfo.get("model", "")),
+            cpus=int(cpuinfo.get("cpus") or 0),
+            cores=int(cpuinfo.get("cores") or 0),
+            sockets=int(cpuinfo.get("sockets") or 0),
+            memory_total=int(memory.get("total") or 0),
+            memory_used=int(memory.get("used") or 0),
+            uptime=int(data.get("uptime") or 0),
+            pveversion=str(data.get("pveversion", "")),
+            kversion=str(data.get("kversion", "")),
+        )
+
+    def node_pci_devices(self, node: str) -> list[PciDevice]:
+        """``GET /nodes/{node}/hardware/pci`` (needs ``Sys.Audit`` on ``/``; NOTES.md §5.13)."""
+        return [
+            PciDevice(
+                id=row["id"],
+                class_=str(row.get("class", "")),
+                vendor=str(row.get("vendor", "")),
+                device=str(row.get("device", "")),
+                vendor_name=row.get("vendor_name", ""),
+                device_name=row.get("device_name", ""),
+                subsystem_vendor=row.get("subsystem_vendor", ""),
+                subsystem_device=row.get("subsystem_device", ""),
+                iommugroup=int(row.get("iommugroup", -1)),
+                mdev=bool(int(row.get("mdev") or 0)),
+            )
+            for row in self.request("GET", f"nodes/{node}/hardware/pci")
+        ]
+
+    def pci_mappings(self) -> list[PciMapping]:
+        """``GET /cluster/mapping/pci``: each mapping with one entry per device and node (NOTES.md §5.14)."""
+        mappings = []
+        for row in self.request("GET", "cluster/mapping/pci"):
+            raw_map = row.get("map") or []
+            entries = tuple(_parse_map_entry(item) for item in ([raw_map] if isinstance(raw_map, str) else raw_map))
+            mappings.append(PciMapping(id=row["id"], description=row.get("description", ""), entries=entries))
+        return mappings
+
+    def pci_mapping_create(self, mapping_id: str, entries: Sequence[PciMappingEntry], *, description: str = "") -> None:
+        """``POST /cluster/mapping/pci``: create a mapping (needs ``Mapping.Modify``)."""
+        self.request(
+            "POST",
+            "cluster/mapping/pci",
+            {"id": mapping_id, "description": description or None, "map": [_format_map_entry(e) for e in entries]},
+        )
+
+    def storages(self) -> list[StorageInfo]:
+        """Storages as each node sees them, from ``/cluster/resources?type=storage``."""
+        return [
+            StorageInfo(
+                storage=row["storage"],
+                node=row.get("node", ""),
+                plugintype=row.get("plugintype", ""),
+                content=tuple(c for c in str(row.get("content", "")).split(",") if c),
+                shared=bool(int(row.get("shared") or 0)),
+                status=row.get("status", ""),
+                disk=int(row.get("disk") or 0),
+                maxdisk=int(row.get("maxdisk") or 0),
+            )
+            for row in self.cluster_resources("storage")
+            if row.get("type") == "storage"
+        ]
+
+    def templates(self) -> list[TemplateInfo]:
+        """VM templates (``template: 1``) from ``/cluster/resources?type=vm``."""
+        return [
+            TemplateInfo(
+                vmid=int(row["vmid"]),
+                node=row["node"],
+                name=row.get("name", ""),
+                tags=_split_tags(row.get("tags")),
+                maxdisk=int(row.get("maxdisk") or 0),
+                maxmem=int(row.get("maxmem") or 0),
+            )
+            for row in self.cluster_resources("vm")
+            if row.get("type") == "qemu" and int(row.get("template") or 0) == 1
+        ]
+
+    def locate(self, vmid: int) -> str | None:
+        """The node that holds ``vmid``, or None (``/cluster/resources`` is the cheapest lookup; NOTES.md §5.1)."""
+        for row in self.cluster_resources("vm"):
+            if int(row.get("vmid") or 0) == int(vmid):
+                return str(row["node"])
+        return None
+
+    def next_free_vmid_check(self, vmid: int) -> bool:
+        """``GET /cluster/nextid?vmid=N``: True if free now. Reserves nothing (NOTES.md §5.2, §9)."""
+        try:
+            self.request("GET", "cluster/nextid", {"vmid": vmid})
+        except ProxmoxParameterError as exc:
+            if "already exists" in " ".join(exc.errors.values()):
+                return False
+            raise
+        return True
+
+    # --------------------------------------------------------------------- flow
+
+    def clone(
+        self,
+        node: str,
+        template_vmid: int,
+        new_vmid: int,
+        name: str,
+        *,
+        full: bool = True,
+        target_storage: str | None = None,
+        pool: str | None = None,
+        target_node: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        """``POST …/{template}/clone``: clone into the VMID the platform allocated; returns the ``qmclone`` UPID.
+
+        ``target_storage`` is for full clones only (PVE refuses it for linked
+        clones). While the task runs the new VM has ``lock: clone`` (NOTES.md §5.3).
+        """
+        return self._task(
+            "POST",
+            f"{self._vm(node, template_vmid)}/clone",
+            {
+                "newid": int(new_vmid),
+                "name": name,
+                "full": full,
+                "storage": target_storage if full else None,
+                "pool": pool,
+                "target": target_node,
+                "description": description,
+            },
+        )
+
+    def config(self, node: str, vmid: int, *, current: bool = False) -> VmConfig:
+        """``GET …/config``: the options, ``lock`` and ``digest`` (NOTES.md §5.4)."""
+        data = self.request("GET", f"{self._vm(node, vmid)}/config", {"current": current or None})
+        return VmConfig(options=dict(data))
+
+    def update_config(
+        self,
+        node: str,
+        vmid: int,
+        options: Mapping[str, ParamValue],
+        *,
+        delete: Sequence[str] = (),
+        digest: str | None = None,
+    ) -> str | None:
+        """``POST …/config`` (async, ``qmconfig`` task): set raw options; returns the UPID (None if nothing to do)."""
+        params: dict[str, ParamValue] = {key: value for key, value in options.items() if value is not None}
+        if delete:
+            params["delete"] = ",".join(delete)
+        if not params:
+            return None
+        params["digest"] = digest
+        return self._task("POST", f"{self._vm(node, vmid)}/config", params)
+
+    def configure(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        cores: int | None = None,
+        sockets: int | None = None,
+        memory_mb: int | None = None,
+        balloon_mb: int | None = None,
+        cpu_type: str | None = "host",
+        gpu_mappings: Sequence[str] = (),
+        machine: str | None = None,
+        bios: str | None = None,
+        efidisk_storage: str | None = None,
+        networks: Sequence[str] = (),
+        ipconfigs: Sequence[str] = (),
+        ci_user: str | None = None,
+        ssh_keys: Sequence[str] = (),
+        cicustom: str | None = None,
+        user_data_snippet: str | None = None,
+        nameserver: str | None = None,
+        searchdomain: str | None = None,
+        tags: Sequence[str] = (),
+        description: str | None = None,
+        onboot: bool | None = None,
+        agent: bool | None = None,
+        digest: str | None = None,
+    ) -> str | None:
+        """``POST …/config``: size, GPUs, network and cloud-init of a freshly cloned VM; returns the UPID.
+
+        * ``gpu_mappings``: cluster PCI mapping ids, one ``hostpciN=mapping=<id>,pcie=1``
+          each (API tokens cannot pass raw PCI addresses; NOTES.md §8.1). With GPUs,
+          ``machine`` defaults to ``q35`` and ``bios`` to ``ovmf`` (§8.2); pass
+          ``efidisk_storage`` to add ``efidisk0`` when the template has none.
+        * ``networks`` → ``net0…`` (see ``net_spec``), ``ipconfigs`` → ``ipconfig0…``
+          (see ``ipconfig_spec``).
+        * ``ssh_keys`` are URL-encoded as PVE requires (``encode_sshkeys``).
+        * ``user_data_snippet`` (``local:snippets/c42-user.yaml``) becomes
+          ``cicustom=user=<snippet>``; or pass ``cicustom`` whole.
+
+        The physical GPU is only chosen at start (§8.3), so this never fails for lack of GPUs.
+        """
+        if cicustom and user_data_snippet:
+            raise ValueError("pass either cicustom or user_data_snippet, not both")
+        options: dict[str, ParamValue] = {
+            "cores": cores,
+            "sockets": sockets,
+            "memory": memory_mb,
+            "balloon": balloon_mb,
+            "cpu": cpu_type,
+            "ciuser": ci_user,
+            "nameserver": nameserver,
+            "searchdomain": searchdomain,
+            "description": description,
+            "onboot": onboot,
+            "agent": agent,
+            "cicustom": cicustom or (f"user={user_data_snippet}" if user_data_snippet else None),
+        }
+        if gpu_mappings:
+            options["machine"] = machine or "q35"
+            options["bios"] = bios or "ovmf"
+            for index, mapping_id in enumerate(gpu_mappings):
+                options[f"hostpci{index}"] = f"mapping={mapping_id},pcie=1"
+            if efidisk_storage:
+                options["efidisk0"] = f"{efidisk_storage}:1,efitype=4m,pre-enrolled-keys=0"
+        else:
+            options["machine"] = machine
+            options["bios"] = bios
+        for index, net in enumerate(networks):
+            options[f"net{index}"] = net
+        for index, ipconfig in enumerate(ipconfigs):
+            options[f"ipconfig{index}"] = ipconfig
+        if ssh_keys:
+            options["sshkeys"] = encode_sshkeys(ssh_keys)
+        if tags:
+            options["tags"] = ";".join(tags)
+        return self.update_config(node, vmid, options, digest=digest)
+
+    def resize_disk(self, node: str, vmid: int, disk: str, size_gb: int) -> str | None:
+        """``PUT …/resize`` to an absolute size; returns the ``resize`` UPID (PVE ≥ 8) or None (PVE 7; §5.5)."""
+        result = self.request("PUT", f"{self._vm(node, vmid)}/resize", {"disk": disk, "size": f"{int(size_gb)}G"})
+        return None if result is None else self._upid(result, "PUT", f"{self._vm(node, vmid)}/resize")
+
+    def _power(self, node: str, vmid: int, action: str, params: Mapping[str, ParamValue] | None = None) -> str:
+        return self._task("POST", f"{self._vm(node, vmid)}/status/{action}", params)
+
+    def start(self, node: str, vmid: int, *, timeout: int | None = None) -> str:
+        """``POST status/start`` → ``qmstart`` UPID.
+
+        GPU devices are picked now: "could not find a free device" fails the task (NOTES.md §8.3, §8.4).
+        """
+        return self._power(node, vmid, "start", {"timeout": timeout})
+
+    def stop(self, node: str, vmid: int, *, timeout: int | None = None) -> str:
+        """``POST status/stop`` (hard stop) → ``qmstop`` UPID; a stopped VM is an OK no-op."""
+        return self._power(node, vmid, "stop", {"timeout": timeout})
+
+    def shutdown(self, node: str, vmid: int, *, timeout: int | None = None, force_stop: bool = True) -> str:
+        """``POST status/shutdown`` (ACPI) → ``qmshutdown`` UPID; ``force_stop`` stops it after ``timeout``."""
+        return self._power(node, vmid, "shutdown", {"timeout": timeout, "forceStop": force_stop})
+
+    def reboot(self, node: str, vmid: int, *, timeout: int | None = None) -> str:
+        """``POST status/reboot`` → ``qmreboot`` UPID (applies pending changes)."""
+        return self._power(node, vmid, "reboot", {"timeout": timeout})
+
+    def reset(self, node: str, vmid: int) -> str:
+        """``POST status/reset`` → ``qmreset`` UPID."""
+        return self._power(node, vmid, "reset")
+
+    def status(self, node: str, vmid: int) -> VmStatus:
+        """``GET status/current`` (NOTES.md §5.7)."""
+        data = self.request("GET", f"{self._vm(node, vmid)}/status/current")
+        return VmStatus(
+            vmid=int(data.get("vmid") or vmid),
+            node=node,
+            status=str(data.get("status", "unknown")),
+            name=str(data.get("name", "")),
+            qmpstatus=data.get("qmpstatus"),
+            lock=data.get("lock") or None,
+            uptime=int(data.get("uptime") or 0),
+            cpus=float(data.get("cpus") or 0),
+            cpu=float(data.get("cpu") or 0),
+            mem=int(data.get("mem") or 0),
+            maxmem=int(data.get("maxmem") or 0),
+            maxdisk=int(data.get("maxdisk") or 0),
+            netin=int(data.get("netin") or 0),
+            netout=int(data.get("netout") or 0),
+            diskread=int(data.get("diskread") or 0),
+            diskwrite=int(data.get("diskwrite") or 0),
+            pid=int(data["pid"]) if data.get("pid") else None,
+            template=bool(int(data.get("template") or 0)),
+            tags=_split_tags(data.get("tags")),
+            agent=bool(int(data.get("agent") or 0)),
+        )
+
+    def snapshots(self, node: str, vmid: int) -> list[Snapshot]:
+        """``GET …/snapshot`` without the ``current`` ("You are here!") pseudo-entry (NOTES.md §5.8)."""
+        return [
+            Snapshot(
+                name=row["name"],
+                description=row.get("description", ""),
+                snaptime=int(row["snaptime"]) if row.get("snaptime") else None,
+                vmstate=bool(int(row.get("vmstate") or 0)),
+                parent=row.get("parent"),
+            )
+            for row in self.request("GET", f"{self._vm(node, vmid)}/snapshot")
+            if row.get("name") != "current"
+        ]
+
+    def snapshot_create(self, node: str, vmid: int, name: str, description: str = "", *, vmstate: bool = False) -> str:
+        """``POST …/snapshot`` → ``qmsnapshot`` UPID.
+
+        Keep ``vmstate`` off for GPU VMs: VFIO device state cannot be saved (NOTES.md §5.8).
+        """
+        return self._task(
+            "POST",
+            f"{self._vm(node, vmid)}/snapshot",
+            {"snapname": name, "description": description or None, "vmstate": vmstate},
+        )
+
+    def snapshot_rollback(self, node: str, vmid: int, name: str, *, start: bool = False) -> str:
+        """``POST …/snapshot/{name}/rollback`` → ``qmrollback`` UPID (the VM must be stopped)."""
+        return self._task("POST", f"{self._vm(node, vmid)}/snapshot/{name}/rollback", {"start": start or None})
+
+    def snapshot_delete(self, node: str, vmid: int, name: str, *, force: bool = False) -> str:
+        """``DELETE …/snapshot/{name}`` → ``qmdelsnapshot`` UPID."""
+        return self._task("DELETE", f"{self._vm(node, vmid)}/snapshot/{name}", {"force": force or None})
+
+    def delete(self, node: str, vmid: int, *, purge: bool = True, destroy_unreferenced_disks: bool = True) -> str:
+        """``DELETE …/qemu/{vmid}`` → ``qmdestroy`` UPID.
+
+        Stop the VM first; the VMID is free again only once the task ends (NOTES.md §5.9).
+        """
+        return self._task(
+            "DELETE",
+            self._vm(node, vmid),
+            {"purge": purge, "destroy-unreferenced-disks": destroy_unreferenced_disks},
+        )
+
+    def guest_ping(self, node: str, vmid: int) -> bool:
+        """``POST agent/ping``: True once the QEMU guest agent answers (the guest finished booting)."""
+        try:
+            self.request("POST", f"{self._vm(node, vmid)}/agent/ping")
+        except ProxmoxPermanentError as exc:
+            if "not running" in exc.message or "No QEMU guest agent" in exc.message:
+                return False
+            raise
+        return True
+
+    def guest_network(self, node: str, vmid: int) -> list[GuestInterface]:
+        """``GET agent/network-get-interfaces`` (needs the guest agent; NOTES.md §5.12)."""
+        data = self.request("GET", f"{self._vm(node, vmid)}/agent/network-get-interfaces")
+        rows = data.get("result", []) if isinstance(data, dict) else []
+        return [
+            GuestInterface(
+                name=row.get("name", ""),
+                mac=row.get("hardware-address", ""),
+                ip_addresses=tuple(
+                    GuestIpAddress(
+                        address=addr.get("ip-address", ""),
+                        type=addr.get("ip-address-type", ""),
+                        prefix=int(addr.get("prefix") or 0),
+                    )
+                    for addr in row.get("ip-addresses", [])
+                ),
+            )
+            for row in rows
+        ]
+
+    def rrddata(self, node: str, vmid: int, timeframe: str = "hour", cf: str = "AVERAGE") -> list[RrdPoint]:
+        """``GET …/rrddata``: 70 points; keys PVE omits stay None (NOTES.md §5.10)."""
+        points = []
+        for row in self.request("GET", f"{self._vm(node, vmid)}/rrddata", {"timeframe": timeframe, "cf": cf}):
+            values = {key: float(row[key]) for key in _RRD_KEYS if row.get(key) is not None}
+            points.append(RrdPoint(time=int(row["time"]), **values))
+        return points
+
+    def vncproxy(self, node: str, vmid: int) -> VncTicket:
+        """``POST …/vncproxy`` with ``websocket=1`` and a generated password (NOTES.md §5.11)."""
+        data = self.request("POST", f"{self._vm(node, vmid)}/vncproxy", {"websocket": True, "generate-password": True})
+        return VncTicket(
+            node=node,
+            vmid=int(vmid),
+            port=int(data["port"]),
+            ticket=str(data["ticket"]),
+            user=str(data.get("user", "")),
+            upid=str(data.get("upid", "")),
+            cert=data.get("cert"),
+            password=data.get("password"),
+        )
+
+    # -------------------------------------------------------------------- tasks
+
+    def task_status(self, node: str, upid: str) -> TaskStatus:
+        """``GET /nodes/{node}/tasks/{upid}/status`` (NOTES.md §4.3)."""
+        data = self.request("GET", f"nodes/{node}/tasks/{upid}/status")
+        return TaskStatus(
+            upid=str(data.get("upid", upid)),
+            node=str(data.get("node", node)),
+            type=str(data.get("type", "")),
+            id=str(data.get("id", "")),
+            user=str(data.get("user", "")),
+            status=str(data.get("status", "")),
+            exitstatus=data.get("exitstatus"),
+            starttime=int(data["starttime"]) if data.get("starttime") is not None else None,
+            tokenid=data.get("tokenid"),
+        )
+
+    def task_log(self, node: str, upid: str, *, start: int = 0, limit: int = 50) -> list[str]:
+        """Lines of the task log (``GET …/log``; the last one is ``TASK OK`` or ``TASK ERROR: …``; §4.4)."""
+        rows = self.request("GET", f"nodes/{node}/tasks/{upid}/log", {"start": start, "limit": limit})
+        return [str(row.get("t", "")) for row in rows]
+
+    def wait_task(self, node: str, upid: str, *, timeout: float = 900.0) -> TaskStatus:
+        """Poll until the task stops; raise ``ProxmoxTaskFailed`` unless its exitstatus is OK or WARNINGS.
+
+        Raises ``ProxmoxTaskTimeout`` (transient) when ``timeout`` seconds pass first:
+        the task keeps running on PVE, so wait again rather than re-dispatching it.
+        A task that is not visible yet (400 ``no such task``) is tolerated for a few
+        seconds (NOTES.md §3, bpg ``tasks.go``).
+        """
+        deadline = time.monotonic() + timeout
+        invisible_until = time.monotonic() + TASK_NOT_VISIBLE_GRACE_SECONDS
+        while True:
+            try:
+                status = self.task_status(node, upid)
+            except ProxmoxNotFound:
+                if time.monotonic() > invisible_until:
+                    raise
+                status = None
+            if status is not None and not status.running:
+                if status.ok:
+                    logger.info("proxmox task %s finished: %s", upid, status.exitstatus)
+                    return status
+                log_tail = tuple(self._safe_log(node, upid))
+                logger.warning("proxmox task %s failed: %s", upid, status.exitstatus)
+                raise ProxmoxTaskFailed(
+                    upid=upid, exitstatus=status.exitstatus or "unexpected status", log_tail=log_tail, node=node
+                )
+            if time.monotonic() >= deadline:
+                raise ProxmoxTaskTimeout(f"task still running after {timeout:g}s", upid=upid, node=node)
+            time.sleep(self.task_poll_interval)
+
+    def run_task(self, node: str, start: Callable[[], str | None], *, timeout: float = 900.0) -> TaskStatus | None:
+        """Start a task with ``start()`` and wait for it; None when the call was synchronous."""
+        upid = start()
+        return None if upid is None else self.wait_task(node, upid, timeout=timeout)
+
+    def _safe_log(self, node: str, upid: str, lines: int = 20) -> list[str]:
+        # proxmoxer drops the log's "total", so read a generous window and keep its end.
+        try:
+            return self.task_log(node, upid, start=0, limit=5000)[-lines:]
+        except ProxmoxError:
+            return []
+
+    @staticmethod
+    def upid_decode(upid: str) -> Upid:
+        """Split a UPID into node, pid, start time, type, id and user (NOTES.md §4.1)."""
+        return Upid.parse(upid)
+
+
+class _ConnectionFailed(ProxmoxTransientError):
+    """The TCP/TLS connection failed: safe to retry any method."""
+
+
+_RRD_KEYS = ("cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "netin", "netout", "diskread", "diskwrite")
+
+
+def _split_tags(value: Any) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(tag for tag in str(value).replace(",", ";").replace(" ", ";").split(";") if tag)
+
+
+def _parse_map_entry(text: str) -> PciMappingEntry:
+    # ``node=gpu01,path=0000:41:00.0,id=10de:20b5,iommugroup=42`` (NOTES.md §5.14).
+    fields: dict[str, str] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        fields[key.strip()] = value.strip()
+    group = fields.get("iommugroup")
+    return PciMappingEntry(
+        node=fields.get("node", ""),
+        path=fields.get("path", ""),
+        id=fields.get("id", ""),
+        iommugroup=int(group) if group not in (None, "") else None,
+        subsystem_id=fields.get("subsystem-id") or None,
+        description=fields.get("description", ""),
+    )
+
+
+def _format_map_entry(entry: PciMappingEntry) -> str:
+    parts = [f"node={entry.node}", f"path={entry.path}", f"id={entry.id}"]
+    if entry.subsystem_id:
+        parts.append(f"subsystem-id={entry.subsystem_id}")
+    if entry.iommugroup is not None:
+        parts.append(f"iommugroup={entry.iommugroup}")
+    return ",".join(parts)

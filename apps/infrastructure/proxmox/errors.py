@@ -1,0 +1,111 @@
+"""Errors raised by the Proxmox driver.
+
+Two families, so callers (Celery tasks) know what to retry:
+
+* ``ProxmoxTransientError``: the same call may succeed later (a config lock
+  timeout, HTTP 595 "node unreachable", connection errors, gateway timeouts).
+  The driver already retried it a few times with backoff before raising.
+* ``ProxmoxPermanentError``: retrying the same call will fail the same way
+  (bad parameters, missing VM, bad token, 501).
+
+``ProxmoxTaskFailed`` is neither by class: a worker task stopped with an
+``exitstatus`` other than ``OK``; its ``is_transient`` says whether the text is a
+lock timeout (NOTES.md §7: retry on "got timeout" / "VM is locked").
+
+Every error carries ``status_code`` (HTTP status, or None) and ``message`` (the
+PVE message: the reason phrase, NOTES.md §2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+# Texts that mean "someone else holds the lock, try again later" (NOTES.md §7).
+TRANSIENT_MARKERS: tuple[str, ...] = ("got timeout", "VM is locked", "trying to acquire lock")
+
+
+class ProxmoxError(Exception):
+    """Base class of every driver error."""
+
+    transient: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        errors: Mapping[str, str] | None = None,
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.errors: dict[str, str] = dict(errors or {})
+        self.method = method
+        self.path = path
+
+    @property
+    def is_transient(self) -> bool:
+        """True when the same call may succeed later (callers retry with backoff)."""
+        return self.transient
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.path})" if self.method else ""
+        code = f"{self.status_code} " if self.status_code is not None else ""
+        details = f" {self.errors}" if self.errors else ""
+        return f"{code}{self.message}{details}{where}"
+
+
+class ProxmoxTransientError(ProxmoxError):
+    """Lock timeout, 595/596 (node unreachable), connection error or 5xx timeout: retry later."""
+
+    transient = True
+
+
+class ProxmoxTaskTimeout(ProxmoxTransientError):
+    """The driver stopped waiting for a task that is still running; the task may still finish."""
+
+    def __init__(self, message: str, *, upid: str, node: str = "") -> None:
+        super().__init__(message)
+        self.upid = upid
+        self.node = node
+
+
+class ProxmoxPermanentError(ProxmoxError):
+    """The same call would fail the same way: do not retry."""
+
+
+class ProxmoxAuthError(ProxmoxPermanentError):
+    """401 (bad or missing API token) or 403 (permission check failed)."""
+
+
+class ProxmoxNotFound(ProxmoxPermanentError):
+    """The VM, snapshot, node, mapping or task does not exist."""
+
+
+class ProxmoxParameterError(ProxmoxPermanentError):
+    """400 "Parameter verification failed."; ``errors`` maps each parameter to PVE's reason."""
+
+
+class ProxmoxTaskFailed(ProxmoxError):
+    """A worker task stopped with an exitstatus other than ``OK`` / ``WARNINGS: n``.
+
+    ``message`` is the exitstatus (PVE's ``TASK ERROR`` text), ``log_tail`` the
+    last lines of the task log, ``upid`` the task.
+    """
+
+    def __init__(self, *, upid: str, exitstatus: str, log_tail: tuple[str, ...] = (), node: str = "") -> None:
+        super().__init__(exitstatus)
+        self.upid = upid
+        self.exitstatus = exitstatus
+        self.log_tail = log_tail
+        self.node = node
+
+    @property
+    def is_transient(self) -> bool:
+        return any(marker in self.exitstatus for marker in TRANSIENT_MARKERS)
+
+    def __str__(self) -> str:
+        return f"task {self.upid} failed: {self.exitstatus}"

@@ -1,0 +1,298 @@
+"""Plain, immutable data returned by the Proxmox driver.
+
+The driver turns PVE's JSON (NOTES.md §5) into these frozen dataclasses so that
+callers never see proxmoxer or raw dicts with PVE's loose typing (numbers that
+are sometimes strings, keys that only appear when set).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# NOTES.md §4.1 (pve-common Tools.pm upid_decode).
+UPID_RE = re.compile(
+    r"^UPID:(?P<node>[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):(?P<pid>[0-9A-Fa-f]{8}):(?P<pstart>[0-9A-Fa-f]{8,9}):"
+    r"(?P<starttime>[0-9A-Fa-f]{8}):(?P<type>[^:\s/]+):(?P<id>[^:\s/]*):(?P<user>[^:\s/]+):$"
+)
+
+
+@dataclass(frozen=True)
+class Upid:
+    """A decoded task id: ``UPID:node:pid:pstart:starttime:type:id:user:``."""
+
+    upid: str
+    node: str
+    pid: int
+    pstart: int
+    starttime: int
+    type: str
+    id: str
+    user: str
+
+    @classmethod
+    def parse(cls, upid: str) -> Upid:
+        match = UPID_RE.match(upid)
+        if match is None:
+            raise ValueError(f"not a UPID: {upid!r}")
+        return cls(
+            upid=upid,
+            node=match["node"],
+            pid=int(match["pid"], 16),
+            pstart=int(match["pstart"], 16),
+            starttime=int(match["starttime"], 16),
+            type=match["type"],
+            id=match["id"],
+            user=match["user"],
+        )
+
+
+@dataclass(frozen=True)
+class TaskStatus:
+    """``GET /nodes/{node}/tasks/{upid}/status`` (NOTES.md §4.3)."""
+
+    upid: str
+    node: str
+    type: str
+    id: str
+    user: str
+    status: str  # "running" | "stopped"
+    exitstatus: str | None = None  # "OK", "WARNINGS: n", or the error text; None while running
+    starttime: int | None = None
+    tokenid: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def ok(self) -> bool:
+        """Stopped with ``OK`` or ``WARNINGS: n`` (Ansible's ``api_task_ok`` accepts warnings too)."""
+        return self.status == "stopped" and (self.exitstatus == "OK" or (self.exitstatus or "").startswith("WARNINGS"))
+
+
+@dataclass(frozen=True)
+class VmStatus:
+    """``GET /nodes/{node}/qemu/{vmid}/status/current`` (NOTES.md §5.7)."""
+
+    vmid: int
+    node: str
+    status: str  # "running" | "stopped"
+    name: str = ""
+    qmpstatus: str | None = None  # "running", "paused", ... (absent when stopped)
+    lock: str | None = None  # "clone", "snapshot", ... (absent when unlocked)
+    uptime: int = 0
+    cpus: float = 0
+    cpu: float = 0.0
+    mem: int = 0
+    maxmem: int = 0
+    maxdisk: int = 0
+    netin: int = 0
+    netout: int = 0
+    diskread: int = 0
+    diskwrite: int = 0
+    pid: int | None = None
+    template: bool = False
+    tags: tuple[str, ...] = ()
+    agent: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One row of ``GET /nodes`` (NOTES.md §5.1). ``status`` is online, offline or unknown."""
+
+    node: str
+    status: str
+    cpu: float = 0.0
+    maxcpu: int = 0
+    mem: int = 0
+    maxmem: int = 0
+    uptime: int = 0
+    ssl_fingerprint: str = ""
+
+    @property
+    def online(self) -> bool:
+        return self.status == "online"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    """``GET /nodes/{node}/status``: hardware facts the inventory records (CPU model, cores, RAM)."""
+
+    node: str
+    cpu_model: str
+    cpus: int  # logical CPUs (threads)
+    cores: int  # cores per socket
+    sockets: int
+    memory_total: int  # bytes
+    memory_used: int
+    uptime: int = 0
+    pveversion: str = ""
+    kversion: str = ""
+
+
+@dataclass(frozen=True)
+class PciDevice:
+    """One row of ``GET /nodes/{node}/hardware/pci`` (NOTES.md §5.13)."""
+
+    id: str  # "0000:41:00.0"
+    class_: str  # "0x030200"
+    vendor: str  # "0x10de"
+    device: str  # "0x20b5"
+    vendor_name: str = ""
+    device_name: str = ""
+    subsystem_vendor: str = ""
+    subsystem_device: str = ""
+    iommugroup: int = -1
+    mdev: bool = False
+
+    @property
+    def vendor_device(self) -> str:
+        """``10de:20b5``: the form PCI mappings use (no ``0x``; NOTES.md §5.14)."""
+        return f"{_strip_0x(self.vendor)}:{_strip_0x(self.device)}"
+
+    @property
+    def is_gpu(self) -> bool:
+        """Display controllers (class 0x03xxxx): VGA (RTX) and 3D controllers (T4, A100)."""
+        return self.class_.lower().startswith("0x03")
+
+
+@dataclass(frozen=True)
+class PciMappingEntry:
+    """One ``map`` entry of a cluster PCI mapping: one device on one node."""
+
+    node: str
+    path: str  # "0000:41:00.0", or "0000:01:00" for every function; ";"-joined for several
+    id: str  # "10de:20b5"
+    iommugroup: int | None = None
+    subsystem_id: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PciMapping:
+    """``GET /cluster/mapping/pci``: a named pool of devices; a VM references it as ``hostpciN=mapping=<id>``."""
+
+    id: str
+    description: str = ""
+    entries: tuple[PciMappingEntry, ...] = ()
+
+    def entries_on(self, node: str) -> tuple[PciMappingEntry, ...]:
+        return tuple(entry for entry in self.entries if entry.node == node)
+
+
+@dataclass(frozen=True)
+class StorageInfo:
+    """A storage row of ``/cluster/resources?type=storage`` (one per node that sees it)."""
+
+    storage: str
+    node: str
+    plugintype: str  # "lvmthin", "zfspool", "rbd", "dir", ...
+    content: tuple[str, ...] = ()  # "images", "rootdir", "snippets", "iso", ...
+    shared: bool = False
+    status: str = "available"
+    disk: int = 0  # bytes used
+    maxdisk: int = 0  # bytes total
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A VM template (``template: 1``) found in ``/cluster/resources?type=vm``."""
+
+    vmid: int
+    node: str
+    name: str
+    tags: tuple[str, ...] = ()
+    maxdisk: int = 0
+    maxmem: int = 0
+
+
+@dataclass(frozen=True)
+class GuestIpAddress:
+    address: str
+    type: str  # "ipv4" | "ipv6"
+    prefix: int
+
+
+@dataclass(frozen=True)
+class GuestInterface:
+    """One interface of ``agent/network-get-interfaces`` (NOTES.md §5.12)."""
+
+    name: str
+    mac: str
+    ip_addresses: tuple[GuestIpAddress, ...] = ()
+
+
+@dataclass(frozen=True)
+class RrdPoint:
+    """One ``rrddata`` point (NOTES.md §5.10). Keys PVE omits (stopped VM) are None.
+
+    ``net*``/``disk*`` rates are bytes per second; ``cpu`` is a fraction 0..1.
+    """
+
+    time: int
+    cpu: float | None = None
+    maxcpu: float | None = None
+    mem: float | None = None
+    maxmem: float | None = None
+    disk: float | None = None
+    maxdisk: float | None = None
+    netin: float | None = None
+    netout: float | None = None
+    diskread: float | None = None
+    diskwrite: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One row of ``GET …/snapshot`` (NOTES.md §5.8); the ``current`` pseudo-snapshot is left out."""
+
+    name: str
+    description: str = ""
+    snaptime: int | None = None
+    vmstate: bool = False
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class VncTicket:
+    """``POST …/vncproxy`` with ``websocket=1`` (NOTES.md §5.11).
+
+    The console proxy opens ``vncwebsocket?port=<port>&vncticket=<ticket>`` with the
+    same token within 10 s; noVNC authenticates with ``password`` (PVE 8.4), falling
+    back to ``ticket``.
+    """
+
+    node: str
+    vmid: int
+    port: int
+    ticket: str
+    user: str = ""
+    upid: str = ""
+    cert: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class VmConfig:
+    """``GET …/config``: the raw options plus the two the flow relies on."""
+
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def lock(self) -> str | None:
+        value = self.options.get("lock")
+        return str(value) if value else None
+
+    @property
+    def digest(self) -> str | None:
+        value = self.options.get("digest")
+        return str(value) if value else None
+
+
+def _strip_0x(value: str) -> str:
+    return value[2:] if value.lower().startswith("0x") else value

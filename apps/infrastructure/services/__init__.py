@@ -1,0 +1,43 @@
+"""Writes of the infrastructure app: placement, inventory sync and staff operations.
+
+Split by concern (``placement``, ``inventory``, ``fleet``); every public
+service is re-exported here, so callers write ``from apps.infrastructure
+import services`` then ``services.placement_reserve(...)``.
+"""
+
+from apps.infrastructure.services.fleet import (
+    cluster_create,
+    cluster_rotate_secrets,
+    cluster_update,
+    gpu_mark_faulty,
+    gpu_mark_free,
+    ip_pool_create,
+    node_set_maintenance,
+)
+from apps.infrastructure.services.inventory import cluster_driver, inventory_sync
+from apps.infrastructure.services.placement import (
+    choose_gpus,
+    node_recount,
+    placement_commit,
+    placement_release,
+    placement_reserve,
+)
+from apps.infrastructure.services.tasks_enqueue import inventory_sync_enqueue
+
+__all__ = [
+    "choose_gpus",
+    "cluster_create",
+    "cluster_driver",
+    "cluster_rotate_secrets",
+    "cluster_update",
+    "gpu_mark_faulty",
+    "gpu_mark_free",
+    "inventory_sync",
+    "inventory_sync_enqueue",
+    "ip_pool_create",
+    "node_recount",
+    "node_set_maintenance",
+    "placement_commit",
+    "placement_release",
+    "placement_reserve",
+]

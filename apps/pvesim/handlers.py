@@ -1,0 +1,1373 @@
+"""Endpoint handlers of the simulated PVE API (NOTES.md §10.2), with real response shapes.
+
+Each handler takes a ``Call`` (the cluster, path parameters, request parameters
+and the calling token) and returns the ``data`` of the answer, or an
+``Envelope`` when PVE adds ``total``. Errors are ``PveHttpError`` (an HTTP error
+with PVE's message) or, inside a task effect, ``TaskError`` (the task's
+exitstatus). Synchronous checks and task-time checks are split as PVE splits
+them (NOTES.md §5, §6).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+from apps.pvesim.state import (
+    CLOUDINIT_KEYS,
+    GIB,
+    MIB,
+    PveHttpError,
+    SimCluster,
+    SimMapping,
+    SimTask,
+    SimVm,
+    TaskError,
+    disk_option,
+    format_size,
+    is_disk_key,
+    param_error,
+    parse_size,
+    random_mac,
+)
+
+PVE_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a"}
+# Parameters of POST/PUT config that are not VM options.
+CONFIG_CONTROL = {"node", "vmid", "delete", "digest", "skiplock", "force", "background_delay", "revert"}
+# Options a running VM cannot take at once: they wait in ``pending`` until the next start (NOTES.md §5.4).
+NOT_HOTPLUG = ("hostpci", "machine", "bios", "cpu", "cores", "sockets", "memory", "efidisk", "vga", "ostype", "args")
+SSH_KEY_RE = re.compile(
+    r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) \S+"
+)
+
+
+@dataclass
+class Call:
+    cluster: SimCluster
+    method: str
+    path: str
+    path_params: dict[str, str]
+    params: dict[str, Any]
+    token: str  # "portal@pve!celery"
+
+    @property
+    def node(self) -> str:
+        return self.path_params["node"]
+
+    @property
+    def vmid(self) -> int:
+        return int(self.path_params["vmid"])
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.params.get(name)
+        if value is None:
+            return default
+        return str(value).lower() in ("1", "true", "on", "yes")
+
+
+@dataclass
+class Envelope:
+    data: Any
+    total: int | None = None
+
+
+Handler = Callable[[Call], Any]
+ROUTES: dict[tuple[str, str], Handler] = {}
+
+
+def route(method: str, template: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        ROUTES[(method, template)] = func
+        return func
+
+    return register
+
+
+_TEMPLATE_RES: list[tuple[str, str, re.Pattern[str]]] = []
+
+
+def match_route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """Match a path against the handled templates (used when the schema file is absent)."""
+    if not _TEMPLATE_RES:
+        compiled = []
+        for m, template in ROUTES:
+            pattern = re.sub(
+                r"\\\{([a-z_-]+)\\\}", lambda g: f"(?P<{g.group(1).replace('-', '_')}>[^/]+)", re.escape(template)
+            )
+            compiled.append((m, template, re.compile(f"^{pattern}$")))
+        _TEMPLATE_RES[:] = compiled
+    candidates = []
+    for m, template, regex in _TEMPLATE_RES:
+        match = regex.match(path.rstrip("/") or "/")
+        if match and m == method:
+            candidates.append((template.count("{"), template, {k: unquote(v) for k, v in match.groupdict().items()}))
+    if not candidates:
+        return None
+    _, template, params = min(candidates)
+    return template, params
+
+
+def _task(call: Call, task_type: str, task_id: Any, **kwargs: Any) -> str:
+    task = call.cluster.start_task(
+        node=call.node, task_type=task_type, task_id=str(task_id), token=call.token, **kwargs
+    )
+    return task.upid
+
+
+# ----------------------------------------------------------------- discovery
+
+
+@route("GET", "/version")
+def version(call: Call) -> Any:
+    return dict(PVE_VERSION)
+
+
+@route("GET", "/cluster/status")
+def cluster_status(call: Call) -> Any:
+    c = call.cluster
+    online = sum(1 for n in c.nodes.values() if n.online)
+    rows: list[dict[str, Any]] = [
+        {
+            "type": "cluster",
+            "id": "cluster",
+            "name": c.name,
+            "nodes": len(c.nodes),
+            "quorate": int(online * 2 > len(c.nodes)),
+            "version": 7,
+        }
+    ]
+    for index, node in enumerate(c.nodes.values(), start=1):
+        rows.append(
+            {
+                "type": "node",
+                "id": f"node/{node.name}",
+                "name": node.name,
+                "nodeid": index,
+                "ip": node.spec.ip or f"10.0.{index // 250}.{index % 250 + 1}",
+                "local": int(index == 1),
+                "online": int(node.online),
+                "level": "",
+            }
+        )
+    return rows
+
+
+def _vm_row(c: SimCluster, vm: SimVm) -> dict[str, Any]:
+    node_online = c.nodes[vm.node].online
+    row: dict[str, Any] = {
+        "id": f"qemu/{vm.vmid}",
+        "type": "qemu",
+        "vmid": vm.vmid,
+        "name": vm.config.get("name", f"VM {vm.vmid}"),
+        "node": vm.node,
+        "status": ("running" if vm.running else "stopped") if node_online else "unknown",
+        "template": int(vm.template),
+        "cpu": 0.02 if vm.running else 0,
+        "maxcpu": int(vm.config.get("cores", 1)) * int(vm.config.get("sockets", 1)),
+        "mem": vm.memory_mb() * MIB // 3 if vm.running else 0,
+        "maxmem": vm.memory_mb() * MIB,
+        "disk": 0,
+        "maxdisk": vm.disk_size_bytes(),
+        "netin": 0,
+        "netout": 0,
+        "diskread": 0,
+        "diskwrite": 0,
+        "uptime": int(time.time() - vm.started_at) if vm.running else 0,
+    }
+    for key in ("lock", "tags"):
+        if vm.config.get(key):
+            row[key] = vm.config[key]
+    if vm.pool:
+        row["pool"] = vm.pool
+    return row
+
+
+def _storage_rows(c: SimCluster, node_name: str) -> list[dict[str, Any]]:
+    rows = []
+    for storage in c.spec.storages:
+        if storage.nodes is not None and node_name not in storage.nodes:
+            continue
+        used = c.storage_used.get((storage.name, "*" if storage.shared else node_name), 0)
+        rows.append(
+            {
+                "storage": storage.name,
+                "type": storage.type,
+                "content": ",".join(storage.content),
+                "shared": int(storage.shared),
+                "total": storage.size_gb * GIB,
+                "used": used,
+                "avail": storage.size_gb * GIB - used,
+                "active": 1,
+                "enabled": 1,
+            }
+        )
+    return rows
+
+
+@route("GET", "/cluster/resources")
+def cluster_resources(call: Call) -> Any:
+    c = call.cluster
+    kind = call.params.get("type")
+    rows: list[dict[str, Any]] = []
+    if kind in (None, "node"):
+        for node in c.nodes.values():
+            rows.append(
+                {
+                    "id": f"node/{node.name}",
+                    "type": "node",
+                    "node": node.name,
+                    "status": "online" if node.online else "offline",
+                    "cpu": 0.05 if node.online else 0,
+                    "maxcpu": node.spec.cpus,
+                    "mem": _node_mem_used(c, node.name) if node.online else 0,
+                    "maxmem": node.spec.memory_gb * GIB,
+                    "disk": 2983723008,
+                    "maxdisk": 482713534464,
+                    "uptime": int(time.time() - node.boot_time) if node.online else 0,
+                    "level": "",
+                    "cgroup-mode": 2,
+                }
+            )
+    if kind in (None, "vm"):
+        rows.extend(_vm_row(c, vm) for vm in sorted(c.vms.values(), key=lambda v: v.vmid))
+    if kind in (None, "storage"):
+        for node in c.nodes.values():
+            for s in _storage_rows(c, node.name):
+                rows.append(
+                    {
+                        "id": f"storage/{node.name}/{s['storage']}",
+                        "type": "storage",
+                        "storage": s["storage"],
+                        "node": node.name,
+                        "status": "available" if node.online else "unknown",
+                        "plugintype": s["type"],
+                        "content": s["content"],
+                        "shared": s["shared"],
+                        "disk": s["used"],
+                        "maxdisk": s["total"],
+                    }
+                )
+    return rows
+
+
+def _node_mem_used(c: SimCluster, node: str) -> int:
+    base = 6 * GIB
+    return base + sum(vm.memory_mb() * MIB for vm in c.vms.values() if vm.node == node and vm.running)
+
+
+@route("GET", "/cluster/nextid")
+def cluster_nextid(call: Call) -> Any:
+    c = call.cluster
+    if "vmid" in call.params:
+        vmid = int(call.params["vmid"])
+        if vmid in c.vms:
+            raise param_error({"vmid": f"VM {vmid} already exists"})
+        return str(vmid)  # a string, as real servers answer (NOTES.md §1.2 quirk 8)
+    return str(c.next_free_vmid())
+
+
+def _task_row(task: SimTask) -> dict[str, Any]:
+    row = {k: v for k, v in task.as_status().items() if k != "exitstatus"}
+    if task.status == "stopped":
+        row["status"] = task.exitstatus
+        row["endtime"] = task.endtime
+    else:
+        row.pop("status")
+    return row
+
+
+@route("GET", "/cluster/tasks")
+def cluster_tasks(call: Call) -> Any:
+    tasks = list(call.cluster.tasks.values())[-50:]
+    return [_task_row(t) for t in reversed(tasks)]
+
+
+@route("GET", "/nodes")
+def nodes(call: Call) -> Any:
+    c = call.cluster
+    rows = []
+    for node in c.nodes.values():
+        row: dict[str, Any] = {
+            "node": node.name,
+            "status": "online" if node.online else "offline",
+            "id": f"node/{node.name}",
+            "type": "node",
+            "ssl_fingerprint": ":".join(f"{b:02X}" for b in node.name.encode().ljust(32, b"\0")[:32]),
+        }
+        if node.online:
+            row.update(
+                {
+                    "cpu": 0.05,
+                    "maxcpu": node.spec.cpus,
+                    "mem": _node_mem_used(c, node.name),
+                    "maxmem": node.spec.memory_gb * GIB,
+                    "uptime": int(time.time() - node.boot_time),
+                    "level": "",
+                    "disk": 2983723008,
+                    "maxdisk": 482713534464,
+                }
+            )
+        rows.append(row)
+    return rows
+
+
+@route("GET", "/nodes/{node}/status")
+def node_status(call: Call) -> Any:
+    c = call.cluster
+    node = c.node(call.node)
+    spec = node.spec
+    total = spec.memory_gb * GIB
+    used = _node_mem_used(c, node.name)
+    return {
+        "cpu": 0.05,
+        "wait": 0.0,
+        "idle": 0,
+        "uptime": int(time.time() - node.boot_time),
+        "loadavg": ["0.15", "0.25", "0.30"],
+        "memory": {"total": total, "used": used, "free": total - used},
+        "swap": {"total": 8 * GIB, "used": 0, "free": 8 * GIB},
+        "rootfs": {"total": 482713534464, "used": 2983723008, "avail": 479729811456, "free": 479729811456},
+        "ksm": {"shared": 0},
+        "cpuinfo": {
+            "model": spec.cpu_model,
+            "cores": spec.cores,
+            "cpus": spec.cpus,
+            "sockets": spec.sockets,
+            "mhz": "2800.000",
+            "hvm": "1",
+            "flags": "fpu vme de pse tsc msr pae mce cx8 apic sep svm",
+            "user_hz": 100,
+        },
+        "kversion": "Linux 6.8.12-9-pve #1 SMP PREEMPT_DYNAMIC PMX 6.8.12-9",
+        "pveversion": "pve-manager/8.4.1/2a5fa54a8503f96d",
+        "current-kernel": {"sysname": "Linux", "release": "6.8.12-9-pve", "version": "#1 SMP", "machine": "x86_64"},
+        "boot-info": {"mode": "efi", "secureboot": 0},
+    }
+
+
+def _timeframe_step(timeframe: str) -> int:
+    return {"hour": 60, "day": 1800, "week": 10800, "month": 43200, "year": 604800}.get(timeframe, 60)
+
+
+@route("GET", "/nodes/{node}/rrddata")
+def node_rrddata(call: Call) -> Any:
+    node = call.cluster.node(call.node)
+    step = _timeframe_step(str(call.params.get("timeframe", "hour")))
+    now = int(time.time()) // step * step
+    total = node.spec.memory_gb * GIB
+    return [
+        {
+            "time": now - (69 - i) * step,
+            "loadavg": round(0.3 + 0.2 * math.sin(i / 7), 3),
+            "maxcpu": node.spec.cpus,
+            "cpu": round(0.05 + 0.03 * math.sin(i / 5), 4),
+            "iowait": 0.001,
+            "memtotal": total,
+            "memused": _node_mem_used(call.cluster, node.name),
+            "swaptotal": 8 * GIB,
+            "swapused": 0,
+            "roottotal": 482713534464,
+            "rootused": 2983723008,
+            "netin": 1200.0 + 100 * i,
+            "netout": 800.0 + 50 * i,
+        }
+        for i in range(70)
+    ]
+
+
+@route("GET", "/nodes/{node}/storage")
+def node_storage(call: Call) -> Any:
+    call.cluster.node(call.node)
+    return _storage_rows(call.cluster, call.node)
+
+
+@route("GET", "/nodes/{node}/hardware/pci")
+def node_pci(call: Call) -> Any:
+    node = call.cluster.node(call.node)
+    rows: list[dict[str, Any]] = [
+        {
+            "id": "0000:00:14.0",
+            "class": "0x0c0330",
+            "vendor": "0x1022",
+            "device": "0x148c",
+            "vendor_name": "Advanced Micro Devices, Inc. [AMD]",
+            "device_name": "Starship USB 3.0 Host Controller",
+            "iommugroup": 3,
+            "subsystem_vendor": "0x1022",
+            "subsystem_device": "0x148c",
+        },
+        {
+            "id": "0000:c1:00.0",
+            "class": "0x020000",
+            "vendor": "0x8086",
+            "device": "0x1593",
+            "vendor_name": "Intel Corporation",
+            "device_name": "Ethernet Controller E810-C for SFP",
+            "iommugroup": 8,
+            "subsystem_vendor": "0x8086",
+            "subsystem_device": "0x0002",
+        },
+    ]
+    for gpu in node.gpus:
+        if not gpu.present:
+            continue
+        for func in gpu.functions():
+            vendor, device = func.vendor_device.split(":")
+            rows.append(
+                {
+                    "id": func.id,
+                    "class": func.pci_class,
+                    "vendor": f"0x{vendor}",
+                    "vendor_name": "NVIDIA Corporation",
+                    "device": f"0x{device}",
+                    "device_name": func.name,
+                    "subsystem_vendor": f"0x{vendor}",
+                    "subsystem_device": "0x1533",
+                    "iommugroup": func.iommugroup,
+                }
+            )
+    return sorted(rows, key=lambda r: r["id"])
+
+
+# ----------------------------------------------------------------- PCI mappings
+
+
+def _parse_map(entry: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in entry.split(",") if part)
+
+
+def _map_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+@route("GET", "/cluster/mapping/pci")
+def mapping_list(call: Call) -> Any:
+    check_node = call.params.get("check-node")
+    rows = []
+    for mapping in call.cluster.mappings.values():
+        row: dict[str, Any] = {"id": mapping.id, "description": mapping.description, "map": mapping.map_strings()}
+        if check_node:
+            checks = []
+            if not any(e["node"] == check_node for e in mapping.entries):
+                checks.append({"severity": "warning", "message": f"No mapping for node '{check_node}'"})
+            for entry in mapping.entries:
+                if entry["node"] == check_node:
+                    gpu = call.cluster.gpu_by_path(check_node, entry["path"])
+                    if gpu is None or not gpu.present:
+                        checks.append({"severity": "error", "message": f"pci device '{entry['path']}' not found"})
+            row["checks"] = checks
+        rows.append(row)
+    return rows
+
+
+@route("POST", "/cluster/mapping/pci")
+def mapping_create(call: Call) -> Any:
+    mapping_id = str(call.params["id"])
+    if mapping_id in call.cluster.mappings:
+        raise PveHttpError(500, f"pci ID '{mapping_id}' already defined")
+    call.cluster.mappings[mapping_id] = SimMapping(
+        id=mapping_id,
+        description=str(call.params.get("description", "")),
+        entries=[_parse_map(e) for e in _map_list(call.params.get("map"))],
+    )
+    return None
+
+
+def _mapping(call: Call) -> Any:
+    mapping = call.cluster.mappings.get(call.path_params["id"])
+    if mapping is None:
+        raise PveHttpError(500, f"PCI mapping '{call.path_params['id']}' does not exist")
+    return mapping
+
+
+@route("GET", "/cluster/mapping/pci/{id}")
+def mapping_get(call: Call) -> Any:
+    mapping = _mapping(call)
+    return {"id": mapping.id, "description": mapping.description, "map": mapping.map_strings(), "digest": "0" * 40}
+
+
+@route("PUT", "/cluster/mapping/pci/{id}")
+def mapping_update(call: Call) -> Any:
+    mapping = _mapping(call)
+    if "map" in call.params:
+        mapping.entries = [_parse_map(e) for e in _map_list(call.params["map"])]
+    if "description" in call.params:
+        mapping.description = str(call.params["description"])
+    return None
+
+
+@route("DELETE", "/cluster/mapping/pci/{id}")
+def mapping_delete(call: Call) -> Any:
+    mapping = _mapping(call)
+    del call.cluster.mappings[mapping.id]
+    return None
+
+
+# ----------------------------------------------------------------------- pools
+
+
+@route("GET", "/pools")
+def pools(call: Call) -> Any:
+    return [{"poolid": name} for name in sorted(call.cluster.pools)]
+
+
+@route("POST", "/pools")
+def pool_create(call: Call) -> Any:
+    poolid = str(call.params["poolid"])
+    if poolid in call.cluster.pools:
+        raise PveHttpError(500, f"create pool failed: pool '{poolid}' already exists")
+    call.cluster.pools[poolid] = set()
+    return None
+
+
+# ------------------------------------------------------------------------- VMs
+
+
+@route("GET", "/nodes/{node}/qemu")
+def qemu_list(call: Call) -> Any:
+    c = call.cluster
+    c.node(call.node)
+    rows = []
+    for vm in sorted(c.vms.values(), key=lambda v: v.vmid):
+        if vm.node != call.node:
+            continue
+        row = {k: v for k, v in _vm_row(c, vm).items() if k not in ("id", "type", "node", "template")}
+        row["cpus"] = row.pop("maxcpu")
+        if vm.template:
+            row["template"] = 1
+        if vm.running:
+            row["pid"] = vm.pid
+        rows.append(row)
+    return rows
+
+
+def _check_root_only(call: Call, *names: str) -> None:
+    for name in names:
+        if name in call.params:
+            # Tokens are never root@pam (NOTES.md §2.1).
+            raise param_error({name: "Only root may use this option."})
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/clone")
+def qemu_clone(call: Call) -> Any:
+    c = call.cluster
+    source = c.vm(call.node, call.vmid)
+    newid = int(call.params["newid"])
+    full = call.flag("full", default=not source.template)
+    storage = call.params.get("storage")
+    target = str(call.params.get("target", call.node))
+    pool = call.params.get("pool")
+    if pool is not None and pool not in c.pools:
+        raise PveHttpError(500, f"pool '{pool}' does not exist")
+    c.node(target)
+    if not c.nodes[target].online:
+        raise PveHttpError(500, f"target node '{target}' is not online")
+    specs = {s.name: s for s in c.spec.storages}
+    if storage is not None:
+        if not full:
+            raise PveHttpError(500, "parameter 'storage' not allowed for linked clones")
+        if storage not in specs:
+            raise PveHttpError(500, f"storage '{storage}' does not exist")
+        if "images" not in specs[storage].content:
+            raise param_error({"storage": f"storage '{storage}' does not support vm images"})
+    disks = {k: str(v) for k, v in source.config.items() if is_disk_key(k) and "media=cdrom" not in str(v)}
+    if target != call.node:
+        for value in disks.values():
+            spec = specs.get(value.split(":")[0])
+            if spec is None or not spec.shared or (storage and not specs[storage].shared):
+                raise PveHttpError(500, f"can't clone VM to node '{target}' (VM uses local storage)")
+    if source.lock:
+        raise PveHttpError(500, f"VM is locked ({source.lock})")
+    if newid in c.vms:
+        raise PveHttpError(500, f"unable to create VM {newid}: config file already exists")
+    if not source.template:
+        c.flock(source.vmid)  # a running or stopped VM source is locked; a template is shared (NOTES.md §5.3)
+
+    config: dict[str, Any] = {}
+    log = []
+    for key, value in source.config.items():
+        if key in ("template", "lock", "digest"):
+            continue
+        value_s = str(value)
+        if is_disk_key(key) or key.startswith("ide"):
+            volume, _, rest = value_s.partition(",")
+            src_storage, _, volname = volume.partition(":")
+            dst_storage = storage or src_storage
+            if "cloudinit" in volname:
+                value = f"{dst_storage}:vm-{newid}-cloudinit,{rest}"
+            else:
+                index = len([k for k in config if is_disk_key(k)])
+                value = f"{dst_storage}:vm-{newid}-disk-{index},{rest}"
+                size = disk_option(value_s, "size") or "0"
+                mode = "full" if full else "linked"
+                log.append(f"create {mode} clone of drive {key} ({volume})")
+                log.append(f"transferred 0.0 B of {size} (0.00%)")
+                log.append(f"transferred {size} of {size} (100.00%)")
+        elif key.startswith("net"):
+            parts = value_s.split(",")
+            model = parts[0].partition("=")[0]
+            value = ",".join([f"{model}={random_mac(c.rng)}", *parts[1:]])
+        config[key] = value
+    config["name"] = call.params.get("name") or f"Copy-of-VM-{source.config.get('name', source.vmid)}"
+    if "description" in call.params:
+        config["description"] = call.params["description"]
+    config["smbios1"] = f"uuid={c._uuid()}"
+    config["vmgenid"] = c._uuid()
+    config["lock"] = "clone"
+    vm = SimVm(vmid=newid, node=call.node, config=config)
+    c.vms[newid] = vm
+
+    def finish(task: SimTask) -> None:
+        vm.config.pop("lock", None)
+        vm.node = target
+        for value in disks.values():
+            key = (storage or value.split(":")[0], "*")
+            c.storage_used[key] = c.storage_used.get(key, 0) + parse_size(disk_option(value, "size") or "0")
+        if pool:
+            c.pools[str(pool)].add(newid)
+            vm.pool = str(pool)
+
+    def failed(task: SimTask) -> None:
+        c.vms.pop(newid, None)
+        task.log.append(f"clone failed: {task.exitstatus}")
+
+    return _task(call, "qmclone", source.vmid, vmid=newid, effect=finish, on_fail=failed, log=log)
+
+
+def _config_view(vm: SimVm, *, current: bool) -> dict[str, Any]:
+    config = dict(vm.config)
+    if not current:
+        config.update(vm.pending)
+        for key in vm.pending_delete:
+            config.pop(key, None)
+    config["digest"] = vm.digest()
+    return config
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/config")
+def qemu_config_get(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    snapname = call.params.get("snapshot")
+    if snapname:
+        snap = vm.snapshots.get(str(snapname))
+        if snap is None:
+            raise PveHttpError(500, f"snapshot '{snapname}' does not exist")
+        return dict(snap["config"])
+    return _config_view(vm, current=call.flag("current"))
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/pending")
+def qemu_pending(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    rows = []
+    for key in sorted(set(vm.config) | set(vm.pending) | vm.pending_delete):
+        row: dict[str, Any] = {"key": key}
+        if key in vm.config:
+            row["value"] = vm.config[key]
+        if key in vm.pending:
+            row["pending"] = vm.pending[key]
+        if key in vm.pending_delete:
+            row["delete"] = 1
+        rows.append(row)
+    return rows
+
+
+def _prepare_update(call: Call, vm: SimVm) -> tuple[dict[str, Any], list[str]]:
+    """The synchronous part of ``$update_vm_api`` (NOTES.md §5.4): checks before the worker starts."""
+    _check_root_only(call, "skiplock")
+    options = {k: v for k, v in call.params.items() if k not in CONFIG_CONTROL}
+    delete = [d for d in re.split(r"[,;\s]+", str(call.params.get("delete", ""))) if d]
+    if not options and not delete and not call.params.get("revert"):
+        raise PveHttpError(500, "no options specified")
+    for key in delete:
+        if key in options:
+            raise param_error({"delete": f"you can't use '-{key}' and -delete {key}' at the same time"})
+    if "sshkeys" in options:
+        decoded = unquote(str(options["sshkeys"]))
+        for line in decoded.splitlines():
+            if line.strip() and not SSH_KEY_RE.match(line.strip()):
+                raise PveHttpError(500, "SSH public key validation error")
+    call.cluster.flock(vm.vmid)
+    digest = call.params.get("digest")
+    if digest and digest != vm.digest():
+        raise PveHttpError(500, "checksum mismatch (file change by other user?)")
+    if vm.lock:
+        raise PveHttpError(500, f"VM is locked ({vm.lock})")
+    if "balloon" in options and int(options["balloon"]) > int(str(options.get("memory", vm.memory_mb()))):
+        raise PveHttpError(500, "balloon value too large (must be smaller than assigned memory)")
+    return options, delete
+
+
+def _apply_update(c: SimCluster, vm: SimVm, options: dict[str, Any], delete: list[str]) -> None:
+    for key, value in options.items():
+        if key.startswith("hostpci") and "mapping=" not in str(value):
+            # check_hostpci_perm: tokens are never root@pam (NOTES.md §8.1).
+            raise TaskError(f"only root can set '{key}' config for non-mapped devices")
+    for key, value in list(options.items()):
+        if key.startswith("net") and key[3:].isdigit():
+            parts = str(value).split(",")
+            if "=" not in parts[0] and not any(p.startswith("macaddr=") for p in parts):
+                parts[0] = f"{parts[0]}={random_mac(c.rng)}"
+                options[key] = ",".join(parts)
+        elif key == "efidisk0" or (is_disk_key(key) and re.match(r"^[^:]+:\d+(\.\d+)?(,|$)", str(value))):
+            # STORAGE:SIZE allocates a new volume.
+            storage, _, rest = str(value).partition(":")
+            size = "4M" if key == "efidisk0" else f"{rest.split(',')[0]}G"
+            extra = ",".join(rest.split(",")[1:])
+            options[key] = (
+                f"{storage}:vm-{vm.vmid}-disk-{len(vm.config) % 97},{extra + ',' if extra else ''}size={size}"
+            )
+    if vm.running:
+        for key, value in options.items():
+            if key.startswith(NOT_HOTPLUG):
+                vm.pending[key] = value
+            else:
+                vm.config[key] = value
+        for key in delete:
+            if key.startswith(NOT_HOTPLUG):
+                vm.pending_delete.add(key)
+            else:
+                vm.config.pop(key, None)
+    else:
+        vm.config.update(options)
+        for key in delete:
+            vm.config.pop(key, None)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/config")
+def qemu_config_post(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    options, delete = _prepare_update(call, vm)
+    return _task(
+        call, "qmconfig", vm.vmid, vmid=vm.vmid, effect=lambda task: _apply_update(c, vm, dict(options), delete)
+    )
+
+
+@route("PUT", "/nodes/{node}/qemu/{vmid}/config")
+def qemu_config_put(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    options, delete = _prepare_update(call, vm)
+    try:
+        _apply_update(c, vm, dict(options), delete)
+    except TaskError as exc:
+        raise PveHttpError(500, str(exc)) from exc
+    return None
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/cloudinit")
+def qemu_cloudinit_get(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    rows = []
+    for key in sorted(k for k in {**vm.config, **vm.pending} if k in CLOUDINIT_KEYS or k.startswith("ipconfig")):
+        value = vm.pending.get(key, vm.config.get(key))
+        row: dict[str, Any] = {"key": key, "value": value}
+        if vm.cloudinit_applied.get(key) != value:
+            row["pending"] = value
+        rows.append(row)
+    return rows
+
+
+@route("PUT", "/nodes/{node}/qemu/{vmid}/cloudinit")
+def qemu_cloudinit_put(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    vm.cloudinit_applied = {k: v for k, v in vm.config.items() if k in CLOUDINIT_KEYS or k.startswith("ipconfig")}
+    return None
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/cloudinit/dump")
+def qemu_cloudinit_dump(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    kind = call.params.get("type")
+    if kind == "user":
+        keys = [k for k in unquote(str(vm.config.get("sshkeys", ""))).splitlines() if k]
+        lines = ["#cloud-config", f"hostname: {vm.config.get('name', '')}", "manage_etc_hosts: true"]
+        if vm.config.get("ciuser"):
+            lines.append(f"user: {vm.config['ciuser']}")
+        if keys:
+            lines.append("ssh_authorized_keys:")
+            lines.extend(f"  - {key}" for key in keys)
+        lines += ["chpasswd:", "  expire: False", "users:", "  - default", "package_upgrade: true"]
+        return "\n".join(lines) + "\n"
+    if kind == "network":
+        lines = ["version: 1", "config:"]
+        for key in sorted(k for k in vm.config if k.startswith("ipconfig")):
+            index = key[len("ipconfig") :]
+            net = str(vm.config.get(f"net{index}", ""))
+            mac = net.split(",")[0].partition("=")[2].lower()
+            ip = _parse_kv(str(vm.config[key]))
+            lines += [
+                "    - type: physical",
+                f"      name: eth{index}",
+                f"      mac_address: '{mac}'",
+                "      subnets:",
+            ]
+            if ip.get("ip") in (None, "dhcp"):
+                lines.append("      - type: dhcp4")
+            else:
+                lines += ["      - type: static", f"        address: '{ip['ip']}'"]
+                if ip.get("gw"):
+                    lines.append(f"        gateway: '{ip['gw']}'")
+        return "\n".join(lines) + "\n"
+    return f"instance-id: {vm.digest()}\n"
+
+
+def _parse_kv(text: str) -> dict[str, str]:
+    return dict(part.partition("=")[::2] for part in text.split(",") if "=" in part)
+
+
+@route("PUT", "/nodes/{node}/qemu/{vmid}/resize")
+def qemu_resize(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    _check_root_only(call, "skiplock")
+    disk = str(call.params["disk"])
+    size = str(call.params["size"])
+    digest = call.params.get("digest")
+
+    def resize(task: SimTask) -> None:
+        if digest and digest != vm.digest():
+            raise TaskError("checksum mismatch (file change by other user?)")
+        if vm.lock:
+            raise TaskError(f"VM is locked ({vm.lock})")
+        value = vm.config.get(disk)
+        if value is None:
+            raise TaskError(f"disk '{disk}' does not exist")
+        if "media=cdrom" in str(value):
+            raise TaskError("you can't resize a cdrom")
+        old = parse_size(disk_option(str(value), "size") or "0")
+        new = old + parse_size(size[1:]) if size.startswith("+") else parse_size(size)
+        if new < old:
+            raise TaskError("shrinking disks is not supported")
+        parts = [p for p in str(value).split(",") if not p.startswith("size=")]
+        vm.config[disk] = ",".join([*parts, f"size={format_size(new)}"])
+        task.log.append(f"Image resized to {format_size(new)}.")
+
+    c.flock(vm.vmid)
+    return _task(call, "resize", vm.vmid, vmid=vm.vmid, effect=resize)
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/status/current")
+def qemu_status(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    cores = int(vm.config.get("cores", 1)) * int(vm.config.get("sockets", 1))
+    data: dict[str, Any] = {
+        "vmid": vm.vmid,
+        "name": vm.config.get("name", f"VM {vm.vmid}"),
+        "status": "running" if vm.running else "stopped",
+        "cpus": cores,
+        "cpu": 0.0113 if vm.running else 0,
+        "maxmem": vm.memory_mb() * MIB,
+        "mem": vm.memory_mb() * MIB // 3 if vm.running else 0,
+        "maxdisk": vm.disk_size_bytes(),
+        "disk": 0,
+        "netin": 0,
+        "netout": 0,
+        "diskread": 0,
+        "diskwrite": 0,
+        "uptime": int(time.time() - vm.started_at) if vm.running else 0,
+        "ha": {"managed": 0},
+        "agent": 1 if str(vm.config.get("agent", "0")).split(",")[0] in ("1", "enabled=1") else 0,
+    }
+    if vm.running:
+        data.update(
+            {
+                "pid": vm.pid,
+                "qmpstatus": "paused" if vm.paused else "running",
+                "running-machine": "pc-q35-9.2+pve1"
+                if "q35" in str(vm.config.get("machine", ""))
+                else "pc-i440fx-9.2+pve1",
+                "running-qemu": "9.2.0",
+            }
+        )
+    for key in ("lock", "tags"):
+        if vm.config.get(key):
+            data[key] = vm.config[key]
+    if vm.template:
+        data["template"] = 1
+    return data
+
+
+def _power_task(call: Call, action: str, effect: Callable[[SimTask], None]) -> str:
+    vm = call.cluster.vm(call.node, call.vmid)
+    call.cluster.flock(vm.vmid)
+    types = {
+        "start": "qmstart",
+        "stop": "qmstop",
+        "shutdown": "qmshutdown",
+        "reboot": "qmreboot",
+        "reset": "qmreset",
+        "suspend": "qmpause",
+        "resume": "qmresume",
+    }
+    return _task(call, types[action], vm.vmid, vmid=vm.vmid, effect=effect)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/start")
+def qemu_start(call: Call) -> Any:
+    c = call.cluster
+    _check_root_only(call, "skiplock", "stateuri", "migratedfrom", "force-cpu")
+    vm = c.vm(call.node, call.vmid)
+    c.flock(vm.vmid)
+    # The worker checks the lock, then reserves PCI devices (reserve_pci_usage) before QEMU starts: picking
+    # devices now keeps two concurrent starts from taking the same GPU (NOTES.md §8.3).
+    early_error: str | None = None
+    chosen: list[tuple[str, str]] = []
+    if vm.running:
+        early_error = f"VM {vm.vmid} already running"
+    elif vm.template:
+        early_error = "you can't start a vm if it's a template"
+    elif vm.lock:
+        early_error = f"VM is locked ({vm.lock})"
+    else:
+        try:
+            chosen = c.choose_gpus(vm)
+        except TaskError as exc:
+            early_error = str(exc)
+
+    def start(task: SimTask) -> None:
+        if early_error:
+            raise TaskError(early_error)
+        c.power_on(vm)
+        vm.gpus = chosen
+        for node, path in chosen:
+            task.log.append(f"reserved PCI device {path} on {node}")
+
+    def failed(task: SimTask) -> None:
+        c._release(chosen)
+
+    return _task(call, "qmstart", vm.vmid, vmid=vm.vmid, effect=start, on_fail=failed)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/stop")
+def qemu_stop(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    return _power_task(call, "stop", lambda task: c.power_off(vm))
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/shutdown")
+def qemu_shutdown(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    if vm.paused and not call.flag("forceStop"):
+        raise PveHttpError(500, "VM is paused - cannot shutdown")
+    return _power_task(call, "shutdown", lambda task: c.power_off(vm))
+
+
+def _require_running(vm: SimVm) -> None:
+    if not vm.running:
+        raise PveHttpError(500, f"VM {vm.vmid} not running")
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/reboot")
+def qemu_reboot(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    _require_running(vm)
+    if vm.paused:
+        raise PveHttpError(500, "VM is paused - cannot shutdown")
+
+    def reboot(task: SimTask) -> None:
+        gpus = list(vm.gpus)
+        c.power_on(vm)  # applies pending changes, keeps the reserved devices
+        vm.gpus = gpus
+
+    return _power_task(call, "reboot", reboot)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/reset")
+def qemu_reset(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    _check_root_only(call, "skiplock")
+    _require_running(vm)
+
+    def reset(task: SimTask) -> None:
+        vm.started_at = time.time()
+
+    return _power_task(call, "reset", reset)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/suspend")
+def qemu_suspend(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    _require_running(vm)
+    if call.flag("todisk") and any(k.startswith("hostpci") for k in vm.config):
+        raise PveHttpError(
+            500,
+            "cannot suspend VM to disk due to passed-through PCI device(s), which lack the possibility to "
+            "save/restore their internal state",
+        )
+
+    def suspend(task: SimTask) -> None:
+        vm.paused = True
+
+    return _power_task(call, "suspend", suspend)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/status/resume")
+def qemu_resume(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    _require_running(vm)
+
+    def resume(task: SimTask) -> None:
+        vm.paused = False
+
+    return _power_task(call, "resume", resume)
+
+
+# ------------------------------------------------------------------- snapshots
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/snapshot")
+def snapshot_list(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    rows: list[dict[str, Any]] = []
+    for snap in vm.snapshots.values():
+        row = {k: snap[k] for k in ("name", "description", "snaptime") if snap.get(k) is not None}
+        if snap.get("vmstate"):
+            row["vmstate"] = 1
+        if snap.get("parent"):
+            row["parent"] = snap["parent"]
+        rows.append(row)
+    current: dict[str, Any] = {"name": "current", "description": "You are here!", "digest": vm.digest()}
+    if vm.running:
+        current["running"] = 1
+    if vm.parent:
+        current["parent"] = vm.parent
+    rows.append(current)
+    return rows
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/snapshot")
+def snapshot_create(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    name = str(call.params["snapname"])
+    if name in ("current", "pending"):
+        raise param_error({"snapname": f"invalid snapshot name '{name}'"})
+    c.flock(vm.vmid)
+    vmstate = call.flag("vmstate")
+    early = None
+    if vm.template:
+        early = "you can't take a snapshot if it's a template"
+    elif vm.lock:
+        early = f"VM is locked ({vm.lock})"
+    elif name in vm.snapshots:
+        early = f"snapshot name '{name}' already used"
+    else:
+        vm.config["lock"] = "snapshot"
+
+    def take(task: SimTask) -> None:
+        if early:
+            raise TaskError(early)
+        vm.config.pop("lock", None)
+        if vmstate and any(k.startswith("hostpci") for k in vm.config):
+            raise TaskError("cannot save VM state: VFIO device state cannot be migrated")
+        vm.snapshots[name] = {
+            "name": name,
+            "description": str(call.params.get("description", "")),
+            "snaptime": int(time.time()),
+            "vmstate": int(vmstate and vm.running),
+            "parent": vm.parent,
+            "config": {k: v for k, v in vm.config.items() if k != "lock"},
+        }
+        vm.parent = name
+
+    def failed(task: SimTask) -> None:
+        if vm.config.get("lock") == "snapshot":
+            vm.config.pop("lock", None)
+
+    return _task(call, "qmsnapshot", vm.vmid, vmid=vm.vmid, effect=take, on_fail=failed)
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback")
+def snapshot_rollback(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    name = call.path_params["snapname"]
+    c.flock(vm.vmid)
+    start = call.flag("start")
+
+    def rollback(task: SimTask) -> None:
+        snap = vm.snapshots.get(name)
+        if snap is None:
+            raise TaskError(f"snapshot '{name}' does not exist")
+        if vm.lock:
+            raise TaskError(f"VM is locked ({vm.lock})")
+        if vm.running:
+            c.power_off(vm)
+        vm.config = dict(snap["config"])
+        vm.parent = name
+        if start:
+            c.power_on(vm)
+
+    return _task(call, "qmrollback", vm.vmid, vmid=vm.vmid, effect=rollback)
+
+
+@route("DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}")
+def snapshot_delete(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    name = call.path_params["snapname"]
+    c.flock(vm.vmid)
+
+    def delete(task: SimTask) -> None:
+        snap = vm.snapshots.pop(name, None)
+        if snap is None:
+            raise TaskError(f"snapshot '{name}' does not exist")
+        for other in vm.snapshots.values():
+            if other.get("parent") == name:
+                other["parent"] = snap.get("parent")
+        if vm.parent == name:
+            vm.parent = snap.get("parent")
+
+    return _task(call, "qmdelsnapshot", vm.vmid, vmid=vm.vmid, effect=delete)
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config")
+def snapshot_config(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    snap = vm.snapshots.get(call.path_params["snapname"])
+    if snap is None:
+        raise PveHttpError(500, f"snapshot '{call.path_params['snapname']}' does not exist")
+    return dict(snap["config"])
+
+
+# ---------------------------------------------------------------------- delete
+
+
+@route("DELETE", "/nodes/{node}/qemu/{vmid}")
+def qemu_delete(call: Call) -> Any:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    _check_root_only(call, "skiplock")
+    c.flock(vm.vmid)
+    if str(vm.config.get("protection", "0")) == "1":
+        raise PveHttpError(500, f"can't remove VM {vm.vmid} - protection mode enabled")
+    if vm.running:
+        raise PveHttpError(500, f"VM {vm.vmid} is running - destroy failed")
+    if vm.lock:
+        raise PveHttpError(500, f"VM is locked ({vm.lock})")
+
+    def destroy(task: SimTask) -> None:
+        for key, value in vm.config.items():
+            if is_disk_key(key) and "media=cdrom" not in str(value):
+                task.log.append(f'  Logical volume "{str(value).split(",")[0].split(":")[-1]}" successfully removed.')
+                slot = (str(value).split(":")[0], "*")
+                c.storage_used[slot] = max(
+                    0, c.storage_used.get(slot, 0) - parse_size(disk_option(str(value), "size") or "0")
+                )
+        for members in c.pools.values():
+            members.discard(vm.vmid)
+        c.release_gpus(vm)
+        c.vms.pop(vm.vmid, None)  # the config goes last: the VMID is free once the task ends (NOTES.md §5.9)
+
+    return _task(call, "qmdestroy", vm.vmid, vmid=vm.vmid, effect=destroy)
+
+
+# ----------------------------------------------------------------------- tasks
+
+
+@route("GET", "/nodes/{node}/tasks")
+def task_list(call: Call) -> Any:
+    c = call.cluster
+    c.node(call.node)
+    source = str(call.params.get("source", "archive"))
+    vmid = call.params.get("vmid")
+    typefilter = call.params.get("typefilter")
+    rows = []
+    for task in reversed(list(c.tasks.values())):
+        if task.node != call.node:
+            continue
+        if source == "archive" and task.status == "running":
+            continue
+        if source == "active" and task.status != "running":
+            continue
+        if vmid is not None and task.id != str(vmid):
+            continue
+        if typefilter and task.type != typefilter:
+            continue
+        if call.flag("errors") and task.exitstatus == "OK":
+            continue
+        rows.append(_task_row(task))
+    start = int(call.params.get("start", 0))
+    limit = int(call.params.get("limit", 50))
+    return Envelope(rows[start : start + limit], total=len(rows))
+
+
+def _find_task(call: Call) -> SimTask:
+    task = call.cluster.tasks.get(call.path_params["upid"])
+    if task is None or task.node != call.node:
+        raise param_error({"upid": "no such task"})
+    return task
+
+
+@route("GET", "/nodes/{node}/tasks/{upid}")
+def task_index(call: Call) -> Any:
+    _find_task(call)
+    return [{"name": "log"}, {"name": "status"}]
+
+
+@route("GET", "/nodes/{node}/tasks/{upid}/status")
+def task_status(call: Call) -> Any:
+    return _find_task(call).as_status()
+
+
+@route("GET", "/nodes/{node}/tasks/{upid}/log")
+def task_log(call: Call) -> Any:
+    task = _find_task(call)
+    start = int(call.params.get("start", 0))
+    limit = int(call.params.get("limit", 50))
+    lines = [{"n": i + 1, "t": text} for i, text in enumerate(task.log)]
+    return Envelope(lines[start : start + limit], total=len(lines))
+
+
+@route("DELETE", "/nodes/{node}/tasks/{upid}")
+def task_stop(call: Call) -> Any:
+    task = _find_task(call)
+    call.cluster.finish_task(task, interrupted=True)
+    return None
+
+
+# ----------------------------------------------------------- metrics, console
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/rrddata")
+def qemu_rrddata(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    step = _timeframe_step(str(call.params.get("timeframe", "hour")))
+    now = int(time.time()) // step * step
+    cpus = int(vm.config.get("cores", 1)) * int(vm.config.get("sockets", 1))
+    points = []
+    for i in range(70):
+        point: dict[str, Any] = {
+            "time": now - (69 - i) * step,
+            "maxcpu": cpus,
+            "maxmem": vm.memory_mb() * MIB,
+            "maxdisk": vm.disk_size_bytes(),
+            "disk": 0,
+        }
+        if vm.running and point["time"] >= vm.started_at - step:
+            # Keys with no value are omitted for a stopped VM (NOTES.md §5.10).
+            point.update(
+                {
+                    "cpu": round(0.2 + 0.15 * math.sin((vm.vmid + i) / 6), 4),
+                    "mem": vm.memory_mb() * MIB * (0.35 + 0.05 * math.sin(i / 9)),
+                    "netin": 15000.0 + 4000 * math.sin(i / 4),
+                    "netout": 9000.0 + 3000 * math.cos(i / 5),
+                    "diskread": 20000.0 + 5000 * math.sin(i / 3),
+                    "diskwrite": 40000.0 + 8000 * math.cos(i / 7),
+                }
+            )
+        points.append(point)
+    return points
+
+
+def _console(call: Call, kind: str) -> dict[str, Any]:
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+    port = 5900 + (vm.vmid % 100)
+    user = call.token
+    ticket = f"PVEVNC:{int(time.time()):08X}::{secrets.token_urlsafe(48)}"
+    data: dict[str, Any] = {"user": user, "ticket": ticket, "port": port}
+    upid = _task(call, kind, vm.vmid)
+    data["upid"] = upid
+    if kind == "vncproxy":
+        data["cert"] = "-----BEGIN CERTIFICATE-----\nMIIB(simulated)\n-----END CERTIFICATE-----\n"
+        if call.flag("generate-password"):
+            password = secrets.token_urlsafe(6)[:8]
+            data["password"] = password
+            data["ticket"] = f"{password}:{ticket}"
+    return data
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/vncproxy")
+def qemu_vncproxy(call: Call) -> Any:
+    return _console(call, "vncproxy")
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/termproxy")
+def qemu_termproxy(call: Call) -> Any:
+    vm = call.cluster.vm(call.node, call.vmid)
+    serial = str(call.params.get("serial", "serial0"))
+    if not str(vm.config.get(serial, "")).startswith("socket"):
+        raise PveHttpError(500, f"serial interface '{serial}' is not configured")
+    return _console(call, "vncproxy")
+
+
+# ------------------------------------------------------------------ guest agent
+
+
+def _agent_ready(call: Call) -> SimVm:
+    vm = call.cluster.vm(call.node, call.vmid)
+    if str(vm.config.get("agent", "0")).split(",")[0] not in ("1", "enabled=1"):
+        raise PveHttpError(500, "No QEMU guest agent configured")
+    if not vm.running:
+        raise PveHttpError(500, f"VM {vm.vmid} is not running")
+    # The guest needs as long as a task to boot and start its agent (0 s in tests).
+    if time.time() - vm.started_at < call.cluster.task_seconds:
+        raise PveHttpError(500, "QEMU guest agent is not running")
+    return vm
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/agent/ping")
+def agent_ping(call: Call) -> Any:
+    _agent_ready(call)
+    return None
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces")
+def agent_network(call: Call) -> Any:
+    vm = _agent_ready(call)
+    interfaces: list[dict[str, Any]] = [
+        {
+            "name": "lo",
+            "hardware-address": "00:00:00:00:00:00",
+            "ip-addresses": [
+                {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8},
+                {"ip-address": "::1", "ip-address-type": "ipv6", "prefix": 128},
+            ],
+            "statistics": {"rx-bytes": 0, "rx-packets": 0, "tx-bytes": 0, "tx-packets": 0},
+        }
+    ]
+    for key in sorted(k for k in vm.config if k.startswith("net") and k[3:].isdigit()):
+        index = key[3:]
+        mac = str(vm.config[key]).split(",")[0].partition("=")[2].lower()
+        ipconfig = _parse_kv(str(vm.config.get(f"ipconfig{index}", "")))
+        addresses = []
+        ip = ipconfig.get("ip", "dhcp")
+        if ip == "dhcp":
+            ip = f"10.{vm.vmid // 65536 % 256}.{vm.vmid // 256 % 256}.{vm.vmid % 256 or 1}/24"
+        host, _, prefix = ip.partition("/")
+        addresses.append({"ip-address": host, "ip-address-type": "ipv4", "prefix": int(prefix or 24)})
+        ip6 = ipconfig.get("ip6")
+        if ip6 and ip6 not in ("dhcp", "auto"):
+            host6, _, prefix6 = ip6.partition("/")
+            addresses.append({"ip-address": host6, "ip-address-type": "ipv6", "prefix": int(prefix6 or 64)})
+        addresses.append(
+            {
+                "ip-address": f"fe80::be24:11ff:fe{mac[-8:-6]}:{mac[-5:-3]}{mac[-2:]}",
+                "ip-address-type": "ipv6",
+                "prefix": 64,
+            }
+        )
+        interfaces.append(
+            {
+                "name": f"eth{index}",
+                "hardware-address": mac,
+                "ip-addresses": addresses,
+                "statistics": {"rx-bytes": 1024, "rx-packets": 10, "tx-bytes": 2048, "tx-packets": 12},
+            }
+        )
+    return {"result": interfaces}

@@ -1,0 +1,546 @@
+"""The in-memory state of one simulated Proxmox VE cluster.
+
+Nodes, storages, VMs (config, pending changes, ``lock`` property, power state,
+snapshots), worker tasks with real UPIDs, per-VM config flocks, PCI devices,
+cluster PCI mappings and their reservations, and the fault-injection switches.
+
+Everything is guarded by one re-entrant lock (``SimCluster.lock``); the HTTP
+server holds it while a handler runs. Tasks finish lazily: each request first
+calls ``tick()``, which ends every task whose time is up and applies its effect
+(so a duration of 0 ends a task before the next request, and nothing runs in
+the background). Behaviour follows NOTES.md §4 (tasks), §5 (endpoints), §7
+(locks) and §8 (GPU passthrough).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.pvesim.fleet import ClusterSpec, GpuModelSpec, NodeSpec
+
+GIB = 1024**3
+MIB = 1024**2
+# NOTES.md §2.3: what pveproxy answers when the node it must proxy to is down.
+NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
+
+
+class PveHttpError(Exception):
+    """An API error: status, the message (reason phrase and ``message``), and ``errors`` for a 400."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+
+class TaskError(Exception):
+    """Raised inside a task effect: the task stops with this text as its exitstatus."""
+
+
+def param_error(errors: dict[str, str]) -> PveHttpError:
+    return PveHttpError(400, "Parameter verification failed.", errors)
+
+
+@dataclass
+class SimTask:
+    upid: str
+    node: str
+    type: str
+    id: str
+    user: str  # "portal@pve"
+    tokenid: str | None
+    pid: int
+    pstart: int
+    starttime: int
+    ends_at: float
+    vmid: int | None = None  # the VM whose config flock the task holds
+    effect: Callable[[SimTask], None] | None = None
+    on_fail: Callable[[SimTask], None] | None = None
+    fail_message: str | None = None
+    status: str = "running"
+    exitstatus: str | None = None
+    endtime: int | None = None
+    log: list[str] = field(default_factory=list)
+
+    def as_status(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "upid": self.upid,
+            "node": self.node,
+            "pid": self.pid,
+            "pstart": self.pstart,
+            "starttime": self.starttime,
+            "type": self.type,
+            "id": self.id,
+            "user": self.user,
+            "status": self.status,
+        }
+        if self.tokenid:
+            data["tokenid"] = self.tokenid
+        if self.exitstatus is not None:
+            data["exitstatus"] = self.exitstatus
+        return data
+
+
+@dataclass
+class PciFunction:
+    """One PCI function as ``hardware/pci`` lists it."""
+
+    id: str  # "0000:41:00.0"
+    pci_class: str
+    vendor_device: str
+    name: str
+    iommugroup: int
+
+
+@dataclass
+class SimGpu:
+    node: str
+    address: str  # "0000:41:00"
+    model: GpuModelSpec
+    iommugroup: int
+    nvlink_group: str | None
+    present: bool = True
+
+    @property
+    def mapping_path(self) -> str:
+        # Cards with an audio function are mapped whole (no function), others by function 0 (NOTES.md §5.14).
+        return self.address if self.model.audio_vendor_device else f"{self.address}.0"
+
+    def functions(self) -> list[PciFunction]:
+        funcs = [
+            PciFunction(
+                f"{self.address}.0", self.model.pci_class, self.model.vendor_device, self.model.name, self.iommugroup
+            )
+        ]
+        if self.model.audio_vendor_device:
+            funcs.append(
+                PciFunction(
+                    f"{self.address}.1",
+                    "0x040300",
+                    self.model.audio_vendor_device,
+                    self.model.audio_name,
+                    self.iommugroup,
+                )
+            )
+        return funcs
+
+
+@dataclass
+class SimNode:
+    spec: NodeSpec
+    online: bool
+    boot_time: float
+    gpus: list[SimGpu] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class SimMapping:
+    id: str
+    description: str
+    entries: list[dict[str, str]]  # parsed map entries: node, path, id, iommugroup?, description?
+
+    def map_strings(self) -> list[str]:
+        return [",".join(f"{k}={v}" for k, v in entry.items()) for entry in self.entries]
+
+
+@dataclass
+class SimVm:
+    vmid: int
+    node: str
+    config: dict[str, Any]
+    template: bool = False
+    running: bool = False
+    paused: bool = False
+    started_at: float = 0.0
+    pid: int | None = None
+    pending: dict[str, Any] = field(default_factory=dict)
+    pending_delete: set[str] = field(default_factory=set)
+    snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parent: str | None = None
+    gpus: list[tuple[str, str]] = field(default_factory=list)  # (node, mapping path) in use
+    cloudinit_applied: dict[str, Any] = field(default_factory=dict)
+    pool: str | None = None
+
+    @property
+    def lock(self) -> str | None:
+        value = self.config.get("lock")
+        return str(value) if value else None
+
+    def digest(self) -> str:
+        text = "\n".join(f"{k}: {v}" for k, v in sorted(self.config.items()))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+    def disk_size_bytes(self) -> int:
+        total = 0
+        for key, value in self.config.items():
+            if is_disk_key(key) and "media=cdrom" not in str(value):
+                total += parse_size(disk_option(str(value), "size") or "0")
+        return total
+
+    def memory_mb(self) -> int:
+        return int(str(self.config.get("memory", "512")).split("=")[-1].split(",")[0])
+
+
+DISK_PREFIXES = ("scsi", "virtio", "sata", "ide", "efidisk", "tpmstate")
+
+
+def is_disk_key(key: str) -> bool:
+    return any(key.startswith(p) and key[len(p) :].isdigit() for p in DISK_PREFIXES)
+
+
+def disk_option(value: str, option: str) -> str | None:
+    for part in value.split(",")[1:]:
+        key, _, val = part.partition("=")
+        if key == option:
+            return val
+    return None
+
+
+def parse_size(text: str) -> int:
+    """``10G`` → bytes (PVE ``disk-size``; no unit means bytes)."""
+    text = text.strip()
+    units = {"K": 1024, "M": MIB, "G": GIB, "T": 1024 * GIB}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(float(text or 0))
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("T", 1024 * GIB), ("G", GIB), ("M", MIB), ("K", 1024)):
+        if size % factor == 0 and size >= factor:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
+def random_mac(rng: random.Random) -> str:
+    # Proxmox's default OUI BC:24:11 (NOTES.md §5.3; pve-cluster DataCenterConfig.pm).
+    return "BC:24:11:" + ":".join(f"{rng.randrange(256):02X}" for _ in range(3))
+
+
+class SimCluster:
+    """One simulated PVE cluster (every node of one datacentre)."""
+
+    def __init__(
+        self,
+        spec: ClusterSpec,
+        *,
+        task_seconds: float = 0.0,
+        lock_wait_seconds: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.rng = random.Random(seed)  # noqa: S311 - fake MACs and pids, not security
+        self.task_seconds = task_seconds
+        self.task_durations: dict[str, float] = {}
+        # PVE waits up to 10 s for a config flock (NOTES.md §7); scaled down for tests.
+        self.lock_wait_seconds = lock_wait_seconds
+        self.latency_seconds = 0.0
+        self.fail_next: dict[str, deque[str]] = {}
+        self.held_flocks: dict[int, float] = {}  # vmid → monotonic deadline (fault injection)
+        self.pid_counter = itertools.count(0x0012A000)
+        self.pstart = 0x0ABCDEF0
+        self.nodes: dict[str, SimNode] = {}
+        self.vms: dict[int, SimVm] = {}
+        self.tasks: dict[str, SimTask] = {}
+        self.running_tasks: list[SimTask] = []
+        self.mappings: dict[str, SimMapping] = {}
+        self.pci_usage: dict[tuple[str, str], int] = {}  # (node, mapping path) → vmid reserving / using it
+        self.pools: dict[str, set[int]] = {pool: set() for pool in spec.pools}
+        self.storage_used: dict[tuple[str, str], int] = {}
+        now = time.time()
+        for node_spec in spec.nodes:
+            node = SimNode(spec=node_spec, online=node_spec.online, boot_time=now - 86400 * 12)
+            for gpu in node_spec.gpus:
+                node.gpus.append(
+                    SimGpu(
+                        node=node_spec.name,
+                        address=gpu.address,
+                        model=spec.gpu_models[gpu.model],
+                        iommugroup=gpu.iommugroup,
+                        nvlink_group=gpu.nvlink_group,
+                    )
+                )
+            self.nodes[node_spec.name] = node
+        self._build_mappings()
+        for template in spec.templates:
+            self._add_template(template)
+
+    # ----------------------------------------------------------------- setup
+
+    def _build_mappings(self) -> None:
+        for node in self.nodes.values():
+            for gpu in node.gpus:
+                mapping = self.mappings.setdefault(
+                    gpu.model.slug, SimMapping(id=gpu.model.slug, description=gpu.model.name, entries=[])
+                )
+                mapping.entries.append(
+                    {
+                        "node": node.name,
+                        "path": gpu.mapping_path,
+                        "id": gpu.model.vendor_device,
+                        "iommugroup": str(gpu.iommugroup),
+                    }
+                )
+
+    def _add_template(self, template: Any) -> None:
+        storage = template.storage
+        config: dict[str, Any] = {
+            "name": template.name,
+            "cores": template.cores,
+            "sockets": 1,
+            "memory": str(template.memory_mb),
+            "ostype": template.ostype,
+            "bios": template.bios,
+            "scsihw": "virtio-scsi-single",
+            "scsi0": f"{storage}:base-{template.vmid}-disk-0,iothread=1,size={template.disk_gb}G",
+            "ide2": f"{storage}:vm-{template.vmid}-cloudinit,media=cdrom",
+            "boot": "order=scsi0",
+            "agent": "1",
+            "net0": f"virtio={random_mac(self.rng)},bridge=vmbr0,firewall=1",
+            "serial0": "socket",
+            "vga": "std",
+            "template": 1,
+            "smbios1": f"uuid={self._uuid()}",
+            "vmgenid": self._uuid(),
+            "meta": f"creation-qemu=9.2.0,ctime={int(time.time())}",
+        }
+        if template.tags:
+            config["tags"] = ";".join(template.tags)
+        if template.bios == "ovmf":
+            config["efidisk0"] = f"{storage}:base-{template.vmid}-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M"
+            config["machine"] = "q35"
+        self.vms[template.vmid] = SimVm(vmid=template.vmid, node=template.node, config=config, template=True)
+
+    def _uuid(self) -> str:
+        hexed = "".join(f"{self.rng.randrange(16):x}" for _ in range(32))
+        return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+
+    # ----------------------------------------------------------------- tasks
+
+    def duration(self, task_type: str) -> float:
+        return self.task_durations.get(task_type, self.task_seconds)
+
+    def start_task(
+        self,
+        *,
+        node: str,
+        task_type: str,
+        task_id: str,
+        token: str,
+        vmid: int | None = None,
+        effect: Callable[[SimTask], None] | None = None,
+        on_fail: Callable[[SimTask], None] | None = None,
+        log: list[str] | None = None,
+        fail_message: str | None = None,
+    ) -> SimTask:
+        """Start a worker task (NOTES.md §4). ``token`` is the caller, ``user@realm!tokenid``."""
+        now = time.time()
+        pid = next(self.pid_counter)
+        user, _, tokenid = token.partition("!")
+        upid = f"UPID:{node}:{pid:08X}:{self.pstart:08X}:{int(now):08X}:{task_type}:{task_id}:{token}:"
+        queued = self.fail_next.get(task_type)
+        if queued:
+            fail_message = queued.popleft()
+        task = SimTask(
+            upid=upid,
+            node=node,
+            type=task_type,
+            id=task_id,
+            user=user,
+            tokenid=tokenid or None,
+            pid=pid,
+            pstart=self.pstart,
+            starttime=int(now),
+            ends_at=time.monotonic() + self.duration(task_type),
+            vmid=vmid,
+            effect=effect,
+            on_fail=on_fail,
+            fail_message=fail_message,
+            log=list(log or []),
+        )
+        self.tasks[upid] = task
+        self.running_tasks.append(task)
+        return task
+
+    def tick(self) -> None:
+        """End every task whose time is up, in start order, applying its effect."""
+        if not self.running_tasks:
+            return
+        now = time.monotonic()
+        due = [task for task in self.running_tasks if task.ends_at <= now]
+        for task in due:
+            self.finish_task(task)
+
+    def finish_task(self, task: SimTask, *, interrupted: bool = False) -> None:
+        if task.status != "running":
+            return
+        self.running_tasks.remove(task)
+        task.status = "stopped"
+        task.endtime = int(time.time())
+        error = "interrupted by signal" if interrupted else task.fail_message
+        if error is None and task.effect is not None:
+            try:
+                task.effect(task)
+            except TaskError as exc:
+                error = str(exc)
+        if error is None:
+            task.exitstatus = "OK"
+            task.log.append("TASK OK")
+        else:
+            task.exitstatus = error
+            task.log.append(f"TASK ERROR: {error}")
+            if task.on_fail is not None:
+                task.on_fail(task)
+        self.changed.notify_all()
+
+    def task_holding(self, vmid: int) -> SimTask | None:
+        for task in self.running_tasks:
+            if task.vmid == vmid:
+                return task
+        return None
+
+    def flock(self, vmid: int) -> None:
+        """Take the config flock of ``vmid`` as a handler would (NOTES.md §7).
+
+        If a running task (or an injected hold) has it, wait up to the (scaled)
+        lock wait, then fail with PVE's exact text.
+        """
+        deadline = time.monotonic() + self.lock_wait_seconds
+        while self._flock_held(vmid):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PveHttpError(500, f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout")
+            self.changed.wait(min(remaining, 0.05))
+            self.tick()
+
+    def _flock_held(self, vmid: int) -> bool:
+        hold = self.held_flocks.get(vmid)
+        if hold is not None:
+            if hold > time.monotonic():
+                return True
+            del self.held_flocks[vmid]
+        return self.task_holding(vmid) is not None
+
+    # ------------------------------------------------------------------ lookups
+
+    def node(self, name: str) -> SimNode:
+        node = self.nodes.get(name)
+        if node is None:
+            raise PveHttpError(
+                500,
+                f"hostname lookup '{name}' failed - failed to get address info for: {name}: Name or service not known",
+            )
+        return node
+
+    def vm(self, node: str, vmid: int) -> SimVm:
+        vm = self.vms.get(int(vmid))
+        if vm is None or vm.node != node:
+            raise PveHttpError(500, f"Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist")
+        return vm
+
+    def gpu_by_path(self, node: str, path: str) -> SimGpu | None:
+        for gpu in self.nodes[node].gpus:
+            if path in (gpu.address, gpu.mapping_path, f"{gpu.address}.0"):
+                return gpu
+        return None
+
+    def next_free_vmid(self) -> int:
+        for vmid in range(self.spec.next_id_lower, self.spec.next_id_upper):
+            if vmid not in self.vms:
+                return vmid
+        raise PveHttpError(
+            500, f"unable to get any free VMID in range [{self.spec.next_id_lower}, {self.spec.next_id_upper}]"
+        )
+
+    # --------------------------------------------------------------- GPU logic
+
+    def choose_gpus(self, vm: SimVm) -> list[tuple[str, str]]:
+        """Pick a free device for every ``hostpciN=mapping=…`` at start (NOTES.md §8.3, §8.4); reserve them."""
+        chosen: list[tuple[str, str]] = []
+        config = {**vm.config, **vm.pending}
+        machine = str(config.get("machine", ""))
+        for key in sorted(k for k in config if k.startswith("hostpci")):
+            options = dict(
+                part.partition("=")[::2] if "=" in part else ("host", part) for part in str(config[key]).split(",")
+            )
+            if options.get("pcie") in ("1", "on", "yes", "true") and "q35" not in machine:
+                self._release(chosen)
+                raise TaskError("q35 machine model is not enabled")
+            mapping_id = options.get("mapping")
+            if mapping_id is None:
+                continue
+            mapping = self.mappings.get(mapping_id)
+            entries = [e for e in (mapping.entries if mapping else []) if e["node"] == vm.node]
+            if not entries:
+                self._release(chosen)
+                raise TaskError(f"PCI device mapping not found for '{mapping_id}'")
+            for entry in entries:
+                slot = (vm.node, entry["path"])
+                gpu = self.gpu_by_path(vm.node, entry["path"])
+                if gpu is None or not gpu.present:
+                    continue
+                if slot in self.pci_usage or slot in chosen:
+                    continue
+                chosen.append(slot)
+                break
+            else:
+                self._release(chosen)
+                raise TaskError(f"could not find a free device for '{key}'")
+        for slot in chosen:
+            self.pci_usage[slot] = vm.vmid
+        return chosen
+
+    def _release(self, slots: list[tuple[str, str]]) -> None:
+        for slot in slots:
+            if slot in self.pci_usage:
+                del self.pci_usage[slot]
+
+    def release_gpus(self, vm: SimVm) -> None:
+        for slot, owner in list(self.pci_usage.items()):
+            if owner == vm.vmid:
+                del self.pci_usage[slot]
+        vm.gpus = []
+
+    # ------------------------------------------------------------ VM lifecycle
+
+    def apply_pending(self, vm: SimVm) -> None:
+        vm.config.update(vm.pending)
+        for key in vm.pending_delete:
+            vm.config.pop(key, None)
+        vm.pending.clear()
+        vm.pending_delete.clear()
+
+    def power_on(self, vm: SimVm) -> None:
+        self.apply_pending(vm)
+        vm.running = True
+        vm.paused = False
+        vm.started_at = time.time()
+        vm.pid = self.rng.randrange(10_000, 4_000_000)
+        vm.cloudinit_applied = {k: v for k, v in vm.config.items() if k in CLOUDINIT_KEYS or k.startswith("ipconfig")}
+
+    def power_off(self, vm: SimVm) -> None:
+        vm.running = False
+        vm.paused = False
+        vm.pid = None
+        vm.started_at = 0.0
+        self.release_gpus(vm)
+        self.apply_pending(vm)
+
+
+CLOUDINIT_KEYS = ("ciuser", "cipassword", "sshkeys", "nameserver", "searchdomain", "cicustom", "citype", "ciupgrade")
