@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 "fleet_bootstrap",
                 fleet="apps/pvesim/fleets/demo.yaml",
                 api_base="https://127.0.0.1:8006",
-                token="portal@pve!celery=0c9c4d0e-5d1f-4d5e-9a7e-pvesim-demo00",
+                token="portal@pve!celery=0c9c4d0e-5d1f-4d5e-9a7e-pvesim-demo00",  # noqa: S106
                 ca_file="var/pvesim/ca.pem",
                 ip_pools=True,
             )
