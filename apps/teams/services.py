@@ -78,6 +78,13 @@ def _audit(
     )
 
 
+# Organisation slugs share the /org/<slug>/ space with fixed portal routes
+# (/org/sso/, /org/new/, ...): never hand out one of those words.
+RESERVED_ORGANISATION_SLUGS = frozenset(
+    {"sso", "new", "switch", "leave", "transfer", "settings", "members", "projects", "invitations", "api", "admin"}
+)
+
+
 def _unique_slug(base: str, taken: Any, *, max_length: int = 60) -> str:
     root = (slugify(base) or "org")[: max_length - 6].strip("-") or "org"
     slug, n = root, 1
@@ -144,7 +151,10 @@ def organisation_create(
         {"name": name, "legal_name": legal_name, "country": country, "vat_id": vat_id, "billing_email": billing_email}
     )
     organisation = Organisation.objects.create(
-        slug=_unique_slug(data["name"], lambda s: Organisation.objects.filter(slug=s).exists()),
+        slug=_unique_slug(
+            data["name"],
+            lambda s: s in RESERVED_ORGANISATION_SLUGS or Organisation.objects.filter(slug=s).exists(),
+        ),
         is_personal=is_personal,
         **data,
     )

@@ -105,3 +105,13 @@ def test_audit_event_rolls_back_with_the_change(world):
         raise RuntimeError("boom")
     assert AuditEvent.objects.count() == before
     assert not Membership.objects.filter(user=newcomer).exists()
+
+
+@pytest.mark.django_db
+def test_organisation_named_like_a_portal_route_gets_another_slug(django_user_model):
+    from apps.teams.services import organisation_create
+
+    owner = django_user_model.objects.create_user(email="sso-owner@example.com", password="x" * 14)
+    organisation = organisation_create(name="SSO", owner=owner, actor=owner)
+    assert organisation.slug != "sso"
+    assert organisation.slug.startswith("sso")
