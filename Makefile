@@ -5,13 +5,14 @@ PYTHON ?= python3.11
 VENV ?= .venv
 export PYTHON VENV
 
-.PHONY: run test venv services lint fmt typecheck migrations bench clean help
+.PHONY: run test venv services lint fmt typecheck migrations messages bench clean help
 
 help:
 	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
 	@echo "make test   - quality gates + the whole test suite on PostgreSQL and Redis"
 	@echo "make bench  - benchmarks that print their figures"
 	@echo "make fmt    - format and auto-fix with ruff"
+	@echo "make messages - refresh locale/fr (makemessages) and compile it (compilemessages)"
 
 run:
 	@bash scripts/run.sh
@@ -36,6 +37,13 @@ typecheck: venv
 
 migrations: venv
 	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/python manage.py makemigrations
+
+# Translations (English first, French next): extract every marked string into
+# locale/fr/LC_MESSAGES/django.po, then compile django.mo, which is committed.
+I18N_IGNORE = --ignore=.venv --ignore=var --ignore=node_modules --ignore=static/vendor
+messages: venv
+	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/python manage.py makemessages -l fr $(I18N_IGNORE)
+	DJANGO_SETTINGS_MODULE=config.settings.local $(VENV)/bin/python manage.py compilemessages $(I18N_IGNORE)
 
 bench:
 	@bash scripts/bench.sh

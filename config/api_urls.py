@@ -11,5 +11,7 @@ app_name = "api"
 urlpatterns = [
     path("", include("apps.catalogue.api.urls")),
     path("", include("apps.infrastructure.api.urls")),
+    path("", include("apps.instances.api.urls")),
+    path("", include("apps.orders.api.urls")),
     path("", include("apps.teams.api.urls")),
 ]

@@ -72,9 +72,9 @@ class Cluster(TimeStampedModel):
         _("first VMID"), default=DEFAULT_VMID_START, validators=[MinValueValidator(100)]
     )
     vmid_range_end = models.PositiveIntegerField(_("last VMID"), default=DEFAULT_VMID_END)
-    # Where the next VMID search starts: VMIDs are handed out round-robin so a
-    # freed VMID is not reused at once (a stale task or log line would be ambiguous).
-    vmid_cursor = models.PositiveIntegerField(_("next VMID to try"), default=0, editable=False)
+    # The last VMID handed out: VMIDs go round-robin so a freed VMID is not
+    # reused at once (a stale task or log line would be ambiguous).
+    vmid_cursor = models.PositiveIntegerField(_("last VMID handed out"), default=0, editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=choices.ClusterStatus.choices, default=choices.ClusterStatus.ACTIVE
     )
@@ -397,8 +397,8 @@ class VmTemplate(TimeStampedModel):
 class IpPool(TimeStampedModel):
     """An IPv4 or IPv6 subnet of a datacentre that VMs get addresses from.
 
-    Addresses are handed out round-robin from ``cursor`` (an offset in the
-    subnet), skipping the network, gateway and broadcast addresses and every
+    Addresses are handed out round-robin after ``cursor`` (the offset in the
+    subnet last handed out), skipping the network, gateway and broadcast addresses and every
     address with an ``IpAllocation`` row; staff block an address by adding an
     allocation with no reservation.
     """
@@ -410,7 +410,7 @@ class IpPool(TimeStampedModel):
     gateway = models.GenericIPAddressField(_("gateway"))
     dns_servers = models.JSONField(_("DNS servers"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    cursor = models.BigIntegerField(_("next offset to try"), default=0, editable=False)
+    cursor = models.BigIntegerField(_("last offset handed out"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("IP pool")

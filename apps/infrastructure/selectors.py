@@ -75,11 +75,13 @@ def envelopes_get() -> Envelopes:
     """The catalogue's capacity envelopes as fractions (one query)."""
     fractions: dict[str, Decimal] = {}
     gpu: dict[int, Decimal] = {}
-    for env in CapacityEnvelope.objects.all():
-        if env.resource == catalogue_choices.CapacityResource.GPU and env.gpu_model_id:
-            gpu[env.gpu_model_id] = env.sellable_fraction
+    for resource, model_id, oversell, target in CapacityEnvelope.objects.order_by().values_list(
+        "resource", "gpu_model_id", "oversell_ratio", "target_utilisation"
+    ):
+        if resource == catalogue_choices.CapacityResource.GPU and model_id:
+            gpu[model_id] = oversell * target
         else:
-            fractions[env.resource] = env.sellable_fraction
+            fractions[resource] = oversell * target
     return Envelopes(
         vcpu=fractions.get(catalogue_choices.CapacityResource.VCPU, Decimal(1)),
         ram=fractions.get(catalogue_choices.CapacityResource.RAM, Decimal(1)),

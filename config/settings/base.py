@@ -76,6 +76,8 @@ LOCAL_APPS = [
     "apps.sso",
     "apps.catalogue",
     "apps.infrastructure",
+    "apps.instances",
+    "apps.orders",
     "apps.docs",
     "apps.portal",
     "apps.pvesim",  # Proxmox VE simulator: a dev/test tool, imported by no production app
@@ -337,6 +339,8 @@ SPECTACULAR_SETTINGS = {
         "TokenScopeEnum": "apps.teams.choices.TokenScope",
         "ProjectAccessEnum": "apps.teams.choices.ProjectAccess",
         "ActorKindEnum": "apps.core.choices.ActorKind",
+        "OrderStateEnum": "apps.orders.choices.OrderState",
+        "FulfilmentStatusEnum": "apps.orders.choices.FulfilmentStatus",
     },
     "TAGS": [
         {"name": "catalogue", "description": "Public product catalogue: no login needed."},
@@ -346,6 +350,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "projects", "description": "Projects, which hold resources, and per-project grants."},
         {"name": "tokens", "description": "Your personal access tokens (Bearer authentication)."},
         {"name": "audit", "description": "The organisation's audit log, as JSON or CSV."},
+        {"name": "quotes", "description": "Price and live availability of a configuration, before ordering."},
+        {"name": "orders", "description": "Orders: place (with Idempotency-Key), follow, cancel."},
     ],
 }
 
@@ -400,7 +406,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
     "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
+    # Complete or fail provisioning orders from their instance's status (apps.orders).
+    "orders-sync": {"task": "orders.sync", "schedule": 30.0},
+    # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
+    "instances-reconcile": {"task": "instances.reconcile", "schedule": 300.0},
 }
+
+# ---------------------------------------------------------------------------
+# Orders (apps.orders): quotas and the staff approval rules.
+# ---------------------------------------------------------------------------
+# Default limits of an organisation; staff override them per organisation
+# (admin "Organisation quotas"). Counted over live instances and open orders.
+ORDERS_DEFAULT_QUOTAS = {
+    "max_instances": env.int("ORDERS_QUOTA_MAX_INSTANCES", default=10),
+    "max_gpus": env.int("ORDERS_QUOTA_MAX_GPUS", default=2),
+}
+# The first order of an organisation above this monthly cap (EUR) waits for staff approval.
+ORDERS_APPROVAL_FIRST_ORDER_ABOVE = env.str("ORDERS_APPROVAL_FIRST_ORDER_ABOVE", default="100")  # Decimal string
+# Every GPU order waits for staff approval when true (fraud control on scarce GPUs).
+ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
 
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.

@@ -152,9 +152,7 @@ def envelopes(*, vcpu: str = "1", ram: str = "1", storage: str = "1", gpu: dict 
 
 def ip_pools(datacentre: Datacentre, *, v4: str = "203.0.113.0/24", v6: str = "2001:db8:10::/64") -> None:
     v4_net, v6_net = v4.split("/")[0], v6.split("/")[0]
-    IpPool.objects.create(
-        datacentre=datacentre, family=4, cidr=v4, gateway=v4_net[:-1] + "1", dns_servers=["1.1.1.1"]
-    )
+    IpPool.objects.create(datacentre=datacentre, family=4, cidr=v4, gateway=v4_net[:-1] + "1", dns_servers=["1.1.1.1"])
     IpPool.objects.create(datacentre=datacentre, family=6, cidr=v6, gateway=v6_net + "1", dns_servers=[])
 
 

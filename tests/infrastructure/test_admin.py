@@ -19,9 +19,7 @@ def demo(staff_user, client):
     envelopes()
     a100 = GpuModelFactory()
     f = fleet(nodes=2, gpus_per_node=2, gpu_model=a100)
-    services.placement_reserve(
-        offer=OfferFactory(gpu_model=a100, gpu_count=1), datacentre=f["dc"], image=f["image"]
-    )
+    services.placement_reserve(offer=OfferFactory(gpu_model=a100, gpu_count=1), datacentre=f["dc"], image=f["image"])
     SyncReport.objects.create(
         cluster=f["cluster"],
         started_at=f["cluster"].created_at,
@@ -34,8 +32,18 @@ def demo(staff_user, client):
 
 @pytest.mark.parametrize(
     "model",
-    ["cluster", "node", "gpudevice", "storage", "vmtemplate", "ippool", "ipallocation", "vmidallocation",
-     "reservation", "syncreport"],
+    [
+        "cluster",
+        "node",
+        "gpudevice",
+        "storage",
+        "vmtemplate",
+        "ippool",
+        "ipallocation",
+        "vmidallocation",
+        "reservation",
+        "syncreport",
+    ],
 )
 def test_changelists_and_change_pages_render(demo, client, model):
     response = client.get(reverse(f"admin:infrastructure_{model}_changelist"))

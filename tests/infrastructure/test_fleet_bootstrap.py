@@ -56,8 +56,12 @@ def test_fleet_file_reading_agrees_with_the_simulator(catalogue, pvesim):
     """Import the test fleet from its file, then sync against the simulator serving it: no drift."""
     call_command("fleet_bootstrap", fleet=str(TEST_FLEET), token=TOKEN, api_base=pvesim.url)
     cluster = Cluster.objects.get()
-    services.cluster_update(cluster=cluster, token_secret=pvesim.token_secret, token_id=pvesim.token_id,
-                            tls_ca_pem=pvesim.ca_path.read_text())
+    services.cluster_update(
+        cluster=cluster,
+        token_secret=pvesim.token_secret,
+        token_id=pvesim.token_id,
+        tls_ca_pem=pvesim.ca_path.read_text(),
+    )
     report = services.inventory_sync(cluster=cluster)
     assert report.status == choices.SyncStatus.OK, report.drift
     fleet = load_fleet(TEST_FLEET)

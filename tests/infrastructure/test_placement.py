@@ -298,11 +298,13 @@ def test_node_recount_rebuilds_counters_from_reservations():
 def test_gpu_offers_clone_gpu_templates_and_cpu_offers_the_others(a100):
     envelopes()
     f = fleet(nodes=1, gpus_per_node=1, gpu_model=a100)
-    assert services.placement_reserve(offer=gpu_offer(a100), datacentre=f["dc"], image=f["image"]).template == (
-        f["gpu_template"]
+    assert (
+        services.placement_reserve(offer=gpu_offer(a100), datacentre=f["dc"], image=f["image"]).template
+        == (f["gpu_template"])
     )
-    assert services.placement_reserve(offer=OfferFactory(), datacentre=f["dc"], image=f["image"]).template == (
-        f["template"]
+    assert (
+        services.placement_reserve(offer=OfferFactory(), datacentre=f["dc"], image=f["image"]).template
+        == (f["template"])
     )
 
 

@@ -31,8 +31,9 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -119,9 +120,14 @@ def placement_reserve(
             candidates=candidates, need=need, envelopes=envelopes, storages=storages
         )
         template = templates.get((cluster_id, node_id)) or templates[(cluster_id, None)]
-        vmid = _next_vmid(cluster_id=cluster_id)
-        addresses = _next_addresses(datacentre=datacentre)
+        # The reservation's id is known before its row exists: the allocation
+        # rows below point at it, and the FK is checked at commit (Django
+        # creates PostgreSQL FKs DEFERRABLE INITIALLY DEFERRED).
+        reservation_id = uuid.uuid4()
+        vmid = _claim_vmid(cluster_id=cluster_id, reservation_id=reservation_id)
+        addresses = _claim_addresses(datacentre=datacentre, reservation_id=reservation_id)
         reservation = Reservation.objects.create(
+            id=reservation_id,
             holder_ref=holder_ref,
             offer=offer,
             datacentre=datacentre,
@@ -140,13 +146,6 @@ def placement_reserve(
             gpu_model_id=need.gpu_model_id if need.gpu_count else None,
             gpu_count=need.gpu_count,
             created_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]
-        )
-        VmidAllocation.objects.create(cluster_id=cluster_id, vmid=vmid, reservation=reservation)
-        IpAllocation.objects.bulk_create(
-            [
-                IpAllocation(pool_id=pool_id, address=str(address), reservation=reservation)
-                for pool_id, address in addresses.values()
-            ]
         )
         if gpu_ids:
             GpuDevice.objects.filter(pk__in=gpu_ids).update(
@@ -184,8 +183,12 @@ def _validate(*, offer: Offer, datacentre: Datacentre, image: OsImage, need: Off
             _("%(dc)s is in maintenance.") % {"dc": datacentre.code},
             code=choices.UnavailableCode.DATACENTRE_MAINTENANCE,
         )
-    through = Offer.datacentres.through
-    if not through.objects.filter(offer_id=offer.pk, datacentre_id=datacentre.pk).exists():
+    prefetched = getattr(offer, "_prefetched_objects_cache", {}).get("datacentres")
+    if prefetched is not None:  # catalogue selectors prefetch it: no query
+        sold_here = any(dc.pk == datacentre.pk for dc in prefetched)
+    else:
+        sold_here = Offer.datacentres.through.objects.filter(offer_id=offer.pk, datacentre_id=datacentre.pk).exists()
+    if not sold_here:
         raise Unavailable(
             _("%(offer)s is not sold in %(dc)s.") % {"offer": offer.code, "dc": datacentre.code},
             code=choices.UnavailableCode.NOT_IN_DATACENTRE,
@@ -214,14 +217,18 @@ def _templates(
 
     GPU VMs clone only ``gpu_ready`` templates (OVMF + q35, NOTES.md §8.2), other VMs only the others.
     """
-    rows = VmTemplate.objects.filter(
-        gpu_ready=gpu,
-        cluster__datacentre=datacentre,
-        cluster__status=choices.ClusterStatus.ACTIVE,
-        os_image=image,
-        gpu_stack=gpu_stack,
-        missing_since__isnull=True,
-    ).order_by("id")
+    rows = (
+        VmTemplate.objects.only("id", "cluster_id", "node_id")
+        .filter(
+            gpu_ready=gpu,
+            cluster__datacentre=datacentre,
+            cluster__status=choices.ClusterStatus.ACTIVE,
+            os_image=image,
+            gpu_stack=gpu_stack,
+            missing_since__isnull=True,
+        )
+        .order_by("id")
+    )
     out: dict[tuple[int, int | None], VmTemplate] = {}
     for template in rows:
         out.setdefault((template.cluster_id, template.node_id), template)
@@ -300,8 +307,10 @@ def _claim_node(
     headroom = _headroom_q(need, envelopes)
     for node_id, cluster_id in candidates:
         try:
-            # A savepoint only where a later step can fail and must undo the node claim.
-            with transaction.atomic() if (need.gpu_count or need.disk_gb) else nullcontext():
+            # A savepoint for GPU offers, whose GPU step can fail after the node
+            # claim and must release the GPU row locks too; a CPU offer whose
+            # storage step fails undoes its node claim with one UPDATE instead.
+            with transaction.atomic() if need.gpu_count else nullcontext():
                 # Columns of the node row only: with a join Django would emit
                 # "WHERE id IN (subquery)", and PostgreSQL re-checks a row that
                 # changed while we waited for its lock against the outer qual
@@ -321,13 +330,19 @@ def _claim_node(
                 if not claimed:
                     continue
                 gpu_ids = _pick_gpus(node_id=node_id, need=need) if need.gpu_count else []
-                storage_id = (
-                    _claim_storage(
+                storage_id = None
+                if need.disk_gb:
+                    storage_id = _claim_storage(
                         node_id=node_id, cluster_id=cluster_id, need=need, envelopes=envelopes, storages=storages
                     )
-                    if need.disk_gb
-                    else None
-                )
+                    if storage_id is None:
+                        if need.gpu_count:
+                            raise _NodeUnfit
+                        Node.objects.filter(pk=node_id).update(
+                            allocated_vcpu=F("allocated_vcpu") - need.vcpu,
+                            allocated_ram_gb=F("allocated_ram_gb") - need.ram_gb,
+                        )
+                        continue
                 return node_id, cluster_id, gpu_ids, storage_id
         except _NodeUnfit:
             continue
@@ -358,7 +373,7 @@ def _storages_with_room(
 
 def _claim_storage(
     *, node_id: int, cluster_id: int, need: OfferNeed, envelopes: Envelopes, storages: list[tuple[int, int, int | None]]
-) -> int:
+) -> int | None:
     """Raise the counter of the first storage the node can use that still has room (conditional UPDATE)."""
     output = DecimalField(max_digits=14, decimal_places=3)
     sellable = ExpressionWrapper(F("capacity_gb") * Value(envelopes.storage), output_field=output)
@@ -373,7 +388,7 @@ def _claim_storage(
             == 1
         ):
             return storage_id
-    raise _NodeUnfit
+    return None
 
 
 def _pick_gpus(*, node_id: int, need: OfferNeed) -> list[int]:
@@ -423,24 +438,79 @@ def choose_gpus(free: Sequence[tuple[int, str, str]], count: int) -> list[int] |
     return None
 
 
-def _next_vmid(*, cluster_id: int) -> int:
-    """The next free VMID of the cluster's platform range, round-robin from its cursor."""
-    cluster = (
-        Cluster.objects.select_for_update(no_key=True)
-        .only("id", "vmid_range_start", "vmid_range_end", "vmid_cursor")
-        .get(pk=cluster_id)
-    )
-    start, end = cluster.vmid_range_start, cluster.vmid_range_end
-    cursor = cluster.vmid_cursor if start <= cluster.vmid_cursor <= end else start
-    for low, high in _windows(start, end, cursor):
+FAST_ATTEMPTS = 8
+
+
+def _is_sqlite() -> bool:
+    return connection.vendor == "sqlite"
+
+
+def _uuid_param(value: uuid.UUID) -> Any:
+    # Django stores UUIDs as char(32) hex on SQLite and as uuid on PostgreSQL.
+    return value.hex if _is_sqlite() else value
+
+
+def _insert_returning(sql: str, params: list[Any]) -> bool:
+    """Run an ``INSERT ... ON CONFLICT DO NOTHING RETURNING 1``: True if the row went in."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone() is not None
+
+
+def _bump(sql: str, params: list[Any]) -> int:
+    """Advance a round-robin cursor (wrapping at the end of its range) and return its new value.
+
+    One ``UPDATE ... RETURNING``; the row lock it takes keeps concurrent
+    placements on this cluster (or pool) one after the other until commit.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+_CLUSTER_BUMP = (
+    f"UPDATE {Cluster._meta.db_table} SET vmid_cursor = CASE WHEN vmid_cursor < vmid_range_start "  # noqa: S608
+    "OR vmid_cursor >= vmid_range_end THEN vmid_range_start ELSE vmid_cursor + 1 END WHERE id = %s "
+    "RETURNING vmid_cursor"
+)
+_POOL_BUMP = (
+    f"UPDATE {IpPool._meta.db_table} SET cursor = CASE WHEN cursor < %s OR cursor >= %s "  # noqa: S608
+    "THEN %s ELSE cursor + 1 END WHERE id = %s RETURNING cursor"
+)
+_VMID_INSERT = (
+    f"INSERT INTO {VmidAllocation._meta.db_table} (cluster_id, vmid, reservation_id, note, created_at) "  # noqa: S608
+    "VALUES (%s, %s, %s, '', %s) ON CONFLICT (cluster_id, vmid) DO NOTHING RETURNING 1"
+)
+_ADDRESS_INSERT = (
+    f"INSERT INTO {IpAllocation._meta.db_table} (pool_id, address, reservation_id, note, created_at) "  # noqa: S608
+    "VALUES (%s, %s, %s, '', %s) ON CONFLICT (address) DO NOTHING RETURNING 1"
+)
+
+
+def _claim_vmid(*, cluster_id: int, reservation_id: uuid.UUID) -> int:
+    """Take the next free VMID of the cluster's platform range, round-robin, and record it.
+
+    The cursor holds the last VMID handed out, so a freed VMID is not reused at
+    once. The unique (cluster, vmid) constraint is the guard: a VMID staff
+    blocked, or one still held, is skipped by ``ON CONFLICT DO NOTHING``; after
+    a few misses in a row the range is scanned for a gap.
+    """
+    params: list[Any] = [cluster_id, 0, _uuid_param(reservation_id), timezone.now()]
+    for _attempt in range(FAST_ATTEMPTS):
+        params[1] = _bump(_CLUSTER_BUMP, [cluster_id])
+        if _insert_returning(_VMID_INSERT, params):
+            return int(params[1])
+    start, end = Cluster.objects.filter(pk=cluster_id).values_list("vmid_range_start", "vmid_range_end").get()
+    for low, high in _windows(start, end, start):
         used = set(
             VmidAllocation.objects.filter(cluster_id=cluster_id, vmid__gte=low, vmid__lte=high)
             .order_by()
             .values_list("vmid", flat=True)
         )
         for vmid in range(low, high + 1):
-            if vmid not in used:
-                Cluster.objects.filter(pk=cluster_id).update(vmid_cursor=vmid + 1 if vmid < end else start)
+            params[1] = vmid
+            if vmid not in used and _insert_returning(_VMID_INSERT, params):
+                Cluster.objects.filter(pk=cluster_id).update(vmid_cursor=vmid)
                 return vmid
     raise Unavailable(_("The cluster's VMID range is exhausted."), code=choices.UnavailableCode.NO_VMID)
 
@@ -463,18 +533,19 @@ def _host_offsets(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tup
     return 1, min(size - 1, 2**62)
 
 
-def _next_addresses(*, datacentre: Datacentre) -> dict[int, tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address]]:
-    """One free IPv4 and one free IPv6 address of the datacentre: {family: (pool id, address)}."""
+def _claim_addresses(
+    *, datacentre: Datacentre, reservation_id: uuid.UUID
+) -> dict[int, tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address]]:
+    """Take one free IPv4 and one free IPv6 address of the datacentre: {family: (pool id, address)}."""
     pools = list(
-        IpPool.objects.select_for_update(no_key=True)
-        .filter(datacentre=datacentre, is_active=True)
+        IpPool.objects.filter(datacentre=datacentre, is_active=True)
         .order_by("id")
-        .only("id", "family", "cidr", "gateway", "cursor")
+        .only("id", "family", "cidr", "gateway")
     )
     out: dict[int, tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address]] = {}
     for family, code in ((4, choices.UnavailableCode.NO_IPV4), (6, choices.UnavailableCode.NO_IPV6)):
         for pool in (p for p in pools if p.family == family):
-            found = _free_address(pool)
+            found = _claim_address(pool, reservation_id)
             if found is not None:
                 out[family] = (pool.pk, found)
                 break
@@ -485,13 +556,20 @@ def _next_addresses(*, datacentre: Datacentre) -> dict[int, tuple[int, ipaddress
     return out
 
 
-def _free_address(pool: IpPool) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+def _claim_address(pool: IpPool, reservation_id: uuid.UUID) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Round-robin from the pool's cursor, like VMIDs; the unique address column is the guard."""
     network = pool.network
     first, last = _host_offsets(network)
-    cursor = pool.cursor if first <= pool.cursor <= last else first
     gateway = ipaddress.ip_address(pool.gateway)
     base = int(network.network_address)
-    for low, high in _windows(first, last, cursor):
+    params: list[Any] = [pool.pk, "", _uuid_param(reservation_id), timezone.now()]
+    for _attempt in range(FAST_ATTEMPTS):
+        address = ipaddress.ip_address(base + _bump(_POOL_BUMP, [first, last, first, pool.pk]))
+        params[1] = str(address)
+        if address != gateway and _insert_returning(_ADDRESS_INSERT, params):
+            return address
+    # Many misses in a row: scan the subnet for a gap (or find it full).
+    for low, high in _windows(first, last, first):
         candidates = [ipaddress.ip_address(base + offset) for offset in range(low, high + 1)]
         used = set(
             IpAllocation.objects.filter(address__in=[str(a) for a in candidates])
@@ -499,8 +577,9 @@ def _free_address(pool: IpPool) -> ipaddress.IPv4Address | ipaddress.IPv6Address
             .values_list("address", flat=True)
         )
         for offset, address in zip(range(low, high + 1), candidates, strict=True):
-            if address != gateway and str(address) not in used:
-                IpPool.objects.filter(pk=pool.pk).update(cursor=offset + 1 if offset < last else first)
+            params[1] = str(address)
+            if address != gateway and str(address) not in used and _insert_returning(_ADDRESS_INSERT, params):
+                IpPool.objects.filter(pk=pool.pk).update(cursor=offset)
                 return address
     return None
 

@@ -1,0 +1,261 @@
+"""Data of the instances app: instances, actions, SSH keys, snapshots, schedules and drift.
+
+Workflows live in ``services``; these models hold data and invariants only.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalogue.models import Datacentre, Offer, OsImage
+from apps.core.models import TimeStampedModel
+from apps.infrastructure.models import Cluster, Reservation, VmTemplate
+from apps.instances import choices
+from apps.teams.models import Organisation, Project
+
+
+class Instance(TimeStampedModel):
+    """A customer's virtual machine.
+
+    ``status`` is the platform's lifecycle (``choices.ALLOWED_TRANSITIONS``),
+    ``power_state`` what Proxmox last reported. Placement's ``Reservation``
+    holds the node, VMID, GPUs and addresses; the columns ``vmid``/``node_name``
+    copy them so lists need no join. ``provision_step`` with ``clone_upid`` and
+    ``current_upid`` persist each step's identity before it is waited on, so a
+    retried task resumes where the crashed one stopped (STYLE.md rule 6).
+    """
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="instances", verbose_name=_("organisation")
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="instances", verbose_name=_("project"))
+    name = models.CharField(_("name"), max_length=63, help_text=_("Also the hostname (RFC 1123 label)."))
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+", verbose_name=_("offer"))
+    datacentre = models.ForeignKey(Datacentre, on_delete=models.PROTECT, related_name="+", verbose_name=_("datacentre"))
+    image = models.ForeignKey(OsImage, on_delete=models.PROTECT, related_name="+", verbose_name=_("image"))
+    template = models.ForeignKey(
+        VmTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("template")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=choices.InstanceStatus.choices, default=choices.InstanceStatus.PROVISIONING
+    )
+    power_state = models.CharField(
+        _("power state"), max_length=16, choices=choices.PowerState.choices, default=choices.PowerState.UNKNOWN
+    )
+    power_checked_at = models.DateTimeField(_("power state checked at"), null=True, blank=True)
+    error_message = models.CharField(_("error (customer)"), max_length=300, blank=True)
+    error_detail = models.TextField(_("error detail (staff)"), blank=True)
+    delete_protection = models.BooleanField(_("delete protection"), default=False)
+    reservation = models.OneToOneField(
+        Reservation, on_delete=models.PROTECT, null=True, blank=True, related_name="instance"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    node_name = models.CharField(_("node"), max_length=64, blank=True)
+    vmid = models.PositiveIntegerField(_("VMID"), null=True, blank=True)
+    ipv4 = models.GenericIPAddressField(_("IPv4"), protocol="IPv4", null=True, blank=True)
+    ipv6 = models.GenericIPAddressField(_("IPv6"), protocol="IPv6", null=True, blank=True)
+    gpu_mappings = models.JSONField(_("GPU mappings"), default=list, blank=True)
+    ssh_keys = models.JSONField(_("SSH public keys"), default=list, blank=True)
+    user_data = models.TextField(_("cloud-init user-data"), blank=True)
+    provision_step = models.CharField(
+        _("provisioning step"), max_length=16, choices=choices.ProvisionStep.choices, default=choices.ProvisionStep.VMID
+    )
+    clone_upid = models.CharField(_("clone task"), max_length=200, blank=True)
+    current_upid = models.CharField(_("current task"), max_length=200, blank=True)
+    current_upid_step = models.CharField(_("current task step"), max_length=32, blank=True)
+    price_hourly = models.DecimalField(_("hourly price (EUR)"), max_digits=10, decimal_places=4)
+    price_monthly = models.DecimalField(_("monthly cap (EUR)"), max_digits=10, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    running_since = models.DateTimeField(_("running since"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instance")
+        verbose_name_plural = _("instances")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Two live instances never share a VMID of one cluster.
+            models.UniqueConstraint(
+                fields=["cluster", "vmid"],
+                condition=~Q(status=choices.InstanceStatus.DELETED),
+                name="uniq_live_instance_vmid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in choices.InstanceStatus]), name="instance_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.public_id.hex[:8]})"
+
+    @property
+    def is_gpu(self) -> bool:
+        return bool(self.gpu_mappings)
+
+
+class Action(models.Model):
+    """One asynchronous operation, readable at ``/api/v1/actions/{id}`` (Hetzner's "actions").
+
+    ``task_id`` / ``lease_until`` are the Celery claim: a task runs the action
+    only after a conditional UPDATE set its own id there (or found its own id,
+    when the broker redelivered the message of a killed worker).
+    """
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, null=True, blank=True, related_name="actions", verbose_name=_("instance")
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(_("type"), max_length=24, choices=choices.ActionType.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=choices.ActionStatus.choices, default=choices.ActionStatus.PENDING
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.CharField(_("error message"), max_length=300, blank=True)
+    error_detail = models.TextField(_("error detail (staff)"), blank=True)
+    task_id = models.CharField(_("Celery task id"), max_length=64, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="action_progress_max_100"),
+        ]
+        indexes = [models.Index(fields=["instance", "-created_at"]), models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.status} ({self.public_id.hex[:8]})"
+
+
+class SshKey(TimeStampedModel):
+    """An OpenSSH public key of an organisation, injected into new instances through cloud-init."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="ssh_keys")
+    name = models.CharField(_("name"), max_length=100)
+    public_key = models.TextField(_("public key"))
+    key_type = models.CharField(_("type"), max_length=40)
+    bits = models.PositiveIntegerField(_("bits"), default=0)
+    fingerprint = models.CharField(_("fingerprint (SHA256)"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("SSH key")
+        verbose_name_plural = _("SSH keys")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "fingerprint"], name="uniq_ssh_key_per_org"),
+            models.UniqueConstraint(fields=["organisation", "name"], name="uniq_ssh_key_name_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fingerprint})"
+
+
+class Snapshot(models.Model):
+    """A Proxmox snapshot of an instance (NOTES.md §5.8); counted against ``Offer.snapshot_quota``."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="snapshots")
+    name = models.CharField(_("name"), max_length=100)
+    proxmox_name = models.CharField(_("Proxmox name"), max_length=40)
+    status = models.CharField(
+        _("status"), max_length=16, choices=choices.SnapshotStatus.choices, default=choices.SnapshotStatus.CREATING
+    )
+    size_gb = models.PositiveIntegerField(_("size (GB)"), default=0)
+    scheduled = models.BooleanField(_("taken by a schedule"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "proxmox_name"], name="uniq_snapshot_pve_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SnapshotSchedule(TimeStampedModel):
+    """Automatic snapshots of one instance, run by django-celery-beat (``periodic_task``)."""
+
+    instance = models.OneToOneField(Instance, on_delete=models.CASCADE, related_name="snapshot_schedule")
+    frequency = models.CharField(_("frequency"), max_length=8, choices=choices.ScheduleFrequency.choices)
+    hour = models.PositiveSmallIntegerField(_("hour (UTC)"), default=3)
+    weekday = models.PositiveSmallIntegerField(_("weekday (0 = Sunday)"), default=0)
+    retention = models.PositiveSmallIntegerField(_("snapshots kept"), default=7)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("snapshot schedule")
+        verbose_name_plural = _("snapshot schedules")
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__lte=23), name="schedule_hour_valid"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="schedule_weekday_valid"),
+            models.CheckConstraint(condition=Q(retention__gte=1), name="schedule_retention_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instance} {self.frequency}"
+
+
+class Drift(TimeStampedModel):
+    """A difference between the platform and Proxmox found by reconciliation, for staff to act on."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="+")
+    vmid = models.PositiveIntegerField(_("VMID"))
+    node_name = models.CharField(_("node"), max_length=64, blank=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=choices.DriftKind.choices)
+    status = models.CharField(
+        _("status"), max_length=12, choices=choices.DriftStatus.choices, default=choices.DriftStatus.OPEN
+    )
+    instance = models.ForeignKey(Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="drifts")
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    note = models.CharField(_("staff note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("drift")
+        verbose_name_plural = _("drift")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "vmid", "kind"], condition=Q(status="open"), name="uniq_open_drift"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} VMID {self.vmid} on {self.cluster_id}"

@@ -1,0 +1,283 @@
+"""Reconciliation: pull the truth back from Proxmox and repair or flag drift (STYLE.md rule 7).
+
+Run every few minutes by ``instances.reconcile`` (``CELERY_BEAT_SCHEDULE``):
+
+* power drift of idle instances is fixed (a guest that shut itself down is
+  ``stopped``), with a resolved ``Drift`` row kept as a trace;
+* a VM of the platform's VMID range unknown to the platform is an *orphan*,
+  an idle instance whose VM is gone is *missing*: both open a ``Drift`` for
+  staff (the missing instance also goes to ``error``);
+* an operation stuck past ``INSTANCES_STUCK_AFTER_SECONDS`` with no live task
+  lease is failed, and the reservation of an instance without a VM released.
+
+Also the scheduled snapshots (``scheduled_snapshot_take``) and the staff
+actions on drift rows (adopt, repair, quarantine).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import Conflict
+from apps.core.services import audit_record
+from apps.infrastructure import choices as infra_choices
+from apps.infrastructure.models import Cluster
+from apps.infrastructure.proxmox import ProxmoxError
+from apps.infrastructure.services import cluster_driver, placement_release
+from apps.instances import choices, services
+from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus, PowerState
+from apps.instances.models import Action, Drift, Instance, SnapshotSchedule
+
+logger = logging.getLogger(__name__)
+
+STEADY = (InstanceStatus.RUNNING, InstanceStatus.STOPPED)
+BUSY = (
+    InstanceStatus.PROVISIONING,
+    InstanceStatus.REBOOTING,
+    InstanceStatus.RESIZING,
+    InstanceStatus.REBUILDING,
+    InstanceStatus.DELETING,
+)
+
+
+def _stuck_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "INSTANCES_STUCK_AFTER_SECONDS", 2 * 3600)))
+
+
+def reconcile_all() -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for cluster in Cluster.objects.filter(status=infra_choices.ClusterStatus.ACTIVE):
+        try:
+            counts = reconcile_cluster(cluster=cluster)
+        except ProxmoxError as exc:
+            logger.warning("reconcile of %s failed: %s", cluster.name, exc)
+            continue
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _flag(
+    *, cluster: Cluster, vmid: int, kind: str, node: str = "", instance: Instance | None = None, **details: Any
+) -> Drift:
+    now = timezone.now()
+    drift, created = Drift.objects.get_or_create(
+        cluster=cluster,
+        vmid=vmid,
+        kind=kind,
+        status=DriftStatus.OPEN,
+        defaults={"node_name": node, "instance": instance, "details": details, "last_seen_at": now},
+    )
+    if not created:
+        Drift.objects.filter(pk=drift.pk).update(last_seen_at=now, node_name=node or drift.node_name)
+    return drift
+
+
+def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
+    """One cluster: returns counts of what was found (``power_fixed``, ``orphans``, ``missing``, ``stuck``)."""
+    driver = cluster_driver(cluster=cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    rows = [r for r in driver.cluster_resources("vm") if r.get("type") == "qemu"]
+    vms = {int(r["vmid"]): r for r in rows if not int(r.get("template") or 0)}
+    counts = {"power_fixed": 0, "orphans": 0, "missing": 0, "stuck": 0}
+    instances = list(
+        Instance.objects.filter(cluster=cluster).exclude(status=InstanceStatus.DELETED).select_related("reservation")
+    )
+    busy_ids = set(
+        Action.objects.filter(instance__in=instances, status__in=choices.OPEN_ACTION_STATUSES).values_list(
+            "instance_id", flat=True
+        )
+    )
+    known = {i.vmid for i in instances if i.vmid is not None}
+    now = timezone.now()
+    for instance in instances:
+        row = vms.get(instance.vmid or -1)
+        if instance.status in STEADY and instance.pk not in busy_ids:
+            if row is None:
+                counts["missing"] += 1
+                _mark_missing(cluster=cluster, instance=instance)
+                continue
+            observed = PowerState.RUNNING if row.get("status") == "running" else PowerState.STOPPED
+            expected = PowerState.RUNNING if instance.status == InstanceStatus.RUNNING else PowerState.STOPPED
+            if observed != expected:
+                counts["power_fixed"] += 1
+                _fix_power(cluster=cluster, instance=instance, observed=observed, node=str(row.get("node", "")))
+            else:
+                Instance.objects.filter(pk=instance.pk).update(power_state=observed, power_checked_at=now)
+        elif instance.status in BUSY and instance.updated_at < now - _stuck_after():
+            lease_live = Action.objects.filter(
+                instance=instance, status__in=choices.OPEN_ACTION_STATUSES, lease_until__gt=now
+            ).exists()
+            if not lease_live:
+                counts["stuck"] += 1
+                _fail_stuck(cluster=cluster, instance=instance, vm_exists=row is not None)
+    for vmid, row in vms.items():
+        if cluster.vmid_range_start <= vmid <= cluster.vmid_range_end and vmid not in known:
+            counts["orphans"] += 1
+            _flag(
+                cluster=cluster,
+                vmid=vmid,
+                kind=DriftKind.ORPHAN,
+                node=str(row.get("node", "")),
+                name=row.get("name", ""),
+                status=row.get("status", ""),
+            )
+    return counts
+
+
+def _mark_missing(*, cluster: Cluster, instance: Instance) -> None:
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.status not in STEADY:
+            return
+        services.instance_transition(
+            instance=locked,
+            to=InstanceStatus.ERROR,
+            power_state=PowerState.UNKNOWN,
+            error_message=_("This server is unavailable. Our team has been notified."),
+            error_detail=f"VM {locked.vmid} not found in cluster {cluster.name} by reconciliation",
+        )
+        _flag(cluster=cluster, vmid=locked.vmid or 0, kind=DriftKind.MISSING, node=locked.node_name, instance=locked)
+        audit_record(
+            actor=None,
+            action="instances.drift.missing",
+            target=locked,
+            organisation_id=locked.organisation_id,
+            changes={"vmid": locked.vmid},
+        )
+
+
+def _fix_power(*, cluster: Cluster, instance: Instance, observed: str, node: str) -> None:
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update().get(pk=instance.pk)
+        if locked.status not in STEADY:
+            return
+        to = InstanceStatus.RUNNING if observed == PowerState.RUNNING else InstanceStatus.STOPPED
+        before = locked.status
+        services.instance_transition(
+            instance=locked,
+            to=to,
+            power_state=observed,
+            power_checked_at=timezone.now(),
+            node_name=node or locked.node_name,
+        )
+        Drift.objects.create(
+            cluster=cluster,
+            vmid=locked.vmid or 0,
+            node_name=node,
+            kind=DriftKind.POWER,
+            status=DriftStatus.RESOLVED,
+            instance=locked,
+            details={"platform": before, "proxmox": observed},
+            last_seen_at=timezone.now(),
+            resolved_at=timezone.now(),
+        )
+        audit_record(
+            actor=None,
+            action="instances.drift.power_fixed",
+            target=locked,
+            organisation_id=locked.organisation_id,
+            changes={"status": [before, to]},
+        )
+
+
+def _fail_stuck(*, cluster: Cluster, instance: Instance, vm_exists: bool) -> None:
+    with transaction.atomic():
+        locked = Instance.objects.select_for_update(of=("self",)).select_related("reservation").get(pk=instance.pk)
+        if locked.status not in BUSY:
+            return
+        Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).update(
+            status=choices.ActionStatus.ERROR,
+            error_code="stuck",
+            error_message=_("The operation timed out. Our team has been notified."),
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+        before = locked.status
+        services.instance_transition(
+            instance=locked,
+            to=InstanceStatus.ERROR,
+            error_message=_("The operation timed out. Our team has been notified."),
+            error_detail=f"stuck in {before} since {locked.updated_at.isoformat()}",
+        )
+        released = False
+        if (
+            not vm_exists
+            and locked.reservation is not None
+            and before
+            in (
+                InstanceStatus.PROVISIONING,
+                InstanceStatus.DELETING,
+            )
+        ):
+            placement_release(reservation=locked.reservation)
+            released = True
+        _flag(
+            cluster=cluster,
+            vmid=locked.vmid or 0,
+            kind=DriftKind.STUCK,
+            node=locked.node_name,
+            instance=locked,
+            status=before,
+            released=released,
+        )
+        audit_record(
+            actor=None,
+            action="instances.instance.stuck_failed",
+            target=locked,
+            organisation_id=locked.organisation_id,
+            changes={"status": before, "released": released},
+        )
+
+
+# ---------------------------------------------------------------------------
+# Staff actions on drift (admin)
+# ---------------------------------------------------------------------------
+def drift_resolve(*, drift: Drift, actor: Any, status: str, note: str = "") -> Drift:
+    """Close a drift row as resolved, adopted or quarantined, with a note. Bookkeeping only.
+
+    Adopting an orphan into a customer's instance and quarantining a VM on
+    Proxmox (stop + tag) are not automated yet: staff do them on the cluster
+    and record the outcome here.
+    """
+    if drift.status != DriftStatus.OPEN:
+        raise Conflict(_("This drift is already closed."), code="drift_closed")
+    with transaction.atomic():
+        drift.status = status
+        drift.note = note[:300]
+        drift.resolved_at = timezone.now()
+        drift.save(update_fields=["status", "note", "resolved_at", "updated_at"])
+        audit_record(actor=actor, action=f"instances.drift.{status}", target=drift, changes={"note": note})
+    return drift
+
+
+# ---------------------------------------------------------------------------
+# Scheduled snapshots
+# ---------------------------------------------------------------------------
+def scheduled_snapshot_take(*, schedule_id: int) -> None:
+    schedule = SnapshotSchedule.objects.filter(pk=schedule_id, enabled=True).select_related("instance").first()
+    if schedule is None or schedule.instance.status not in STEADY:
+        return
+    instance = schedule.instance
+    # Prune first so the new one fits the retention.
+    keep = max(0, schedule.retention - 1)
+    old = list(
+        instance.snapshots.filter(scheduled=True, status=choices.SnapshotStatus.AVAILABLE).order_by("-created_at")[
+            keep:
+        ]
+    )
+    try:
+        if old:
+            services.snapshot_delete(snapshot=old[0], actor=None)
+        else:
+            services.snapshot_create(
+                instance=instance, name=timezone.now().strftime("auto-%Y%m%d-%H%M"), actor=None, scheduled=True
+            )
+    except Conflict as exc:
+        logger.info("scheduled snapshot of %s skipped: %s", instance.pk, exc)

@@ -1,0 +1,106 @@
+"""Reads of the instances app, always scoped to the actor through the teams permission layer.
+
+Another organisation's instance, action or key is ``NotFound`` (404), never
+403: ``apps.teams.access.restrict_to_actor`` builds every query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from apps.core.errors import NotFound
+from apps.instances import choices
+from apps.instances.models import Action, Instance, Snapshot, SshKey
+from apps.teams.access import (
+    Actor,
+    object_get_for_actor,
+    organisation_list_for_actor,
+    organisation_permissions,
+    restrict_to_actor,
+)
+from apps.teams.choices import Permission
+from apps.teams.models import Organisation
+
+
+def instance_list(*, actor: Actor, include_deleted: bool = False) -> QuerySet[Instance]:
+    """Instances the actor may see, newest first, with what list pages show joined in (constant queries)."""
+    qs = restrict_to_actor(Instance.objects.all(), actor=actor).select_related(
+        "offer", "datacentre", "image", "project", "organisation"
+    )
+    if not include_deleted:
+        qs = qs.exclude(status=choices.InstanceStatus.DELETED)
+    return qs.order_by("-created_at", "-id")
+
+
+def instance_get(*, actor: Actor, public_id: Any, permission: Permission = Permission.RESOURCES_READ) -> Instance:
+    """One instance by public id: 404 unless visible, 403 if visible without ``permission``."""
+    qs = Instance.objects.select_related("offer", "datacentre", "image", "project__organisation", "organisation")
+    try:
+        pk = qs.filter(public_id=public_id).values_list("pk", flat=True).first()
+    except (ValueError, DjangoValidationError) as exc:
+        raise NotFound(_("Instance not found.")) from exc
+    if pk is None:
+        raise NotFound(_("Instance not found."))
+    return object_get_for_actor(qs, actor=actor, pk=pk, permission=permission)
+
+
+def action_list(*, actor: Actor, instance: Instance) -> QuerySet[Action]:
+    """Actions of an instance the actor can already see."""
+    return Action.objects.filter(instance=instance).select_related("instance").order_by("-created_at", "-id")
+
+
+def action_get(*, actor: Actor, public_id: Any) -> Action:
+    """One action of an instance the actor may see (404 otherwise)."""
+    visible = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
+    try:
+        action = Action.objects.select_related("instance").filter(public_id=public_id, instance__in=visible).first()
+    except (ValueError, DjangoValidationError) as exc:
+        raise NotFound(_("Action not found.")) from exc
+    if action is None:
+        raise NotFound(_("Action not found."))
+    return action
+
+
+def snapshot_list(*, actor: Actor, instance: Instance) -> QuerySet[Snapshot]:
+    return instance.snapshots.exclude(status=choices.SnapshotStatus.DELETED).order_by("-created_at", "-id")
+
+
+def snapshot_get(*, actor: Actor, instance: Instance, public_id: Any) -> Snapshot:
+    try:
+        snapshot = snapshot_list(actor=actor, instance=instance).filter(public_id=public_id).first()
+    except (ValueError, DjangoValidationError) as exc:
+        raise NotFound(_("Snapshot not found.")) from exc
+    if snapshot is None:
+        raise NotFound(_("Snapshot not found."))
+    return snapshot
+
+
+def ssh_key_organisations(*, actor: Actor, permission: Permission = Permission.RESOURCES_READ) -> list[Organisation]:
+    """Organisations in which the actor holds ``permission`` organisation-wide (keys are account resources)."""
+    return [
+        org
+        for org in organisation_list_for_actor(actor=actor).filter(suspended_at__isnull=True)
+        if permission in organisation_permissions(actor, org)
+    ]
+
+
+def ssh_key_list(*, actor: Actor, organisation: Organisation | None = None) -> QuerySet[SshKey]:
+    orgs = ssh_key_organisations(actor=actor)
+    qs = SshKey.objects.filter(organisation__in=orgs).select_related("organisation")
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return qs.order_by("name", "id")
+
+
+def ssh_key_get(*, actor: Actor, public_id: Any) -> SshKey:
+    try:
+        key = ssh_key_list(actor=actor).filter(public_id=public_id).first()
+    except (ValueError, DjangoValidationError) as exc:
+        raise NotFound(_("SSH key not found.")) from exc
+    if key is None:
+        raise NotFound(_("SSH key not found."))
+    return key

@@ -1,0 +1,754 @@
+"""Writes of the instances app: create, lifecycle actions, snapshots, SSH keys.
+
+Every public service is keyword-only, takes the ``actor``, runs in one
+transaction, checks the state machine (``choices.ALLOWED_TRANSITIONS``),
+writes an audit event in that transaction and enqueues its Celery task with
+``transaction.on_commit`` (by name: services never import tasks). The work
+that talks to Proxmox runs in those tasks (``apps.instances.operations``).
+
+Only one operation runs on an instance at a time: a second one while an
+Action is pending or running is ``Conflict`` (``action_in_progress``).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import uuid
+import warnings
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.catalogue.models import Datacentre, Offer, OsImage
+from apps.core.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
+from apps.core.services import audit_record
+from apps.infrastructure import choices as infra_choices
+from apps.infrastructure.models import GpuDevice, Node, Reservation, VmTemplate
+from apps.infrastructure.selectors import envelopes_get
+from apps.instances import choices
+from apps.instances.choices import ActionType, InstanceStatus
+from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
+from apps.instances.sshkeys import ssh_key_parse
+from apps.teams.access import Actor, actor_has_permission, actor_token_prefix, require_permission
+from apps.teams.choices import Permission
+from apps.teams.models import Organisation, Project
+
+PROVISION_TASK = "instances.provision"
+ACTION_TASK = "instances.run_action"
+SCHEDULED_SNAPSHOT_TASK = "instances.scheduled_snapshot"
+# RFC 1123 host label, lower case: what cloud-init writes to /etc/hostname.
+HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9_.\-/]{0,62})$")
+MAX_LABELS = 32
+MAX_USER_DATA = 64 * 1024
+PASSWORD_LENGTH = 20
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+def _user(actor: Actor) -> Any:
+    return actor if isinstance(actor, AbstractBaseUser) and actor.is_authenticated else None
+
+
+def _authorise(actor: Actor, instance: Instance) -> None:
+    """Resource writes need ``resources.write``; staff in the back office and the system (None) may act."""
+    if actor is None or (getattr(actor, "is_staff", False) and not actor_token_prefix(actor)):
+        return
+    require_permission(actor, instance.organisation, Permission.RESOURCES_WRITE, obj=instance)
+
+
+def _audit(actor: Actor, event: str, instance: Instance | None, organisation_id: int, /, **changes: Any) -> None:
+    audit_record(
+        actor=actor,
+        action=event,
+        target=instance,
+        organisation_id=organisation_id,
+        changes=changes,
+        token_prefix=actor_token_prefix(actor),
+    )
+
+
+def instance_transition(*, instance: Instance, to: str, **fields: Any) -> Instance:
+    """Move ``instance`` to status ``to`` if the state machine allows it (``Conflict`` otherwise)."""
+    if to != instance.status and to not in choices.ALLOWED_TRANSITIONS[instance.status]:
+        raise Conflict(
+            _("An instance that is %(status)s cannot become %(to)s.") % {"status": instance.status, "to": to},
+            code="invalid_transition",
+        )
+    instance.status = to
+    update = ["status", "updated_at", *fields]
+    for key, value in fields.items():
+        setattr(instance, key, value)
+    instance.save(update_fields=update)
+    return instance
+
+
+def _enqueue(task_name: str, *args: Any) -> None:
+    def send() -> None:
+        # The registered task object honours CELERY_TASK_ALWAYS_EAGER; send_task by name does not.
+        task = current_app.tasks.get(task_name)
+        if task is not None:
+            task.delay(*args)
+        else:
+            current_app.send_task(task_name, args=list(args))
+
+    transaction.on_commit(send)
+
+
+def _lock(instance: Instance) -> Instance:
+    """Re-read the instance under a row lock (one operation at a time)."""
+    return Instance.objects.select_for_update().select_related("organisation", "offer").get(pk=instance.pk)
+
+
+def _open_action(
+    *, instance: Instance, type: str, actor: Actor, params: Mapping[str, Any] | None = None, task: str = ACTION_TASK
+) -> Action:
+    if Action.objects.filter(instance=instance, status__in=choices.OPEN_ACTION_STATUSES).exists():
+        raise Conflict(_("Another operation is still running on this instance."), code="action_in_progress")
+    action = Action.objects.create(
+        instance=instance,
+        organisation_id=instance.organisation_id,
+        type=type,
+        params=dict(params or {}),
+        created_by=_user(actor),
+    )
+    _enqueue(task, action.pk)
+    return action
+
+
+# ---------------------------------------------------------------------------
+# Create (called by apps.orders once placement reserved capacity)
+# ---------------------------------------------------------------------------
+def _validate_name(name: str) -> str:
+    name = (name or "").strip().lower()
+    if not HOSTNAME_RE.match(name):
+        message = _("Use 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.")
+        raise ValidationFailed(message, code="invalid_name", fields={"name": [message]})
+    return name
+
+
+def _validate_labels(labels: Mapping[str, Any] | None) -> dict[str, str]:
+    labels = dict(labels or {})
+    if len(labels) > MAX_LABELS:
+        raise ValidationFailed(_("At most 32 labels."), code="invalid_labels", fields={"labels": [_("At most 32.")]})
+    for key, value in labels.items():
+        if not isinstance(key, str) or not LABEL_KEY_RE.match(key) or not isinstance(value, str) or len(value) > 63:
+            message = _("Labels are short text keys (letters, digits, . _ - /) with text values of 63 characters max.")
+            raise ValidationFailed(message, code="invalid_labels", fields={"labels": [message]})
+    return labels
+
+
+def _resolve_keys(*, organisation: Organisation, ssh_keys: Sequence[SshKey | str]) -> list[str]:
+    out: list[str] = []
+    for key in ssh_keys:
+        if isinstance(key, SshKey):
+            if key.organisation_id != organisation.pk:
+                raise ValidationFailed(
+                    _("Unknown SSH key."), code="invalid_ssh_key", fields={"ssh_keys": [_("Unknown SSH key.")]}
+                )
+            out.append(key.public_key)
+        else:
+            out.append(ssh_key_parse(key).normalised)
+    return out
+
+
+def validate_user_data(user_data: str) -> str:
+    """cloud-init user-data: a ``#cloud-config`` document or a script, 64 KiB at most."""
+    user_data = user_data or ""
+    if len(user_data.encode()) > MAX_USER_DATA:
+        message = _("User-data is limited to 64 KiB.")
+        raise ValidationFailed(message, code="invalid_user_data", fields={"user_data": [message]})
+    if user_data.strip() and not user_data.lstrip().startswith(("#cloud-config", "#!")):
+        message = _("User-data must start with #cloud-config or #! (a script).")
+        raise ValidationFailed(message, code="invalid_user_data", fields={"user_data": [message]})
+    return user_data
+
+
+def instance_create(
+    *,
+    organisation: Organisation,
+    project: Project,
+    offer: Offer,
+    datacentre: Datacentre,
+    image: OsImage,
+    name: str,
+    ssh_keys: Sequence[SshKey | str],
+    user_data: str,
+    reservation: Reservation,
+    price_hourly: Decimal,
+    price_monthly: Decimal,
+    actor: Actor,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[Instance, Action]:
+    """Create the instance of a placed order and queue its provisioning; returns (instance, create Action).
+
+    ``reservation`` comes from ``placement_reserve`` (held, not yet committed);
+    it is committed when the VM runs and released when the instance is deleted.
+    The prices are frozen on the instance as given (the order's).
+    """
+    name = _validate_name(name)
+    labels_clean = _validate_labels(labels)
+    keys = _resolve_keys(organisation=organisation, ssh_keys=ssh_keys)
+    user_data = validate_user_data(user_data)
+    if project.organisation_id != organisation.pk:
+        raise ValidationFailed(_("This project belongs to another organisation."), code="invalid_project")
+    if reservation.state == infra_choices.ReservationState.RELEASED:
+        raise Conflict(_("This reservation was released."), code="reservation_released")
+    if reservation.offer_id != offer.pk or reservation.datacentre_id != datacentre.pk:
+        raise ValidationFailed(_("The reservation is for another offer or datacentre."), code="reservation_mismatch")
+    mappings = list(
+        GpuDevice.objects.filter(reservation=reservation).order_by("pci_address").values_list("mapping_name", flat=True)
+    )
+    with transaction.atomic():
+        try:
+            instance = Instance.objects.create(
+                organisation=organisation,
+                project=project,
+                name=name,
+                labels=labels_clean,
+                offer=offer,
+                datacentre=datacentre,
+                image=image,
+                template_id=reservation.template_id,
+                reservation=reservation,
+                cluster_id=reservation.cluster_id,
+                node_name=reservation.node.name,
+                vmid=reservation.vmid,
+                ipv4=reservation.ipv4,
+                ipv6=reservation.ipv6,
+                gpu_mappings=mappings,
+                ssh_keys=keys,
+                user_data=user_data,
+                price_hourly=price_hourly,
+                price_monthly=price_monthly,
+                created_by=_user(actor),
+            )
+        except IntegrityError as exc:
+            raise Conflict(_("This reservation already has an instance."), code="reservation_in_use") from exc
+        action = _open_action(instance=instance, type=ActionType.CREATE, actor=actor, task=PROVISION_TASK)
+        _audit(
+            actor,
+            "instances.instance.create",
+            instance,
+            organisation.pk,
+            offer=offer.code,
+            datacentre=datacentre.code,
+            image=image.slug,
+            vmid=reservation.vmid,
+            node=instance.node_name,
+        )
+    return instance, action
+
+
+# ---------------------------------------------------------------------------
+# Synchronous edits
+# ---------------------------------------------------------------------------
+def instance_update(
+    *,
+    instance: Instance,
+    actor: Actor,
+    name: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    delete_protection: bool | None = None,
+) -> Instance:
+    """Rename, relabel or toggle delete protection (no Proxmox call: the hostname is set at first boot)."""
+    _authorise(actor, instance)
+    changes: dict[str, Any] = {}
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status == InstanceStatus.DELETED:
+            raise Conflict(_("This instance is deleted."), code="instance_deleted")
+        if name is not None and _validate_name(name) != locked.name:
+            changes["name"] = [locked.name, _validate_name(name)]
+            locked.name = _validate_name(name)
+        if labels is not None:
+            clean = _validate_labels(labels)
+            if clean != locked.labels:
+                changes["labels"] = [locked.labels, clean]
+                locked.labels = clean
+        if delete_protection is not None and delete_protection != locked.delete_protection:
+            changes["delete_protection"] = [locked.delete_protection, delete_protection]
+            locked.delete_protection = delete_protection
+        if changes:
+            locked.save(update_fields=["name", "labels", "delete_protection", "updated_at"])
+            _audit(actor, "instances.instance.update", locked, locked.organisation_id, **changes)
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Power and lifecycle actions
+# ---------------------------------------------------------------------------
+def _power(*, instance: Instance, actor: Actor, type: str) -> Action:
+    _authorise(actor, instance)
+    allowed_from, during, _after = choices.POWER_ACTIONS[type]
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status not in allowed_from:
+            raise Conflict(
+                _("Cannot %(action)s an instance that is %(status)s.") % {"action": type, "status": locked.status},
+                code="invalid_transition",
+            )
+        action = _open_action(instance=locked, type=type, actor=actor)
+        if during:
+            instance_transition(instance=locked, to=during)
+        _audit(actor, f"instances.instance.{type}", locked, locked.organisation_id, action=str(action.public_id))
+    return action
+
+
+def instance_start(*, instance: Instance, actor: Actor) -> Action:
+    """Power on a stopped instance."""
+    return _power(instance=instance, actor=actor, type=ActionType.START)
+
+
+def instance_stop(*, instance: Instance, actor: Actor) -> Action:
+    """Hard stop (like pulling the plug)."""
+    return _power(instance=instance, actor=actor, type=ActionType.STOP)
+
+
+def instance_shutdown(*, instance: Instance, actor: Actor) -> Action:
+    """ACPI shutdown, hard stop after the timeout."""
+    return _power(instance=instance, actor=actor, type=ActionType.SHUTDOWN)
+
+
+def instance_reboot(*, instance: Instance, actor: Actor) -> Action:
+    return _power(instance=instance, actor=actor, type=ActionType.REBOOT)
+
+
+def instance_reset(*, instance: Instance, actor: Actor) -> Action:
+    return _power(instance=instance, actor=actor, type=ActionType.RESET)
+
+
+def _grow_node(*, reservation: Reservation, offer: Offer) -> dict[str, int]:
+    """Take the extra vCPU/RAM of a resize on the reservation's node, or raise ``resize_unavailable``.
+
+    A conditional UPDATE under the same envelope rule placement applies
+    (allocated + extra ≤ physical x fraction), so it never oversells.
+    """
+    extra_vcpu = max(0, (offer.vcpu or 0) - reservation.vcpu)
+    extra_ram = max(0, (offer.ram_gb or 0) - reservation.ram_gb)
+    extra_disk = max(0, (offer.disk_gb or 0) - reservation.disk_gb)
+    env = envelopes_get()
+    node = Node.objects.get(pk=reservation.node_id)
+    sell_vcpu, sell_ram = env.node_sellable(node)
+    grown = Node.objects.filter(
+        pk=reservation.node_id,
+        allocated_vcpu__lte=Value(sell_vcpu - extra_vcpu),
+        allocated_ram_gb__lte=Value(sell_ram - extra_ram),
+    ).update(allocated_vcpu=F("allocated_vcpu") + extra_vcpu, allocated_ram_gb=F("allocated_ram_gb") + extra_ram)
+    if not grown:
+        raise Unavailable(_("There is no room to resize this instance on its host."), code="resize_unavailable")
+    Reservation.objects.filter(pk=reservation.pk).update(
+        vcpu=F("vcpu") + extra_vcpu, ram_gb=F("ram_gb") + extra_ram, disk_gb=F("disk_gb") + extra_disk
+    )
+    return {"vcpu": extra_vcpu, "ram_gb": extra_ram, "disk_gb": extra_disk}
+
+
+def instance_resize(*, instance: Instance, offer: Offer, actor: Actor) -> Action:
+    """Move to a larger offer of the same family, on the same node (stop, resize, start again if it ran)."""
+    _authorise(actor, instance)
+    with transaction.atomic():
+        locked = _lock(instance)
+        current = locked.offer
+        if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+            raise Conflict(_("Only a running or stopped instance can be resized."), code="invalid_transition")
+        bigger = (
+            (offer.vcpu or 0) >= (current.vcpu or 0)
+            and (offer.ram_gb or 0) >= (current.ram_gb or 0)
+            and (offer.disk_gb or 0) >= (current.disk_gb or 0)
+            and offer.pk != current.pk
+        )
+        same_hardware = offer.gpu_model_id == current.gpu_model_id and (offer.gpu_count or 0) == (
+            current.gpu_count or 0
+        )
+        if offer.family_id != current.family_id or not bigger or not same_hardware:
+            raise ValidationFailed(
+                _("Choose a larger plan of the same family (disks cannot shrink)."),
+                code="resize_invalid_offer",
+                fields={"offer": [_("Choose a larger plan of the same family.")]},
+            )
+        if not offer.is_orderable:
+            raise Unavailable(_("This plan can no longer be ordered."), code="resize_unavailable")
+        if locked.reservation is None:
+            raise Unavailable(_("This instance has no placement."), code="resize_unavailable")
+        grown = _grow_node(reservation=locked.reservation, offer=offer)
+        action = _open_action(
+            instance=locked,
+            type=ActionType.RESIZE,
+            actor=actor,
+            params={"offer_id": offer.pk, "from_offer_id": current.pk, "was_running": locked.status == "running"},
+        )
+        instance_transition(instance=locked, to=InstanceStatus.RESIZING)
+        _audit(actor, "instances.instance.resize", locked, locked.organisation_id, to=offer.code, grown=grown)
+    return action
+
+
+def instance_rebuild(*, instance: Instance, image: OsImage, actor: Actor) -> Action:
+    """Reinstall with ``image``: the VM is destroyed and cloned again from that image's template (same VMID, IPs)."""
+    _authorise(actor, instance)
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+            raise Conflict(_("Only a running or stopped instance can be rebuilt."), code="invalid_transition")
+        reservation = locked.reservation
+        if reservation is None:
+            raise Conflict(_("This instance has no placement."), code="invalid_transition")
+        if (locked.offer.ram_gb or 0) < image.min_ram_gb or (locked.offer.disk_gb or 0) < image.min_disk_gb:
+            raise ValidationFailed(_("This image needs a larger plan."), code="image_too_large_for_offer")
+        template = (
+            VmTemplate.objects.filter(
+                cluster_id=reservation.cluster_id,
+                os_image=image,
+                gpu_ready=bool(locked.gpu_mappings),
+                missing_since__isnull=True,
+            )
+            .filter(Q(node__isnull=True) | Q(node_id=reservation.node_id))
+            .order_by("id")
+            .first()
+        )
+        if template is None:
+            raise Unavailable(_("This image is not available for this instance."), code="image_unavailable")
+        action = _open_action(
+            instance=locked,
+            type=ActionType.REBUILD,
+            actor=actor,
+            params={"image_id": image.pk, "template_id": template.pk},
+            task=ACTION_TASK,
+        )
+        instance_transition(instance=locked, to=InstanceStatus.REBUILDING)
+        _audit(actor, "instances.instance.rebuild", locked, locked.organisation_id, image=image.slug)
+    return action
+
+
+def _crypt_sha512(password: str) -> str:
+    # PVE accepts a pre-hashed ``cipassword`` (qm(1) "cipassword"), so only the
+    # hash crosses the broker. ``crypt`` is deprecated (PEP 594) but present in 3.11.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_SHA512))
+
+
+def instance_reset_password(*, instance: Instance, actor: Actor) -> tuple[Action, str]:
+    """Set a new random root password through cloud-init (applied at the next boot, so a running VM reboots).
+
+    Returns the password once; only its SHA-512 crypt hash is kept, in the Action until it ran.
+    """
+    _authorise(actor, instance)
+    alphabet = string.ascii_letters + string.digits
+    password = "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+            raise Conflict(_("Only a running or stopped instance can get a new password."), code="invalid_transition")
+        action = _open_action(
+            instance=locked,
+            type=ActionType.RESET_PASSWORD,
+            actor=actor,
+            params={"password_hash": _crypt_sha512(password), "was_running": locked.status == "running"},
+        )
+        _audit(actor, "instances.instance.reset_password", locked, locked.organisation_id)
+    return action, password
+
+
+def instance_delete(*, instance: Instance, actor: Actor) -> Action:
+    """Destroy the VM and release its GPUs, IPs and VMID (``placement_release``)."""
+    _authorise(actor, instance)
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.delete_protection:
+            raise Conflict(_("Turn delete protection off first."), code="delete_protected")
+        if locked.status in (InstanceStatus.DELETING, InstanceStatus.DELETED):
+            raise Conflict(_("This instance is already being deleted."), code="invalid_transition")
+        # Deleting wins over a running operation: provisioning and rebuilds stop at their next step.
+        busy = Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).exclude(
+            type__in=[ActionType.CREATE, ActionType.REBUILD]
+        )
+        if busy.exists():
+            raise Conflict(_("Another operation is still running on this instance."), code="action_in_progress")
+        Action.objects.filter(
+            instance=locked, status__in=choices.OPEN_ACTION_STATUSES, type__in=[ActionType.CREATE, ActionType.REBUILD]
+        ).update(
+            status=choices.ActionStatus.ERROR,
+            error_code="cancelled",
+            error_message=_("Cancelled: the instance is being deleted."),
+            finished_at=timezone.now(),
+        )
+        action = _open_action(instance=locked, type=ActionType.DELETE, actor=actor)
+        instance_transition(instance=locked, to=InstanceStatus.DELETING)
+        _audit(actor, "instances.instance.delete", locked, locked.organisation_id)
+    return action
+
+
+def instance_retry(*, instance: Instance, actor: Actor) -> Action:
+    """Staff: run provisioning again from its persisted step (an instance in error)."""
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status != InstanceStatus.ERROR or locked.provision_step == choices.ProvisionStep.DONE:
+            raise Conflict(_("Only an instance whose provisioning failed can be retried."), code="invalid_transition")
+        action = _open_action(instance=locked, type=ActionType.CREATE, actor=actor, task=PROVISION_TASK)
+        instance_transition(instance=locked, to=InstanceStatus.PROVISIONING, error_message="", error_detail="")
+        _audit(actor, "instances.instance.retry", locked, locked.organisation_id)
+    return action
+
+
+def instance_fail(*, instance: Instance, actor: Actor, reason: str) -> Instance:
+    """Staff: mark an instance as failed (its open actions end in error)."""
+    with transaction.atomic():
+        locked = _lock(instance)
+        Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).update(
+            status=choices.ActionStatus.ERROR,
+            error_code="failed_by_staff",
+            error_message=reason[:300],
+            finished_at=timezone.now(),
+        )
+        instance_transition(
+            instance=locked,
+            to=InstanceStatus.ERROR,
+            error_message=_("Operation failed. Our team has been notified."),
+            error_detail=reason,
+        )
+        _audit(actor, "instances.instance.fail", locked, locked.organisation_id, reason=reason)
+    return locked
+
+
+# ---------------------------------------------------------------------------
+# Snapshots
+# ---------------------------------------------------------------------------
+def snapshot_create(*, instance: Instance, name: str, actor: Actor, scheduled: bool = False) -> tuple[Snapshot, Action]:
+    """Take a snapshot (disk only: VFIO state of GPU VMs cannot be saved, NOTES.md §5.8), within the quota."""
+    _authorise(actor, instance)
+    name = (name or "").strip() or timezone.now().strftime("snapshot-%Y%m%d-%H%M")
+    if len(name) > 100:
+        raise ValidationFailed(_("Name too long."), code="invalid_name", fields={"name": [_("100 characters max.")]})
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+            raise Conflict(_("Only a running or stopped instance can be snapshotted."), code="invalid_transition")
+        live = locked.snapshots.exclude(status__in=[choices.SnapshotStatus.DELETED, choices.SnapshotStatus.ERROR])
+        if not scheduled and live.filter(scheduled=False).count() >= locked.offer.snapshot_quota:
+            raise Conflict(
+                _("This plan keeps %(n)s snapshots: delete one first.") % {"n": locked.offer.snapshot_quota},
+                code="snapshot_quota_exceeded",
+            )
+        snapshot = Snapshot.objects.create(
+            instance=locked,
+            name=name,
+            proxmox_name=f"s{uuid.uuid4().hex[:20]}",  # PVE: [a-zA-Z][a-zA-Z0-9_-]{1,39}
+            scheduled=scheduled,
+            size_gb=locked.offer.disk_gb or 0,
+        )
+        action = _open_action(
+            instance=locked, type=ActionType.SNAPSHOT_CREATE, actor=actor, params={"snapshot_id": snapshot.pk}
+        )
+        _audit(actor, "instances.snapshot.create", locked, locked.organisation_id, snapshot=name)
+    return snapshot, action
+
+
+def snapshot_rollback(*, snapshot: Snapshot, actor: Actor) -> Action:
+    """Return the instance to the snapshot (stopped for the rollback, started again if it ran)."""
+    instance = snapshot.instance
+    _authorise(actor, instance)
+    with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+            raise Conflict(_("Only a running or stopped instance can be rolled back."), code="invalid_transition")
+        if snapshot.status != choices.SnapshotStatus.AVAILABLE:
+            raise Conflict(_("This snapshot is not available."), code="snapshot_not_available")
+        action = _open_action(
+            instance=locked,
+            type=ActionType.SNAPSHOT_ROLLBACK,
+            actor=actor,
+            params={"snapshot_id": snapshot.pk, "was_running": locked.status == "running"},
+        )
+        _audit(actor, "instances.snapshot.rollback", locked, locked.organisation_id, snapshot=snapshot.name)
+    return action
+
+
+def snapshot_delete(*, snapshot: Snapshot, actor: Actor) -> Action:
+    instance = snapshot.instance
+    _authorise(actor, instance)
+    with transaction.atomic():
+        locked = _lock(instance)
+        if snapshot.status not in (choices.SnapshotStatus.AVAILABLE, choices.SnapshotStatus.ERROR):
+            raise Conflict(_("This snapshot is busy."), code="snapshot_not_available")
+        action = _open_action(
+            instance=locked, type=ActionType.SNAPSHOT_DELETE, actor=actor, params={"snapshot_id": snapshot.pk}
+        )
+        Snapshot.objects.filter(pk=snapshot.pk).update(status=choices.SnapshotStatus.DELETING)
+        _audit(actor, "instances.snapshot.delete", locked, locked.organisation_id, snapshot=snapshot.name)
+    return action
+
+
+def snapshot_schedule_set(
+    *,
+    instance: Instance,
+    actor: Actor,
+    frequency: str,
+    hour: int = 3,
+    weekday: int = 0,
+    retention: int = 7,
+    enabled: bool = True,
+) -> SnapshotSchedule:
+    """Create or change the instance's automatic snapshots (a django-celery-beat crontab entry)."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    _authorise(actor, instance)
+    if frequency not in choices.ScheduleFrequency.values or not 0 <= hour <= 23 or not 0 <= weekday <= 6:
+        raise ValidationFailed(_("Invalid schedule."), code="invalid_schedule")
+    if not 1 <= retention <= 30:
+        raise ValidationFailed(
+            _("Keep between 1 and 30 snapshots."), code="invalid_schedule", fields={"retention": [_("1 to 30.")]}
+        )
+    with transaction.atomic():
+        crontab, _created = CrontabSchedule.objects.get_or_create(
+            minute="0",
+            hour=str(hour),
+            day_of_week="*" if frequency == choices.ScheduleFrequency.DAILY else str(weekday),
+            day_of_month="*",
+            month_of_year="*",
+            timezone="UTC",
+        )
+        schedule, _new = SnapshotSchedule.objects.get_or_create(
+            instance=instance, defaults={"frequency": frequency, "hour": hour}
+        )
+        schedule.frequency, schedule.hour, schedule.weekday = frequency, hour, weekday
+        schedule.retention, schedule.enabled = retention, enabled
+        task_name = f"instances-snapshots-{instance.public_id}"
+        periodic, _p = PeriodicTask.objects.update_or_create(
+            name=task_name,
+            defaults={
+                "task": SCHEDULED_SNAPSHOT_TASK,
+                "crontab": crontab,
+                "args": f"[{schedule.pk}]",
+                "enabled": enabled,
+            },
+        )
+        schedule.periodic_task = periodic
+        schedule.save()
+        _audit(
+            actor,
+            "instances.snapshot_schedule.set",
+            instance,
+            instance.organisation_id,
+            frequency=frequency,
+            hour=hour,
+            retention=retention,
+            enabled=enabled,
+        )
+    return schedule
+
+
+def snapshot_schedule_delete(*, instance: Instance, actor: Actor) -> None:
+    _authorise(actor, instance)
+    with transaction.atomic():
+        schedule = SnapshotSchedule.objects.filter(instance=instance).select_related("periodic_task").first()
+        if schedule is None:
+            return
+        if schedule.periodic_task is not None:
+            schedule.periodic_task.delete()
+        schedule.delete()
+        _audit(actor, "instances.snapshot_schedule.delete", instance, instance.organisation_id)
+
+
+# ---------------------------------------------------------------------------
+# SSH keys
+# ---------------------------------------------------------------------------
+def _authorise_org(actor: Actor, organisation: Organisation) -> None:
+    if organisation.is_suspended or not actor_has_permission(actor, organisation, Permission.RESOURCES_WRITE):
+        raise PermissionDenied(_("Your role does not allow this action."))
+
+
+def ssh_key_create(*, organisation: Organisation, name: str, public_key: str, actor: Actor) -> SshKey:
+    """Add a validated public key to the organisation (unique by fingerprint and by name)."""
+    _authorise_org(actor, organisation)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(
+            _("Give the key a name."), code="invalid_name", fields={"name": [_("1 to 100 characters.")]}
+        )
+    parsed = ssh_key_parse(public_key)
+    with transaction.atomic():
+        if SshKey.objects.filter(organisation=organisation, fingerprint=parsed.fingerprint).exists():
+            message = _("This key is already registered.")
+            raise ValidationFailed(message, code="duplicate_ssh_key", fields={"public_key": [message]})
+        if SshKey.objects.filter(organisation=organisation, name=name).exists():
+            message = _("A key with this name exists.")
+            raise ValidationFailed(message, code="duplicate_ssh_key", fields={"name": [message]})
+        key = SshKey.objects.create(
+            organisation=organisation,
+            name=name,
+            public_key=parsed.normalised,
+            key_type=parsed.key_type,
+            bits=parsed.bits,
+            fingerprint=parsed.fingerprint,
+            created_by=_user(actor),
+        )
+        _audit(actor, "instances.ssh_key.create", None, organisation.pk, name=name, fingerprint=parsed.fingerprint)
+    return key
+
+
+def ssh_key_rename(*, key: SshKey, name: str, actor: Actor) -> SshKey:
+    _authorise_org(actor, key.organisation)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(
+            _("Give the key a name."), code="invalid_name", fields={"name": [_("1 to 100 characters.")]}
+        )
+    with transaction.atomic():
+        if SshKey.objects.filter(organisation_id=key.organisation_id, name=name).exclude(pk=key.pk).exists():
+            message = _("A key with this name exists.")
+            raise ValidationFailed(message, code="duplicate_ssh_key", fields={"name": [message]})
+        old = key.name
+        key.name = name
+        key.save(update_fields=["name", "updated_at"])
+        _audit(actor, "instances.ssh_key.rename", None, key.organisation_id, name=[old, name])
+    return key
+
+
+def ssh_key_delete(*, key: SshKey, actor: Actor) -> None:
+    _authorise_org(actor, key.organisation)
+    with transaction.atomic():
+        _audit(actor, "instances.ssh_key.delete", None, key.organisation_id, name=key.name, fingerprint=key.fingerprint)
+        key.delete()
+
+
+def lease_seconds() -> int:
+    """How long a claimed action stays claimed: above the hard task time limit."""
+    return int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 1860)) + 60
+
+
+METRIC_TIMEFRAMES = ("hour", "day", "week", "month", "year")
+
+
+def instance_metrics(*, instance: Instance, actor: Actor, timeframe: str = "hour") -> list[Any]:
+    """CPU, RAM, disk and network points from Proxmox ``rrddata`` (NOTES.md §5.10); a read, not audited."""
+    from apps.infrastructure.services import cluster_driver
+
+    if timeframe not in METRIC_TIMEFRAMES:
+        raise ValidationFailed(
+            _("Unknown timeframe."), code="invalid_timeframe", fields={"timeframe": [", ".join(METRIC_TIMEFRAMES)]}
+        )
+    if (
+        instance.cluster is None
+        or instance.vmid is None
+        or instance.status
+        in (
+            InstanceStatus.PROVISIONING,
+            InstanceStatus.DELETED,
+        )
+    ):
+        return []
+    driver = cluster_driver(cluster=instance.cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    return list(driver.rrddata(instance.node_name, instance.vmid, timeframe=timeframe))

@@ -1,0 +1,17 @@
+"""Orders: from a quote to a delivered product.
+
+Owns quotes (price and live availability, no side effects), orders with
+their explicit state machine and transition history, the staff approval and
+fulfilment queues, per-organisation quotas and ``Idempotency-Key`` replay.
+
+Offers to other apps:
+- ``services``: ``order_place``, ``order_cancel``, ``order_approve``,
+  ``order_reject``, ``order_retry``, ``order_fail``, ``order_fulfilment_start``,
+  ``order_fulfil``;
+- ``selectors``: ``quote_build``, ``order_list``, ``order_get``,
+  ``approval_queue``, ``fulfilment_queue``.
+
+Virtual machines are delivered by ``apps.instances`` (``instance_create``),
+capacity comes from ``apps.infrastructure`` placement, prices from
+``apps.catalogue``. Interfaces: /api/v1/quotes/, /api/v1/orders/, the admin.
+"""

@@ -1,0 +1,220 @@
+"""Back office for orders: every order, the staff approval queue and the fulfilment queue.
+
+Orders are read-only here: state only changes through admin actions that call
+the services (approve, reject with a reason the customer sees, retry a failed
+order, start and finish fulfilment of a managed service), so every change
+follows the state machine and is recorded (transition + audit event).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.admin_audit import AuditedModelAdmin
+from apps.core.errors import ApplicationError
+from apps.orders import selectors, services
+from apps.orders.models import ApprovalQueueOrder, FulfilmentQueueOrder, Order, OrderTransition, OrganisationQuota
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (shown to the customer)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Notes (shown to the customer: how to reach the service)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+    )
+
+
+class OrderTransitionInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = OrderTransition
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "from_state", "to_state", "actor_label", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderAdmin(AuditedModelAdmin):
+    list_display = [
+        "public_id",
+        "organisation",
+        "offer",
+        "datacentre",
+        "name",
+        "state",
+        "fulfilment_status",
+        "price_monthly",
+        "created_at",
+    ]
+    list_filter = ["state", "fulfilment_status", "offer__family", "datacentre", "created_at"]
+    search_fields = ("public_id", "name", "organisation__name", "organisation__slug", "idempotency_key")
+    list_select_related = ("organisation", "offer", "datacentre")
+    date_hierarchy = "created_at"
+    inlines = [OrderTransitionInline]
+    actions = ["approve", "reject", "retry", "fulfilment_start", "fulfil"]
+    fieldsets = (
+        (None, {"fields": ("public_id", "state", "organisation", "project", "created_by", "created_at")}),
+        (_("Ordered"), {"fields": ("offer", "datacentre", "image", "gpu_stack", "name", "ssh_key_ids", "user_data")}),
+        (_("Price (frozen)"), {"fields": ("price_hourly", "price_monthly", "currency")}),
+        (_("Delivery"), {"fields": ("reservation", "fulfilment_status", "fulfilment_notes")}),
+        (_("Decision"), {"fields": ("flags", "rejection_reason", "error_message")}),
+        (_("Idempotency"), {"fields": ("idempotency_key", "request_hash", "response_status")}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Order._meta.concrete_fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are placed by customers (API, portal), never typed in
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # -- actions -------------------------------------------------------------
+    def _each(
+        self, request: HttpRequest, queryset: QuerySet[Order], call: Callable[[Order], Any], done_message: str
+    ) -> None:
+        done = 0
+        for order in queryset:
+            try:
+                call(order)
+            except ApplicationError as exc:
+                self.message_user(request, f"{order.public_id}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+    def _form_action(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Order],
+        *,
+        form_class: type[forms.Form],
+        action: str,
+        title: str,
+        intro: str,
+        submit_label: str,
+        call: Callable[[Order, dict[str, Any]], Any],
+        done_message: str,
+    ) -> HttpResponse | None:
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            self._each(request, queryset, lambda order: call(order, form.cleaned_data), done_message)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "orders": queryset.select_related("offer", "organisation"),
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "title": title,
+            "intro": intro,
+            "submit_label": submit_label,
+        }
+        return render(request, "admin/orders/order_action_form.html", context)
+
+    @admin.action(description=_("Approve (start provisioning)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda order: services.order_approve(order=order, actor=request.user),
+            str(_("%(n)d order(s) approved.")),
+        )
+
+    @admin.action(description=_("Reject (with a reason the customer sees)"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        return self._form_action(
+            request,
+            queryset,
+            form_class=ReasonForm,
+            action="reject",
+            title=str(_("Reject orders")),
+            intro=str(_("The reserved capacity is released; the customer sees the reason below.")),
+            submit_label=str(_("Reject")),
+            call=lambda order, data: services.order_reject(order=order, actor=request.user, reason=data["reason"]),
+            done_message=str(_("%(n)d order(s) rejected.")),
+        )
+
+    @admin.action(description=_("Retry failed orders"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda order: services.order_retry(order=order, actor=request.user),
+            str(_("%(n)d order(s) retried.")),
+        )
+
+    @admin.action(description=_("Fulfilment: mark in progress"))
+    def fulfilment_start(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda order: services.order_fulfilment_start(order=order, actor=request.user),
+            str(_("%(n)d order(s) in progress.")),
+        )
+
+    @admin.action(description=_("Fulfilment: mark fulfilled (with notes)"))
+    def fulfil(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        return self._form_action(
+            request,
+            queryset,
+            form_class=NotesForm,
+            action="fulfil",
+            title=str(_("Mark orders fulfilled")),
+            intro=str(_("The orders become completed; the customer sees the notes below.")),
+            submit_label=str(_("Mark fulfilled")),
+            call=lambda order, data: services.order_fulfil(order=order, actor=request.user, notes=data["notes"]),
+            done_message=str(_("%(n)d order(s) fulfilled.")),
+        )
+
+
+admin.site.register(Order, OrderAdmin)
+
+
+@admin.register(ApprovalQueueOrder)
+class ApprovalQueueAdmin(OrderAdmin):
+    """Flagged orders, oldest first: approve or reject."""
+
+    list_display = ["public_id", "organisation", "offer", "datacentre", "price_monthly", "flags", "created_at"]
+    list_filter = ["offer__family", "datacentre"]
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return selectors.approval_queue()
+
+
+@admin.register(FulfilmentQueueOrder)
+class FulfilmentQueueAdmin(OrderAdmin):
+    """Managed-service orders to deliver by hand, oldest first."""
+
+    list_display = ["public_id", "organisation", "offer", "datacentre", "name", "fulfilment_status", "created_at"]
+    list_filter = ["fulfilment_status", "offer__family", "datacentre"]
+    actions = ["fulfilment_start", "fulfil"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        return selectors.fulfilment_queue()
+
+
+@admin.register(OrganisationQuota)
+class OrganisationQuotaAdmin(AuditedModelAdmin):
+    list_display = ["organisation", "max_instances", "max_gpus", "notes", "updated_at"]
+    search_fields = ("organisation__name", "organisation__slug")
+    autocomplete_fields = ("organisation",)

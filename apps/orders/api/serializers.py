@@ -1,0 +1,165 @@
+"""Orders API serializers: inputs validate shapes and resolve codes; outputs render quotes and orders.
+
+Money is a decimal string in EUR excluding VAT, as in the catalogue API.
+Catalogue objects are addressed by their public codes (offer ``VPS-NANO``,
+datacentre ``PAR-1``, image ``ubuntu-24.04``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.orders import choices
+from apps.orders.models import Order, OrderTransition
+
+
+# ---------------------------------------------------------------------------
+# Quotes
+# ---------------------------------------------------------------------------
+class QuoteInputSerializer(serializers.Serializer):
+    offer = serializers.SlugRelatedField(
+        slug_field="code", queryset=Offer.objects.select_related("family"), help_text=_("Offer code, e.g. VPS-NANO.")
+    )
+    datacentre = serializers.SlugRelatedField(
+        slug_field="code", queryset=Datacentre.objects.all(), help_text=_("Datacentre code, e.g. PAR-1.")
+    )
+    image = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=OsImage.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("OS image slug, e.g. ubuntu-24.04. Required for servers, not for managed services."),
+    )
+    gpu_stack = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=GpuSoftwareStack.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("GPU software stack slug (GPU offers only), built on the chosen image."),
+    )
+
+
+class QuoteOutputSerializer(serializers.Serializer):
+    offer = serializers.CharField(source="offer.code")
+    datacentre = serializers.CharField(source="datacentre.code")
+    image = serializers.CharField(source="image.slug", allow_null=True, default=None)
+    gpu_stack = serializers.CharField(source="gpu_stack.slug", allow_null=True, default=None)
+    price_hourly = serializers.DecimalField(max_digits=12, decimal_places=6)
+    price_monthly = serializers.DecimalField(max_digits=10, decimal_places=2, help_text=_("Cap per calendar month."))
+    currency = serializers.CharField()
+    billing_unit = serializers.CharField(help_text=_("`month`, or `gb_month` for block storage (prices per GB)."))
+    availability = serializers.ChoiceField(
+        choices=["available", "limited", "unavailable", "on_request"],
+        help_text=_("`on_request`: a managed service, delivered by our staff."),
+    )
+    available_count = serializers.IntegerField(allow_null=True)
+    unavailable_reason = serializers.CharField(help_text=_("A stable code when unavailable, e.g. `no_capacity`."))
+    orderable = serializers.BooleanField()
+    problems = serializers.DictField(
+        source="errors",
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Why this configuration cannot be ordered, by field (empty when it can)."),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Orders
+# ---------------------------------------------------------------------------
+class OrderCreateInputSerializer(QuoteInputSerializer):
+    project = serializers.IntegerField(help_text=_("Project id; the order belongs to its organisation."))
+    name = serializers.CharField(
+        max_length=253, help_text=_("Hostname (RFC 1123: letters, digits, hyphens), or the service's name.")
+    )
+    ssh_keys = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=20, help_text=_("SSH key ids.")
+    )
+    user_data = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text=_("cloud-init user-data, at most 64 KiB, starting with `#cloud-config` or `#!`."),
+    )
+
+
+class OrderListFilterInputSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(required=False, help_text=_("Only this organisation's orders."))
+    state = serializers.ChoiceField(choices=choices.OrderState.choices, required=False)
+
+
+class OrderCancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class OrderTransitionOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderTransition
+        fields = ["from_state", "to_state", "reason", "created_at"]
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    organisation = serializers.IntegerField(source="organisation_id", read_only=True)
+    project = serializers.IntegerField(source="project_id", read_only=True)
+    offer = serializers.CharField(source="offer.code", read_only=True)
+    datacentre = serializers.CharField(source="datacentre.code", read_only=True)
+    image = serializers.SerializerMethodField()
+    gpu_stack = serializers.SerializerMethodField()
+    ssh_keys = serializers.ListField(source="ssh_key_ids", child=serializers.UUIDField(), read_only=True)
+    user_data_size = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=choices.OrderState.choices, read_only=True)
+    fulfilment_status = serializers.ChoiceField(choices=choices.FulfilmentStatus.choices, read_only=True)
+    instance = serializers.SerializerMethodField()
+    cancellable = serializers.BooleanField(source="is_cancellable", read_only=True)
+    history = OrderTransitionOutputSerializer(source="transitions", many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "organisation",
+            "project",
+            "state",
+            "offer",
+            "datacentre",
+            "image",
+            "gpu_stack",
+            "name",
+            "ssh_keys",
+            "user_data_size",
+            "price_hourly",
+            "price_monthly",
+            "currency",
+            "instance",
+            "fulfilment_status",
+            "fulfilment_notes",
+            "rejection_reason",
+            "error_message",
+            "cancellable",
+            "history",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_image(self, order: Order) -> str | None:
+        return order.image.slug if order.image_id and order.image else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_gpu_stack(self, order: Order) -> str | None:
+        return order.gpu_stack.slug if order.gpu_stack_id and order.gpu_stack else None
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_user_data_size(self, order: Order) -> int:
+        return len(order.user_data.encode("utf-8"))
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True, help_text="The server's id once created."))
+    def get_instance(self, order: Order) -> Any:
+        instance = getattr(order, "instance", None)
+        return str(instance.public_id) if instance is not None else None

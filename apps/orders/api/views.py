@@ -1,0 +1,250 @@
+"""Orders API: quotes, and orders (list, place with Idempotency-Key, retrieve, cancel).
+
+Access goes through the teams permission layer: orders are listed and read
+through ``restrict_to_actor`` (another organisation's order is a 404), and
+placing or cancelling needs ``resources.write`` on the project (a viewer
+gets 403).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.api.pagination import StandardPagination
+from apps.core.errors import ValidationFailed
+from apps.orders import choices, selectors, services
+from apps.orders.api import serializers as s
+from apps.teams.access import project_list_for_actor
+from apps.teams.api.permissions import ScopedPermission
+from apps.teams.choices import Permission
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+
+ORDER_ID = OpenApiParameter("order_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Order id.")
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique value per intended order (a UUID is ideal), up to 255 characters. Retrying with the same key "
+        "and the same body returns the first response (same status and body) and never places a second order; "
+        "the same key with a different body is a 422 `idempotency_key_reused`. Keys are scoped to the organisation."
+    ),
+)
+
+_QUOTE_REQUEST = {"offer": "GPU-STARTER", "datacentre": "PAR-1", "image": "ubuntu-24.04"}
+_QUOTE_RESPONSE: dict[str, Any] = {
+    "offer": "GPU-STARTER",
+    "datacentre": "PAR-1",
+    "image": "ubuntu-24.04",
+    "gpu_stack": None,
+    "price_hourly": "0.850000",
+    "price_monthly": "469.00",
+    "currency": "EUR",
+    "billing_unit": "month",
+    "availability": "limited",
+    "available_count": 2,
+    "unavailable_reason": "",
+    "orderable": True,
+    "problems": {},
+}
+_ORDER_REQUEST = {
+    "project": 12,
+    "offer": "VPS-NANO",
+    "datacentre": "PAR-1",
+    "image": "ubuntu-24.04",
+    "name": "web-1",
+    "ssh_keys": ["5b0d7c1e-9a43-4f4e-8a55-1c9e0c6f3d21"],
+    "user_data": "#cloud-config\npackages: [nginx]\n",
+}
+_ORDER_RESPONSE: dict[str, Any] = {
+    "id": "0d7f1f7e-3c1b-4f8e-9a51-2a7d0e5c9b10",
+    "organisation": 7,
+    "project": 12,
+    "state": "provisioning",
+    "offer": "VPS-NANO",
+    "datacentre": "PAR-1",
+    "image": "ubuntu-24.04",
+    "gpu_stack": None,
+    "name": "web-1",
+    "ssh_keys": ["5b0d7c1e-9a43-4f4e-8a55-1c9e0c6f3d21"],
+    "user_data_size": 34,
+    "price_hourly": "0.039700",
+    "price_monthly": "29.00",
+    "currency": "EUR",
+    "instance": "8a3e4c2d-6b1f-4d0e-9c7a-5e2f1b3d4a6c",
+    "fulfilment_status": "",
+    "fulfilment_notes": "",
+    "rejection_reason": "",
+    "error_message": "",
+    "cancellable": False,
+    "history": [
+        {"from_state": "", "to_state": "pending", "reason": "Order placed.", "created_at": "2026-01-05T10:00:00Z"},
+        {
+            "from_state": "pending",
+            "to_state": "provisioning",
+            "reason": "Order accepted.",
+            "created_at": "2026-01-05T10:00:00Z",
+        },
+    ],
+    "created_at": "2026-01-05T10:00:00Z",
+    "updated_at": "2026-01-05T10:00:00Z",
+}
+
+
+class OrdersApiView(APIView):
+    permission_classes = [ScopedPermission]
+
+
+class QuoteApi(APIView):
+    """Public: prices and availability are public in the catalogue too."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="quotes_create",
+        tags=["quotes"],
+        summary="Price and availability of a configuration",
+        description=(
+            "Returns the hourly rate and the monthly cap that an order of this configuration would freeze, and "
+            "live availability from placement. Creates nothing and reserves nothing: availability may change "
+            "before you order. Problems with the configuration (offer not sold there, image too large) are listed "
+            "in `errors` with a 200, so a wizard can show them beside the price; unknown codes are a 400."
+        ),
+        request=s.QuoteInputSerializer,
+        responses=s.QuoteOutputSerializer,
+        examples=[
+            OpenApiExample("GPU server in Paris", value=_QUOTE_REQUEST, request_only=True),
+            OpenApiExample("Quote", value=_QUOTE_RESPONSE, response_only=True),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = s.QuoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote = selectors.quote_build(**data.validated_data)
+        return Response(s.QuoteOutputSerializer(quote).data)
+
+
+class OrderListApi(OrdersApiView):
+    @extend_schema(
+        operation_id="orders_list",
+        tags=["orders"],
+        summary="List orders",
+        description="Orders of the projects you can see, newest first. Filter by `organisation` and `state`.",
+        parameters=[s.OrderListFilterInputSerializer],
+        responses=s.OrderOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = s.OrderListFilterInputSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.order_list(actor=request.user, state=filters.validated_data.get("state"))
+        if "organisation" in filters.validated_data:
+            qs = qs.filter(organisation_id=filters.validated_data["organisation"])
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(qs.prefetch_related("transitions"), request, view=self)
+        return paginator.get_paginated_response(s.OrderOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_create",
+        tags=["orders"],
+        summary="Place an order",
+        description=(
+            "Validates the order, reserves capacity (nothing is created or charged when there is none: 409 "
+            "`no_capacity`), freezes the price and starts delivery.\n\n"
+            "* **202**: provisioning started (a server is being built, or a managed service is queued for our "
+            "staff); follow it with `GET /api/v1/orders/{id}/`.\n"
+            "* **201**: the order waits for staff approval (`awaiting_approval`); capacity stays reserved.\n\n"
+            "Needs `resources.write` on the project (a viewer gets 403). Quotas: 403 `quota_exceeded`. "
+            "Send an `Idempotency-Key` header to retry safely."
+        ),
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=s.OrderCreateInputSerializer,
+        responses={
+            201: OpenApiResponse(s.OrderOutputSerializer, description="Placed; awaiting staff approval."),
+            202: OpenApiResponse(s.OrderOutputSerializer, description="Placed; provisioning started."),
+        },
+        examples=[
+            OpenApiExample("A VPS in Paris", value=_ORDER_REQUEST, request_only=True),
+            OpenApiExample("Provisioning", value=_ORDER_RESPONSE, response_only=True, status_codes=["202"]),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise ValidationFailed(
+                _("The Idempotency-Key header is too long."),
+                fields={IDEMPOTENCY_HEADER: [_("At most 255 characters.")]},
+            )
+        data = s.OrderCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = dict(data.validated_data)
+        project = (
+            project_list_for_actor(actor=request.user, permission=Permission.RESOURCES_READ, include_suspended=True)
+            .filter(pk=values.pop("project"))
+            .first()
+        )
+        if project is None:
+            raise ValidationFailed(_("The order is not valid."), fields={"project": [_("Unknown project.")]})
+        order = services.order_place(
+            actor=request.user,
+            organisation=project.organisation,
+            project=project,
+            idempotency_key=key or None,
+            request_hash=services.request_fingerprint(request.data) if key else None,
+            **values,
+        )
+        provisioning = order.state == choices.OrderState.PROVISIONING
+        code: int = status.HTTP_202_ACCEPTED if provisioning else status.HTTP_201_CREATED
+        if order.response_status is not None:  # a replay: the first response, verbatim
+            return Response(order.response_body, status=order.response_status)
+        order = selectors.order_get(actor=request.user, order_id=order.public_id)
+        first: dict[str, Any] = dict(s.OrderOutputSerializer(order).data)
+        code, first = services.order_response_remember(order=order, status=code, body=first)
+        return Response(first, status=code)
+
+
+class OrderDetailApi(OrdersApiView):
+    @extend_schema(
+        operation_id="orders_retrieve",
+        tags=["orders"],
+        summary="Get an order",
+        description="State, frozen prices, the server once created, fulfilment notes for managed services, "
+        "the rejection reason if staff refused it, and the history of its states.",
+        parameters=[ORDER_ID],
+        responses=s.OrderOutputSerializer,
+        examples=[OpenApiExample("Provisioning", value=_ORDER_RESPONSE, response_only=True)],
+    )
+    def get(self, request: Request, order_id: str) -> Response:
+        order = selectors.order_get(actor=request.user, order_id=order_id)
+        return Response(s.OrderOutputSerializer(order).data)
+
+
+class OrderCancelApi(OrdersApiView):
+    @extend_schema(
+        operation_id="orders_cancel",
+        tags=["orders"],
+        summary="Cancel an order",
+        description="Possible while the order is pending, awaiting approval or failed (409 "
+        "`order_not_cancellable` otherwise). Reserved capacity is released at once.",
+        parameters=[ORDER_ID],
+        request=s.OrderCancelInputSerializer,
+        responses=s.OrderOutputSerializer,
+    )
+    def post(self, request: Request, order_id: str) -> Response:
+        data = s.OrderCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = selectors.order_get(actor=request.user, order_id=order_id, permission=Permission.RESOURCES_WRITE)
+        order = services.order_cancel(order=order, actor=request.user, reason=data.validated_data["reason"])
+        order = selectors.order_get(actor=request.user, order_id=order.public_id)
+        return Response(s.OrderOutputSerializer(order).data)

@@ -1,0 +1,199 @@
+"""Orders, their transition history and per-organisation quotas.
+
+An order freezes what the customer agreed to at order time (offer, place,
+image, prices) so later catalogue changes never alter it. Its ``state`` only
+changes through ``services`` along ``choices.ALLOWED_TRANSITIONS``, and each
+change leaves an ``OrderTransition`` row (who, why, when).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.models import TimeStampedModel
+from apps.infrastructure.models import Reservation
+from apps.instances.models import Instance
+from apps.orders import choices
+from apps.teams.models import Organisation, Project
+
+
+class Order(TimeStampedModel):
+    """One customer order of one offer in one datacentre.
+
+    VM offers (``FamilyKind.VIRTUAL_MACHINE``) hold a placement
+    ``reservation`` from the moment they are placed and are delivered as an
+    instance; managed services go to the staff fulfilment queue
+    (``fulfilment_status``). ``idempotency_key`` is unique per organisation so
+    that retried API requests never create a second order.
+    """
+
+    public_id = models.UUIDField(_("order id"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="orders", verbose_name=_("organisation")
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="orders", verbose_name=_("project"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ordered by"),
+    )
+    state = models.CharField(
+        _("state"), max_length=24, choices=choices.OrderState.choices, default=choices.OrderState.PENDING
+    )
+
+    # What was ordered.
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("offer"))
+    datacentre = models.ForeignKey(
+        Datacentre, on_delete=models.PROTECT, related_name="orders", verbose_name=_("datacentre")
+    )
+    image = models.ForeignKey(
+        OsImage, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("image")
+    )
+    gpu_stack = models.ForeignKey(
+        GpuSoftwareStack,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("GPU software stack"),
+    )
+    name = models.CharField(_("name"), max_length=253, help_text=_("Hostname (RFC 1123) or service name."))
+    ssh_key_ids = models.JSONField(
+        _("SSH key ids"), default=list, blank=True, help_text=_("Public ids of the organisation's SSH keys.")
+    )
+    user_data = models.TextField(_("cloud-init user-data"), blank=True)
+
+    # Prices frozen at order time (EUR, excluding VAT); see apps.catalogue.pricing.
+    price_hourly = models.DecimalField(_("hourly price"), max_digits=12, decimal_places=6)
+    price_monthly = models.DecimalField(_("monthly cap"), max_digits=10, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+
+    # Delivery.
+    reservation = models.ForeignKey(
+        Reservation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reservation"),
+    )
+    instance = models.OneToOneField(
+        Instance,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order",
+        verbose_name=_("instance"),
+    )
+    fulfilment_status = models.CharField(
+        _("fulfilment status"),
+        max_length=16,
+        choices=choices.FulfilmentStatus.choices,
+        default=choices.FulfilmentStatus.NOT_APPLICABLE,
+        blank=True,
+    )
+    fulfilment_notes = models.TextField(
+        _("fulfilment notes"), blank=True, help_text=_("Shown to the customer: how to reach the delivered service.")
+    )
+
+    # Approval and outcome.
+    flags = models.JSONField(_("flags"), default=list, blank=True, help_text=_("Why the order waits for approval."))
+    rejection_reason = models.TextField(_("rejection reason"), blank=True, help_text=_("Shown to the customer."))
+    error_message = models.TextField(_("error message"), blank=True, help_text=_("Shown to the customer."))
+
+    # Idempotency (IETF draft-ietf-httpapi-idempotency-key-header): the first
+    # response is stored and replayed verbatim for the same key and body.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, blank=True)
+    request_hash = models.CharField(_("request hash"), max_length=64, blank=True)
+    response_status = models.PositiveSmallIntegerField(_("first response status"), null=True, blank=True)
+    response_body = models.JSONField(_("first response body"), null=True, blank=True, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="uniq_order_idempotency_key_per_org",
+            ),
+            models.CheckConstraint(condition=Q(state__in=choices.OrderState.values), name="order_state_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="order_org_created_idx"),
+            models.Index(fields=["state", "created_at"], name="order_state_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id and self.offer.code} {self.name} ({self.public_id.hex[:8]})"
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.state in choices.CANCELLABLE_STATES
+
+
+class OrderTransition(models.Model):
+    """One change of an order's state: from, to, who (null: the system) and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=24, choices=choices.OrderState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=24, choices=choices.OrderState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("by"), max_length=254, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order transition")
+        verbose_name_plural = _("order transitions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '∅'} → {self.to_state}"
+
+
+class OrganisationQuota(TimeStampedModel):
+    """Limits of one organisation; a blank limit means the default (``ORDERS_DEFAULT_QUOTAS``)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="order_quota")
+    max_instances = models.PositiveIntegerField(_("max instances"), null=True, blank=True)
+    max_gpus = models.PositiveIntegerField(_("max GPUs"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("organisation quota")
+        verbose_name_plural = _("organisation quotas")
+
+    def __str__(self) -> str:
+        return str(self.organisation)
+
+
+class ApprovalQueueOrder(Order):
+    """Admin view of the orders waiting for a staff decision (a proxy: no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order awaiting approval")
+        verbose_name_plural = _("approval queue")
+
+
+class FulfilmentQueueOrder(Order):
+    """Admin view of managed-service orders staff still have to deliver (a proxy: no table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("service order to fulfil")
+        verbose_name_plural = _("fulfilment queue")

@@ -1,0 +1,132 @@
+"""Server-side checks of what a customer orders, shared by quotes and orders.
+
+Each check returns field → messages (empty when fine) so the API can answer
+one 400 listing every problem at once. Decisions written down here:
+
+- an offer is orderable when ``active`` or ``hidden`` (hidden: by direct
+  code) and listed in ``Offer.datacentres`` for the chosen datacentre, which
+  must be operational;
+- a VM offer needs an available image whose minimum RAM and disk the offer
+  meets (Windows Server images need more RAM: their ``min_ram_gb``); a GPU
+  software stack is only for GPU offers, and must be built on the chosen
+  image; managed services (web hosting, PaaS, LB, storage, CDN) take no image;
+- hostnames follow RFC 1123 §2.1 (labels of 1–63 letters, digits and
+  hyphens, not starting or ending with a hyphen, 253 characters in all); a
+  server's name is one lower-case label, as it is also the Proxmox VM name
+  and the guest's hostname (apps.instances), while a managed service's name
+  may be a domain;
+- SSH keys are ids of the organisation's keys (checked in services);
+- cloud-init user-data is at most 64 KiB (the limit of most clouds'
+  metadata services) and starts with ``#cloud-config`` or ``#!`` (a script),
+  the two formats cloud-init documents as the common ones
+  (https://cloudinit.readthedocs.io/en/latest/explanation/format.html).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext as _
+
+from apps.catalogue import choices as catalogue_choices
+from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+
+Errors = dict[str, list[str]]
+
+USER_DATA_MAX_BYTES = 64 * 1024
+USER_DATA_PREFIXES = ("#cloud-config", "#!")
+HOSTNAME_MAX = 253
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
+
+
+def is_vm_offer(offer: Offer) -> bool:
+    return offer.family.kind == catalogue_choices.FamilyKind.VIRTUAL_MACHINE
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def check_offer_place(*, offer: Offer, datacentre: Datacentre) -> Errors:
+    """The offer is orderable, sold in the datacentre, and the datacentre is operational."""
+    errors: Errors = {}
+    if not offer.is_orderable:
+        _add(errors, "offer", _("This offer can no longer be ordered."))
+    if datacentre.status != catalogue_choices.DatacentreStatus.OPERATIONAL:
+        _add(errors, "datacentre", _("%(dc)s is in maintenance.") % {"dc": datacentre.code})
+    elif not offer.datacentres.filter(pk=datacentre.pk).exists():
+        _add(errors, "datacentre", _("%(offer)s is not sold in %(dc)s.") % {"offer": offer.code, "dc": datacentre.code})
+    return errors
+
+
+def check_image(*, offer: Offer, image: OsImage | None, gpu_stack: GpuSoftwareStack | None) -> Errors:
+    """The image (and GPU stack) fit the offer."""
+    errors: Errors = {}
+    if not is_vm_offer(offer):
+        if image is not None:
+            _add(errors, "image", _("This product does not take an operating system image."))
+        if gpu_stack is not None:
+            _add(errors, "gpu_stack", _("This product does not take a GPU software stack."))
+        return errors
+    if image is None:
+        _add(errors, "image", _("Choose an operating system image."))
+        return errors
+    if image.status != catalogue_choices.ImageStatus.AVAILABLE:
+        _add(errors, "image", _("This image is no longer offered."))
+    if offer.ram_gb is not None and offer.ram_gb < image.min_ram_gb:
+        _add(
+            errors,
+            "image",
+            _("%(image)s needs at least %(ram)s GB of RAM; choose a larger plan.")
+            % {"image": image, "ram": image.min_ram_gb},
+        )
+    if offer.disk_gb is not None and offer.disk_gb < image.min_disk_gb:
+        _add(
+            errors,
+            "image",
+            _("%(image)s needs at least %(disk)s GB of disk; choose a larger plan.")
+            % {"image": image, "disk": image.min_disk_gb},
+        )
+    if gpu_stack is not None:
+        if not offer.is_gpu:
+            _add(errors, "gpu_stack", _("GPU software stacks are for GPU offers only."))
+        elif gpu_stack.base_image_id != image.pk:
+            _add(errors, "gpu_stack", _("This GPU stack is built on %(base)s.") % {"base": gpu_stack.base_image})
+        elif gpu_stack.status != catalogue_choices.ImageStatus.AVAILABLE:
+            _add(errors, "gpu_stack", _("This GPU stack is no longer offered."))
+    return errors
+
+
+def check_hostname(name: str, *, single_label: bool = False) -> Errors:
+    errors: Errors = {}
+    if not name:
+        _add(errors, "name", _("Enter a hostname."))
+    elif single_label and not (_LABEL.match(name) and name == name.lower()):
+        _add(
+            errors,
+            "name",
+            _("Use 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123)."),
+        )
+    elif len(name) > HOSTNAME_MAX:
+        _add(errors, "name", _("A hostname has at most 253 characters."))
+    elif not all(_LABEL.match(label) for label in name.split(".")):
+        _add(
+            errors,
+            "name",
+            _(
+                "Use letters, digits and hyphens, in labels of 1 to 63 characters separated by dots, "
+                "not starting or ending with a hyphen (RFC 1123)."
+            ),
+        )
+    return errors
+
+
+def check_user_data(user_data: str) -> Errors:
+    errors: Errors = {}
+    if not user_data:
+        return errors
+    if len(user_data.encode("utf-8")) > USER_DATA_MAX_BYTES:
+        _add(errors, "user_data", _("User-data is limited to 64 KiB."))
+    if not user_data.startswith(USER_DATA_PREFIXES):
+        _add(errors, "user_data", _("User-data must start with “#cloud-config” or “#!” (a script)."))
+    return errors
