@@ -25,6 +25,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("apps.teams.urls")),
     path("pricing/", include("apps.catalogue.urls")),
+    path("", include("apps.orders.urls")),
+    path("", include("apps.instances.urls")),
     path("", include("apps.portal.urls")),
 ]
 

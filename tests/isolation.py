@@ -70,6 +70,94 @@ def _token(org: Organisation, world: Any) -> Any:
     return ApiTokenFactory(user=owner, organisation=org).pk
 
 
+def _order(org: Organisation, world: Any) -> Any:
+    """A managed-service order (no fleet needed) of the organisation, placed by its owner."""
+    from apps.catalogue import choices as catalogue_choices
+    from apps.orders.services import order_place
+    from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory
+
+    dc = DatacentreFactory(code="ISO-1")
+    family = FamilyFactory(slug="iso-service", name="Service", kind=catalogue_choices.FamilyKind.MANAGED_SERVICE)
+    offer = OfferFactory(family=family, code=f"ISO-SVC-{org.pk}", vcpu=None, ram_gb=None, disk_gb=None)
+    offer.datacentres.add(dc)
+    owner = Membership.objects.filter(organisation=org, role=Role.OWNER).first().user  # type: ignore[union-attr]
+    order = order_place(
+        actor=owner,
+        organisation=org,
+        project=org.projects.get(is_default=True),
+        offer=offer,
+        datacentre=dc,
+        image=None,
+        name=f"svc-{org.slug}",
+    )
+    return order.public_id
+
+
+def _owner(org: Organisation) -> Any:
+    return Membership.objects.filter(organisation=org, role=Role.OWNER).first().user  # type: ignore[union-attr]
+
+
+def _instance_row(org: Organisation) -> Any:
+    """A stopped instance row of the organisation (no Proxmox needed: denials happen before any call)."""
+    from decimal import Decimal
+
+    from apps.instances.models import Instance
+    from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory, OsImageFactory
+
+    existing = Instance.objects.filter(organisation=org).first()
+    if existing is not None:
+        return existing
+    return Instance.objects.create(
+        organisation=org,
+        project=org.projects.get(is_default=True),
+        name=f"iso-{org.slug}",
+        offer=OfferFactory(family=FamilyFactory(slug="vps", name="VPS"), code=f"ISO-VPS-{org.pk}"),
+        datacentre=DatacentreFactory(code="ISO-1"),
+        image=OsImageFactory(slug="ubuntu-24.04"),
+        status="stopped",
+        price_hourly=Decimal("0.0397"),
+        price_monthly=Decimal("29.00"),
+        created_by=_owner(org),
+    )
+
+
+def _instance(org: Organisation, world: Any) -> Any:
+    return _instance_row(org).public_id
+
+
+def _action_name(org: Organisation, world: Any) -> Any:
+    return "start"
+
+
+def _action(org: Organisation, world: Any) -> Any:
+    from apps.instances.models import Action
+
+    instance = _instance_row(org)
+    return Action.objects.create(instance=instance, organisation=org, type="start", status="success").public_id
+
+
+def _snapshot(org: Organisation, world: Any) -> Any:
+    from apps.instances.models import Snapshot
+
+    instance = _instance_row(org)
+    return Snapshot.objects.create(instance=instance, name=f"snap-{org.slug}", proxmox_name=f"snap{org.pk}").public_id
+
+
+def _public_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def _ssh_key(org: Organisation, world: Any) -> Any:
+    from apps.instances.services import ssh_key_create
+
+    key = ssh_key_create(organisation=org, name=f"key-{org.slug}", public_key=_public_key(), actor=_owner(org))
+    return key.public_id
+
+
 # URL keyword → builder of a value belonging to the given organisation.
 OBJECT_BUILDERS: dict[str, Builder] = {
     "org_id": _org,
@@ -78,6 +166,12 @@ OBJECT_BUILDERS: dict[str, Builder] = {
     "project_id": _project,
     "user_id": _grant_user,
     "token_id": _token,
+    "order_id": _order,
+    "instance_id": _instance,
+    "action": _action_name,
+    "action_id": _action,
+    "snapshot_id": _snapshot,
+    "key_id": _ssh_key,
 }
 
 # Request bodies for writes that reference objects in the body rather than the
@@ -88,4 +182,6 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "api:invitation-list": {"email": "probe@example.net", "role": "member", "project": "{project_id}"},
     "api:project-grant-list": {"email": "probe@example.net", "access": "write"},
     "api:organisation-transfer": {"user_id": "{user_id}"},
+    "api:ssh-key-list": {"organisation_id": "{org_id}", "name": "probe", "public_key": _public_key()},
+    "api:order-list": {"project": "{project_id}", "offer": "NONE", "datacentre": "NONE", "name": "probe"},
 }

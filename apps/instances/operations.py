@@ -41,8 +41,8 @@ from apps.infrastructure.proxmox.types import Upid
 from apps.infrastructure.services import cluster_driver, placement_commit, placement_release
 from apps.instances import choices
 from apps.instances.choices import ActionStatus, ActionType, InstanceStatus, PowerState, ProvisionStep
-from apps.instances.models import Action, Instance, Snapshot
-from apps.instances.services import instance_transition, lease_seconds
+from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule
+from apps.instances.services import instance_transition, lease_seconds, schedule_remove
 
 logger = logging.getLogger(__name__)
 
@@ -173,8 +173,12 @@ def _upid_node(upid: str) -> str:
 
 
 def _run_task(instance: Instance, key: str, driver: ProxmoxDriver, start: Callable[[], str | None]) -> None:
-    """Start a Proxmox task once: its UPID is committed under ``key`` before waiting, and waited on after a retry."""
-    instance.refresh_from_db(fields=["current_upid", "current_upid_step"])
+    """Start a Proxmox task once: its UPID is committed under ``key`` before waiting, and waited on after a retry.
+
+    ``instance.current_upid`` is what the database holds: the instance comes
+    fresh from ``action_claim`` (or ``provision_run``'s refresh) and this
+    function keeps the object in step with every UPDATE it makes.
+    """
     if instance.current_upid and instance.current_upid_step == key:
         upid: str | None = instance.current_upid
     else:
@@ -188,8 +192,18 @@ def _run_task(instance: Instance, key: str, driver: ProxmoxDriver, start: Callab
 
 
 def _vm_config(driver: ProxmoxDriver, instance: Instance) -> dict[str, Any] | None:
-    """The VM's config on its node, or None when there is no such VM."""
+    """The VM's config on its node, or None when there is no such VM.
+
+    Asks the node the platform expects first (one small GET); only when the VM
+    is not there is the cluster searched (``/cluster/resources`` lists every VM
+    of the cluster, a large answer on a big cluster), in case it was migrated.
+    """
     assert instance.vmid is not None  # noqa: S101
+    if instance.node_name:
+        try:
+            return dict(driver.config(instance.node_name, instance.vmid).options)
+        except ProxmoxNotFound:
+            pass
     node = driver.locate(instance.vmid)
     if node is None:
         return None
@@ -244,8 +258,14 @@ def _ensure_started(driver: ProxmoxDriver, instance: Instance, key: str) -> None
 # Provisioning (create and rebuild)
 # ---------------------------------------------------------------------------
 def _set_step(instance: Instance, step: str) -> None:
-    Instance.objects.filter(pk=instance.pk).update(provision_step=step, updated_at=timezone.now())
-    instance.provision_step = step
+    """Persist the next step, unless the instance left provisioning meanwhile (deleted): then re-read its status."""
+    moved = Instance.objects.filter(
+        pk=instance.pk, status__in=(InstanceStatus.PROVISIONING, InstanceStatus.REBUILDING)
+    ).update(provision_step=step, updated_at=timezone.now())
+    if moved:
+        instance.provision_step = step
+    else:
+        instance.refresh_from_db(fields=["status", "provision_step"])
 
 
 def _step_vmid(action: Action, instance: Instance, driver: ProxmoxDriver) -> None:
@@ -261,6 +281,9 @@ def _step_vmid(action: Action, instance: Instance, driver: ProxmoxDriver) -> Non
         raise OperationFailed(
             "vmid_conflict", _("The server could not be created."), f"nextid says VMID {instance.vmid} is taken"
         )
+    # Checked a moment ago: the clone step that follows in this run need not look again. (Were a VM
+    # to appear in between, PVE would refuse the clone onto its VMID: nothing is ever overwritten.)
+    instance._vm_absent = config is None  # type: ignore[attr-defined]
     _set_step(instance, ProvisionStep.CLONE)
 
 
@@ -279,7 +302,8 @@ def _step_clone(action: Action, instance: Instance, driver: ProxmoxDriver) -> No
             raise
         except ProxmoxNotFound:
             pass  # the task log is gone (node rebooted): the VM's own state decides below
-    config = _vm_config(driver, instance)
+    fresh = getattr(instance, "_vm_absent", False) and not instance.clone_upid
+    config = None if fresh else _vm_config(driver, instance)
     if config is None:
         if instance.clone_upid and _clone_finished_ok(driver, instance):
             raise OperationFailed("vm_missing", _("The server could not be created."), "cloned VM disappeared")
@@ -287,13 +311,8 @@ def _step_clone(action: Action, instance: Instance, driver: ProxmoxDriver) -> No
         if template_node is None:
             raise OperationFailed("no_template", _("This image is not available."), f"template {template.vmid} gone")
         target = instance.reservation.node.name
+        # Placement chose (and counted) this storage: a shared one whenever the clone crosses nodes.
         storage = instance.reservation.storage
-        if storage is not None and not storage.shared and target != template_node:
-            # A clone to another node must land on shared storage (the simulator, like PVE's
-            # "can't clone VM to node ... (VM uses local storage)", refuses a local target here),
-            # so it stays on the template's shared storage. Placement counted the local one:
-            # reported to the infrastructure owners.
-            storage = None
         upid = driver.clone(
             template_node,
             template.vmid,
@@ -348,7 +367,10 @@ def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -
     offer = instance.offer
     ci_user = CI_USERS.get(instance.image.family.lower().split()[0], "admin") if instance.image.family else "admin"
     # NOTES.md §11 step 6: size, q35/OVMF + hostpci mapping for GPUs (driver.configure), cloud-init network and keys.
-    # User-data needs a snippet file on the node (cicustom); until snippet upload exists it is kept, not applied.
+    # User-data needs a snippet file on the node (cicustom) and PVE's API cannot write one:
+    # orders refuse it (services.user_data_check); one already stored is kept, not applied.
+    if instance.user_data.strip():
+        logger.warning("instance %s: user-data stored but not applied (no snippet upload in PVE)", instance.pk)
     _run_task(
         instance,
         "configure",
@@ -455,19 +477,23 @@ def provision_run(*, action: Action) -> None:
     assert instance is not None  # noqa: S101
     driver = _driver(instance)
     base = action.progress if action.type == ActionType.REBUILD else 0
+    # Only the step fields: a full refresh would also drop the cached offer, image and reservation.
+    # The steps keep the object in step with what they write (``_set_step``, ``_run_task``).
+    instance.refresh_from_db(
+        fields=["status", "provision_step", "clone_upid", "current_upid", "current_upid_step", "node_name"]
+    )
     while True:
-        instance.refresh_from_db()
-        current = Action.objects.filter(pk=action.pk).values_list("status", flat=True).first()
-        if current != ActionStatus.RUNNING or instance.status not in (
-            InstanceStatus.PROVISIONING,
-            InstanceStatus.REBUILDING,
-        ):
-            logger.info("instance %s: provisioning stopped (%s, action %s)", instance.pk, instance.status, current)
-            return
         step = instance.provision_step
+        if instance.status not in (InstanceStatus.PROVISIONING, InstanceStatus.REBUILDING):
+            logger.info("instance %s: provisioning stopped (%s)", instance.pk, instance.status)
+            return
         if step == ProvisionStep.DONE:
             break
-        _progress(action, base + (100 - base) * choices.STEP_PROGRESS[ProvisionStep(step)] // 100)
+        # One conditional UPDATE: record progress, and stop if the action was cancelled (a delete).
+        progress = base + (100 - base) * choices.STEP_PROGRESS[ProvisionStep(step)] // 100
+        if not Action.objects.filter(pk=action.pk, status=ActionStatus.RUNNING).update(progress=min(100, progress)):
+            logger.info("instance %s: provisioning stopped (action %s no longer running)", instance.pk, action.pk)
+            return
         STEPS[step](action, instance, driver)
     if instance.reservation is not None:
         placement_commit(reservation=instance.reservation)
@@ -585,6 +611,7 @@ def _exec_rebuild(action: Action) -> None:
         )
         _progress(action, 30)
         action.progress = 30
+        instance.refresh_from_db()  # the new image and template (provision_run refreshes only step fields)
     provision_run(action=action)
 
 
@@ -627,7 +654,32 @@ def _exec_snapshot_create(action: Action) -> None:
             ),
         )
     Snapshot.objects.filter(pk=snapshot.pk).update(status=choices.SnapshotStatus.AVAILABLE)
+    if snapshot.scheduled:
+        _prune_scheduled(action, instance, driver, keep_id=snapshot.pk)
     _finish(action)
+
+
+def _snapshot_deleter(driver: ProxmoxDriver, instance: Instance, snapshot: Snapshot) -> Callable[[], str | None]:
+    return lambda: driver.snapshot_delete(instance.node_name, instance.vmid or 0, snapshot.proxmox_name)
+
+
+def _prune_scheduled(action: Action, instance: Instance, driver: ProxmoxDriver, *, keep_id: int) -> None:
+    """Delete the oldest scheduled snapshots beyond the schedule's retention (manual ones are never pruned)."""
+    retention = SnapshotSchedule.objects.filter(instance=instance).values_list("retention", flat=True).first()
+    if retention is None:
+        return
+    newest_first = instance.snapshots.filter(scheduled=True, status=choices.SnapshotStatus.AVAILABLE).order_by(
+        "-created_at", "-id"
+    )
+    extra = [snap for snap in newest_first if snap.pk != keep_id][max(0, retention - 1) :]
+    if not extra:
+        return
+    existing = {s.name for s in driver.snapshots(instance.node_name, instance.vmid or 0)}
+    for old in extra:
+        Snapshot.objects.filter(pk=old.pk).update(status=choices.SnapshotStatus.DELETING)
+        if old.proxmox_name in existing:
+            _run_task(instance, _key(action, f"prune-{old.pk}"), driver, _snapshot_deleter(driver, instance, old))
+        Snapshot.objects.filter(pk=old.pk).update(status=choices.SnapshotStatus.DELETED)
 
 
 def _exec_snapshot_rollback(action: Action) -> None:
@@ -679,9 +731,7 @@ def _exec_delete(action: Action) -> None:
     if instance.reservation is not None:
         placement_release(reservation=instance.reservation)
     Snapshot.objects.filter(instance=instance).update(status=choices.SnapshotStatus.DELETED)
-    from django_celery_beat.models import PeriodicTask
-
-    PeriodicTask.objects.filter(name=f"instances-snapshots-{instance.public_id}").delete()
+    schedule_remove(instance=instance)  # normally gone already (instance_delete); idempotent
     _finish(action, to=InstanceStatus.DELETED, power_state=PowerState.STOPPED, deleted_at=timezone.now())
 
 

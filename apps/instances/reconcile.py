@@ -261,23 +261,19 @@ def drift_resolve(*, drift: Drift, actor: Any, status: str, note: str = "") -> D
 # Scheduled snapshots
 # ---------------------------------------------------------------------------
 def scheduled_snapshot_take(*, schedule_id: int) -> None:
+    """Take the schedule's snapshot; its Action then prunes the oldest scheduled ones beyond the retention.
+
+    Taking and pruning are one Action (``operations._exec_snapshot_create``), so
+    the instance still runs one operation at a time. An instance busy with
+    another operation, or not running/stopped, skips this occurrence.
+    """
     schedule = SnapshotSchedule.objects.filter(pk=schedule_id, enabled=True).select_related("instance").first()
     if schedule is None or schedule.instance.status not in STEADY:
         return
     instance = schedule.instance
-    # Prune first so the new one fits the retention.
-    keep = max(0, schedule.retention - 1)
-    old = list(
-        instance.snapshots.filter(scheduled=True, status=choices.SnapshotStatus.AVAILABLE).order_by("-created_at")[
-            keep:
-        ]
-    )
     try:
-        if old:
-            services.snapshot_delete(snapshot=old[0], actor=None)
-        else:
-            services.snapshot_create(
-                instance=instance, name=timezone.now().strftime("auto-%Y%m%d-%H%M"), actor=None, scheduled=True
-            )
+        services.snapshot_create(
+            instance=instance, name=timezone.now().strftime("auto-%Y%m%d-%H%M"), actor=None, scheduled=True
+        )
     except Conflict as exc:
         logger.info("scheduled snapshot of %s skipped: %s", instance.pk, exc)

@@ -25,16 +25,16 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre, Offer, OsImage
-from apps.core.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
+from apps.core.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices as infra_choices
-from apps.infrastructure.models import GpuDevice, Node, Reservation, VmTemplate
-from apps.infrastructure.selectors import envelopes_get
+from apps.infrastructure.models import GpuDevice, Reservation, VmTemplate
+from apps.infrastructure.services import placement_resize
 from apps.instances import choices
 from apps.instances.choices import ActionType, InstanceStatus
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
@@ -52,6 +52,7 @@ LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9_.\-/]{0,62})$")
 MAX_LABELS = 32
 MAX_USER_DATA = 64 * 1024
 PASSWORD_LENGTH = 20
+MAX_SCHEDULE_RETENTION = 30
 
 
 # ---------------------------------------------------------------------------
@@ -175,6 +176,26 @@ def validate_user_data(user_data: str) -> str:
     return user_data
 
 
+def user_data_check(user_data: str) -> None:
+    """Refuse user-data until the platform can deliver it (decision in docs ``instances.md``, "User-data").
+
+    PVE applies custom user-data only from a snippet file on a node's storage
+    (``cicustom=user=<storage>:snippets/<file>``, NOTES.md §5 config table),
+    and its API cannot write snippet files: ``POST .../storage/{storage}/upload``
+    takes ``iso``, ``vztmpl`` and ``import`` content only. Writing them would
+    need SSH access to every node; serving a NoCloud seed from the platform
+    would need a metadata endpoint reachable from guests. Neither exists yet,
+    so orders call this at order time and get a clear 400 instead of a server
+    that silently lacks what they asked for.
+    """
+    if (user_data or "").strip():
+        message = _(
+            "Custom cloud-init user-data is not supported yet: leave it empty. Your SSH keys, "
+            "hostname and network are configured automatically."
+        )
+        raise ValidationFailed(message, code="user_data_not_supported", fields={"user_data": [message]})
+
+
 def instance_create(
     *,
     organisation: Organisation,
@@ -247,6 +268,8 @@ def instance_create(
             image=image.slug,
             vmid=reservation.vmid,
             node=instance.node_name,
+            # Kept on the instance but not applied (see ``user_data_check``): visible to staff, never silent.
+            user_data_applied=False if user_data.strip() else None,
         )
     return instance, action
 
@@ -329,31 +352,6 @@ def instance_reset(*, instance: Instance, actor: Actor) -> Action:
     return _power(instance=instance, actor=actor, type=ActionType.RESET)
 
 
-def _grow_node(*, reservation: Reservation, offer: Offer) -> dict[str, int]:
-    """Take the extra vCPU/RAM of a resize on the reservation's node, or raise ``resize_unavailable``.
-
-    A conditional UPDATE under the same envelope rule placement applies
-    (allocated + extra ≤ physical x fraction), so it never oversells.
-    """
-    extra_vcpu = max(0, (offer.vcpu or 0) - reservation.vcpu)
-    extra_ram = max(0, (offer.ram_gb or 0) - reservation.ram_gb)
-    extra_disk = max(0, (offer.disk_gb or 0) - reservation.disk_gb)
-    env = envelopes_get()
-    node = Node.objects.get(pk=reservation.node_id)
-    sell_vcpu, sell_ram = env.node_sellable(node)
-    grown = Node.objects.filter(
-        pk=reservation.node_id,
-        allocated_vcpu__lte=Value(sell_vcpu - extra_vcpu),
-        allocated_ram_gb__lte=Value(sell_ram - extra_ram),
-    ).update(allocated_vcpu=F("allocated_vcpu") + extra_vcpu, allocated_ram_gb=F("allocated_ram_gb") + extra_ram)
-    if not grown:
-        raise Unavailable(_("There is no room to resize this instance on its host."), code="resize_unavailable")
-    Reservation.objects.filter(pk=reservation.pk).update(
-        vcpu=F("vcpu") + extra_vcpu, ram_gb=F("ram_gb") + extra_ram, disk_gb=F("disk_gb") + extra_disk
-    )
-    return {"vcpu": extra_vcpu, "ram_gb": extra_ram, "disk_gb": extra_disk}
-
-
 def instance_resize(*, instance: Instance, offer: Offer, actor: Actor) -> Action:
     """Move to a larger offer of the same family, on the same node (stop, resize, start again if it ran)."""
     _authorise(actor, instance)
@@ -381,7 +379,8 @@ def instance_resize(*, instance: Instance, offer: Offer, actor: Actor) -> Action
             raise Unavailable(_("This plan can no longer be ordered."), code="resize_unavailable")
         if locked.reservation is None:
             raise Unavailable(_("This instance has no placement."), code="resize_unavailable")
-        grown = _grow_node(reservation=locked.reservation, offer=offer)
+        # Capacity is infrastructure's ledger: all or nothing, under the envelopes.
+        grown = placement_resize(reservation=locked.reservation, offer=offer, actor=actor)
         action = _open_action(
             instance=locked,
             type=ActionType.RESIZE,
@@ -487,6 +486,8 @@ def instance_delete(*, instance: Instance, actor: Actor) -> Action:
         )
         action = _open_action(instance=locked, type=ActionType.DELETE, actor=actor)
         instance_transition(instance=locked, to=InstanceStatus.DELETING)
+        # No scheduled snapshot may fire on an instance being deleted.
+        schedule_remove(instance=locked)
         _audit(actor, "instances.instance.delete", locked, locked.organisation_id)
     return action
 
@@ -591,6 +592,24 @@ def snapshot_delete(*, snapshot: Snapshot, actor: Actor) -> Action:
     return action
 
 
+def _schedule_task_name(instance: Instance) -> str:
+    return f"instances-snapshots-{instance.public_id}"
+
+
+def _validate_schedule(*, frequency: str, hour: int, weekday: int, retention: int) -> None:
+    errors: dict[str, list[str]] = {}
+    if frequency not in choices.ScheduleFrequency.values:
+        errors["frequency"] = [_("Choose daily or weekly.")]
+    if not 0 <= hour <= 23:
+        errors["hour"] = [_("An hour from 0 to 23 (UTC).")]
+    if not 0 <= weekday <= 6:
+        errors["weekday"] = [_("A day from 0 (Sunday) to 6 (Saturday).")]
+    if not 1 <= retention <= MAX_SCHEDULE_RETENTION:
+        errors["retention"] = [_("Keep between 1 and %(n)s snapshots.") % {"n": MAX_SCHEDULE_RETENTION}]
+    if errors:
+        raise ValidationFailed(_("Invalid snapshot schedule."), code="invalid_schedule", fields=errors)
+
+
 def snapshot_schedule_set(
     *,
     instance: Instance,
@@ -601,17 +620,23 @@ def snapshot_schedule_set(
     retention: int = 7,
     enabled: bool = True,
 ) -> SnapshotSchedule:
-    """Create or change the instance's automatic snapshots (a django-celery-beat crontab entry)."""
+    """Create or replace the instance's automatic snapshots: a django-celery-beat crontab entry (UTC).
+
+    Daily at ``hour``:00, or weekly on ``weekday`` (0 = Sunday, cron's
+    numbering) at ``hour``:00. Each run takes a snapshot and prunes the oldest
+    scheduled ones beyond ``retention``; scheduled snapshots do not count
+    against the plan's manual snapshot quota.
+    """
     from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
     _authorise(actor, instance)
-    if frequency not in choices.ScheduleFrequency.values or not 0 <= hour <= 23 or not 0 <= weekday <= 6:
-        raise ValidationFailed(_("Invalid schedule."), code="invalid_schedule")
-    if not 1 <= retention <= 30:
-        raise ValidationFailed(
-            _("Keep between 1 and 30 snapshots."), code="invalid_schedule", fields={"retention": [_("1 to 30.")]}
-        )
+    _validate_schedule(frequency=frequency, hour=hour, weekday=weekday, retention=retention)
+    if frequency == choices.ScheduleFrequency.DAILY:
+        weekday = 0
     with transaction.atomic():
+        locked = _lock(instance)
+        if locked.status in (InstanceStatus.DELETING, InstanceStatus.DELETED):
+            raise Conflict(_("This instance is being deleted."), code="instance_deleted")
         crontab, _created = CrontabSchedule.objects.get_or_create(
             minute="0",
             hour=str(hour),
@@ -620,46 +645,61 @@ def snapshot_schedule_set(
             month_of_year="*",
             timezone="UTC",
         )
-        schedule, _new = SnapshotSchedule.objects.get_or_create(
-            instance=instance, defaults={"frequency": frequency, "hour": hour}
+        schedule = SnapshotSchedule.objects.filter(instance=locked).first() or SnapshotSchedule(instance=locked)
+        before = (
+            {"frequency": schedule.frequency, "hour": schedule.hour, "retention": schedule.retention}
+            if schedule.pk
+            else None
         )
         schedule.frequency, schedule.hour, schedule.weekday = frequency, hour, weekday
         schedule.retention, schedule.enabled = retention, enabled
-        task_name = f"instances-snapshots-{instance.public_id}"
+        schedule.save()
         periodic, _p = PeriodicTask.objects.update_or_create(
-            name=task_name,
+            name=_schedule_task_name(locked),
             defaults={
                 "task": SCHEDULED_SNAPSHOT_TASK,
                 "crontab": crontab,
+                "interval": None,
                 "args": f"[{schedule.pk}]",
                 "enabled": enabled,
+                "description": f"Automatic snapshots of instance {locked.public_id}",
             },
         )
-        schedule.periodic_task = periodic
-        schedule.save()
+        if schedule.periodic_task_id != periodic.pk:
+            schedule.periodic_task = periodic
+            schedule.save(update_fields=["periodic_task", "updated_at"])
         _audit(
             actor,
             "instances.snapshot_schedule.set",
-            instance,
-            instance.organisation_id,
+            locked,
+            locked.organisation_id,
+            before=before,
             frequency=frequency,
             hour=hour,
+            weekday=weekday,
             retention=retention,
             enabled=enabled,
         )
     return schedule
 
 
+def schedule_remove(*, instance: Instance) -> bool:
+    """Drop the instance's schedule and its beat entry (no audit: callers audit). True if there was one."""
+    from django_celery_beat.models import PeriodicTask
+
+    removed, _per_model = PeriodicTask.objects.filter(name=_schedule_task_name(instance)).delete()
+    deleted, _per_model = SnapshotSchedule.objects.filter(instance=instance).delete()
+    return bool(removed or deleted)
+
+
 def snapshot_schedule_delete(*, instance: Instance, actor: Actor) -> None:
+    """Stop automatic snapshots (the snapshots already taken stay). ``NotFound`` when there is no schedule."""
     _authorise(actor, instance)
     with transaction.atomic():
-        schedule = SnapshotSchedule.objects.filter(instance=instance).select_related("periodic_task").first()
-        if schedule is None:
-            return
-        if schedule.periodic_task is not None:
-            schedule.periodic_task.delete()
-        schedule.delete()
-        _audit(actor, "instances.snapshot_schedule.delete", instance, instance.organisation_id)
+        locked = _lock(instance)
+        if not schedule_remove(instance=locked):
+            raise NotFound(_("This instance has no snapshot schedule."))
+        _audit(actor, "instances.snapshot_schedule.delete", locked, locked.organisation_id)
 
 
 # ---------------------------------------------------------------------------

@@ -7,11 +7,14 @@ fulfilment queues, per-organisation quotas and ``Idempotency-Key`` replay.
 Offers to other apps:
 - ``services``: ``order_place``, ``order_cancel``, ``order_approve``,
   ``order_reject``, ``order_retry``, ``order_fail``, ``order_fulfilment_start``,
-  ``order_fulfil``;
+  ``order_fulfil``, ``order_sync`` / ``orders_sync_provisioning`` (beat task
+  ``orders.sync``: a VM order completes or fails with its instance);
 - ``selectors``: ``quote_build``, ``order_list``, ``order_get``,
   ``approval_queue``, ``fulfilment_queue``.
 
 Virtual machines are delivered by ``apps.instances`` (``instance_create``),
 capacity comes from ``apps.infrastructure`` placement, prices from
-``apps.catalogue``. Interfaces: /api/v1/quotes/, /api/v1/orders/, the admin.
+``apps.catalogue``. Interfaces: /api/v1/quotes/, /api/v1/orders/, the portal
+wizard and pages under /orders/, the admin (all orders, approval queue,
+fulfilment queue, organisation quotas). Docs: apps/docs/content/ordering.md.
 """

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
@@ -115,7 +116,7 @@ def order_get(*, actor: Actor, order_id: uuid.UUID | str, permission: Permission
     """One order by its public id: 404 unless the actor can read it, 403 without ``permission``."""
     try:
         pk = Order.objects.filter(public_id=order_id).values_list("pk", flat=True).first()
-    except Exception as exc:  # a malformed UUID is simply not found
+    except (ValueError, ValidationError) as exc:  # a malformed UUID is simply not found
         raise NotFound(_("Order not found.")) from exc
     if pk is None:
         raise NotFound(_("Order not found."))

@@ -508,18 +508,33 @@ def order_fail(*, order: Order, actor: Actor, message: str) -> Order:
 
 
 def order_retry(*, order: Order, actor: Actor) -> Order:
-    """Staff retry a failed order: capacity is reserved again if it was released, then delivery restarts."""
+    """Staff retry a failed order.
+
+    A server whose provisioning failed resumes from its persisted step
+    (``instances.instance_retry``); if it is gone, capacity is reserved again
+    when it was released and a new server is created. A managed service goes
+    back to the fulfilment queue.
+    """
     with transaction.atomic():
         order = _locked(order)
         if order.state != OrderState.FAILED:
             raise Conflict(_("Only failed orders can be retried."), code=OrderErrorCode.INVALID_TRANSITION)
-        if validation.is_vm_offer(order.offer) and (
-            order.reservation is None or order.reservation.state == infrastructure_choices.ReservationState.RELEASED
-        ):
-            order.reservation = _reserve(order=order, actor=actor)
         order.error_message = ""
-        order.save(update_fields=["reservation", "error_message", "updated_at"])
-        _start(order=order, actor=actor, reason=_("Retried by staff."))
+        instance = Instance.objects.filter(pk=order.instance_id).first() if order.instance_id else None
+        if instance is not None and instance.status == InstanceStatus.ERROR:
+            instance_services.instance_retry(instance=instance, actor=actor)
+            order.save(update_fields=["error_message", "updated_at"])
+            _transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=_("Retried by staff."))
+        else:
+            if validation.is_vm_offer(order.offer):
+                order.instance = None
+                if (
+                    order.reservation is None
+                    or order.reservation.state == infrastructure_choices.ReservationState.RELEASED
+                ):
+                    order.reservation = _reserve(order=order, actor=actor)
+            order.save(update_fields=["instance", "reservation", "error_message", "updated_at"])
+            _start(order=order, actor=actor, reason=_("Retried by staff."))
         _audit(actor=actor, action="orders.order.retry", order=order, staff=True)
     return order
 

@@ -320,3 +320,111 @@ def test_shared_storage_envelope_is_counted_once_for_the_datacentre():
         services.placement_reserve(offer=offer, datacentre=f["dc"], image=f["image"])
     assert Storage.objects.get().allocated_gb == 400
     assert Node.objects.filter(allocated_vcpu=0).count() == 1  # spread over the nodes
+
+
+# ---------------------------------------------------------------------------
+# Storage follows the template; resize
+# ---------------------------------------------------------------------------
+def test_cluster_wide_template_puts_the_disk_on_shared_storage_even_with_local_room():
+    from tests.infrastructure.factories import StorageFactory
+
+    envelopes()
+    f = fleet(nodes=1)
+    StorageFactory(cluster=f["cluster"], node=f["nodes"][0], capacity_gb=5000)  # local, listed first
+    offer = OfferFactory(vcpu=1, ram_gb=1, disk_gb=50)
+
+    r = services.placement_reserve(offer=offer, datacentre=f["dc"], image=f["image"])
+
+    assert r.storage == f["storage"]  # the shared one: the clone may come from another node
+    assert Storage.objects.get(pk=f["storage"].pk).allocated_gb == 50
+    assert Storage.objects.filter(node__isnull=False).get().allocated_gb == 0
+
+
+def test_node_template_puts_the_disk_on_local_storage_first():
+    from tests.infrastructure.factories import StorageFactory, TemplateFactory
+
+    envelopes()
+    f = fleet(nodes=1)
+    node = f["nodes"][0]
+    local = StorageFactory(cluster=f["cluster"], node=node, capacity_gb=5000)
+    TemplateFactory(cluster=f["cluster"], node=node, os_image=f["image"], vmid=8000)
+    r = services.placement_reserve(
+        offer=OfferFactory(vcpu=1, ram_gb=1, disk_gb=50), datacentre=f["dc"], image=f["image"]
+    )
+    assert r.storage == local
+    assert r.template.node_id == node.pk
+
+
+def test_node_without_template_and_only_local_storage_is_not_chosen():
+    from tests.infrastructure.factories import StorageFactory
+
+    envelopes()
+    f = fleet(nodes=1)
+    Storage.objects.all().delete()
+    StorageFactory(cluster=f["cluster"], node=f["nodes"][0], capacity_gb=5000)
+    with pytest.raises(Unavailable):
+        services.placement_reserve(
+            offer=OfferFactory(vcpu=1, ram_gb=1, disk_gb=50), datacentre=f["dc"], image=f["image"]
+        )
+    assert Node.objects.get().allocated_vcpu == 0
+
+
+def test_resize_grows_node_and_storage_counters():
+    envelopes()
+    f = fleet(nodes=1)
+    small = OfferFactory(vcpu=2, ram_gb=4, disk_gb=20)
+    big = OfferFactory(vcpu=4, ram_gb=8, disk_gb=80)
+    r = services.placement_reserve(offer=small, datacentre=f["dc"], image=f["image"])
+
+    extra = services.placement_resize(reservation=r, offer=big)
+
+    assert extra == {"vcpu": 2, "ram_gb": 4, "disk_gb": 60}
+    r.refresh_from_db()
+    assert (r.offer, r.vcpu, r.ram_gb, r.disk_gb) == (big, 4, 8, 80)
+    node = Node.objects.get()
+    assert (node.allocated_vcpu, node.allocated_ram_gb) == (4, 8)
+    assert Storage.objects.get().allocated_gb == 80
+    assert AuditEvent.objects.filter(action="infrastructure.reservation.resize", target_id=str(r.pk)).exists()
+    services.placement_release(reservation=r)
+    assert (Node.objects.get().allocated_vcpu, Storage.objects.get().allocated_gb) == (0, 0)
+
+
+def test_resize_without_storage_room_changes_nothing():
+    envelopes()
+    f = fleet(nodes=1)
+    Storage.objects.update(capacity_gb=100)
+    small = OfferFactory(vcpu=2, ram_gb=4, disk_gb=20)
+    r = services.placement_reserve(offer=small, datacentre=f["dc"], image=f["image"])
+
+    with pytest.raises(Unavailable) as exc:
+        services.placement_resize(reservation=r, offer=OfferFactory(vcpu=4, ram_gb=8, disk_gb=200))
+
+    assert exc.value.code == "resize_unavailable"
+    node = Node.objects.get()
+    assert (node.allocated_vcpu, node.allocated_ram_gb) == (2, 4)  # the node's growth was rolled back
+    assert Storage.objects.get().allocated_gb == 20
+    r.refresh_from_db()
+    assert (r.offer, r.vcpu, r.disk_gb) == (small, 2, 20)
+
+
+def test_resize_beyond_the_node_envelope_is_unavailable():
+    envelopes(vcpu="0.5")
+    f = fleet(nodes=1)  # 64 cores x 0.5 = 32 sellable
+    r = services.placement_reserve(
+        offer=OfferFactory(vcpu=16, ram_gb=4, disk_gb=20), datacentre=f["dc"], image=f["image"]
+    )
+    Node.objects.update(allocated_vcpu=30)
+    with pytest.raises(Unavailable):
+        services.placement_resize(reservation=r, offer=OfferFactory(vcpu=20, ram_gb=4, disk_gb=20))
+    assert Node.objects.get().allocated_vcpu == 30
+
+
+def test_resize_of_a_released_reservation_is_a_conflict():
+    envelopes()
+    f = fleet(nodes=1)
+    r = services.placement_reserve(
+        offer=OfferFactory(vcpu=2, ram_gb=4, disk_gb=20), datacentre=f["dc"], image=f["image"]
+    )
+    services.placement_release(reservation=r)
+    with pytest.raises(Conflict):
+        services.placement_resize(reservation=r, offer=OfferFactory(vcpu=4, ram_gb=8, disk_gb=40))

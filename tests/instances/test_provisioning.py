@@ -104,3 +104,15 @@ def test_a_foreign_vm_at_the_vmid_fails_provisioning_without_touching_it(fleet, 
     action.refresh_from_db()
     assert instance.status == InstanceStatus.ERROR and action.error_code == "vmid_conflict"
     assert sim_vms(fleet.sim)[instance.vmid].config["name"] == "someone-else"
+
+
+def test_user_data_is_refused_with_a_clear_message_until_it_can_be_delivered():
+    from apps.core.errors import ValidationFailed
+    from apps.instances.services import user_data_check
+
+    user_data_check("")
+    user_data_check("  \n")
+    with pytest.raises(ValidationFailed) as exc:
+        user_data_check("#cloud-config\npackages: [nginx]\n")
+    assert exc.value.code == "user_data_not_supported"
+    assert "not supported yet" in exc.value.fields["user_data"][0]

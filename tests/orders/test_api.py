@@ -231,3 +231,26 @@ def test_overlong_idempotency_key_is_a_400(world):
     response = client_for(world.member).post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "k" * 256})
     assert response.status_code == 400
     assert Order.objects.count() == 0
+
+
+@pytest.mark.parametrize(("role", "expected"), [("owner", 202), ("admin", 202), ("member", 202), ("billing", 403)])
+def test_who_may_place_an_order(world, role, expected):
+    from apps.teams.choices import Role
+    from tests.factories import member
+
+    user = world.owner if role == "owner" else member(world.org, Role(role))
+    response = client_for(user).post(ORDERS, body(world), format="json")
+    assert response.status_code == expected
+
+
+def test_read_only_token_cannot_order_but_can_list(world):
+    from apps.teams.choices import TokenScope
+    from tests.factories import ApiTokenFactory
+
+    token = ApiTokenFactory(user=world.member, organisation=world.org, scope=TokenScope.READ_ONLY)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
+    response = client.post(ORDERS, body(world), format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "token_read_only"
+    assert client.get(ORDERS).status_code == 200

@@ -11,8 +11,8 @@ from apps.catalogue import choices as catalogue_choices
 from apps.core.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.infrastructure import choices as infrastructure_choices
 from apps.infrastructure.models import Node, Reservation
-from apps.instances.choices import InstanceStatus
-from apps.instances.models import Instance, SshKey
+from apps.instances.choices import ActionStatus, InstanceStatus
+from apps.instances.models import Action, Instance, SshKey
 from apps.orders import selectors, services
 from apps.orders.choices import FulfilmentStatus, OrderFlag, OrderState
 from apps.orders.models import Order, OrganisationQuota
@@ -366,3 +366,27 @@ def test_order_fails_with_the_servers_message_when_provisioning_fails(world):
     services.orders_sync_provisioning()
     order.refresh_from_db()
     assert (order.state, order.error_message) == (OrderState.FAILED, "The image could not be cloned.")
+
+
+def test_retry_resumes_a_server_whose_provisioning_failed(world, staff_user):
+    order = place(world)
+    Instance.objects.filter(pk=order.instance_id).update(status=InstanceStatus.ERROR, error_message="Clone failed.")
+    Action.objects.filter(instance_id=order.instance_id).update(status=ActionStatus.ERROR)
+    services.orders_sync_provisioning()
+    order.refresh_from_db()
+    assert order.state == OrderState.FAILED
+    order = services.order_retry(order=order, actor=staff_user)
+    assert order.state == OrderState.PROVISIONING
+    instance = Instance.objects.get(pk=order.instance_id)  # the same server, resumed
+    assert instance.status == InstanceStatus.PROVISIONING
+    assert Instance.objects.count() == 1
+
+
+def test_the_state_machine_refuses_a_transition_it_does_not_list(world, staff_user):
+    order = place(world, offer=world.service, name="svc")
+    services.order_fulfil(order=order, actor=staff_user, notes="done")
+    with pytest.raises(Conflict) as exc:
+        services.order_fail(order=order, actor=staff_user, message="late")
+    assert exc.value.code == "order_invalid_transition"
+    order.refresh_from_db()
+    assert order.state == OrderState.COMPLETED

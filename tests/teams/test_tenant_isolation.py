@@ -23,6 +23,8 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticatedOrR
 from rest_framework.test import APIClient
 
 from apps.core.models import AuditEvent
+from apps.instances.models import Action, Instance, Snapshot, SshKey
+from apps.orders.models import Order
 from apps.teams.choices import Role, TokenScope
 from apps.teams.models import ApiToken, Invitation, Membership, Project
 from tests.factories import ApiTokenFactory
@@ -137,6 +139,13 @@ def snapshot(org) -> dict[str, Any]:
         "tokens": sorted(ApiToken.objects.filter(organisation=org).values_list("id", "revoked_at")),
         "audit": AuditEvent.objects.filter(organisation_id=org.pk).count(),
         "org": type(org).objects.filter(pk=org.pk).values().get(),
+        "instances": sorted(
+            Instance.objects.filter(organisation=org).values_list("id", "name", "status", "delete_protection", "labels")
+        ),
+        "actions": Action.objects.filter(organisation=org).count(),
+        "snapshots": sorted(Snapshot.objects.filter(instance__organisation=org).values_list("id", "name")),
+        "ssh_keys": sorted(SshKey.objects.filter(organisation=org).values_list("id", "name")),
+        "orders": sorted(Order.objects.filter(organisation=org).values_list("id", "state")),
     }
 
 

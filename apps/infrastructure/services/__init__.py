@@ -21,6 +21,7 @@ from apps.infrastructure.services.placement import (
     placement_commit,
     placement_release,
     placement_reserve,
+    placement_resize,
 )
 from apps.infrastructure.services.tasks_enqueue import inventory_sync_enqueue
 
@@ -40,4 +41,5 @@ __all__ = [
     "placement_commit",
     "placement_release",
     "placement_reserve",
+    "placement_resize",
 ]

@@ -69,6 +69,8 @@ from apps.infrastructure.selectors import (
 # Candidate nodes tried per placement, best first; beyond this the datacentre
 # is effectively full for the offer.
 MAX_CANDIDATES = 24
+# The error code of a resize that does not fit on the instance's node or storage (public API contract).
+RESIZE_UNAVAILABLE = "resize_unavailable"
 # How many VMIDs / addresses are checked per query when looking for a free one.
 SCAN_WINDOW = 256
 
@@ -117,7 +119,11 @@ def placement_reserve(
             datacentre=datacentre, need=need, envelopes=envelopes, templates=templates, storages=storages
         )
         node_id, cluster_id, gpu_ids, storage_id = _claim_node(
-            candidates=candidates, need=need, envelopes=envelopes, storages=storages
+            candidates=candidates,
+            need=need,
+            envelopes=envelopes,
+            storages=storages,
+            local_template_nodes={node for _cluster, node in templates if node is not None},
         )
         template = templates.get((cluster_id, node_id)) or templates[(cluster_id, None)]
         # The reservation's id is known before its row exists: the allocation
@@ -270,9 +276,14 @@ def _candidate_nodes(
         .filter(_headroom_q(need, envelopes))
     )
     if need.disk_gb:
+        # A node with its own template clones locally: any storage it can use will do. The
+        # others clone the cluster-wide template (on shared storage, maybe from another
+        # node), and PVE only clones across nodes onto shared storage: they need a shared one.
         disk_clusters = [cluster_id for _pk, cluster_id, node_id in storages if node_id is None]
         disk_nodes = [node_id for _pk, _cluster, node_id in storages if node_id is not None]
-        qs = qs.filter(Q(cluster_id__in=disk_clusters) | Q(pk__in=disk_nodes))
+        qs = qs.filter(
+            Q(cluster_id__in=disk_clusters) | (Q(pk__in=disk_nodes) & Q(pk__in=template_nodes)),
+        )
     if need.gpu_count:
         qs = (
             qs.annotate(
@@ -299,10 +310,12 @@ def _claim_node(
     need: OfferNeed,
     envelopes: Envelopes,
     storages: list[tuple[int, int, int | None]],
+    local_template_nodes: set[int],
 ) -> tuple[int, int, list[int], int | None]:
     """Take the first candidate that still fits under its row lock.
 
-    Returns (node id, cluster id, GPU ids, storage id).
+    Returns (node id, cluster id, GPU ids, storage id). A node without a
+    template of its own gets a shared storage only (see ``_claim_storage``).
     """
     headroom = _headroom_q(need, envelopes)
     for node_id, cluster_id in candidates:
@@ -333,7 +346,12 @@ def _claim_node(
                 storage_id = None
                 if need.disk_gb:
                     storage_id = _claim_storage(
-                        node_id=node_id, cluster_id=cluster_id, need=need, envelopes=envelopes, storages=storages
+                        node_id=node_id,
+                        cluster_id=cluster_id,
+                        need=need,
+                        envelopes=envelopes,
+                        storages=storages,
+                        shared_only=node_id not in local_template_nodes,
                     )
                     if storage_id is None:
                         if need.gpu_count:
@@ -372,13 +390,29 @@ def _storages_with_room(
 
 
 def _claim_storage(
-    *, node_id: int, cluster_id: int, need: OfferNeed, envelopes: Envelopes, storages: list[tuple[int, int, int | None]]
+    *,
+    node_id: int,
+    cluster_id: int,
+    need: OfferNeed,
+    envelopes: Envelopes,
+    storages: list[tuple[int, int, int | None]],
+    shared_only: bool = False,
 ) -> int | None:
-    """Raise the counter of the first storage the node can use that still has room (conditional UPDATE)."""
+    """Raise the counter of the first storage the node can use that still has room (conditional UPDATE).
+
+    ``shared_only``: the VM is cloned from the cluster-wide template, whose disks
+    are on shared storage, possibly on another node. PVE refuses to clone a VM to
+    another node unless its disks are on shared storage ("can't clone VM to node
+    ... (VM uses local storage)", ``qm clone --target``), and the clone's disk
+    must land where the target node can reach it: so the ledger counts the
+    shared storage the disk really goes to, never a local one.
+    """
     output = DecimalField(max_digits=14, decimal_places=3)
     sellable = ExpressionWrapper(F("capacity_gb") * Value(envelopes.storage), output_field=output)
     for storage_id, storage_cluster, storage_node in storages:
         if storage_node != node_id and not (storage_node is None and storage_cluster == cluster_id):
+            continue
+        if shared_only and storage_node is not None:
             continue
         # Columns of the storage row only, re-checked under its row lock (see _claim_node).
         if (
@@ -647,6 +681,65 @@ def placement_release(*, reservation: Reservation, actor: Actor = None) -> Reser
             changes={"vmid": locked.vmid, "gpu_ids": gpu_ids},
         )
     return locked
+
+
+def placement_resize(*, reservation: Reservation, offer: Offer, actor: Actor = None) -> dict[str, int]:
+    """Grow a live reservation to ``offer`` on the same node and storage, all or nothing.
+
+    The extra vCPU/RAM are taken on the reservation's node and the extra disk on
+    its storage with conditional UPDATEs under the same envelope rule as
+    ``placement_reserve`` (allocated + extra <= physical x fraction), in the
+    same lock order (node, then storage), so a resize never oversells and never
+    deadlocks with a placement. Raises ``Unavailable`` (``resize_unavailable``)
+    when either has no room; then nothing changed. Shrinking is not offered
+    (disks cannot shrink), so amounts below the current ones count as 0.
+    Returns what was added: ``{"vcpu", "ram_gb", "disk_gb"}``.
+    """
+    need = OfferNeed.of(offer)
+    envelopes = envelopes_get()
+    with _locked(reservation) as locked:
+        if locked.state == choices.ReservationState.RELEASED:
+            raise Conflict(_("This reservation was released."), code="reservation_released")
+        extra = {
+            "vcpu": max(0, need.vcpu - locked.vcpu),
+            "ram_gb": max(0, need.ram_gb - locked.ram_gb),
+            "disk_gb": max(0, need.disk_gb - locked.disk_gb) if locked.storage_id else 0,
+        }
+        unavailable = Unavailable(_("There is no room to resize this instance on its host."), code=RESIZE_UNAVAILABLE)
+        if extra["vcpu"] or extra["ram_gb"]:
+            grown = (
+                Node.objects.filter(pk=locked.node_id)
+                .filter(_headroom_q(OfferNeed(extra["vcpu"], extra["ram_gb"], 0, None, 0), envelopes))
+                .update(
+                    allocated_vcpu=F("allocated_vcpu") + extra["vcpu"],
+                    allocated_ram_gb=F("allocated_ram_gb") + extra["ram_gb"],
+                )
+            )
+            if not grown:
+                raise unavailable
+        if extra["disk_gb"] and locked.storage_id is not None:
+            sellable = ExpressionWrapper(
+                F("capacity_gb") * Value(envelopes.storage), output_field=DecimalField(max_digits=14, decimal_places=3)
+            )
+            grown = Storage.objects.filter(
+                pk=locked.storage_id, allocated_gb__lte=sellable - Value(extra["disk_gb"])
+            ).update(allocated_gb=F("allocated_gb") + extra["disk_gb"])
+            if not grown:
+                # The node's UPDATE above is undone with the transaction (``_locked`` is atomic).
+                raise unavailable
+        locked.offer = offer
+        locked.vcpu += extra["vcpu"]
+        locked.ram_gb += extra["ram_gb"]
+        locked.disk_gb = max(locked.disk_gb, need.disk_gb)
+        locked.save(update_fields=["offer", "vcpu", "ram_gb", "disk_gb"])
+        audit_record(
+            actor=actor,
+            action="infrastructure.reservation.resize",
+            target=locked,
+            changes={"offer": offer.code, **extra},
+        )
+    reservation.refresh_from_db()
+    return extra
 
 
 def node_recount(*, node: Node) -> Node:

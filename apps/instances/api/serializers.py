@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.instances import choices
-from apps.instances.models import Action, Instance, Snapshot, SshKey
+from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
 
 
 class ActionOutputSerializer(serializers.ModelSerializer):
@@ -98,6 +98,24 @@ class SnapshotCreateInputSerializer(serializers.Serializer):
 class SnapshotCreateOutputSerializer(serializers.Serializer):
     snapshot = SnapshotOutputSerializer()
     action = ActionOutputSerializer()
+
+
+class SnapshotScheduleOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SnapshotSchedule
+        fields = ["frequency", "hour", "weekday", "retention", "enabled", "created_at", "updated_at"]
+
+
+class SnapshotScheduleInputSerializer(serializers.Serializer):
+    frequency = serializers.ChoiceField(choices=choices.ScheduleFrequency.choices)
+    hour = serializers.IntegerField(min_value=0, max_value=23, default=3, help_text="Hour of the day, UTC.")
+    weekday = serializers.IntegerField(
+        min_value=0, max_value=6, default=0, help_text="Weekly schedules: 0 = Sunday … 6 = Saturday. Ignored daily."
+    )
+    retention = serializers.IntegerField(
+        min_value=1, max_value=30, default=7, help_text="Scheduled snapshots kept; older ones are deleted."
+    )
+    enabled = serializers.BooleanField(default=True)
 
 
 class SshKeyOutputSerializer(serializers.ModelSerializer):

@@ -32,6 +32,11 @@ urlpatterns = [
         views.SnapshotRollbackApi.as_view(),
         name="snapshot-rollback",
     ),
+    path(
+        "instances/<uuid:instance_id>/snapshot-schedule/",
+        views.SnapshotScheduleApi.as_view(),
+        name="snapshot-schedule",
+    ),
     path("actions/<uuid:action_id>/", views.ActionDetailApi.as_view(), name="action-detail"),
     path("ssh-keys/", views.SshKeyListApi.as_view(), name="ssh-key-list"),
     path("ssh-keys/<uuid:key_id>/", views.SshKeyDetailApi.as_view(), name="ssh-key-detail"),

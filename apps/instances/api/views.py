@@ -25,7 +25,7 @@ from apps.core.errors import NotFound, ValidationFailed
 from apps.instances import selectors, services
 from apps.instances.api import serializers as s
 from apps.instances.models import Instance
-from apps.teams.access import organisation_get_for_actor
+from apps.teams.access import organisation_get_for_actor, require_permission
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 
@@ -77,7 +77,8 @@ class InstanceListApi(InstancesApiView):
         responses=s.InstanceOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return _paginate(request, self, selectors.instance_list(actor=request.user), s.InstanceOutputSerializer)
+        qs = selectors.instance_list(actor=request.user, lean=True)
+        return _paginate(request, self, qs, s.InstanceOutputSerializer)
 
 
 class InstanceDetailApi(InstancesApiView):
@@ -326,6 +327,66 @@ class SnapshotRollbackApi(InstancesApiView):
         return _accepted(services.snapshot_rollback(snapshot=snapshot, actor=request.user))
 
 
+SCHEDULE_EXAMPLE = OpenApiExample(
+    "Nightly, keep a week",
+    value={"frequency": "daily", "hour": 3, "retention": 7},
+    request_only=True,
+)
+
+
+class SnapshotScheduleApi(InstancesApiView):
+    @extend_schema(
+        operation_id="snapshot_schedule_retrieve",
+        tags=["snapshots"],
+        summary="Get the automatic snapshot schedule",
+        description="404 `not_found` when the instance has no schedule.",
+        parameters=[ID],
+        responses=s.SnapshotScheduleOutputSerializer,
+    )
+    def get(self, request: Request, instance_id: str) -> Response:
+        schedule = selectors.snapshot_schedule_get(actor=request.user, instance=self.instance())
+        return Response(s.SnapshotScheduleOutputSerializer(schedule).data)
+
+    @extend_schema(
+        operation_id="snapshot_schedule_set",
+        tags=["snapshots"],
+        summary="Create or replace the automatic snapshot schedule",
+        description="Daily at `hour`:00 UTC, or weekly on `weekday` (0 = Sunday) at `hour`:00 UTC. Each run "
+        "takes a snapshot (an Action of type `snapshot_create`) and deletes the oldest scheduled snapshots "
+        "beyond `retention` (1 to 30). Scheduled snapshots do not count against the plan's manual snapshot "
+        "quota; a run is skipped while another operation runs on the instance. Needs `resources.write`.",
+        parameters=[ID],
+        request=s.SnapshotScheduleInputSerializer,
+        responses=s.SnapshotScheduleOutputSerializer,
+        examples=[
+            SCHEDULE_EXAMPLE,
+            OpenApiExample(
+                "Sundays at 02:00, keep 4",
+                value={"frequency": "weekly", "weekday": 0, "hour": 2, "retention": 4},
+                request_only=True,
+            ),
+        ],
+    )
+    def put(self, request: Request, instance_id: str) -> Response:
+        instance = self.instance(P.RESOURCES_WRITE)
+        data = s.SnapshotScheduleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        schedule = services.snapshot_schedule_set(instance=instance, actor=request.user, **data.validated_data)
+        return Response(s.SnapshotScheduleOutputSerializer(schedule).data)
+
+    @extend_schema(
+        operation_id="snapshot_schedule_destroy",
+        tags=["snapshots"],
+        summary="Stop automatic snapshots",
+        description="Removes the schedule; snapshots already taken stay until you delete them.",
+        parameters=[ID],
+        responses={204: None},
+    )
+    def delete(self, request: Request, instance_id: str) -> Response:
+        services.snapshot_schedule_delete(instance=self.instance(P.RESOURCES_WRITE), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class InstanceMetricsApi(InstancesApiView):
     @extend_schema(
         operation_id="instances_metrics",
@@ -423,6 +484,8 @@ class SshKeyDetailApi(APIView):
     )
     def patch(self, request: Request, key_id: str) -> Response:
         key = selectors.ssh_key_get(actor=request.user, public_id=key_id)
+        # Refuse a read-only caller before looking at the body: a viewer gets 403, not a 400.
+        require_permission(request.user, key.organisation, Permission.RESOURCES_WRITE)
         data = s.SshKeyUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = services.ssh_key_rename(key=key, name=data.validated_data["name"], actor=request.user)

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,9 +24,10 @@ from apps.core.api.pagination import StandardPagination
 from apps.core.errors import ValidationFailed
 from apps.orders import choices, selectors, services
 from apps.orders.api import serializers as s
-from apps.teams.access import project_list_for_actor
+from apps.teams.access import project_list_for_actor, require_permission
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
+from apps.teams.models import Project
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
@@ -137,6 +139,18 @@ class QuoteApi(APIView):
 
 
 class OrderListApi(OrdersApiView):
+    def _project(self, project_id: Any) -> Project | None:
+        """The project named in the body if the actor can see it (else None: "unknown", like a missing one)."""
+        if isinstance(project_id, bool) or not isinstance(project_id, (int, str)) or not str(project_id).isdigit():
+            return None
+        return (
+            project_list_for_actor(
+                actor=self.request.user, permission=Permission.RESOURCES_READ, include_suspended=True
+            )
+            .filter(pk=int(project_id))
+            .first()
+        )
+
     @extend_schema(
         operation_id="orders_list",
         tags=["orders"],
@@ -187,15 +201,17 @@ class OrderListApi(OrdersApiView):
                 fields={IDEMPOTENCY_HEADER: [_("At most 255 characters.")]},
             )
         data = s.OrderCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values: dict[str, Any] = dict(data.validated_data)
-        project = (
-            project_list_for_actor(actor=request.user, permission=Permission.RESOURCES_READ, include_suspended=True)
-            .filter(pk=values.pop("project"))
-            .first()
-        )
+        valid = data.is_valid()
+        project = self._project(request.data.get("project") if isinstance(request.data, dict) else None)
+        if project is not None:
+            # A role that may not order (viewer, billing) is told so before anything about the body.
+            require_permission(request.user, project.organisation, Permission.RESOURCES_WRITE, obj=project)
+        if not valid:
+            raise drf_exceptions.ValidationError(data.errors)
         if project is None:
             raise ValidationFailed(_("The order is not valid."), fields={"project": [_("Unknown project.")]})
+        values: dict[str, Any] = dict(data.validated_data)
+        values.pop("project")
         order = services.order_place(
             actor=request.user,
             organisation=project.organisation,

@@ -1,0 +1,221 @@
+"""Instance list API throughput vs a bare Django JSON view, same run, gunicorn on loopback (goal: ratio >= 1/5).
+
+    python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2]
+
+Puts 10,000 instances in a throwaway PostgreSQL database
+(``test_vmcloud_listbench``, kept between runs), starts gunicorn (sync
+workers) on a free loopback port with ``benchmarks.listbench.settings`` (the
+test settings plus a ``/bench/bare/`` view in the benchmark's own URLconf),
+then drives each endpoint for the same time with the same number of client
+processes:
+
+* ``GET /api/v1/instances/?per_page=50`` with a bearer API token (DRF: token
+  auth, rate-limit counters, teams scoping, pagination with a count,
+  serializers), and
+* ``GET /bench/bare/``: the same 50 rows from one ``.values()`` query and a
+  ``JsonResponse``.
+
+Prints requests per second for both and their ratio. The client processes
+share the machine with gunicorn, so absolute figures depend on the host's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SETTINGS = "benchmarks.listbench.settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+INSTANCES = 10_000
+PAGE = 50
+
+
+def _database() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("instance_list_bench needs PostgreSQL.")
+    name = connection.settings_dict["NAME"]
+    connection.settings_dict["TEST"]["NAME"] = name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+
+
+def _data() -> str:
+    """10,000 instances of one organisation (created once), and a fresh read-only token; returns the token."""
+    from django.core.management import call_command
+
+    from apps.accounts.models import User
+    from apps.catalogue import choices as cc
+    from apps.catalogue.models import Datacentre, Offer, OsImage, ProductFamily
+    from apps.instances.models import Instance
+    from apps.teams.choices import TokenScope
+    from apps.teams.services import api_token_create, organisation_create
+
+    if Instance.objects.count() != INSTANCES or not User.objects.filter(email="bench@example.test").exists():
+        call_command("flush", interactive=False, verbosity=0)
+        dc = Datacentre.objects.create(code="PAR-1", name="Paris", city="Paris", country="FR", tier="III+")
+        family = ProductFamily.objects.create(slug="vps", name="VPS", kind=cc.FamilyKind.VIRTUAL_MACHINE)
+        image = OsImage.objects.create(slug="ubuntu-24.04", family="Ubuntu", version="24.04", os_type="linux")
+        offer = Offer.objects.create(
+            family=family,
+            code="VPS-S",
+            name="VPS S",
+            tier=cc.Tier.values[0],
+            vcpu=2,
+            ram_gb=4,
+            disk_gb=40,
+            price_hourly=Decimal("0.01"),
+            price_monthly=Decimal("5.00"),
+        )
+        owner = User.objects.create_user(email="bench@example.test", password="x")  # noqa: S106 - throwaway
+        org = organisation_create(name="Bench", owner=owner, actor=owner)
+        project = org.projects.get()
+        Instance.objects.bulk_create(
+            [
+                Instance(
+                    organisation=org,
+                    project=project,
+                    name=f"web-{i:05d}",
+                    labels={"env": "prod" if i % 2 else "dev"},
+                    offer=offer,
+                    datacentre=dc,
+                    image=image,
+                    status="running",
+                    power_state="running",
+                    node_name="pve1",
+                    vmid=10_000 + i,
+                    ipv4=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}",
+                    price_hourly=offer.price_hourly,
+                    price_monthly=offer.price_monthly,
+                )
+                for i in range(INSTANCES)
+            ],
+            batch_size=1000,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    owner = User.objects.get(email="bench@example.test")
+    org = owner.memberships.get().organisation
+    _token, secret = api_token_create(
+        user=owner, organisation=org, name=f"bench-{time.time_ns()}", scope=TokenScope.READ_ONLY, expires_at=None
+    )
+    return secret
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _client(port: int, path: str, headers: dict[str, str], until: float, out: multiprocessing.Queue) -> None:
+    done = errors = 0
+    while time.monotonic() < until:
+        status, _body = _get(port, path, headers)
+        if status == 200:
+            done += 1
+        else:
+            errors += 1
+    out.put((done, errors))
+
+
+def _drive(port: int, path: str, headers: dict[str, str], *, seconds: float, clients: int) -> tuple[float, int]:
+    """Requests per second of ``clients`` processes hammering ``path`` for ``seconds`` (after a 1 s warm-up)."""
+    warm = time.monotonic() + 1.0
+    while time.monotonic() < warm:
+        _get(port, path, headers)
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    started = time.monotonic()
+    until = started + seconds
+    procs = [multiprocessing.Process(target=_client, args=(port, path, headers, until, queue)) for _ in range(clients)]
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    elapsed = time.monotonic() - started
+    return sum(r[0] for r in results) / elapsed, sum(r[1] for r in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    _database()
+    token = _data()
+    connection.close()
+    port = _free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    gunicorn = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={args.workers}",
+            "--worker-class=sync",
+            "--log-level=warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        api = f"/api/v1/instances/?per_page={PAGE}"
+        auth = {"Authorization": f"Bearer {token}"}
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, body = _get(port, api, auth)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("gunicorn did not start")
+                time.sleep(0.2)
+        if status != 200 or body.count(b'"id"') < PAGE:
+            sys.exit(f"the API answered {status}: {body[:300]!r}")
+        status, body = _get(port, "/bench/bare/", {})
+        if status != 200 or body.count(b'"public_id"') != PAGE:
+            sys.exit(f"the bare view answered {status}: {body[:300]!r}")
+
+        bare, bare_errors = _drive(port, "/bench/bare/", {}, seconds=args.seconds, clients=args.clients)
+        drf, drf_errors = _drive(port, api, auth, seconds=args.seconds, clients=args.clients)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=20)
+
+    print(f"instances in the database: {INSTANCES}; {PAGE} per page")
+    print(f"gunicorn sync workers:      {args.workers}; client processes: {args.clients}")
+    print(f"bare Django JSON view:      {bare:8.1f} req/s ({bare_errors} errors)")
+    print(f"DRF /api/v1/instances/:     {drf:8.1f} req/s ({drf_errors} errors)")
+    print(f"ratio API / bare:           1/{bare / drf:.1f} (goal: at least 1/5)")
+
+
+if __name__ == "__main__":
+    main()

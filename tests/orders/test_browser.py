@@ -1,0 +1,69 @@
+"""Browser: a member orders a server through the wizard, sees the live price, and follows the order;
+a member cancels an order that waits for approval."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apps.instances import services as instance_services
+from apps.orders.choices import OrderState
+from apps.orders.models import Order
+from tests.orders.conftest import build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def world(monkeypatch):
+    # Provisioning itself (Celery, Proxmox) is tested with apps.instances; here the task is not sent.
+    monkeypatch.setattr(instance_services, "_enqueue", lambda name, *args: None)
+    return build_world()
+
+
+def test_member_orders_a_server_with_a_live_price(world, login_page):
+    page = login_page(world.member)
+    page.goto("/orders/new/")
+    page.select_option("#id_offer", world.gpu.code)
+    page.select_option("#id_datacentre", world.dc.code)
+    page.wait_for_selector("#quote-monthly:has-text('€80.00')")
+    assert "Available" in page.locator("#quote").inner_text()
+    page.select_option("#id_image", world.image.slug)
+    page.fill("#id_name", "gpu-1")
+    page.fill("#id_user_data", "#cloud-config\npackages: [htop]\n")
+    page.click("#place-order")
+    page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
+    order = Order.objects.get()
+    assert page.locator("[data-state]").first.get_attribute("data-state") == OrderState.PROVISIONING
+    assert "€0.39/h" in page.locator("body").inner_text()
+    assert str(order.public_id) in page.locator("#order-curl").inner_text()
+    assert order.instance is not None and order.instance.name == "gpu-1"
+
+
+def test_wizard_shows_errors_beside_the_fields(world, login_page):
+    page = login_page(world.member)
+    page.goto("/orders/new/")
+    page.select_option("#id_offer", world.vps.code)
+    page.select_option("#id_datacentre", world.dc.code)
+    page.select_option("#id_image", world.image.slug)
+    page.fill("#id_name", "Not_A_Hostname")
+    page.click("#place-order")
+    page.wait_for_selector(".field-error")
+    assert "lower-case letters" in page.locator(".field.has-error").inner_text()
+    assert Order.objects.count() == 0
+
+
+def test_member_cancels_an_order_awaiting_approval(world, login_page, settings):
+    settings.ORDERS_APPROVAL_GPU = True
+    page = login_page(world.member)
+    page.goto("/orders/new/")
+    page.select_option("#id_offer", world.gpu.code)
+    page.select_option("#id_datacentre", world.dc.code)
+    page.select_option("#id_image", world.image.slug)
+    page.fill("#id_name", "gpu-2")
+    page.click("#place-order")
+    page.wait_for_selector("[data-state=awaiting_approval]")
+    page.click("#cancel-order")
+    page.wait_for_selector("[data-state=cancelled]")
+    assert Order.objects.get().state == OrderState.CANCELLED
