@@ -47,13 +47,8 @@ class OrderForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    user_data = forms.CharField(
-        label=_("cloud-init user-data"),
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "placeholder": "#cloud-config"}),
-        help_text=_("Optional, at most 64 KiB, starting with #cloud-config or #!."),
-    )
+    # No user-data field: the platform cannot deliver it to Proxmox yet (docs:
+    # instances.md, "User-data"); the API refuses it with a clear message.
     # One key per rendered form: submitting it twice places one order (Idempotency-Key).
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

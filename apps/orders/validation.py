@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.errors import ValidationFailed
+from apps.instances.services import user_data_check
 
 Errors = dict[str, list[str]]
 
@@ -129,4 +131,12 @@ def check_user_data(user_data: str) -> Errors:
         _add(errors, "user_data", _("User-data is limited to 64 KiB."))
     if not user_data.startswith(USER_DATA_PREFIXES):
         _add(errors, "user_data", _("User-data must start with “#cloud-config” or “#!” (a script)."))
+    if not errors:
+        # Well-formed, but the platform cannot deliver it to Proxmox yet (see
+        # instances.services.user_data_check): refuse rather than ignore it.
+        try:
+            user_data_check(user_data)
+        except ValidationFailed as exc:
+            for message in exc.fields.get("user_data", [exc.message]):
+                _add(errors, "user_data", message)
     return errors

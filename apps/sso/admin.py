@@ -13,6 +13,7 @@ from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
 from apps.sso import services
 from apps.sso.models import SamlAssertionUse, SamlConnection, SamlDomain
+from apps.teams.models import Organisation
 
 
 class SamlDomainInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -69,3 +70,24 @@ class SamlAssertionUseAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class OrganisationSamlConnectionInline(admin.StackedInline):  # type: ignore[type-arg]
+    """The organisation's SSO settings at a glance on the Organisation admin page (edit them on the connection)."""
+
+    model = SamlConnection
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("enabled", "sso_required", "default_role", "idp_entity_id", "idp_sso_url", "idp_metadata_url")
+    readonly_fields = fields
+    verbose_name = verbose_name_plural = _("SAML single sign-on")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# sso sits above teams: it adds its inline to the Organisation admin teams registered.
+_organisation_admin = admin.site._registry.get(Organisation)
+if _organisation_admin is not None:
+    type(_organisation_admin).inlines = [*_organisation_admin.inlines, OrganisationSamlConnectionInline]

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -167,3 +168,39 @@ class ApiTokenAdmin(AuditedModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             services.api_token_revoke(token=token, actor=request.user, actor_kind=ActorKind.STAFF)  # type: ignore[arg-type]
         self.message_user(request, _("Tokens revoked."), messages.SUCCESS)
+
+
+# --- The user's side: staff looking a person up see their organisations, roles and tokens. ---
+# accounts sits below teams and cannot import these models, so teams adds the
+# inlines to the User admin that accounts registered.
+
+
+class UserMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("organisation", "role", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = _("Organisations and roles")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class UserApiTokenInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ApiToken
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("name", "organisation", "prefix", "scope", "expires_at", "last_used_at", "last_used_ip", "revoked_at")
+    readonly_fields = fields
+    verbose_name_plural = _("API tokens (secrets are never stored)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+_user_admin = admin.site._registry.get(get_user_model())
+if _user_admin is not None:
+    type(_user_admin).inlines = [*_user_admin.inlines, UserMembershipInline, UserApiTokenInline]

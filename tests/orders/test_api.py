@@ -29,7 +29,7 @@ def body(world, **overrides):
         "datacentre": world.dc.code,
         "image": world.image.slug,
         "name": "web-1",
-        "user_data": "#cloud-config\npackages: [nginx]\n",
+        "user_data": "",
     }
     data.update(overrides)
     return data
@@ -64,7 +64,7 @@ def test_member_places_a_vps_order_and_gets_202(world):
     assert response.status_code == 202, response.content
     data = response.json()
     assert (data["state"], data["offer"], data["price_monthly"]) == ("provisioning", "VPS-TEST", "9.99")
-    assert data["user_data_size"] == len("#cloud-config\npackages: [nginx]\n")
+    assert data["user_data_size"] == 0
     assert Order.objects.get().public_id.hex == data["id"].replace("-", "")
 
 
@@ -254,3 +254,12 @@ def test_read_only_token_cannot_order_but_can_list(world):
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "token_read_only"
     assert client.get(ORDERS).status_code == 200
+
+
+def test_well_formed_user_data_is_refused_until_the_platform_can_deliver_it(world):
+    response = client_for(world.member).post(
+        ORDERS, body(world, user_data="#cloud-config\npackages: [nginx]\n"), format="json"
+    )
+    assert response.status_code == 400
+    assert "not supported yet" in response.json()["error"]["fields"]["user_data"][0]
+    assert Order.objects.count() == 0

@@ -59,7 +59,7 @@ def test_dashboard_shows_the_console_sidebar_and_an_empty_state(client, user):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'class="console-sidebar"' in html
-    for href in ["/dashboard/", "/org/", "/billing/", "/tokens/", "/audit/"]:
+    for href in SIDEBAR_LINKS:
         assert f'<a href="{href}"' in html
     assert '<a href="/dashboard/" aria-current="page">' in html
     assert 'class="empty-state"' in html
@@ -106,3 +106,16 @@ def test_every_asset_is_served_by_the_app(client, user):
 def test_design_system_files_are_served(client, path):
     response = client.get(path)
     assert response.status_code == 200
+
+
+SIDEBAR_LINKS = ["/dashboard/", "/servers/", "/orders/", "/ssh-keys/", "/org/", "/tokens/", "/audit/"]
+
+
+def test_every_console_sidebar_link_leads_somewhere(client, user):
+    from apps.teams.services import personal_organisation_ensure
+
+    personal_organisation_ensure(user=user)
+    client.force_login(user)
+    for href in SIDEBAR_LINKS:
+        response = client.get(href)
+        assert response.status_code in (200, 302), f"{href}: {response.status_code}"
