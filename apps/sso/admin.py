@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,7 @@ from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
 from apps.sso import services
 from apps.sso.models import SamlAssertionUse, SamlConnection, SamlDomain
+from apps.teams.admin import OrganisationAdmin
 from apps.teams.models import Organisation
 
 
@@ -87,7 +89,14 @@ class OrganisationSamlConnectionInline(admin.StackedInline):  # type: ignore[typ
         return False
 
 
-# sso sits above teams: it adds its inline to the Organisation admin teams registered.
-_organisation_admin = admin.site._registry.get(Organisation)
-if _organisation_admin is not None:
-    type(_organisation_admin).inlines = [*_organisation_admin.inlines, OrganisationSamlConnectionInline]
+# sso sits above teams: it extends the Organisation admin that teams registered.
+admin.site.unregister(Organisation)
+
+
+@admin.register(Organisation)
+class OrganisationWithSsoAdmin(OrganisationAdmin):
+    """The teams Organisation admin plus, on an existing organisation's page, its SAML settings."""
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[type[InlineModelAdmin[Any, Any]]]:
+        inlines = list(super().get_inlines(request, obj))
+        return [*inlines, OrganisationSamlConnectionInline] if obj is not None else inlines

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.admin import UserAdmin
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.choices import ActorKind
 from apps.teams import services
@@ -184,6 +186,12 @@ class UserMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
     readonly_fields = fields
     verbose_name_plural = _("Organisations and roles")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -197,10 +205,23 @@ class UserApiTokenInline(admin.TabularInline):  # type: ignore[type-arg]
     readonly_fields = fields
     verbose_name_plural = _("API tokens (secrets are never stored)")
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
-_user_admin = admin.site._registry.get(get_user_model())
-if _user_admin is not None:
-    type(_user_admin).inlines = [*_user_admin.inlines, UserMembershipInline, UserApiTokenInline]
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserWithOrganisationsAdmin(UserAdmin):
+    """The accounts User admin plus, on an existing user's page, their organisations, roles and tokens."""
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[type[InlineModelAdmin[Any, Any]]]:
+        inlines = list(super().get_inlines(request, obj))
+        return [*inlines, UserMembershipInline, UserApiTokenInline] if obj is not None else inlines
