@@ -263,6 +263,8 @@ class SimCluster:
         self.pci_usage: dict[tuple[str, str], int] = {}  # (node, mapping path) → vmid reserving / using it
         self.pools: dict[str, set[int]] = {pool: set() for pool in spec.pools}
         self.storage_used: dict[tuple[str, str], int] = {}
+        # vncproxy tickets waiting for their vncwebsocket (apps.pvesim.vnc; NOTES.md §5.11).
+        self.vnc_tickets: dict[str, Any] = {}
         now = time.time()
         for node_spec in spec.nodes:
             node = SimNode(spec=node_spec, online=node_spec.online, boot_time=now - 86400 * 12)
