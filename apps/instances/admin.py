@@ -1,10 +1,10 @@
 """Staff back office for instances: lifecycle actions, retries, actions, SSH keys and the drift view.
 
 Every admin action calls a service (audited there); rows are read-only here
-except the staff note of a drift row. Drift actions (adopt, repair,
-quarantine) only *record* the staff decision for now: the Proxmox-side work
-(adopting an orphan into an instance, stopping and tagging a quarantined VM)
-is done by hand on the cluster until it is automated.
+except the staff note of a drift row, which is the reason recorded by the drift
+actions: adopt (an orphan kept as a known VM, see ``reconcile.drift_adopt``),
+quarantine (the orphan stopped and tagged in Proxmox), repair (a missing VM's
+instance left in error with its resources released) and resolve (bookkeeping).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
-from apps.instances import choices, reconcile, services
+from apps.instances import reconcile, services
 from apps.instances.models import Action, Drift, Instance, Snapshot, SshKey
 
 
@@ -119,33 +119,33 @@ class SshKeyAdmin(AuditedModelAdmin):
 
 @admin.register(Drift)
 class DriftAdmin(AuditedModelAdmin):
-    """The drift view: what reconciliation found; staff record a decision (bookkeeping, see module doc)."""
+    """The drift view: what reconciliation found; each action calls a ``reconcile.drift_*`` service."""
 
     list_display = ["kind", "status", "cluster", "node_name", "vmid", "instance", "last_seen_at", "note"]
     list_filter = ["status", "kind", "cluster"]
     search_fields = ["vmid", "node_name", "instance__name"]
     readonly_fields = [f.name for f in Drift._meta.fields if f.name != "note"]
-    actions = ["adopt", "repair", "quarantine"]
+    actions = ["adopt", "repair", "quarantine", "resolve"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def _close(self, request: HttpRequest, queryset: QuerySet[Drift], status: str) -> None:
-        _each(
-            self,
-            request,
-            queryset,
-            lambda d: reconcile.drift_resolve(drift=d, actor=request.user, status=status, note=d.note),
-        )
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Drift], call: Any) -> None:
+        # The staff note typed in the row (the one editable field) is the reason recorded with the decision.
+        _each(self, request, queryset, lambda d: call(drift=d, actor=request.user, note=d.note))
 
-    @admin.action(description=_("Adopt (record only: attach the VM by hand)"))
+    @admin.action(description=_("Adopt orphan as known (keep it, block its VMID, tag vmcloud-known; needs a note)"))
     def adopt(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._close(request, queryset, choices.DriftStatus.ADOPTED)
+        self._apply(request, queryset, reconcile.drift_adopt)
 
-    @admin.action(description=_("Mark repaired"))
+    @admin.action(description=_("Repair missing VM (instance stays in error for the customer; free its resources)"))
     def repair(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._close(request, queryset, choices.DriftStatus.RESOLVED)
+        self._apply(request, queryset, reconcile.drift_repair)
 
-    @admin.action(description=_("Quarantine (record only: stop and tag the VM by hand)"))
+    @admin.action(description=_("Quarantine orphan (stop the VM in Proxmox and tag it vmcloud-quarantine)"))
     def quarantine(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._close(request, queryset, choices.DriftStatus.QUARANTINED)
+        self._apply(request, queryset, reconcile.drift_quarantine)
+
+    @admin.action(description=_("Mark resolved (fixed by hand on the cluster)"))
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
+        self._apply(request, queryset, reconcile.drift_resolve)

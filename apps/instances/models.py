@@ -259,3 +259,38 @@ class Drift(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} VMID {self.vmid} on {self.cluster_id}"
+
+
+class ConsoleSession(models.Model):
+    """A single-use ticket to open an instance's browser console (NOTES.md §5.11).
+
+    Only the SHA-256 of the random token is stored. The ticket must be redeemed
+    by the console proxy before ``expires_at``, once: ``used_at`` is set by a
+    conditional UPDATE, so two connections with one ticket cannot both win.
+    """
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, related_name="console_sessions", verbose_name=_("instance")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP at connection"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("console session")
+        verbose_name_plural = _("console sessions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"console {self.public_id.hex[:8]} of {self.instance_id}"

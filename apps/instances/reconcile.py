@@ -11,7 +11,10 @@ Run every few minutes by ``instances.reconcile`` (``CELERY_BEAT_SCHEDULE``):
   lease is failed, and the reservation of an instance without a VM released.
 
 Also the scheduled snapshots (``scheduled_snapshot_take``) and the staff
-actions on drift rows (adopt, repair, quarantine).
+actions on drift rows: ``drift_adopt`` (an orphan acknowledged as known: kept,
+VMID blocked, tagged), ``drift_quarantine`` (an orphan stopped and tagged in
+Proxmox), ``drift_repair`` (a missing VM's instance left in error for the
+customer with its resources released) and ``drift_resolve`` (bookkeeping).
 """
 
 from __future__ import annotations
@@ -25,15 +28,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import Cluster
 from apps.infrastructure.proxmox import ProxmoxError
-from apps.infrastructure.services import cluster_driver, placement_release
+from apps.infrastructure.services import cluster_driver, placement_release, vmid_block
 from apps.instances import choices, services
 from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus, PowerState
-from apps.instances.models import Action, Drift, Instance, SnapshotSchedule
+from apps.instances.models import Action, Drift, Instance, Snapshot, SnapshotSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +120,14 @@ def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
             if not lease_live:
                 counts["stuck"] += 1
                 _fail_stuck(cluster=cluster, instance=instance, vm_exists=row is not None)
+    settled = set(
+        Drift.objects.filter(cluster=cluster, kind=DriftKind.ORPHAN, status__in=SETTLED_ORPHAN).values_list(
+            "vmid", flat=True
+        )
+    )
+    accounted = known | settled
     for vmid, row in vms.items():
-        if cluster.vmid_range_start <= vmid <= cluster.vmid_range_end and vmid not in known:
+        if cluster.vmid_range_start <= vmid <= cluster.vmid_range_end and vmid not in accounted:
             counts["orphans"] += 1
             _flag(
                 cluster=cluster,
@@ -239,22 +248,154 @@ def _fail_stuck(*, cluster: Cluster, instance: Instance, vm_exists: bool) -> Non
 # ---------------------------------------------------------------------------
 # Staff actions on drift (admin)
 # ---------------------------------------------------------------------------
-def drift_resolve(*, drift: Drift, actor: Any, status: str, note: str = "") -> Drift:
-    """Close a drift row as resolved, adopted or quarantined, with a note. Bookkeeping only.
+QUARANTINE_TAG = "vmcloud-quarantine"
+KNOWN_TAG = "vmcloud-known"
+# Orphans staff closed as known or quarantined are not flagged again while their VM is there.
+SETTLED_ORPHAN = (DriftStatus.ADOPTED, DriftStatus.QUARANTINED)
 
-    Adopting an orphan into a customer's instance and quarantining a VM on
-    Proxmox (stop + tag) are not automated yet: staff do them on the cluster
-    and record the outcome here.
-    """
-    if drift.status != DriftStatus.OPEN:
+
+def _open_drift(drift: Drift, kind: str) -> Drift:
+    locked = Drift.objects.select_for_update().select_related("cluster").get(pk=drift.pk)
+    if locked.status != DriftStatus.OPEN:
         raise Conflict(_("This drift is already closed."), code="drift_closed")
-    with transaction.atomic():
-        drift.status = status
-        drift.note = note[:300]
-        drift.resolved_at = timezone.now()
-        drift.save(update_fields=["status", "note", "resolved_at", "updated_at"])
-        audit_record(actor=actor, action=f"instances.drift.{status}", target=drift, changes={"note": note})
+    if locked.kind != kind:
+        raise Conflict(
+            _("This action applies to %(kind)s drift only.") % {"kind": DriftKind(kind).label}, code="drift_kind"
+        )
+    return locked
+
+
+def _close(drift: Drift, *, status: str, note: str, actor: Any, event: str, **changes: Any) -> Drift:
+    drift.status = status
+    drift.note = note[:300]
+    drift.resolved_at = timezone.now()
+    drift.details = {**drift.details, **changes}
+    drift.save(update_fields=["status", "note", "resolved_at", "details", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=f"instances.drift.{event}",
+        target=drift,
+        organisation_id=drift.instance.organisation_id if drift.instance_id and drift.instance else None,
+        changes={"vmid": drift.vmid, "note": note, **changes},
+    )
     return drift
+
+
+def _tag(driver: Any, node: str, vmid: int, tag: str) -> None:
+    """Add ``tag`` to the VM's ``tags`` (``;``-separated, qm.conf(5)), keeping the others; digest-guarded."""
+    config = driver.config(node, vmid)
+    tags = [t for t in str(config.options.get("tags") or "").replace(",", ";").split(";") if t]
+    if tag in tags:
+        return
+    upid = driver.update_config(node, vmid, {"tags": ";".join([*tags, tag])}, digest=config.digest)
+    if upid:
+        driver.wait_task(node, upid)
+
+
+def _orphan_on_cluster(drift: Drift) -> tuple[Any, str]:
+    """The driver and the node now holding the orphan VM; a VM gone since is a Conflict (nothing to act on)."""
+    driver = cluster_driver(cluster=drift.cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    node = driver.locate(drift.vmid)
+    if node is None:
+        raise Conflict(_("This VM is no longer in Proxmox: mark the drift resolved."), code="drift_vm_gone")
+    return driver, node
+
+
+def drift_adopt(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+    """Acknowledge an orphan VM as *known*: kept, not managed, not billed.
+
+    Decision (issue 5): "adopt" does not turn the VM into a customer instance.
+    An instance needs an order's offer, price, placement reservation (node
+    capacity, GPUs, addresses) and image, none of which an unknown VM carries;
+    guessing them would bill a customer for something they never ordered. So
+    adopting means: staff confirm the VM is legitimate (a staff test VM, a VM
+    run by hand for a customer under a contract), its VMID is blocked in the
+    platform's allocator (``vmid_block``) so provisioning never aims at it, it
+    is tagged ``vmcloud-known`` in Proxmox so operators see the decision there
+    too, and reconciliation stops flagging it. The note says why.
+    """
+    if not note.strip():
+        raise ValidationFailed(_("Say why this VM is known."), fields={"note": [_("A note is required.")]})
+    with transaction.atomic():
+        locked = _open_drift(drift, DriftKind.ORPHAN)
+        driver, node = _orphan_on_cluster(locked)
+        vmid_block(cluster=locked.cluster, vmid=locked.vmid, note=f"adopted orphan: {note}"[:200], actor=actor)
+        _tag(driver, node, locked.vmid, KNOWN_TAG)
+        return _close(locked, status=DriftStatus.ADOPTED, note=note, actor=actor, event="adopted", node=node)
+
+
+def drift_quarantine(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+    """Stop an orphan VM in Proxmox and tag it ``vmcloud-quarantine``; it is kept (never destroyed) for inquiry.
+
+    Stopping is a hard stop (``status/stop``): an unknown guest may be hostile
+    and is not asked to shut down. The VMID is blocked like an adopted one.
+    """
+    with transaction.atomic():
+        locked = _open_drift(drift, DriftKind.ORPHAN)
+        driver, node = _orphan_on_cluster(locked)
+        if driver.status(node, locked.vmid).status == "running":
+            driver.wait_task(node, driver.stop(node, locked.vmid))
+        _tag(driver, node, locked.vmid, QUARANTINE_TAG)
+        vmid_block(cluster=locked.cluster, vmid=locked.vmid, note=f"quarantined orphan: {note}"[:200], actor=actor)
+        return _close(locked, status=DriftStatus.QUARANTINED, note=note, actor=actor, event="quarantined", node=node)
+
+
+def drift_repair(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+    """Settle a *missing* VM: the instance stays in error with a message for the customer, its resources freed.
+
+    Decision (issue 5): no automatic re-provisioning. The disk is gone, so a
+    rebuilt server would silently come back empty under the same address;
+    the customer decides (delete it, order again, restore from their backups).
+    The reservation is released (GPUs, addresses, VMID back to the pools,
+    ``placement_release``), its snapshots are marked deleted (they lived on the
+    VM's disk), the snapshot schedule is removed, and ``vmid`` is cleared so a
+    later delete of the instance never touches whatever VM takes that VMID.
+    Refused when the VM is back in Proxmox (then it was not missing: reconcile
+    again).
+    """
+    with transaction.atomic():
+        locked = _open_drift(drift, DriftKind.MISSING)
+        instance = locked.instance
+        if instance is None:
+            return _close(locked, status=DriftStatus.RESOLVED, note=note, actor=actor, event="repaired")
+        instance = Instance.objects.select_for_update(of=("self",)).select_related("reservation").get(pk=instance.pk)
+        if instance.status != InstanceStatus.ERROR:
+            raise Conflict(_("The instance is no longer in error."), code="invalid_transition")
+        driver = cluster_driver(cluster=locked.cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+        if driver.locate(locked.vmid) is not None:
+            raise Conflict(_("The VM is in Proxmox again: run reconciliation instead."), code="drift_vm_back")
+        if instance.reservation is not None:
+            placement_release(reservation=instance.reservation, actor=actor)
+        Snapshot.objects.filter(instance=instance).update(status=choices.SnapshotStatus.DELETED)
+        services.schedule_remove(instance=instance)
+        services.instance_transition(
+            instance=instance,
+            to=InstanceStatus.ERROR,
+            vmid=None,
+            power_state=PowerState.STOPPED,
+            error_message=_(
+                "This server's virtual machine and its disk were lost and cannot be recovered. It is no longer "
+                "billed. Delete it and order a new server; our team will contact you."
+            ),
+            error_detail=f"VM {locked.vmid} missing from cluster {locked.cluster.name}; resources released by staff",
+        )
+        audit_record(
+            actor=actor,
+            action="instances.instance.lost",
+            target=instance,
+            organisation_id=instance.organisation_id,
+            changes={"vmid": locked.vmid},
+        )
+        return _close(locked, status=DriftStatus.RESOLVED, note=note, actor=actor, event="repaired", released=True)
+
+
+def drift_resolve(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+    """Close a drift row as resolved with a note, touching nothing else (staff fixed it on the cluster)."""
+    with transaction.atomic():
+        locked = Drift.objects.select_for_update().get(pk=drift.pk)
+        if locked.status != DriftStatus.OPEN:
+            raise Conflict(_("This drift is already closed."), code="drift_closed")
+        return _close(locked, status=DriftStatus.RESOLVED, note=note, actor=actor, event="resolved")
 
 
 # ---------------------------------------------------------------------------

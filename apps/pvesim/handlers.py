@@ -36,6 +36,7 @@ from apps.pvesim.state import (
     parse_size,
     random_mac,
 )
+from apps.pvesim.vnc import TICKET_SECONDS, VncGrant, grant_register
 
 PVE_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a"}
 # Parameters of POST/PUT config that are not VM options.
@@ -1283,12 +1284,23 @@ def _console(call: Call, kind: str) -> dict[str, Any]:
     data: dict[str, Any] = {"user": user, "ticket": ticket, "port": port}
     upid = _task(call, kind, vm.vmid)
     data["upid"] = upid
+    password = ""
     if kind == "vncproxy":
         data["cert"] = "-----BEGIN CERTIFICATE-----\nMIIB(simulated)\n-----END CERTIFICATE-----\n"
         if call.flag("generate-password"):
             password = secrets.token_urlsafe(6)[:8]
             data["password"] = password
             data["ticket"] = f"{password}:{ticket}"
+    # The VNC password is the generated one (PVE 8.4), else the ticket itself (NOTES.md §5.11).
+    grant = VncGrant(
+        node=call.node,
+        vmid=vm.vmid,
+        port=port,
+        password=password or data["ticket"],
+        token=call.token,
+        expires=time.monotonic() + TICKET_SECONDS,
+    )
+    grant_register(c, ticket=data["ticket"], grant=grant)
     return data
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -36,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
+from apps.pvesim import vnc
 from apps.pvesim.fleet import ClusterSpec
 from apps.pvesim.handlers import ROUTES, Call, Envelope, match_route
 from apps.pvesim.schema import PveSchema, load_schema
@@ -43,6 +45,7 @@ from apps.pvesim.state import NODE_UNREACHABLE, PveHttpError, SimCluster
 
 logger = logging.getLogger(__name__)
 
+VNC_WEBSOCKET_RE = re.compile(r"^/api2/json/nodes/([^/]+)/qemu/(\d+)/vncwebsocket/?$")
 DEFAULT_TOKEN_ID = "portal@pve!celery"
 DEFAULT_TOKEN_SECRET = "0c9c4d0e-5d1f-4d5e-9a7e-pvesim-demo00"  # a dev/test simulator's token, not a secret
 
@@ -385,7 +388,59 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("pvesim %s " + format, self.client_address[0], *args)
 
     def do_GET(self) -> None:
+        if self.headers.get("Upgrade", "").lower() == "websocket" and VNC_WEBSOCKET_RE.match(urlsplit(self.path).path):
+            self._vncwebsocket()
+            return
         self._dispatch("GET")
+
+    def _vncwebsocket(self) -> None:
+        """``GET …/vncwebsocket?port=&vncticket=``: upgrade, check the ticket, then serve RFB (``vnc.py``)."""
+        simulator = self.server.simulator
+        token, reason = simulator.authenticate(self.headers.get("Authorization"))
+        if token is None:
+            self._send(401, reason, None)
+            return
+        match = VNC_WEBSOCKET_RE.match(urlsplit(self.path).path)
+        assert match is not None  # noqa: S101 - checked by do_GET
+        node, vmid = match.group(1), int(match.group(2))
+        params = _flatten(parse_qs(urlsplit(self.path).query))
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        if self.headers.get("Sec-WebSocket-Version") != "13" or not key:
+            self._send(400, "websocket upgrade failed", None)
+            return
+        cluster = simulator.cluster
+        if node in cluster.nodes and not cluster.nodes[node].online:
+            self._send(595, NODE_UNREACHABLE, None)
+            return
+        try:
+            port = int(params.get("port", ""))
+        except ValueError:
+            self._send(400, "Parameter verification failed.", {"data": None, "errors": {"port": "not an integer"}})
+            return
+        grant = vnc.grant_redeem(
+            cluster, ticket=str(params.get("vncticket", "")), node=node, vmid=vmid, port=port, token=token
+        )
+        if grant is None:
+            self._send(401, "permission denied - invalid vncticket", None)
+            return
+        with cluster.lock:
+            vm = cluster.vms.get(vmid)
+            name = str(vm.config.get("name", f"VM {vmid}")) if vm is not None else f"VM {vmid}"
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", vnc.websocket_accept(key))
+        if "binary" in self.headers.get("Sec-WebSocket-Protocol", ""):
+            self.send_header("Sec-WebSocket-Protocol", "binary")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        stream = vnc.WebSocketStream(self.rfile, self.wfile)  # type: ignore[arg-type]
+        try:
+            vnc.rfb_serve(stream, password=grant.password, name=name)
+        except (EOFError, OSError):
+            return
+        stream.close()
 
     def do_POST(self) -> None:
         self._dispatch("POST")

@@ -426,6 +426,10 @@ ORDERS_APPROVAL_FIRST_ORDER_ABOVE = env.str("ORDERS_APPROVAL_FIRST_ORDER_ABOVE",
 # Every GPU order waits for staff approval when true (fraud control on scarce GPUs).
 ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
 
+# Browser console: the public ws(s):// base of ``manage.py consoleproxy``; the browser connects to
+# <base>/console/<single-use ticket> and never to a Proxmox node (docs: apps/docs/content/instances.md).
+CONSOLE_PROXY_PUBLIC_URL = env.str("CONSOLE_PROXY_PUBLIC_URL", default="ws://127.0.0.1:8010")
+
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.
 # ---------------------------------------------------------------------------

@@ -117,11 +117,11 @@ def test_member_orders_a_gpu_server_through_the_api_and_runs_its_whole_lifecycle
     assert (server["image"], server["ipv4"]) == ("ubuntu-24.04", instance.ipv4)
     assert list(sim_vms(fleet.sim)) == [instance.vmid]
 
-    listed = client.get(f"{instance_url}actions/").json()["results"]
-    assert {a["id"] for a in done} <= {a["id"] for a in listed}
-
     done.append(step("delete", instance_url))
     assert client.get(instance_url).json()["status"] == "deleted"
+    listed = client.get(f"{instance_url}actions/").json()["results"]
+    assert {a["id"] for a in done} <= {a["id"] for a in listed}
+    assert {a["type"] for a in listed} == {"create", "stop", "snapshot_create", "resize", "rebuild", "delete"}
     assert [a["type"] for a in done] == ["stop", "snapshot_create", "resize", "rebuild", "delete"]
     assert all(a["instance_id"] == server["id"] for a in done)
     assert _gpu_in_use() == 0
@@ -189,13 +189,24 @@ def test_member_orders_a_gpu_server_in_the_portal_and_clicks_through_its_lifecyc
     instance.refresh_from_db()
     assert instance.image == second_gpu_image and list(sim_vms(fleet.sim)) == [instance.vmid]
 
+    page.click("nav.tabs >> text=Activity")
+    rows = page.locator("#action-list tbody tr").all_inner_texts()
+    for label in ("Rebuild", "Resize", "Create snapshot", "Stop", "Create"):
+        assert any(row.startswith(label) and "Success" in row and "100%" in row for row in rows), (label, rows)
+
+    page.click("nav.tabs >> text=Overview")
+    page.fill('#delete-form input[name="confirm_name"]', "gpu-portl")  # a typo: refused
+    page.click('#delete-form button[type="submit"]')
+    page.wait_for_selector("text=Type the server's exact name to delete it.")
+    assert Instance.objects.get(pk=instance.pk).status == InstanceStatus.RUNNING
     page.fill('#delete-form input[name="confirm_name"]', "gpu-portal")
     page.click('#delete-form button[type="submit"]')
     page.wait_for_url(re.compile(r".*/servers/$"))
-    page.goto(f"/servers/{instance.public_id}/activity/")
-    rows = page.locator("#action-list tbody tr").all_inner_texts()
-    for label in ("Delete", "Rebuild", "Resize", "Create snapshot", "Stop", "Create"):
-        assert any(row.startswith(label) and "Success" in row and "100%" in row for row in rows), (label, rows)
+    page.wait_for_selector("text=gpu-portal is being deleted.")
+    # A deleted server leaves the portal (its page is a 404); its delete Action stays readable in the API.
+    assert page.locator(f'tr[data-instance="{instance.public_id}"]').count() == 0
+    delete = instance.actions.get(type="delete")
+    assert (delete.status, delete.progress) == (ActionStatus.SUCCESS, 100)
     assert Instance.objects.get(pk=instance.pk).status == InstanceStatus.DELETED
     assert _gpu_in_use() == 0
     assert sim_vms(fleet.sim) == {}

@@ -13,6 +13,7 @@ from apps.infrastructure.services.fleet import (
     gpu_mark_free,
     ip_pool_create,
     node_set_maintenance,
+    vmid_block,
 )
 from apps.infrastructure.services.inventory import cluster_driver, inventory_sync
 from apps.infrastructure.services.placement import (
@@ -42,4 +43,5 @@ __all__ = [
     "placement_release",
     "placement_reserve",
     "placement_resize",
+    "vmid_block",
 ]

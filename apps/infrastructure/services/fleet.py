@@ -17,7 +17,7 @@ from apps.catalogue.models import Datacentre
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices, crypto
-from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node
+from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node, VmidAllocation
 from apps.infrastructure.selectors import Actor
 
 CLUSTER_FIELDS = (
@@ -146,3 +146,22 @@ def ip_pool_create(*, datacentre: Datacentre, actor: Actor = None, **fields: Any
         pool.save()
         audit_record(actor=actor, action="infrastructure.ip_pool.create", target=pool, changes={"cidr": pool.cidr})
     return pool
+
+
+def vmid_block(*, cluster: Cluster, vmid: int, note: str, actor: Actor = None) -> VmidAllocation:
+    """Keep a VMID of the platform's range away from the allocator (a VM staff keep outside the platform).
+
+    A staff block is a ``VmidAllocation`` without a reservation: ``placement_reserve``
+    skips it, so no provisioning ever aims at that VM. Idempotent.
+    """
+    if not cluster.vmid_range_start <= vmid <= cluster.vmid_range_end:
+        raise ValidationFailed(_("This VMID is outside the platform's range."), fields={"vmid": [_("Out of range.")]})
+    with transaction.atomic():
+        allocation, created = VmidAllocation.objects.get_or_create(
+            cluster=cluster, vmid=vmid, defaults={"note": note[:200]}
+        )
+        if not created and allocation.reservation_id is not None:
+            raise Conflict(_("A reservation holds this VMID."), code="vmid_held")
+        if created:
+            audit_record(actor=actor, action="infrastructure.vmid.block", target=allocation, changes={"note": note})
+    return allocation

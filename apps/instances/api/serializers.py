@@ -152,3 +152,11 @@ class MetricPointOutputSerializer(serializers.Serializer):
 class MetricsOutputSerializer(serializers.Serializer):
     timeframe = serializers.CharField()
     points = MetricPointOutputSerializer(many=True)
+
+
+class ConsoleTicketOutputSerializer(serializers.Serializer):
+    """A single-use browser console ticket: the proxy URL to open with noVNC, and when it expires."""
+
+    id = serializers.UUIDField(source="session.public_id", help_text="Console session id (in the audit log).")
+    url = serializers.CharField(help_text="WebSocket URL of VMCloud's console proxy, with the one-time ticket.")
+    expires_at = serializers.DateTimeField(help_text="Connect before this time; the ticket works once.")

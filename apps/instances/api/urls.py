@@ -20,6 +20,7 @@ urlpatterns = [
         views.InstancePowerActionApi.as_view(),
         name="instance-power-action",
     ),
+    path("instances/<uuid:instance_id>/console/", views.InstanceConsoleApi.as_view(), name="instance-console"),
     path("instances/<uuid:instance_id>/metrics/", views.InstanceMetricsApi.as_view(), name="instance-metrics"),
     path("instances/<uuid:instance_id>/snapshots/", views.SnapshotListApi.as_view(), name="snapshot-list"),
     path(

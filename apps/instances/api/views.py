@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from apps.catalogue.models import Offer, OsImage
 from apps.core.api.pagination import StandardPagination
 from apps.core.errors import NotFound, ValidationFailed
-from apps.instances import selectors, services
+from apps.instances import console, selectors, services
 from apps.instances.api import serializers as s
 from apps.instances.models import Instance
 from apps.teams.access import organisation_get_for_actor, require_permission
@@ -219,6 +219,35 @@ class InstanceResetPasswordApi(InstancesApiView):
         )
         body = s.PasswordResetOutputSerializer({"action": action, "password": password}).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class InstanceConsoleApi(InstancesApiView):
+    @extend_schema(
+        operation_id="instances_console",
+        tags=["instances"],
+        summary="Open the browser console",
+        description="Issues a single-use console ticket, valid 60 seconds, for a running instance. Open `url` "
+        "with a VNC-over-WebSocket client such as noVNC (no VNC password: the ticket is the credential). The "
+        "connection goes through VMCloud's console proxy; it never exposes a hypervisor's address. Needs "
+        "`resources.write`. Both the issue and the connection are recorded in the audit log.",
+        parameters=[ID],
+        request=None,
+        responses={201: s.ConsoleTicketOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Console ticket",
+                value={
+                    "id": "7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6",
+                    "url": "wss://console.vmcloud.eu/console/Zk3v9xQ2JwTnS1yB8dPq0LmA6rC5uHhE7oGiKfVtW4M",
+                    "expires_at": "2026-01-05T10:01:00Z",
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, instance_id: str) -> Response:
+        ticket = console.console_ticket_issue(instance=self.instance(P.RESOURCES_WRITE), actor=request.user)
+        return Response(s.ConsoleTicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 
 class InstanceActionListApi(InstancesApiView):
