@@ -3,7 +3,7 @@
     python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2]
 
 Puts 10,000 instances in a throwaway PostgreSQL database
-(``test_vmcloud_listbench``, kept between runs), starts gunicorn (sync
+(``test_vmcloud_listbench``, recreated each run), starts gunicorn (sync
 workers) on a free loopback port with ``benchmarks.listbench.settings`` (the
 test settings plus a ``/bench/bare/`` view in the benchmark's own URLconf),
 then drives each endpoint for the same time with the same number of client
@@ -52,7 +52,8 @@ def _database() -> None:
         sys.exit("instance_list_bench needs PostgreSQL.")
     name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = name
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # A fresh database each run: a kept one goes stale when migrations change.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
 
 
 def _data() -> str:

@@ -4,7 +4,7 @@
 
 Builds a fleet of 60 nodes and 85 GPUs (25 T4, 20 RTX 4090, 30 A100 40GB,
 10 A100 80GB, as in the seed) in its own throwaway database
-(``test_vmcloud_bench``, kept between runs and emptied at start), then times
+(``test_vmcloud_bench``, recreated each run), then times
 ``placement_reserve`` one call after another: CPU offers, then single-GPU
 offers until the GPUs run out, then ``placement_release``. Each call is a full
 transaction with its row locks and its audit event, as in production.
@@ -36,7 +36,8 @@ def _database() -> None:
     if connection.vendor != "postgresql":
         sys.exit("placement_bench needs PostgreSQL (DJANGO_SETTINGS_MODULE=config.settings.test).")
     connection.settings_dict["TEST"]["NAME"] = BENCH_DB
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # A fresh database each run: a kept one goes stale when migrations change.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
 
 
 def _fleet() -> dict:

@@ -8,7 +8,7 @@ zero length) serves the test fleet with a larger node; Celery is eager, so
 ``order_place`` reserves capacity (placement), creates the instance and runs
 the whole provisioning chain (VMID check, clone, configure, resize, start,
 guest agent) before it returns. The database is a throwaway PostgreSQL one
-(``test_vmcloud_provbench``, kept between runs and emptied at start).
+(``test_vmcloud_provbench``, recreated each run).
 
 Printed: instances per second, Proxmox API calls per instance, and the
 platform's own overhead per Proxmox call (wall time minus the time spent
@@ -49,7 +49,8 @@ def _database() -> None:
     if connection.vendor != "postgresql":
         sys.exit("provision_bench needs PostgreSQL (DJANGO_SETTINGS_MODULE=config.settings.test).")
     connection.settings_dict["TEST"]["NAME"] = BENCH_DB
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=True)
+    # A fresh database each run: a kept one goes stale when migrations change.
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
     # TRUNCATE every table (the append-only audit log refuses DELETE).
     call_command("flush", interactive=False, verbosity=0)
 
