@@ -10,6 +10,8 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from apps.teams.services import personal_organisation_ensure
+
 DEMO_LOGINS = [
     # (email, password, is_staff, description)
     ("admin@vmcloud.test", "vmcloud-admin-demo", True, "staff: back office at /admin/"),
@@ -53,4 +55,8 @@ class Command(BaseCommand):
                 EmailAddress.objects.update_or_create(
                     user=user, email=email, defaults={"verified": True, "primary": True}
                 )
+                if not staff:
+                    # As sign-up does: a personal organisation with a default project, so the
+                    # demo customer can order straight away.
+                    personal_organisation_ensure(user=user)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
