@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.instances.test_console import instance, proxy_url  # noqa: F401 - fixtures shared with the proxy tests
+from tests.instances import test_console
+
+# Fixtures shared with the proxy tests (a running instance on the simulator, the console proxy).
+instance = test_console.instance
+proxy_url = test_console.proxy_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +18,7 @@ def test_member_opens_the_console_and_it_connects_without_revealing_the_node(
     world,
     instance,
     proxy_url,
-    settings,  # noqa: F811 - pytest fixtures
+    settings,
 ):
     settings.CONSOLE_PROXY_PUBLIC_URL = proxy_url
     page = login_page(world.member)
