@@ -298,6 +298,17 @@ class OfferDetailApi(PublicCatalogueApi):
 # ---------------------------------------------------------------------------
 
 
+class _DeprecatedFilterListApi(CatalogueListApi):
+    """A list whose deprecated rows are hidden unless ``?include_deprecated=true`` (images, GPU stacks)."""
+
+    include_deprecated = False
+
+    def validate_query(self, request: Request) -> None:
+        params = s.ImageListFilterInputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.include_deprecated = params.validated_data["include_deprecated"]
+
+
 @extend_schema_view(
     get=extend_schema(
         tags=[TAG],
@@ -342,14 +353,8 @@ class OfferDetailApi(PublicCatalogueApi):
         ],
     )
 )
-class ImageListApi(CatalogueListApi):
+class ImageListApi(_DeprecatedFilterListApi):
     serializer_class = s.OsImageOutputSerializer
-    include_deprecated = False
-
-    def validate_query(self, request: Request) -> None:
-        params = s.ImageListFilterInputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        self.include_deprecated = params.validated_data["include_deprecated"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.image_list(include_deprecated=self.include_deprecated)
@@ -385,14 +390,8 @@ class ImageListApi(CatalogueListApi):
         ],
     )
 )
-class GpuStackListApi(CatalogueListApi):
+class GpuStackListApi(_DeprecatedFilterListApi):
     serializer_class = s.GpuStackOutputSerializer
-    include_deprecated = False
-
-    def validate_query(self, request: Request) -> None:
-        params = s.ImageListFilterInputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        self.include_deprecated = params.validated_data["include_deprecated"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.gpu_stack_list(include_deprecated=self.include_deprecated)
