@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("apps.instances.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.teams.api.urls")),
+    path("billing/", include("apps.billing.api.urls")),
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("pricing/", include("apps.catalogue.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.instances.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("", include("apps.portal.urls")),
 ]
 

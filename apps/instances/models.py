@@ -107,6 +107,42 @@ class Instance(TimeStampedModel):
         return bool(self.gpu_mappings)
 
 
+class InstancePricePeriod(models.Model):
+    """One interval during which an instance was billable at one frozen price.
+
+    Opened when the instance first reaches ``running`` (a server that never
+    came up is never billed), closed and reopened at the new price when a
+    resize finishes, closed at deletion or when staff declare the VM lost.
+    Billing meters these intervals hour by hour (``apps.billing.metering``),
+    so a missed hour can be caught up later at the price that applied then.
+    """
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="price_periods")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+", verbose_name=_("offer"))
+    price_hourly = models.DecimalField(_("hourly price (EUR)"), max_digits=10, decimal_places=4)
+    price_monthly = models.DecimalField(_("monthly cap (EUR)"), max_digits=10, decimal_places=2)
+    started_at = models.DateTimeField(_("billed from"))
+    ended_at = models.DateTimeField(_("billed until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instance price period")
+        verbose_name_plural = _("instance price periods")
+        ordering = ["instance_id", "started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance"], condition=Q(ended_at__isnull=True), name="uniq_open_price_period_per_instance"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="price_period_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["started_at", "ended_at"], name="price_period_span_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.instance_id} {self.price_hourly}/h from {self.started_at:%Y-%m-%d %H:%M}"
+
+
 class Action(models.Model):
     """One asynchronous operation, readable at ``/api/v1/actions/{id}`` (Hetzner's "actions").
 
@@ -192,6 +228,8 @@ class Snapshot(models.Model):
     size_gb = models.PositiveIntegerField(_("size (GB)"), default=0)
     scheduled = models.BooleanField(_("taken by a schedule"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    # Billing meters snapshot storage from ``created_at`` until ``deleted_at``.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("snapshot")

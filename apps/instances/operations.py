@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -573,6 +574,9 @@ def _exec_resize(action: Action) -> None:
         action,
         to=InstanceStatus.RUNNING if was_running else InstanceStatus.STOPPED,
         offer=offer,
+        # The prices frozen when the resize was asked for (older actions lack them: the offer's).
+        price_hourly=Decimal(action.params.get("price_hourly") or offer.price_hourly),
+        price_monthly=Decimal(action.params.get("price_monthly") or offer.price_monthly),
         power_state=PowerState.RUNNING if was_running else PowerState.STOPPED,
     )
 
@@ -679,7 +683,7 @@ def _prune_scheduled(action: Action, instance: Instance, driver: ProxmoxDriver, 
         Snapshot.objects.filter(pk=old.pk).update(status=choices.SnapshotStatus.DELETING)
         if old.proxmox_name in existing:
             _run_task(instance, _key(action, f"prune-{old.pk}"), driver, _snapshot_deleter(driver, instance, old))
-        Snapshot.objects.filter(pk=old.pk).update(status=choices.SnapshotStatus.DELETED)
+        Snapshot.objects.filter(pk=old.pk).update(status=choices.SnapshotStatus.DELETED, deleted_at=timezone.now())
 
 
 def _exec_snapshot_rollback(action: Action) -> None:
@@ -715,7 +719,7 @@ def _exec_snapshot_delete(action: Action) -> None:
             driver,
             lambda: driver.snapshot_delete(instance.node_name, instance.vmid or 0, snapshot.proxmox_name),
         )
-    Snapshot.objects.filter(pk=snapshot.pk).update(status=choices.SnapshotStatus.DELETED)
+    Snapshot.objects.filter(pk=snapshot.pk).update(status=choices.SnapshotStatus.DELETED, deleted_at=timezone.now())
     _finish(action)
 
 
@@ -730,7 +734,9 @@ def _exec_delete(action: Action) -> None:
     # NOTES.md §9: free the VMID (and GPUs, IPs) only after a successful destroy.
     if instance.reservation is not None:
         placement_release(reservation=instance.reservation)
-    Snapshot.objects.filter(instance=instance).update(status=choices.SnapshotStatus.DELETED)
+    Snapshot.objects.filter(instance=instance).exclude(status=choices.SnapshotStatus.DELETED).update(
+        status=choices.SnapshotStatus.DELETED, deleted_at=timezone.now()
+    )
     schedule_remove(instance=instance)  # normally gone already (instance_delete); idempotent
     _finish(action, to=InstanceStatus.DELETED, power_state=PowerState.STOPPED, deleted_at=timezone.now())
 

@@ -366,7 +366,10 @@ def drift_repair(*, drift: Drift, actor: Any, note: str = "") -> Drift:
             raise Conflict(_("The VM is in Proxmox again: run reconciliation instead."), code="drift_vm_back")
         if instance.reservation is not None:
             placement_release(reservation=instance.reservation, actor=actor)
-        Snapshot.objects.filter(instance=instance).update(status=choices.SnapshotStatus.DELETED)
+        services.instance_billing_stop(instance=instance, at=timezone.now())
+        Snapshot.objects.filter(instance=instance).exclude(status=choices.SnapshotStatus.DELETED).update(
+            status=choices.SnapshotStatus.DELETED, deleted_at=timezone.now()
+        )
         services.schedule_remove(instance=instance)
         services.instance_transition(
             instance=instance,

@@ -18,6 +18,7 @@ import string
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +38,7 @@ from apps.infrastructure.models import GpuDevice, Reservation, VmTemplate
 from apps.infrastructure.services import placement_resize
 from apps.instances import choices
 from apps.instances.choices import ActionType, InstanceStatus
-from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
+from apps.instances.models import Action, Instance, InstancePricePeriod, Snapshot, SnapshotSchedule, SshKey
 from apps.instances.sshkeys import ssh_key_parse
 from apps.teams.access import Actor, actor_has_permission, actor_token_prefix, require_permission
 from apps.teams.choices import Permission
@@ -87,12 +88,46 @@ def instance_transition(*, instance: Instance, to: str, **fields: Any) -> Instan
             _("An instance that is %(status)s cannot become %(to)s.") % {"status": instance.status, "to": to},
             code="invalid_transition",
         )
+    offer_before = instance.offer_id
     instance.status = to
     update = ["status", "updated_at", *fields]
     for key, value in fields.items():
         setattr(instance, key, value)
     instance.save(update_fields=update)
+    _price_period_follow(instance=instance, offer_changed=instance.offer_id != offer_before)
     return instance
+
+
+def _price_period_follow(*, instance: Instance, offer_changed: bool) -> None:
+    """Keep ``InstancePricePeriod`` in step with the lifecycle (the billing rules, docs/billing.md).
+
+    Billing starts when the server first runs, restarts at the new frozen price
+    when a resize completes, and stops at deletion. Stopped servers keep billing.
+    """
+    now = timezone.now()
+    open_period = InstancePricePeriod.objects.filter(instance=instance, ended_at__isnull=True).first()
+    if instance.status == InstanceStatus.DELETED:
+        if open_period is not None:
+            instance_billing_stop(instance=instance, at=instance.deleted_at or now)
+        return
+    if open_period is not None:
+        if not offer_changed:
+            return
+        instance_billing_stop(instance=instance, at=now)  # resized: a new period at the new price
+    elif instance.status != InstanceStatus.RUNNING or InstancePricePeriod.objects.filter(instance=instance).exists():
+        return  # not yet running, or billing was stopped for good (VM lost)
+    InstancePricePeriod.objects.create(
+        instance=instance,
+        offer_id=instance.offer_id,
+        price_hourly=instance.price_hourly,
+        price_monthly=instance.price_monthly,
+        started_at=now,
+    )
+
+
+def instance_billing_stop(*, instance: Instance, at: datetime) -> None:
+    """Close the instance's open price period at ``at`` (deleted, or its VM declared lost)."""
+    InstancePricePeriod.objects.filter(instance=instance, ended_at__isnull=True).update(ended_at=at)
 
 
 def _enqueue(task_name: str, *args: Any) -> None:
@@ -385,7 +420,14 @@ def instance_resize(*, instance: Instance, offer: Offer, actor: Actor) -> Action
             instance=locked,
             type=ActionType.RESIZE,
             actor=actor,
-            params={"offer_id": offer.pk, "from_offer_id": current.pk, "was_running": locked.status == "running"},
+            params={
+                "offer_id": offer.pk,
+                "from_offer_id": current.pk,
+                "was_running": locked.status == "running",
+                # The price is frozen when the customer asks, as at order time.
+                "price_hourly": str(offer.price_hourly),
+                "price_monthly": str(offer.price_monthly),
+            },
         )
         instance_transition(instance=locked, to=InstanceStatus.RESIZING)
         _audit(actor, "instances.instance.resize", locked, locked.organisation_id, to=offer.code, grown=grown)

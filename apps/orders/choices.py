@@ -65,3 +65,4 @@ class OrderErrorCode:
     INVALID_TRANSITION = "order_invalid_transition"
     NOT_CANCELLABLE = "order_not_cancellable"
     QUOTA_EXCEEDED = "quota_exceeded"
+    ORDERS_BLOCKED = "orders_blocked"

@@ -105,6 +105,9 @@ class Order(TimeStampedModel):
     fulfilment_notes = models.TextField(
         _("fulfilment notes"), blank=True, help_text=_("Shown to the customer: how to reach the delivered service.")
     )
+    # Billing meters a managed service from ``fulfilled_at`` until ``service_ended_at``.
+    fulfilled_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    service_ended_at = models.DateTimeField(_("service ended at"), null=True, blank=True)
 
     # Approval and outcome.
     flags = models.JSONField(_("flags"), default=list, blank=True, help_text=_("Why the order waits for approval."))
@@ -179,6 +182,32 @@ class OrganisationQuota(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.organisation)
+
+
+class OrderBlock(TimeStampedModel):
+    """A reason the organisation may not place new orders, set by a higher layer.
+
+    ``source`` names who set it (a budget at 100 %, dunning, staff); each source
+    sets and lifts its own block, so lifting one never lifts another.
+    ``reason`` is shown to the customer in the refusal.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="order_blocks", verbose_name=_("organisation")
+    )
+    source = models.CharField(_("source"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("order block")
+        verbose_name_plural = _("order blocks")
+        ordering = ["organisation_id", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "source"], name="uniq_order_block_source_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.source}"
 
 
 class ApprovalQueueOrder(Order):

@@ -36,6 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
@@ -51,7 +52,7 @@ from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance, SshKey
 from apps.orders import choices, selectors, validation
 from apps.orders.choices import FulfilmentStatus, OrderErrorCode, OrderFlag, OrderState
-from apps.orders.models import Order, OrderTransition
+from apps.orders.models import Order, OrderBlock, OrderTransition
 from apps.teams.access import actor_token_prefix, raise_suspended, require_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
@@ -160,6 +161,7 @@ def order_place(
     if organisation.is_suspended:
         raise_suspended(organisation)
     require_permission(actor, organisation, Permission.RESOURCES_WRITE, obj=project)
+    _check_not_blocked(organisation=organisation)
     ssh_key_ids = sorted({str(k) for k in ssh_keys})
     key = (idempotency_key or "").strip()
     fingerprint = request_hash or request_fingerprint(
@@ -269,6 +271,59 @@ def _check_ssh_keys(*, organisation: Organisation, offer: Offer, ssh_key_ids: li
     if missing:
         return {"ssh_keys": [_("Unknown SSH key: %(id)s.") % {"id": key} for key in missing]}
     return {}
+
+
+def _check_not_blocked(*, organisation: Organisation) -> None:
+    reasons = list(OrderBlock.objects.filter(organisation=organisation).values_list("reason", flat=True))
+    if reasons:
+        raise PermissionDenied(
+            _("New orders are blocked for this organisation: %(reasons)s") % {"reasons": " ".join(reasons)},
+            code=OrderErrorCode.ORDERS_BLOCKED,
+        )
+
+
+def order_block_set(*, organisation: Organisation, source: str, reason: str, actor: Actor) -> OrderBlock:
+    """Block new orders of ``organisation`` for ``source`` (idempotent: the reason is updated)."""
+    with transaction.atomic():
+        block, created = OrderBlock.objects.update_or_create(
+            organisation=organisation, source=source, defaults={"reason": reason[:300]}
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="orders.block.set",
+                target=block,
+                organisation_id=organisation.pk,
+                changes={"source": source, "reason": reason},
+            )
+    return block
+
+
+def order_block_clear(*, organisation: Organisation, source: str, actor: Actor) -> bool:
+    """Lift ``source``'s block on new orders; other sources' blocks stay. True if one was lifted."""
+    with transaction.atomic():
+        deleted, _per_model = OrderBlock.objects.filter(organisation=organisation, source=source).delete()
+        if deleted:
+            audit_record(
+                actor=actor,
+                action="orders.block.clear",
+                target=organisation,
+                organisation_id=organisation.pk,
+                changes={"source": source},
+            )
+    return bool(deleted)
+
+
+def order_service_end(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Staff ended a delivered managed service (cancelled, or terminated by dunning): billing stops now."""
+    with transaction.atomic():
+        order = _locked(order)
+        if order.fulfilment_status != FulfilmentStatus.FULFILLED or order.service_ended_at is not None:
+            raise Conflict(_("Only a delivered, running service can be ended."), code=OrderErrorCode.INVALID_TRANSITION)
+        order.service_ended_at = timezone.now()
+        order.save(update_fields=["service_ended_at", "updated_at"])
+        _audit(actor=actor, action="orders.order.service_end", order=order, changes={"reason": reason}, staff=True)
+    return order
 
 
 def _check_quota(*, order: Order) -> None:
@@ -564,7 +619,8 @@ def order_fulfil(*, order: Order, actor: Actor, notes: str) -> Order:
             raise Conflict(_("Only open service orders can be fulfilled."), code=OrderErrorCode.INVALID_TRANSITION)
         order.fulfilment_status = FulfilmentStatus.FULFILLED
         order.fulfilment_notes = notes
-        order.save(update_fields=["fulfilment_status", "fulfilment_notes", "updated_at"])
+        order.fulfilled_at = timezone.now()
+        order.save(update_fields=["fulfilment_status", "fulfilment_notes", "fulfilled_at", "updated_at"])
         _transition(order=order, to=OrderState.COMPLETED, actor=actor, reason=notes or _("Fulfilled by staff."))
         _audit(actor=actor, action="orders.order.fulfil", order=order, staff=True)
     return order

@@ -62,6 +62,17 @@ class Organisation(TimeStampedModel):
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
+    @property
+    def email(self) -> str:
+        """Where invoices and billing notices go: the billing e-mail, else the first owner's address.
+
+        Also the attribute dj-stripe requires of its subscriber model (DJSTRIPE_SUBSCRIBER_MODEL).
+        """
+        if self.billing_email:
+            return self.billing_email
+        owner = self.memberships.filter(role=Role.OWNER).select_related("user").order_by("created_at").first()
+        return owner.user.email if owner is not None else ""
+
 
 class Project(TimeStampedModel):
     """A folder of resources inside an organisation; grants to outsiders attach here."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 # Generic admin/queryset classes (ModelAdmin[Model]) at runtime, for typing.
@@ -68,6 +69,7 @@ THIRD_PARTY_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.saml",
+    "djstripe",
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -78,6 +80,7 @@ LOCAL_APPS = [
     "apps.infrastructure",
     "apps.instances",
     "apps.orders",
+    "apps.billing",
     "apps.docs",
     "apps.portal",
     "apps.pvesim",  # Proxmox VE simulator: a dev/test tool, imported by no production app
@@ -410,6 +413,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "orders-sync": {"task": "orders.sync", "schedule": 30.0},
     # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
     "instances-reconcile": {"task": "instances.reconcile", "schedule": 300.0},
+    # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
+    "billing-meter": {"task": "billing.meter", "schedule": crontab(minute=5)},
+    # Evaluate budgets after metering (apps.billing).
+    "billing-budgets": {"task": "billing.budgets_evaluate", "schedule": crontab(minute=15)},
+    # Draft and issue last month's invoices on the 1st (apps.billing).
+    "billing-invoices": {"task": "billing.invoices_issue", "schedule": crontab(minute=30, hour=2)},
+    # Reminders, suspension and termination of overdue organisations (apps.billing).
+    "billing-dunning": {"task": "billing.dunning", "schedule": crontab(minute=0, hour="*/6")},
+    # Process Stripe webhook events left pending (a worker died mid-way) (apps.billing).
+    "billing-stripe-events": {"task": "billing.stripe_events_sweep", "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------
@@ -429,6 +442,46 @@ ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
 # Browser console: the public ws(s):// base of ``manage.py consoleproxy``; the browser connects to
 # <base>/console/<single-use ticket> and never to a Proxmox node (docs: apps/docs/content/instances.md).
 CONSOLE_PROXY_PUBLIC_URL = env.str("CONSOLE_PROXY_PUBLIC_URL", default="ws://127.0.0.1:8010")
+
+# ---------------------------------------------------------------------------
+# Billing (apps.billing) and Stripe through dj-stripe. Docs: apps/docs/content/billing.md,
+# https://dj-stripe.dev/ and https://docs.stripe.com/webhooks.
+# ---------------------------------------------------------------------------
+# Payments switch on only when a secret key is configured; without one the
+# portal says payments are off, and invoices are still issued and e-mailed.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")  # whsec_… of our endpoint
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
+STRIPE_TEST_SECRET_KEY = "" if STRIPE_LIVE_MODE else STRIPE_SECRET_KEY
+STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
+# Stripe rejects signatures older than this (seconds); Stripe's own default.
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+# dj-stripe 2.11 declares this API version; leaving it unset would send stripe-python's own (DEPENDENCIES.md, 3).
+STRIPE_API_VERSION = "2026-05-27.dahlia"
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+# The organisation is the Stripe customer (one per organisation); it has an ``email`` property.
+DJSTRIPE_SUBSCRIBER_MODEL = "teams.Organisation"
+DJSTRIPE_WEBHOOK_TOLERANCE = STRIPE_WEBHOOK_TOLERANCE
+BILLING_PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY)
+
+# The seller printed on invoices: an Estonian company (VAT: Estonian rules, OSS for EU consumers).
+BILLING_SELLER = {
+    "name": env.str("BILLING_SELLER_NAME", default="VMCloud OÜ"),
+    "address": env.str("BILLING_SELLER_ADDRESS", default="Narva mnt 5, 10117 Tallinn, Estonia"),
+    "country": "EE",
+    "vat_id": env.str("BILLING_SELLER_VAT_ID", default="EE102345678"),
+    "registry_code": env.str("BILLING_SELLER_REGISTRY_CODE", default="16123456"),
+    "email": env.str("BILLING_SELLER_EMAIL", default="billing@vmcloud.example"),
+}
+BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="VMC")
+BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="VMC-CN")
+# Snapshot storage is billed per GB at this catalogue offer's price (the seed's block storage "Starter").
+BILLING_SNAPSHOT_OFFER_CODE = env.str("BILLING_SNAPSHOT_OFFER_CODE", default="STORAGE-SSD")
+# Dunning defaults; staff edit the live values in the admin (Dunning policy).
+BILLING_DUNNING_REMINDER_DAYS = [1, 3, 7]
+BILLING_DUNNING_SUSPEND_AFTER_DAYS = env.int("BILLING_DUNNING_SUSPEND_AFTER_DAYS", default=14)
+BILLING_DUNNING_TERMINATE_AFTER_DAYS = env.int("BILLING_DUNNING_TERMINATE_AFTER_DAYS", default=30)
 
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.

@@ -1,0 +1,1 @@
+"""Billing tasks: invoicing."""

@@ -1,0 +1,5 @@
+"""Portal pages of billing: costs."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
