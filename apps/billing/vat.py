@@ -145,3 +145,13 @@ def vat_id_clear_validation(*, organisation: Organisation, actor: Actor) -> Bill
         account.save(update_fields=["vat_id_validated", "vat_id_validated_at", "vat_id_validated_by", "updated_at"])
         audit_record(actor=actor, action="billing.vat_id.unvalidate", target=account, organisation_id=organisation.pk)
     return account
+
+
+def vat_rates_seed() -> int:
+    """Add the 2026 EU standard rates for countries that have none (never overwrites staff edits)."""
+    from apps.billing.vat_rates import EU_STANDARD_RATES_2026
+
+    existing = set(VatRate.objects.values_list("country", flat=True))
+    missing = [VatRate(country=c, rate=Decimal(r)) for c, r in EU_STANDARD_RATES_2026.items() if c not in existing]
+    VatRate.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)

@@ -9,12 +9,7 @@ from decimal import Decimal
 
 from django.db import migrations
 
-RATES = {
-    "AT": "20", "BE": "21", "BG": "20", "HR": "25", "CY": "19", "CZ": "21", "DK": "25",
-    "EE": "24", "FI": "25.5", "FR": "20", "DE": "19", "GR": "24", "HU": "27", "IE": "23",
-    "IT": "22", "LV": "21", "LT": "21", "LU": "17", "MT": "18", "NL": "21", "PL": "23",
-    "PT": "23", "RO": "21", "SK": "23", "SI": "22", "ES": "21", "SE": "25",
-}  # fmt: skip
+from apps.billing.vat_rates import EU_STANDARD_RATES_2026 as RATES
 
 
 def load(apps, schema_editor):
