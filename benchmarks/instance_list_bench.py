@@ -1,13 +1,14 @@
 """Instance list API throughput vs a bare Django JSON view, same run, gunicorn on loopback (goal: ratio >= 1/5).
 
-    python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2]
+    python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2] [--rounds 4]
 
 Puts 10,000 instances in a throwaway PostgreSQL database
 (``test_vmcloud_listbench``, recreated each run), starts gunicorn (sync
 workers) on a free loopback port with ``benchmarks.listbench.settings`` (the
 test settings plus a ``/bench/bare/`` view in the benchmark's own URLconf),
 then drives each endpoint for the same time with the same number of client
-processes:
+processes, alternating them in ``--rounds`` slices so a neighbour's load
+falls on both alike:
 
 * ``GET /api/v1/instances/?per_page=50`` with a bearer API token (DRF: token
   auth, rate-limit counters, teams scoping, pagination with a count,
@@ -17,6 +18,21 @@ processes:
 
 Prints requests per second for both and their ratio. The client processes
 share the machine with gunicorn, so absolute figures depend on the host's load.
+
+Where an API request's time goes (in-process, best of 300, 2-core host, Nov 2026;
+the bare view takes 0.85 ms end to end):
+
+* DRF with token auth, permission, throttle, RateLimit headers, no work: 1.2 ms
+  (the token lookup query is most of it);
+* building the actor-scoped queryset (``restrict_to_actor``): 0.9 ms;
+* ``COUNT(*)`` over the 10,000 visible rows: 2.8 ms, 2.2 of them in
+  PostgreSQL (a sequential scan: no index covers ``project_id`` with
+  ``status <> 'deleted'``; a partial index measured 0.76 ms instead of 1.9);
+* the page of 50 rows with its three joins, read as tuples: 1.7 ms;
+* JSON of the 50 rows (``apps/instances/api/listing.py``): 0.2 ms.
+
+Model instances and ``InstanceOutputSerializer`` cost 2.5-3 ms more CPU per page
+before the list read tuples (1/10.1 before, 1/8.0 after, in quiet runs).
 """
 
 from __future__ import annotations
@@ -109,7 +125,9 @@ def _data() -> str:
             batch_size=1000,
         )
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # What autovacuum does to a table in service: statistics, and the visibility map that lets
+            # the list's COUNT run as an index-only scan on instance_live_project_idx.
+            cursor.execute("VACUUM ANALYZE")
     owner = User.objects.get(email="bench@example.test")
     org = owner.memberships.get().organisation
     _token, secret = api_token_create(
@@ -145,9 +163,11 @@ def _client(port: int, path: str, headers: dict[str, str], until: float, out: mu
     out.put((done, errors))
 
 
-def _drive(port: int, path: str, headers: dict[str, str], *, seconds: float, clients: int) -> tuple[float, int]:
-    """Requests per second of ``clients`` processes hammering ``path`` for ``seconds`` (after a 1 s warm-up)."""
-    warm = time.monotonic() + 1.0
+def _drive(
+    port: int, path: str, headers: dict[str, str], *, seconds: float, clients: int, warm_up: float = 1.0
+) -> tuple[float, int]:
+    """Requests per second of ``clients`` processes hammering ``path`` for ``seconds`` (after a warm-up)."""
+    warm = time.monotonic() + warm_up
     while time.monotonic() < warm:
         _get(port, path, headers)
     queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -168,6 +188,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="alternate the two endpoints this many times")
     args = parser.parse_args()
 
     _database()
@@ -205,8 +226,18 @@ def main() -> None:
         if status != 200 or body.count(b'"public_id"') != PAGE:
             sys.exit(f"the bare view answered {status}: {body[:300]!r}")
 
-        bare, bare_errors = _drive(port, "/bench/bare/", {}, seconds=args.seconds, clients=args.clients)
-        drf, drf_errors = _drive(port, api, auth, seconds=args.seconds, clients=args.clients)
+        # Interleaved rounds: the two endpoints see the same share of whatever else loads the host.
+        rounds = max(1, args.rounds)
+        slice_ = args.seconds / rounds
+        bare_runs, drf_runs = [], []
+        for n in range(rounds):
+            warm_up = 1.0 if n == 0 else 0.2
+            bare_runs.append(_drive(port, "/bench/bare/", {}, seconds=slice_, clients=args.clients, warm_up=warm_up))
+            drf_runs.append(_drive(port, api, auth, seconds=slice_, clients=args.clients, warm_up=warm_up))
+        bare = sum(r[0] for r in bare_runs) / rounds
+        drf = sum(r[0] for r in drf_runs) / rounds
+        bare_errors = sum(r[1] for r in bare_runs)
+        drf_errors = sum(r[1] for r in drf_runs)
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=20)
@@ -216,6 +247,10 @@ def main() -> None:
     print(f"bare Django JSON view:      {bare:8.1f} req/s ({bare_errors} errors)")
     print(f"DRF /api/v1/instances/:     {drf:8.1f} req/s ({drf_errors} errors)")
     print(f"ratio API / bare:           1/{bare / drf:.1f} (goal: at least 1/5)")
+    print(
+        "per round (bare / API):     "
+        + ", ".join(f"{b[0]:.0f}/{d[0]:.0f}" for b, d in zip(bare_runs, drf_runs, strict=True))
+    )
 
 
 if __name__ == "__main__":

@@ -158,6 +158,83 @@ def _ssh_key(org: Organisation, world: Any) -> Any:
     return key.public_id
 
 
+def _budget(org: Organisation, world: Any) -> Any:
+    from apps.billing.budgets import budget_create
+
+    budget, _secret = budget_create(organisation=org, actor=None, name=f"budget-{org.slug}", amount="100")
+    return budget.public_id
+
+
+def _payment_method(org: Organisation, world: Any) -> Any:
+    """A saved card of the organisation (dj-stripe rows only: no Stripe call)."""
+    from djstripe.models import Customer, PaymentMethod
+
+    from apps.billing.services import billing_account_for
+
+    customer, _created = Customer.objects.get_or_create(
+        id=f"cus_iso_{org.pk}", defaults={"subscriber": org, "livemode": False, "stripe_data": {}}
+    )
+    account = billing_account_for(organisation=org)
+    account.stripe_customer = customer
+    account.save(update_fields=["stripe_customer"])
+    method, _created = PaymentMethod.objects.get_or_create(
+        id=f"pm_iso_{org.pk}",
+        defaults={"customer": customer, "livemode": False, "stripe_data": {"type": "card", "card": {"last4": "4242"}}},
+    )
+    return method.id
+
+
+def _issued_invoice(org: Organisation) -> Any:
+    """An issued (open) invoice of the organisation, written directly (no usage or Stripe needed)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from apps.billing.models import Invoice
+
+    return Invoice.objects.get_or_create(
+        organisation=org,
+        period_start=date(2026, 1, 1),
+        defaults={
+            "period_end": date(2026, 1, 31),
+            "number": f"ISO-{org.pk}-000001",
+            "status": "open",
+            "buyer_name": org.name,
+            "subtotal": Decimal("10.00"),
+            "net_total": Decimal("10.00"),
+            "total": Decimal("10.00"),
+            "amount_due": Decimal("10.00"),
+        },
+    )[0]
+
+
+def _invoice(org: Organisation, world: Any) -> Any:
+    return _issued_invoice(org).public_id
+
+
+def _credit_note(org: Organisation, world: Any) -> Any:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.billing.models import CreditNote
+
+    invoice = _issued_invoice(org)
+    note, _created = CreditNote.objects.get_or_create(
+        number=f"ISO-CN-{org.pk}",
+        defaults={
+            "invoice": invoice,
+            "organisation": org,
+            "kind": "reduction",
+            "reason": "probe",
+            "net_amount": Decimal("1.00"),
+            "vat_amount": Decimal("0"),
+            "total": Decimal("1.00"),
+            "issued_at": timezone.now(),
+        },
+    )
+    return note.public_id
+
+
 # URL keyword → builder of a value belonging to the given organisation.
 OBJECT_BUILDERS: dict[str, Builder] = {
     "org_id": _org,
@@ -172,6 +249,10 @@ OBJECT_BUILDERS: dict[str, Builder] = {
     "action_id": _action,
     "snapshot_id": _snapshot,
     "key_id": _ssh_key,
+    "budget_id": _budget,
+    "method_id": _payment_method,
+    "invoice_id": _invoice,
+    "credit_note_id": _credit_note,
 }
 
 # Request bodies for writes that reference objects in the body rather than the
@@ -184,4 +265,9 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "api:organisation-transfer": {"user_id": "{user_id}"},
     "api:ssh-key-list": {"organisation_id": "{org_id}", "name": "probe", "public_key": _public_key()},
     "api:order-list": {"project": "{project_id}", "offer": "NONE", "datacentre": "NONE", "name": "probe"},
+    "api:billing-budget-list": {"organisation": "{org_id}", "name": "probe", "amount": "10"},
+    "api:billing-notice-read": {"organisation": "{org_id}"},
+    "api:billing-payment-method-detail": {"organisation": "{org_id}"},
+    "api:billing-payment-method-default": {"organisation": "{org_id}"},
+    "api:billing-checkout-session-list": {"organisation": "{org_id}", "mode": "setup"},
 }

@@ -106,7 +106,7 @@ def rate_records(records: QuerySet[UsageRecord]) -> list[ChargeLine]:
         lines.append(line)
         per_resource[key].append(line)
         if group["cap"] is not None:
-            caps[key] = max(caps.get(key, ZERO), group["cap"])
+            caps[key] = max(caps.get(key, ZERO), to_cents(group["cap"]))
     for key, cap in caps.items():
         resource_lines = per_resource[key]
         total = sum((line.amount for line in resource_lines), ZERO)

@@ -416,10 +416,26 @@ class VmidAllocationAdmin(AuditedModelAdmin):
     readonly_fields = ["reservation"]
 
 
+class ExpiredReservationFilter(admin.SimpleListFilter):
+    """Reservations the expiry sweep would release now (``services.expiry``): never committed, past the
+    deadline, referenced by no order or instance."""
+
+    title = _("expiry")
+    parameter_name = "expired"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Unused past the deadline"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=services.reservations_expired())
+        return queryset
+
+
 @admin.register(Reservation)
 class ReservationAdmin(AuditedModelAdmin):
     list_display = ["id", "state", "offer", "datacentre", "node", "vmid", "gpu_count", "ipv4", "created_at"]
-    list_filter = ["state", "datacentre", "gpu_model"]
+    list_filter = ["state", ExpiredReservationFilter, "datacentre", "gpu_model"]
     search_fields = ["id", "holder_ref", "vmid", "ipv4", "ipv6", "node__name"]
     list_select_related = ["offer", "datacentre", "node", "node__cluster"]
     actions = ["release"]

@@ -1,4 +1,8 @@
-"""Celery tasks of the fleet: the periodic inventory sync (thin: load ids, call services).
+"""Celery tasks of the fleet: the periodic inventory sync and reservation expiry (thin: call services).
+
+``infrastructure.release_expired_reservations`` runs every 15 minutes
+(``CELERY_BEAT_SCHEDULE``) and releases placement reservations left
+``reserved`` past their deadline that nothing holds (``services.expiry``).
 
 ``infrastructure.sync_inventory`` runs every 10 minutes (``CELERY_BEAT_SCHEDULE``)
 and queues ``infrastructure.sync_cluster`` for each active cluster, so one
@@ -50,3 +54,9 @@ def sync_cluster(self: Task, cluster_id: int) -> None:  # type: ignore[type-arg]
         # Exponential backoff with jitter, capped: 30 s, 60 s, 120 s ... 10 min.
         countdown = min(600, 30 * 2**self.request.retries) * random.uniform(0.5, 1.0)  # noqa: S311
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(name="infrastructure.release_expired_reservations", ignore_result=True, expires=900)
+def release_expired_reservations() -> int:
+    """Release unused placement reservations past their deadline; idempotent (each is re-checked under lock)."""
+    return len(services.placement_release_expired())

@@ -12,6 +12,13 @@ performs the RFB security handshake on both sides itself:
 So the browser learns neither the node's address, nor the API token, nor the
 PVE ticket or VNC password. After both handshakes the proxy pipes frames both
 ways until either side closes. Run it with ``manage.py consoleproxy``.
+
+Browsers let any page open a WebSocket to any host, so the opening handshake
+is refused (HTTP 403, before the ticket is looked at or spent) when its
+``Origin`` is not one of the platform's (``origin_allowed``): a page of another
+site can neither use nor burn a customer's ticket (cross-site WebSocket
+hijacking, RFC 6455 §10.2). The proxy speaks plain ``ws://`` on loopback; in
+production the reverse proxy terminates TLS in front of it (``wss://``).
 """
 
 from __future__ import annotations
@@ -21,13 +28,19 @@ import logging
 import re
 import struct
 from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 from django import db
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from apps.core.errors import ApplicationError
@@ -176,6 +189,54 @@ async def handle(browser: ServerConnection, redeem: Redeemer = _redeem) -> None:
     await browser.close()
 
 
+def _origin_matches(origin: str, scheme: str, netloc: str, pattern: str) -> bool:
+    """``pattern`` is an origin (``https://portal.example.com``) or a wildcard one (``https://*.example.com``),
+    as in ``CSRF_TRUSTED_ORIGINS`` (the same rule as Django's ``CsrfViewMiddleware``)."""
+    if "*" not in pattern:
+        return origin == pattern.rstrip("/").lower()
+    wanted = urlsplit(pattern)
+    return scheme == wanted.scheme and is_same_domain(netloc, wanted.netloc.lstrip("*"))
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """May a page of ``origin`` open a console? (The ticket still has to be valid.)
+
+    * ``CONSOLE_ALLOWED_ORIGINS`` set: only those origins (wildcards as in
+      ``CSRF_TRUSTED_ORIGINS``).
+    * Otherwise the platform's own: ``CSRF_TRUSTED_ORIGINS``, and http(s) pages
+      of a host in ``ALLOWED_HOSTS`` (any port: the portal and the proxy listen
+      on different ones).
+    * No ``Origin`` header at all: allowed. Browsers always send one on a
+      WebSocket handshake (RFC 6455 §4.1), so its absence means a non-browser
+      client (the API's documented use), which no other site can drive; the
+      single-use ticket remains the credential.
+    """
+    if origin is None:
+        return True
+    origin = origin.strip().lower()
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        return False  # includes the opaque origin "null" (sandboxed frames, file://)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    explicit = list(getattr(settings, "CONSOLE_ALLOWED_ORIGINS", None) or [])
+    patterns = explicit or list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    if any(_origin_matches(origin, parts.scheme, parts.netloc, p) for p in patterns):
+        return True
+    if explicit:
+        return False
+    host, _port = split_domain_port(parts.netloc)
+    return bool(host) and validate_host(host, list(settings.ALLOWED_HOSTS))
+
+
+def _check_origin(connection: ServerConnection, request: Request) -> Response | None:
+    """``process_request`` hook: 403 before the handshake completes when the Origin is foreign."""
+    origin = request.headers.get("Origin")
+    if origin_allowed(origin):
+        return None
+    logger.warning("consoleproxy: refused a console handshake from origin %r", origin)
+    return connection.respond(HTTPStatus.FORBIDDEN, "This origin may not open consoles.\n")
+
+
 def _select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     # noVNC may offer "binary" (as PVE's own console does); a browser that offered one needs it echoed.
     return Subprotocol("binary") if "binary" in offered else None
@@ -183,4 +244,11 @@ def _select_subprotocol(connection: ServerConnection, offered: Sequence[Subproto
 
 async def start_proxy(host: str, port: int) -> Server:
     """Listen on ``host:port``; the returned server's ``sockets`` tell the bound port (``port=0`` in tests)."""
-    return await serve(handle, host, port, select_subprotocol=_select_subprotocol, max_size=None)
+    return await serve(
+        handle,
+        host,
+        port,
+        process_request=_check_origin,
+        select_subprotocol=_select_subprotocol,
+        max_size=None,
+    )

@@ -81,6 +81,40 @@ class SnapshotCreateForm(forms.Form):
     )
 
 
+WEEKDAYS = (
+    (0, _("Sunday")),
+    (1, _("Monday")),
+    (2, _("Tuesday")),
+    (3, _("Wednesday")),
+    (4, _("Thursday")),
+    (5, _("Friday")),
+    (6, _("Saturday")),
+)
+
+
+class SnapshotScheduleForm(forms.Form):
+    """Automatic snapshots: daily or weekly at an hour (UTC), keeping the last ``retention`` ones.
+
+    Cron's weekday numbering (0 = Sunday), as the API; ``services.snapshot_schedule_set`` checks the ranges.
+    """
+
+    frequency = forms.ChoiceField(label=_("Frequency"), choices=choices.ScheduleFrequency.choices)
+    hour = forms.TypedChoiceField(
+        label=_("Hour (UTC)"), coerce=int, choices=[(h, f"{h:02d}:00") for h in range(24)], initial=3
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Day of the week"), coerce=int, choices=WEEKDAYS, initial=0, help_text=_("Weekly schedules only.")
+    )
+    retention = forms.IntegerField(
+        label=_("Snapshots kept"),
+        min_value=1,
+        max_value=30,
+        initial=7,
+        help_text=_("Older scheduled snapshots are deleted (1 to 30)."),
+    )
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+
 class DeleteForm(forms.Form):
     """Deleting asks for the server's name, typed (GitHub's repository deletion does the same)."""
 

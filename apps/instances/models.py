@@ -97,6 +97,11 @@ class Instance(TimeStampedModel):
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["project", "-created_at"]),
             models.Index(fields=["status", "updated_at"]),
+            # The lists (API and portal) count and page live instances per visible project;
+            # deleted rows, most of the table over time, stay out of this index.
+            models.Index(
+                fields=["project", "-created_at"], condition=~Q(status="deleted"), name="instance_live_project_idx"
+            ),
         ]
 
     def __str__(self) -> str:

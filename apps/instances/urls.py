@@ -34,6 +34,16 @@ urlpatterns = [
         views.snapshot_delete,
         name="snapshot_delete",
     ),
+    path(
+        "servers/<uuid:instance_id>/snapshot-schedule/",
+        views.snapshot_schedule_save,
+        name="snapshot_schedule_save",
+    ),
+    path(
+        "servers/<uuid:instance_id>/snapshot-schedule/delete/",
+        views.snapshot_schedule_delete,
+        name="snapshot_schedule_delete",
+    ),
     path("ssh-keys/", views.ssh_key_list, name="ssh_key_list"),
     path("ssh-keys/<uuid:key_id>/delete/", views.ssh_key_delete, name="ssh_key_delete"),
 ]

@@ -9,4 +9,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/services/", views.dashboard_services, name="dashboard_services"),
 ]

@@ -6,28 +6,66 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from apps.catalogue.choices import FamilyKind
 from apps.instances import selectors as instance_selectors
 from apps.instances.choices import InstanceStatus
+from apps.orders import selectors as order_selectors
+from apps.orders.choices import FulfilmentStatus, OrderState
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
+from apps.teams.models import Organisation
 from apps.teams.portal import current_organisation
 
 S = InstanceStatus
 # Statuses that settle by themselves: the dashboard polls while one is shown.
 SETTLED = frozenset({S.RUNNING, S.STOPPED, S.ERROR, S.DELETED})
+# Orders still on their way: a server not created yet, or a service staff have not delivered.
+ORDERS_IN_FLIGHT = (OrderState.PENDING, OrderState.AWAITING_APPROVAL, OrderState.PROVISIONING)
+# Orders that are no resource at all (never delivered, and final).
+ORDERS_GONE = (OrderState.CANCELLED, OrderState.REJECTED)
+SERVICES_SHOWN = 100
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html")
 
 
+def _services(request: HttpRequest, organisation: Organisation) -> list[Any]:
+    """Managed-service orders (web hosting, PaaS, load balancers, CDN…) with their fulfilment status, plus
+    server orders that have no server yet (awaiting approval, or about to be created), newest first."""
+    qs = order_selectors.order_list(actor=request.user, organisation=organisation).exclude(state__in=ORDERS_GONE)
+    qs = qs.filter(
+        ~Q(offer__family__kind=FamilyKind.VIRTUAL_MACHINE) | Q(instance__isnull=True, state__in=ORDERS_IN_FLIGHT)
+    )
+    orders = list(qs[:SERVICES_SHOWN])
+    for order in orders:
+        order.is_service = order.offer.family.kind != FamilyKind.VIRTUAL_MACHINE  # type: ignore[attr-defined]
+        order.moving = order.state in ORDERS_IN_FLIGHT or order.fulfilment_status in (  # type: ignore[attr-defined]
+            FulfilmentStatus.QUEUED,
+            FulfilmentStatus.IN_PROGRESS,
+        )
+    return orders
+
+
+def _services_context(request: HttpRequest, organisation: Organisation | None) -> dict[str, Any]:
+    """What ``portal/_dashboard_services.html`` needs; it polls itself while an order moves."""
+    services = _services(request, organisation) if organisation is not None and not organisation.is_suspended else []
+    return {
+        "services": services,
+        "services_polling": any(o.moving for o in services),
+        "services_url": reverse("portal:dashboard_services"),
+    }
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Every resource of the current organisation, with live status (the servers table polls while one moves).
+    """Every resource of the current organisation, with live status: servers (the table polls while one moves)
+    and managed services or orders on their way (that list polls while one moves).
 
     A user without an organisation (or whose organisation is suspended) sees the empty state.
     """
@@ -48,5 +86,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "attention": sum(1 for i in instances if i.status == S.ERROR),
         "monthly_cap": sum((i.price_monthly for i in instances), Decimal("0")),
         "can_order": can_order,
+        **_services_context(request, organisation),
     }
     return render(request, "portal/dashboard.html", context)
+
+
+@login_required
+def dashboard_services(request: HttpRequest) -> HttpResponse:
+    """The live services list partial, polled by htmx while an order or a set-up is in progress."""
+    return render(request, "portal/_dashboard_services.html", _services_context(request, current_organisation(request)))

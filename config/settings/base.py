@@ -344,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "ActorKindEnum": "apps.core.choices.ActorKind",
         "OrderStateEnum": "apps.orders.choices.OrderState",
         "FulfilmentStatusEnum": "apps.orders.choices.FulfilmentStatus",
+        "InvoiceStatusEnum": "apps.billing.choices.InvoiceStatus",
+        "CreditKindEnum": "apps.billing.choices.CreditKind",
+        "CreditNoteKindEnum": "apps.billing.choices.CreditNoteKind",
+        "FamilyKindEnum": "apps.catalogue.choices.FamilyKind",
     },
     "TAGS": [
         {"name": "catalogue", "description": "Public product catalogue: no login needed."},
@@ -409,6 +413,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
     "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
+    # Release placement reservations left uncommitted past their deadline that nothing holds (apps.infrastructure).
+    "infrastructure-expire-reservations": {"task": "infrastructure.release_expired_reservations", "schedule": 900.0},
     # Complete or fail provisioning orders from their instance's status (apps.orders).
     "orders-sync": {"task": "orders.sync", "schedule": 30.0},
     # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
@@ -442,6 +448,9 @@ ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
 # Browser console: the public ws(s):// base of ``manage.py consoleproxy``; the browser connects to
 # <base>/console/<single-use ticket> and never to a Proxmox node (docs: apps/docs/content/instances.md).
 CONSOLE_PROXY_PUBLIC_URL = env.str("CONSOLE_PROXY_PUBLIC_URL", default="ws://127.0.0.1:8010")
+# Pages allowed to open a console (the WebSocket handshake's Origin); empty: CSRF_TRUSTED_ORIGINS and the
+# hosts of ALLOWED_HOSTS. RFC 6455 §10.2; apps/instances/consoleproxy.py origin_allowed.
+CONSOLE_ALLOWED_ORIGINS: list[str] = env.list("CONSOLE_ALLOWED_ORIGINS", default=[])
 
 # ---------------------------------------------------------------------------
 # Billing (apps.billing) and Stripe through dj-stripe. Docs: apps/docs/content/billing.md,

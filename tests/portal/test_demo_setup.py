@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import User
+from apps.billing.models import CreditGrant
 from apps.catalogue.models import Offer
 from apps.infrastructure.models import GpuDevice
 from apps.teams.choices import Role
@@ -27,3 +28,8 @@ def test_demo_setup_gives_a_customer_who_can_order_and_is_idempotent(client):
     assert User.objects.get(email="admin@vmcloud.test").is_staff
     assert client.login(email="demo@vmcloud.test", password="vmcloud-demo-2026")
     assert client.get("/orders/new/").status_code == 200
+    # Billing shows VAT and a credit at once: a French consumer with one welcome credit (not two).
+    organisation = membership.organisation
+    assert organisation.country == "FR"
+    assert CreditGrant.objects.filter(organisation=organisation).count() == 1
+    assert client.get("/billing/credits/").status_code == 200

@@ -5,6 +5,12 @@ service is re-exported here, so callers write ``from apps.infrastructure
 import services`` then ``services.placement_reserve(...)``.
 """
 
+from apps.infrastructure.services.expiry import (
+    RESERVATION_TTL,
+    placement_release_expired,
+    reservation_holder_fields,
+    reservations_expired,
+)
 from apps.infrastructure.services.fleet import (
     cluster_create,
     cluster_rotate_secrets,
@@ -27,6 +33,7 @@ from apps.infrastructure.services.placement import (
 from apps.infrastructure.services.tasks_enqueue import inventory_sync_enqueue
 
 __all__ = [
+    "RESERVATION_TTL",
     "choose_gpus",
     "cluster_create",
     "cluster_driver",
@@ -41,7 +48,10 @@ __all__ = [
     "node_set_maintenance",
     "placement_commit",
     "placement_release",
+    "placement_release_expired",
     "placement_reserve",
     "placement_resize",
+    "reservation_holder_fields",
+    "reservations_expired",
     "vmid_block",
 ]

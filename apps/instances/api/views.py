@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -20,10 +19,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalogue.models import Offer, OsImage
-from apps.core.api.pagination import StandardPagination
+from apps.core.api.pagination import paginate, paginate_rows, paginated
 from apps.core.errors import NotFound, ValidationFailed
 from apps.instances import console, selectors, services
 from apps.instances.api import serializers as s
+from apps.instances.api.listing import instance_rows_representation
 from apps.instances.models import Instance
 from apps.teams.access import organisation_get_for_actor, require_permission
 from apps.teams.api.permissions import ScopedPermission
@@ -48,12 +48,6 @@ ACTION_EXAMPLE = OpenApiExample(
 )
 
 
-def _paginate(request: Request, view: APIView, qs: QuerySet[Any], serializer: type) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
-
-
 def _accepted(action: Any) -> Response:
     return Response(s.ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
 
@@ -74,11 +68,12 @@ class InstanceListApi(InstancesApiView):
         summary="List instances",
         description="Every instance you can see, in all your organisations and projects, newest first. "
         "Deleted instances are left out. Paginated (`page`, `per_page` up to 200).",
-        responses=s.InstanceOutputSerializer(many=True),
+        responses=paginated(s.InstanceOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        qs = selectors.instance_list(actor=request.user, lean=True)
-        return _paginate(request, self, qs, s.InstanceOutputSerializer)
+        # Same JSON as InstanceOutputSerializer (the schema above), built from column tuples: see listing.py.
+        rows, visible = selectors.instance_list_rows(actor=request.user)
+        return paginate_rows(request, self, rows, count_queryset=visible, represent=instance_rows_representation)
 
 
 class InstanceDetailApi(InstancesApiView):
@@ -257,11 +252,11 @@ class InstanceActionListApi(InstancesApiView):
         summary="List an instance's actions",
         description="Every asynchronous operation on the instance, newest first.",
         parameters=[ID],
-        responses=s.ActionOutputSerializer(many=True),
+        responses=paginated(s.ActionOutputSerializer),
     )
     def get(self, request: Request, instance_id: str) -> Response:
         qs = selectors.action_list(actor=request.user, instance=self.instance())
-        return _paginate(request, self, qs, s.ActionOutputSerializer)
+        return paginate(request, self, qs, s.ActionOutputSerializer)
 
 
 class ActionDetailApi(InstancesApiView):
@@ -284,11 +279,11 @@ class SnapshotListApi(InstancesApiView):
         tags=["snapshots"],
         summary="List snapshots",
         parameters=[ID],
-        responses=s.SnapshotOutputSerializer(many=True),
+        responses=paginated(s.SnapshotOutputSerializer),
     )
     def get(self, request: Request, instance_id: str) -> Response:
         qs = selectors.snapshot_list(actor=request.user, instance=self.instance())
-        return _paginate(request, self, qs, s.SnapshotOutputSerializer)
+        return paginate(request, self, qs, s.SnapshotOutputSerializer)
 
     @extend_schema(
         operation_id="snapshots_create",
@@ -446,7 +441,7 @@ class SshKeyListApi(APIView):
         summary="List SSH keys",
         description="Keys of your organisations (filter with `organisation_id`).",
         parameters=[OpenApiParameter("organisation_id", OpenApiTypes.INT, description="Only this organisation.")],
-        responses=s.SshKeyOutputSerializer(many=True),
+        responses=paginated(s.SshKeyOutputSerializer),
     )
     def get(self, request: Request) -> Response:
         org_id = request.query_params.get("organisation_id")
@@ -454,7 +449,7 @@ class SshKeyListApi(APIView):
         if org_id:
             organisation = organisation_get_for_actor(actor=request.user, org_slug_or_id=org_id)
         qs = selectors.ssh_key_list(actor=request.user, organisation=organisation)
-        return _paginate(request, self, qs, s.SshKeyOutputSerializer)
+        return paginate(request, self, qs, s.SshKeyOutputSerializer)
 
     @extend_schema(
         operation_id="ssh_keys_create",

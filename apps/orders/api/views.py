@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import StandardPagination
+from apps.core.api.pagination import StandardPagination, paginated
 from apps.core.errors import ValidationFailed
 from apps.orders import choices, selectors, services
 from apps.orders.api import serializers as s
@@ -157,7 +157,7 @@ class OrderListApi(OrdersApiView):
         summary="List orders",
         description="Orders of the projects you can see, newest first. Filter by `organisation` and `state`.",
         parameters=[s.OrderListFilterInputSerializer],
-        responses=s.OrderOutputSerializer(many=True),
+        responses=paginated(s.OrderOutputSerializer),
     )
     def get(self, request: Request) -> Response:
         filters = s.OrderListFilterInputSerializer(data=request.query_params)

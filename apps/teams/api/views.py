@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import StandardPagination
+from apps.core.api.pagination import paginate, paginated
 from apps.core.errors import NotFound, PermissionDenied
 from apps.teams import selectors, services
 from apps.teams.access import (
@@ -42,13 +41,6 @@ if TYPE_CHECKING:
 
 P = Permission
 ORG_ID = OpenApiParameter("org_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Organisation id.")
-
-
-def _paginate(request: Request, view: APIView, qs: QuerySet[Any], serializer: type, **context: Any) -> Response:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(qs, request, view=view)
-    data = serializer(page, many=True, context={"request": request, **context}).data
-    return paginator.get_paginated_response(data)
 
 
 class TeamsApiView(APIView):
@@ -72,12 +64,12 @@ class OrganisationListApi(TeamsApiView):
         summary="List your organisations",
         description="Organisations you are a member of, or reach through a project grant (role null). "
         "A token lists its own organisation only.",
-        responses=s.OrganisationOutputSerializer(many=True),
+        responses=paginated(s.OrganisationOutputSerializer),
     )
     def get(self, request: Request) -> Response:
         qs = organisation_list_for_actor(actor=self.user).order_by("name", "id")
         roles = dict(Membership.objects.filter(user=self.user).values_list("organisation_id", "role"))
-        return _paginate(request, self, qs, s.OrganisationOutputSerializer, roles=roles)
+        return paginate(request, self, qs, s.OrganisationOutputSerializer, roles=roles)
 
 
 class OrganisationDetailApi(TeamsApiView):
@@ -175,10 +167,10 @@ class MemberListApi(TeamsApiView):
         tags=["members"],
         summary="List members",
         parameters=[ORG_ID],
-        responses=s.MemberOutputSerializer(many=True),
+        responses=paginated(s.MemberOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
-        return _paginate(request, self, selectors.member_list(organisation=self.organisation), s.MemberOutputSerializer)
+        return paginate(request, self, selectors.member_list(organisation=self.organisation), s.MemberOutputSerializer)
 
 
 class MemberDetailApi(TeamsApiView):
@@ -242,11 +234,11 @@ class InvitationListApi(TeamsApiView):
         tags=["invitations"],
         summary="List invitations",
         parameters=[ORG_ID],
-        responses=s.InvitationOutputSerializer(many=True),
+        responses=paginated(s.InvitationOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
         qs = selectors.invitation_list(organisation=self.organisation)
-        return _paginate(request, self, qs, s.InvitationOutputSerializer)
+        return paginate(request, self, qs, s.InvitationOutputSerializer)
 
     @extend_schema(
         operation_id="invitations_create",
@@ -358,11 +350,11 @@ class ProjectListApi(TeamsApiView):
         tags=["projects"],
         summary="List projects",
         parameters=[ORG_ID],
-        responses=s.ProjectOutputSerializer(many=True),
+        responses=paginated(s.ProjectOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
         qs = selectors.project_list(actor=self.user, organisation=self.organisation)
-        return _paginate(request, self, qs, s.ProjectOutputSerializer)
+        return paginate(request, self, qs, s.ProjectOutputSerializer)
 
     @extend_schema(
         operation_id="projects_create",
@@ -504,7 +496,7 @@ class ApiTokenListApi(_SessionOnly):
         summary="List your API tokens",
         description="Your own tokens, all organisations. Secrets are never returned again.",
         parameters=[OpenApiParameter("organisation", OpenApiTypes.INT, description="Only this organisation.")],
-        responses=s.ApiTokenOutputSerializer(many=True),
+        responses=paginated(s.ApiTokenOutputSerializer),
     )
     def get(self, request: Request) -> Response:
         organisation = None
@@ -513,7 +505,7 @@ class ApiTokenListApi(_SessionOnly):
                 actor=self.user, org_slug_or_id=request.query_params["organisation"]
             )
         qs = selectors.api_token_list(user=self.user, organisation=organisation)
-        return _paginate(request, self, qs, s.ApiTokenOutputSerializer)
+        return paginate(request, self, qs, s.ApiTokenOutputSerializer)
 
     @extend_schema(
         operation_id="tokens_create",
@@ -630,13 +622,13 @@ class AuditEventListApi(TeamsApiView):
         summary="List audit events",
         description="Newest first; owners and admins. Add `format=csv` (or use `audit-events.csv`) for CSV.",
         parameters=[ORG_ID, *AUDIT_FILTERS],
-        responses=s.AuditEventOutputSerializer(many=True),
+        responses=paginated(s.AuditEventOutputSerializer),
     )
     def get(self, request: Request, org_id: int, format: str | None = None) -> Any:
         events = self.events()
         if request.accepted_renderer.format == "csv":
             return _csv_response(events, self.organisation)
-        return _paginate(request, self, events, s.AuditEventOutputSerializer)
+        return paginate(request, self, events, s.AuditEventOutputSerializer)
 
 
 class AuditEventCsvApi(AuditEventListApi):

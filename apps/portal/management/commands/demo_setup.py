@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -9,8 +11,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
+from apps.billing.choices import CreditKind
+from apps.billing.credits import credit_grant
+from apps.billing.models import CreditGrant
 from apps.teams.services import personal_organisation_ensure
+
+WELCOME_CREDIT = "Welcome credit (demo)"
 
 DEMO_LOGINS = [
     # (email, password, is_staff, description)
@@ -58,5 +66,21 @@ class Command(BaseCommand):
                 if not staff:
                     # As sign-up does: a personal organisation with a default project, so the
                     # demo customer can order straight away.
-                    personal_organisation_ensure(user=user)
+                    organisation = personal_organisation_ensure(user=user)
+                    self._demo_billing(organisation)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _demo_billing(self, organisation: Any) -> None:
+        """A French consumer with a welcome credit, so the billing pages show VAT and credits at once."""
+        if not organisation.country:
+            organisation.country = "FR"
+            organisation.save(update_fields=["country", "updated_at"])
+        if not CreditGrant.objects.filter(organisation=organisation, description=WELCOME_CREDIT).exists():
+            credit_grant(
+                organisation=organisation,
+                kind=CreditKind.PROMOTIONAL,
+                amount=Decimal("25.00"),
+                description=WELCOME_CREDIT,
+                expires_at=timezone.now() + timedelta(days=90),
+                actor=None,
+            )
