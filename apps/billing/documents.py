@@ -182,6 +182,13 @@ def invoice_pdf(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) ->
         },
         size=8,
     )
+    seller = settings.BILLING_SELLER
+    if seller.get("iban"):
+        pdf.text_line(
+            _("Bank transfer: %(bank)s, IBAN %(iban)s, BIC %(bic)s; put the invoice number in the reference.")
+            % {"bank": seller.get("bank", ""), "iban": seller.get("iban", ""), "bic": seller.get("bic", "")},
+            size=8,
+        )
     return bytes(pdf.output())
 
 

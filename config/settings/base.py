@@ -482,6 +482,10 @@ BILLING_SELLER = {
     "vat_id": env.str("BILLING_SELLER_VAT_ID", default="EE102345678"),
     "registry_code": env.str("BILLING_SELLER_REGISTRY_CODE", default="16123456"),
     "email": env.str("BILLING_SELLER_EMAIL", default="billing@vmcloud.example"),
+    # Bank transfers (the way to pay while Stripe is off); printed on every invoice.
+    "bank": env.str("BILLING_SELLER_BANK", default="LHV Pank, Tartu mnt 2, 10145 Tallinn"),
+    "iban": env.str("BILLING_SELLER_IBAN", default="EE38 2200 2210 2014 5685"),
+    "bic": env.str("BILLING_SELLER_BIC", default="LHVBEE22"),
 }
 BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="VMC")
 BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="VMC-CN")

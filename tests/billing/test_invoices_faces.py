@@ -100,6 +100,7 @@ def test_portal_pages_for_the_billing_role_and_403_for_a_member(setup):
     assert page.status_code == 200 and invoice.number in page.content.decode()
     detail = client.get(f"/billing/invoices/{invoice.public_id}/").content.decode()
     assert "Download PDF" in detail and "Sorry" in detail
+    assert 'id="invoice-bank"' in detail and invoice.number in detail  # open: bank details with the reference
     assert client.get(f"/billing/invoices/{invoice.public_id}/pdf").content.startswith(b"%PDF-")
     assert client.get(f"/billing/invoices/{invoice.public_id}/csv").status_code == 200
     assert client.get(f"/billing/invoices/{setup['foreign'].public_id}/").status_code == 404

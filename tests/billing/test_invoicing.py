@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 
@@ -65,6 +66,7 @@ def test_issue_numbers_freezes_taxes_renders_and_emails(django_capture_on_commit
     assert bytes(invoice.pdf).startswith(b"%PDF-")
     text = pdf_text(bytes(invoice.pdf))
     assert "VMC-2026-000001" in text and "VMCloud O" in text and "15.30 EUR" in text
+    assert settings.BILLING_SELLER["iban"] in text  # how to pay by bank transfer while Stripe is off
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [org.email]
     assert mail.outbox[0].attachments[0][0] == "VMC-2026-000001.pdf"
     invoice.refresh_from_db()

@@ -24,13 +24,13 @@ from rest_framework.views import APIView
 
 from apps.billing import budgets, costs, estimates
 from apps.billing.api import serializers_costs as s
+from apps.billing.api.common import organisation_for_request
 from apps.billing.models import Budget
 from apps.core.api.pagination import paginate, paginated
 from apps.core.errors import ValidationFailed
-from apps.teams.access import Actor, bound_token, organisation_get_for_actor
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
-from apps.teams.models import Membership, Organisation, Project
+from apps.teams.models import Organisation, Project
 
 P = Permission
 TAGS = ["billing"]
@@ -51,21 +51,6 @@ BUDGET_EXAMPLE = {
     "created_at": "2026-01-05T10:00:00Z",
     "updated_at": "2026-01-05T10:00:00Z",
 }
-
-
-def organisation_for_request(*, actor: Actor, value: Any, permission: Permission) -> Organisation:
-    """The organisation named by ``value`` (id or slug), or the only one it can be; 404/403 through teams."""
-    if value in (None, ""):
-        token = bound_token(actor)
-        if token is not None:
-            value = token.organisation_id
-        else:
-            ids = list(Membership.objects.filter(user=actor).values_list("organisation_id", flat=True)[:2])
-            if len(ids) != 1:
-                message = _("Say which organisation (its id or slug).")
-                raise ValidationFailed(message, fields={"organisation": [message]})
-            value = ids[0]
-    return organisation_get_for_actor(actor=actor, org_slug_or_id=str(value), permission=permission)
 
 
 def _project(organisation: Organisation, project_id: Any) -> Project | None:

@@ -25,11 +25,11 @@ from rest_framework.views import APIView
 
 from apps.billing import payments, selectors_payments
 from apps.billing.api import serializers_payments as s
-from apps.core.errors import NotFound, ValidationFailed
-from apps.teams.access import Actor, bound_token, organisation_get_for_actor
+from apps.billing.api.common import organisation_for_request
+from apps.core.errors import NotFound
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
-from apps.teams.models import Membership, Organisation
+from apps.teams.models import Organisation
 
 P = Permission
 TAGS = ["billing"]
@@ -44,21 +44,7 @@ def _organisation(request: Request, permission: Permission) -> Organisation:
     value: Any = request.query_params.get("organisation")
     if value in (None, "") and isinstance(request.data, dict):
         value = request.data.get("organisation")
-    return _organisation_for(actor=request.user, value=value, permission=permission)
-
-
-def _organisation_for(*, actor: Actor, value: Any, permission: Permission) -> Organisation:
-    if value in (None, ""):
-        token = bound_token(actor)
-        if token is not None:
-            value = token.organisation_id
-        else:
-            ids = list(Membership.objects.filter(user=actor).values_list("organisation_id", flat=True)[:2])
-            if len(ids) != 1:
-                message = _("Say which organisation (its id or slug).")
-                raise ValidationFailed(message, fields={"organisation": [message]})
-            value = ids[0]
-    return organisation_get_for_actor(actor=actor, org_slug_or_id=str(value), permission=permission)
+    return organisation_for_request(actor=request.user, value=value, permission=permission)
 
 
 def _portal_url(suffix: str = "") -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -74,6 +75,7 @@ def invoice_detail(request: HttpRequest, organisation: Organisation, invoice_id:
             "lines": invoice.lines.all(),
             "credit_notes": invoice.credit_notes.all().defer("pdf"),
             "billing_tab": "invoices",
+            "seller": settings.BILLING_SELLER,
         },
     )
 
