@@ -79,7 +79,7 @@ class WebhookTransientError(Exception):
 # ---------------------------------------------------------------------------
 def _allow_loopback_http() -> bool:
     """Plain http to the loopback interface is for development and tests only."""
-    return bool(getattr(settings, "BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK", settings.DEBUG))
+    return bool(settings.BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK)
 
 
 def webhook_url_error(url: str) -> str | None:

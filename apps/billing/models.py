@@ -467,6 +467,7 @@ class StripeWebhookEvent(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("last attempt started"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
 

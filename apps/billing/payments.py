@@ -263,7 +263,7 @@ def checkout_topup_start(
 
 def topup_expiry_days() -> int:
     """How long a top-up stays usable (``settings.BILLING_PREPAID_TOPUP_EXPIRY_DAYS``, 2 years by default)."""
-    return int(getattr(settings, "BILLING_PREPAID_TOPUP_EXPIRY_DAYS", 730))
+    return int(settings.BILLING_PREPAID_TOPUP_EXPIRY_DAYS)
 
 
 def topup_credit(*, organisation: Organisation, amount: Decimal, stripe_payment_id: str) -> CreditGrant:

@@ -8,7 +8,7 @@
 2. ``event_process`` (the task) claims the row with a conditional UPDATE
    (pending -> processing), so two workers never process one event, then
    applies it and marks it done (or ignored, or failed with the error).
-   While a row is processing, ``processed_at`` holds the time it was claimed.
+   ``claimed_at`` is when the last attempt started, ``processed_at`` when it ended.
 3. ``events_sweep`` (beat, every 5 minutes) re-enqueues rows left pending or
    processing for more than 5 minutes, and failed rows up to ``MAX_ATTEMPTS``.
 
@@ -113,7 +113,7 @@ def event_claim(*, event_row_id: int) -> bool:
     """pending -> processing, atomically; False if someone else has it (or it is done)."""
     return bool(
         StripeWebhookEvent.objects.filter(pk=event_row_id, status=S.PENDING).update(
-            status=S.PROCESSING, attempts=F("attempts") + 1, processed_at=timezone.now(), error=""
+            status=S.PROCESSING, attempts=F("attempts") + 1, claimed_at=timezone.now(), error=""
         )
     )
 
@@ -150,7 +150,7 @@ def events_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - STUCK_AFTER
     StripeWebhookEvent.objects.filter(
-        Q(status=S.PROCESSING, processed_at__lt=cutoff)
+        Q(status=S.PROCESSING, claimed_at__lt=cutoff)
         | Q(status=S.FAILED, attempts__lt=MAX_ATTEMPTS, processed_at__lt=cutoff)
     ).update(status=S.PENDING)
     ids = list(

@@ -487,6 +487,10 @@ BILLING_SELLER = {
     "iban": env.str("BILLING_SELLER_IBAN", default="EE38 2200 2210 2014 5685"),
     "bic": env.str("BILLING_SELLER_BIC", default="LHVBEE22"),
 }
+# A prepaid top-up paid through Stripe stays usable this long (days).
+BILLING_PREPAID_TOPUP_EXPIRY_DAYS = env.int("BILLING_PREPAID_TOPUP_EXPIRY_DAYS", default=730)
+# Budget alert webhooks go to public https URLs only; plain http to loopback is for development and tests.
+BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK = env.bool("BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
 BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="VMC")
 BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="VMC-CN")
 # Snapshot storage is billed per GB at this catalogue offer's price (the seed's block storage "Starter").

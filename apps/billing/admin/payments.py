@@ -223,7 +223,7 @@ class DunningPolicyAdmin(AuditedModelAdmin):
 
 @admin.register(StripeWebhookEvent)
 class StripeWebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("event_id", "type", "status", "attempts", "created", "received_at", "processed_at")
+    list_display = ("event_id", "type", "status", "attempts", "created", "received_at", "claimed_at", "processed_at")
     list_filter = ("status", "type", "livemode")
     search_fields = ("event_id", "type")
     date_hierarchy = "received_at"
@@ -235,6 +235,7 @@ class StripeWebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "status",
         "attempts",
         "received_at",
+        "claimed_at",
         "processed_at",
         "error",
         "pretty_payload",
