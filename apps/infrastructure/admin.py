@@ -97,6 +97,8 @@ class ClusterAdminForm(forms.ModelForm):  # type: ignore[type-arg]
             "tls_fingerprint",
             "vmid_range_start",
             "vmid_range_end",
+            "snippets_storage",
+            "snippets_path",
         ]
 
     def clean(self) -> dict[str, Any]:
@@ -142,6 +144,16 @@ class ClusterAdmin(AuditedModelAdmin):
                 {"fields": ["api_url", "token_id", "token_secret", "tls_ca_pem", "tls_ca_file", "tls_fingerprint"]},
             ),
             (_("VMID range owned by the platform"), {"fields": ["vmid_range_start", "vmid_range_end", "vmid_cursor"]}),
+            (
+                _("Cloud-init user-data (snippets)"),
+                {
+                    "fields": ["snippets_storage", "snippets_path"],
+                    "description": _(
+                        "Customers' user-data is written as a vendor-data snippet into this shared storage "
+                        "(docs: Instances, operators). Leave both empty to refuse user-data in this cluster."
+                    ),
+                },
+            ),
             (_("Sync"), {"fields": ["sync_status", "last_sync_at", "last_sync_error"]}),
         ]
 

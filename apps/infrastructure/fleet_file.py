@@ -50,6 +50,10 @@ class FleetCluster:
     datacentre: str
     maintenance_nodes: tuple[str, ...]
     snapshot: InventorySnapshot
+    # The shared storage with ``snippets`` content and a local ``path`` (the simulator's stand-in
+    # for an NFS share the workers mount): the cluster's user-data snippets storage, or "".
+    snippets_storage: str = ""
+    snippets_path: str = ""
 
 
 def _address(raw: str) -> str:
@@ -198,10 +202,20 @@ def _cluster(cluster: dict[str, Any], models: dict[str, Any]) -> FleetCluster:
             )
         )
         template_storage[vmid] = str(t.get("storage", default_storage))
+    snippets = next(
+        (
+            st
+            for st in cluster.get("storages") or []
+            if "snippets" in (st.get("content") or []) and st.get("shared") and st.get("path")
+        ),
+        None,
+    )
     return FleetCluster(
         name=str(cluster["name"]),
         datacentre=str(cluster.get("datacentre", cluster["name"])),
         maintenance_nodes=tuple(drained),
+        snippets_storage=str(snippets["name"]) if snippets else "",
+        snippets_path=str(Path(str(snippets["path"])).resolve()) if snippets else "",
         snapshot=InventorySnapshot(
             nodes=infos,
             statuses=statuses,

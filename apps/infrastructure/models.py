@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,8 @@ from apps.infrastructure import choices, crypto
 # datacenter.cfg ``next-id: lower=100,upper=100000``).
 DEFAULT_VMID_START = 100_000
 DEFAULT_VMID_END = 899_999
+# PVE's ``pve-storage-id`` format (pve-storage PVE/JSONSchema: ``[a-z][a-z0-9\-\_\.]*[a-z0-9]``).
+SNIPPETS_STORAGE_RE = r"^[a-z][a-z0-9\-_.]*[a-z0-9]$"
 
 
 class Cluster(TimeStampedModel):
@@ -83,6 +85,29 @@ class Cluster(TimeStampedModel):
     )
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_error = models.TextField(_("last sync error"), blank=True)
+    # cloud-init user-data travels as a snippet file (``cicustom``, NOTES.md §5.4): PVE's API cannot
+    # upload snippets, so the workers write them into a shared storage every node also mounts.
+    snippets_storage = models.CharField(
+        _("snippets storage"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[RegexValidator(SNIPPETS_STORAGE_RE, _("A PVE storage id, e.g. snippets-nfs."))],
+        help_text=_(
+            "PVE storage with 'snippets' content, shared by every node (NFS, CephFS), e.g. snippets-nfs. "
+            "Empty: customers cannot give cloud-init user-data in this cluster."
+        ),
+    )
+    snippets_path = models.CharField(
+        _("snippets path on the workers"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_(
+            "Absolute path where the platform's workers mount that storage's root, e.g. /mnt/pve/snippets-nfs; "
+            "files are written into its snippets/ directory."
+        ),
+    )
 
     class Meta:
         verbose_name = _("cluster")
@@ -104,6 +129,16 @@ class Cluster(TimeStampedModel):
     def clean(self) -> None:
         if self.vmid_range_start and self.vmid_range_end and self.vmid_range_start >= self.vmid_range_end:
             raise ValidationError({"vmid_range_end": _("The last VMID must be above the first.")})
+        if bool(self.snippets_storage) != bool(self.snippets_path):
+            field = "snippets_path" if self.snippets_storage else "snippets_storage"
+            raise ValidationError({field: _("Give both the snippets storage and its path, or neither.")})
+        if self.snippets_path and not self.snippets_path.startswith("/"):
+            raise ValidationError({"snippets_path": _("Give an absolute path, e.g. /mnt/pve/snippets-nfs.")})
+
+    @property
+    def has_snippets(self) -> bool:
+        """Whether cloud-init user-data can be delivered to VMs of this cluster."""
+        return bool(self.snippets_storage and self.snippets_path)
 
     def set_token_secret(self, secret: str) -> None:
         """Store ``secret`` encrypted (the caller saves the row)."""

@@ -33,13 +33,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Offer, OsImage
+from apps.core.errors import Unavailable
 from apps.core.services import audit_record
 from apps.infrastructure.models import IpAllocation, VmTemplate
 from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 from apps.infrastructure.proxmox.driver import ipconfig_spec
 from apps.infrastructure.proxmox.errors import ProxmoxNotFound, ProxmoxTaskFailed
 from apps.infrastructure.proxmox.types import Upid
-from apps.infrastructure.services import cluster_driver, placement_commit, placement_release
+from apps.infrastructure.services import (
+    cluster_driver,
+    placement_commit,
+    placement_release,
+    snippet_delete,
+    snippet_write,
+)
 from apps.instances import choices
 from apps.instances.choices import ActionStatus, ActionType, InstanceStatus, PowerState, ProvisionStep
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule
@@ -363,15 +370,53 @@ def _nameservers(instance: Instance) -> str | None:
     return " ".join(dict.fromkeys(servers)) or None
 
 
+def vendor_snippet_name(instance: Instance) -> str:
+    """The customer's user-data file on the cluster's snippets storage: one per instance, a fixed name."""
+    return f"vmc-{instance.public_id}-vendor.yaml"
+
+
+def _vendor_snippet_write(instance: Instance) -> str | None:
+    """Write the instance's user-data as its vendor-data snippet; returns ``cicustom`` (None without user-data).
+
+    Vendor-data, not user-data: cloud-init processes it the same way (cloud-config,
+    scripts, MIME multipart) but PVE keeps generating the user-data that sets the
+    hostname, the user, ``sshkeys`` and ``cipassword`` (qm(1) "Custom Cloud-Init
+    Configuration"). Rewritten at each configure (a retry, a rebuild): same name, same content.
+    """
+    if not instance.user_data.strip():
+        return None
+    cluster = instance.cluster
+    assert cluster is not None  # noqa: S101
+    try:
+        volume = snippet_write(cluster=cluster, filename=vendor_snippet_name(instance), content=instance.user_data)
+    except Unavailable as exc:
+        raise OperationFailed(
+            "user_data_unavailable", exc.message, f"cluster {cluster.name} has no snippets storage"
+        ) from exc
+    except OSError as exc:
+        raise OperationFailed(
+            "user_data_write_failed", _("Your user-data could not be delivered."), f"snippet write: {exc}"
+        ) from exc
+    return f"vendor={volume}"
+
+
+def _vendor_snippet_delete(instance: Instance) -> None:
+    """Remove the vendor-data snippet (gone already or never written: fine)."""
+    if instance.cluster is None:
+        return
+    try:
+        snippet_delete(cluster=instance.cluster, filename=vendor_snippet_name(instance))
+    except OSError as exc:
+        # A stale file costs nothing and holds only what the customer gave: log it for staff, go on.
+        logger.warning("instance %s: snippet not removed: %s", instance.pk, exc)
+
+
 def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -> None:
     assert instance.vmid is not None  # noqa: S101
     offer = instance.offer
     ci_user = CI_USERS.get(instance.image.family.lower().split()[0], "admin") if instance.image.family else "admin"
     # NOTES.md §11 step 6: size, q35/OVMF + hostpci mapping for GPUs (driver.configure), cloud-init network and keys.
-    # User-data needs a snippet file on the node (cicustom) and PVE's API cannot write one:
-    # orders refuse it (services.user_data_check); one already stored is kept, not applied.
-    if instance.user_data.strip():
-        logger.warning("instance %s: user-data stored but not applied (no snippet upload in PVE)", instance.pk)
+    cicustom = _vendor_snippet_write(instance)
     _run_task(
         instance,
         "configure",
@@ -392,6 +437,7 @@ def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -
             description=marker(instance),
             onboot=True,
             agent=True,
+            cicustom=cicustom,
         ),
     )
     _set_step(instance, ProvisionStep.RESIZE)
@@ -592,6 +638,7 @@ def _destroy_vm(action: Action, instance: Instance, driver: ProxmoxDriver) -> No
         raise OperationFailed("vmid_conflict", _("The server could not be deleted."), "VM at our VMID is not ours")
     _ensure_stopped(driver, instance, _key(action, "stop"))
     _run_task(instance, _key(action, "destroy"), driver, lambda: driver.delete(instance.node_name, instance.vmid or 0))
+    _vendor_snippet_delete(instance)
 
 
 def _exec_rebuild(action: Action) -> None:
@@ -730,6 +777,7 @@ def _exec_delete(action: Action) -> None:
         driver = _driver(instance)
         _progress(action, 20)
         _destroy_vm(action, instance, driver)
+    _vendor_snippet_delete(instance)  # also when the VM was already gone
     _progress(action, 80)
     # NOTES.md §9: free the VMID (and GPUs, IPs) only after a successful destroy.
     if instance.reservation is not None:

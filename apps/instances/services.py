@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import yaml
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -34,7 +35,7 @@ from apps.catalogue.models import Datacentre, Offer, OsImage
 from apps.core.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices as infra_choices
-from apps.infrastructure.models import GpuDevice, Reservation, VmTemplate
+from apps.infrastructure.models import Cluster, GpuDevice, Reservation, VmTemplate
 from apps.infrastructure.services import placement_resize
 from apps.instances import choices
 from apps.instances.choices import ActionType, InstanceStatus
@@ -199,36 +200,79 @@ def _resolve_keys(*, organisation: Organisation, ssh_keys: Sequence[SshKey | str
     return out
 
 
-def validate_user_data(user_data: str) -> str:
-    """cloud-init user-data: a ``#cloud-config`` document or a script, 64 KiB at most."""
-    user_data = user_data or ""
-    if len(user_data.encode()) > MAX_USER_DATA:
-        message = _("User-data is limited to 64 KiB.")
-        raise ValidationFailed(message, code="invalid_user_data", fields={"user_data": [message]})
-    if user_data.strip() and not user_data.lstrip().startswith(("#cloud-config", "#!")):
-        message = _("User-data must start with #cloud-config or #! (a script).")
-        raise ValidationFailed(message, code="invalid_user_data", fields={"user_data": [message]})
-    return user_data
+# cloud-init's user-data formats (https://cloudinit.readthedocs.io/en/latest/explanation/format.html);
+# cloud-init matches them case-insensitively after leading whitespace (``handlers.type_from_starts_with``).
+USER_DATA_FORMATS = ("#cloud-config", "#!", "#include", "#cloud-boothook", "content-type: multipart/")
+USER_DATA_UNAVAILABLE = "user_data_unavailable"
 
 
-def user_data_check(user_data: str) -> None:
-    """Refuse user-data until the platform can deliver it (decision in docs ``instances.md``, "User-data").
+def user_data_available(*, datacentre: Datacentre) -> bool:
+    """Whether user-data can be delivered wherever placement may put a VM in ``datacentre``.
 
-    PVE applies custom user-data only from a snippet file on a node's storage
-    (``cicustom=user=<storage>:snippets/<file>``, NOTES.md §5 config table),
-    and its API cannot write snippet files: ``POST .../storage/{storage}/upload``
-    takes ``iso``, ``vztmpl`` and ``import`` content only. Writing them would
-    need SSH access to every node; serving a NoCloud seed from the platform
-    would need a metadata endpoint reachable from guests. Neither exists yet,
-    so orders call this at order time and get a clear 400 instead of a server
-    that silently lacks what they asked for.
+    Placement may choose any active cluster of the datacentre, so every one of
+    them needs a snippets storage (``Cluster.snippets_storage``/``snippets_path``).
     """
-    if (user_data or "").strip():
-        message = _(
-            "Custom cloud-init user-data is not supported yet: leave it empty. Your SSH keys, "
-            "hostname and network are configured automatically."
+    clusters = Cluster.objects.filter(datacentre=datacentre, status=infra_choices.ClusterStatus.ACTIVE)
+    return clusters.exists() and not clusters.filter(Q(snippets_storage="") | Q(snippets_path="")).exists()
+
+
+def _user_data_problems(user_data: str) -> list[str]:
+    try:
+        size = len(user_data.encode("utf-8"))
+    except UnicodeEncodeError:
+        return [_("User-data must be UTF-8 text.")]
+    if size > MAX_USER_DATA:
+        return [_("User-data is limited to 64 KiB.")]
+    head = user_data.lstrip()
+    if not head.lower().startswith(USER_DATA_FORMATS):
+        return [
+            _(
+                "User-data must start with #cloud-config, #! (a script), #include, #cloud-boothook "
+                "or Content-Type: multipart/ (a MIME multipart message)."
+            )
+        ]
+    if head.split("\n", 1)[0].strip().lower() != "#cloud-config":
+        return []
+    try:
+        document = yaml.safe_load(user_data)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = (
+            _("line %(line)s, column %(column)s") % {"line": mark.line + 1, "column": mark.column + 1}
+            if mark is not None
+            else _("unknown position")
         )
-        raise ValidationFailed(message, code="user_data_not_supported", fields={"user_data": [message]})
+        return [
+            _("#cloud-config is not valid YAML (%(where)s): %(problem)s") % {"where": where, "problem": exc.problem}
+        ]
+    except yaml.YAMLError as exc:
+        return [_("#cloud-config is not valid YAML: %(error)s") % {"error": exc}]
+    if document is not None and not isinstance(document, dict):
+        return [_("#cloud-config must be a YAML mapping (keys such as packages:, runcmd:, write_files:).")]
+    return []
+
+
+def user_data_check(user_data: str, *, datacentre: Datacentre) -> str:
+    """Check cloud-init user-data for an order in ``datacentre``; returns it unchanged ("" when empty).
+
+    At most 64 KiB of UTF-8, in one of cloud-init's formats (``USER_DATA_FORMATS``);
+    ``#cloud-config`` must be YAML that parses to a mapping. The platform
+    delivers it as a vendor-data snippet (``operations._step_configure``,
+    docs ``instances.md`` "User-data"), so the datacentre needs a snippets
+    storage on every cluster (``user_data_available``): otherwise 400
+    ``user_data_unavailable``, never an order accepted and its user-data dropped.
+    Raises ``ValidationFailed`` with a ``user_data`` field message.
+    """
+    user_data = user_data or ""
+    if not user_data.strip():
+        return ""
+    problems = _user_data_problems(user_data)
+    if problems:
+        raise ValidationFailed(problems[0], code="invalid_user_data", fields={"user_data": problems})
+    if not user_data_available(datacentre=datacentre):
+        message = _("User-data is not available in this datacentre yet: leave it empty or choose another datacentre.")
+        raise ValidationFailed(message, code=USER_DATA_UNAVAILABLE, fields={"user_data": [message]})
+    return user_data
 
 
 def instance_create(
@@ -256,13 +300,16 @@ def instance_create(
     name = _validate_name(name)
     labels_clean = _validate_labels(labels)
     keys = _resolve_keys(organisation=organisation, ssh_keys=ssh_keys)
-    user_data = validate_user_data(user_data)
+    user_data = user_data_check(user_data, datacentre=datacentre)
     if project.organisation_id != organisation.pk:
         raise ValidationFailed(_("This project belongs to another organisation."), code="invalid_project")
     if reservation.state == infra_choices.ReservationState.RELEASED:
         raise Conflict(_("This reservation was released."), code="reservation_released")
     if reservation.offer_id != offer.pk or reservation.datacentre_id != datacentre.pk:
         raise ValidationFailed(_("The reservation is for another offer or datacentre."), code="reservation_mismatch")
+    if user_data and not reservation.cluster.has_snippets:
+        message = _("User-data is not available in this datacentre yet: leave it empty or choose another datacentre.")
+        raise ValidationFailed(message, code=USER_DATA_UNAVAILABLE, fields={"user_data": [message]})
     mappings = list(
         GpuDevice.objects.filter(reservation=reservation).order_by("pci_address").values_list("mapping_name", flat=True)
     )
@@ -303,8 +350,7 @@ def instance_create(
             image=image.slug,
             vmid=reservation.vmid,
             node=instance.node_name,
-            # Kept on the instance but not applied (see ``user_data_check``): visible to staff, never silent.
-            user_data_applied=False if user_data.strip() else None,
+            user_data_bytes=len(user_data.encode("utf-8")),
         )
     return instance, action
 

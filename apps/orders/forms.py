@@ -47,10 +47,24 @@ class OrderForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # No user-data field: the platform cannot deliver it to Proxmox yet (docs:
-    # instances.md, "User-data"); the API refuses it with a clear message.
+    user_data = forms.CharField(
+        label=_("Cloud-init user-data (optional)"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 6, "spellcheck": "false", "placeholder": "#cloud-config\npackages: [nginx]"}
+        ),
+        help_text=_(
+            "Servers only. A #cloud-config document, a #! script, #include, #cloud-boothook or a MIME multipart "
+            "message, 64 KiB at most; cloud-init runs it at first boot. Your hostname and SSH keys are set as usual."
+        ),
+    )
     # One key per rendered form: submitting it twice places one order (Idempotency-Key).
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_user_data(self) -> str:
+        # Browsers send textareas with CRLF line ends; a "#!/bin/sh\r" script would not run.
+        return str(self.cleaned_data.get("user_data") or "").replace("\r\n", "\n")
 
     def __init__(self, *args: Any, organisation: Organisation, actor: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)

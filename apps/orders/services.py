@@ -241,16 +241,20 @@ def _validate(
     user_data: str,
 ) -> None:
     errors: dict[str, list[str]] = {}
+    user_data_errors, user_data_code = validation.check_user_data(user_data, datacentre=datacentre)
     for found in (
         validation.check_offer_place(offer=offer, datacentre=datacentre),
         validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack),
         validation.check_hostname(name, single_label=validation.is_vm_offer(offer)),
-        validation.check_user_data(user_data),
+        user_data_errors,
         _check_ssh_keys(organisation=organisation, offer=offer, ssh_key_ids=ssh_key_ids),
     ):
         for field, messages in found.items():
             errors.setdefault(field, []).extend(messages)
     if errors:
+        # A datacentre that cannot take user-data yet is its own documented code (instances.md "User-data").
+        if set(errors) == {"user_data"} and user_data_code == "user_data_unavailable":
+            raise ValidationFailed(errors["user_data"][0], fields=errors, code=user_data_code)
         raise ValidationFailed(_("The order is not valid."), fields=errors)
 
 

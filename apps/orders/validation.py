@@ -17,9 +17,9 @@ one 400 listing every problem at once. Decisions written down here:
   may be a domain;
 - SSH keys are ids of the organisation's keys (checked in services);
 - cloud-init user-data is at most 64 KiB (the limit of most clouds'
-  metadata services) and starts with ``#cloud-config`` or ``#!`` (a script),
-  the two formats cloud-init documents as the common ones
-  (https://cloudinit.readthedocs.io/en/latest/explanation/format.html).
+  metadata services), in one of cloud-init's formats
+  (https://cloudinit.readthedocs.io/en/latest/explanation/format.html), and
+  only where the datacentre can deliver it: ``instances.services.user_data_check``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ from apps.instances.services import user_data_check
 
 Errors = dict[str, list[str]]
 
-USER_DATA_MAX_BYTES = 64 * 1024
-USER_DATA_PREFIXES = ("#cloud-config", "#!")
 HOSTNAME_MAX = 253
 _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
@@ -123,20 +121,14 @@ def check_hostname(name: str, *, single_label: bool = False) -> Errors:
     return errors
 
 
-def check_user_data(user_data: str) -> Errors:
-    errors: Errors = {}
-    if not user_data:
-        return errors
-    if len(user_data.encode("utf-8")) > USER_DATA_MAX_BYTES:
-        _add(errors, "user_data", _("User-data is limited to 64 KiB."))
-    if not user_data.startswith(USER_DATA_PREFIXES):
-        _add(errors, "user_data", _("User-data must start with “#cloud-config” or “#!” (a script)."))
-    if not errors:
-        # Well-formed, but the platform cannot deliver it to Proxmox yet (see
-        # instances.services.user_data_check): refuse rather than ignore it.
-        try:
-            user_data_check(user_data)
-        except ValidationFailed as exc:
-            for message in exc.fields.get("user_data", [exc.message]):
-                _add(errors, "user_data", message)
-    return errors
+def check_user_data(user_data: str, *, datacentre: Datacentre) -> tuple[Errors, str | None]:
+    """Field messages for cloud-init user-data, and the error code (``invalid_user_data``, ``user_data_unavailable``).
+
+    The rules live in ``instances.services.user_data_check`` (formats, 64 KiB,
+    YAML of ``#cloud-config``, a snippets storage in the datacentre).
+    """
+    try:
+        user_data_check(user_data, datacentre=datacentre)
+    except ValidationFailed as exc:
+        return {"user_data": exc.fields.get("user_data", [exc.message])}, exc.code
+    return {}, None

@@ -68,7 +68,7 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
                 image=data["image"],
                 name=data["name"],
                 ssh_keys=[key.public_id for key in data["ssh_keys"]],
-                user_data="",
+                user_data=data["user_data"],
                 idempotency_key=data["idempotency_key"],
             )
         except ApplicationError as exc:

@@ -6,7 +6,10 @@ cluster per datacentre, served on its own port) has ``storages``, ``pools``,
 (``node_groups``). GPUs are given per node, either explicitly (PCI address,
 IOMMU group, NVLink peer group) or as ``{model, count, nvlink: pairs|all|none}``
 with generated addresses. One cluster PCI mapping per GPU model is created with
-one entry per device (NOTES.md §5.14, §8.3). See ``fleets/test.yaml`` for a small
+one entry per device (NOTES.md §5.14, §8.3). A storage with ``snippets`` content
+may give a ``path``: a local directory standing for its shared root, where the
+platform writes cloud-init snippets and the simulator reads them at VM start
+(the platform's ``Cluster.snippets_path``). See ``fleets/test.yaml`` for a small
 complete example and the staff docs page "Proxmox simulator".
 """
 
@@ -70,6 +73,9 @@ class StorageSpec:
     shared: bool
     size_gb: int
     nodes: tuple[str, ...] | None = None  # None: every node
+    # A local directory that plays this storage's shared root (an NFS export): snippet volumes
+    # ``<name>:snippets/<file>`` are read from ``<path>/snippets/<file>`` at VM start.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,7 @@ def _parse_cluster(raw: dict[str, Any], ctx: _Ctx, source: str) -> ClusterSpec:
             shared=bool(s.get("shared", False)),
             size_gb=int(s.get("size_gb", 1000)),
             nodes=tuple(s["nodes"]) if s.get("nodes") else None,
+            path=str(s["path"]) if s.get("path") else None,
         )
         for s in raw.get("storages") or []
     )

@@ -939,6 +939,15 @@ def qemu_start(call: Call) -> Any:
     def start(task: SimTask) -> None:
         if early_error:
             raise TaskError(early_error)
+        # PVE builds the cloud-init drive now, reading every cicustom snippet (qm(1) "cicustom"):
+        # a missing file fails the start task.
+        if "cicustom" in vm.pending:
+            cicustom = vm.pending["cicustom"]
+        else:
+            cicustom = None if "cicustom" in vm.pending_delete else vm.config.get("cicustom")
+        snippet_error = c.snippet_error(str(cicustom)) if cicustom else None
+        if snippet_error:
+            raise TaskError(snippet_error)
         c.power_on(vm)
         vm.gpus = chosen
         for node, path in chosen:

@@ -22,6 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from apps.pvesim.fleet import ClusterSpec, GpuModelSpec, NodeSpec
@@ -280,6 +281,9 @@ class SimCluster:
                 )
             self.nodes[node_spec.name] = node
         self._build_mappings()
+        for storage in spec.storages:
+            if storage.path:  # the "NFS server" exports its share: make sure the directory exists
+                (Path(storage.path) / "snippets").mkdir(parents=True, exist_ok=True)
         for template in spec.templates:
             self._add_template(template)
 
@@ -527,6 +531,31 @@ class SimCluster:
             vm.config.pop(key, None)
         vm.pending.clear()
         vm.pending_delete.clear()
+
+    def snippet_error(self, cicustom: str) -> str | None:
+        """Why PVE would fail to read a ``cicustom`` volume when it builds the cloud-init drive (None: all there).
+
+        Only storages with a ``path`` (fleet file) are checked: the simulator has no files elsewhere.
+        """
+        specs = {s.name: s for s in self.spec.storages}
+        for part in cicustom.split(","):
+            _kind, sep, volume = part.partition("=")
+            if not sep:
+                continue
+            storage, _, volname = volume.partition(":")
+            spec = specs.get(storage)
+            if spec is None:
+                return f"storage '{storage}' does not exist"
+            if "snippets" not in spec.content:
+                return f"storage '{storage}' does not support content-type 'snippets'"
+            if spec.path is None:
+                continue
+            name = volname.removeprefix("snippets/")
+            if not volname.startswith("snippets/") or not name or "/" in name or name in (".", ".."):
+                return f"unable to parse directory volume name '{volname}'"
+            if not (Path(spec.path) / "snippets" / name).is_file():
+                return f"volume '{volume}' does not exist"
+        return None
 
     def power_on(self, vm: SimVm) -> None:
         self.apply_pending(vm)

@@ -106,13 +106,14 @@ def test_a_foreign_vm_at_the_vmid_fails_provisioning_without_touching_it(fleet, 
     assert sim_vms(fleet.sim)[instance.vmid].config["name"] == "someone-else"
 
 
-def test_user_data_is_refused_with_a_clear_message_until_it_can_be_delivered():
+def test_user_data_is_refused_where_the_cluster_has_no_snippets_storage(fleet):
+    # Delivery itself is tested in tests/instances/test_user_data.py.
     from apps.core.errors import ValidationFailed
     from apps.instances.services import user_data_check
 
-    user_data_check("")
-    user_data_check("  \n")
+    assert user_data_check("", datacentre=fleet.dc) == ""
+    assert user_data_check("  \n", datacentre=fleet.dc) == ""
     with pytest.raises(ValidationFailed) as exc:
-        user_data_check("#cloud-config\npackages: [nginx]\n")
-    assert exc.value.code == "user_data_not_supported"
-    assert "not supported yet" in exc.value.fields["user_data"][0]
+        user_data_check("#cloud-config\npackages: [nginx]\n", datacentre=fleet.dc)
+    assert exc.value.code == "user_data_unavailable"
+    assert "not available in this datacentre yet" in exc.value.fields["user_data"][0]

@@ -256,10 +256,12 @@ def test_read_only_token_cannot_order_but_can_list(world):
     assert client.get(ORDERS).status_code == 200
 
 
-def test_well_formed_user_data_is_refused_until_the_platform_can_deliver_it(world):
+def test_user_data_in_a_datacentre_without_snippets_storage_is_a_400_user_data_unavailable(world):
     response = client_for(world.member).post(
         ORDERS, body(world, user_data="#cloud-config\npackages: [nginx]\n"), format="json"
     )
     assert response.status_code == 400
-    assert "not supported yet" in response.json()["error"]["fields"]["user_data"][0]
+    error = response.json()["error"]
+    assert error["code"] == "user_data_unavailable"
+    assert "not available in this datacentre yet" in error["fields"]["user_data"][0]
     assert Order.objects.count() == 0

@@ -107,11 +107,12 @@ def test_order_without_user_data_is_accepted(world):
 
 
 @pytest.mark.parametrize("user_data", ["#cloud-config\npackages: [nginx]\n", "#!/bin/sh\necho hi\n"])
-def test_well_formed_user_data_is_refused_with_a_clear_message(world, user_data):
-    # The platform cannot deliver user-data to Proxmox yet (docs: instances.md, "User-data").
+def test_user_data_is_refused_where_the_datacentre_has_no_snippets_storage(world, user_data):
+    # The test fleet's cluster has no snippets storage (docs: instances.md, "User-data").
     with pytest.raises(ValidationFailed) as exc:
         place(world, user_data=user_data)
-    assert "not supported yet" in exc.value.fields["user_data"][0]
+    assert exc.value.code == "user_data_unavailable"
+    assert "not available in this datacentre yet" in exc.value.fields["user_data"][0]
 
 
 def test_image_needing_more_ram_than_the_offer_is_refused(world):

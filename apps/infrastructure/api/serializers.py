@@ -29,6 +29,8 @@ class ClusterOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
             "tls_fingerprint",
             "vmid_range_start",
             "vmid_range_end",
+            "snippets_storage",
+            "snippets_path",
             "sync_status",
             "last_sync_at",
             "last_sync_error",

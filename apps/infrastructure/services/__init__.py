@@ -30,6 +30,7 @@ from apps.infrastructure.services.placement import (
     placement_reserve,
     placement_resize,
 )
+from apps.infrastructure.services.snippets import snippet_delete, snippet_volume, snippet_write
 from apps.infrastructure.services.tasks_enqueue import inventory_sync_enqueue
 
 __all__ = [
@@ -53,5 +54,8 @@ __all__ = [
     "placement_resize",
     "reservation_holder_fields",
     "reservations_expired",
+    "snippet_delete",
+    "snippet_volume",
+    "snippet_write",
     "vmid_block",
 ]

@@ -30,6 +30,8 @@ CLUSTER_FIELDS = (
     "vmid_range_start",
     "vmid_range_end",
     "status",
+    "snippets_storage",
+    "snippets_path",
 )
 
 

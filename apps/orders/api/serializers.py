@@ -83,7 +83,12 @@ class OrderCreateInputSerializer(QuoteInputSerializer):
         allow_blank=True,
         default="",
         trim_whitespace=False,
-        help_text=_("cloud-init user-data, at most 64 KiB, starting with `#cloud-config` or `#!`."),
+        help_text=_(
+            "Optional cloud-init user-data (servers only), at most 64 KiB of UTF-8, starting with `#cloud-config` "
+            "(YAML mapping), `#!` (a script), `#include`, `#cloud-boothook` or `Content-Type: multipart/`. "
+            "Delivered as cloud-init vendor-data: the hostname, SSH keys and password reset keep working. "
+            "400 `invalid_user_data` when malformed, `user_data_unavailable` where the datacentre cannot deliver it."
+        ),
     )
 
 

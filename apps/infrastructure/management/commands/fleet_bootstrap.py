@@ -91,7 +91,12 @@ class Command(BaseCommand):
                 api_url=f"https://{base.hostname}:{base.port + offset}/api2/json",
                 token_id=token_id,
                 tls_ca_file=options["ca_file"],
+                # A storage with a local ``path`` (relative: to the working directory, as the simulator reads it).
+                snippets_storage=fleet_cluster.snippets_storage,
+                snippets_path=fleet_cluster.snippets_path,
             )
+            if fleet_cluster.snippets_path:
+                (Path(fleet_cluster.snippets_path) / "snippets").mkdir(parents=True, exist_ok=True)
             report = services.inventory_sync(cluster=cluster, snapshot=fleet_cluster.snapshot)
             for node in Node.objects.filter(cluster=cluster, name__in=fleet_cluster.maintenance_nodes):
                 if not node.maintenance:
