@@ -19,18 +19,24 @@ falls on both alike:
 Prints requests per second for both and their ratio. The client processes
 share the machine with gunicorn, so absolute figures depend on the host's load.
 
-Where an API request's time goes (in-process, best of 300, 2-core host, Nov 2026;
-the bare view takes 0.85 ms end to end):
+Where an API request's time goes (in-process through Django's test client, best of 10x30,
+2-core host shared with other jobs; the bare view takes 0.94 ms end to end, the API 5.5 ms):
 
-* DRF with token auth, permission, throttle, RateLimit headers, no work: 1.2 ms
-  (the token lookup query is most of it);
-* building the actor-scoped queryset (``restrict_to_actor``): 0.9 ms;
-* ``COUNT(*)`` over the 10,000 visible rows: 2.8 ms, 2.2 of them in
-  PostgreSQL (a sequential scan: no index covers ``project_id`` with
-  ``status <> 'deleted'``; a partial index measured 0.76 ms instead of 1.9);
-* the page of 50 rows with its three joins, read as tuples: 1.7 ms;
-* JSON of the 50 rows (``apps/instances/api/listing.py``): 0.2 ms.
+* 4 queries: the token, with its holder's role and its project limit as subqueries
+  (``apps.teams.access.token_auth_queryset``): 0.75 ms with the ORM; the visible project ids
+  (``restrict_to_actor``; for a token whose role covers the read, a plain ``organisation_id =``
+  query): 0.45 ms; ``COUNT(*)`` over the 10,000 visible rows: 1.15 ms, most of it in PostgreSQL
+  (all rows match, so a sequential scan); the page of 50 rows with its three joins, read as
+  tuples: 1.1 ms;
+* the rate limit: one EVALSHA to Redis, 0.05 ms;
+* JSON of the 50 rows (``apps/instances/api/listing.py``): 0.2 ms;
+* the rest (about 1.8 ms): DRF's request, negotiation, permission and rendering, pagination
+  links, and the middleware stack (no query for a bearer request without a session cookie).
 
+Before the token's role and project limit joined the token query (5 queries: a separate M2M
+query for the limit and a membership/grant subquery for the project ids), the API took 9.0 ms
+in-process and the benchmark gave 1/6.0-1/6.1; after, 5.5-5.9 ms and 1/4.7-1/5.1 in the
+quieter runs (the ratio moves by ±0.5 with the host's other load).
 Model instances and ``InstanceOutputSerializer`` cost 2.5-3 ms more CPU per page
 before the list read tuples (1/10.1 before, 1/8.0 after, in quiet runs).
 """

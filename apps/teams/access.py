@@ -27,14 +27,16 @@ the token's limits without having to be passed the token (Sentry's
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
-from django.db.models import BigIntegerField, Q, QuerySet
+from django.db import connection, models
+from django.db.models import BigIntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
@@ -69,9 +71,39 @@ class OrganisationSuspended(PermissionDenied):
 # ---------------------------------------------------------------------------
 # Tokens bound to the acting user
 # ---------------------------------------------------------------------------
+_MISSING: Any = object()
+# Annotations of ``token_auth_queryset``: read once, with the token, at authentication.
+_ROLE_ANNOTATION = "vmc_holder_role"
+_LIMIT_ANNOTATION = "vmc_limit_project_ids"
+
+
+@cache
+def token_auth_queryset() -> QuerySet[ApiToken]:
+    """Tokens as the API authentication loads them: user and organisation joined, plus, in the same query,
+    the holder's role in the token's organisation and (PostgreSQL) the token's project limit.
+
+    ``bind_token`` keeps both on the token, so scoping a token request's reads
+    (``project_list_for_actor``) needs no second and third query for them
+    (``benchmarks/instance_list_bench.py``). Like the token row itself they are
+    read once per request, when the request authenticates. Built once per process (never evaluated
+    itself: callers ``filter()`` a clone), since building the subqueries costs more than running them.
+    """
+    role = Membership.objects.filter(organisation_id=OuterRef("organisation_id"), user_id=OuterRef("user_id"))
+    qs = ApiToken.objects.select_related("user", "organisation").annotate(
+        **{_ROLE_ANNOTATION: Subquery(role.order_by().values("role")[:1])}
+    )
+    if connection.vendor == "postgresql":
+        through = ApiToken.projects.through.objects.filter(apitoken_id=OuterRef("pk")).values("project_id")
+        qs = qs.annotate(**{_LIMIT_ANNOTATION: ArraySubquery(through)})
+    return qs
+
+
 def bind_token(user: AbstractBaseUser, token: ApiToken) -> None:
     """Called by the token authentication: the user now acts within the token's limits."""
     setattr(user, _TOKEN_ATTR, token)
+    limit = token.__dict__.get(_LIMIT_ANNOTATION)
+    if limit is not None:
+        token._project_ids = (frozenset(limit),)  # type: ignore[attr-defined]
 
 
 def bound_token(actor: Actor) -> ApiToken | None:
@@ -304,6 +336,8 @@ def project_list_for_actor(
         for access in ProjectAccess
         if permission in _apply_token(GRANT_PERMISSIONS[access], token)
     ]
+    if token is not None and token.__dict__.get(_ROLE_ANNOTATION, _MISSING) in roles:
+        return _token_role_projects(token, organisation=organisation, include_suspended=include_suspended)
     condition = Q(organisation__memberships__user=actor, organisation__memberships__role__in=roles)
     if grant_codenames:
         condition |= Q(pk__in=_granted_project_ids(actor, grant_codenames))
@@ -317,6 +351,24 @@ def project_list_for_actor(
         limit = _token_project_ids(token)
         if limit is not None:
             qs = qs.filter(pk__in=limit)
+    return qs
+
+
+def _token_role_projects(
+    token: ApiToken, *, organisation: Organisation | None, include_suspended: bool
+) -> QuerySet[Project]:
+    """``project_list_for_actor`` for a token whose holder's role (read with the token by
+    ``token_auth_queryset``) gives the permission: every project of the token's organisation, so grants
+    add nothing. The organisation was loaded with the token too, so its suspension needs no join.
+    """
+    if not include_suspended and token.organisation.is_suspended:
+        return Project.objects.none()
+    qs = Project.objects.filter(organisation_id=token.organisation_id).select_related("organisation")
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    limit = _token_project_ids(token)
+    if limit is not None:
+        qs = qs.filter(pk__in=limit)
     return qs
 
 

@@ -92,6 +92,11 @@ def _redis(url: str) -> Any:
     return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
+@cache
+def _script(url: str) -> Any:
+    return _redis(url).register_script(_SCRIPT)
+
+
 class _LocalCounter:
     """In-process fallback: the same fixed windows, atomic under a lock."""
 
@@ -141,7 +146,8 @@ def _counts(keys: list[str], ttls: list[int], *, peek: bool) -> list[int]:
             client = _redis(url)
             if peek:
                 return [int(v or 0) for v in client.mget(keys)]
-            return [int(v) for v in client.eval(_SCRIPT, len(keys), *keys, *ttls)]
+            # EVALSHA: one round trip with the script's hash, not its text (redis-py loads it once on NOSCRIPT).
+            return [int(v) for v in _script(url)(keys=keys, args=ttls)]
         except redis.RedisError:
             # Redis down: keep limiting per process rather than failing every request.
             logger.warning("rate limit: Redis unavailable, counting in-process")

@@ -161,6 +161,21 @@ def test_members_of_an_mfa_requiring_org_are_sent_to_mfa_setup(mfa_org):
     assert api.json()["error"]["code"] == "mfa_required"
 
 
+def test_an_api_token_waits_for_its_holder_to_enrol_mfa(mfa_org):
+    from apps.teams.choices import TokenScope
+    from apps.teams.services import api_token_create
+
+    organisation = Organisation.objects.get(memberships__user=mfa_org, require_mfa=True)
+    _token, secret = api_token_create(
+        user=mfa_org, organisation=organisation, name="ci", scope=TokenScope.READ_ONLY, expires_at=None
+    )
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    refused = Client().get("/api/v1/instances/", **auth)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "mfa_required"
+    TOTP.activate(mfa_org, generate_totp_secret())
+    assert Client().get("/api/v1/instances/", **auth).status_code == 200
+
+
 def test_members_with_totp_pass_the_mfa_requirement(mfa_org):
     TOTP.activate(mfa_org, generate_totp_secret())
     assert Authenticator.objects.filter(user=mfa_org).exists()

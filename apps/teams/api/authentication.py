@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -16,7 +17,7 @@ from rest_framework.request import Request
 
 from apps.core.errors import PermissionDenied
 from apps.core.middleware import client_ip
-from apps.teams.access import bind_token
+from apps.teams.access import bind_token, token_auth_queryset
 from apps.teams.models import ApiToken
 from apps.teams.services import api_token_touch
 from apps.teams.tokens import parse_api_token, token_matches
@@ -38,7 +39,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         prefix = parse_api_token(raw)
         if prefix is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        token = ApiToken.objects.select_related("user", "organisation").filter(prefix=prefix).first()
+        # One query: the token, its user and organisation, the holder's role and the token's project limit.
+        # ``prefix`` is unique: no ORDER BY (``first()`` would sort by the model's ordering).
+        token = next(iter(token_auth_queryset().filter(prefix=prefix).order_by()[:1]), None)
         if token is None or not token_matches(raw, token.secret_hash):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.revoked_at is not None:
@@ -56,9 +59,23 @@ class ApiTokenAuthentication(BaseAuthentication):
                 % {"reason": getattr(token.user, "suspension_reason", "") or _("contact support.")},
                 code="account_suspended",
             )
+        if token.organisation.require_mfa and not _has_second_factor(token.user):
+            # The organisation turned MFA on after this token was made: the portal sends its holder to
+            # MFA setup (apps.sso.middleware), and the token waits until they have enrolled.
+            raise PermissionDenied(
+                str(_("Your organisation requires two-factor authentication: set it up to use this token.")),
+                code="mfa_required",
+            )
         bind_token(token.user, token)
         api_token_touch(token=token, ip=client_ip(request._request))
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+def _has_second_factor(user: Any) -> bool:
+    """TOTP or a passkey, as apps.sso.middleware counts them (recovery codes are a fallback, not a factor)."""
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()
