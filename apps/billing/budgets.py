@@ -33,7 +33,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
@@ -49,7 +48,7 @@ from apps.billing.models import BillingNotice, Budget, BudgetAlert
 from apps.billing.rating import to_cents
 from apps.billing.services import notice_post
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
-from apps.core.services import audit_record
+from apps.core.services import audit_record, task_enqueue
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.instances.services import instance_stop
@@ -562,16 +561,7 @@ def _alert_dispatch(*, budget: Budget, alert: BudgetAlert) -> None:
     alert_id = alert.pk
     transaction.on_commit(lambda: budget_alert_email(alert_id=alert_id))
     if budget.webhook_url:
-        transaction.on_commit(lambda: _enqueue("billing.budget_webhook_send", alert_id))
-
-
-def _enqueue(task_name: str, *args: Any) -> None:
-    # By name: services never import tasks. The registered task honours CELERY_TASK_ALWAYS_EAGER.
-    task = current_app.tasks.get(task_name)
-    if task is not None:
-        task.delay(*args)
-    else:
-        current_app.send_task(task_name, args=list(args))
+        task_enqueue("billing.budget_webhook_send", alert_id)
 
 
 def budget_alert_email(*, alert_id: int) -> bool:

@@ -24,7 +24,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -39,25 +38,13 @@ from apps.billing.models import CreditNote, Invoice, InvoiceLine, NumberSequence
 from apps.billing.rating import ZERO, ChargeLine, month_bounds, rate_month, to_cents
 from apps.billing.services import billing_account_for, notice_post
 from apps.core.errors import Conflict, ValidationFailed
-from apps.core.services import audit_record
+from apps.core.services import audit_record, task_enqueue
 from apps.teams.models import Organisation, Project
 
 logger = logging.getLogger(__name__)
 
 INVOICE_NOT_DRAFT = "invoice_not_draft"
 NOTHING_TO_INVOICE = "nothing_to_invoice"
-
-
-def _enqueue(task_name: str, *args: Any) -> None:
-    def send() -> None:
-        # The registered task object honours CELERY_TASK_ALWAYS_EAGER; send_task by name does not.
-        task = current_app.tasks.get(task_name)
-        if task is not None:
-            task.delay(*args)
-        else:
-            current_app.send_task(task_name, args=list(args))
-
-    transaction.on_commit(send)
 
 
 def month_start(month: date) -> date:
@@ -245,7 +232,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
         invoice_id = invoice.pk
         transaction.on_commit(lambda: invoice_email_send(invoice_id=invoice_id))
         if getattr(settings, "BILLING_PAYMENTS_ENABLED", False) and invoice.amount_due > 0:
-            _enqueue("billing.invoice_push", invoice_id)
+            task_enqueue("billing.invoice_push", invoice_id)
     return invoice
 
 
@@ -432,7 +419,7 @@ def credit_note_issue(
                 credit_note=note,
             )
         if kind == CreditNoteKind.REFUND and getattr(settings, "BILLING_PAYMENTS_ENABLED", False):
-            _enqueue("billing.credit_note_refund", note.pk)
+            task_enqueue("billing.credit_note_refund", note.pk)
     return note
 
 

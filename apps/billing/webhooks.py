@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from celery import current_app
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -37,7 +36,7 @@ from apps.billing import payments, stripe_gateway
 from apps.billing.choices import InvoiceStatus
 from apps.billing.choices import WebhookEventStatus as S
 from apps.billing.models import BillingAccount, Invoice, StripeWebhookEvent
-from apps.core.services import audit_record
+from apps.core.services import audit_record, task_enqueue
 from apps.teams.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -49,17 +48,6 @@ MAX_ATTEMPTS = 5
 
 class InvalidEvent(Exception):
     """The payload is not a signed, fresh Stripe event (the endpoint answers 400)."""
-
-
-def _enqueue(event_row_id: int) -> None:
-    def send() -> None:
-        task = current_app.tasks.get(PROCESS_TASK)
-        if task is not None:
-            task.delay(event_row_id)
-        else:
-            current_app.send_task(PROCESS_TASK, args=[event_row_id])
-
-    transaction.on_commit(send)
 
 
 def _ts(epoch: Any) -> datetime:
@@ -102,7 +90,7 @@ def event_receive(*, payload: bytes, sig_header: str) -> tuple[int | None, bool]
             row = cursor.fetchone()
         if row is None:
             return None, False
-        _enqueue(int(row[0]))
+        task_enqueue(PROCESS_TASK, int(row[0]))
     return int(row[0]), True
 
 
@@ -142,7 +130,7 @@ def event_reprocess(*, event: StripeWebhookEvent, actor: Any) -> None:
     with transaction.atomic():
         StripeWebhookEvent.objects.filter(pk=event.pk).update(status=S.PENDING, error="")
         audit_record(actor=actor, action="billing.stripe_event.reprocess", target=event, changes={"type": event.type})
-        _enqueue(event.pk)
+        task_enqueue(PROCESS_TASK, event.pk)
 
 
 def events_sweep(*, now: datetime | None = None) -> int:
@@ -158,7 +146,7 @@ def events_sweep(*, now: datetime | None = None) -> int:
     )
     with transaction.atomic():
         for pk in ids:
-            _enqueue(pk)
+            task_enqueue(PROCESS_TASK, pk)
     return len(ids)
 
 

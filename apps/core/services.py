@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery import current_app
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from apps.core import context
 from apps.core.choices import ActorKind
@@ -72,3 +73,21 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, models.Model):
         return str(value.pk)
     return str(value)
+
+
+def task_enqueue(task_name: str, *args: Any) -> None:
+    """Send the Celery task ``task_name`` once the current transaction commits (at once outside one).
+
+    By name, so services never import tasks. The registered task object honours
+    ``CELERY_TASK_ALWAYS_EAGER``; ``send_task`` by name (a task another process
+    registers) does not.
+    """
+
+    def send() -> None:
+        task = current_app.tasks.get(task_name)
+        if task is not None:
+            task.delay(*args)
+        else:
+            current_app.send_task(task_name, args=list(args))
+
+    transaction.on_commit(send)

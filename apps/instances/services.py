@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 
 import yaml
-from celery import current_app
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -33,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre, Offer, OsImage
 from apps.core.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
-from apps.core.services import audit_record
+from apps.core.services import audit_record, task_enqueue
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import Cluster, GpuDevice, Reservation, VmTemplate
 from apps.infrastructure.services import placement_resize
@@ -131,18 +130,6 @@ def instance_billing_stop(*, instance: Instance, at: datetime) -> None:
     InstancePricePeriod.objects.filter(instance=instance, ended_at__isnull=True).update(ended_at=at)
 
 
-def _enqueue(task_name: str, *args: Any) -> None:
-    def send() -> None:
-        # The registered task object honours CELERY_TASK_ALWAYS_EAGER; send_task by name does not.
-        task = current_app.tasks.get(task_name)
-        if task is not None:
-            task.delay(*args)
-        else:
-            current_app.send_task(task_name, args=list(args))
-
-    transaction.on_commit(send)
-
-
 def _lock(instance: Instance) -> Instance:
     """Re-read the instance under a row lock (one operation at a time)."""
     return Instance.objects.select_for_update().select_related("organisation", "offer").get(pk=instance.pk)
@@ -160,7 +147,7 @@ def _open_action(
         params=dict(params or {}),
         created_by=_user(actor),
     )
-    _enqueue(task, action.pk)
+    task_enqueue(task, action.pk)
     return action
 
 

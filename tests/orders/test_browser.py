@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def world(monkeypatch):
     # Provisioning itself (Celery, Proxmox) is tested with apps.instances; here the task is not sent.
-    monkeypatch.setattr(instance_services, "_enqueue", lambda name, *args: None)
+    monkeypatch.setattr(instance_services, "task_enqueue", lambda name, *args: None)
     return build_world()
 
 

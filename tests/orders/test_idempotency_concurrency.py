@@ -34,7 +34,7 @@ IN_FLIGHT = 30
 
 def test_fifty_concurrent_requests_with_one_key_make_one_order_and_one_vm(monkeypatch):
     enqueued: list[tuple[str, tuple]] = []
-    monkeypatch.setattr(instance_services, "_enqueue", lambda name, *args: enqueued.append((name, args)))
+    monkeypatch.setattr(instance_services, "task_enqueue", lambda name, *args: enqueued.append((name, args)))
     world = build_world()
     data = {
         "project": world.project.pk,

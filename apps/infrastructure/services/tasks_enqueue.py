@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from celery import current_app
-from django.db import transaction
-
+from apps.core.services import task_enqueue
 from apps.infrastructure import choices
 from apps.infrastructure.models import Cluster
 
@@ -18,14 +16,5 @@ def inventory_sync_enqueue(*, cluster: Cluster | None = None) -> list[int]:
     else:
         ids = list(Cluster.objects.filter(status=choices.ClusterStatus.ACTIVE).values_list("pk", flat=True))
     for cluster_id in ids:
-        transaction.on_commit(lambda cid=cluster_id: _send(cid))  # type: ignore[misc]
+        task_enqueue(SYNC_CLUSTER_TASK, cluster_id)
     return ids
-
-
-def _send(cluster_id: int) -> None:
-    # The registered task object honours CELERY_TASK_ALWAYS_EAGER; send_task by name does not.
-    task = current_app.tasks.get(SYNC_CLUSTER_TASK)
-    if task is not None:
-        task.delay(cluster_id)
-    else:
-        current_app.send_task(SYNC_CLUSTER_TASK, args=[cluster_id])
