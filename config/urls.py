@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("docs/", include("apps.docs.urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("", include("apps.teams.urls")),
     path("pricing/", include("apps.catalogue.urls")),
     path("", include("apps.orders.urls")),

@@ -1,22 +1,29 @@
-"""Cross-cutting views: health check and error pages (JSON under /api/, HTML elsewhere)."""
+"""Cross-cutting views: liveness and readiness probes and error pages (JSON under /api/, HTML elsewhere)."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from apps.core import health
 from apps.core.api.exceptions import error_body
 
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and `make run`."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. Touches no database, cache or broker on purpose
+    (apps/docs/content/production.md, "Probes")."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, cache and broker answer and every migration is applied;
+    503 with the failing checks named otherwise (apps/docs/content/production.md)."""
+    ready, checks = health.readiness()
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
