@@ -14,6 +14,7 @@ admin.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import stripe
@@ -47,15 +48,38 @@ def to_dict(obj: Any) -> dict[str, Any]:
 # --- webhooks ---------------------------------------------------------------------------------------------
 
 
+def _signed_timestamp(sig_header: str) -> int | None:
+    """The ``t=`` element of a ``Stripe-Signature`` header (https://docs.stripe.com/webhooks#verify-manually)."""
+    for item in sig_header.split(","):
+        key, _sep, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 def webhook_event_construct(*, payload: bytes, sig_header: str) -> Any:
-    """Verify the signature and its timestamp tolerance; raise ``SignatureVerificationError`` or ``ValueError``."""
-    return stripe.Webhook.construct_event(
+    """Verify the signature and its timestamp, both ways; raise ``SignatureVerificationError`` or ``ValueError``.
+
+    stripe-python only refuses timestamps older than the tolerance; a signed
+    timestamp ahead of our clock by more than ``STRIPE_WEBHOOK_FUTURE_TOLERANCE``
+    seconds is refused too, so a captured event cannot be post-dated to stay
+    replayable (Stripe: "Preventing replay attacks",
+    https://docs.stripe.com/webhooks#replay-attacks).
+    """
+    event = stripe.Webhook.construct_event(
         payload,
         sig_header,
         settings.STRIPE_WEBHOOK_SECRET,
         tolerance=settings.STRIPE_WEBHOOK_TOLERANCE,
         api_key=settings.STRIPE_SECRET_KEY or None,
     )
+    signed_at = _signed_timestamp(sig_header)
+    if signed_at is None or signed_at > time.time() + settings.STRIPE_WEBHOOK_FUTURE_TOLERANCE:
+        raise SignatureVerificationError("Timestamp ahead of the current time", sig_header, payload)
+    return event
 
 
 # --- customers --------------------------------------------------------------------------------------------

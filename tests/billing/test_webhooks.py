@@ -266,3 +266,18 @@ def test_paid_and_succeeded_events_racing_pay_once(live_server, org, stripe_on):
 
 def test_secret_constant_is_a_webhook_secret() -> None:
     assert WEBHOOK_SECRET.startswith("whsec_")
+
+
+@pytest.mark.django_db
+def test_future_timestamp_beyond_skew_is_400(client, org, stripe_on, settings):  # noqa: F811
+    # A correctly signed event dated an hour ahead is refused: the skew is bounded both ways.
+    payload = event_payload("invoice.paid", {"id": "in_x", "object": "invoice"})
+    ahead = int(time.time()) + 3600
+    response = _post(client, payload, sign(payload, timestamp=ahead))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert not StripeWebhookEvent.objects.exists()
+    just_ahead = int(time.time()) + settings.STRIPE_WEBHOOK_FUTURE_TOLERANCE + 30
+    assert _post(client, payload, sign(payload, timestamp=just_ahead)).status_code == 400
+    within = int(time.time()) + settings.STRIPE_WEBHOOK_FUTURE_TOLERANCE - 30
+    assert _post(client, payload, sign(payload, timestamp=within)).status_code == 200
