@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
@@ -75,6 +77,13 @@ def api_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response | Non
     headers: dict[str, str] = {}
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body past DATA_UPLOAD_MAX_MEMORY_SIZE
+        # (https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size).
+        message = _("The request body is too large (at most %(size)d bytes).") % {
+            "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+        return Response(error_body("request_too_large", message), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
