@@ -29,6 +29,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.accounts.selectors import user_has_second_factor
 from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record, model_changes
@@ -211,6 +212,12 @@ def organisation_update(*, organisation: Organisation, actor: User, data: dict[s
         require_permission(actor, organisation, Permission.BILLING_MANAGE)
     clean = _validate_org_fields(data)
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if clean.get("require_mfa") and not organisation.require_mfa and not user_has_second_factor(user=actor):
+        # Requiring MFA blocks every member and token without it, the actor's
+        # own included: only someone with a second factor may switch it on (as
+        # GitHub does; apps/docs/content/sign-in-and-mfa.md).
+        message = _("Set up two-factor authentication on your own account before requiring it for the organisation.")
+        raise ValidationFailed(message, fields={"require_mfa": [message]}, code="mfa_not_enrolled")
     before = {f: getattr(organisation, f) for f in clean}
     for field, value in clean.items():
         setattr(organisation, field, value)

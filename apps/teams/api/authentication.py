@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.mfa.models import Authenticator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from apps.accounts.selectors import user_has_second_factor
 from apps.core.errors import PermissionDenied
 from apps.core.middleware import client_ip
 from apps.teams.access import bind_token, token_auth_queryset
@@ -59,7 +59,7 @@ class ApiTokenAuthentication(BaseAuthentication):
                 % {"reason": getattr(token.user, "suspension_reason", "") or _("contact support.")},
                 code="account_suspended",
             )
-        if token.organisation.require_mfa and not _has_second_factor(token.user):
+        if token.organisation.require_mfa and not user_has_second_factor(user=token.user):
             # The organisation turned MFA on after this token was made: the portal sends its holder to
             # MFA setup (apps.sso.middleware), and the token waits until they have enrolled.
             raise PermissionDenied(
@@ -72,10 +72,3 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
-
-
-def _has_second_factor(user: Any) -> bool:
-    """TOTP or a passkey, as apps.sso.middleware counts them (recovery codes are a fallback, not a factor)."""
-    return Authenticator.objects.filter(
-        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-    ).exists()

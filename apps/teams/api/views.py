@@ -95,7 +95,8 @@ class OrganisationDetailApi(TeamsApiView):
         tags=["organisations"],
         summary="Update an organisation",
         description="`name` and `require_mfa` need `org.update` (owner, admin); billing details "
-        "(`legal_name`, `country`, `vat_id`, `billing_email`) need `billing.manage` (owner, billing).",
+        "(`legal_name`, `country`, `vat_id`, `billing_email`) need `billing.manage` (owner, billing). "
+        "Switching `require_mfa` on needs MFA on the caller's own account (400 `mfa_not_enrolled`).",
         parameters=[ORG_ID],
         request=s.OrganisationUpdateInputSerializer,
         responses=s.OrganisationOutputSerializer,
