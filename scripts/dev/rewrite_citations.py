@@ -188,12 +188,15 @@ DEPENDENCY_PITFALLS: dict[str, str] = {
 
 # Whitespace that may run onto the next line of the same comment or docstring.
 _WS = r"(?:[ \t]*\n[ \t]*(?:\#[ \t]*)?|[ \t]+)"
-_REF = r"§[ \t]?(?P<sec>W?\d+(?:\.\d+)?)(?:,?" + _WS + r"(?P<kind>quirk|point)" + _WS + r"(?P<num>\d+)\b)?"
+_ITEM = r"(?:,?" + _WS + r"(?P<kind>quirk|point)" + _WS + r"(?P<num>\d+)\b)?"
+_REF = r"§[ \t]?(?P<sec>W?\d+(?:\.\d+)?)\b" + _ITEM
+# Right after the file name the "§" may be missing before a second-wave section ("W6").
+_HEAD_REF = r"(?:§[ \t]?|(?=W\d))(?P<sec>W?\d+(?:\.\d+)?)\b" + _ITEM
 REF_RE = re.compile(_REF)
 # The notes: a path-qualified name with ".md", or the bare name directly followed by a section.
 NOTES_RE = re.compile(
     r"(?<![\w/.-])" + _PATH_PREFIX + _NOTES + r"(?:(?P<md>" + _MD + r")|(?=" + _WS + r"?§))"
-    r"(?:,?" + _WS + r"?" + _REF + r")?"
+    r"(?:,?" + _WS + r"?" + _HEAD_REF + r")?"
 )
 STYLE_RE = re.compile(r"(?<![\w/.-])" + _PATH_PREFIX + _STYLE + r"(?:,?" + _WS + r"rule" + _WS + r"(?P<num>\d+)\b)?")
 DEPS_RE = re.compile(
