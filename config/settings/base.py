@@ -13,6 +13,7 @@ import django_stubs_ext
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 # Generic admin/queryset classes (ModelAdmin[Model]) at runtime, for typing.
 django_stubs_ext.monkeypatch()
@@ -404,6 +405,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # its state before it is killed.
 CELERY_TASK_TIME_LIMIT = CELERY_LONGEST_TASK_SECONDS + 60
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_LONGEST_TASK_SECONDS
+        # kombu's default is ./control in the working directory: inside the
+        # repository, and not writable for the image's non-root user.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -429,6 +433,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-meter": {"task": "billing.meter", "schedule": crontab(minute=5)},
     # Evaluate budgets after metering (apps.billing).
     "billing-budgets": {"task": "billing.budgets_evaluate", "schedule": crontab(minute=15)},
+# Queues per kind of work, so a slow invoice run never delays a server start
+# and each kind scales with its own workers (apps/docs/content/production.md,
+# "Celery queues"). A worker started without -Q consumes every queue (make run).
+# On RabbitMQ the queues are quorum queues: replicated, durable, and Celery
+# turns off global QoS for them itself. Docs:
+# https://docs.celeryq.dev/en/stable/userguide/routing.html
+# https://www.rabbitmq.com/docs/quorum-queues
+CELERY_QUEUE_NAMES = ("default", "provisioning", "billing", "notifications")
+_quorum = {"x-queue-type": "quorum"} if CELERY_BROKER_URL.startswith(("amqp", "pyamqp")) else None
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name, queue_arguments=_quorum) for name in CELERY_QUEUE_NAMES
+]
+# Exact names win over patterns (Celery's MapRoute); unlisted tasks go to "default".
+CELERY_TASK_ROUTES = {
+    "billing.invoice_email": {"queue": "notifications"},
+    "billing.budget_webhook_send": {"queue": "notifications"},
+    "instances.*": {"queue": "provisioning"},
+    "orders.*": {"queue": "provisioning"},
+    "infrastructure.*": {"queue": "provisioning"},
+    "billing.*": {"queue": "billing"},
+}
     # Draft and issue last month's invoices on the 1st (apps.billing).
     "billing-invoices": {"task": "billing.invoices_issue", "schedule": crontab(minute=30, hour=2)},
     # Reminders, suspension and termination of overdue organisations (apps.billing).
