@@ -1,15 +1,26 @@
-"""Atomic fixed-window rate limits, counted in Redis (or in-process without Redis).
+"""Atomic sliding-window rate limits, counted in Redis (or in-process without Redis).
 
 DRF's cache throttles read, then write the request history: under
 concurrency several requests read the same history and all pass (11–15 of 50
 simultaneous requests got through a limit of 5, see DEPENDENCIES.md pitfall 13).
-Here each request is one ``INCR`` per bucket inside a Lua script, which Redis
-runs atomically (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/):
-the n-th request of a window sees exactly n, so exactly ``limit`` pass.
+A fixed window (one counter per clock-aligned window) is atomic but lets
+``limit`` requests pass just before a boundary and ``limit`` more just after.
 
-A bucket is (kind, identity, window index); the key expires with its window.
-Without Redis (the embedded run) a process-local counter under a lock gives
-the same guarantee within one process.
+Here each bucket is a sliding log: a Redis sorted set of the accepted
+requests' times. One Lua script, which Redis runs atomically
+(https://redis.io/docs/latest/develop/interact/programmability/eval-intro/),
+drops entries older than the window, counts the rest in every bucket, and
+records the request in all of them only if every bucket has room: in any
+``window`` seconds, wherever the clock is, at most ``limit`` requests pass, and
+a refused request uses no quota. Times come from Redis (``TIME``), so web
+processes with skewed clocks share one timeline. Memory: at most ``limit``
+entries per bucket, expiring with the window.
+
+Headers (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Remaining`` is
+what the window still accepts, ``RateLimit-Reset`` the seconds until the
+oldest counted request leaves the window (a slot frees); a 429's
+``Retry-After`` is the same figure. Without Redis (the embedded run) a
+process-local log under a lock gives the same guarantee within one process.
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ import logging
 import math
 import threading
 import time
+import uuid
+from collections import deque
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -26,12 +39,37 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# KEYS: one sorted set per bucket. ARGV[1]: "1" to peek (count nothing),
+# ARGV[2]: a unique member for this request, then per bucket its limit and
+# window in milliseconds. Returns {allowed, then per bucket: count, ms until
+# its oldest entry leaves the window (0 when empty)}.
 _SCRIPT = """
-local out = {}
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local peek = ARGV[1] == '1'
+local counts = {}
+local allowed = 1
 for i, key in ipairs(KEYS) do
-  local count = redis.call('INCR', key)
-  if count == 1 then redis.call('PEXPIRE', key, ARGV[i]) end
-  out[i] = count
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  counts[i] = redis.call('ZCARD', key)
+  if counts[i] >= limit then allowed = 0 end
+end
+if allowed == 1 and not peek then
+  for i, key in ipairs(KEYS) do
+    redis.call('ZADD', key, now, ARGV[2])
+    redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+    counts[i] = counts[i] + 1
+  end
+end
+local out = {allowed}
+for i, key in ipairs(KEYS) do
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  local reset = 0
+  if first[2] then reset = tonumber(first[2]) + tonumber(ARGV[2 + 2 * i]) - now end
+  out[#out + 1] = counts[i]
+  out[#out + 1] = reset
 end
 return out
 """
@@ -54,7 +92,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset: int  # seconds until the window ends
+    reset: int  # seconds until the oldest counted request leaves the window (a slot frees)
 
     def headers(self) -> dict[str, str]:
         """IETF draft-ietf-httpapi-ratelimit-headers fields."""
@@ -97,77 +135,87 @@ def _script(url: str) -> Any:
     return _redis(url).register_script(_SCRIPT)
 
 
-class _LocalCounter:
-    """In-process fallback: the same fixed windows, atomic under a lock."""
+class _LocalLog:
+    """In-process fallback: the same sliding logs, atomic under a lock."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._counts: dict[str, tuple[int, float]] = {}
+        self._logs: dict[str, deque[float]] = {}
 
-    def incr(self, keys: list[str], ttls_ms: list[int], *, peek: bool = False) -> list[int]:
+    def hit(self, keys: list[str], meta: list[tuple[int, int]], *, peek: bool) -> tuple[bool, list[tuple[int, int]]]:
         now = time.monotonic()
-        out: list[int] = []
         with self._lock:
-            if len(self._counts) > 10_000:
-                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            for key, ttl in zip(keys, ttls_ms, strict=True):
-                count, expires = self._counts.get(key, (0, now + ttl / 1000))
-                if expires <= now:
-                    count, expires = 0, now + ttl / 1000
-                if not peek:
-                    count += 1
-                    self._counts[key] = (count, expires)
-                out.append(count)
-        return out
+            if len(self._logs) > 10_000:
+                horizon = max(window for _limit, window in meta)
+                self._logs = {k: v for k, v in self._logs.items() if v and v[-1] > now - horizon}
+            logs = []
+            for key, (_limit, window) in zip(keys, meta, strict=True):
+                log = self._logs.setdefault(key, deque())
+                while log and log[0] <= now - window:
+                    log.popleft()
+                logs.append(log)
+            allowed = all(len(log) < limit for log, (limit, _window) in zip(logs, meta, strict=True))
+            if allowed and not peek:
+                for log in logs:
+                    log.append(now)
+            out = [
+                (len(log), int((log[0] + window - now) * 1000) if log else 0)
+                for log, (_limit, window) in zip(logs, meta, strict=True)
+            ]
+        return allowed, out
 
 
-_local = _LocalCounter()
+_local = _LocalLog()
 
 
-def _keys(buckets: list[Bucket], now: float) -> tuple[list[str], list[int], list[tuple[int, int, int]]]:
+def _keys(buckets: list[Bucket]) -> tuple[list[str], list[tuple[int, int]]]:
     table = limits()
-    keys, ttls, meta = [], [], []
+    keys, meta = [], []
     for bucket in buckets:
         limit, window = table[bucket.kind]
-        index = int(now // window)
-        keys.append(f"{_prefix()}:{bucket.kind}:{bucket.identity}:{window}:{index}")
-        ttls.append(window * 1000 + 1000)
-        reset = max(1, math.ceil((index + 1) * window - now))
-        meta.append((limit, window, reset))
-    return keys, ttls, meta
+        keys.append(f"{_prefix()}:sw:{bucket.kind}:{bucket.identity}:{window}")
+        meta.append((limit, window))
+    return keys, meta
 
 
-def _counts(keys: list[str], ttls: list[int], *, peek: bool) -> list[int]:
+def _hit(keys: list[str], meta: list[tuple[int, int]], *, peek: bool) -> tuple[bool, list[tuple[int, int]]]:
+    """(allowed, [(count, ms until a slot frees)] per bucket)."""
     url = getattr(settings, "REDIS_URL", "")
     if url:
         import redis
 
+        args: list[Any] = ["1" if peek else "0", uuid.uuid4().hex]
+        for limit, window in meta:
+            args += [limit, window * 1000]
         try:
-            client = _redis(url)
-            if peek:
-                return [int(v or 0) for v in client.mget(keys)]
             # EVALSHA: one round trip with the script's hash, not its text (redis-py loads it once on NOSCRIPT).
-            return [int(v) for v in _script(url)(keys=keys, args=ttls)]
+            raw = [int(v) for v in _script(url)(keys=keys, args=args)]
         except redis.RedisError:
             # Redis down: keep limiting per process rather than failing every request.
             logger.warning("rate limit: Redis unavailable, counting in-process")
-    return _local.incr(keys, ttls, peek=peek)
+        else:
+            return bool(raw[0]), [(raw[i], raw[i + 1]) for i in range(1, len(raw), 2)]
+    return _local.hit(keys, meta, peek=peek)
 
 
 def hit(buckets: list[Bucket], *, peek: bool = False) -> Decision:
-    """Count one request in every bucket; the tightest bucket decides and is reported.
+    """Count one request in every bucket if all have room; the tightest bucket decides and is reported.
 
     With ``peek`` nothing is counted (used for the headers of responses that
     failed before throttling ran, such as a 401).
     """
-    now = time.time()
-    keys, ttls, meta = _keys(buckets, now)
-    counts = _counts(keys, ttls, peek=peek)
+    keys, meta = _keys(buckets)
+    allowed, states = _hit(keys, meta, peek=peek)
     decisions = [
-        Decision(allowed=count <= limit, limit=limit, remaining=max(0, limit - count), reset=reset)
-        for count, (limit, _window, reset) in zip(counts, meta, strict=True)
+        Decision(
+            allowed=count < limit if not allowed else True,
+            limit=limit,
+            remaining=max(0, limit - count),
+            reset=math.ceil(reset_ms / 1000) if count else 0,
+        )
+        for (count, reset_ms), (limit, _window) in zip(states, meta, strict=True)
     ]
     denied = [d for d in decisions if not d.allowed]
-    if denied:
+    if not allowed and denied:
         return max(denied, key=lambda d: d.reset)
     return min(decisions, key=lambda d: (d.remaining, d.reset))

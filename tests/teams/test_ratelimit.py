@@ -1,4 +1,4 @@
-"""Rate limits: atomic under concurrency, RateLimit-* headers on every API response, 429 with Retry-After."""
+"""Rate limits: atomic under concurrency, sliding (no boundary burst), RateLimit-* headers, 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -28,12 +28,9 @@ def test_fifty_simultaneous_requests_against_a_limit_of_five_let_exactly_five_th
     owner = UserFactory()
     org = organisation_create(name="Burst", owner=owner, actor=owner)
     token = ApiTokenFactory(user=owner, organisation=org)
-    # Windows are fixed (aligned on the clock): a burst that straddles a
-    # boundary is legitimately counted in two windows (up to 2 x limit). Start
-    # the burst early in a window so the test measures atomicity, not luck.
-    window = tight_limits.API_RATE_LIMITS["token"][1]
-    if window - time.time() % window < 15:
-        time.sleep(window - time.time() % window + 0.1)
+    # The window slides (apps/teams/ratelimit.py): wherever the burst falls on
+    # the clock, exactly the limit passes, so the test no longer waits for the
+    # start of a clock-aligned window (a boundary straddle is tested below).
     barrier = threading.Barrier(50)
     statuses: list[int] = []
     retry_after: list[str] = []
@@ -111,3 +108,37 @@ def test_local_counter_is_atomic_without_redis(settings):
     for t in threads:
         t.join()
     assert results.count(True) == 5
+
+
+def _sleep_until_just_before_a_boundary(window: float, lead: float) -> None:
+    """Sleep until ``lead`` seconds before the next multiple of ``window`` on the clock."""
+    wait = (window - time.time() % window) - lead
+    if wait < 0:
+        wait += window
+    time.sleep(wait)
+
+
+@pytest.mark.parametrize("redis_url", ["redis", ""], ids=["redis", "in-process"])
+def test_a_burst_straddling_a_clock_boundary_never_passes_more_than_the_limit(settings, redis_url):
+    # A fixed window let `limit` requests pass just before a boundary of the
+    # clock and `limit` more just after: twice the limit within a fraction of a
+    # second. The sliding window counts the previous `window` seconds wherever
+    # the clock is, so the second half of the burst is refused.
+    if not redis_url:
+        settings.REDIS_URL = ""
+    limit, window = 5, 2
+    settings.API_RATE_LIMITS = {"anonymous": (limit, window)}
+    bucket = ratelimit.Bucket("anonymous", f"straddle-{uuid.uuid4().hex}")
+    _sleep_until_just_before_a_boundary(window, lead=0.3)
+    before = [ratelimit.hit([bucket]) for _ in range(limit)]
+    assert all(d.allowed for d in before)
+    time.sleep(0.5)  # now past the clock boundary
+    after = [ratelimit.hit([bucket]) for _ in range(limit)]
+    assert [d.allowed for d in after] == [False] * limit
+    # The refusals tell the truth: no quota left, and it frees when the first request leaves the window.
+    assert after[-1].remaining == 0
+    assert 1 <= after[-1].reset <= window
+    # Once the whole burst has left the window, the full limit is available again.
+    time.sleep(window - 0.5 + 0.1)
+    again = [ratelimit.hit([bucket]) for _ in range(limit + 1)]
+    assert [d.allowed for d in again] == [True] * limit + [False]
