@@ -287,12 +287,13 @@ def _chain(text: str, pos: int, edits: list[Edit], warnings: list[str], end: int
 def _blocks(path: Path, text: str) -> list[tuple[int, int]]:
     """Spans of comments and strings (Python) or paragraphs (other files): a bare "§" is read inside one."""
     if path.suffix != ".py":
-        spans, start = [], 0
+        paragraphs: list[tuple[int, int]] = []
+        start = 0
         for blank in re.finditer(r"\n[ \t]*\n", text):
-            spans.append((start, blank.start()))
+            paragraphs.append((start, blank.start()))
             start = blank.end()
-        spans.append((start, len(text)))
-        return spans
+        paragraphs.append((start, len(text)))
+        return paragraphs
     offsets = [0]
     for line in text.splitlines(keepends=True):
         offsets.append(offsets[-1] + len(line))
