@@ -33,16 +33,23 @@ CACHE_MAX_AGE = 60  # seconds: short, so a price change reaches clients within a
 TAG = "catalogue"
 
 _CACHE_NOTE = (
-    "\n\nPublic: no authentication. Responses carry `ETag`, `Last-Modified` and "
+    "\n\nPublic: no authentication needed (a token, if sent, is checked and its rate limit applies). "
+    "Responses carry `ETag`, `Last-Modified` and "
     "`Cache-Control: public, max-age=60`; send `If-None-Match` or `If-Modified-Since` to get a 304."
 )
 _NOT_MODIFIED = OpenApiResponse(description="Not modified: the catalogue has not changed since your copy.")
 
 
 class PublicCatalogueApi(APIView):
-    """No authentication, conditional GET, short public caching."""
+    """Open to anonymous callers, conditional GET, short public caching.
 
-    authentication_classes = []
+    Tokens and sessions are still authenticated (the project's default
+    classes): a script's requests then count against its token's rate-limit
+    bucket rather than the anonymous bucket of its address, which everyone
+    behind the same NAT or proxy shares (apps/docs/content/api-tokens.md,
+    "Rate limits"). An invalid token is a 401, as everywhere else.
+    """
+
     permission_classes = [AllowAny]
 
     def conditional(self, request: Request, build: Callable[[], HttpResponseBase]) -> HttpResponseBase:
