@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 export PYTHON VENV
 
-.PHONY: run test venv services lint fmt typecheck migrations messages bench clean help
+.PHONY: run test venv services lint fmt typecheck migrations messages bench clean help image compose-test backup restore
 
 help:
 	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
@@ -13,6 +13,9 @@ help:
 	@echo "make bench  - benchmarks that print their figures"
 	@echo "make fmt    - format and auto-fix with ruff"
 	@echo "make messages - refresh locale/fr (makemessages) and compile it (compilemessages)"
+	@echo "make image  - build the container image (needs a Docker daemon)"
+	@echo "make compose-test - smoke-test the compose stack (needs a Docker daemon)"
+	@echo "make backup / make restore BACKUP=dir - pg_dump + keys / pg_restore into DATABASE_URL"
 
 run:
 	@bash scripts/run.sh
@@ -47,6 +50,19 @@ messages: venv
 
 bench:
 	@bash scripts/bench.sh
+
+# Production packaging (deploy/, apps/docs/content/production.md).
+image:
+	@bash scripts/image.sh
+
+compose-test:
+	@bash scripts/compose_test.sh
+
+backup:
+	@bash scripts/backup.sh
+
+restore:
+	@bash scripts/restore.sh "$(BACKUP)"
 
 clean:
 	rm -rf var

@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   echo "error: browser tests need Debian's chromium: apt-get install chromium" >&2
   exit 1
 fi
+for tool in promtool kubectl; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "error: the deployment checks need $tool (promtool: apt-get install prometheus; kubectl with kustomize >= 5)" >&2
+    exit 1
+  fi
+done
 if ! command -v xmlsec1 >/dev/null 2>&1; then
   echo "error: SAML tests need xmlsec1 (pysaml2 signs with it): apt-get install xmlsec1" >&2
   exit 1

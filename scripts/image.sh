@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make image`: build the VMCloud image (deploy/docker/Dockerfile).
+# BASE_IMAGE defaults to debian:bookworm-slim from a registry. With no registry
+# reachable, BUILD_BASE=1 builds that base from Debian packages with debootstrap
+# and imports it (apps/docs/content/production.md, "Build the image").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGE="${IMAGE:-vmcloud:latest}"
+if ! docker info >/dev/null 2>&1; then
+  echo "error: make image needs a running Docker daemon (docker info failed)" >&2
+  exit 1
+fi
+base="${BASE_IMAGE:-debian:bookworm-slim}"
+if [ "${BUILD_BASE:-0}" = "1" ]; then
+  base="vmcloud-base/debian:bookworm"
+  echo "==> building $base with debootstrap (a few minutes)"
+  root="$(mktemp -d)"
+  trap 'rm -rf "$root"' EXIT
+  debootstrap --variant=minbase bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  tar -C "$root" -c . | docker import - "$base"
+fi
+echo "==> building $IMAGE on $base"
+docker build --build-arg "BASE_IMAGE=$base" -f deploy/docker/Dockerfile -t "$IMAGE" .
+echo "==> $IMAGE: $(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}')"
