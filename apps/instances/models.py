@@ -203,6 +203,7 @@ class SshKey(TimeStampedModel):
     key_type = models.CharField(_("type"), max_length=40)
     bits = models.PositiveIntegerField(_("bits"), default=0)
     fingerprint = models.CharField(_("fingerprint (SHA256)"), max_length=64)
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -227,6 +228,7 @@ class Snapshot(models.Model):
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="snapshots")
     name = models.CharField(_("name"), max_length=100)
     proxmox_name = models.CharField(_("Proxmox name"), max_length=40)
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=choices.SnapshotStatus.choices, default=choices.SnapshotStatus.CREATING
     )

@@ -6,10 +6,11 @@ Another organisation's instance, action or key is ``NotFound`` (404), never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.core.errors import NotFound
@@ -64,7 +65,16 @@ def instance_list(*, actor: Actor, include_deleted: bool = False) -> QuerySet[In
     )
 
 
-def instance_list_rows(*, actor: Actor) -> tuple[QuerySet[Any], QuerySet[Instance]]:
+def _filtered(qs: QuerySet[Any], where: Q | None, order_by: Sequence[Any] | None) -> QuerySet[Any]:
+    """``qs`` narrowed by a list's filters and sorted by its ``sort`` (``apps.core.api.queries``)."""
+    if where is not None:
+        qs = qs.filter(where)
+    return qs.order_by(*order_by) if order_by else qs
+
+
+def instance_list_rows(
+    *, actor: Actor, where: Q | None = None, order_by: Sequence[Any] | None = None
+) -> tuple[QuerySet[Any], QuerySet[Instance]]:
     """The API list: the same instances as ``instance_list`` as tuples of ``API_LIST_COLUMNS``, and the
     bare queryset to count them on (the display columns would join offers, datacentres and images into
     the COUNT for nothing).
@@ -73,7 +83,7 @@ def instance_list_rows(*, actor: Actor) -> tuple[QuerySet[Any], QuerySet[Instanc
     image rows, then walking them through DRF fields, was two thirds of the
     list's cost (measured with ``benchmarks/instance_list_bench.py``).
     """
-    visible = _instances_visible(actor=actor, include_deleted=False)
+    visible = _filtered(_instances_visible(actor=actor, include_deleted=False), where, order_by)
     return visible.values_list(*API_LIST_COLUMNS), visible
 
 
@@ -94,6 +104,27 @@ def action_list(*, actor: Actor, instance: Instance) -> QuerySet[Action]:
     return Action.objects.filter(instance=instance).select_related("instance").order_by("-created_at", "-id")
 
 
+def action_list_for_actor(
+    *, actor: Actor, where: Q | None = None, order_by: Sequence[Any] | None = None
+) -> QuerySet[Action]:
+    """Every action on an instance the actor may see (deleted instances included), newest first."""
+    visible = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
+    qs = Action.objects.filter(instance__in=visible).select_related("instance").order_by("-created_at", "-id")
+    return _filtered(qs, where, order_by)
+
+
+def action_of_creation(*, actor: Actor, instance_id: int | None) -> Action | None:
+    """The latest ``create`` Action of an instance the actor just ordered (None without an instance)."""
+    if instance_id is None:
+        return None
+    return (
+        Action.objects.select_related("instance")
+        .filter(instance_id=instance_id, type=choices.ActionType.CREATE)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def action_get(*, actor: Actor, public_id: Any) -> Action:
     """One action of an instance the actor may see (404 otherwise)."""
     visible = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
@@ -106,8 +137,11 @@ def action_get(*, actor: Actor, public_id: Any) -> Action:
     return action
 
 
-def snapshot_list(*, actor: Actor, instance: Instance) -> QuerySet[Snapshot]:
-    return instance.snapshots.exclude(status=choices.SnapshotStatus.DELETED).order_by("-created_at", "-id")
+def snapshot_list(
+    *, actor: Actor, instance: Instance, where: Q | None = None, order_by: Sequence[Any] | None = None
+) -> QuerySet[Snapshot]:
+    qs = instance.snapshots.exclude(status=choices.SnapshotStatus.DELETED).order_by("-created_at", "-id")
+    return _filtered(qs, where, order_by)
 
 
 def snapshot_get(*, actor: Actor, instance: Instance, public_id: Any) -> Snapshot:
@@ -137,12 +171,18 @@ def ssh_key_organisations(*, actor: Actor, permission: Permission = Permission.R
     ]
 
 
-def ssh_key_list(*, actor: Actor, organisation: Organisation | None = None) -> QuerySet[SshKey]:
+def ssh_key_list(
+    *,
+    actor: Actor,
+    organisation: Organisation | None = None,
+    where: Q | None = None,
+    order_by: Sequence[Any] | None = None,
+) -> QuerySet[SshKey]:
     orgs = ssh_key_organisations(actor=actor)
     qs = SshKey.objects.filter(organisation__in=orgs).select_related("organisation")
     if organisation is not None:
         qs = qs.filter(organisation=organisation)
-    return qs.order_by("name", "id")
+    return _filtered(qs.order_by("name", "id"), where, order_by)
 
 
 def ssh_key_get(*, actor: Actor, public_id: Any) -> SshKey:

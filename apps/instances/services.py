@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre, Offer, OsImage
 from apps.core.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
+from apps.core.labels import labels_validate
 from apps.core.services import audit_record, task_enqueue
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import Cluster, GpuDevice, Reservation, VmTemplate
@@ -49,8 +50,6 @@ ACTION_TASK = "instances.run_action"
 SCHEDULED_SNAPSHOT_TASK = "instances.scheduled_snapshot"
 # RFC 1123 host label, lower case: what cloud-init writes to /etc/hostname.
 HOSTNAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-LABEL_KEY_RE = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9_.\-/]{0,62})$")
-MAX_LABELS = 32
 MAX_USER_DATA = 64 * 1024
 PASSWORD_LENGTH = 20
 MAX_SCHEDULE_RETENTION = 30
@@ -163,14 +162,8 @@ def _validate_name(name: str) -> str:
 
 
 def _validate_labels(labels: Mapping[str, Any] | None) -> dict[str, str]:
-    labels = dict(labels or {})
-    if len(labels) > MAX_LABELS:
-        raise ValidationFailed(_("At most 32 labels."), code="invalid_labels", fields={"labels": [_("At most 32.")]})
-    for key, value in labels.items():
-        if not isinstance(key, str) or not LABEL_KEY_RE.match(key) or not isinstance(value, str) or len(value) > 63:
-            message = _("Labels are short text keys (letters, digits, . _ - /) with text values of 63 characters max.")
-            raise ValidationFailed(message, code="invalid_labels", fields={"labels": [message]})
-    return labels
+    """Kubernetes-style labels (``apps.core.labels``; docs: apps/docs/content/api-overview.md)."""
+    return labels_validate(labels)
 
 
 def _resolve_keys(*, organisation: Organisation, ssh_keys: Sequence[SshKey | str]) -> list[str]:
@@ -602,12 +595,20 @@ def instance_fail(*, instance: Instance, actor: Actor, reason: str) -> Instance:
 # ---------------------------------------------------------------------------
 # Snapshots
 # ---------------------------------------------------------------------------
-def snapshot_create(*, instance: Instance, name: str, actor: Actor, scheduled: bool = False) -> tuple[Snapshot, Action]:
+def snapshot_create(
+    *,
+    instance: Instance,
+    name: str,
+    actor: Actor,
+    scheduled: bool = False,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[Snapshot, Action]:
     """Take a snapshot (disk only: VFIO state of GPU VMs cannot be saved, NOTES.md §5.8), within the quota."""
     _authorise(actor, instance)
     name = (name or "").strip() or timezone.now().strftime("snapshot-%Y%m%d-%H%M")
     if len(name) > 100:
         raise ValidationFailed(_("Name too long."), code="invalid_name", fields={"name": [_("100 characters max.")]})
+    labels_clean = _validate_labels(labels)
     with transaction.atomic():
         locked = _lock(instance)
         if locked.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
@@ -622,6 +623,7 @@ def snapshot_create(*, instance: Instance, name: str, actor: Actor, scheduled: b
             instance=locked,
             name=name,
             proxmox_name=f"s{uuid.uuid4().hex[:20]}",  # PVE: [a-zA-Z][a-zA-Z0-9_-]{1,39}
+            labels=labels_clean,
             scheduled=scheduled,
             size_gb=locked.offer.disk_gb or 0,
         )
@@ -630,6 +632,33 @@ def snapshot_create(*, instance: Instance, name: str, actor: Actor, scheduled: b
         )
         _audit(actor, "instances.snapshot.create", locked, locked.organisation_id, snapshot=name)
     return snapshot, action
+
+
+def snapshot_update(
+    *, snapshot: Snapshot, actor: Actor, name: str | None = None, labels: Mapping[str, str] | None = None
+) -> Snapshot:
+    """Rename or relabel a snapshot (the Proxmox name is our own and never changes)."""
+    _authorise(actor, snapshot.instance)
+    changes: dict[str, Any] = {}
+    with transaction.atomic():
+        locked = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
+        if name is not None:
+            name = name.strip()
+            if not name or len(name) > 100:
+                message = _("1 to 100 characters.")
+                raise ValidationFailed(_("Give the snapshot a name."), code="invalid_name", fields={"name": [message]})
+            if name != locked.name:
+                changes["name"] = [locked.name, name]
+                locked.name = name
+        if labels is not None:
+            clean = _validate_labels(labels)
+            if clean != locked.labels:
+                changes["labels"] = [locked.labels, clean]
+                locked.labels = clean
+        if changes:
+            locked.save(update_fields=["name", "labels"])
+            _audit(actor, "instances.snapshot.update", snapshot.instance, snapshot.instance.organisation_id, **changes)
+    return locked
 
 
 def snapshot_rollback(*, snapshot: Snapshot, actor: Actor) -> Action:
@@ -785,7 +814,14 @@ def _authorise_org(actor: Actor, organisation: Organisation) -> None:
         raise PermissionDenied(_("Your role does not allow this action."))
 
 
-def ssh_key_create(*, organisation: Organisation, name: str, public_key: str, actor: Actor) -> SshKey:
+def ssh_key_create(
+    *,
+    organisation: Organisation,
+    name: str,
+    public_key: str,
+    actor: Actor,
+    labels: Mapping[str, str] | None = None,
+) -> SshKey:
     """Add a validated public key to the organisation (unique by fingerprint and by name)."""
     _authorise_org(actor, organisation)
     name = (name or "").strip()
@@ -793,6 +829,7 @@ def ssh_key_create(*, organisation: Organisation, name: str, public_key: str, ac
         raise ValidationFailed(
             _("Give the key a name."), code="invalid_name", fields={"name": [_("1 to 100 characters.")]}
         )
+    labels_clean = _validate_labels(labels)
     parsed = ssh_key_parse(public_key)
     with transaction.atomic():
         if SshKey.objects.filter(organisation=organisation, fingerprint=parsed.fingerprint).exists():
@@ -808,6 +845,7 @@ def ssh_key_create(*, organisation: Organisation, name: str, public_key: str, ac
             key_type=parsed.key_type,
             bits=parsed.bits,
             fingerprint=parsed.fingerprint,
+            labels=labels_clean,
             created_by=_user(actor),
         )
         _audit(actor, "instances.ssh_key.create", None, organisation.pk, name=name, fingerprint=parsed.fingerprint)
@@ -815,20 +853,38 @@ def ssh_key_create(*, organisation: Organisation, name: str, public_key: str, ac
 
 
 def ssh_key_rename(*, key: SshKey, name: str, actor: Actor) -> SshKey:
+    return ssh_key_update(key=key, name=name, actor=actor)
+
+
+def ssh_key_update(
+    *, key: SshKey, actor: Actor, name: str | None = None, labels: Mapping[str, str] | None = None
+) -> SshKey:
+    """Rename or relabel a key (its material never changes: add a new key instead)."""
     _authorise_org(actor, key.organisation)
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ValidationFailed(
-            _("Give the key a name."), code="invalid_name", fields={"name": [_("1 to 100 characters.")]}
-        )
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValidationFailed(
+                _("Give the key a name."), code="invalid_name", fields={"name": [_("1 to 100 characters.")]}
+            )
+    clean = _validate_labels(labels) if labels is not None else None
     with transaction.atomic():
-        if SshKey.objects.filter(organisation_id=key.organisation_id, name=name).exclude(pk=key.pk).exists():
+        if (
+            name is not None
+            and SshKey.objects.filter(organisation_id=key.organisation_id, name=name).exclude(pk=key.pk).exists()
+        ):
             message = _("A key with this name exists.")
             raise ValidationFailed(message, code="duplicate_ssh_key", fields={"name": [message]})
-        old = key.name
-        key.name = name
-        key.save(update_fields=["name", "updated_at"])
-        _audit(actor, "instances.ssh_key.rename", None, key.organisation_id, name=[old, name])
+        if name is not None and name != key.name:
+            old = key.name
+            key.name = name
+            key.save(update_fields=["name", "updated_at"])
+            _audit(actor, "instances.ssh_key.rename", None, key.organisation_id, name=[old, name])
+        if clean is not None and clean != key.labels:
+            old_labels = key.labels
+            key.labels = clean
+            key.save(update_fields=["labels", "updated_at"])
+            _audit(actor, "instances.ssh_key.update", None, key.organisation_id, labels=[old_labels, clean])
     return key
 
 

@@ -355,6 +355,8 @@ SPECTACULAR_SETTINGS = {
         "CreditKindEnum": "apps.billing.choices.CreditKind",
         "CreditNoteKindEnum": "apps.billing.choices.CreditNoteKind",
         "FamilyKindEnum": "apps.catalogue.choices.FamilyKind",
+        "ActionTypeEnum": "apps.instances.choices.ActionType",
+        "ActionStatusEnum": "apps.instances.choices.ActionStatus",
     },
     "TAGS": [
         {"name": "catalogue", "description": "Public product catalogue: no login needed."},

@@ -76,9 +76,12 @@ def test_detail_and_list_agree(fleet, world, django_capture_on_commit_callbacks)
         ("", 200, 3),
         ("?per_page=2", 200, 3),
         ("?per_page=2&page=2", 200, 3),
-        ("?page=3", 404, None),
-        ("?page=0", 404, None),
-        ("?page=x", 404, None),
+        ("?page=3", 200, 3),  # past the end: empty results, links back (was a 404 "Invalid page.")
+        ("?page=0", 400, None),
+        ("?page=x", 400, None),
+        ("?per_page=0", 400, None),
+        ("?per_page=201", 400, None),
+        ("?per_page=false", 400, None),
         ("?page=last&per_page=2", 200, 3),
     ],
 )
@@ -93,6 +96,7 @@ def test_pagination_is_drf_page_number_pagination(
     if status == 200:
         body = response.json()
         assert body["count"] == count
-        assert set(body) == {"count", "next", "previous", "results"}
+        assert set(body) == {"count", "next", "previous", "page", "per_page", "last_page", "results"}
+        assert response["X-Total-Count"] == str(count)
     else:
-        assert response.json()["error"]["code"] == "not_found"
+        assert response.json()["error"]["code"] == "validation_error"

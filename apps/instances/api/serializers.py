@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField, LabelsField
+from apps.core.api.queries import ListQuerySerializer, multiple_choice
 from apps.instances import choices
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
 
@@ -66,7 +69,7 @@ class InstanceOutputSerializer(serializers.ModelSerializer):
 
 class InstanceUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=63)
-    labels = serializers.DictField(child=serializers.CharField(max_length=63, allow_blank=True), required=False)
+    labels = LabelsField(required=False)
     delete_protection = serializers.BooleanField(required=False)
 
 
@@ -88,11 +91,17 @@ class SnapshotOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Snapshot
-        fields = ["id", "name", "status", "size_gb", "scheduled", "created_at"]
+        fields = ["id", "name", "status", "size_gb", "scheduled", "labels", "created_at"]
 
 
 class SnapshotCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    labels = LabelsField(required=False)
+
+
+class SnapshotUpdateInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=100)
+    labels = LabelsField(required=False)
 
 
 class SnapshotCreateOutputSerializer(serializers.Serializer):
@@ -124,17 +133,109 @@ class SshKeyOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SshKey
-        fields = ["id", "organisation_id", "name", "public_key", "key_type", "bits", "fingerprint", "created_at"]
+        fields = [
+            "id",
+            "organisation_id",
+            "name",
+            "public_key",
+            "key_type",
+            "bits",
+            "fingerprint",
+            "labels",
+            "created_at",
+        ]
 
 
 class SshKeyCreateInputSerializer(serializers.Serializer):
-    organisation_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    organisation_id = IdField()
     name = serializers.CharField(max_length=100)
     public_key = serializers.CharField(max_length=16384)
+    labels = LabelsField(required=False)
 
 
 class SshKeyUpdateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=100, required=False)
+    labels = LabelsField(required=False)
+
+
+# -- list queries (apps.core.api.queries: unknown parameters are a 400) ----------------------------
+class InstanceListQuerySerializer(ListQuerySerializer):
+    lookups = {
+        "status": "status__in",
+        "organisation": "organisation_id",
+        "project": "project_id",
+        "datacentre": "datacentre__code",
+        "offer": "offer__code",
+        "image": "image__slug",
+        "name": "name",
+    }
+    sort_fields = {"name": "name", "status": "status", "created_at": "created_at", "updated_at": "updated_at"}
+    label_field = "labels"
+
+    status = multiple_choice(
+        choices.InstanceStatus.choices,
+        help_text=_("Only instances in this status; repeat for several (deleted instances are never listed)."),
+    )
+    organisation = IdField(required=False, help_text=_("Only this organisation's instances."))
+    project = IdField(required=False, help_text=_("Only this project's instances."))
+    datacentre = serializers.CharField(required=False, max_length=32, help_text=_("Datacentre code, e.g. PAR-1."))
+    offer = serializers.CharField(required=False, max_length=64, help_text=_("Offer code, e.g. VPS-NANO."))
+    image = serializers.CharField(required=False, max_length=64, help_text=_("Image slug, e.g. ubuntu-24.04."))
+    name = serializers.CharField(required=False, max_length=63, help_text=_("Exact name."))
+
+
+class SnapshotListQuerySerializer(ListQuerySerializer):
+    lookups = {"status": "status__in", "name": "name", "scheduled": "scheduled"}
+    sort_fields = {"name": "name", "created_at": "created_at", "size_gb": "size_gb"}
+    label_field = "labels"
+
+    status = multiple_choice(
+        choices.SnapshotStatus.choices,
+        help_text=_("Only snapshots in this status; repeat for several (deleted snapshots are never listed)."),
+    )
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
+    scheduled = serializers.BooleanField(required=False, help_text=_("Taken by the schedule (true) or by hand."))
+
+
+class SshKeyListQuerySerializer(ListQuerySerializer):
+    # ``organisation_id`` is resolved by the view (404 for an organisation you cannot see).
+    lookups = {"name": "name", "fingerprint": "fingerprint"}
+    sort_fields = {"name": "name", "created_at": "created_at"}
+    label_field = "labels"
+
+    organisation_id = IdField(required=False, help_text=_("Only this organisation's keys."))
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
+    fingerprint = serializers.CharField(required=False, max_length=64, help_text=_("SHA256 fingerprint."))
+
+
+class ActionListQuerySerializer(ListQuerySerializer):
+    lookups = {
+        "status": "status__in",
+        "type": "type__in",
+        "organisation": "organisation_id",
+        "resource_id": "instance__public_id",
+        "started_after": "started_at__gte",
+        "started_before": "started_at__lt",
+    }
+    sort_fields = {
+        "created_at": "created_at",
+        "started_at": "started_at",
+        "finished_at": "finished_at",
+        "status": "status",
+        "type": "type",
+    }
+
+    status = multiple_choice(choices.ActionStatus.choices, help_text=_("Only actions in this status."))
+    type = multiple_choice(choices.ActionType.choices, help_text=_("Only actions of this type (command)."))
+    organisation = IdField(required=False, help_text=_("Only this organisation's actions."))
+    resource_type = serializers.ChoiceField(
+        choices=[("instance", _("Instance"))],
+        required=False,
+        help_text=_("Only actions on this kind of resource (today every action is on an instance)."),
+    )
+    resource_id = serializers.UUIDField(required=False, help_text=_("Only actions on this resource."))
+    started_after = serializers.DateTimeField(required=False, help_text=_("Started at or after (ISO 8601)."))
+    started_before = serializers.DateTimeField(required=False, help_text=_("Started before (ISO 8601)."))
 
 
 class MetricPointOutputSerializer(serializers.Serializer):

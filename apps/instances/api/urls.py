@@ -38,6 +38,7 @@ urlpatterns = [
         views.SnapshotScheduleApi.as_view(),
         name="snapshot-schedule",
     ),
+    path("actions/", views.ActionListApi.as_view(), name="action-list"),
     path("actions/<uuid:action_id>/", views.ActionDetailApi.as_view(), name="action-detail"),
     path("ssh-keys/", views.SshKeyListApi.as_view(), name="ssh-key-list"),
     path("ssh-keys/<uuid:key_id>/", views.SshKeyDetailApi.as_view(), name="ssh-key-detail"),

@@ -19,7 +19,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalogue.models import Offer, OsImage
-from apps.core.api.pagination import paginate, paginate_rows, paginated
+from apps.core.api.pagination import list_parameters, paginate, paginate_rows, paginated
+from apps.core.api.queries import list_query
 from apps.core.errors import NotFound, ValidationFailed
 from apps.instances import console, selectors, services
 from apps.instances.api import serializers as s
@@ -67,12 +68,18 @@ class InstanceListApi(InstancesApiView):
         tags=["instances"],
         summary="List instances",
         description="Every instance you can see, in all your organisations and projects, newest first. "
-        "Deleted instances are left out. Paginated (`page`, `per_page` up to 200).",
+        "Deleted instances are left out. Filter by `status`, `organisation`, `project`, `datacentre`, `offer`, "
+        "`image`, `name` and `label_selector`; sort with `sort`. An unknown parameter is a 400. Paginated "
+        "(`page`, `per_page` up to 200; `Link` and `X-Total-Count` headers).",
+        parameters=list_parameters(s.InstanceListQuerySerializer),
         responses=paginated(s.InstanceOutputSerializer),
     )
     def get(self, request: Request) -> Response:
+        query = list_query(request, s.InstanceListQuerySerializer)
         # Same JSON as InstanceOutputSerializer (the schema above), built from column tuples: see listing.py.
-        rows, visible = selectors.instance_list_rows(actor=request.user)
+        rows, visible = selectors.instance_list_rows(
+            actor=request.user, where=query.filter_q(), order_by=query.ordering()
+        )
         return paginate_rows(request, self, rows, count_queryset=visible, represent=instance_rows_representation)
 
 
@@ -250,12 +257,32 @@ class InstanceActionListApi(InstancesApiView):
         operation_id="instances_actions_list",
         tags=["actions"],
         summary="List an instance's actions",
-        description="Every asynchronous operation on the instance, newest first.",
-        parameters=[ID],
+        description="Every asynchronous operation on the instance, newest first. Takes the filters of "
+        "`GET /api/v1/actions/`.",
+        parameters=list_parameters(s.ActionListQuerySerializer, ID),
         responses=paginated(s.ActionOutputSerializer),
     )
     def get(self, request: Request, instance_id: str) -> Response:
-        qs = selectors.action_list(actor=request.user, instance=self.instance())
+        query = list_query(request, s.ActionListQuerySerializer)
+        qs = query.apply(selectors.action_list(actor=request.user, instance=self.instance()))
+        return paginate(request, self, qs, s.ActionOutputSerializer)
+
+
+class ActionListApi(InstancesApiView):
+    @extend_schema(
+        operation_id="actions_list",
+        tags=["actions"],
+        summary="List actions",
+        description="Every asynchronous operation (create, power, resize, snapshot …) on the resources you can "
+        "see, in all your organisations, newest first. Filter by `status`, `type`, `organisation`, "
+        "`resource_type`, `resource_id` and `started_after` / `started_before`; sort with `sort`. An unknown "
+        "parameter is a 400. Paginated (`Link` and `X-Total-Count` headers).",
+        parameters=list_parameters(s.ActionListQuerySerializer),
+        responses=paginated(s.ActionOutputSerializer),
+    )
+    def get(self, request: Request) -> Response:
+        query = list_query(request, s.ActionListQuerySerializer)
+        qs = selectors.action_list_for_actor(actor=request.user, where=query.filter_q(), order_by=query.ordering())
         return paginate(request, self, qs, s.ActionOutputSerializer)
 
 
@@ -278,11 +305,16 @@ class SnapshotListApi(InstancesApiView):
         operation_id="snapshots_list",
         tags=["snapshots"],
         summary="List snapshots",
-        parameters=[ID],
+        description="Newest first. Filter by `status`, `name`, `scheduled` and `label_selector`; sort with "
+        "`sort`. An unknown parameter is a 400.",
+        parameters=list_parameters(s.SnapshotListQuerySerializer, ID),
         responses=paginated(s.SnapshotOutputSerializer),
     )
     def get(self, request: Request, instance_id: str) -> Response:
-        qs = selectors.snapshot_list(actor=request.user, instance=self.instance())
+        query = list_query(request, s.SnapshotListQuerySerializer)
+        qs = selectors.snapshot_list(
+            actor=request.user, instance=self.instance(), where=query.filter_q(), order_by=query.ordering()
+        )
         return paginate(request, self, qs, s.SnapshotOutputSerializer)
 
     @extend_schema(
@@ -301,7 +333,10 @@ class SnapshotListApi(InstancesApiView):
         data = s.SnapshotCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         snapshot, action = services.snapshot_create(
-            instance=instance, name=data.validated_data.get("name", ""), actor=request.user
+            instance=instance,
+            name=data.validated_data.get("name", ""),
+            labels=data.validated_data.get("labels"),
+            actor=request.user,
         )
         body = s.SnapshotCreateOutputSerializer({"snapshot": snapshot, "action": action}).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -320,6 +355,24 @@ class SnapshotDetailApi(InstancesApiView):
     )
     def get(self, request: Request, instance_id: str, snapshot_id: str) -> Response:
         snapshot = selectors.snapshot_get(actor=request.user, instance=self.instance(), public_id=snapshot_id)
+        return Response(s.SnapshotOutputSerializer(snapshot).data)
+
+    @extend_schema(
+        operation_id="snapshots_partial_update",
+        tags=["snapshots"],
+        summary="Rename or relabel a snapshot",
+        description="Change `name` or `labels` (replaced whole). Needs `resources.write`.",
+        parameters=[ID, SNAP],
+        request=s.SnapshotUpdateInputSerializer,
+        responses=s.SnapshotOutputSerializer,
+        examples=[OpenApiExample("Relabel", value={"labels": {"keep": "yes"}}, request_only=True)],
+    )
+    def patch(self, request: Request, instance_id: str, snapshot_id: str) -> Response:
+        instance = self.instance(P.RESOURCES_WRITE)
+        snapshot = selectors.snapshot_get(actor=request.user, instance=instance, public_id=snapshot_id)
+        data = s.SnapshotUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        snapshot = services.snapshot_update(snapshot=snapshot, actor=request.user, **data.validated_data)
         return Response(s.SnapshotOutputSerializer(snapshot).data)
 
     @extend_schema(
@@ -439,16 +492,20 @@ class SshKeyListApi(APIView):
         operation_id="ssh_keys_list",
         tags=["ssh-keys"],
         summary="List SSH keys",
-        description="Keys of your organisations (filter with `organisation_id`).",
-        parameters=[OpenApiParameter("organisation_id", OpenApiTypes.INT, description="Only this organisation.")],
+        description="Keys of your organisations, by name. Filter by `organisation_id` (404 for an organisation "
+        "you cannot see), `name`, `fingerprint` and `label_selector`; sort with `sort`. An unknown parameter "
+        "is a 400.",
+        parameters=list_parameters(s.SshKeyListQuerySerializer),
         responses=paginated(s.SshKeyOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        org_id = request.query_params.get("organisation_id")
+        query = list_query(request, s.SshKeyListQuerySerializer)
         organisation = None
-        if org_id:
-            organisation = organisation_get_for_actor(actor=request.user, org_slug_or_id=org_id)
-        qs = selectors.ssh_key_list(actor=request.user, organisation=organisation)
+        if "organisation_id" in query:
+            organisation = organisation_get_for_actor(actor=request.user, org_slug_or_id=query.get("organisation_id"))
+        qs = selectors.ssh_key_list(
+            actor=request.user, organisation=organisation, where=query.filter_q(), order_by=query.ordering()
+        )
         return paginate(request, self, qs, s.SshKeyOutputSerializer)
 
     @extend_schema(
@@ -481,6 +538,7 @@ class SshKeyListApi(APIView):
             organisation=organisation,
             name=data.validated_data["name"],
             public_key=data.validated_data["public_key"],
+            labels=data.validated_data.get("labels"),
             actor=request.user,
         )
         return Response(s.SshKeyOutputSerializer(key).data, status=status.HTTP_201_CREATED)
@@ -501,7 +559,8 @@ class SshKeyDetailApi(APIView):
     @extend_schema(
         operation_id="ssh_keys_update",
         tags=["ssh-keys"],
-        summary="Rename an SSH key",
+        summary="Rename or relabel an SSH key",
+        description="Change `name` or `labels` (replaced whole).",
         parameters=[KEY],
         request=s.SshKeyUpdateInputSerializer,
         responses=s.SshKeyOutputSerializer,
@@ -512,7 +571,7 @@ class SshKeyDetailApi(APIView):
         require_permission(request.user, key.organisation, Permission.RESOURCES_WRITE)
         data = s.SshKeyUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        key = services.ssh_key_rename(key=key, name=data.validated_data["name"], actor=request.user)
+        key = services.ssh_key_update(key=key, actor=request.user, **data.validated_data)
         return Response(s.SshKeyOutputSerializer(key).data)
 
     @extend_schema(operation_id="ssh_keys_destroy", tags=["ssh-keys"], parameters=[KEY], responses={204: None})

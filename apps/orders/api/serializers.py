@@ -14,6 +14,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.api.fields import IdField
+from apps.core.api.queries import ListQuerySerializer, multiple_choice
+from apps.instances.models import Action
 from apps.orders import choices
 from apps.orders.models import Order, OrderTransition
 
@@ -92,9 +95,25 @@ class OrderCreateInputSerializer(QuoteInputSerializer):
     )
 
 
-class OrderListFilterInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField(required=False, help_text=_("Only this organisation's orders."))
-    state = serializers.ChoiceField(choices=choices.OrderState.choices, required=False)
+class OrderListQuerySerializer(ListQuerySerializer):
+    """Filters of ``GET /api/v1/orders/`` (``apps.core.api.queries``: an unknown parameter is a 400)."""
+
+    lookups = {
+        "organisation": "organisation_id",
+        "project": "project_id",
+        "state": "state__in",
+        "offer": "offer__code",
+        "datacentre": "datacentre__code",
+        "name": "name",
+    }
+    sort_fields = {"created_at": "created_at", "updated_at": "updated_at", "state": "state", "name": "name"}
+
+    organisation = IdField(required=False, help_text=_("Only this organisation's orders."))
+    project = IdField(required=False, help_text=_("Only this project's orders."))
+    state = multiple_choice(choices.OrderState.choices, help_text=_("Only orders in this state; repeat for several."))
+    offer = serializers.CharField(required=False, max_length=64, help_text=_("Offer code, e.g. VPS-NANO."))
+    datacentre = serializers.CharField(required=False, max_length=32, help_text=_("Datacentre code, e.g. PAR-1."))
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
 
 
 class OrderCancelInputSerializer(serializers.Serializer):
@@ -168,3 +187,66 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     def get_instance(self, order: Order) -> Any:
         instance = getattr(order, "instance", None)
         return str(instance.public_id) if instance is not None else None
+
+
+class OrderActionOutputSerializer(serializers.ModelSerializer):
+    """The Action that builds the server: the same object as ``GET /api/v1/actions/{id}/``."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    instance_id = serializers.UUIDField(source="instance.public_id", read_only=True, allow_null=True)
+    error = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Action
+        fields = ["id", "instance_id", "type", "status", "progress", "created_at", "started_at", "finished_at", "error"]
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField(), allow_null=True))
+    def get_error(self, obj: Action) -> dict[str, str] | None:
+        if obj.status != "error":
+            return None
+        return {"code": obj.error_code, "message": obj.error_message}
+
+
+class OrderActionLinkOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text=_("The action's id."))
+    rel = serializers.CharField(help_text=_("What the action does: `create`."))
+    href = serializers.URLField(help_text=_("Poll this URL until `status` is `success` or `error`."))
+
+
+class OrderLinksOutputSerializer(serializers.Serializer):
+    actions = OrderActionLinkOutputSerializer(many=True)
+
+
+class OrderCreateOutputSerializer(OrderOutputSerializer):
+    """The order as placed, with the Action that builds its server (Hetzner's ``action``, DigitalOcean's
+    ``links.actions``); ``action`` is null and ``links.actions`` empty while nothing is being built
+    (awaiting approval, managed services)."""
+
+    action = serializers.SerializerMethodField()
+    links = serializers.SerializerMethodField()
+
+    class Meta(OrderOutputSerializer.Meta):
+        fields = [*OrderOutputSerializer.Meta.fields, "action", "links"]
+        read_only_fields = fields
+
+    @extend_schema_field(OrderActionOutputSerializer(allow_null=True))
+    def get_action(self, order: Order) -> dict[str, Any] | None:
+        action = self.context.get("action")
+        return dict(OrderActionOutputSerializer(action).data) if action is not None else None
+
+    @extend_schema_field(OrderLinksOutputSerializer)
+    def get_links(self, order: Order) -> dict[str, Any]:
+        action = self.context.get("action")
+        request = self.context.get("request")
+        if action is None:
+            return {"actions": []}
+        href = f"/api/v1/actions/{action.public_id}/"
+        return {
+            "actions": [
+                {
+                    "id": str(action.public_id),
+                    "rel": action.type,
+                    "href": request.build_absolute_uri(href) if request is not None else href,
+                }
+            ]
+        }

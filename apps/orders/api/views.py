@@ -20,8 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import StandardPagination, paginated
+from apps.core.api.pagination import StandardPagination, list_parameters, paginated
+from apps.core.api.queries import list_query
 from apps.core.errors import ValidationFailed
+from apps.instances import selectors as instance_selectors
 from apps.orders import choices, selectors, services
 from apps.orders.api import serializers as s
 from apps.teams.access import project_list_for_actor, require_permission
@@ -104,6 +106,30 @@ _ORDER_RESPONSE: dict[str, Any] = {
     "updated_at": "2026-01-05T10:00:00Z",
 }
 
+_ORDER_CREATE_RESPONSE: dict[str, Any] = {
+    **_ORDER_RESPONSE,
+    "action": {
+        "id": "5b0f3c1e-8d6e-4a52-9a41-0d6f4c1e2a7b",
+        "instance_id": "8a3e4c2d-6b1f-4d0e-9c7a-5e2f1b3d4a6c",
+        "type": "create",
+        "status": "pending",
+        "progress": 0,
+        "created_at": "2026-01-05T10:00:00Z",
+        "started_at": None,
+        "finished_at": None,
+        "error": None,
+    },
+    "links": {
+        "actions": [
+            {
+                "id": "5b0f3c1e-8d6e-4a52-9a41-0d6f4c1e2a7b",
+                "rel": "create",
+                "href": "https://api.vmcloud.eu/api/v1/actions/5b0f3c1e-8d6e-4a52-9a41-0d6f4c1e2a7b/",
+            }
+        ]
+    },
+}
+
 
 class OrdersApiView(APIView):
     permission_classes = [ScopedPermission]
@@ -155,16 +181,15 @@ class OrderListApi(OrdersApiView):
         operation_id="orders_list",
         tags=["orders"],
         summary="List orders",
-        description="Orders of the projects you can see, newest first. Filter by `organisation` and `state`.",
-        parameters=[s.OrderListFilterInputSerializer],
+        description="Orders of the projects you can see, newest first. Filter by `organisation`, `project`, "
+        "`state`, `offer`, `datacentre` and `name`; sort with `sort`. An unknown parameter is a 400. "
+        "Paginated (`Link` and `X-Total-Count` headers).",
+        parameters=list_parameters(s.OrderListQuerySerializer),
         responses=paginated(s.OrderOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        filters = s.OrderListFilterInputSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = selectors.order_list(actor=request.user, state=filters.validated_data.get("state"))
-        if "organisation" in filters.validated_data:
-            qs = qs.filter(organisation_id=filters.validated_data["organisation"])
+        query = list_query(request, s.OrderListQuerySerializer)
+        qs = query.apply(selectors.order_list(actor=request.user))
         paginator = StandardPagination()
         page = paginator.paginate_queryset(qs.prefetch_related("transitions"), request, view=self)
         return paginator.get_paginated_response(s.OrderOutputSerializer(page, many=True).data)
@@ -179,18 +204,21 @@ class OrderListApi(OrdersApiView):
             "* **202**: provisioning started (a server is being built, or a managed service is queued for our "
             "staff); follow it with `GET /api/v1/orders/{id}/`.\n"
             "* **201**: the order waits for staff approval (`awaiting_approval`); capacity stays reserved.\n\n"
+            "A server's order answers with `action`, the Action that builds it (poll "
+            "`GET /api/v1/actions/{id}/`), also linked from `links.actions`; both are empty while nothing is "
+            "being built.\n\n"
             "Needs `resources.write` on the project (a viewer gets 403). Quotas: 403 `quota_exceeded`. "
             "Send an `Idempotency-Key` header to retry safely."
         ),
         parameters=[IDEMPOTENCY_PARAMETER],
         request=s.OrderCreateInputSerializer,
         responses={
-            201: OpenApiResponse(s.OrderOutputSerializer, description="Placed; awaiting staff approval."),
-            202: OpenApiResponse(s.OrderOutputSerializer, description="Placed; provisioning started."),
+            201: OpenApiResponse(s.OrderCreateOutputSerializer, description="Placed; awaiting staff approval."),
+            202: OpenApiResponse(s.OrderCreateOutputSerializer, description="Placed; provisioning started."),
         },
         examples=[
             OpenApiExample("A VPS in Paris", value=_ORDER_REQUEST, request_only=True),
-            OpenApiExample("Provisioning", value=_ORDER_RESPONSE, response_only=True, status_codes=["202"]),
+            OpenApiExample("Provisioning", value=_ORDER_CREATE_RESPONSE, response_only=True, status_codes=["202"]),
         ],
     )
     def post(self, request: Request) -> Response:
@@ -225,7 +253,10 @@ class OrderListApi(OrdersApiView):
         if order.response_status is not None:  # a replay: the first response, verbatim
             return Response(order.response_body, status=order.response_status)
         order = selectors.order_get(actor=request.user, order_id=order.public_id)
-        first: dict[str, Any] = dict(s.OrderOutputSerializer(order).data)
+        action = instance_selectors.action_of_creation(actor=request.user, instance_id=order.instance_id)
+        first: dict[str, Any] = dict(
+            s.OrderCreateOutputSerializer(order, context={"request": request, "action": action}).data
+        )
         code, first = services.order_response_remember(order=order, status=code, body=first)
         return Response(first, status=code)
 

@@ -1,0 +1,230 @@
+"""Query parameters of the API, validated strictly: bounded integers, list filters, sorting, label selectors.
+
+Every list declares one ``ListQuerySerializer`` subclass: its fields are the
+query parameters the list accepts (documented in the OpenAPI schema with their
+types, enums and bounds by ``parameters=[TheSerializer]``), and
+``list_query`` refuses anything else with a 400 in the one error body:
+
+* a parameter the list does not know (a script filtering on ``?stauts=`` must
+  not act on every row);
+* a parameter given twice that is not a list (``status`` may repeat,
+  ``name`` may not);
+* an empty value (``?until=``), a value of the wrong type or out of bounds.
+
+``ListQuery.apply`` then filters (``lookups``: parameter -> ORM lookup),
+selects by labels (``label_field``) and sorts (``sort_fields``; ``sort`` may
+repeat: ``sort=status:asc&sort=created_at:desc``). Integer inputs anywhere in
+the API use ``BoundedIntegerField`` / ``IdField`` so that no number reaches the
+database outside its column's range.
+Docs: apps/docs/content/api-overview.md ("Filtering, sorting and pagination").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+
+from apps.core.api.fields import INT32_MAX
+from apps.core.labels import MAX_SELECTOR_LENGTH, SELECTOR_PATTERN, Requirement, label_selector_parse, label_selector_q
+
+PAGE_MAX = INT32_MAX
+PER_PAGE_MAX = 200
+PER_PAGE_DEFAULT = 50
+
+
+class PageField(serializers.IntegerField):
+    """``page``: 1 to ``PAGE_MAX``; DRF's ``last`` is still understood (the pagination class resolves it)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if data == "last":
+            return data
+        return super().to_internal_value(data)
+
+
+class LabelSelectorField(serializers.CharField):
+    """A label selector (``env=prod,tier in (web,api),!legacy``), parsed into requirements."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_SELECTOR_LENGTH)
+        kwargs.setdefault(
+            "help_text",
+            gettext_lazy(
+                "Only resources whose labels match, e.g. `env=prod,tier in (web,api),!legacy`. Requirements "
+                "(comma-separated, all must hold): `k=v` (or `k==v`), `k!=v`, `k`, `!k`, `k in (a,b)`, "
+                "`k notin (a,b)`; `!=` and `notin` also match resources without the key."
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> list[Requirement]:  # type: ignore[override]
+        text = super().to_internal_value(data)
+        try:
+            return label_selector_parse(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+def multiple_choice(choices: Any, *, help_text: str = "") -> serializers.ListField:
+    """A filter that may repeat (``?status=running&status=stopped``): rows matching any of the values."""
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=choices),
+        required=False,
+        min_length=1,
+        max_length=50,
+        help_text=help_text or gettext_lazy("Repeat to match any of several values."),
+    )
+
+
+class ListQuerySerializer(serializers.Serializer):
+    """The query parameters of a list: ``page`` and ``per_page`` here, the list's filters in a subclass.
+
+    Class attributes of a subclass:
+
+    * ``lookups``: filter parameter -> ORM lookup (``{"status": "status__in"}``);
+      a parameter without a lookup is read by the view itself;
+    * ``sort_fields``: public sort name -> ORM field; adds the ``sort`` parameter;
+    * ``label_field``: the JSONField of labels; adds ``label_selector``;
+    * ``tiebreaker``: appended to every sort so that pages never overlap.
+    """
+
+    lookups: ClassVar[Mapping[str, str]] = {}
+    sort_fields: ClassVar[Mapping[str, str]] = {}
+    label_field: ClassVar[str | None] = None
+    tiebreaker: ClassVar[str] = "pk"
+
+    page = PageField(required=False, min_value=1, max_value=PAGE_MAX, help_text=gettext_lazy("Page number, from 1."))
+    per_page = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=PER_PAGE_MAX,
+        help_text=gettext_lazy("Items per page, 1 to 200 (default 50)."),
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields = super().get_fields()
+        if self.sort_fields:
+            choices = [f"{name}{suffix}" for name in self.sort_fields for suffix in ("", ":asc", ":desc")]
+            fields["sort"] = serializers.ListField(
+                child=serializers.ChoiceField(choices=choices),
+                required=False,
+                min_length=1,
+                max_length=len(self.sort_fields),
+                help_text=_("Sort by `field`, `field:asc` or `field:desc`; repeat for several keys. Fields: %s.")
+                % ", ".join(f"`{name}`" for name in self.sort_fields),
+            )
+        if self.label_field:
+            fields["label_selector"] = LabelSelectorField(required=False)
+        return fields
+
+    def validate_sort(self, value: list[str]) -> list[str]:
+        names = [item.partition(":")[0] for item in value]
+        if len(set(names)) != len(names):
+            raise ValidationError(_("Sort by each field once."))
+        return value
+
+
+def _unknown_message(known: list[str]) -> str:
+    return _("Unknown query parameter. This list accepts: %(known)s.") % {"known": ", ".join(sorted(known))}
+
+
+def query_data(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+    """The query string as serializer input; unknown or repeated parameters become field errors.
+
+    A plain dict, not the ``QueryDict``: DRF treats an empty value of an optional
+    field in form-like input as "not given", and ``?until=`` must be a 400.
+    """
+    fields = serializer_class().fields
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        field = fields.get(key)
+        if field is None or field.read_only:
+            errors[key] = [_unknown_message([n for n, f in fields.items() if not f.read_only])]
+        elif isinstance(field, serializers.ListField):
+            data[key] = values
+        elif len(values) > 1:
+            errors[key] = [_("Give this parameter once.")]
+        else:
+            data[key] = values[0]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+class ListQuery:
+    """A validated list query: its values, and how to apply them to a queryset."""
+
+    def __init__(self, serializer: ListQuerySerializer) -> None:
+        self.serializer = serializer
+        self.values: dict[str, Any] = dict(serializer.validated_data)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.values.get(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+    def filter_q(self) -> Q:
+        """The filters with a lookup, and the label selector, as one ``Q``."""
+        q = Q()
+        for name, lookup in self.serializer.lookups.items():
+            if name in self.values:
+                q &= Q(**{lookup: self.values[name]})
+        requirements = self.values.get("label_selector")
+        if requirements and self.serializer.label_field:
+            q &= label_selector_q(requirements, field=self.serializer.label_field)
+        return q
+
+    def ordering(self) -> list[Any] | None:
+        """``order_by`` arguments for ``sort`` (with the tiebreaker), or None to keep the default order."""
+        sort = self.values.get("sort")
+        if not sort:
+            return None
+        order: list[Any] = []
+        for item in sort:
+            name, _sep, direction = item.partition(":")
+            column = F(self.serializer.sort_fields[name])
+            order.append(column.desc(nulls_last=True) if direction == "desc" else column.asc(nulls_first=True))
+        order.append(self.serializer.tiebreaker)
+        return order
+
+    def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        queryset = queryset.filter(self.filter_q())
+        order = self.ordering()
+        return queryset.order_by(*order) if order is not None else queryset
+
+
+def list_query(request: Request, serializer_class: type[ListQuerySerializer]) -> ListQuery:
+    """Validate the request's query string against ``serializer_class`` (400 on anything wrong)."""
+    serializer = serializer_class(data=query_data(request, serializer_class))
+    serializer.is_valid(raise_exception=True)
+    return ListQuery(serializer)
+
+
+def query_validate(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+    """Validate a non-list endpoint's query string strictly; returns the validated values."""
+    serializer = serializer_class(data=query_data(request, serializer_class))
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class PageQuerySerializer(ListQuerySerializer):
+    """A list with no filters: only ``page`` and ``per_page``."""
+
+
+class LabelSelectorFieldSchema(OpenApiSerializerFieldExtension):
+    """The OpenAPI schema of ``label_selector``: a string whose ``pattern`` is the selector grammar."""
+
+    target_class = LabelSelectorField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": MAX_SELECTOR_LENGTH, "pattern": SELECTOR_PATTERN}
