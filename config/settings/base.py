@@ -389,6 +389,9 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "data_folder_out": str(_broker_folder),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        # kombu's default is ./control in the working directory: inside the
+        # repository, and not writable for the image's non-root user.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_LONGEST_TASK_SECONDS}
@@ -407,9 +410,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # its state before it is killed.
 CELERY_TASK_TIME_LIMIT = CELERY_LONGEST_TASK_SECONDS + 60
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_LONGEST_TASK_SECONDS
-        # kombu's default is ./control in the working directory: inside the
-        # repository, and not writable for the image's non-root user.
-        "control_folder": str(VAR_DIR / "celery" / "control"),
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -417,24 +417,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # django-celery-beat stores schedules in the database, editable in the admin.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic tasks declared in code; the DatabaseScheduler copies them into its
-# tables at start, where staff can pause or re-time them in the admin.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Forget consumed SAML assertion ids past their expiry (apps.sso).
-    "sso-purge-assertions": {"task": "sso.purge_assertions", "schedule": 60.0 * 60},
-    "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
-    # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
-    "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
-    # Release placement reservations left uncommitted past their deadline that nothing holds (apps.infrastructure).
-    "infrastructure-expire-reservations": {"task": "infrastructure.release_expired_reservations", "schedule": 900.0},
-    # Complete or fail provisioning orders from their instance's status (apps.orders).
-    "orders-sync": {"task": "orders.sync", "schedule": 30.0},
-    # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
-    "instances-reconcile": {"task": "instances.reconcile", "schedule": 300.0},
-    # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
-    "billing-meter": {"task": "billing.meter", "schedule": crontab(minute=5)},
-    # Evaluate budgets after metering (apps.billing).
-    "billing-budgets": {"task": "billing.budgets_evaluate", "schedule": crontab(minute=15)},
 # Queues per kind of work, so a slow invoice run never delays a server start
 # and each kind scales with its own workers (apps/docs/content/production.md,
 # "Celery queues"). A worker started without -Q consumes every queue (make run).
@@ -457,6 +439,24 @@ CELERY_TASK_ROUTES = {
     "infrastructure.*": {"queue": "provisioning"},
     "billing.*": {"queue": "billing"},
 }
+# Periodic tasks declared in code; the DatabaseScheduler copies them into its
+# tables at start, where staff can pause or re-time them in the admin.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Forget consumed SAML assertion ids past their expiry (apps.sso).
+    "sso-purge-assertions": {"task": "sso.purge_assertions", "schedule": 60.0 * 60},
+    "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
+    "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
+    # Release placement reservations left uncommitted past their deadline that nothing holds (apps.infrastructure).
+    "infrastructure-expire-reservations": {"task": "infrastructure.release_expired_reservations", "schedule": 900.0},
+    # Complete or fail provisioning orders from their instance's status (apps.orders).
+    "orders-sync": {"task": "orders.sync", "schedule": 30.0},
+    # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
+    "instances-reconcile": {"task": "instances.reconcile", "schedule": 300.0},
+    # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
+    "billing-meter": {"task": "billing.meter", "schedule": crontab(minute=5)},
+    # Evaluate budgets after metering (apps.billing).
+    "billing-budgets": {"task": "billing.budgets_evaluate", "schedule": crontab(minute=15)},
     # Draft and issue last month's invoices on the 1st (apps.billing).
     "billing-invoices": {"task": "billing.invoices_issue", "schedule": crontab(minute=30, hour=2)},
     # Reminders, suspension and termination of overdue organisations (apps.billing).
