@@ -158,6 +158,37 @@ def gpu_stack_list(*, include_deprecated: bool = False) -> QuerySet[GpuSoftwareS
     return qs.order_by("base_image__position", "cuda_version")
 
 
+def image_get(*, slug: str) -> OsImage:
+    """An image by slug, deprecated ones included (they are still named by servers); else NotFound."""
+    image = OsImage.objects.filter(slug=slug).first()
+    if image is None:
+        raise NotFound(_("No image with this slug."))
+    return image
+
+
+def gpu_stack_get(*, slug: str) -> GpuSoftwareStack:
+    stack = GpuSoftwareStack.objects.select_related("base_image").filter(slug=slug).first()
+    if stack is None:
+        raise NotFound(_("No GPU software stack with this slug."))
+    return stack
+
+
+@dataclass(frozen=True)
+class ImageSlugs:
+    """Slugs of every image and GPU stack by id, to render ids into public codes."""
+
+    images: dict[int, str]
+    stacks: dict[int, str]
+
+
+def image_slugs() -> ImageSlugs:
+    """Two small queries: the catalogue has a few dozen images and stacks."""
+    return ImageSlugs(
+        images=dict(OsImage.objects.values_list("pk", "slug")),
+        stacks=dict(GpuSoftwareStack.objects.values_list("pk", "slug")),
+    )
+
+
 def datacentre_list() -> QuerySet[Datacentre]:
     """Datacentres with their GPU presence (model included) prefetched as ``gpu_presence``."""
     return Datacentre.objects.prefetch_related(

@@ -19,6 +19,7 @@ from django_stubs_ext import StrOrPromise
 
 from apps.catalogue import choices
 from apps.catalogue.models import Offer
+from apps.core import formats
 
 
 def fmt_decimal(value: Decimal) -> str:
@@ -80,9 +81,8 @@ def fmt_decimal_money(value: Decimal) -> str:
 
 
 def fmt_money(value: Decimal) -> str:
-    """EUR for people, thousands grouped: 1599 -> "€1,599.00", 0.0397 -> "€0.0397"."""
-    whole, _dot, frac = fmt_decimal_money(value).partition(".")
-    return f"€{int(whole):,}.{frac}"
+    """EUR for people in the active language: en "€1,599.00", "€0.0397"; fr "1 599,00 €" (``apps.core.formats``)."""
+    return formats.money(value)
 
 
 def price_monthly_display(offer: Offer) -> str:

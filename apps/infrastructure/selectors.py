@@ -23,10 +23,10 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from apps.catalogue import choices as catalogue_choices
-from apps.catalogue.models import CapacityEnvelope, Datacentre, GpuModel, Offer
+from apps.catalogue.models import CapacityEnvelope, Datacentre, GpuModel, GpuSoftwareStack, Offer, OsImage
 from apps.core.errors import NotFound, PermissionDenied
 from apps.infrastructure import choices
 from apps.infrastructure.models import (
@@ -46,6 +46,12 @@ Actor = AbstractBaseUser | AnonymousUser | None
 # below it the public figure is "limited" (the exact count stays staff-only).
 LIMITED_THRESHOLD = 3
 HELD_GPU_STATES = (choices.GpuState.RESERVED, choices.GpuState.IN_USE)
+# Reasons the catalogue alone gives (they win over capacity and templates).
+_CATALOGUE_REASONS = (
+    choices.UnavailableCode.NOT_ORDERABLE,
+    choices.UnavailableCode.NOT_IN_DATACENTRE,
+    choices.UnavailableCode.DATACENTRE_MAINTENANCE,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -156,18 +162,45 @@ class OfferNeed:
 
 
 @dataclass(frozen=True)
+class ImageChoice:
+    """An image (and GPU software stack, or none) that a template in the datacentre can build for an offer."""
+
+    image_id: int
+    gpu_stack_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Availability:
     """Whether an offer can be placed in a datacentre now, and how many times.
 
     ``count`` is the number of further VMs of the offer that fit right now
     (each on one node, GPU envelope applied); ``reason`` is an
-    ``UnavailableCode`` when ``count`` is 0.
+    ``UnavailableCode`` when ``count`` is 0. ``images`` are the image (and
+    GPU stack) choices a template of the datacentre can build for the offer:
+    a VM offer with none is unavailable (``no_template``), since placement
+    would refuse every order (apps/docs/content/products-and-pricing.md).
     """
 
     offer_id: int
     datacentre_id: int
     count: int
     reason: str = ""
+    images: tuple[ImageChoice, ...] = ()
+
+    def offers_image(self, image_id: int | None, gpu_stack_id: int | None = None) -> bool:
+        return ImageChoice(image_id or 0, gpu_stack_id) in self.images
+
+    def for_image(self, image_id: int | None, gpu_stack_id: int | None = None) -> Availability:
+        """This availability narrowed to one image (and stack): none where no template builds it."""
+        if self.count <= 0 or self.offers_image(image_id, gpu_stack_id):
+            return self
+        return Availability(
+            offer_id=self.offer_id,
+            datacentre_id=self.datacentre_id,
+            count=0,
+            reason=choices.UnavailableCode.NO_TEMPLATE,
+            images=self.images,
+        )
 
     @property
     def available(self) -> bool:
@@ -210,12 +243,72 @@ def _gpu_ledger(datacentre_ids: Iterable[int]) -> tuple[dict[tuple[int, int], in
     return physical, held
 
 
+def buildable_images(
+    *, offers: Sequence[Offer], datacentres: Sequence[Datacentre]
+) -> dict[tuple[int, int], tuple[ImageChoice, ...]]:
+    """The image (and GPU stack) choices each VM offer can be built with in each datacentre (one query).
+
+    A choice exists where placement (``services.placement._templates``) would
+    find a template: one of the image, present, in an active cluster of the
+    datacentre, usable by a node in service (cluster-wide or on an eligible
+    node), ``gpu_ready`` exactly for GPU offers, with no stack or an offered
+    stack built on that image; and the offer meets the image's minimum RAM and
+    disk. Choices come in catalogue order (image position, then no stack, then
+    stacks by CUDA version).
+    """
+    dc_ids = [dc.pk for dc in datacentres]
+    if not offers or not dc_ids:
+        return {}
+    rows = (
+        VmTemplate.objects.filter(
+            Q(node__isnull=True) | Q(node__in=eligible_nodes()),
+            Q(gpu_stack__isnull=True)
+            | Q(gpu_stack__status=catalogue_choices.ImageStatus.AVAILABLE, gpu_stack__base_image_id=F("os_image_id")),
+            missing_since__isnull=True,
+            cluster__status=choices.ClusterStatus.ACTIVE,
+            cluster__datacentre_id__in=dc_ids,
+            os_image__status=catalogue_choices.ImageStatus.AVAILABLE,
+        )
+        .values_list(
+            "cluster__datacentre_id",
+            "os_image_id",
+            "gpu_stack_id",
+            "gpu_ready",
+            "os_image__min_ram_gb",
+            "os_image__min_disk_gb",
+            "os_image__position",
+            "os_image__family",
+            "os_image__version",
+            "gpu_stack__cuda_version",
+        )
+        .distinct()
+    )
+    per_dc: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in sorted(set(rows), key=lambda r: (r[6], r[7], r[8], r[2] is not None, r[9] or "")):
+        per_dc[row[0]].append(row)
+    out: dict[tuple[int, int], tuple[ImageChoice, ...]] = {}
+    for offer in offers:
+        if not offer.vcpu or not offer.ram_gb:
+            continue  # not a VM: managed services take no image
+        for dc_id in dc_ids:
+            seen: dict[ImageChoice, None] = {}
+            for _dc, image_id, stack_id, gpu_ready, min_ram, min_disk, *_order in per_dc.get(dc_id, []):
+                if gpu_ready != offer.is_gpu or (stack_id is not None and not offer.is_gpu):
+                    continue
+                if offer.ram_gb < min_ram or (offer.disk_gb and offer.disk_gb < min_disk):
+                    continue
+                seen[ImageChoice(image_id, stack_id)] = None
+            out[(offer.pk, dc_id)] = tuple(seen)
+    return out
+
+
 def availability_matrix(
     *, offers: Sequence[Offer], datacentres: Sequence[Datacentre]
 ) -> dict[tuple[int, int], Availability]:
-    """Availability of every (offer, datacentre) pair, keyed by their ids, in six queries."""
+    """Availability of every (offer, datacentre) pair, keyed by their ids, in seven queries."""
     if not offers or not datacentres:
         return {}
+    images = buildable_images(offers=offers, datacentres=datacentres)
     envelopes = envelopes_get()
     dc_ids = [dc.pk for dc in datacentres]
     offer_dcs = _offer_datacentre_ids(offers)
@@ -293,13 +386,27 @@ def availability_matrix(
                         reason = choices.UnavailableCode.GPU_ENVELOPE if within == 0 else ""
                 if count == 0 and not reason:
                     reason = choices.UnavailableCode.NO_CAPACITY
-            out[key] = Availability(offer_id=offer.pk, datacentre_id=dc.pk, count=count, reason=reason)
+                if need.vcpu and need.ram_gb and not images.get(key) and reason not in _CATALOGUE_REASONS:
+                    # No template can build this offer here: placement would refuse every order.
+                    count, reason = 0, choices.UnavailableCode.NO_TEMPLATE
+            out[key] = Availability(
+                offer_id=offer.pk, datacentre_id=dc.pk, count=count, reason=reason, images=images.get(key, ())
+            )
     return out
 
 
-def offer_availability(*, offer: Offer, datacentre: Datacentre) -> Availability:
-    """Can ``offer`` be placed in ``datacentre`` right now? Cheap: a handful of aggregate queries."""
-    return availability_matrix(offers=[offer], datacentres=[datacentre])[(offer.pk, datacentre.pk)]
+def offer_availability(
+    *, offer: Offer, datacentre: Datacentre, image: OsImage | None = None, gpu_stack: GpuSoftwareStack | None = None
+) -> Availability:
+    """Can ``offer`` be placed in ``datacentre`` right now (with ``image`` and ``gpu_stack``, when given)?
+
+    Cheap: a handful of aggregate queries. With an image, a configuration no
+    template builds is unavailable with ``no_template``.
+    """
+    avail = availability_matrix(offers=[offer], datacentres=[datacentre])[(offer.pk, datacentre.pk)]
+    if image is None:
+        return avail
+    return avail.for_image(image.pk, gpu_stack.pk if gpu_stack is not None else None)
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.catalogue.choices import FamilyKind
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.errors import NotFound
+from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import offer_availability
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
@@ -25,6 +26,7 @@ from apps.teams.choices import Permission
 from apps.teams.models import Organisation
 
 Actor = Any
+NO_TEMPLATE = UnavailableCode.NO_TEMPLATE
 
 
 # ---------------------------------------------------------------------------
@@ -64,8 +66,17 @@ def quote_build(
     for key, messages in validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack).items():
         errors.setdefault(key, []).extend(messages)
     if validation.is_vm_offer(offer):
-        avail = offer_availability(offer=offer, datacentre=datacentre)
+        # Per offer, datacentre and image: a configuration no template builds is unavailable (no_template).
+        avail = offer_availability(
+            offer=offer, datacentre=datacentre, image=image if "image" not in errors else None, gpu_stack=gpu_stack
+        )
         level, count, reason = avail.level, avail.count, avail.reason
+        if reason == NO_TEMPLATE and image is not None and "image" not in errors:
+            what = gpu_stack.name if gpu_stack is not None else str(image)
+            errors.setdefault("image", []).append(
+                _("%(image)s cannot be built for %(offer)s in %(dc)s: choose one of the images offered there.")
+                % {"image": what, "offer": offer.code, "dc": datacentre.code}
+            )
     else:
         # Managed services are delivered by staff: not counted by placement.
         level, count, reason = "on_request", None, ""

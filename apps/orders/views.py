@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.catalogue.models import OsImage
 from apps.core.errors import ApplicationError, NotFound
 from apps.orders import forms, selectors, services
 from apps.teams.access import actor_has_permission
@@ -50,7 +51,12 @@ def order_list(request: HttpRequest, organisation: Organisation) -> HttpResponse
 
 @org_view(Permission.RESOURCES_READ)
 def order_create(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    form = forms.OrderForm(request.POST or None, organisation=organisation, actor=request.user)
+    if request.method == "POST":
+        form = forms.OrderForm(request.POST, organisation=organisation, actor=request.user)
+    else:
+        # /orders/new/?offer=GPU-PRO&datacentre=PAR-1 (links from the pricing page) preselects the plan.
+        preset = {k: request.GET[k] for k in ("offer", "datacentre", "image", "gpu_stack") if request.GET.get(k)}
+        form = forms.OrderForm(organisation=organisation, actor=request.user, selection=preset, initial=dict(preset))
     if not form.fields["project"].queryset.exists():  # type: ignore[attr-defined]
         # No project in which the actor may create resources (a viewer, a read-only guest).
         return render(
@@ -66,6 +72,7 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
                 offer=data["offer"],
                 datacentre=data["datacentre"],
                 image=data["image"],
+                gpu_stack=data["gpu_stack"],
                 name=data["name"],
                 ssh_keys=[key.public_id for key in data["ssh_keys"]],
                 user_data=data["user_data"],
@@ -82,16 +89,33 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
 @org_view(Permission.RESOURCES_READ)
 def order_quote(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     """The live price beside the wizard (htmx partial): no side effects."""
-    form = forms.OrderForm(organisation=organisation, actor=request.user)
+    form = forms.OrderForm(organisation=organisation, actor=request.user, selection=request.GET)
     quote = None
-    offer_code, dc_code = request.GET.get("offer"), request.GET.get("datacentre")
-    offer = form.fields["offer"].queryset.filter(code=offer_code).first() if offer_code else None  # type: ignore[attr-defined]
-    datacentre = form.fields["datacentre"].queryset.filter(code=dc_code).first() if dc_code else None  # type: ignore[attr-defined]
-    image_slug = request.GET.get("image")
-    image = form.fields["image"].queryset.filter(slug=image_slug).first() if image_slug else None  # type: ignore[attr-defined]
-    if offer is not None and datacentre is not None:
-        quote = selectors.quote_build(offer=offer, datacentre=datacentre, image=image)
+    if form.offer_obj is not None and form.datacentre_obj is not None:
+        image = form.image_obj
+        stack_slug = request.GET.get("gpu_stack")
+        stack = (
+            form.fields["gpu_stack"].queryset.filter(slug=stack_slug).first()  # type: ignore[attr-defined]
+            if stack_slug and image is not None
+            else None
+        )
+        if image is None and request.GET.get("image"):
+            # An image the plan cannot be built with here: say so rather than quote without it.
+            image = OsImage.objects.filter(slug=request.GET["image"]).first()
+        quote = selectors.quote_build(
+            offer=form.offer_obj, datacentre=form.datacentre_obj, image=image, gpu_stack=stack
+        )
     return render(request, "orders/_quote.html", {"quote": quote})
+
+
+@org_view(Permission.RESOURCES_READ)
+def order_choices(request: HttpRequest, organisation: Organisation) -> HttpResponse:
+    """The datacentre, image and GPU stack fields for the chosen plan (htmx partial): only what can be built."""
+    form = forms.OrderForm(organisation=organisation, actor=request.user, selection=request.GET)
+    response = render(request, "orders/_order_choices.html", {"form": form})
+    # The price panel follows the new choices (orders/order_create.html listens for this event).
+    response["HX-Trigger-After-Settle"] = "order-choices-changed"
+    return response
 
 
 @org_view(Permission.RESOURCES_READ)

@@ -164,7 +164,16 @@ def test_public_availability_is_true_and_anonymous(demo, api_client):
     offer = OfferFactory(code="GPU-X", gpu_model=demo["a100"], gpu_count=2)
     url = reverse("api:availability")
     body = api_client.get(url, {"offer": "GPU-X", "datacentre": "PAR-1"}).json()
-    assert body == [{"offer": "GPU-X", "datacentre": "PAR-1", "available": True, "level": "limited", "reason": ""}]
+    assert body == [
+        {
+            "offer": "GPU-X",
+            "datacentre": "PAR-1",
+            "available": True,
+            "level": "limited",
+            "reason": "",
+            "images": [{"image": demo["image"].slug, "gpu_stack": None}],
+        }
+    ]
     for _ in range(2):
         services.placement_reserve(offer=offer, datacentre=demo["dc"], image=demo["image"])
     body = api_client.get(url, {"offer": "GPU-X", "datacentre": "PAR-1"}).json()

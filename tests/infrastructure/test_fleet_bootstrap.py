@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from apps.catalogue.models import Datacentre
+from apps.catalogue.models import Datacentre, GpuSoftwareStack
 from apps.infrastructure import choices, services
 from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node, VmTemplate
 from apps.pvesim.fleet import load_fleet
@@ -44,7 +44,14 @@ def test_demo_fleet_import_has_the_seed_inventory(catalogue):
     # FRA-1 is in maintenance: its nodes are drained.
     fra = Node.objects.filter(datacentre__code="FRA-1")
     assert fra.exists() and not fra.filter(maintenance=False).exists()
-    assert VmTemplate.objects.filter(gpu_ready=True, os_image__isnull=False).count() == 2
+    assert VmTemplate.objects.filter(gpu_ready=True, os_image__isnull=False).count() == 6
+    # Every GPU software stack of the catalogue has its template, in PAR-1 where GPUs are sold.
+    stacks = VmTemplate.objects.filter(gpu_stack__isnull=False)
+    assert sorted(stacks.values_list("gpu_stack__slug", flat=True)) == sorted(
+        GpuSoftwareStack.objects.values_list("slug", flat=True)
+    )
+    assert set(stacks.values_list("cluster__datacentre__code", flat=True)) == {"PAR-1"}
+    assert all(t.gpu_ready and t.os_image_id == t.gpu_stack.base_image_id for t in stacks.select_related("gpu_stack"))
     assert IpPool.objects.count() == 6
 
     # Idempotent.

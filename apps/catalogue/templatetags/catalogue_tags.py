@@ -1,17 +1,13 @@
-"""Template filters for catalogue pages: money as the API and docs write it."""
+"""Template filters for catalogue pages: money in the active language (``apps.core.formats``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 
-from apps.catalogue import specs
+from apps.core import formats
 
 register = template.Library()
 
-
-@register.filter
-def money(value: Decimal | None) -> str:
-    """EUR with grouped thousands and 2, 4 or 6 decimals: "€1,599.00", "€0.0397"."""
-    return "" if value is None else specs.fmt_money(Decimal(value))
+# The same helper as the ``core_formats`` library, so templates that load either agree.
+register.filter("money", formats.money)
+register.filter("money_per", formats.money_per)

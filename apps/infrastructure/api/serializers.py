@@ -189,6 +189,24 @@ class DatacentreCapacityOutputSerializer(serializers.Serializer):  # type: ignor
 class AvailabilityQueryInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
     offer = serializers.CharField(required=False, max_length=40, help_text="Offer code, e.g. GPU-PRO.")
     datacentre = serializers.CharField(required=False, max_length=16, help_text="Datacentre code, e.g. PAR-1.")
+    image = serializers.CharField(
+        required=False, max_length=60, help_text="OS image slug, e.g. ubuntu-22.04: answer for this image."
+    )
+    gpu_stack = serializers.CharField(
+        required=False,
+        max_length=60,
+        help_text="GPU software stack slug, e.g. ubuntu-22.04-cuda-12 (with `image`, its base image).",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("gpu_stack") and not attrs.get("image"):
+            raise serializers.ValidationError({"image": ["Give the stack's base image too."]})
+        return attrs
+
+
+class AvailabilityImageOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    image = serializers.CharField(help_text="OS image slug.")
+    gpu_stack = serializers.CharField(allow_null=True, help_text="GPU software stack slug, or null for none.")
 
 
 class AvailabilityOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -203,4 +221,9 @@ class AvailabilityOutputSerializer(serializers.Serializer):  # type: ignore[type
         allow_blank=True,
         help_text="Why it is unavailable: "
         + ", ".join(f"`{v}`" for k, v in vars(choices.UnavailableCode).items() if k.isupper()),
+    )
+    images = AvailabilityImageOutputSerializer(
+        many=True,
+        help_text="The images (and GPU software stacks) a template of this datacentre can build for the offer; "
+        "empty for managed services. Only these can be ordered here.",
     )

@@ -362,16 +362,27 @@ class AvailabilityApi(APIView):
         summary="Offer availability",
         description=(
             "Whether each offer can be ordered in each datacentre right now, from the fleet's real free "
-            "capacity under the capacity envelopes (never the website's marketing figures). Filter with "
-            "`offer` and `datacentre` codes; without filters, every active offer in every datacentre. "
-            "`level` is `available`, `limited` (a few left) or `unavailable` with a `reason`.\n\n"
-            "Public: no authentication."
+            "capacity under the capacity envelopes (never the website's marketing figures), and with which "
+            "images. Availability is per offer, datacentre **and image**: `images` lists the images (and, for "
+            "GPU offers, the GPU software stacks) that a template of the datacentre can build for the offer, "
+            "and a server offer with none is `unavailable` with reason `no_template`. Filter with `offer` and "
+            "`datacentre` codes; add `image` (and `gpu_stack`) to ask about one image: where no template "
+            "builds it, the row is `unavailable` with `no_template`. Without filters, every active offer in "
+            "every datacentre. `level` is `available`, `limited` (a few left) or `unavailable` with a "
+            "`reason`.\n\nPublic: no authentication."
         ),
         parameters=[
             OpenApiParameter("offer", str, description="Offer code, e.g. GPU-PRO."),
             OpenApiParameter("datacentre", str, description="Datacentre code, e.g. PAR-1."),
+            OpenApiParameter("image", str, description="OS image slug, e.g. ubuntu-22.04."),
+            OpenApiParameter("gpu_stack", str, description="GPU software stack slug, e.g. ubuntu-22.04-cuda-12."),
         ],
-        responses={200: s.AvailabilityOutputSerializer(many=True)},
+        responses={
+            200: s.AvailabilityOutputSerializer(many=True),
+            404: OpenApiResponse(
+                description="Unknown offer, datacentre, image or stack: the error body, code `not_found`."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "GPU-PRO in PAR-1",
@@ -382,6 +393,11 @@ class AvailabilityApi(APIView):
                         "available": True,
                         "level": "limited",
                         "reason": "",
+                        "images": [
+                            {"image": "ubuntu-22.04", "gpu_stack": None},
+                            {"image": "ubuntu-22.04", "gpu_stack": "ubuntu-22.04-cuda-11.8"},
+                            {"image": "ubuntu-22.04", "gpu_stack": "ubuntu-22.04-cuda-12"},
+                        ],
                     }
                 ],
                 response_only=True,
@@ -401,7 +417,15 @@ class AvailabilityApi(APIView):
             if dc_code
             else list(catalogue_selectors.datacentre_list())
         )
+        image = stack = None
+        if query.validated_data.get("image"):
+            image = catalogue_selectors.image_get(slug=query.validated_data["image"])
+        if query.validated_data.get("gpu_stack"):
+            stack = catalogue_selectors.gpu_stack_get(slug=query.validated_data["gpu_stack"])
         matrix = selectors.availability_matrix(offers=offers, datacentres=datacentres)
+        if image is not None:
+            matrix = {key: a.for_image(image.pk, stack.pk if stack else None) for key, a in matrix.items()}
+        slugs = catalogue_selectors.image_slugs()
         rows = [
             {
                 "offer": offer.code,
@@ -409,6 +433,13 @@ class AvailabilityApi(APIView):
                 "available": matrix[(offer.pk, dc.pk)].available,
                 "level": matrix[(offer.pk, dc.pk)].level,
                 "reason": matrix[(offer.pk, dc.pk)].reason,
+                "images": [
+                    {
+                        "image": slugs.images[choice.image_id],
+                        "gpu_stack": slugs.stacks[choice.gpu_stack_id] if choice.gpu_stack_id else None,
+                    }
+                    for choice in matrix[(offer.pk, dc.pk)].images
+                ],
             }
             for offer in offers
             for dc in datacentres
