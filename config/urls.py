@@ -1,9 +1,10 @@
 """The URL map: portal, docs, API v1 with its schema, admin, accounts."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.core import metrics as core_metrics
 from apps.core import views as core_views
 
 admin.site.site_header = "VMCloud back office"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Portal account pages (deletion) next to allauth's; no path collides.
     path("accounts/", include("apps.accounts.urls")),
+    # SSO's ACS finish, SLS and logout replace allauth's (apps/sso/saml_views.py).
+    path("accounts/", include("apps.sso.saml_urls")),
     path("accounts/", include("allauth.urls")),
     path("org/sso/", include("apps.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -21,9 +24,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-swagger"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # Anything else under /api/ is the API's JSON 404, even with DEBUG on.
+    re_path(r"^api/(?P<rest>.*)$", core_views.api_not_found, name="api-not-found"),
     path("docs/", include("apps.docs.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_metrics.metrics_view, name="metrics"),
     path("", include("apps.teams.urls")),
     path("pricing/", include("apps.catalogue.urls")),
     path("", include("apps.orders.urls")),

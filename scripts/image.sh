@@ -16,8 +16,15 @@ if [ "${BUILD_BASE:-0}" = "1" ]; then
   echo "==> building $base with debootstrap (a few minutes)"
   root="$(mktemp -d)"
   trap 'rm -rf "$root"' EXIT
-  debootstrap --variant=minbase bookworm "$root" "${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+  # The mirror this machine's apt uses, unless DEBIAN_MIRROR names another.
+  mirror="${DEBIAN_MIRROR:-$(grep -hm1 '^URIs:' /etc/apt/sources.list.d/debian.sources 2>/dev/null | awk '{print $2}')}"
+  debootstrap --variant=minbase bookworm "$root" ${mirror:+"$mirror"}
   tar -C "$root" -c . | docker import - "$base"
+fi
+if [ "${WHEELHOUSE:-0}" = "1" ]; then
+  # Wheels fetched by this machine's pip (its index and certificates), installed offline in the build.
+  echo "==> downloading the runtime wheels into deploy/docker/wheels"
+  "${VENV:-.venv}/bin/pip" download --quiet --only-binary=:all: -r requirements/production.txt -d deploy/docker/wheels
 fi
 echo "==> building $IMAGE on $base"
 docker build --build-arg "BASE_IMAGE=$base" -f deploy/docker/Dockerfile -t "$IMAGE" .

@@ -539,15 +539,23 @@ BILLING_DUNNING_TERMINATE_AFTER_DAYS = env.int("BILLING_DUNNING_TERMINATE_AFTER_
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.
 # ---------------------------------------------------------------------------
+# LOG_FORMAT=json: one JSON object per line with request id, user, organisation,
+# Celery task and Proxmox UPID (apps/core/logging.py); the image's default.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "apps.core.logging.RequestIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "apps.core.logging.JsonFormatter", "timestamp": True},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -557,3 +565,26 @@ LOGGING = {
 }
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# ---------------------------------------------------------------------------
+# Metrics (apps/core/metrics.py, apps/docs/content/production.md "Metrics"):
+# django-prometheus times every request and database query; /metrics answers
+# a Bearer METRICS_TOKEN (Prometheus) or a staff session. Docs:
+# https://github.com/korfuri/django-prometheus
+# ---------------------------------------------------------------------------
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_COLLECTORS = ["config.metrics.PlatformCollector"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# After the request id, so log lines carry the user and organisation once known.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("apps.core.middleware.RequestIdMiddleware") + 1, "apps.core.logging.LogContextMiddleware"
+)
+_PROMETHEUS_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
+DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])

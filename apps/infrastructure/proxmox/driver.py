@@ -36,6 +36,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from proxmoxer import ProxmoxAPI, ResourceException
 
+from apps.core import metrics
 from apps.infrastructure.proxmox.errors import (
     TRANSIENT_MARKERS,
     ProxmoxAuthError,
@@ -195,6 +196,7 @@ class ProxmoxDriver:
                 result = self._send(method, path, encoded)
             except ProxmoxError as exc:
                 elapsed = time.monotonic() - started
+                metrics.observe_proxmox_call(method, path, elapsed, exc)
                 retry = exc.is_transient and attempt <= self.retries and self._safe_to_retry(method, exc)
                 logger.warning(
                     "proxmox %s %s failed in %.2fs (attempt %d): %s%s",
@@ -210,6 +212,7 @@ class ProxmoxDriver:
                 time.sleep(self._backoff(attempt))
                 continue
             elapsed = time.monotonic() - started
+            metrics.observe_proxmox_call(method, path, elapsed)
             if isinstance(result, str) and result.startswith("UPID:"):
                 logger.info("proxmox %s %s -> %s (%.2fs)", method, path, result, elapsed)
             else:
