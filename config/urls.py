@@ -1,7 +1,7 @@
 """The URL map: portal, docs, API v1 with its schema, admin, accounts."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import metrics as core_metrics
@@ -15,8 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Portal account pages (deletion) next to allauth's; no path collides.
     path("accounts/", include("apps.accounts.urls")),
-    # SSO's ACS finish, SLS and logout replace allauth's (apps/sso/saml_views.py).
-    path("accounts/", include("apps.sso.saml_urls")),
     path("accounts/", include("allauth.urls")),
     path("org/sso/", include("apps.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -24,8 +22,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-swagger"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    # Anything else under /api/ is the API's JSON 404, even with DEBUG on.
-    re_path(r"^api/(?P<rest>.*)$", core_views.api_not_found, name="api-not-found"),
     path("docs/", include("apps.docs.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
