@@ -25,9 +25,16 @@ class AccountAdapter(DefaultAccountAdapter):
 
     _lockout_slot: lockout.Slot | None = None
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's own per-address limits (signup, password reset, login) see
+        # the same client as ours: the peer, or the address our trusted proxy
+        # reports (apps.core.middleware.client_ip), never REMOTE_ADDR alone.
+        ip = client_ip(request)
+        return ip if ip else super().get_client_ip(request)
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # Replaces allauth's cache-list rate limit (not atomic) with one INCR per
-        # counter; see apps/accounts/lockout.py for why.
+        # counter; see apps/accounts/lockout.py for why and for the counters.
         login = str(credentials.get("email") or credentials.get("username") or "")
         slot = lockout.attempt_reserve(lockout.login_limits(email=login, ip=client_ip(request)))
         self._lockout_slot = slot
@@ -38,15 +45,17 @@ class AccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is not None and self._lockout_slot is not None:
             lockout.attempt_release(self._lockout_slot)
+            login = str(credentials.get("email") or credentials.get("username") or "")
+            lockout.login_pair_remember(email=login, ip=client_ip(request))
         self._lockout_slot = None
         return user
 
     def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials: Any) -> None:
         # allauth calls this after a successful password reset: the reset proved
-        # control of the mailbox, so the per-email lockout is lifted.
+        # control of the mailbox, so the account-wide lockout is lifted.
         login = str(credentials.get("email") or "")
         if login:
-            lockout.attempts_clear("login-email", login)
+            lockout.login_attempts_clear(email=login, ip=client_ip(request))
 
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse | None:
         if getattr(user, "suspended_at", None) is not None:

@@ -17,10 +17,31 @@ A successful attempt gives its slot back (``attempt_release``) instead of
 wiping the counter, so an attacker who also knows a valid account cannot
 reset the counter between guesses (the same reasoning as allauth's
 ``_rollback_login_failed_rl_usage``). The window is fixed: it starts at the
-first attempt and the key expires with it. Settings:
-``LOGIN_ATTEMPTS_LIMIT`` (per email), ``LOGIN_ATTEMPTS_IP_LIMIT`` (per client
-IP), ``MFA_ATTEMPTS_LIMIT`` (per user) and ``LOGIN_ATTEMPTS_WINDOW`` seconds.
-OWASP ASVS 2.2.1 (anti-automation; soft lockout).
+first attempt and the key expires with it.
+
+Which counters, and why none of them can lock correct logins globally
+(apps/docs/content/sign-in-and-mfa.md, "Too many failed attempts"):
+
+1. ``login-pair`` (account and client address, ``LOGIN_ATTEMPTS_LIMIT``):
+   guessing one account from one address. The owner of the account, at any
+   other address, still logs in.
+2. ``login-ip`` (client address, ``LOGIN_ATTEMPTS_IP_LIMIT``): one address
+   trying many accounts (password spraying).
+3. ``login-account`` (account, all addresses, ``LOGIN_ATTEMPTS_ACCOUNT_LIMIT``):
+   one account guessed from many addresses.
+
+Counters are reserved in that order and a refusal stops there, giving back
+the slots already taken: a refused attempt checks no password and counts
+nowhere else, so one address hammering a locked pair never fills the
+account-wide counter. An account and address that logged in successfully
+within ``LOGIN_KNOWN_ADDRESS_DAYS`` is a *known pair*: it is held only to its
+own counter (1), so neither spraying from a shared address (an office NAT, a
+misconfigured proxy) nor a distributed attack on the account locks its owner
+out where they usually log in. The client address comes from
+``apps.core.middleware.client_ip`` (trusted proxies only). Settings also
+include ``MFA_ATTEMPTS_LIMIT`` (per user) and ``LOGIN_ATTEMPTS_WINDOW``
+seconds. OWASP ASVS 2.2.1 (anti-automation; soft lockout) and OWASP's
+"Slow Down Online Guessing Attacks with Device Cookies" (known clients).
 """
 
 from __future__ import annotations
@@ -61,18 +82,23 @@ def window_seconds() -> int:
 
 
 def attempt_reserve(limits: dict[str, tuple[str, int]]) -> Slot:
-    """Reserve one attempt under every ``{scope: (value, limit)}``; allowed only if all are within limit."""
+    """Reserve one attempt under each ``{scope: (value, limit)}`` in order; allowed only if all are within limit.
+
+    The first scope over its limit refuses the attempt: a refused attempt
+    checks nothing, so it counts nowhere (its slots are given back at once and
+    later scopes are not counted).
+    """
     window = window_seconds()
     keys: list[str] = []
-    allowed = True
     for scope, (value, limit) in limits.items():
         if not value:
             continue
         key = _key(scope, value)
-        keys.append(key)
         if _incr(key, window) > limit:
-            allowed = False
-    return Slot(keys=tuple(keys), allowed=allowed)
+            attempt_release(Slot(keys=(*keys, key), allowed=False))
+            return Slot(keys=(), allowed=False)
+        keys.append(key)
+    return Slot(keys=tuple(keys), allowed=True)
 
 
 def attempt_release(slot: Slot) -> None:
@@ -90,11 +116,37 @@ def attempts_clear(scope: str, value: str) -> None:
     cache.delete(_key(scope, value))
 
 
+def _pair(email: str, ip: str | None) -> str:
+    return f"{email.strip().lower()}|{ip or 'unknown'}"
+
+
 def login_limits(*, email: str, ip: str | None) -> dict[str, tuple[str, int]]:
-    return {
-        "login-email": (email, int(getattr(settings, "LOGIN_ATTEMPTS_LIMIT", 5))),
-        "login-ip": (ip or "", int(getattr(settings, "LOGIN_ATTEMPTS_IP_LIMIT", 50))),
-    }
+    """The counters of a password attempt, tightest first (see the module docstring)."""
+    pair_limit = int(getattr(settings, "LOGIN_ATTEMPTS_LIMIT", 5))
+    limits = {"login-pair": (_pair(email, ip), pair_limit)}
+    if login_pair_known(email=email, ip=ip):
+        return limits
+    limits["login-ip"] = (ip or "", int(getattr(settings, "LOGIN_ATTEMPTS_IP_LIMIT", 50)))
+    limits["login-account"] = (email, int(getattr(settings, "LOGIN_ATTEMPTS_ACCOUNT_LIMIT", 30)))
+    return limits
+
+
+def login_pair_known(*, email: str, ip: str | None) -> bool:
+    """This account logged in successfully from this address recently."""
+    return bool(ip) and cache.get(_key("login-known", _pair(email, ip))) is not None
+
+
+def login_pair_remember(*, email: str, ip: str | None) -> None:
+    """Remember a successful login of this account from this address."""
+    if ip:
+        days = int(getattr(settings, "LOGIN_KNOWN_ADDRESS_DAYS", 30))
+        cache.set(_key("login-known", _pair(email, ip)), 1, timeout=days * 24 * 3600)
+
+
+def login_attempts_clear(*, email: str, ip: str | None) -> None:
+    """Lift the account's counters at this address and account-wide (a password reset proved the mailbox)."""
+    attempts_clear("login-account", email)
+    attempts_clear("login-pair", _pair(email, ip))
 
 
 def mfa_limits(*, user_id: int) -> dict[str, tuple[str, int]]:

@@ -88,6 +88,12 @@ LOCAL_APPS = [
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
+# The client address (lockouts, rate limits, audit): REMOTE_ADDR, unless it is
+# one of these reverse proxies (addresses or CIDRs, e.g. "10.0.0.0/8"); then the
+# right-most X-Forwarded-For entry that is not a listed proxy
+# (apps.core.middleware.client_ip). Never list a network clients connect from.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -206,8 +212,13 @@ ACCOUNT_SESSION_REMEMBER = False  # sessions end with SESSION_COOKIE_AGE idle ti
 # rewritten under a spin lock; bursts get timing-dependent 429s) is replaced by
 # atomic INCR counters (apps/accounts/lockout.py). Other allauth limits stay.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
-LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)  # per email address and window
+# Counters per account and address, per address, per account; an account and
+# address that logged in recently is held to its own counter only (the
+# module's docstring and apps/docs/content/sign-in-and-mfa.md explain why).
+LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)  # per account and client IP, and window
 LOGIN_ATTEMPTS_IP_LIMIT = env.int("LOGIN_ATTEMPTS_IP_LIMIT", default=50)  # per client IP and window
+LOGIN_ATTEMPTS_ACCOUNT_LIMIT = env.int("LOGIN_ATTEMPTS_ACCOUNT_LIMIT", default=30)  # per account, all IPs
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 MFA_ATTEMPTS_LIMIT = env.int("MFA_ATTEMPTS_LIMIT", default=5)  # wrong codes per user and window
 LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)  # seconds
 
