@@ -9,5 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        # Connects the Celery and login signal handlers that feed the metrics.
-        from apps.core import metrics  # noqa: F401
+        # metrics: connects the Celery and login signal handlers that feed the
+        # metrics; checks: the deploy checks (shared cache, explicit encryption
+        # key, trusted proxies).
+        from apps.core import checks, metrics  # noqa: F401

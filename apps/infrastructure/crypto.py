@@ -5,7 +5,8 @@ through ``MultiFernet``: values are encrypted with the first key and decrypted
 with any of them. Keys come from settings:
 
 - ``FIELD_ENCRYPTION_KEY``: the current key; when empty, a key derived from
-  ``SECRET_KEY`` (development only: production sets its own).
+  ``SECRET_KEY`` (development only: production settings refuse to start
+  without a key, and ``check --deploy`` reports it, apps/core/checks.py).
 - ``FIELD_ENCRYPTION_OLD_KEYS``: keys still accepted for decryption while
   ``manage.py rotate_field_encryption`` re-encrypts rows with the current key.
 

@@ -37,6 +37,8 @@ def test_sessions_expire_when_idle_and_production_cookies_are_secure(monkeypatch
     assert settings.SESSION_COOKIE_HTTPONLY is True
     monkeypatch.setenv("SECRET_KEY", "x" * 50)
     monkeypatch.setenv("ALLOWED_HOSTS", "portal.vmcloud.example")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")  # production refuses to start without them
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "k" * 44)
     production = importlib.import_module("config.settings.production")
 
     assert production.SESSION_COOKIE_SECURE is True
