@@ -91,3 +91,23 @@ def task_enqueue(task_name: str, *args: Any) -> None:
             current_app.send_task(task_name, args=list(args))
 
     transaction.on_commit(send)
+
+
+def site_configure() -> Any:
+    """Make the ``django.contrib.sites`` row say who we are: ``SITE_NAME`` and the host of ``SITE_URL``.
+
+    allauth writes the site's name into every e-mail subject ("[VMCloud] …") and its domain into
+    links; Django creates the row as "example.com". The data migration core 0003 and ``make run``'s
+    ``demo_setup`` call this, so a changed ``SITE_URL`` reaches an existing database too.
+    """
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    domain = urlsplit(settings.SITE_URL).netloc or "localhost"
+    site, _created = Site.objects.update_or_create(
+        pk=settings.SITE_ID, defaults={"domain": domain[:100], "name": settings.SITE_NAME[:50]}
+    )
+    Site.objects.clear_cache()
+    return site

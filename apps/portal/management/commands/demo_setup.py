@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.billing.choices import CreditKind
 from apps.billing.credits import credit_grant
 from apps.billing.models import CreditGrant
+from apps.core.services import site_configure
 from apps.teams.services import personal_organisation_ensure
 
 WELCOME_CREDIT = "Welcome credit (demo)"
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             for email, password, _staff, description in DEMO_LOGINS:
                 self.stdout.write(f"    {description:<32} {email} / {password}")
             return
+        # E-mails say "[VMCloud]" and link to SITE_URL, not example.com.
+        site_configure()
         if "load_catalogue" in get_commands():
             call_command("load_catalogue", verbosity=0)
         if "fleet_bootstrap" in get_commands():
