@@ -5,12 +5,13 @@ PYTHON ?= python3.11
 VENV ?= .venv
 export PYTHON VENV
 
-.PHONY: run test venv services lint fmt typecheck migrations messages bench clean help image compose-test backup restore
+.PHONY: run test venv services lint fmt typecheck migrations messages bench clients clean help image compose-test backup restore
 
 help:
 	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
 	@echo "make test   - quality gates + the whole test suite on PostgreSQL and Redis"
 	@echo "make bench  - benchmarks that print their figures"
+	@echo "make clients - regenerate the SDK's core (clients/) from the live OpenAPI schema"
 	@echo "make fmt    - format and auto-fix with ruff"
 	@echo "make messages - refresh locale/fr (makemessages) and compile it (compilemessages)"
 	@echo "make image  - build the container image (needs a Docker daemon)"
@@ -50,6 +51,11 @@ messages: venv
 
 bench:
 	@bash scripts/bench.sh
+
+# The SDK's generated core follows the API: run after any API change
+# (tests/clients/test_sdk_drift.py fails until then).
+clients: venv
+	@bash scripts/clients.sh
 
 # Production packaging (deploy/, apps/docs/content/production.md).
 image:

@@ -1,0 +1,274 @@
+"""``vmcloud.Client``: the transport under the generated operations.
+
+Every operation of ``/api/v1/`` is a typed method generated from the OpenAPI
+schema (``vmcloud/_generated/operations.py``); this module sends them:
+
+- authentication by personal access token (``Authorization: Bearer``; docs
+  page ``/docs/api-tokens/``);
+- the error body mapped to exceptions (``vmcloud.errors``);
+- retries: a ``429`` is retried after its ``Retry-After`` for every call (the
+  platform refused it before doing anything), a connection failure is retried
+  with backoff for idempotent calls (GET, PUT, DELETE, and POSTs that honour
+  ``Idempotency-Key``), and a connection that could not even be opened is
+  retried for every call since nothing was sent;
+- an ``Idempotency-Key`` (a fresh UUID unless you pass one) on every POST, so
+  that a retried create never creates twice where the API honours the key;
+- pagination: ``<operation>_iter`` methods walk every page lazily.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from . import __version__
+from ._generated.operations import OPERATIONS, Operation, Operations
+from .actions import Action
+from .errors import APIConnectionError, APIError, ConfigurationError, error_class
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (RFC 9110 §10.2.3: seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _wire(value: Any) -> Any:
+    """A query value as the API reads it: booleans as true/false, lists as repeated keys."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return [_wire(item) for item in value]
+    return value
+
+
+class Client(Operations):
+    """A VMCloud API client.
+
+    ``url`` is the platform's address (``https://api.vmcloud.example``) and
+    ``token`` a personal access token; both default to the ``VMCLOUD_URL``
+    and ``VMCLOUD_TOKEN`` environment variables.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_retry_after: float = 120.0,
+        page_size: int = 200,
+        verify: bool | str = True,
+        user_agent: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        url = url or os.environ.get("VMCLOUD_URL", "")
+        if not url:
+            raise ConfigurationError("no API URL: pass url= or set VMCLOUD_URL")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(f"invalid API URL {url!r}: expected http(s)://host[:port]")
+        self.url = url.rstrip("/") + "/"
+        self.token = token if token is not None else os.environ.get("VMCLOUD_TOKEN", "")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.page_size = page_size
+        self.session = session or requests.Session()
+        self.session.verify = verify
+        self.session.headers["User-Agent"] = user_agent or f"vmcloud-python/{__version__}"
+        self.session.headers["Accept"] = "application/json"
+        if self.token:
+            self.session.headers["Authorization"] = f"Bearer {self.token}"
+        self.last_response: requests.Response | None = None
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    # The three hooks of the generated ``Operations``.
+
+    def _request(
+        self, operation: str, path: str, *, query: dict[str, Any], body: Any, headers: dict[str, str | None]
+    ) -> Any:
+        op = OPERATIONS[operation]
+        response = self._send(op, path, query=query, body=body, headers=headers)
+        if op.response == "bytes":
+            return response.content
+        if op.response == "none" or not response.content:
+            return None
+        return response.json()
+
+    def _paginate(self, operation: str, path: str, *, query: dict[str, Any]) -> Iterator[Any]:
+        op = OPERATIONS[operation]
+        page = 1
+        while True:
+            params = dict(query)
+            if "page" in op.query:
+                params["page"] = page
+            if "per_page" in op.query:
+                params["per_page"] = self.page_size
+            data = self._send(op, path, query=params, body=None, headers={}).json()
+            yield from data.get("results", [])
+            if not data.get("next") or "page" not in op.query:
+                return
+            page += 1
+
+    def _action(self, data: Any) -> Action:
+        return Action(self, data)
+
+    # Helpers.
+
+    def action(self, value: Any) -> Action:
+        """An ``Action`` from an Action id, an Action object, or a response that carries one under ``action``."""
+        if isinstance(value, Action):
+            return value
+        if isinstance(value, str):
+            return self.actions_retrieve(value)
+        if isinstance(value, dict) and isinstance(value.get("action"), dict):
+            return Action(self, value["action"])
+        if isinstance(value, dict) and "id" in value and "status" in value:
+            return Action(self, value)
+        raise ValueError("no Action in this value")
+
+    def default_project(self, organisation: int | None = None) -> dict[str, Any]:
+        """The default project of ``organisation`` (or of your first organisation)."""
+        if organisation is None:
+            organisations = list(self.organisations_list_iter())
+            if not organisations:
+                raise ConfigurationError("this token sees no organisation")
+            organisation = int(organisations[0]["id"])
+        projects = list(self.projects_list_iter(organisation))
+        for project in projects:
+            if project.get("is_default"):
+                return dict(project)
+        if projects:
+            return dict(projects[0])
+        raise ConfigurationError(f"organisation {organisation} has no project")
+
+    def create_server(
+        self,
+        *,
+        name: str,
+        offer: str,
+        datacentre: str,
+        image: str | None = None,
+        project: int | None = None,
+        ssh_keys: list[str] | None = None,
+        user_data: str | None = None,
+        gpu_stack: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[dict[str, Any], Action | None]:
+        """Order a server; return the order and the Action that builds it (None while it awaits approval)."""
+        body: dict[str, Any] = {"name": name, "offer": offer, "datacentre": datacentre}
+        body["project"] = project if project is not None else self.default_project()["id"]
+        for key, value in (("image", image), ("ssh_keys", ssh_keys), ("user_data", user_data)):
+            if value is not None:
+                body[key] = value
+        if gpu_stack is not None:
+            body["gpu_stack"] = gpu_stack
+        order = self.orders_create(body=body, idempotency_key=idempotency_key)  # type: ignore[arg-type]
+        action = order.get("action")
+        return dict(order), (Action(self, action) if isinstance(action, dict) else None)
+
+    # The transport.
+
+    def _send(
+        self, op: Operation, path: str, *, query: dict[str, Any], body: Any, headers: dict[str, str | None]
+    ) -> requests.Response:
+        url = path if path.startswith(("http://", "https://")) else urljoin(self.url, path.lstrip("/"))
+        params = {key: _wire(value) for key, value in query.items() if value is not None}
+        sent_headers = {key: value for key, value in headers.items() if value is not None}
+        if op.method == "POST" and not any(key.lower() == "idempotency-key" for key in sent_headers):
+            sent_headers["Idempotency-Key"] = str(uuid.uuid4())
+        retry_safe = op.method in IDEMPOTENT_METHODS or op.idempotency_key
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(
+                    op.method, url, params=params, json=body, headers=sent_headers, timeout=self.timeout
+                )
+            except requests.RequestException as exc:
+                if attempt < self.max_retries and (retry_safe or _not_sent(exc)):
+                    attempt += 1
+                    time.sleep(self._backoff(attempt))
+                    continue
+                raise APIConnectionError(f"cannot reach {self.url}: {_reason(exc)}") from None
+            self.last_response = response
+            if response.status_code < 400:
+                return response
+            wait = _retry_after(response.headers.get("Retry-After"))
+            retryable = response.status_code == 429 or (response.status_code in (502, 503, 504) and retry_safe)
+            if retryable and attempt < self.max_retries:
+                delay = wait if wait is not None else self._backoff(attempt + 1)
+                if delay <= self.max_retry_after:
+                    attempt += 1
+                    time.sleep(delay)
+                    continue
+            raise _error(response, wait)
+
+    def _backoff(self, attempt: int) -> float:
+        # Exponential backoff with full jitter, capped at 8 s.
+        return float(random.uniform(0, min(8.0, self.backoff * 2 ** (attempt - 1))))  # noqa: S311
+
+
+def _not_sent(exc: requests.RequestException) -> bool:
+    """True when the connection was never opened, so the request cannot have reached the platform."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason).__name__ in ("NewConnectionError", "NameResolutionError")
+
+
+def _reason(exc: requests.RequestException) -> str:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    text = str(reason or exc)
+    # urllib3 prefixes its reasons with the connection's repr: keep the readable tail.
+    return text.split("): ", 1)[-1] if text.startswith(("<", "HTTP")) else text
+
+
+def _error(response: requests.Response, retry_after: float | None) -> APIError:
+    status = response.status_code
+    request_id = response.headers.get("X-Request-ID", "")
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    cls = error_class(status)
+    if isinstance(error, dict):
+        return cls(
+            status,
+            str(error.get("code") or f"http_{status}"),
+            str(error.get("message") or response.reason),
+            error.get("fields") or {},
+            str(error.get("request_id") or request_id),
+            retry_after=retry_after,
+        )
+    return cls(status, f"http_{status}", f"HTTP {status} {response.reason}", {}, request_id, retry_after=retry_after)
