@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from apps.core import health
 from apps.core.api.exceptions import error_body
@@ -30,6 +33,32 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     return render(request, "404.html", status=404)
+
+
+def resolve_or_none(path: str, urlconf: str | None) -> ResolverMatch | None:
+    try:
+        return resolve(path, urlconf)
+    except Resolver404:
+        return None
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """The last route under /api/: a JSON 404 for any method, DEBUG or not.
+
+    handler404 only runs with DEBUG off (Django answers its technical HTML page
+    otherwise), and an API client must get the one error body whatever the
+    server's mode (apps/docs/content/api-overview.md, "Errors"). No CSRF check:
+    nothing is done, and a session POST would otherwise get an HTML 403 first.
+    This route matching everything would stop CommonMiddleware's APPEND_SLASH,
+    so a path that exists with a trailing slash is redirected here, with 308 so
+    that a POST keeps its method and body (RFC 9110, 15.4.9).
+    """
+    if settings.APPEND_SLASH and not request.path_info.endswith("/"):
+        match = resolve_or_none(request.path_info + "/", getattr(request, "urlconf", None))
+        if match is not None and match.url_name != "api-not-found":
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True), preserve_request=True)
+    return not_found(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

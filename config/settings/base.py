@@ -338,11 +338,9 @@ API_RATE_LIMITS: dict[str, tuple[int, int]] = {
 # the docs work offline. Docs: https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "VMCloud API",
-    "DESCRIPTION": (
-        "The VMCloud public API: catalogue, organisations, orders, instances and billing. "
-        "Every error has the same body (`Error`): a stable `code`, a human `message`, "
-        "per-field `details` and the `request_id` to quote to support."
-    ),
+    # The full description (the error body with `fields`, the common headers) is set by
+    # apps.core.api.schema.add_error_responses, next to the Error component it describes.
+    "DESCRIPTION": "The VMCloud public API: catalogue, organisations, orders, instances and billing.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

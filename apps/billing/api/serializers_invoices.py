@@ -114,7 +114,13 @@ class CreditGrantOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation_id = serializers.IntegerField(read_only=True)
     expired = serializers.SerializerMethodField()
-    credit_note_number = serializers.CharField(source="credit_note.number", read_only=True, default=None)
+    credit_note_number = serializers.CharField(
+        source="credit_note.number",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="Null without a credit note.",
+    )
 
     class Meta:
         model = CreditGrant
