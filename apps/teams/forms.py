@@ -66,7 +66,10 @@ class ProjectForm(forms.Form):
 
 
 class ProjectGrantForm(forms.Form):
-    email = forms.EmailField(label=_("Email of an existing account"))
+    email = forms.EmailField(
+        label=_("Email address"),
+        help_text=_("Members get access at once; anyone else receives an invitation to accept."),
+    )
     access = forms.ChoiceField(label=_("Access"), choices=ProjectAccess.choices)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +34,7 @@ from apps.accounts.selectors import user_has_second_factor
 from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record, model_changes
-from apps.teams import tokens
+from apps.teams import selectors, tokens
 from apps.teams.access import actor_has_permission, actor_token_prefix, bound_token, require_permission, role_in
 from apps.teams.choices import (
     GRANT_CODENAMES,
@@ -629,6 +630,50 @@ def project_grant_set(*, project: Project, user: User, access: str, actor: User)
         target=project,
         changes={"user": user.email, "access": access},
     )
+
+
+@dataclass(frozen=True)
+class GrantOffer:
+    """What ``project_grant_offer`` did: granted at once (``user``) or sent an invitation (``invitation``)."""
+
+    access: str
+    user: User | None = None
+    invitation: Invitation | None = None
+
+
+# A project invitation carries a role; acceptance turns it into this access (``invitation_accept``).
+_ACCESS_ROLE = {ProjectAccess.READ: Role.VIEWER, ProjectAccess.WRITE: Role.MEMBER}
+
+
+@transaction.atomic
+def project_grant_offer(*, project: Project, email: str, access: str, actor: User) -> GrantOffer:
+    """Give ``email`` access to this project only, without revealing whether an account exists.
+
+    A member of the organisation, or someone who already holds access to this
+    project, is granted at once (the caller can see them already). Anyone else,
+    with or without an account (staff included), gets a project invitation
+    they accept or decline: nobody is attached to a project without consent,
+    and the answer is the same whether or not the address has an account
+    (apps/docs/content/roles-and-permissions.md, "Access to one project only").
+    """
+    if access not in ProjectAccess.values:
+        raise ValidationFailed(_("Invalid input."), fields={"access": [_("Choose read or write.")]})
+    email = email.strip().lower()
+    organisation = project.organisation
+    grantee_ids = [g.user_id for g in selectors.project_grant_list(project=project)]
+    inside = (
+        get_user_model()
+        .objects.filter(email__iexact=email)
+        .filter(Q(memberships__organisation=organisation) | Q(pk__in=grantee_ids))
+        .first()
+    )
+    if inside is not None:
+        project_grant_set(project=project, user=inside, access=access, actor=actor)
+        return GrantOffer(access=access, user=inside)
+    invitation, _token = invitation_create(
+        organisation=organisation, email=email, role=_ACCESS_ROLE[ProjectAccess(access)], actor=actor, project=project
+    )
+    return GrantOffer(access=access, invitation=invitation)
 
 
 @transaction.atomic

@@ -350,18 +350,20 @@ def project_detail(request: HttpRequest, organisation: Organisation, project_id:
             if action == "grant":
                 grant_form = forms.ProjectGrantForm(request.POST)
                 if grant_form.is_valid():
-                    grantee = get_user_model().objects.filter(email__iexact=grant_form.cleaned_data["email"]).first()
-                    if grantee is None:
-                        grant_form.add_error("email", _("No account with this e-mail: invite them instead."))
-                    else:
-                        services.project_grant_set(
-                            project=project,
-                            user=grantee,
-                            access=grant_form.cleaned_data["access"],
-                            actor=_user(request),
-                        )
+                    # Members are granted at once; anyone else is invited, and the
+                    # message never says whether the address has an account.
+                    offer = services.project_grant_offer(
+                        project=project, actor=_user(request), **grant_form.cleaned_data
+                    )
+                    if offer.user is not None:
                         messages.success(request, _("Access granted."))
-                        return redirect("teams:project_detail", project_id=project.pk)
+                    else:
+                        messages.success(
+                            request,
+                            _("Invitation sent to %(email)s: they get access to this project once they accept it.")
+                            % {"email": grant_form.cleaned_data["email"]},
+                        )
+                    return redirect("teams:project_detail", project_id=project.pk)
             elif action == "revoke_grant":
                 grantee = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first()
                 if grantee is not None:

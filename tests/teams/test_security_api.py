@@ -87,3 +87,100 @@ def test_portal_settings_form_refuses_require_mfa_without_mfa(world):
     response = client.post("/org/settings/", {"section": "settings", "name": "Acme", "require_mfa": "on"})
     assert response.status_code == 302
     assert Organisation.objects.get(pk=world.org.pk).require_mfa is True
+
+
+# -- project grants: no enumeration, no strangers attached without consent -------------------------------
+def _grants_url(world) -> str:
+    return f"/api/v1/organisations/{world.org.pk}/projects/{world.project.pk}/grants/"
+
+
+def _shape(response) -> tuple[int, list[str], dict]:
+    body = response.json()
+    stable = {k: v for k, v in body.items() if k not in ("invitation", "email", "expires_at")}
+    return response.status_code, sorted(body), stable
+
+
+def test_granting_an_outsider_answers_the_same_whether_or_not_the_account_exists(
+    world, django_user_model, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from apps.teams.models import Invitation
+
+    staff = django_user_model.objects.create_user(email="root@vmcloud.test", password="x" * 20, is_staff=True)
+    client = client_for(world.admin)
+    shapes = []
+    for email in (world.outsider.email, "nobody-here@example.test", staff.email):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(_grants_url(world), {"email": email, "access": "write"}, format="json")
+        assert response.status_code == 202, response.content
+        assert response.json()["email"] == email
+        shapes.append(_shape(response))
+    # Same status, same fields, same values apart from the address and the invitation's own id and dates.
+    assert shapes[0] == shapes[1] == shapes[2]
+    assert "user_id" not in response.json()
+    # Nobody was attached: each gets an invitation to accept.
+    for email in (world.outsider.email, staff.email):
+        user = django_user_model.objects.get(email=email)
+        assert not user.has_perm("teams.write_resources", world.project)
+    assert Invitation.objects.filter(project=world.project, status="pending").count() == 3
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [world.outsider.email, "nobody-here@example.test", staff.email]
+    )
+
+
+def test_an_outsider_gets_project_access_only_by_accepting(world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.admin).post(
+            _grants_url(world), {"email": world.outsider.email, "access": "read"}, format="json"
+        )
+    assert response.status_code == 202
+    assert response.json()["access"] == "read"
+    outsider_api = client_for(world.outsider)
+    project_url = f"/api/v1/organisations/{world.org.pk}/projects/{world.project.pk}/"
+    assert outsider_api.get(project_url).status_code == 404
+    link = next(line for line in mail.outbox[-1].body.splitlines() if "/org/invitations/" in line)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert outsider_api.post("/api/v1/invitations/accept/", {"token": token}).status_code == 200
+    assert outsider_api.get(project_url).status_code == 200
+    grants = client_for(world.admin).get(_grants_url(world)).json()
+    assert [(g["email"], g["access"]) for g in grants] == [(world.outsider.email, "read")]
+
+
+def test_a_member_or_an_existing_grantee_is_granted_at_once(world, django_user_model):
+    client = client_for(world.admin)
+    response = client.post(_grants_url(world), {"email": world.viewer.email, "access": "write"}, format="json")
+    assert response.status_code == 201
+    assert response.json() == {"user_id": world.viewer.pk, "email": world.viewer.email, "access": "write"}
+    assert world.viewer.has_perm("teams.write_resources", world.project)
+
+
+def test_a_second_grant_to_a_pending_outsider_is_the_same_conflict_either_way(world):
+    client = client_for(world.admin)
+    answers = []
+    for email in (world.outsider.email, "ghost@example.test"):
+        assert client.post(_grants_url(world), {"email": email, "access": "read"}, format="json").status_code == 202
+        again = client.post(_grants_url(world), {"email": email, "access": "write"}, format="json")
+        answers.append((again.status_code, again.json()["error"]["code"]))
+    assert answers == [(409, "invitation_pending"), (409, "invitation_pending")]
+
+
+def test_portal_grant_form_invites_outsiders_without_revealing_accounts(world):
+    from django.test import Client
+
+    from apps.teams.models import Invitation
+
+    client = Client()
+    client.force_login(world.owner)
+    url = f"/org/projects/{world.project.pk}/"
+    pages = []
+    for email in (world.outsider.email, "nobody-else@example.test"):
+        response = client.post(url, {"action": "grant", "email": email, "access": "write"}, follow=True)
+        assert response.status_code == 200
+        pages.append([str(m) for m in response.context["messages"]])
+    assert pages[0] == [m.replace("nobody-else@example.test", world.outsider.email) for m in pages[1]]
+    assert "invitation" in pages[0][0].lower()
+    assert not world.outsider.has_perm("teams.write_resources", world.project)
+    assert Invitation.objects.filter(project=world.project).count() == 2

@@ -129,8 +129,23 @@ class ProjectGrantOutputSerializer(serializers.Serializer):
 
 
 class ProjectGrantInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(help_text=_("An existing account; invite new people with a project invitation."))
+    email = serializers.EmailField(
+        help_text=_(
+            "A member of the organisation is granted at once; anyone else receives an invitation to accept "
+            "(whether or not they have an account)."
+        )
+    )
     access = serializers.ChoiceField(choices=ProjectAccess.choices)
+
+
+class ProjectGrantInvitationOutputSerializer(serializers.Serializer):
+    """The answer for someone outside the organisation: the same whether or not the address has an account."""
+
+    invitation = serializers.IntegerField(source="invitation.pk", help_text=_("The project invitation's id."))
+    email = serializers.EmailField(source="invitation.email")
+    access = serializers.ChoiceField(choices=ProjectAccess.choices)
+    status = serializers.ChoiceField(source="invitation.effective_status", choices=InvitationStatus.choices)
+    expires_at = serializers.DateTimeField(source="invitation.expires_at")
 
 
 # -- tokens ---------------------------------------------------------------------

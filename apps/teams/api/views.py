@@ -439,21 +439,26 @@ class ProjectGrantListApi(TeamsApiView):
         operation_id="project_grants_set",
         tags=["projects"],
         summary="Grant access to this project",
-        description="For an existing account; replaces any previous access level on the project.",
+        description="A member of the organisation, or someone who already has access to this project, is "
+        "granted at once (201; replaces any previous access level). Anyone else gets a project invitation to "
+        "accept (202), and the answer is the same whether or not the address has an account. 409 "
+        "`invitation_pending` when that address already has a pending invitation to the organisation.",
         parameters=[ORG_ID, PROJECT_ID],
         request=s.ProjectGrantInputSerializer,
-        responses={201: s.ProjectGrantOutputSerializer},
+        responses={
+            201: OpenApiResponse(s.ProjectGrantOutputSerializer, description="Granted (a member)."),
+            202: OpenApiResponse(s.ProjectGrantInvitationOutputSerializer, description="Invitation sent."),
+        },
         examples=[OpenApiExample("Contractor", value={"email": "dev@contractor.example", "access": "write"})],
     )
     def post(self, request: Request, org_id: int, project_id: int) -> Response:
         project = project_get_for_actor(actor=self.user, organisation=self.organisation, project_id=project_id)
         data = s.ProjectGrantInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_user_model().objects.filter(email__iexact=data.validated_data["email"]).first()
-        if user is None:
-            raise NotFound(_("No account with this e-mail: send a project invitation instead."), code="user_not_found")
-        services.project_grant_set(project=project, user=user, access=data.validated_data["access"], actor=self.user)
-        grant = selectors.ProjectGrant(user.pk, user.email, data.validated_data["access"])
+        offer = services.project_grant_offer(project=project, actor=self.user, **data.validated_data)
+        if offer.user is None:
+            return Response(s.ProjectGrantInvitationOutputSerializer(offer).data, status=status.HTTP_202_ACCEPTED)
+        grant = selectors.ProjectGrant(offer.user.pk, offer.user.email, offer.access)
         return Response(s.ProjectGrantOutputSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
