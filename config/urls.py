@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Portal account pages (deletion) next to allauth's; no path collides.
     path("accounts/", include("apps.accounts.urls")),
+    # SSO's ACS finish, SLS and logout replace allauth's (apps/sso/saml_views.py).
+    path("accounts/", include("apps.sso.saml_urls")),
     path("accounts/", include("allauth.urls")),
     path("org/sso/", include("apps.sso.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

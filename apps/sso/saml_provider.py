@@ -6,7 +6,11 @@ and views stay allauth's (``package`` below). allauth's ``FinishACSView`` has
 already run python3-saml's checks when it calls ``sociallogin_from_response``
 (signature, audience, recipient, time window); this adds what python3-saml
 cannot know: whether this assertion id was seen before, and whether the
-asserted email belongs to the organisation.
+asserted email belongs to the organisation. It also remembers, for the
+request, which connection vouches for the address (``VOUCHED_ATTR``: the
+"SSO required" rule of ``PortalAccountAdapter.clean_email`` lets that
+connection's own logins through) and the NameID and session index that a
+single logout names later (``SESSION_KEY``).
 
 The module is not named ``provider.py`` on purpose: allauth imports
 ``<app>.provider`` of every installed app and would register it a second time.
@@ -28,6 +32,12 @@ from apps.sso import selectors, services
 from apps.sso.models import SamlConnection
 
 logger = logging.getLogger(__name__)
+
+# Request attribute: the connection whose verified response is being processed.
+VOUCHED_ATTR = "_sso_vouching_connection_id"
+# Request attribute, then session key: what single logout needs of this SSO login.
+LOGOUT_INFO_ATTR = "_sso_logout_info"
+SESSION_KEY = "sso_login"
 
 
 class OrganisationSAMLProvider(SAMLProvider):
@@ -61,6 +71,19 @@ class OrganisationSAMLProvider(SAMLProvider):
             )
         except ApplicationError as exc:
             raise self._reject(request, exc.code) from exc
+        setattr(request, VOUCHED_ATTR, connection.pk)
+        setattr(
+            request,
+            LOGOUT_INFO_ATTR,
+            {
+                "slug": connection.slug,
+                "name_id": response.get_nameid(),
+                "name_id_format": response.get_nameid_format(),
+                "name_id_nq": response.get_nameid_nq(),
+                "name_id_spnq": response.get_nameid_spnq(),
+                "session_index": response.get_session_index(),
+            },
+        )
         login = super().sociallogin_from_response(request, response)
         email = (login.user.email or "").lower() if login.user is not None else ""
         domains = selectors.verified_domains(connection)

@@ -6,18 +6,18 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.core.choices import ActorKind
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.core.services import audit_record, model_changes
-from apps.sso import saml
-from apps.sso.choices import PUBLIC_EMAIL_DOMAINS
+from apps.sso import dns_txt, saml
+from apps.sso.choices import PUBLIC_EMAIL_DOMAINS, DomainVerification
 from apps.sso.models import SamlAssertionUse, SamlConnection, SamlDomain
-from apps.sso.selectors import email_domain
 from apps.teams.choices import Role
 from apps.teams.models import Membership, Organisation
 from apps.teams.services import membership_create
@@ -40,6 +40,17 @@ CONNECTION_FIELDS = [
     "attr_uid",
     "default_role",
 ]
+# Fields filled in from the IdP metadata, audited with the others.
+METADATA_FIELDS = [
+    "idp_entity_id",
+    "idp_sso_url",
+    "idp_slo_url",
+    "idp_x509_cert",
+    "idp_x509_cert_next",
+    "idp_x509_cert_previous",
+    "idp_x509_cert_previous_until",
+]
+AUDITED_FIELDS = list(dict.fromkeys([*CONNECTION_FIELDS, *METADATA_FIELDS]))
 _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # An assertion without NotOnOrAfter (python3-saml refuses those in strict mode,
 # but be safe) is remembered this long.
@@ -62,6 +73,29 @@ def _clean_cert(value: str) -> str:
     return re.sub(r"\s+", "", body)
 
 
+def _apply_metadata(connection: SamlConnection, parsed: saml.IdpMetadata) -> None:
+    """Copy parsed IdP metadata onto the connection, keeping the replaced certificate for a while.
+
+    A rollover (apps/docs/content/single-sign-on.md, "Certificate rollover"):
+    the IdP first lists the new certificate next to the current one, then signs
+    with it, then drops the old one. Every certificate the metadata lists is
+    accepted; a certificate the metadata no longer lists is still accepted for
+    ``SSO_IDP_CERT_GRACE`` seconds, so responses signed just before the switch
+    still verify.
+    """
+    old = [c for c in [_clean_cert(connection.idp_x509_cert), *connection.idp_x509_cert_next.split()] if c]
+    certs = [_clean_cert(c) for c in parsed["certs"]]
+    connection.idp_entity_id = parsed["entity_id"]
+    connection.idp_sso_url = parsed["sso_url"]
+    connection.idp_slo_url = parsed["slo_url"]
+    connection.idp_x509_cert = certs[0]
+    connection.idp_x509_cert_next = "\n".join(certs[1:])
+    dropped = [c for c in old if c not in certs]
+    if dropped:
+        connection.idp_x509_cert_previous = dropped[0]
+        connection.idp_x509_cert_previous_until = timezone.now() + dt.timedelta(seconds=settings.SSO_IDP_CERT_GRACE)
+
+
 @transaction.atomic
 def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[str, Any]) -> SamlConnection:
     """Create or update the organisation's connection from ``data`` (keys of ``CONNECTION_FIELDS``).
@@ -76,7 +110,7 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
         connection = SamlConnection(
             organisation=organisation, slug=_unique_slug(organisation.slug or organisation.name)
         )
-    before = {name: getattr(connection, name) for name in CONNECTION_FIELDS}
+    before = {name: getattr(connection, name) for name in AUDITED_FIELDS}
     for name in CONNECTION_FIELDS:
         if name in data:
             value = data[name]
@@ -84,28 +118,23 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
     errors: dict[str, list[str]] = {}
     if connection.default_role not in Role.values or connection.default_role == Role.OWNER:
         errors["default_role"] = [_("Members created by SSO cannot be owners.")]
-    if connection.idp_metadata_xml:
+    if connection.idp_metadata_xml and ("idp_metadata_xml" in data or created):
         try:
             parsed = saml.parse_idp_metadata(connection.idp_metadata_xml, connection.idp_entity_id or None)
         except saml.MetadataError as exc:
             errors["idp_metadata_xml"] = [_("This metadata could not be read: %(error)s") % {"error": exc}]
         else:
-            connection.idp_entity_id = parsed["entity_id"]
-            connection.idp_sso_url = parsed["sso_url"]
-            connection.idp_x509_cert = parsed["x509_cert"]
-    elif (
-        connection.idp_metadata_url
-        and "idp_metadata_url" in data
-        and data["idp_metadata_url"] != before.get("idp_metadata_url")
+            _apply_metadata(connection, parsed)
+    elif connection.idp_metadata_url and (
+        data.get("idp_metadata_url", before.get("idp_metadata_url")) != before.get("idp_metadata_url")
+        or not connection.idp_x509_cert
     ):
         try:
             parsed = saml.fetch_idp_metadata(connection.idp_metadata_url, connection.idp_entity_id or None)
         except saml.MetadataError as exc:
             errors["idp_metadata_url"] = [_("The metadata could not be fetched: %(error)s") % {"error": exc}]
         else:
-            connection.idp_entity_id = parsed["entity_id"]
-            connection.idp_sso_url = parsed["sso_url"]
-            connection.idp_x509_cert = parsed["x509_cert"]
+            _apply_metadata(connection, parsed)
     connection.idp_x509_cert = _clean_cert(connection.idp_x509_cert)
     if connection.enabled and not connection.is_configured:
         errors.setdefault("enabled", []).append(
@@ -119,7 +148,7 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
         raise ValidationFailed(_("The SSO settings are not valid."), fields=errors)
     connection.full_clean(exclude=["organisation", "idp_metadata_xml"])
     connection.save()
-    changes = model_changes(connection, [f for f in CONNECTION_FIELDS if f != "idp_metadata_xml"], before)
+    changes = model_changes(connection, [f for f in AUDITED_FIELDS if f != "idp_metadata_xml"], before)
     _audit(
         actor=actor,
         action="sso.connection.create" if created else "sso.connection.update",
@@ -127,6 +156,62 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
         changes=changes,
     )
     return connection
+
+
+def saml_connection_refresh_metadata(*, connection: SamlConnection, actor: Any) -> SamlConnection:
+    """Re-read the IdP metadata (its URL, else the stored XML) and apply it: new certificates, endpoints.
+
+    For certificate rollovers (apps/docs/content/single-sign-on.md,
+    "Certificate rollover"): an admin's "Refresh metadata" button, the staff
+    action, and the daily ``sso.refresh_metadata`` task call it. The fetch
+    happens outside the transaction; a change is audited as
+    ``sso.connection.metadata``. A failure is kept in ``metadata_refresh_error``
+    and raised as ``ValidationFailed`` (nothing else changes).
+    """
+    if not (connection.idp_metadata_url or connection.idp_metadata_xml):
+        raise ValidationFailed(
+            _("This connection has no IdP metadata URL or XML to refresh from."), code="sso_no_metadata"
+        )
+    error = ""
+    parsed: saml.IdpMetadata | None = None
+    try:
+        if connection.idp_metadata_url:
+            parsed = saml.fetch_idp_metadata(connection.idp_metadata_url, connection.idp_entity_id or None)
+        else:
+            parsed = saml.parse_idp_metadata(connection.idp_metadata_xml, connection.idp_entity_id or None)
+    except saml.MetadataError as exc:
+        error = str(exc)[:500]
+    with transaction.atomic():
+        row = SamlConnection.objects.select_for_update().get(pk=connection.pk)
+        row.metadata_refresh_error = error
+        if parsed is None:
+            row.save(update_fields=["metadata_refresh_error", "updated_at"])
+        else:
+            before = {name: getattr(row, name) for name in METADATA_FIELDS}
+            _apply_metadata(row, parsed)
+            row.metadata_refreshed_at = timezone.now()
+            row.save(update_fields=[*METADATA_FIELDS, "metadata_refreshed_at", "metadata_refresh_error", "updated_at"])
+            changes = model_changes(row, METADATA_FIELDS, before)
+            if changes:
+                _audit(actor=actor, action="sso.connection.metadata", connection=row, changes=changes)
+    if parsed is None:
+        raise ValidationFailed(
+            _("The IdP metadata could not be refreshed: %(error)s") % {"error": error}, code="sso_metadata_invalid"
+        )
+    return row
+
+
+def saml_connections_refresh_metadata() -> dict[str, int]:
+    """The daily refresh: every enabled connection described by a metadata URL."""
+    counts = {"refreshed": 0, "failed": 0}
+    for connection in SamlConnection.objects.filter(enabled=True).exclude(idp_metadata_url=""):
+        try:
+            saml_connection_refresh_metadata(connection=connection, actor=None)
+        except ApplicationError:
+            counts["failed"] += 1
+        else:
+            counts["refreshed"] += 1
+    return counts
 
 
 def _unique_slug(base: str) -> str:
@@ -138,25 +223,19 @@ def _unique_slug(base: str) -> str:
     return slug
 
 
-def _actor_verified_domains(actor: Any) -> set[str]:
-    from allauth.account.models import EmailAddress
-
-    if actor is None or not getattr(actor, "pk", None):
-        return set()
-    return {
-        email_domain(e) for e in EmailAddress.objects.filter(user=actor, verified=True).values_list("email", flat=True)
-    }
+def _normalise_domain(domain: str) -> str:
+    return (domain or "").strip().lower().rstrip(".").removeprefix("@")
 
 
 @transaction.atomic
 def saml_domain_add(*, connection: SamlConnection, domain: str, actor: Any) -> SamlDomain:
-    """Route ``domain`` to the connection. Unique across organisations.
+    """Claim ``domain`` for the connection; it is used only once verified (DNS TXT record or staff).
 
-    Verified at once when it is the domain of one of the actor's verified
-    email addresses (and not a public mail provider); otherwise it waits for
-    staff to verify it, and is not used meanwhile.
+    Public mail domains are refused. A domain another organisation already
+    claimed is accepted as a competing claim that only staff can verify
+    (``staff_review``): at most one organisation ever holds it verified.
     """
-    domain = (domain or "").strip().lower().rstrip(".").removeprefix("@")
+    domain = _normalise_domain(domain)
     if not _DOMAIN_RE.match(domain):
         raise ValidationFailed(_("Enter a domain name such as example.com."), fields={"domain": [_("Invalid domain.")]})
     if domain in PUBLIC_EMAIL_DOMAINS:
@@ -164,43 +243,102 @@ def saml_domain_add(*, connection: SamlConnection, domain: str, actor: Any) -> S
             _("Public email providers cannot be routed to an organisation's SSO."),
             fields={"domain": [_("Public email domain.")]},
         )
-    auto_verify = getattr(actor, "is_staff", False) or domain in _actor_verified_domains(actor)
+    if SamlDomain.objects.filter(connection=connection, domain=domain).exists():
+        raise Conflict(
+            _("The domain %(domain)s is already listed.") % {"domain": domain},
+            code="domain_taken",
+            fields={"domain": [_("Already listed.")]},
+        )
+    contested = SamlDomain.objects.filter(domain=domain).exclude(connection=connection).exists()
     try:
         with transaction.atomic():
-            row = SamlDomain.objects.create(
-                connection=connection, domain=domain, verified_at=timezone.now() if auto_verify else None
-            )
-    except IntegrityError as exc:
+            row = SamlDomain.objects.create(connection=connection, domain=domain, staff_review=contested)
+    except IntegrityError as exc:  # the same domain added twice at once
         raise Conflict(
-            _("The domain %(domain)s is not available.") % {"domain": domain},
+            _("The domain %(domain)s is already listed.") % {"domain": domain},
             code="domain_taken",
-            fields={"domain": [_("Already used for SSO.")]},
+            fields={"domain": [_("Already listed.")]},
         ) from exc
     _audit(
         actor=actor,
         action="sso.domain.add",
         connection=connection,
         target=row,
-        changes={"domain": domain, "verified": auto_verify},
+        changes={"domain": domain, "staff_review": contested},
+    )
+    return row
+
+
+def _mark_verified(row: SamlDomain, *, method: str, actor: Any) -> SamlDomain:
+    row.verified_at = timezone.now()
+    row.verification_method = method
+    try:
+        with transaction.atomic():
+            row.save(update_fields=["verified_at", "verification_method"])
+    except IntegrityError as exc:
+        raise Conflict(
+            _("%(domain)s is already verified for another organisation.") % {"domain": row.domain},
+            code="domain_taken",
+            fields={"domain": [_("Verified for another organisation.")]},
+        ) from exc
+    _audit(
+        actor=actor,
+        action="sso.domain.verify",
+        connection=row.connection,
+        target=row,
+        changes={"domain": row.domain, "method": method},
     )
     return row
 
 
 @transaction.atomic
-def saml_domain_verify(*, domain: SamlDomain, actor: Any) -> SamlDomain:
-    """Staff confirm the organisation controls the domain (e.g. after a DNS TXT check)."""
+def saml_domain_verify_dns(*, domain: SamlDomain, actor: Any) -> SamlDomain:
+    """Verify the domain by its DNS TXT record (``row.txt_name`` must carry ``row.txt_value``).
+
+    Raises ``ValidationFailed`` (record missing, or the claim awaits staff) or
+    ``Unavailable`` (DNS could not be asked); both leave the domain unverified.
+    """
     row = SamlDomain.objects.select_for_update().select_related("connection").get(pk=domain.pk)
-    if row.verified_at is None:
-        row.verified_at = timezone.now()
-        row.save(update_fields=["verified_at"])
-        _audit(
-            actor=actor,
-            action="sso.domain.verify",
-            connection=row.connection,
-            target=row,
-            changes={"domain": row.domain},
+    if row.verified_at is not None:
+        return row
+    if row.staff_review:
+        raise ValidationFailed(
+            _("Another organisation has claimed %(domain)s: our staff will review the claims.")
+            % {"domain": row.domain},
+            code="domain_staff_review",
+            fields={"domain": [_("Awaiting staff review.")]},
         )
-    return row
+    try:
+        records = dns_txt.txt_records(row.txt_name)
+    except dns_txt.DnsLookupError as exc:
+        raise Unavailable(
+            _("DNS could not be queried for %(name)s; try again in a few minutes.") % {"name": row.txt_name},
+            code="dns_unavailable",
+        ) from exc
+    if row.txt_value not in (r.strip() for r in records):
+        raise ValidationFailed(
+            _("No TXT record %(name)s with the value %(value)s was found. DNS changes can take a while to appear.")
+            % {"name": row.txt_name, "value": row.txt_value},
+            code="domain_txt_missing",
+            fields={"domain": [_("TXT record not found.")]},
+        )
+    return _mark_verified(row, method=DomainVerification.DNS, actor=actor)
+
+
+@transaction.atomic
+def saml_domain_verify(*, domain: SamlDomain, actor: Any) -> SamlDomain:
+    """Staff confirm, in the back office, that the organisation controls the domain."""
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied(_("Only staff can verify a domain without its DNS record."))
+    row = SamlDomain.objects.select_for_update().select_related("connection").get(pk=domain.pk)
+    if row.domain in PUBLIC_EMAIL_DOMAINS:
+        raise ValidationFailed(
+            _("Public email providers cannot be routed to an organisation's SSO."),
+            fields={"domain": [_("Public email domain.")]},
+        )
+    if row.verified_at is not None:
+        return row
+    return _mark_verified(row, method=DomainVerification.STAFF, actor=actor)
 
 
 @transaction.atomic

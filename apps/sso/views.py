@@ -125,20 +125,69 @@ def domain_add(request: HttpRequest, org_slug: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
-            if row.verified_at:
-                messages.success(request, _("%(domain)s added and verified.") % {"domain": row.domain})
-            else:
+            if row.staff_review:
                 messages.info(
                     request,
                     _(
-                        "%(domain)s added. It is not your own email's domain, so our staff will verify it before "
-                        "it is used."
+                        "%(domain)s added. Another organisation has claimed it too, so our staff will review the "
+                        "claims before it is used."
                     )
+                    % {"domain": row.domain},
+                )
+            else:
+                messages.info(
+                    request,
+                    _("%(domain)s added. Create the DNS TXT record shown below, then press “Verify now”.")
                     % {"domain": row.domain},
                 )
     else:
         messages.error(request, _("Enter a domain name such as example.com."))
     return redirect("sso:settings", org_slug=organisation.slug)
+
+
+@login_required
+@require_POST
+def domain_verify(request: HttpRequest, org_slug: str, domain_id: int) -> HttpResponse:
+    """ "Verify now": look up the domain's TXT record."""
+    organisation = _organisation(request, org_slug)
+    row = get_object_or_404(SamlDomain, pk=domain_id, connection__organisation=organisation)
+    try:
+        services.saml_domain_verify_dns(domain=row, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(domain)s is verified.") % {"domain": row.domain})
+    return redirect("sso:settings", org_slug=organisation.slug)
+
+
+@login_required
+@require_POST
+def metadata_refresh(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """ "Refresh metadata": re-read the IdP metadata after a certificate change."""
+    organisation = _organisation(request, org_slug)
+    connection = selectors.connection_for_organisation(organisation)
+    if connection is None:
+        raise Http404
+    try:
+        services.saml_connection_refresh_metadata(connection=connection, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The IdP metadata was read again."))
+    return redirect("sso:settings", org_slug=organisation.slug)
+
+
+@login_required
+def account_connections(request: HttpRequest) -> HttpResponse:
+    """The user's own SSO identities, and the connections of their verified addresses' domains to connect."""
+    return render(
+        request,
+        "sso/account_connections.html",
+        {
+            "accounts": selectors.saml_accounts_for_user(request.user),
+            "connectable": selectors.connections_for_user_emails(request.user),
+        },
+    )
 
 
 @login_required

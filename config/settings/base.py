@@ -239,11 +239,27 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 SOCIALACCOUNT_AUTO_SIGNUP = True  # just-in-time users from the IdP's attributes
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the org's verified domains vouch for the address
-# An existing account with the asserted (verified-domain) address is linked
-# rather than refused.
+# An existing account with the asserted (verified-domain) address is signed in
+# and linked only when it is already a member of the connection's organisation
+# (apps.sso.adapters.PortalSocialAccountAdapter.authenticate_by_email); any
+# other account is connected by its owner, logged in with their own
+# credentials, and told by email (apps/docs/content/single-sign-on.md).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
+# SSO domain ownership is proven by a DNS TXT record (apps/sso/dns_txt.py):
+# the nameservers asked (empty: the system's resolver) and their port.
+SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
+SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)
+SSO_DNS_TIMEOUT = env.float("SSO_DNS_TIMEOUT", default=5.0)  # seconds, all tries included
+# Seconds an IdP signing certificate that its metadata no longer lists is still
+# accepted (certificate rollover, apps/docs/content/single-sign-on.md).
+SSO_IDP_CERT_GRACE = env.int("SSO_IDP_CERT_GRACE", default=7 * 24 * 3600)
+# The SP's own key pair (PEM files): signs our LogoutRequests and LogoutResponses
+# and is published in the SP metadata. Without it logout messages go unsigned,
+# which IdPs that require signed logout requests refuse.
+SSO_SP_CERTIFICATE_FILE = env.str("SSO_SP_CERTIFICATE_FILE", default="")
+SSO_SP_PRIVATE_KEY_FILE = env.str("SSO_SP_PRIVATE_KEY_FILE", default="")
 # OWASP ASVS 2.4: Django's PBKDF2-SHA256 default (1,000,000 iterations in 5.2)
 # meets level 2; minimum length 12 per ASVS 2.1.1.
 AUTH_PASSWORD_VALIDATORS = [
@@ -453,6 +469,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Forget consumed SAML assertion ids past their expiry (apps.sso).
     "sso-purge-assertions": {"task": "sso.purge_assertions", "schedule": 60.0 * 60},
+    # Re-read IdP metadata URLs: certificate rollovers and new endpoints (apps.sso).
+    "sso-refresh-metadata": {"task": "sso.refresh_metadata", "schedule": 24 * 60.0 * 60},
     "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
     # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
     "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},

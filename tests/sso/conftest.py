@@ -15,6 +15,7 @@ from apps.teams.choices import Role
 from apps.teams.models import Organisation
 from apps.teams.services import organisation_create
 from tests.factories import UserFactory
+from tests.sso.dns_server import LoopbackDns
 from tests.sso.idp import PySaml2IdP, make_key_pair
 
 HOST = "localhost"  # python3-saml refuses single-label hosts such as "testserver"
@@ -24,6 +25,32 @@ HOST = "localhost"  # python3-saml refuses single-label hosts such as "testserve
 def idp_keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp("idp")
     return {"good": make_key_pair(directory, "acme-idp"), "other": make_key_pair(directory, "rogue-idp")}
+
+
+@pytest.fixture(scope="session")
+def _dns_server():
+    server = LoopbackDns()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def dns_zone(_dns_server, settings) -> LoopbackDns:
+    """The loopback nameserver the platform asks (``SSO_DNS_*`` settings), with no records yet."""
+    settings.SSO_DNS_NAMESERVERS = ["127.0.0.1"]
+    settings.SSO_DNS_PORT = _dns_server.port
+    settings.SSO_DNS_TIMEOUT = 2.0
+    _dns_server.records.clear()
+    _dns_server.queries.clear()
+    _dns_server.fail = False
+    return _dns_server
+
+
+def verify_by_dns(dns_zone: LoopbackDns, connection: SamlConnection, domain: str, actor):
+    """What an admin does: add the domain, publish the TXT record we ask for, press "Verify now"."""
+    row = services.saml_domain_add(connection=connection, domain=domain, actor=actor)
+    dns_zone.records[row.txt_name] = [row.txt_value]
+    return services.saml_domain_verify_dns(domain=row, actor=actor)
 
 
 @dataclass
@@ -61,7 +88,7 @@ class SsoWorld:
 
 
 @pytest.fixture
-def sso(db, idp_keys) -> SsoWorld:
+def sso(db, idp_keys, dns_zone) -> SsoWorld:
     owner = UserFactory(email="owner@acme.test")
     EmailAddress.objects.create(user=owner, email=owner.email, verified=True, primary=True)
     org = organisation_create(name="Acme", owner=owner, actor=owner)
@@ -71,7 +98,7 @@ def sso(db, idp_keys) -> SsoWorld:
         actor=owner,
         data={"idp_metadata_xml": idp.metadata_xml(), "enabled": True, "default_role": Role.MEMBER},
     )
-    services.saml_domain_add(connection=connection, domain="acme.test", actor=owner)  # the owner's own domain
+    verify_by_dns(dns_zone, connection, "acme.test", owner)
     client = Client()
     sp_xml = client.get(
         reverse("saml_metadata", kwargs={"organization_slug": connection.slug}), HTTP_HOST=HOST

@@ -57,12 +57,13 @@ def test_continue_with_sso_for_an_unknown_domain_falls_back_to_password(sso):
 
 
 def test_sso_required_turns_off_password_login_and_sign_up_for_the_domain(sso):
-    _verified("dev@acme.test", password=PASSWORD)
+    dev = _verified("dev@acme.test", password=PASSWORD)
+    membership_create(organisation=sso.org, user=dev, role=Role.MEMBER, actor=sso.owner)
     services.saml_connection_save(organisation=sso.org, actor=sso.owner, data={"sso_required": True})
     client = Client()
     response = client.post(reverse("account_login"), {"login": "dev@acme.test", "password": PASSWORD})
-    assert response.status_code == 200
-    assert "requires single sign-on" in response.content.decode()
+    assert response.status_code == 403
+    assert "requires its members to log in through the company" in response.content.decode()
     assert "_auth_user_id" not in client.session
     signup = client.post(
         reverse("account_signup"),
@@ -75,21 +76,28 @@ def test_sso_required_turns_off_password_login_and_sign_up_for_the_domain(sso):
     assert client.post(reverse("account_login"), {"login": "dev@globex.test", "password": PASSWORD}).status_code == 302
 
 
-def test_domains_are_unique_across_organisations_and_public_domains_are_refused(sso):
+def test_domain_claims_compete_only_through_staff_and_public_domains_are_refused(sso, dns_zone):
     other_owner = _verified("boss@globex.test")
     from apps.teams.services import organisation_create
 
     other = organisation_create(name="Globex", owner=other_owner, actor=other_owner)
     connection = services.saml_connection_save(organisation=other, actor=other_owner, data={})
-    with pytest.raises(Conflict):
-        services.saml_domain_add(connection=connection, domain="ACME.test", actor=other_owner)
+    # Acme verified acme.test: Globex's claim is accepted but only staff can settle it.
+    contested = services.saml_domain_add(connection=connection, domain="ACME.test", actor=other_owner)
+    assert (contested.verified_at, contested.staff_review) == (None, True)
+    dns_zone.records[contested.txt_name] = [contested.txt_value]
     with pytest.raises(ValidationFailed):
-        services.saml_domain_add(connection=connection, domain="gmail.com", actor=other_owner)
-    # A domain that is not the admin's own waits for staff verification and is not used meanwhile.
-    pending = services.saml_domain_add(connection=connection, domain="globex-labs.test", actor=other_owner)
-    assert pending.verified_at is None
+        services.saml_domain_verify_dns(domain=contested, actor=other_owner)
+    with pytest.raises(Conflict):
+        services.saml_domain_add(connection=connection, domain="acme.test", actor=other_owner)
+    for public in ("gmail.com", "hotmail.co.uk", "yahoo.co.uk", "qq.com"):
+        with pytest.raises(ValidationFailed):
+            services.saml_domain_add(connection=connection, domain=public, actor=other_owner)
+    # Owning an address in the domain proves nothing: it waits for its DNS record.
     own = services.saml_domain_add(connection=connection, domain="globex.test", actor=other_owner)
-    assert own.verified_at is not None
+    assert own.verified_at is None
+    contested.refresh_from_db()
+    assert contested.verified_at is None
 
 
 def test_org_admin_configures_sso_in_the_portal_and_outsiders_get_404(sso):

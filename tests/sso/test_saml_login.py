@@ -179,13 +179,17 @@ def test_expired_assertion_ids_are_purged(sso):
     assert list(SamlAssertionUse.objects.values_list("assertion_id", flat=True)) == ["new"]
 
 
-def test_sso_login_links_an_existing_account_and_adds_the_membership(sso):
+def test_sso_login_signs_into_an_existing_member_and_tells_them(sso):
     from allauth.account.models import EmailAddress
+    from django.core import mail
 
+    from apps.teams.services import membership_create
     from tests.factories import UserFactory
 
     existing = UserFactory(email="dev@acme.test")
     EmailAddress.objects.create(user=existing, email=existing.email, verified=True, primary=True)
+    membership_create(organisation=sso.org, user=existing, role=Role.VIEWER, actor=sso.owner)
+    mail.outbox.clear()
     request_id, acs, relay = sso.start_login(existing.email)
     sso.post_response(
         sso.idp.response(email=existing.email, in_response_to=request_id, destination=acs, audience=sso.sp_entity_id),
@@ -193,4 +197,25 @@ def test_sso_login_links_an_existing_account_and_adds_the_membership(sso):
     )
     assert _logged_in_email(sso.client) == existing.email
     assert User.objects.filter(email=existing.email).count() == 1
-    assert Membership.objects.get(organisation=sso.org, user=existing).role == Role.MEMBER
+    assert Membership.objects.get(organisation=sso.org, user=existing).role == Role.VIEWER
+    assert existing.socialaccount_set.filter(provider=f"saml-{sso.connection.slug}").exists()
+    assert [m.to for m in mail.outbox] == [[existing.email]]
+
+
+def test_sso_login_never_opens_an_existing_account_outside_the_organisation(sso):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import UserFactory
+
+    existing = UserFactory(email="dev@acme.test")
+    EmailAddress.objects.create(user=existing, email=existing.email, verified=True, primary=True)
+    request_id, acs, relay = sso.start_login(existing.email)
+    response = sso.post_response(
+        sso.idp.response(email=existing.email, in_response_to=request_id, destination=acs, audience=sso.sp_entity_id),
+        relay,
+    )
+    assert response.status_code == 403
+    assert "log in with your password" in response.content.decode().lower()
+    assert _logged_in_email(sso.client) is None
+    assert not existing.socialaccount_set.exists()
+    assert not Membership.objects.filter(organisation=sso.org, user=existing).exists()
