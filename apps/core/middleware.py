@@ -66,7 +66,7 @@ def client_ip(request: HttpRequest) -> str | None:
     if not remote or not networks or not _is_trusted(remote, networks):
         return remote
     header = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    chain = split_proxy_chain(header, False) if isinstance(header, str) else []
+    chain = (split_proxy_chain(header, False) or []) if isinstance(header, str) else []
     trusted_hops = 0
     for hop in reversed(chain):
         if not _is_trusted(hop, networks):
