@@ -194,7 +194,19 @@ def _run_task(instance: Instance, key: str, driver: ProxmoxDriver, start: Callab
         if upid:
             Instance.objects.filter(pk=instance.pk).update(current_upid=upid, current_upid_step=key)
     if upid:
-        driver.wait_task(_upid_node(upid), upid, timeout=TASK_WAIT_SECONDS)
+        try:
+            driver.wait_task(_upid_node(upid), upid, timeout=TASK_WAIT_SECONDS)
+        except ProxmoxTaskFailed:
+            # The task ended: waiting on it again can only fail again. PVE takes the VM lock inside the
+            # worker, so a lock timeout or "VM is locked (backup)" is a task failure (docs page
+            # proxmox-simulator, "Locks"): forget the UPID, so the retry starts a new task; a
+            # permanent failure propagates and fails the action.
+            _forget_upid(instance)
+            raise
+    _forget_upid(instance)
+
+
+def _forget_upid(instance: Instance) -> None:
     Instance.objects.filter(pk=instance.pk).update(current_upid="", current_upid_step="")
     instance.current_upid = instance.current_upid_step = ""
 
@@ -251,9 +263,23 @@ def _power_state(driver: ProxmoxDriver, instance: Instance) -> str:
 
 
 def _ensure_stopped(driver: ProxmoxDriver, instance: Instance, key: str) -> None:
+    """Shut the guest down cleanly before a resize, rollback or destroy; force it off only after a timeout.
+
+    One ``status/shutdown`` task with ``forceStop=1`` and ``timeout``: PVE sends the
+    ACPI power button, waits up to ``timeout`` seconds for the guest to power off
+    (its filesystems flushed), and only then kills QEMU (qm(1) ``shutdown``:
+    "--forceStop Make sure the VM stops"). A hard ``status/stop`` would pull the
+    plug on a guest that could have shut down cleanly.
+    """
     assert instance.vmid is not None  # noqa: S101
     if _power_state(driver, instance) != PowerState.STOPPED:
-        _run_task(instance, key, driver, lambda: driver.stop(instance.node_name, instance.vmid or 0))
+        timeout = int(getattr(settings, "INSTANCES_SHUTDOWN_TIMEOUT_SECONDS", 120))
+        _run_task(
+            instance,
+            key,
+            driver,
+            lambda: driver.shutdown(instance.node_name, instance.vmid or 0, timeout=timeout, force_stop=True),
+        )
 
 
 def _ensure_started(driver: ProxmoxDriver, instance: Instance, key: str) -> None:

@@ -835,11 +835,13 @@ def qemu_resize(call: Call) -> Any:
     size = str(call.params["size"])
     digest = call.params.get("digest")
 
-    def resize(task: SimTask) -> None:
+    def begin(task: SimTask) -> None:
+        # PVE >= 8 runs every check of a resize in the worker, under the flock (NOTES.md §5.5, NOTES-wave2 §W6).
         if digest and digest != vm.digest():
             raise TaskError("checksum mismatch (file change by other user?)")
-        if vm.lock:
-            raise TaskError(f"VM is locked ({vm.lock})")
+        c.check_lock(vm)
+
+    def resize(task: SimTask) -> None:
         value = vm.config.get(disk)
         if value is None:
             raise TaskError(f"disk '{disk}' does not exist")
@@ -853,8 +855,7 @@ def qemu_resize(call: Call) -> Any:
         vm.config[disk] = ",".join([*parts, f"size={format_size(new)}"])
         task.log.append(f"Image resized to {format_size(new)}.")
 
-    c.flock(vm.vmid)
-    return _task(call, "resize", vm.vmid, vmid=vm.vmid, effect=resize)
+    return _task(call, "resize", vm.vmid, vmid=vm.vmid, effect=resize, flock=True, on_begin=begin)
 
 
 @route("GET", "/nodes/{node}/qemu/{vmid}/status/current")
@@ -899,9 +900,24 @@ def qemu_status(call: Call) -> Any:
     return data
 
 
-def _power_task(call: Call, action: str, effect: Callable[[SimTask], None]) -> str:
-    vm = call.cluster.vm(call.node, call.vmid)
-    call.cluster.flock(vm.vmid)
+def _power_task(
+    call: Call,
+    action: str,
+    effect: Callable[[SimTask], None],
+    *,
+    on_begin: Callable[[SimTask], None] | None = None,
+    on_fail: Callable[[SimTask], None] | None = None,
+    allow_locks: tuple[str, ...] = (),
+) -> str:
+    """A power task: the worker takes the flock, then ``check_lock`` (NOTES-wave2 §W6), then ``on_begin``."""
+    c = call.cluster
+    vm = c.vm(call.node, call.vmid)
+
+    def begin(task: SimTask) -> None:
+        c.check_lock(vm, allow=allow_locks)
+        if on_begin is not None:
+            on_begin(task)
+
     types = {
         "start": "qmstart",
         "stop": "qmstop",
@@ -911,7 +927,7 @@ def _power_task(call: Call, action: str, effect: Callable[[SimTask], None]) -> s
         "suspend": "qmpause",
         "resume": "qmresume",
     }
-    return _task(call, types[action], vm.vmid, vmid=vm.vmid, effect=effect)
+    return _task(call, types[action], vm.vmid, vmid=vm.vmid, effect=effect, on_fail=on_fail, flock=True, on_begin=begin)
 
 
 @route("POST", "/nodes/{node}/qemu/{vmid}/status/start")
@@ -919,26 +935,18 @@ def qemu_start(call: Call) -> Any:
     c = call.cluster
     _check_root_only(call, "skiplock", "stateuri", "migratedfrom", "force-cpu")
     vm = c.vm(call.node, call.vmid)
-    c.flock(vm.vmid)
-    # The worker checks the lock, then reserves PCI devices (reserve_pci_usage) before QEMU starts: picking
-    # devices now keeps two concurrent starts from taking the same GPU (NOTES.md §8.3).
-    early_error: str | None = None
     chosen: list[tuple[str, str]] = []
-    if vm.running:
-        early_error = f"VM {vm.vmid} already running"
-    elif vm.template:
-        early_error = "you can't start a vm if it's a template"
-    elif vm.lock:
-        early_error = f"VM is locked ({vm.lock})"
-    else:
-        try:
-            chosen = c.choose_gpus(vm)
-        except TaskError as exc:
-            early_error = str(exc)
+
+    def begin(task: SimTask) -> None:
+        # The worker checks, under the flock, then reserves PCI devices (reserve_pci_usage) before QEMU
+        # starts: picking them now keeps two concurrent starts from taking the same GPU (NOTES.md §8.3).
+        if vm.running:
+            raise TaskError(f"VM {vm.vmid} already running")
+        if vm.template:
+            raise TaskError("you can't start a vm if it's a template")
+        chosen.extend(c.choose_gpus(vm))
 
     def start(task: SimTask) -> None:
-        if early_error:
-            raise TaskError(early_error)
         # PVE builds the cloud-init drive now, reading every cicustom snippet (qm(1) "cicustom"):
         # a missing file fails the start task.
         if "cicustom" in vm.pending:
@@ -949,14 +957,22 @@ def qemu_start(call: Call) -> Any:
         if snippet_error:
             raise TaskError(snippet_error)
         c.power_on(vm)
-        vm.gpus = chosen
+        vm.gpus = list(chosen)
+        _efi_vars_warning(vm, task)
         for node, path in chosen:
             task.log.append(f"reserved PCI device {path} on {node}")
 
     def failed(task: SimTask) -> None:
         c._release(chosen)
 
-    return _task(call, "qmstart", vm.vmid, vmid=vm.vmid, effect=start, on_fail=failed)
+    # A suspended-to-disk VM is started (resumed) despite its lock (NOTES-wave2 §W6).
+    return _power_task(call, "start", start, on_begin=begin, on_fail=failed, allow_locks=("suspended",))
+
+
+def _efi_vars_warning(vm: SimVm, task: SimTask) -> None:
+    """OVMF without ``efidisk0``: QEMU gets a throw-away copy of the vars template (NOTES-wave2 §W5)."""
+    if str(vm.config.get("bios", "seabios")) == "ovmf" and not vm.config.get("efidisk0"):
+        task.warn("no efidisk configured! Using temporary efivars disk.")
 
 
 @route("POST", "/nodes/{node}/qemu/{vmid}/status/stop")
@@ -972,7 +988,18 @@ def qemu_shutdown(call: Call) -> Any:
     vm = c.vm(call.node, call.vmid)
     if vm.paused and not call.flag("forceStop"):
         raise PveHttpError(500, "VM is paused - cannot shutdown")
-    return _power_task(call, "shutdown", lambda task: c.power_off(vm))
+    force = call.flag("forceStop")
+
+    def shutdown(task: SimTask) -> None:
+        # A guest that ignores the ACPI power button (``SimVm.acpi``) is still up after ``timeout``:
+        # with forceStop PVE kills it, else the task fails (qemu-server ``_do_vm_stop``).
+        if vm.running and not vm.acpi:
+            if not force:
+                raise TaskError("VM quit/powerdown failed - got timeout")
+            task.log.append("VM still running - terminating now with SIGTERM")
+        c.power_off(vm)
+
+    return _power_task(call, "shutdown", shutdown)
 
 
 def _require_running(vm: SimVm) -> None:
@@ -992,6 +1019,7 @@ def qemu_reboot(call: Call) -> Any:
         gpus = list(vm.gpus)
         c.power_on(vm)  # applies pending changes, keeps the reserved devices
         vm.gpus = gpus
+        _efi_vars_warning(vm, task)
 
     return _power_task(call, "reboot", reboot)
 
@@ -1022,7 +1050,7 @@ def qemu_suspend(call: Call) -> Any:
     def suspend(task: SimTask) -> None:
         vm.paused = True
 
-    return _power_task(call, "suspend", suspend)
+    return _power_task(call, "suspend", suspend, allow_locks=("backup",))
 
 
 @route("POST", "/nodes/{node}/qemu/{vmid}/status/resume")
@@ -1033,7 +1061,7 @@ def qemu_resume(call: Call) -> Any:
     def resume(task: SimTask) -> None:
         vm.paused = False
 
-    return _power_task(call, "resume", resume)
+    return _power_task(call, "resume", resume, allow_locks=("backup",))
 
 
 # ------------------------------------------------------------------- snapshots
@@ -1066,21 +1094,18 @@ def snapshot_create(call: Call) -> Any:
     name = str(call.params["snapname"])
     if name in ("current", "pending"):
         raise param_error({"snapname": f"invalid snapshot name '{name}'"})
-    c.flock(vm.vmid)
     vmstate = call.flag("vmstate")
-    early = None
-    if vm.template:
-        early = "you can't take a snapshot if it's a template"
-    elif vm.lock:
-        early = f"VM is locked ({vm.lock})"
-    elif name in vm.snapshots:
-        early = f"snapshot name '{name}' already used"
-    else:
+
+    def begin(task: SimTask) -> None:
+        # AbstractConfig::snapshot_create runs in the worker, under the flock (NOTES-wave2 §W6).
+        if vm.template:
+            raise TaskError("you can't take a snapshot if it's a template")
+        c.check_lock(vm)
+        if name in vm.snapshots:
+            raise TaskError(f"snapshot name '{name}' already used")
         vm.config["lock"] = "snapshot"
 
     def take(task: SimTask) -> None:
-        if early:
-            raise TaskError(early)
         vm.config.pop("lock", None)
         if vmstate and any(k.startswith("hostpci") for k in vm.config):
             raise TaskError("cannot save VM state: VFIO device state cannot be migrated")
@@ -1098,7 +1123,7 @@ def snapshot_create(call: Call) -> Any:
         if vm.config.get("lock") == "snapshot":
             vm.config.pop("lock", None)
 
-    return _task(call, "qmsnapshot", vm.vmid, vmid=vm.vmid, effect=take, on_fail=failed)
+    return _task(call, "qmsnapshot", vm.vmid, vmid=vm.vmid, effect=take, on_fail=failed, flock=True, on_begin=begin)
 
 
 @route("POST", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback")
@@ -1106,15 +1131,15 @@ def snapshot_rollback(call: Call) -> Any:
     c = call.cluster
     vm = c.vm(call.node, call.vmid)
     name = call.path_params["snapname"]
-    c.flock(vm.vmid)
     start = call.flag("start")
 
-    def rollback(task: SimTask) -> None:
-        snap = vm.snapshots.get(name)
-        if snap is None:
+    def begin(task: SimTask) -> None:
+        if name not in vm.snapshots:
             raise TaskError(f"snapshot '{name}' does not exist")
-        if vm.lock:
-            raise TaskError(f"VM is locked ({vm.lock})")
+        c.check_lock(vm)
+
+    def rollback(task: SimTask) -> None:
+        snap = vm.snapshots[name]
         if vm.running:
             c.power_off(vm)
         vm.config = dict(snap["config"])
@@ -1122,7 +1147,7 @@ def snapshot_rollback(call: Call) -> Any:
         if start:
             c.power_on(vm)
 
-    return _task(call, "qmrollback", vm.vmid, vmid=vm.vmid, effect=rollback)
+    return _task(call, "qmrollback", vm.vmid, vmid=vm.vmid, effect=rollback, flock=True, on_begin=begin)
 
 
 @route("DELETE", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}")
@@ -1130,19 +1155,21 @@ def snapshot_delete(call: Call) -> Any:
     c = call.cluster
     vm = c.vm(call.node, call.vmid)
     name = call.path_params["snapname"]
-    c.flock(vm.vmid)
+
+    def begin(task: SimTask) -> None:
+        if name not in vm.snapshots:
+            raise TaskError(f"snapshot '{name}' does not exist")
+        c.check_lock(vm)
 
     def delete(task: SimTask) -> None:
-        snap = vm.snapshots.pop(name, None)
-        if snap is None:
-            raise TaskError(f"snapshot '{name}' does not exist")
+        snap = vm.snapshots.pop(name)
         for other in vm.snapshots.values():
             if other.get("parent") == name:
                 other["parent"] = snap.get("parent")
         if vm.parent == name:
             vm.parent = snap.get("parent")
 
-    return _task(call, "qmdelsnapshot", vm.vmid, vmid=vm.vmid, effect=delete)
+    return _task(call, "qmdelsnapshot", vm.vmid, vmid=vm.vmid, effect=delete, flock=True, on_begin=begin)
 
 
 @route("GET", "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/config")
@@ -1162,13 +1189,16 @@ def qemu_delete(call: Call) -> Any:
     c = call.cluster
     vm = c.vm(call.node, call.vmid)
     _check_root_only(call, "skiplock")
-    c.flock(vm.vmid)
     if str(vm.config.get("protection", "0")) == "1":
         raise PveHttpError(500, f"can't remove VM {vm.vmid} - protection mode enabled")
     if vm.running:
         raise PveHttpError(500, f"VM {vm.vmid} is running - destroy failed")
-    if vm.lock:
-        raise PveHttpError(500, f"VM is locked ({vm.lock})")
+
+    def begin(task: SimTask) -> None:
+        # destroy_vm runs check_lock in the worker, under the flock (NOTES-wave2 §W6).
+        c.check_lock(vm)
+        if vm.running:
+            raise TaskError(f"VM {vm.vmid} is running - destroy failed")
 
     def destroy(task: SimTask) -> None:
         for key, value in vm.config.items():
@@ -1183,7 +1213,7 @@ def qemu_delete(call: Call) -> Any:
         c.release_gpus(vm)
         c.vms.pop(vm.vmid, None)  # the config goes last: the VMID is free once the task ends (NOTES.md §5.9)
 
-    return _task(call, "qmdestroy", vm.vmid, vmid=vm.vmid, effect=destroy)
+    return _task(call, "qmdestroy", vm.vmid, vmid=vm.vmid, effect=destroy, flock=True, on_begin=begin)
 
 
 # ----------------------------------------------------------------------- tasks

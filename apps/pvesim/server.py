@@ -193,6 +193,22 @@ class PveSimulator:
         with self.cluster.lock:
             self.cluster.held_flocks[int(vmid)] = time.monotonic() + seconds
 
+    def set_vm_lock(self, vmid: int, lock: str = "backup", seconds: float = 30.0) -> None:
+        """Put ``lock: <lock>`` in a VM's config for ``seconds``, as a vzdump backup does for its whole run.
+
+        Tasks on the VM then fail inside the worker with ``VM is locked (backup)`` (NOTES-wave2 §W6).
+        """
+        with self.cluster.lock:
+            self.cluster.set_config_lock(int(vmid), lock, seconds)
+
+    def set_guest_acpi(self, vmid: int, responds: bool) -> None:
+        """Whether the guest powers off on an ACPI shutdown request (a hung guest does not)."""
+        with self.cluster.lock:
+            vm = self.cluster.vms.get(int(vmid))
+            if vm is None:
+                raise KeyError(f"no VM {vmid}")
+            vm.acpi = responds
+
     def set_task_seconds(self, seconds: float, task_type: str | None = None) -> None:
         """How long tasks run (all, or one type) before they stop."""
         with self.cluster.lock:
@@ -354,6 +370,9 @@ class PveSimulator:
             self.set_latency(float(payload["seconds"]))
         elif action == "lock":
             self.hold_lock(int(payload["vmid"]), float(payload.get("seconds", 30)))
+        elif action == "vm-lock":
+            lock, seconds = str(payload.get("lock", "backup")), float(payload.get("seconds", 30))
+            self.set_vm_lock(int(payload["vmid"]), lock, seconds)
         elif action == "task-seconds":
             self.set_task_seconds(float(payload["seconds"]), payload.get("type"))
         elif action == "gpu":

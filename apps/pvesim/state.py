@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import random
 import threading
 import time
@@ -63,7 +64,7 @@ class SimTask:
     pstart: int
     starttime: int
     ends_at: float
-    vmid: int | None = None  # the VM whose config flock the task holds
+    vmid: int | None = None  # the VM whose config flock the task holds (or waits for)
     effect: Callable[[SimTask], None] | None = None
     on_fail: Callable[[SimTask], None] | None = None
     fail_message: str | None = None
@@ -71,6 +72,19 @@ class SimTask:
     exitstatus: str | None = None
     endtime: int | None = None
     log: list[str] = field(default_factory=list)
+    # The worker takes the VM's flock itself (NOTES-wave2 §W6): until it has it the task waits, and
+    # ``on_begin`` (check_lock and the other worker-side checks) runs once it holds it.
+    wants_flock: bool = False
+    holds_flock: bool = False
+    lock_deadline: float | None = None
+    on_begin: Callable[[SimTask], None] | None = None
+    seconds: float = 0.0
+    warnings: int = 0
+
+    def warn(self, text: str) -> None:
+        """``log_warn``: a ``WARN:`` line; the task then ends ``WARNINGS: n`` instead of ``OK``."""
+        self.log.append(f"WARN: {text}")
+        self.warnings += 1
 
     def as_status(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -174,6 +188,7 @@ class SimVm:
     gpus: list[tuple[str, str]] = field(default_factory=list)  # (node, mapping path) in use
     cloudinit_applied: dict[str, Any] = field(default_factory=dict)
     pool: str | None = None
+    acpi: bool = True  # the guest powers off on an ACPI shutdown request (False: hung or no acpid)
 
     @property
     def lock(self) -> str | None:
@@ -254,6 +269,9 @@ class SimCluster:
         self.latency_seconds = 0.0
         self.fail_next: dict[str, deque[str]] = {}
         self.held_flocks: dict[int, float] = {}  # vmid → monotonic deadline (fault injection)
+        # vmid → (lock value, monotonic deadline): a ``lock:`` property set from outside, as vzdump sets
+        # ``lock: backup`` for the whole backup run (fault injection; NOTES.md §7).
+        self.config_locks: dict[int, tuple[str, float]] = {}
         self.pid_counter = itertools.count(0x0012A000)
         self.pstart = 0x0ABCDEF0
         self.nodes: dict[str, SimNode] = {}
@@ -354,8 +372,18 @@ class SimCluster:
         on_fail: Callable[[SimTask], None] | None = None,
         log: list[str] | None = None,
         fail_message: str | None = None,
+        flock: bool = False,
+        on_begin: Callable[[SimTask], None] | None = None,
     ) -> SimTask:
-        """Start a worker task (NOTES.md §4). ``token`` is the caller, ``user@realm!tokenid``."""
+        """Start a worker task (NOTES.md §4). ``token`` is the caller, ``user@realm!tokenid``.
+
+        Without ``flock`` the task holds ``vmid``'s flock from the start (the handler
+        took it before forking, as POST config and clone do). With ``flock`` the
+        worker takes it itself (NOTES-wave2 §W6): it waits while another task holds
+        it, up to the lock wait, then stops with ``can't lock file … got timeout``;
+        once it holds it ``on_begin`` runs, and a ``TaskError`` there (``VM is
+        locked (backup)``…) ends the task at once with that text.
+        """
         now = time.time()
         pid = next(self.pid_counter)
         user, _, tokenid = token.partition("!")
@@ -373,25 +401,69 @@ class SimCluster:
             pid=pid,
             pstart=self.pstart,
             starttime=int(now),
-            ends_at=time.monotonic() + self.duration(task_type),
+            ends_at=math.inf,
             vmid=vmid,
             effect=effect,
             on_fail=on_fail,
             fail_message=fail_message,
             log=list(log or []),
+            wants_flock=flock,
+            on_begin=on_begin,
+            seconds=self.duration(task_type),
         )
         self.tasks[upid] = task
         self.running_tasks.append(task)
+        if flock and vmid is not None and self._flock_held(vmid):
+            task.log.append("trying to acquire lock...")
+            task.lock_deadline = time.monotonic() + self.lock_wait_seconds
+        else:
+            self._begin(task)
         return task
 
+    def _begin(self, task: SimTask) -> None:
+        """The task has its flock (or needs none): its time starts, and the worker's own checks run."""
+        task.holds_flock = task.vmid is not None
+        task.lock_deadline = None
+        task.ends_at = time.monotonic() + task.seconds
+        if task.wants_flock and task.log and task.log[-1] == "trying to acquire lock...":
+            task.log[-1] = "trying to acquire lock... OK"
+        if task.on_begin is not None and task.fail_message is None:
+            try:
+                task.on_begin(task)
+            except TaskError as exc:
+                task.fail_message = str(exc)
+                task.ends_at = time.monotonic()
+
     def tick(self) -> None:
-        """End every task whose time is up, in start order, applying its effect."""
-        if not self.running_tasks:
-            return
+        """Let waiting tasks take their flock (or time out), end every task whose time is up, in start order."""
         now = time.monotonic()
-        due = [task for task in self.running_tasks if task.ends_at <= now]
-        for task in due:
-            self.finish_task(task)
+        for vmid, (value, until) in list(self.config_locks.items()):
+            if until <= now:
+                del self.config_locks[vmid]
+                vm = self.vms.get(vmid)
+                if vm is not None and vm.config.get("lock") == value:
+                    vm.config.pop("lock", None)
+        progress = True
+        while progress and self.running_tasks:
+            progress = False
+            now = time.monotonic()
+            for task in list(self.running_tasks):
+                if task.status != "running":
+                    continue
+                if task.lock_deadline is not None:
+                    assert task.vmid is not None  # noqa: S101 - only VM tasks wait for a flock
+                    if not self._flock_held(task.vmid, exclude=task):
+                        self._begin(task)
+                        progress = True
+                    elif task.lock_deadline <= now:
+                        task.fail_message = task.fail_message or (
+                            f"can't lock file '/var/lock/qemu-server/lock-{task.vmid}.conf' - got timeout"
+                        )
+                        self.finish_task(task)
+                        progress = True
+                elif task.ends_at <= now:
+                    self.finish_task(task)
+                    progress = True
 
     def finish_task(self, task: SimTask, *, interrupted: bool = False) -> None:
         if task.status != "running":
@@ -399,13 +471,17 @@ class SimCluster:
         self.running_tasks.remove(task)
         task.status = "stopped"
         task.endtime = int(time.time())
+        task.holds_flock = False
         error = "interrupted by signal" if interrupted else task.fail_message
         if error is None and task.effect is not None:
             try:
                 task.effect(task)
             except TaskError as exc:
                 error = str(exc)
-        if error is None:
+        if error is None and task.warnings:
+            task.exitstatus = f"WARNINGS: {task.warnings}"
+            task.log.append(f"TASK WARNINGS: {task.warnings}")
+        elif error is None:
             task.exitstatus = "OK"
             task.log.append("TASK OK")
         else:
@@ -415,9 +491,9 @@ class SimCluster:
                 task.on_fail(task)
         self.changed.notify_all()
 
-    def task_holding(self, vmid: int) -> SimTask | None:
+    def task_holding(self, vmid: int, *, exclude: SimTask | None = None) -> SimTask | None:
         for task in self.running_tasks:
-            if task.vmid == vmid:
+            if task.vmid == vmid and task.holds_flock and task is not exclude:
                 return task
         return None
 
@@ -435,13 +511,26 @@ class SimCluster:
             self.changed.wait(min(remaining, 0.05))
             self.tick()
 
-    def _flock_held(self, vmid: int) -> bool:
+    def _flock_held(self, vmid: int, *, exclude: SimTask | None = None) -> bool:
         hold = self.held_flocks.get(vmid)
         if hold is not None:
             if hold > time.monotonic():
                 return True
             del self.held_flocks[vmid]
-        return self.task_holding(vmid) is not None
+        return self.task_holding(vmid, exclude=exclude) is not None
+
+    def set_config_lock(self, vmid: int, value: str, seconds: float) -> None:
+        """Put ``lock: <value>`` in a VM's config for ``seconds`` (vzdump's ``lock: backup``)."""
+        vm = self.vms.get(int(vmid))
+        if vm is None:
+            raise KeyError(f"no VM {vmid}")
+        vm.config["lock"] = value
+        self.config_locks[int(vmid)] = (value, time.monotonic() + seconds)
+
+    def check_lock(self, vm: SimVm, *, allow: tuple[str, ...] = ()) -> None:
+        """``check_lock`` inside a worker: ``VM is locked (<lock>)`` as the task's error (NOTES-wave2 §W6)."""
+        if vm.lock and vm.lock not in allow:
+            raise TaskError(f"VM is locked ({vm.lock})")
 
     # ------------------------------------------------------------------ lookups
 

@@ -125,24 +125,51 @@ def test_sshkeys_are_url_encoded_as_pve_requires(pvesim, pve_driver):
     assert sent.validation_errors == {}
 
 
-def test_locked_vm_is_retried_then_raises_a_transient_error(pvesim):
+def test_a_config_post_on_a_locked_vm_is_retried_then_raises_a_transient_error(pvesim):
+    # POST config takes the flock in the API process: the lock timeout is an HTTP 500 (NOTES-wave2 §W6).
     driver = make_driver(pvesim, retries=2)
     _clone_gpu_vm(driver)
     pvesim.hold_lock(100123, seconds=60)
     with pytest.raises(ProxmoxTransientError) as excinfo:
-        driver.start("gpu1", 100123)
+        driver.update_config("gpu1", 100123, {"cores": 2})
     assert "can't lock file '/var/lock/qemu-server/lock-100123.conf' - got timeout" in excinfo.value.message
     assert excinfo.value.status_code == 500
-    starts = [r for r in pvesim.requests if r.path.endswith("/status/start")]
-    assert len(starts) == 3  # the first try and two retries
+    posts = [r for r in pvesim.requests if r.method == "POST" and r.path.endswith("/config")]
+    assert len(posts) == 3  # the first try and two retries
 
 
-def test_lock_released_during_retries_lets_the_call_succeed(pvesim):
-    driver = make_driver(pvesim, retries=5, backoff_base=0.05, backoff_cap=0.1)
+def test_a_start_on_a_locked_vm_answers_a_upid_and_its_task_fails_with_a_transient_lock_error(pvesim):
+    # status/start takes the flock in the worker: HTTP 200 with a UPID, the task then fails (NOTES-wave2 §W6).
+    driver = make_driver(pvesim, retries=2)
+    _clone_gpu_vm(driver)
+    pvesim.hold_lock(100123, seconds=60)
+    upid = driver.start("gpu1", 100123)
+    with pytest.raises(ProxmoxTaskFailed) as excinfo:
+        driver.wait_task("gpu1", upid, timeout=5)
+    assert excinfo.value.exitstatus == "can't lock file '/var/lock/qemu-server/lock-100123.conf' - got timeout"
+    assert excinfo.value.is_transient
+    assert "trying to acquire lock..." in excinfo.value.log_tail
+    assert len([r for r in pvesim.requests if r.path.endswith("/status/start")]) == 1
+
+
+def test_a_backup_lock_fails_the_task_with_vm_is_locked(pvesim, pve_driver):
+    _clone_gpu_vm(pve_driver)
+    pvesim.set_vm_lock(100123, "backup", seconds=60)
+    upid = pve_driver.start("gpu1", 100123)
+    with pytest.raises(ProxmoxTaskFailed) as excinfo:
+        pve_driver.wait_task("gpu1", upid, timeout=5)
+    assert excinfo.value.exitstatus == "VM is locked (backup)" and excinfo.value.is_transient
+
+
+def test_a_task_waits_for_the_flock_within_the_lock_wait(pvesim):
+    pvesim.cluster.lock_wait_seconds = 2.0
+    driver = make_driver(pvesim)
     _clone_gpu_vm(driver)
     pvesim.hold_lock(100123, seconds=0.05)
     upid = driver.start("gpu1", 100123)
     assert driver.wait_task("gpu1", upid, timeout=5).ok
+    log = driver.task_log("gpu1", upid)
+    assert log[0] == "trying to acquire lock... OK" and log[-1] == "TASK OK"
 
 
 def test_vm_still_cloning_refuses_config_with_a_lock_timeout(pvesim, pve_driver):

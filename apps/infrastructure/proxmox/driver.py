@@ -38,7 +38,6 @@ from proxmoxer import ProxmoxAPI, ResourceException
 
 from apps.core import metrics
 from apps.infrastructure.proxmox.errors import (
-    TRANSIENT_MARKERS,
     ProxmoxAuthError,
     ProxmoxError,
     ProxmoxNotFound,
@@ -47,6 +46,7 @@ from apps.infrastructure.proxmox.errors import (
     ProxmoxTaskFailed,
     ProxmoxTaskTimeout,
     ProxmoxTransientError,
+    is_transient_text,
 )
 from apps.infrastructure.proxmox.types import (
     GuestInterface,
@@ -253,7 +253,7 @@ class ProxmoxDriver:
         if status >= 595 or status in (502, 503, 504):
             # 595/596: pveproxy could not reach the node that holds the VM (NOTES.md §2.3).
             return ProxmoxTransientError(message or "node unreachable", **kwargs)
-        if any(marker in text for marker in TRANSIENT_MARKERS):
+        if is_transient_text(text):
             return ProxmoxTransientError(message, **kwargs)
         if status == 400:
             if "no such task" in text:
@@ -271,9 +271,7 @@ class ProxmoxDriver:
         # its proxy could not reach (595), or a TCP/TLS connection that never opened.
         if isinstance(exc, _ConnectionFailed):
             return True
-        return exc.status_code is not None and (
-            exc.status_code >= 595 or any(marker in exc.message for marker in TRANSIENT_MARKERS)
-        )
+        return exc.status_code is not None and (exc.status_code >= 595 or is_transient_text(exc.message))
 
     def _backoff(self, attempt: int) -> float:
         # Exponential backoff with full jitter, capped (AWS architecture blog "Exponential Backoff and Jitter").

@@ -23,6 +23,16 @@ from typing import ClassVar
 
 # Texts that mean "someone else holds the lock, try again later" (NOTES.md §7).
 TRANSIENT_MARKERS: tuple[str, ...] = ("got timeout", "VM is locked", "trying to acquire lock")
+# "got timeout" texts that are not about a lock: the guest ignored the ACPI shutdown request
+# (qemu-server ``_do_vm_stop``: "VM quit/powerdown failed - got timeout"); retrying changes nothing.
+NOT_TRANSIENT_MARKERS: tuple[str, ...] = ("powerdown failed",)
+
+
+def is_transient_text(text: str) -> bool:
+    """True when a PVE error text says the call or task may succeed later (a lock held by someone else)."""
+    return any(marker in text for marker in TRANSIENT_MARKERS) and not any(
+        marker in text for marker in NOT_TRANSIENT_MARKERS
+    )
 
 
 class ProxmoxError(Exception):
@@ -105,7 +115,7 @@ class ProxmoxTaskFailed(ProxmoxError):
 
     @property
     def is_transient(self) -> bool:
-        return any(marker in self.exitstatus for marker in TRANSIENT_MARKERS)
+        return is_transient_text(self.exitstatus)
 
     def __str__(self) -> str:
         return f"task {self.upid} failed: {self.exitstatus}"
