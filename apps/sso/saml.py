@@ -40,7 +40,6 @@ class IdpMetadata(TypedDict):
     certs: list[str]  # signing certificates, base64; more than one during a rollover
 
 
-@cache
 def sp_key_pair() -> tuple[str, str] | None:
     """The SP's (certificate, private key) PEMs from ``SSO_SP_CERTIFICATE_FILE`` / ``SSO_SP_PRIVATE_KEY_FILE``.
 
@@ -52,6 +51,11 @@ def sp_key_pair() -> tuple[str, str] | None:
     key_file = getattr(settings, "SSO_SP_PRIVATE_KEY_FILE", "")
     if not (cert_file and key_file):
         return None
+    return _read_pair(cert_file, key_file)
+
+
+@cache
+def _read_pair(cert_file: str, key_file: str) -> tuple[str, str]:
     return Path(cert_file).read_text(), Path(key_file).read_text()
 
 

@@ -24,7 +24,12 @@ HOST = "localhost"  # python3-saml refuses single-label hosts such as "testserve
 @pytest.fixture(scope="session")
 def idp_keys(tmp_path_factory):
     directory = tmp_path_factory.mktemp("idp")
-    return {"good": make_key_pair(directory, "acme-idp"), "other": make_key_pair(directory, "rogue-idp")}
+    return {
+        "good": make_key_pair(directory, "acme-idp"),
+        "other": make_key_pair(directory, "rogue-idp"),
+        "next": make_key_pair(directory, "acme-idp-next"),
+        "sp": make_key_pair(directory, "vmcloud-sp"),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +72,10 @@ class SsoWorld:
         return f"http://{HOST}" + reverse("saml_metadata", kwargs={"organization_slug": self.connection.slug})
 
     @property
+    def sls_url(self) -> str:
+        return f"http://{HOST}" + reverse("saml_sls", kwargs={"organization_slug": self.connection.slug})
+
+    @property
     def acs_url(self) -> str:
         return f"http://{HOST}" + reverse("saml_acs", kwargs={"organization_slug": self.connection.slug})
 
@@ -86,9 +95,21 @@ class SsoWorld:
         assert response.status_code == 302
         return self.client.get(response["Location"], HTTP_HOST=HOST)
 
+    def sso_login(self, email: str, idp: PySaml2IdP | None = None):
+        """The whole SP-initiated login of ``email`` at the IdP, through the real HTTP endpoints."""
+        request_id, acs, relay = self.start_login(email)
+        return self.post_response(
+            (idp or self.idp).response(
+                email=email, in_response_to=request_id, destination=acs, audience=self.sp_entity_id
+            ),
+            relay,
+        )
+
 
 @pytest.fixture
-def sso(db, idp_keys, dns_zone) -> SsoWorld:
+def sso(db, idp_keys, dns_zone, settings) -> SsoWorld:
+    # Our SP signs its logout messages with this pair, published in its metadata.
+    settings.SSO_SP_PRIVATE_KEY_FILE, settings.SSO_SP_CERTIFICATE_FILE = map(str, idp_keys["sp"])
     owner = UserFactory(email="owner@acme.test")
     EmailAddress.objects.create(user=owner, email=owner.email, verified=True, primary=True)
     org = organisation_create(name="Acme", owner=owner, actor=owner)

@@ -13,21 +13,23 @@ import base64
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import AUTHN_PASSWORD, NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.samlp import STATUS_SUCCESS
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 IDP_ENTITY_ID = "https://idp.acme.test/saml/metadata"
 IDP_SSO_URL = "https://idp.acme.test/saml/sso"
+IDP_SLO_URL = "https://idp.acme.test/saml/slo"
 XMLSEC = "/usr/bin/xmlsec1"
 
 
@@ -58,8 +60,13 @@ class PySaml2IdP:
     key_path: Path
     cert_path: Path
     sp_metadata: list[str]
+    slo: bool = True  # publish a single logout endpoint (HTTP-Redirect)
+    extra_certs: tuple[Path, ...] = ()  # further signing certificates in the metadata (a rollover)
 
     def server(self) -> Server:
+        endpoints: dict[str, list[tuple[str, str]]] = {"single_sign_on_service": [(IDP_SSO_URL, BINDING_HTTP_REDIRECT)]}
+        if self.slo:
+            endpoints["single_logout_service"] = [(IDP_SLO_URL, BINDING_HTTP_REDIRECT)]
         config = IdPConfig()
         config.load(
             {
@@ -72,7 +79,7 @@ class PySaml2IdP:
                 "service": {
                     "idp": {
                         "name": "Acme test IdP",
-                        "endpoints": {"single_sign_on_service": [(IDP_SSO_URL, BINDING_HTTP_REDIRECT)]},
+                        "endpoints": endpoints,
                         "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
                         "want_authn_requests_signed": False,
                         "policy": {
@@ -90,7 +97,70 @@ class PySaml2IdP:
 
     def metadata_xml(self) -> str:
         server = self.server()
-        return create_metadata_string(None, config=server.config, valid=24).decode()
+        xml = create_metadata_string(None, config=server.config, valid=24).decode()
+        for cert_path in self.extra_certs:
+            # A second signing KeyDescriptor, as an IdP announces its next certificate.
+            body = "".join(line for line in cert_path.read_text().splitlines() if "CERTIFICATE" not in line)
+            descriptor = (
+                '<ns0:KeyDescriptor xmlns:ns0="urn:oasis:names:tc:SAML:2.0:metadata" use="signing">'
+                '<ns1:KeyInfo xmlns:ns1="http://www.w3.org/2000/09/xmldsig#"><ns1:X509Data>'
+                f"<ns1:X509Certificate>{body}</ns1:X509Certificate></ns1:X509Data></ns1:KeyInfo></ns0:KeyDescriptor>"
+            )
+            marker = xml.index(">", xml.index("IDPSSODescriptor")) + 1
+            xml = xml[:marker] + descriptor + xml[marker:]
+        return xml
+
+    def logout_request(self, *, destination: str, sp_entity_id: str, name_id: str, sign: bool = True) -> str:
+        """The browser's redirect to our SLS carrying an IdP-initiated LogoutRequest (query signed or not)."""
+        server = self.server()
+        _req_id, request = server.create_logout_request(
+            destination=destination,
+            issuer_entity_id=sp_entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=name_id),
+            sign=False,
+        )
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(request), destination, relay_state="", sign=sign, sigalg=SIG_RSA_SHA256
+        )
+        return dict(info["headers"])["Location"]
+
+    def read_logout_request(self, location: str, sp_cert_path: Path) -> tuple[str, str, str]:
+        """(request id, NameID, Destination) of our SP's LogoutRequest, once its query signature is verified."""
+        raw = urlparse(location).query
+        parts = dict(part.split("=", 1) for part in raw.split("&"))
+        signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLRequest", "RelayState", "SigAlg") if k in parts)
+        cert = x509.load_pem_x509_certificate(sp_cert_path.read_bytes())
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        cert.public_key().verify(  # type: ignore[union-attr, call-arg]
+            base64.b64decode(unquote(parts["Signature"])), signed.encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        query = parse_qs(raw)
+        request = self.server().parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+        message = request.message
+        return message.id, message.name_id.text, message.destination
+
+    def logout_response(self, *, in_response_to: str, destination: str, sp_entity_id: str, sign: bool = True) -> str:
+        """The browser's redirect back to our SLS with the IdP's LogoutResponse."""
+        server = self.server()
+        response = server._status_response(
+            samlp.LogoutResponse,
+            server._issuer(),
+            success_status_factory(),
+            sign=False,
+            in_response_to=in_response_to,
+            destination=destination,
+        )
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(response),
+            destination,
+            relay_state="",
+            response=True,
+            sign=sign,
+            sigalg=SIG_RSA_SHA256,
+        )
+        return dict(info["headers"])["Location"]
 
     def read_authn_request(self, location: str) -> tuple[str, str, str]:
         """(request id, ACS URL, RelayState) from the SP's redirect to our SSO URL."""
@@ -131,4 +201,8 @@ class PySaml2IdP:
         return base64.b64encode(str(response).encode()).decode()
 
 
-__all__ = ["BINDING_HTTP_POST", "IDP_ENTITY_ID", "IDP_SSO_URL", "PySaml2IdP", "make_key_pair"]
+def success_status_factory() -> samlp.Status:
+    return samlp.Status(status_code=samlp.StatusCode(value=STATUS_SUCCESS))
+
+
+__all__ = ["BINDING_HTTP_POST", "IDP_ENTITY_ID", "IDP_SLO_URL", "IDP_SSO_URL", "PySaml2IdP", "make_key_pair"]
