@@ -15,7 +15,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating $VENV with $("$PYTHON" --version)"
   "$PYTHON" -m venv "$VENV"
 fi
-stamp="$VENV/.installed-$(cat requirements/*.txt | sha1sum | cut -c1-12)"
+# The client tools (clients/*) are installed editable from requirements/dev.txt: their
+# pyproject.toml files (dependencies, entry points) count too.
+stamp="$VENV/.installed-$(cat requirements/*.txt clients/*/pyproject.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing $REQS"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"

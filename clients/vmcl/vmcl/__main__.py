@@ -1,0 +1,5 @@
+"""``python -m vmcl``."""
+
+from vmcl.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""One module per resource: each defines ``app``, a typer group of verbs."""
