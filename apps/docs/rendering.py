@@ -64,6 +64,8 @@ class FrontMatter:
     section: str
     order: int
     summary: str
+    # "customers" (everyone) or "staff": operator pages only VMCloud's staff see (apps.docs.selectors).
+    audience: str = "customers"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class RenderedBody:
 
 
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+AUDIENCES = ("customers", "staff")
 
 
 def split_front_matter(source: str, *, default_title: str) -> tuple[FrontMatter, str]:
@@ -106,7 +111,10 @@ def split_front_matter(source: str, *, default_title: str) -> tuple[FrontMatter,
         section=str(data.get("section") or "General").strip(),
         order=order,
         summary=str(data.get("summary") or "").strip(),
+        audience=str(data.get("audience") or "customers").strip(),
     )
+    if meta.audience not in AUDIENCES:
+        raise DocsPageError(f"front matter 'audience' must be one of {', '.join(AUDIENCES)}, not {meta.audience!r}")
     return meta, body
 
 

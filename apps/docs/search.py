@@ -102,13 +102,13 @@ def _snippet(text: str, terms: list[str], fallback: str) -> SafeString:
     return highlight(f"{prefix}{text[start:end].strip()}{suffix}", terms)
 
 
-def docs_search(*, query: str, limit: int = 20) -> list[SearchResult]:
-    """Pages matching every word of ``query``, best first. An empty query finds nothing."""
+def docs_search(*, query: str, limit: int = 20, staff: bool = False) -> list[SearchResult]:
+    """Pages matching every word of ``query`` that the reader may see, best first. An empty query finds nothing."""
     terms = query_terms(query)
     if not terms:
         return []
     results: list[SearchResult] = []
-    for source in page_list():
+    for source in page_list(staff=staff):
         page = page_render(source=source)
         title = source.title.lower()
         summary = source.summary.lower()

@@ -2,8 +2,11 @@
 
 Pages are Markdown files ``content/<slug>.md`` with front matter (title,
 section, order, summary); files are discovered at each call, so a page added
-by another app's change shows up without a restart. Pages are public: there is
-no actor to scope to.
+by another app's change shows up without a restart. Customer pages are public;
+operator pages (front matter ``audience: staff``, the "Staff operations"
+section: adding a cluster, the console proxy, the simulator, reconciliation)
+exist only for staff: every read takes ``staff`` and, without it, such a page
+is not listed, not searched and not found (404).
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ class PageSource:
     @property
     def summary(self) -> str:
         return self.meta.summary
+
+    @property
+    def is_staff_only(self) -> bool:
+        return self.meta.audience == "staff"
 
     @property
     def is_generated(self) -> bool:
@@ -145,14 +152,18 @@ def _section_key(section: str, first_order: int) -> tuple[int, int, str]:
         return (len(SECTION_ORDER), first_order, section.lower())
 
 
-def page_list(*, content_dir: Path | None = None) -> list[PageSource]:
-    """Every usable page, in reading order (section, then order, then title). A broken file is logged and skipped."""
+def page_list(*, content_dir: Path | None = None, staff: bool = False) -> list[PageSource]:
+    """Every usable page the reader may see (operator pages: staff only), in reading order (section, then
+    order, then title). A broken file is logged and skipped."""
     sources: list[PageSource] = []
     for path in _candidate_paths(content_dir or CONTENT_DIR):
         try:
-            sources.append(_load_source(path))
+            source = _load_source(path)
         except DocsPageError:
             logger.exception("Skipping docs page %s", path.name)
+            continue
+        if staff or not source.is_staff_only:
+            sources.append(source)
     first_order: dict[str, int] = {}
     for s in sources:
         first_order[s.section] = min(first_order.get(s.section, s.meta.order), s.meta.order)
@@ -162,21 +173,23 @@ def page_list(*, content_dir: Path | None = None) -> list[PageSource]:
     )
 
 
-def section_list(*, pages: list[PageSource] | None = None) -> list[Section]:
+def section_list(*, pages: list[PageSource] | None = None, staff: bool = False) -> list[Section]:
     """Pages grouped by section for the navigation, keeping the reading order."""
     grouped: dict[str, list[PageSource]] = {}
-    for source in pages if pages is not None else page_list():
+    for source in pages if pages is not None else page_list(staff=staff):
         grouped.setdefault(source.section, []).append(source)
     return [Section(title=title, pages=tuple(items)) for title, items in grouped.items()]
 
 
-def page_source_get(*, slug: str, content_dir: Path | None = None) -> PageSource | None:
+def page_source_get(*, slug: str, content_dir: Path | None = None, staff: bool = False) -> PageSource | None:
+    """The page called ``slug``, or None (also for an operator page read by a non-staff reader)."""
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         return None
     # Look the slug up among discovered files, never join it into a path blindly.
     for path in _candidate_paths(content_dir or CONTENT_DIR):
         if path.stem == slug:
-            return _load_source(path)
+            source = _load_source(path)
+            return source if staff or not source.is_staff_only else None
     return None
 
 
@@ -197,8 +210,8 @@ def page_render(*, source: PageSource) -> Page:
     return page
 
 
-def page_get(*, slug: str, content_dir: Path | None = None) -> Page | None:
-    source = page_source_get(slug=slug, content_dir=content_dir)
+def page_get(*, slug: str, content_dir: Path | None = None, staff: bool = False) -> Page | None:
+    source = page_source_get(slug=slug, content_dir=content_dir, staff=staff)
     return page_render(source=source) if source is not None else None
 
 

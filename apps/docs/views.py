@@ -1,4 +1,5 @@
-"""Docs pages: the index, one page, and search. Public: no login needed."""
+"""Docs pages: the index, one page, and search. Customer pages are public; operator pages are for staff
+only (anyone else gets a 404, as for a page that does not exist)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ from apps.docs import search as docs_search_module
 from apps.docs.selectors import page_get, page_list, section_list
 
 
+def _staff(request: HttpRequest) -> bool:
+    return bool(getattr(request.user, "is_staff", False))
+
+
 def index(request: HttpRequest) -> HttpResponse:
-    pages = page_list()
+    pages = page_list(staff=_staff(request))
     return render(request, "docs/index.html", {"sections": section_list(pages=pages), "nav_sections": None})
 
 
 def page(request: HttpRequest, slug: str) -> HttpResponse:
-    current = page_get(slug=slug)
+    current = page_get(slug=slug, staff=_staff(request))
     if current is None:
         raise Http404(_("No documentation page called “%(slug)s”.") % {"slug": slug})
-    pages = page_list()
+    pages = page_list(staff=_staff(request))
     slugs = [p.slug for p in pages]
     position = slugs.index(current.slug) if current.slug in slugs else -1
     previous_page = pages[position - 1] if position > 0 else None
@@ -49,7 +54,7 @@ def search(request: HttpRequest) -> HttpResponse:
         }
         query = query[: docs_search_module.MAX_QUERY_LENGTH]
     if terms:
-        results = docs_search_module.docs_search(query=query)
+        results = docs_search_module.docs_search(query=query, staff=_staff(request))
     return render(
         request,
         "docs/search.html",
@@ -58,6 +63,6 @@ def search(request: HttpRequest) -> HttpResponse:
             "searched": bool(terms),
             "results": results,
             "error": error,
-            "sections": section_list(),
+            "sections": section_list(staff=_staff(request)),
         },
     )

@@ -40,10 +40,12 @@ def test_navigation_lists_sections_in_reading_order(client):
 
 
 @pytest.mark.parametrize("slug", SHIPPED)
-def test_every_shipped_page_renders(client, catalogue, slug):
+def test_every_shipped_page_renders(client, catalogue, slug, django_user_model):
     path = selectors.CONTENT_DIR / f"{slug}.md"
     meta, _ = split_front_matter(path.read_text(encoding="utf-8"), default_title=slug)
     assert meta.title and meta.section and meta.summary, f"{slug}.md needs title, section and summary"
+    if meta.audience == "staff":  # operator pages: staff only (test_operator_docs.py)
+        client.force_login(django_user_model.objects.create_user(email="ops@vmcloud.test", is_staff=True))
     response = client.get(f"/docs/{slug}/")
     assert response.status_code == 200
     assert meta.title in response.content.decode()
