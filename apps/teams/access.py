@@ -290,7 +290,9 @@ def organisation_get_for_actor(
     organisation-wide permission.
     """
     lookup = Q(slug=org_slug_or_id)
-    if isinstance(org_slug_or_id, int) or str(org_slug_or_id).isdigit():
+    # Only ids a bigint column can hold: a longer number is a slug that matches nothing, never an overflow.
+    text = str(org_slug_or_id)
+    if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
         lookup |= Q(pk=int(org_slug_or_id))
     organisation = organisation_list_for_actor(actor=actor).filter(lookup).first()
     if organisation is None:

@@ -84,6 +84,8 @@ class Project(TimeStampedModel):
     slug = models.SlugField(_("slug"), max_length=60)
     description = models.CharField(_("description"), max_length=500, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
+    # Kubernetes-style labels, selected with ``label_selector`` (apps/docs/content/api-overview.md).
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("project")

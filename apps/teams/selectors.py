@@ -8,11 +8,13 @@ The generic, cross-app reads (``organisation_list_for_actor``,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
@@ -36,10 +38,22 @@ def member_get(*, organisation: Organisation, membership_id: Any) -> Membership:
         raise NotFound(_("Member not found.")) from exc
 
 
-def invitation_list(*, organisation: Organisation, pending_only: bool = False) -> QuerySet[Invitation]:
+def invitation_list(
+    *, organisation: Organisation, pending_only: bool = False, statuses: Sequence[str] | None = None
+) -> QuerySet[Invitation]:
+    """Invitations of the organisation; ``statuses`` filters on the effective status (pending past its
+    expiry reads as expired, as ``Invitation.effective_status`` says)."""
     qs = Invitation.objects.filter(organisation=organisation).select_related("invited_by", "project")
     if pending_only:
         qs = qs.filter(status=InvitationStatus.PENDING)
+    if statuses:
+        now = timezone.now()
+        wanted = Q(status__in=[s for s in statuses if s != InvitationStatus.PENDING])
+        if InvitationStatus.PENDING in statuses:
+            wanted |= Q(status=InvitationStatus.PENDING, expires_at__gt=now)
+        if InvitationStatus.EXPIRED in statuses:
+            wanted |= Q(status=InvitationStatus.PENDING, expires_at__lte=now)
+        qs = qs.filter(wanted)
     return qs
 
 
@@ -95,11 +109,17 @@ def project_grant_list(*, project: Project) -> list[ProjectGrant]:
     return [ProjectGrant(r.user_id, r.user.email, by_codename[r.permission.codename]) for r in rows]
 
 
-def api_token_list(*, user: Any, organisation: Organisation | None = None) -> QuerySet[ApiToken]:
-    """The user's own tokens (never anyone else's), newest first."""
+def api_token_list(
+    *, user: Any, organisation: Organisation | None = None, active: bool | None = None
+) -> QuerySet[ApiToken]:
+    """The user's own tokens (never anyone else's), newest first; ``active`` keeps only usable tokens
+    (True) or only revoked and expired ones (False)."""
     qs = ApiToken.objects.filter(user=user).select_related("organisation").prefetch_related("projects")
     if organisation is not None:
         qs = qs.filter(organisation=organisation)
+    if active is not None:
+        usable = Q(revoked_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        qs = qs.filter(usable if active else ~usable)
     return qs
 
 

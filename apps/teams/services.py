@@ -12,7 +12,7 @@ permission first through ``apps.teams.access``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from apps.accounts.selectors import user_has_second_factor
 from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from apps.core.labels import labels_validate
 from apps.core.services import audit_record, model_changes
 from apps.teams import selectors, tokens
 from apps.teams.access import actor_has_permission, actor_token_prefix, bound_token, require_permission, role_in
@@ -572,27 +573,44 @@ def _validate_project(name: str, description: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def project_create(*, organisation: Organisation, name: str, description: str = "", actor: User | None) -> Project:
+def project_create(
+    *,
+    organisation: Organisation,
+    name: str,
+    description: str = "",
+    actor: User | None,
+    labels: Mapping[str, str] | None = None,
+) -> Project:
     name, description = _validate_project(name, description)
+    clean_labels = labels_validate(labels)
     slug = _unique_slug(name, lambda s: Project.objects.filter(organisation=organisation, slug=s).exists())
-    project = Project.objects.create(organisation=organisation, name=name, slug=slug, description=description)
+    project = Project.objects.create(
+        organisation=organisation, name=name, slug=slug, description=description, labels=clean_labels
+    )
     _audit(actor=actor, action="project.create", organisation=organisation, target=project, changes={"name": name})
     return project
 
 
 @transaction.atomic
 def project_update(
-    *, project: Project, actor: User, name: str | None = None, description: str | None = None
+    *,
+    project: Project,
+    actor: User,
+    name: str | None = None,
+    description: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Project:
     project = Project.objects.select_for_update().get(pk=project.pk)
     new_name, new_description = _validate_project(
         project.name if name is None else name, project.description if description is None else description
     )
-    before = {"name": project.name, "description": project.description}
+    before = {"name": project.name, "description": project.description, "labels": project.labels}
     project.name, project.description = new_name, new_description
-    changes = model_changes(project, ["name", "description"], before)
+    if labels is not None:
+        project.labels = labels_validate(labels)
+    changes = model_changes(project, ["name", "description", "labels"], before)
     if changes:
-        project.save(update_fields=["name", "description", "updated_at"])
+        project.save(update_fields=["name", "description", "labels", "updated_at"])
         _audit(actor=actor, action="project.update", organisation=project.organisation, target=project, changes=changes)
     return project
 

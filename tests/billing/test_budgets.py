@@ -404,3 +404,26 @@ def test_portal_admin_reads_but_cannot_create(client, costs_world):  # noqa: F81
     client.force_login(costs_world.admin)
     assert client.get("/billing/budgets/").status_code == 200
     assert client.get("/billing/budgets/new/").status_code == 403
+
+
+def test_api_notice_ids_and_list_parameters_are_bounded(costs_world):  # noqa: F811
+    from apps.billing.services import notice_post
+
+    w = costs_world
+    notice_post(organisation=w.org, kind="budget", message="one")
+    client = _client(w.billing)
+    response = client.post("/api/v1/billing/notices/read/", {"ids": [99999999999999999999]}, format="json")
+    assert response.status_code == 400, response.content
+    assert "ids.0" in response.json()["error"]["fields"]
+    assert client.post("/api/v1/billing/notices/read/", {"ids": [0]}, format="json").status_code == 400
+    assert BillingNotice.objects.filter(read_at__isnull=True).count() == 1
+    assert client.get("/api/v1/billing/notices/?unread=maybe").status_code == 400
+    assert client.get("/api/v1/billing/notices/?unred=true").status_code == 400
+    assert client.get("/api/v1/billing/notices/?sort=created_at:asc").status_code == 200
+    assert client.get("/api/v1/billing/budgets/?is_active=true&sort=name").status_code == 200
+    assert client.get("/api/v1/billing/budgets/?project=99999999999999999999").status_code == 400
+    assert client.get("/api/v1/billing/invoices/?status=open&sort=issued_at:desc").status_code == 200
+    assert client.get("/api/v1/billing/invoices/?state=open").status_code == 400
+    assert client.get("/api/v1/billing/credits/?kind=prepaid").status_code == 200
+    assert client.get("/api/v1/billing/credit-notes/?number=1").status_code == 400
+    assert client.get("/api/v1/billing/costs/?project=99999999999999999999").status_code == 400

@@ -134,7 +134,7 @@ def actors(world) -> list[tuple[str, APIClient, str | None]]:
 def snapshot(org) -> dict[str, Any]:
     return {
         "members": sorted(Membership.objects.filter(organisation=org).values_list("user_id", "role")),
-        "projects": sorted(Project.objects.filter(organisation=org).values_list("id", "name", "description")),
+        "projects": sorted(Project.objects.filter(organisation=org).values_list("id", "name", "description", "labels")),
         "invitations": sorted(Invitation.objects.filter(organisation=org).values_list("id", "status")),
         "tokens": sorted(ApiToken.objects.filter(organisation=org).values_list("id", "revoked_at")),
         "audit": AuditEvent.objects.filter(organisation_id=org.pk).count(),
@@ -143,8 +143,8 @@ def snapshot(org) -> dict[str, Any]:
             Instance.objects.filter(organisation=org).values_list("id", "name", "status", "delete_protection", "labels")
         ),
         "actions": Action.objects.filter(organisation=org).count(),
-        "snapshots": sorted(Snapshot.objects.filter(instance__organisation=org).values_list("id", "name")),
-        "ssh_keys": sorted(SshKey.objects.filter(organisation=org).values_list("id", "name")),
+        "snapshots": sorted(Snapshot.objects.filter(instance__organisation=org).values_list("id", "name", "labels")),
+        "ssh_keys": sorted(SshKey.objects.filter(organisation=org).values_list("id", "name", "labels")),
         "orders": sorted(Order.objects.filter(organisation=org).values_list("id", "state")),
     }
 
@@ -274,3 +274,33 @@ def test_staff_routes_refuse_every_customer_role_and_token(world):
                 assert response.status_code == 403, f"{label} {method.upper()} {url}: {response.status_code}"
                 checked += 1
     assert checked == len(actors(world)) * sum(len(methods_of(v)) for _r, _n, v in routes)
+
+
+def test_action_list_never_shows_another_organisations_actions(world):
+    """``GET /api/v1/actions/`` (and its filters) for every role and token: only the actor's own actions."""
+    other = Values(world.other_org, world)
+    own = Values(world.org, world)
+    foreign = Action.objects.get(public_id=other["action_id"])
+    mine = Action.objects.get(public_id=own["action_id"])
+    foreign_instance = foreign.instance
+    queries = [
+        "",
+        f"?resource_id={foreign_instance.public_id}",
+        f"?resource_type=instance&resource_id={foreign_instance.public_id}",
+        f"?organisation={world.other_org.pk}",
+        "?status=success&type=start&sort=created_at:desc",
+    ]
+    seen_mine = 0
+    for label, client, _scope in actors(world):
+        for query in queries:
+            response = client.get("/api/v1/actions/" + query)
+            assert response.status_code == 200, f"{label} {query}: {response.status_code}"
+            text = response.content.decode()
+            assert str(foreign.public_id) not in text and str(foreign_instance.public_id) not in text, (
+                f"{label} {query}: leaks another organisation's action"
+            )
+            seen_mine += str(mine.public_id) in text
+    assert seen_mine > 0  # the list is not simply empty for everyone
+    outsider = APIClient()
+    outsider.force_authenticate(world.outsider)
+    assert str(mine.public_id) not in outsider.get("/api/v1/actions/").content.decode()

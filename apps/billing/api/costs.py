@@ -26,7 +26,8 @@ from apps.billing import budgets, costs, estimates
 from apps.billing.api import serializers_costs as s
 from apps.billing.api.common import organisation_for_request
 from apps.billing.models import Budget
-from apps.core.api.pagination import paginate, paginated
+from apps.core.api.pagination import list_parameters, paginate, paginated
+from apps.core.api.queries import PageQuerySerializer, list_query, query_validate
 from apps.core.errors import ValidationFailed
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
@@ -35,7 +36,6 @@ from apps.teams.models import Organisation, Project
 P = Permission
 TAGS = ["billing"]
 BUDGET_ID = OpenApiParameter("budget_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Budget id.")
-ORGANISATION = OpenApiParameter("organisation", OpenApiTypes.STR, description=s.ORGANISATION_HELP)
 BUDGET_EXAMPLE = {
     "id": "2f1c0b7e-5d4a-4e58-9a1b-3c2d1e0f9a8b",
     "organisation_id": 7,
@@ -102,9 +102,7 @@ class EstimateApi(APIView):
         ],
     )
     def get(self, request: Request) -> Response:
-        query = s.EstimateQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = query_validate(request, s.EstimateQuerySerializer)
         organisation = organisation_for_request(
             actor=request.user, value=data.get("organisation"), permission=P.ORG_READ
         )
@@ -135,9 +133,7 @@ class CostsApi(APIView):
         responses=s.CostsOutputSerializer,
     )
     def get(self, request: Request) -> Response:
-        query = s.CostsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = query_validate(request, s.CostsQuerySerializer)
         organisation = organisation_for_request(
             actor=request.user, value=data.get("organisation"), permission=P.BILLING_READ
         )
@@ -158,17 +154,18 @@ class BudgetListApi(APIView):
         operation_id="billing_budgets_list",
         tags=TAGS,
         summary="List budgets",
-        description="The organisation's budgets. Needs `billing.read`.",
-        parameters=[ORGANISATION],
+        description="The organisation's budgets. Filter by `project`, `name` and `is_active`; sort with `sort`. "
+        "Needs `billing.read`.",
+        parameters=list_parameters(s.BudgetListQuerySerializer),
         responses=paginated(s.BudgetOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        query = s.BudgetListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = list_query(request, s.BudgetListQuerySerializer)
         organisation = organisation_for_request(
-            actor=request.user, value=query.validated_data.get("organisation"), permission=P.BILLING_READ
+            actor=request.user, value=query.get("organisation"), permission=P.BILLING_READ
         )
-        return paginate(request, self, budgets.budget_list(organisation=organisation), s.BudgetOutputSerializer)
+        qs = query.apply(budgets.budget_list(organisation=organisation))
+        return paginate(request, self, qs, s.BudgetOutputSerializer)
 
     @extend_schema(
         operation_id="billing_budgets_create",
@@ -275,10 +272,11 @@ class BudgetAlertListApi(BudgetApiView):
         tags=TAGS,
         summary="A budget's alerts",
         description="Each threshold crossed, once per month: the spend then, and the e-mail and webhook results.",
-        parameters=[BUDGET_ID],
+        parameters=list_parameters(PageQuerySerializer, BUDGET_ID),
         responses=paginated(s.BudgetAlertOutputSerializer),
     )
     def get(self, request: Request, budget_id: str) -> Response:
+        list_query(request, PageQuerySerializer)
         qs = budgets.budget_alert_list(budget=self.budget())
         return paginate(request, self, qs, s.BudgetAlertOutputSerializer)
 
@@ -293,16 +291,15 @@ class NoticeListApi(APIView):
         summary="List billing notices",
         description="Messages shown on the billing pages: budget alerts, payment problems. Newest first; "
         "`unread=true` for unread ones only. Needs `billing.read`.",
-        parameters=[s.NoticeListQuerySerializer],
+        parameters=list_parameters(s.NoticeListQuerySerializer),
         responses=paginated(s.NoticeOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        query = s.NoticeListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = list_query(request, s.NoticeListQuerySerializer)
         organisation = organisation_for_request(
-            actor=request.user, value=query.validated_data.get("organisation"), permission=P.BILLING_READ
+            actor=request.user, value=query.get("organisation"), permission=P.BILLING_READ
         )
-        qs = budgets.notice_list(organisation=organisation, unread_only=query.validated_data["unread"])
+        qs = query.apply(budgets.notice_list(organisation=organisation, unread_only=query.get("unread", False)))
         return paginate(request, self, qs, s.NoticeOutputSerializer)
 
 

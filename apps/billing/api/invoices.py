@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 from apps.billing import documents, selectors
 from apps.billing.api import serializers_invoices as s
 from apps.billing.rating import lines_total
-from apps.core.api.pagination import paginate, paginated
+from apps.core.api.pagination import list_parameters, paginate, paginated
+from apps.core.api.queries import list_query, query_validate
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 
@@ -30,7 +31,6 @@ INVOICE_ID = OpenApiParameter("invoice_id", OpenApiTypes.UUID, OpenApiParameter.
 CREDIT_NOTE_ID = OpenApiParameter(
     "credit_note_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Credit note id."
 )
-ORG = OpenApiParameter("organisation", OpenApiTypes.STR, description="Organisation slug or id (default: all yours).")
 PDF = OpenApiResponse(OpenApiTypes.BINARY, description="application/pdf")
 CSV = OpenApiResponse(OpenApiTypes.STR, description="text/csv")
 
@@ -51,16 +51,19 @@ class InvoiceListApi(BillingApiView):
         operation_id="billing_invoices_list",
         tags=TAG,
         summary="List invoices",
-        description="Issued invoices, newest month first. Filter with `status` (open, paid, void) and "
-        "`organisation`. Amounts are EUR; `net_total` is the taxable amount, `total` includes VAT, "
-        "`amount_due` is what remains to pay after prepaid balance and credit notes.",
-        parameters=[ORG, OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "paid", "void"])],
+        description="Issued invoices, newest month first. Filter with `status` (open, paid, void), "
+        "`organisation` and `number`; sort with `sort`. Amounts are EUR; `net_total` is the taxable amount, "
+        "`total` includes VAT, `amount_due` is what remains to pay after prepaid balance and credit notes.",
+        parameters=list_parameters(s.InvoiceListInputSerializer),
         responses=paginated(s.InvoiceOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        data = s.InvoiceListInputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        qs = selectors.invoice_list(actor=request.user, **data.validated_data)
+        query = list_query(request, s.InvoiceListInputSerializer)
+        qs = query.apply(
+            selectors.invoice_list(
+                actor=request.user, organisation=query.get("organisation"), status=query.get("status")
+            )
+        )
         return paginate(request, self, qs, s.InvoiceOutputSerializer)
 
 
@@ -111,14 +114,14 @@ class CreditNoteListApi(BillingApiView):
         operation_id="billing_credit_notes_list",
         tags=TAG,
         summary="List credit notes",
-        description="Corrections of issued invoices, issued by our staff, newest first.",
-        parameters=[ORG],
+        description="Corrections of issued invoices, issued by our staff, newest first. Filter by "
+        "`organisation` and `kind`; sort with `sort`.",
+        parameters=list_parameters(s.CreditNoteListQuerySerializer),
         responses=paginated(s.CreditNoteOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        data = s.BillingOrganisationInputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        qs = selectors.credit_note_list(actor=request.user, **data.validated_data)
+        query = list_query(request, s.CreditNoteListQuerySerializer)
+        qs = query.apply(selectors.credit_note_list(actor=request.user, organisation=query.get("organisation")))
         return paginate(request, self, qs, s.CreditNoteOutputSerializer)
 
 
@@ -141,14 +144,14 @@ class CreditListApi(BillingApiView):
         tags=TAG,
         summary="List credits",
         description="Prepaid balance (applied after VAT) and promotional credit (a discount before VAT), "
-        "soonest expiring first. Expired credit is never applied.",
-        parameters=[ORG],
+        "soonest expiring first. Expired credit is never applied. Filter by `organisation` and `kind`; sort "
+        "with `sort`.",
+        parameters=list_parameters(s.CreditListQuerySerializer),
         responses=paginated(s.CreditGrantOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        data = s.BillingOrganisationInputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        qs = selectors.credit_list(actor=request.user, **data.validated_data)
+        query = list_query(request, s.CreditListQuerySerializer)
+        qs = query.apply(selectors.credit_list(actor=request.user, organisation=query.get("organisation")))
         return paginate(request, self, qs, s.CreditGrantOutputSerializer)
 
 
@@ -159,22 +162,18 @@ class UsageApi(BillingApiView):
         summary="A month's charged usage",
         description="The lines the month's invoice will have (or has): hours × frozen price per resource and "
         "price, and the monthly cap lines. Excl. VAT. The current month grows every hour.",
-        parameters=[
-            OpenApiParameter("month", OpenApiTypes.STR, required=True, description="YYYY-MM"),
-            OpenApiParameter("organisation", OpenApiTypes.STR, description="Organisation slug or id."),
-        ],
+        parameters=[s.UsageInputSerializer],
         responses=s.UsageOutputSerializer,
     )
     def get(self, request: Request) -> Response:
-        data = s.UsageInputSerializer(data=request.query_params)
-        data.is_valid(raise_exception=True)
-        year, month = (int(part) for part in data.validated_data["month"].split("-"))
+        values = query_validate(request, s.UsageInputSerializer)
+        year, month = (int(part) for part in values["month"].split("-"))
         organisation, lines = selectors.usage_month(
-            actor=request.user, organisation=data.validated_data.get("organisation"), month=date(year, month, 1)
+            actor=request.user, organisation=values.get("organisation"), month=date(year, month, 1)
         )
         body = {
             "organisation_id": organisation.pk,
-            "month": data.validated_data["month"],
+            "month": values["month"],
             "currency": "EUR",
             "total": lines_total(lines),
             "lines": lines,

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from apps.billing import payments, selectors_payments
 from apps.billing.api import serializers_payments as s
 from apps.billing.api.common import organisation_for_request
+from apps.core.api.queries import query_validate
 from apps.core.errors import NotFound
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
@@ -33,7 +34,9 @@ from apps.teams.models import Organisation
 
 P = Permission
 TAGS = ["billing"]
-ORGANISATION = OpenApiParameter("organisation", OpenApiTypes.STR, description=s.ORGANISATION_HELP)
+ORGANISATION = OpenApiParameter(
+    "organisation", OpenApiTypes.STR, description=s.ORGANISATION_HELP, pattern=r"^.{1,100}$"
+)
 METHOD_ID = OpenApiParameter(
     "method_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="Stripe payment method id (pm_…)."
 )
@@ -41,7 +44,8 @@ DISABLED = {409: OpenApiTypes.OBJECT}
 
 
 def _organisation(request: Request, permission: Permission) -> Organisation:
-    value: Any = request.query_params.get("organisation")
+    # Strict: ``organisation`` is the only query parameter here (apps.core.api.queries).
+    value: Any = query_validate(request, s.OrganisationBodySerializer).get("organisation")
     if value in (None, "") and isinstance(request.data, dict):
         value = request.data.get("organisation")
     return organisation_for_request(actor=request.user, value=value, permission=permission)

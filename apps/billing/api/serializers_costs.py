@@ -10,6 +10,8 @@ from rest_framework import serializers
 from apps.billing.choices import BudgetAction, BudgetBasis
 from apps.billing.estimates import MAX_HOURS
 from apps.billing.models import BillingNotice, Budget, BudgetAlert
+from apps.core.api.fields import IdField
+from apps.core.api.queries import ListQuerySerializer
 
 ORGANISATION_HELP = (
     "Organisation id or slug. Optional with a token (its organisation) or when you belong to one organisation only."
@@ -25,7 +27,7 @@ class EstimateQuerySerializer(serializers.Serializer):
     hours = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_HOURS, help_text="Also price a run of this many hours."
     )
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
 
 
 class VatDecisionOutputSerializer(serializers.Serializer):
@@ -57,8 +59,8 @@ class EstimateOutputSerializer(serializers.Serializer):
 # Costs
 # ---------------------------------------------------------------------------
 class CostsQuerySerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
-    project = serializers.IntegerField(required=False, help_text="Only this project (id).")
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
+    project = IdField(required=False, help_text="Only this project (id).")
     month = serializers.RegexField(
         r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM; a past month has no forecast."
     )
@@ -159,8 +161,8 @@ class BudgetCreatedOutputSerializer(BudgetOutputSerializer):
 
 
 class BudgetCreateInputSerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
-    project = serializers.IntegerField(required=False, allow_null=True, help_text="Empty: the whole organisation.")
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
+    project = IdField(required=False, allow_null=True, help_text="Empty: the whole organisation.")
     name = serializers.CharField(max_length=100)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     thresholds = serializers.ListField(
@@ -179,7 +181,7 @@ class BudgetCreateInputSerializer(serializers.Serializer):
 
 
 class BudgetUpdateInputSerializer(serializers.Serializer):
-    project = serializers.IntegerField(required=False, allow_null=True)
+    project = IdField(required=False, allow_null=True)
     name = serializers.CharField(max_length=100, required=False)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False)
     thresholds = serializers.ListField(
@@ -192,8 +194,14 @@ class BudgetUpdateInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class BudgetListQuerySerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+class BudgetListQuerySerializer(ListQuerySerializer):
+    lookups = {"is_active": "is_active", "project": "project_id", "name": "name"}
+    sort_fields = {"name": "name", "amount": "amount", "created_at": "created_at"}
+
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
+    project = IdField(required=False, help_text="Only this project's budgets.")
+    name = serializers.CharField(required=False, max_length=100, help_text="Exact name.")
+    is_active = serializers.BooleanField(required=False, help_text="Only active (true) or paused budgets.")
 
 
 class BudgetAlertOutputSerializer(serializers.ModelSerializer):
@@ -210,8 +218,10 @@ class BudgetAlertOutputSerializer(serializers.ModelSerializer):
 # ---------------------------------------------------------------------------
 # Notices
 # ---------------------------------------------------------------------------
-class NoticeListQuerySerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+class NoticeListQuerySerializer(ListQuerySerializer):
+    sort_fields = {"created_at": "created_at"}
+
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
     unread = serializers.BooleanField(required=False, default=False, help_text="Only unread notices.")
 
 
@@ -224,9 +234,9 @@ class NoticeOutputSerializer(serializers.ModelSerializer):
 
 
 class NoticeReadInputSerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
     ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, max_length=500, help_text="Omit to mark every notice read."
+        child=IdField(), required=False, max_length=500, help_text="Omit to mark every notice read."
     )
 
 

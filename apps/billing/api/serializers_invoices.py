@@ -4,24 +4,59 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.billing.choices import InvoiceStatus
+from apps.billing.choices import CreditKind, CreditNoteKind, InvoiceStatus
 from apps.billing.models import CreditGrant, CreditNote, Invoice, InvoiceLine
+from apps.core.api.queries import ListQuerySerializer
+
+ORGANISATION_ANY_HELP = "Organisation slug or id (default: all yours)."
 
 
-class InvoiceListInputSerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text="Organisation slug or id (default: all yours).")
+class InvoiceListInputSerializer(ListQuerySerializer):
+    lookups = {"number": "number"}
+    sort_fields = {"issued_at": "issued_at", "due_at": "due_at", "number": "number", "total": "total"}
+
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_ANY_HELP)
     status = serializers.ChoiceField(
         choices=InvoiceStatus.choices, required=False, help_text="Drafts are never listed."
     )
+    number = serializers.CharField(required=False, max_length=40, help_text="Exact invoice number.")
 
 
-class BillingOrganisationInputSerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text="Organisation slug or id (default: all yours).")
+class BillingOrganisationInputSerializer(ListQuerySerializer):
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_ANY_HELP)
+
+
+class CreditNoteListQuerySerializer(BillingOrganisationInputSerializer):
+    lookups = {"kind": "kind__in"}
+    sort_fields = {"issued_at": "issued_at", "number": "number", "total": "total"}
+
+    kind = serializers.ListField(
+        child=serializers.ChoiceField(choices=CreditNoteKind.choices),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Only credit notes of this kind; repeat for several.",
+    )
+
+
+class CreditListQuerySerializer(BillingOrganisationInputSerializer):
+    lookups = {"kind": "kind__in"}
+    sort_fields = {"expires_at": "expires_at", "amount": "amount", "remaining": "remaining"}
+
+    kind = serializers.ListField(
+        child=serializers.ChoiceField(choices=CreditKind.choices),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Only credits of this kind; repeat for several.",
+    )
 
 
 class UsageInputSerializer(serializers.Serializer):
     organisation = serializers.CharField(
-        required=False, help_text="Organisation slug or id; needed when you read the billing of several."
+        required=False,
+        max_length=100,
+        help_text="Organisation slug or id; needed when you read the billing of several.",
     )
     month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="Calendar month, YYYY-MM (UTC).")
 

@@ -22,11 +22,11 @@ class PaymentMethodOutputSerializer(serializers.Serializer):
 
 
 class OrganisationBodySerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
 
 
 class CheckoutSessionInputSerializer(serializers.Serializer):
-    organisation = serializers.CharField(required=False, help_text=ORGANISATION_HELP)
+    organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
     mode = serializers.ChoiceField(
         choices=[("setup", "Add a card or SEPA Direct Debit"), ("topup", "Top up the prepaid balance")],
         help_text="`setup` saves a payment method; `topup` pays `amount` EUR into the prepaid balance.",

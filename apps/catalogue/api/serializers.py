@@ -31,13 +31,14 @@ from apps.catalogue.models import (
     OsImage,
     ProductFamily,
 )
+from apps.core.api.queries import ListQuerySerializer
 
 # ---------------------------------------------------------------------------
 # Inputs (query parameters)
 # ---------------------------------------------------------------------------
 
 
-class OfferListFilterInputSerializer(serializers.Serializer):
+class OfferListFilterInputSerializer(ListQuerySerializer):
     """Query parameters of GET /catalogue/offers/. Unknown values are a 400, not an empty list."""
 
     family = serializers.SlugRelatedField(
@@ -89,7 +90,7 @@ class OfferListFilterInputSerializer(serializers.Serializer):
         return attrs
 
 
-class ImageListFilterInputSerializer(serializers.Serializer):
+class ImageListFilterInputSerializer(ListQuerySerializer):
     """Query parameters of the image and GPU stack lists."""
 
     include_deprecated = serializers.BooleanField(

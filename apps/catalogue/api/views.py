@@ -27,7 +27,8 @@ from rest_framework.views import APIView
 
 from apps.catalogue import selectors
 from apps.catalogue.api import serializers as s
-from apps.core.api.pagination import StandardPagination
+from apps.core.api.pagination import PAGE_HEADERS, StandardPagination
+from apps.core.api.queries import PageQuerySerializer, list_query
 
 CACHE_MAX_AGE = 60  # seconds: short, so a price change reaches clients within a minute
 TAG = "catalogue"
@@ -77,7 +78,8 @@ class CatalogueListApi(PublicCatalogueApi, ListAPIView):  # type: ignore[type-ar
         return self.conditional(request, lambda: self.list(request, *args, **kwargs))
 
     def validate_query(self, request: Request) -> None:
-        """Validate query parameters before any work (override to read filters)."""
+        """Validate query parameters before any work (override to read filters): an unknown one is a 400."""
+        list_query(request, PageQuerySerializer)
 
 
 # ---------------------------------------------------------------------------
@@ -210,6 +212,7 @@ _FAMILY_EXAMPLE = {
         summary="List product families",
         description="The 7 product families in catalogue order, with the count and monthly price range of their active "
         "offers (storage prices are per GB per month)." + _CACHE_NOTE,
+        parameters=[PageQuerySerializer, *PAGE_HEADERS],
         responses={200: s.FamilyOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[OpenApiExample("VPS family", value=_FAMILY_EXAMPLE, response_only=True)],
     )
@@ -256,7 +259,7 @@ class FamilyDetailApi(PublicCatalogueApi):
         "is "
         'a 400 with `error.fields`. Unlimited values are `{"value": null, "unlimited": true}`; open-ended ones '
         '("1M+") set `or_more`.' + _CACHE_NOTE,
-        parameters=[s.OfferListFilterInputSerializer],
+        parameters=[s.OfferListFilterInputSerializer, *PAGE_HEADERS],
         responses={200: s.OfferOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[
             OpenApiExample("VPS offer", value=_VPS_EXAMPLE, response_only=True),
@@ -271,9 +274,9 @@ class OfferListApi(CatalogueListApi):
     filters: selectors.OfferFilters = selectors.OfferFilters()
 
     def validate_query(self, request: Request) -> None:
-        params = s.OfferListFilterInputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        self.filters = selectors.OfferFilters(**params.validated_data)
+        query = list_query(request, s.OfferListFilterInputSerializer)
+        values = {k: v for k, v in query.values.items() if k not in ("page", "per_page")}
+        self.filters = selectors.OfferFilters(**values)
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.offer_list_public(filters=self.filters)
@@ -311,9 +314,8 @@ class _DeprecatedFilterListApi(CatalogueListApi):
     include_deprecated = False
 
     def validate_query(self, request: Request) -> None:
-        params = s.ImageListFilterInputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        self.include_deprecated = params.validated_data["include_deprecated"]
+        query = list_query(request, s.ImageListFilterInputSerializer)
+        self.include_deprecated = query.get("include_deprecated", False)
 
 
 @extend_schema_view(
@@ -324,7 +326,7 @@ class _DeprecatedFilterListApi(CatalogueListApi):
         description="Operating system images for servers: distribution, version, support level (official or community) "
         "and, for Windows Server, licensing (bring your own licence or licence included). Deprecated images are left "
         "out unless `include_deprecated=true`. Custom images are not offered yet." + _CACHE_NOTE,
-        parameters=[s.ImageListFilterInputSerializer],
+        parameters=[s.ImageListFilterInputSerializer, *PAGE_HEADERS],
         responses={200: s.OsImageOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[
             OpenApiExample(
@@ -375,7 +377,7 @@ class ImageListApi(_DeprecatedFilterListApi):
         description="Image variants for GPU offers: a base image (Ubuntu 22.04 or Rocky Linux 9) with CUDA 11.8 or "
         "12.x, cuDNN, TensorRT, PyTorch/TensorFlow/JAX, Jupyter Lab/MLflow/W&B and Docker with the NVIDIA Container "
         "Toolkit." + _CACHE_NOTE,
-        parameters=[s.ImageListFilterInputSerializer],
+        parameters=[s.ImageListFilterInputSerializer, *PAGE_HEADERS],
         responses={200: s.GpuStackOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[
             OpenApiExample(
@@ -411,6 +413,7 @@ class GpuStackListApi(_DeprecatedFilterListApi):
         summary="List datacentres",
         description="Datacentres (regions) with their Uptime tier, status (operational or maintenance: no new orders) "
         "and the GPU models present or planned there." + _CACHE_NOTE,
+        parameters=[PageQuerySerializer, *PAGE_HEADERS],
         responses={200: s.DatacentreOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[
             OpenApiExample(
@@ -447,6 +450,7 @@ class DatacentreListApi(CatalogueListApi):
         summary="List GPU models",
         description="GPU models with their memory, PCI ids (as Proxmox reports them) and the datacentres where each is "
         "available or planned." + _CACHE_NOTE,
+        parameters=[PageQuerySerializer, *PAGE_HEADERS],
         responses={200: s.GpuModelOutputSerializer(many=True), 304: _NOT_MODIFIED},
         examples=[
             OpenApiExample(

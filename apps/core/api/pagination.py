@@ -55,7 +55,7 @@ class StandardPagination(PageNumberPagination):
         return _bounded(request, self.page_size_query_param, self.page_size, self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: APIView | None = None) -> list[Any]:
-        self.request = request
+        self.request = self._request = request
         self.per_page = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, self.per_page)
         if request.query_params.get(self.page_query_param) in self.last_page_strings:  # DRF's ``page=last``
@@ -64,28 +64,59 @@ class StandardPagination(PageNumberPagination):
             number = _bounded(request, self.page_query_param, 1, PAGE_MAX)
         if number > paginator.num_pages:
             # Past the end: an empty page that still links back (no 404 a client must special-case).
-            self.page = Page([], number, paginator)
+            self._current: Page[Any] = Page([], number, paginator)
         else:
-            self.page = paginator.page(number)
-        return list(self.page)
+            self._current = paginator.page(number)
+        self.page = self._current
+        return list(self._current)
 
     def _url(self, number: int) -> str:
-        url = self.request.build_absolute_uri()
+        url = self._request.build_absolute_uri()
         if number == 1:
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, number)
 
     def get_next_link(self) -> str | None:
-        return self._url(self.page.number + 1) if self.page.number < self.page.paginator.num_pages else None
+        return self._url(self._current.number + 1) if self._current.number < self._current.paginator.num_pages else None
 
     def get_previous_link(self) -> str | None:
-        if self.page.number <= 1:
+        if self._current.number <= 1:
             return None
-        return self._url(min(self.page.number - 1, self.page.paginator.num_pages))
+        return self._url(min(self._current.number - 1, self._current.paginator.num_pages))
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The envelope for generic list views (drf-spectacular wraps their lists with this)."""
+        result = super().get_paginated_response_schema(schema)
+        result["properties"] = {
+            **result["properties"],
+            "page": {"type": "integer", "minimum": 1, "example": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX, "example": PER_PAGE_DEFAULT},
+            "last_page": {"type": "integer", "minimum": 1, "example": 3},
+        }
+        result["required"] = ["count", "next", "previous", "page", "per_page", "last_page", "results"]
+        return result
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_MAX},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page, 1 to {PER_PAGE_MAX} (default {PER_PAGE_DEFAULT}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
+            },
+        ]
 
     def get_paginated_response(self, data: Any) -> Response:
-        last = self.page.paginator.num_pages
-        count = self.page.paginator.count
+        last = self._current.paginator.num_pages
+        count = self._current.paginator.count
         next_link, previous_link = self.get_next_link(), self.get_previous_link()
         links = [f'<{self._url(1)}>; rel="first"']
         if previous_link:
@@ -97,7 +128,7 @@ class StandardPagination(PageNumberPagination):
             "count": count,
             "next": next_link,
             "previous": previous_link,
-            "page": self.page.number,
+            "page": self._current.number,
             "per_page": self.per_page,
             "last_page": last,
             "results": data,

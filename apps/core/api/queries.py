@@ -43,10 +43,10 @@ PER_PAGE_DEFAULT = 50
 class PageField(serializers.IntegerField):
     """``page``: 1 to ``PAGE_MAX``; DRF's ``last`` is still understood (the pagination class resolves it)."""
 
-    def to_internal_value(self, data: Any) -> Any:
-        if data == "last":
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if data == "last":  # no bounds to check: the pagination class reads it
             return data
-        return super().to_internal_value(data)
+        return super().run_validation(data)
 
 
 class LabelSelectorField(serializers.CharField):
@@ -72,7 +72,7 @@ class LabelSelectorField(serializers.CharField):
             raise ValidationError(str(exc)) from exc
 
 
-def multiple_choice(choices: Any, *, help_text: str = "") -> serializers.ListField:
+def multiple_choice(choices: Any, *, help_text: Any = "") -> serializers.ListField:
     """A filter that may repeat (``?status=running&status=stopped``): rows matching any of the values."""
     return serializers.ListField(
         child=serializers.ChoiceField(choices=choices),

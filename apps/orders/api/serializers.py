@@ -74,7 +74,7 @@ class QuoteOutputSerializer(serializers.Serializer):
 # Orders
 # ---------------------------------------------------------------------------
 class OrderCreateInputSerializer(QuoteInputSerializer):
-    project = serializers.IntegerField(help_text=_("Project id; the order belongs to its organisation."))
+    project = IdField(help_text=_("Project id; the order belongs to its organisation."))
     name = serializers.CharField(
         max_length=253, help_text=_("Hostname (RFC 1123: letters, digits, hyphens), or the service's name.")
     )

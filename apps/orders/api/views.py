@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.fields import id_or_none
 from apps.core.api.pagination import StandardPagination, list_parameters, paginated
 from apps.core.api.queries import list_query
 from apps.core.errors import ValidationFailed
@@ -167,13 +168,14 @@ class QuoteApi(APIView):
 class OrderListApi(OrdersApiView):
     def _project(self, project_id: Any) -> Project | None:
         """The project named in the body if the actor can see it (else None: "unknown", like a missing one)."""
-        if isinstance(project_id, bool) or not isinstance(project_id, (int, str)) or not str(project_id).isdigit():
+        pk = id_or_none(project_id)  # bounded: a 20-digit id is "unknown", never a database overflow
+        if pk is None:
             return None
         return (
             project_list_for_actor(
                 actor=self.request.user, permission=Permission.RESOURCES_READ, include_suspended=True
             )
-            .filter(pk=int(project_id))
+            .filter(pk=pk)
             .first()
         )
 

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import IdField, LabelsField
+from apps.core.api.queries import ListQuerySerializer, multiple_choice
 from apps.core.choices import ActorKind
 from apps.teams.access import role_in
 from apps.teams.choices import InvitationStatus, ProjectAccess, Role, TokenScope
@@ -60,8 +62,16 @@ class OrganisationUpdateInputSerializer(serializers.Serializer):
     billing_email = serializers.EmailField(required=False, allow_blank=True)
 
 
+class OrganisationListQuerySerializer(ListQuerySerializer):
+    lookups = {"name": "name", "slug": "slug"}
+    sort_fields = {"name": "name", "created_at": "created_at"}
+
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
+    slug = serializers.CharField(required=False, max_length=100, help_text=_("Exact slug."))
+
+
 class OwnershipTransferInputSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(help_text=_("The member who becomes owner; you become admin."))
+    user_id = IdField(help_text=_("The member who becomes owner; you become admin."))
 
 
 # -- members ------------------------------------------------------------------
@@ -71,6 +81,14 @@ class MemberOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Membership
         fields = ["id", "user", "role", "created_at"]
+
+
+class MemberListQuerySerializer(ListQuerySerializer):
+    lookups = {"role": "role__in", "email": "user__email__iexact"}
+    sort_fields = {"email": "user__email", "role": "role", "created_at": "created_at"}
+
+    role = multiple_choice(Role.choices, help_text=_("Only members with this role; repeat for several."))
+    email = serializers.EmailField(required=False, help_text=_("Exact e-mail address (any case)."))
 
 
 class MemberUpdateInputSerializer(serializers.Serializer):
@@ -91,9 +109,20 @@ class InvitationOutputSerializer(serializers.ModelSerializer):
 class InvitationCreateInputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
-    project = serializers.IntegerField(
+    project = IdField(
         required=False, allow_null=True, help_text=_("Limit access to this project (member or viewer role).")
     )
+
+
+class InvitationListQuerySerializer(ListQuerySerializer):
+    # ``status`` is the effective status (a pending invitation past its expiry is expired): the view reads it.
+    lookups = {"role": "role__in", "email": "email__iexact", "project": "project_id"}
+    sort_fields = {"created_at": "created_at", "expires_at": "expires_at", "email": "email"}
+
+    status = multiple_choice(InvitationStatus.choices, help_text=_("Only invitations in this status."))
+    role = multiple_choice(Role.choices, help_text=_("Only invitations for this role."))
+    email = serializers.EmailField(required=False, help_text=_("Exact e-mail address (any case)."))
+    project = IdField(required=False, help_text=_("Only invitations limited to this project."))
 
 
 class InvitationTokenInputSerializer(serializers.Serializer):
@@ -109,17 +138,29 @@ class InvitationResponseOutputSerializer(serializers.Serializer):
 class ProjectOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
-        fields = ["id", "name", "slug", "description", "is_default", "created_at"]
+        fields = ["id", "name", "slug", "description", "is_default", "labels", "created_at"]
 
 
 class ProjectCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    labels = LabelsField(required=False)
 
 
 class ProjectUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    labels = LabelsField(required=False)
+
+
+class ProjectListQuerySerializer(ListQuerySerializer):
+    lookups = {"name": "name", "slug": "slug", "is_default": "is_default"}
+    sort_fields = {"name": "name", "created_at": "created_at"}
+    label_field = "labels"
+
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
+    slug = serializers.CharField(required=False, max_length=60, help_text=_("Exact slug."))
+    is_default = serializers.BooleanField(required=False, help_text=_("Only the default project (true) or the others."))
 
 
 class ProjectGrantOutputSerializer(serializers.Serializer):
@@ -182,15 +223,32 @@ class ApiTokenCreateOutputSerializer(ApiTokenOutputSerializer):
         return str(self.context["token"])
 
 
+class ApiTokenListQuerySerializer(ListQuerySerializer):
+    lookups = {"scope": "scope__in", "name": "name"}
+    sort_fields = {
+        "created_at": "created_at",
+        "name": "name",
+        "last_used_at": "last_used_at",
+        "expires_at": "expires_at",
+    }
+
+    organisation = IdField(required=False, help_text=_("Only this organisation's tokens (404 if not yours)."))
+    scope = multiple_choice(TokenScope.choices, help_text=_("Only tokens with this scope."))
+    name = serializers.CharField(required=False, max_length=100, help_text=_("Exact name."))
+    active = serializers.BooleanField(
+        required=False, help_text=_("Only usable tokens (true) or only revoked and expired ones (false).")
+    )
+
+
 class ApiTokenCreateInputSerializer(serializers.Serializer):
-    organisation = serializers.IntegerField()
+    organisation = IdField()
     name = serializers.CharField(max_length=100)
     scope = serializers.ChoiceField(choices=TokenScope.choices, default=TokenScope.READ_ONLY)
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text=_("At most one year away; null never expires.")
     )
     projects: serializers.ListField = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, help_text=_("Empty: every project.")
+        child=IdField(), required=False, default=list, max_length=1000, help_text=_("Empty: every project.")
     )
 
 
@@ -216,9 +274,22 @@ class AuditEventOutputSerializer(serializers.Serializer):
 
 
 class AuditEventFilterInputSerializer(serializers.Serializer):
-    action = serializers.CharField(required=False, default="", help_text=_("Exact action, or a prefix ending in '.'"))
-    actor = serializers.CharField(required=False, default="", help_text=_("Actor e-mail or token prefix."))
-    object_type = serializers.CharField(required=False, default="", help_text=_("app_label.model, e.g. teams.project"))
-    object_id = serializers.CharField(required=False, default="")
-    since = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    action = serializers.CharField(
+        required=False, default="", max_length=100, help_text=_("Exact action, or a prefix ending in '.'")
+    )
+    actor = serializers.CharField(
+        required=False, default="", max_length=254, help_text=_("Actor e-mail or token prefix.")
+    )
+    object_type = serializers.CharField(
+        required=False, default="", max_length=100, help_text=_("app_label.model, e.g. teams.project")
+    )
+    object_id = serializers.CharField(required=False, default="", max_length=64)
+    since = serializers.DateTimeField(required=False, default=None, help_text=_("At or after (ISO 8601)."))
+    until = serializers.DateTimeField(required=False, default=None, help_text=_("Before (ISO 8601)."))
+    format = serializers.ChoiceField(
+        choices=[("json", "JSON"), ("csv", "CSV")], required=False, help_text=_("`csv` for a CSV file.")
+    )
+
+
+class AuditEventListQuerySerializer(ListQuerySerializer, AuditEventFilterInputSerializer):
+    """The audit list: its filters, ``page`` and ``per_page`` (newest first; no other order)."""

@@ -20,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.pagination import paginate, paginated
+from apps.core.api.pagination import list_parameters, paginate, paginated
+from apps.core.api.queries import list_query, query_validate
 from apps.core.errors import NotFound, PermissionDenied
 from apps.teams import selectors, services
 from apps.teams.access import (
@@ -63,11 +64,13 @@ class OrganisationListApi(TeamsApiView):
         tags=["organisations"],
         summary="List your organisations",
         description="Organisations you are a member of, or reach through a project grant (role null). "
-        "A token lists its own organisation only.",
+        "A token lists its own organisation only. Filter by `name` or `slug`; sort with `sort`.",
+        parameters=list_parameters(s.OrganisationListQuerySerializer),
         responses=paginated(s.OrganisationOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        qs = organisation_list_for_actor(actor=self.user).order_by("name", "id")
+        query = list_query(request, s.OrganisationListQuerySerializer)
+        qs = query.apply(organisation_list_for_actor(actor=self.user).order_by("name", "id"))
         roles = dict(Membership.objects.filter(user=self.user).values_list("organisation_id", "role"))
         return paginate(request, self, qs, s.OrganisationOutputSerializer, roles=roles)
 
@@ -167,11 +170,14 @@ class MemberListApi(TeamsApiView):
         operation_id="members_list",
         tags=["members"],
         summary="List members",
-        parameters=[ORG_ID],
+        description="By e-mail. Filter by `role` and `email`; sort with `sort`.",
+        parameters=list_parameters(s.MemberListQuerySerializer, ORG_ID),
         responses=paginated(s.MemberOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
-        return paginate(request, self, selectors.member_list(organisation=self.organisation), s.MemberOutputSerializer)
+        query = list_query(request, s.MemberListQuerySerializer)
+        qs = query.apply(selectors.member_list(organisation=self.organisation))
+        return paginate(request, self, qs, s.MemberOutputSerializer)
 
 
 class MemberDetailApi(TeamsApiView):
@@ -234,11 +240,14 @@ class InvitationListApi(TeamsApiView):
         operation_id="invitations_list",
         tags=["invitations"],
         summary="List invitations",
-        parameters=[ORG_ID],
+        description="Filter by `status` (a pending invitation past its expiry is `expired`), `role`, `email` "
+        "and `project`; sort with `sort`.",
+        parameters=list_parameters(s.InvitationListQuerySerializer, ORG_ID),
         responses=paginated(s.InvitationOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
-        qs = selectors.invitation_list(organisation=self.organisation)
+        query = list_query(request, s.InvitationListQuerySerializer)
+        qs = query.apply(selectors.invitation_list(organisation=self.organisation, statuses=query.get("status")))
         return paginate(request, self, qs, s.InvitationOutputSerializer)
 
     @extend_schema(
@@ -350,11 +359,13 @@ class ProjectListApi(TeamsApiView):
         operation_id="projects_list",
         tags=["projects"],
         summary="List projects",
-        parameters=[ORG_ID],
+        description="Filter by `name`, `slug`, `is_default` and `label_selector`; sort with `sort`.",
+        parameters=list_parameters(s.ProjectListQuerySerializer, ORG_ID),
         responses=paginated(s.ProjectOutputSerializer),
     )
     def get(self, request: Request, org_id: int) -> Response:
-        qs = selectors.project_list(actor=self.user, organisation=self.organisation)
+        query = list_query(request, s.ProjectListQuerySerializer)
+        qs = query.apply(selectors.project_list(actor=self.user, organisation=self.organisation))
         return paginate(request, self, qs, s.ProjectOutputSerializer)
 
     @extend_schema(
@@ -394,7 +405,8 @@ class ProjectDetailApi(TeamsApiView):
     @extend_schema(
         operation_id="projects_partial_update",
         tags=["projects"],
-        summary="Rename or describe a project",
+        summary="Rename, describe or relabel a project",
+        description="Change `name`, `description` or `labels` (replaced whole).",
         parameters=[ORG_ID, PROJECT_ID],
         request=s.ProjectUpdateInputSerializer,
         responses=s.ProjectOutputSerializer,
@@ -500,17 +512,19 @@ class ApiTokenListApi(_SessionOnly):
         operation_id="tokens_list",
         tags=["tokens"],
         summary="List your API tokens",
-        description="Your own tokens, all organisations. Secrets are never returned again.",
-        parameters=[OpenApiParameter("organisation", OpenApiTypes.INT, description="Only this organisation.")],
+        description="Your own tokens, all organisations. Secrets are never returned again. Filter by "
+        "`organisation`, `scope`, `name` and `active`; sort with `sort`.",
+        parameters=list_parameters(s.ApiTokenListQuerySerializer),
         responses=paginated(s.ApiTokenOutputSerializer),
     )
     def get(self, request: Request) -> Response:
+        query = list_query(request, s.ApiTokenListQuerySerializer)
         organisation = None
-        if request.query_params.get("organisation"):
-            organisation = organisation_get_for_actor(
-                actor=self.user, org_slug_or_id=request.query_params["organisation"]
-            )
-        qs = selectors.api_token_list(user=self.user, organisation=organisation)
+        if "organisation" in query:
+            organisation = organisation_get_for_actor(actor=self.user, org_slug_or_id=query.get("organisation"))
+        qs = query.apply(
+            selectors.api_token_list(user=self.user, organisation=organisation, active=query.get("active"))
+        )
         return paginate(request, self, qs, s.ApiTokenOutputSerializer)
 
     @extend_schema(
@@ -594,16 +608,6 @@ def _csv_response(events: Any, organisation: Organisation) -> StreamingHttpRespo
     return response
 
 
-AUDIT_FILTERS = [
-    OpenApiParameter("action", OpenApiTypes.STR, description="Exact action, or a prefix ending in '.'"),
-    OpenApiParameter("actor", OpenApiTypes.STR, description="Actor e-mail or token prefix."),
-    OpenApiParameter("object_type", OpenApiTypes.STR, description="app_label.model, e.g. teams.project"),
-    OpenApiParameter("object_id", OpenApiTypes.STR),
-    OpenApiParameter("since", OpenApiTypes.DATETIME),
-    OpenApiParameter("until", OpenApiTypes.DATETIME),
-]
-
-
 class AuditEventListApi(TeamsApiView):
     scope_map = {"GET": P.AUDIT_READ}
     renderer_classes = [JSONRenderer, CsvRenderer]
@@ -616,10 +620,11 @@ class AuditEventListApi(TeamsApiView):
         self.request.accepted_media_type = JSONRenderer.media_type
         return super().handle_exception(exc)
 
+    query_serializer: type[s.AuditEventFilterInputSerializer] = s.AuditEventListQuerySerializer
+
     def events(self) -> Any:
-        data = s.AuditEventFilterInputSerializer(data=self.request.query_params)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        # Strict: an unknown parameter or an empty value (``?until=``) is a 400 (apps.core.api.queries).
+        v = query_validate(self.request, self.query_serializer)
         filters = selectors.AuditFilters(
             action=v["action"],
             actor=v["actor"],
@@ -635,7 +640,7 @@ class AuditEventListApi(TeamsApiView):
         tags=["audit"],
         summary="List audit events",
         description="Newest first; owners and admins. Add `format=csv` (or use `audit-events.csv`) for CSV.",
-        parameters=[ORG_ID, *AUDIT_FILTERS],
+        parameters=list_parameters(s.AuditEventListQuerySerializer, ORG_ID),
         responses=paginated(s.AuditEventOutputSerializer),
     )
     def get(self, request: Request, org_id: int, format: str | None = None) -> Any:
@@ -646,12 +651,14 @@ class AuditEventListApi(TeamsApiView):
 
 
 class AuditEventCsvApi(AuditEventListApi):
+    query_serializer = s.AuditEventFilterInputSerializer
+
     @extend_schema(
         operation_id="audit_events_csv",
         tags=["audit"],
         summary="Export audit events as CSV",
         description="Same filters as the list; every matching event, streamed.",
-        parameters=[ORG_ID, *AUDIT_FILTERS],
+        parameters=[ORG_ID, s.AuditEventFilterInputSerializer],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, one event per row.")},
     )
     def get(self, request: Request, org_id: int, format: str | None = None) -> Any:
