@@ -380,11 +380,31 @@ class StorageAdmin(AuditedModelAdmin, PartialSaveMixin):
 
 @admin.register(VmTemplate)
 class VmTemplateAdmin(AuditedModelAdmin):
-    list_display = ["vmid", "name", "cluster", "node", "os_image", "gpu_ready", "gpu_stack", "missing_since"]
-    list_filter = ["cluster", "gpu_ready", "os_image", MissingFilter]
+    list_display = [
+        "vmid",
+        "name",
+        "cluster",
+        "node",
+        "os_image",
+        "gpu_ready",
+        "gpu_stack",
+        "uefi_ready",
+        "uefi_problem",
+        "missing_since",
+    ]
+    list_filter = ["cluster", "gpu_ready", "uefi_ready", "os_image", MissingFilter]
     search_fields = ["name", "vmid"]
     list_select_related = ["cluster", "node", "os_image", "gpu_stack"]
-    readonly_fields = ["cluster", "vmid", "name", "disk_gb", "last_seen_at", "missing_since"]
+    readonly_fields = [
+        "cluster",
+        "vmid",
+        "name",
+        "disk_gb",
+        "uefi_ready",
+        "uefi_problem",
+        "last_seen_at",
+        "missing_since",
+    ]
 
 
 class IpAllocationInline(admin.TabularInline):  # type: ignore[type-arg]

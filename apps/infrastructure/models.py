@@ -416,6 +416,16 @@ class VmTemplate(TimeStampedModel):
         help_text=_("OVMF/q35 template with the GPU drivers; GPU offers clone only these (tag 'gpu')."),
     )
     disk_gb = models.PositiveIntegerField(_("disk (GB)"), default=0)
+    uefi_ready = models.BooleanField(
+        _("UEFI-ready"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set by the inventory sync: OVMF firmware and a persistent EFI disk without Secure Boot keys, "
+            "as GPU VMs need. Empty: not checked yet."
+        ),
+    )
+    uefi_problem = models.CharField(_("UEFI problem"), max_length=200, blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
     missing_since = models.DateTimeField(_("missing since"), null=True, blank=True)
 

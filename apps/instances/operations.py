@@ -443,6 +443,7 @@ def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -
     ci_user = CI_USERS.get(instance.image.family.lower().split()[0], "admin") if instance.image.family else "admin"
     # NOTES.md §11 step 6: size, q35/OVMF + hostpci mapping for GPUs (driver.configure), cloud-init network and keys.
     cicustom = _vendor_snippet_write(instance)
+    efidisk_storage = _efidisk_storage(_vm_config(driver, instance) or {}, gpu=bool(instance.gpu_mappings))
     _run_task(
         instance,
         "configure",
@@ -464,9 +465,27 @@ def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -
             onboot=True,
             agent=True,
             cicustom=cicustom,
+            efidisk_storage=efidisk_storage,
         ),
     )
     _set_step(instance, ProvisionStep.RESIZE)
+
+
+def _efidisk_storage(config: dict[str, Any], *, gpu: bool) -> str | None:
+    """Where to add a persistent EFI disk: the boot disk's storage, for an OVMF VM that has none.
+
+    GPU VMs always boot OVMF. Without ``efidisk0`` PVE starts them with a temporary
+    copy of the EFI variables ("no efidisk configured! Using temporary efivars
+    disk.", the start task ends WARNINGS) and forgets boot entries at every stop
+    (docs page proxmox-simulator, "EFI disks").
+    """
+    if config.get("efidisk0") or not (gpu or str(config.get("bios", "")) == "ovmf"):
+        return None
+    disk = _boot_disk(config)
+    if disk is None:
+        return None
+    volume = str(config.get(disk[0], ""))
+    return volume.split(":", 1)[0] if ":" in volume else None
 
 
 def _boot_disk(config: dict[str, Any]) -> tuple[str, int] | None:

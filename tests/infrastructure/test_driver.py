@@ -340,3 +340,22 @@ def test_driver_rejects_a_non_https_url():
         ProxmoxDriver("http://127.0.0.1:8006", "portal@pve!celery", "x")
     with pytest.raises(ValueError, match="user@realm!tokenname"):
         ProxmoxDriver("https://127.0.0.1:8006", "portal", "x")
+
+
+def test_an_ovmf_vm_without_efi_disk_starts_with_warnings_and_configure_adds_a_persistent_one(pvesim, pve_driver):
+    _clone_gpu_vm(pve_driver)
+    with pvesim.cluster.lock:
+        pvesim.cluster.vms[100123].config.pop("efidisk0")
+    upid = pve_driver.start("gpu1", 100123)
+    status = pve_driver.wait_task("gpu1", upid, timeout=5)
+    assert status.exitstatus == "WARNINGS: 1" and status.ok
+    log = pve_driver.task_log("gpu1", upid)
+    assert "WARN: no efidisk configured! Using temporary efivars disk." in log and log[-1] == "TASK WARNINGS: 1"
+    pve_driver.wait_task("gpu1", pve_driver.stop("gpu1", 100123), timeout=5)
+
+    upid = pve_driver.configure("gpu1", 100123, gpu_mappings=["a100-80gb"], efidisk_storage="ceph-nvme")
+    pve_driver.wait_task("gpu1", upid or "", timeout=5)
+    efidisk = pve_driver.config("gpu1", 100123).options["efidisk0"]
+    assert efidisk.startswith("ceph-nvme:vm-100123-disk-") and "efitype=4m,pre-enrolled-keys=0" in efidisk
+    assert pve_driver.wait_task("gpu1", pve_driver.start("gpu1", 100123), timeout=5).exitstatus == "OK"
+    assert pvesim.validation_failures == []

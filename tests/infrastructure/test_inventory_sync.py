@@ -170,3 +170,39 @@ def test_synced_fleet_can_be_placed_on(cluster, catalogue):
     assert reservation.node.name == "gpu1"
     assert reservation.template.vmid == 9001
     assert set(reservation.gpus.values_list("mapping_name", flat=True)) == {"a100-80gb"}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"bios": "seabios", "efidisk0": None}, "BIOS (SeaBIOS) template"),
+        ({"efidisk0": None}, "No EFI disk (efidisk0)"),
+        (
+            {"efidisk0": "ceph-nvme:base-9001-disk-1,efitype=4m,pre-enrolled-keys=1,size=4M"},
+            "Secure Boot keys enrolled",
+        ),
+    ],
+)
+def test_a_gpu_template_that_is_not_uefi_ready_is_flagged(cluster, pvesim, change, problem):
+    report = services.inventory_sync(cluster=cluster)
+    gpu_template = VmTemplate.objects.get(vmid=9001)
+    assert gpu_template.gpu_ready and gpu_template.uefi_ready is True and gpu_template.uefi_problem == ""
+    assert not [d for d in report.drift if d["kind"] == "template_not_uefi"]
+
+    with pvesim.cluster.lock:
+        config = pvesim.cluster.vms[9001].config
+        for key, value in change.items():
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+    report = services.inventory_sync(cluster=cluster)
+
+    gpu_template.refresh_from_db()
+    assert gpu_template.uefi_ready is False and gpu_template.uefi_problem.startswith(problem)
+    flagged = [d for d in report.drift if d["kind"] == "template_not_uefi"]
+    assert [d["object"] for d in flagged] == ["ubuntu-22.04-gpu (9001)"]
+    assert report.status == choices.SyncStatus.DRIFT
+    # A CPU template is never flagged for being BIOS-only: only GPU VMs need UEFI.
+    assert VmTemplate.objects.get(vmid=9000).uefi_ready is False
+    assert [d["object"] for d in flagged if "9000" in d["object"]] == []

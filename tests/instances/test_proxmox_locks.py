@@ -199,3 +199,21 @@ def test_a_guest_that_ignores_the_shutdown_is_forced_off_after_the_timeout(
     shutdown = _tasks(fleet.sim, vps.vmid, "qmshutdown")[-1]
     assert "VM still running - terminating now with SIGTERM" in shutdown.log
     assert shutdown.exitstatus == "OK"
+
+
+def test_a_gpu_server_gets_a_persistent_efi_disk_when_its_template_has_none(
+    fleet, world, django_capture_on_commit_callbacks
+):
+    with fleet.sim.cluster.lock:
+        fleet.sim.cluster.vms[9001].config.pop("efidisk0")  # an OVMF template built without one
+    with django_capture_on_commit_callbacks(execute=True):
+        instance, _action = create_instance(fleet, world)
+    instance.refresh_from_db()
+    assert instance.status == InstanceStatus.RUNNING, instance.error_detail
+    with fleet.sim.cluster.lock:
+        config = dict(fleet.sim.cluster.vms[instance.vmid].config)
+    assert config["bios"] == "ovmf"
+    assert config["efidisk0"].startswith("ceph-nvme:") and "efitype=4m,pre-enrolled-keys=0" in config["efidisk0"]
+    start = _tasks(fleet.sim, instance.vmid, "qmstart")[-1]
+    assert start.exitstatus == "OK", start.log  # not "WARNINGS: 1" (temporary efivars disk)
+    assert fleet.sim.validation_failures == []

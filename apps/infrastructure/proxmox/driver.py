@@ -108,6 +108,16 @@ def net_spec(
     return ",".join(parts)
 
 
+def efidisk_spec(storage: str) -> str:
+    """A new persistent EFI vars disk: ``<storage>:1,efitype=4m,pre-enrolled-keys=0``.
+
+    The size is ignored (PVE copies the OVMF vars template); ``4m`` is the current
+    vars format; no pre-enrolled keys keeps Secure Boot off, which the unsigned
+    NVIDIA kernel module needs (qm(1) ``efidisk0``).
+    """
+    return f"{storage}:1,efitype=4m,pre-enrolled-keys=0"
+
+
 def ipconfig_spec(
     *, ip: str | None = None, gw: str | None = None, ip6: str | None = None, gw6: str | None = None
 ) -> str:
@@ -507,8 +517,10 @@ class ProxmoxDriver:
 
         * ``gpu_mappings``: cluster PCI mapping ids, one ``hostpciN=mapping=<id>,pcie=1``
           each (API tokens cannot pass raw PCI addresses; NOTES.md §8.1). With GPUs,
-          ``machine`` defaults to ``q35`` and ``bios`` to ``ovmf`` (§8.2); pass
-          ``efidisk_storage`` to add ``efidisk0`` when the template has none.
+          ``machine`` defaults to ``q35`` and ``bios`` to ``ovmf`` (§8.2).
+        * ``efidisk_storage``: add a persistent ``efidisk0`` there (4m vars, no Secure
+          Boot keys: they stop the NVIDIA module) to a VM that boots OVMF; pass it
+          when the VM has none, or PVE boots it with throw-away EFI variables.
         * ``networks`` → ``net0…`` (see ``net_spec``), ``ipconfigs`` → ``ipconfig0…``
           (see ``ipconfig_spec``).
         * ``ssh_keys`` are URL-encoded as PVE requires (``encode_sshkeys``).
@@ -538,11 +550,11 @@ class ProxmoxDriver:
             options["bios"] = bios or "ovmf"
             for index, mapping_id in enumerate(gpu_mappings):
                 options[f"hostpci{index}"] = f"mapping={mapping_id},pcie=1"
-            if efidisk_storage:
-                options["efidisk0"] = f"{efidisk_storage}:1,efitype=4m,pre-enrolled-keys=0"
         else:
             options["machine"] = machine
             options["bios"] = bios
+        if efidisk_storage:
+            options["efidisk0"] = efidisk_spec(efidisk_storage)
         for index, net in enumerate(networks):
             options[f"net{index}"] = net
         for index, ipconfig in enumerate(ipconfigs):

@@ -95,6 +95,7 @@ class InventorySnapshot:
     storages: list[StorageInfo]
     templates: list[TemplateInfo]
     template_storage: dict[int, str] = field(default_factory=dict)  # vmid -> storage of its first disk
+    template_uefi: dict[int, str] = field(default_factory=dict)  # vmid -> why it is not UEFI-ready ("" if it is)
 
 
 @dataclass
@@ -125,12 +126,14 @@ def _fetch(driver: ProxmoxDriver) -> InventorySnapshot:
             unreadable[info.node] = str(exc)
     templates = driver.templates()
     template_storage: dict[int, str] = {}
+    template_uefi: dict[int, str] = {}
     for template in templates:
         try:
             options = driver.config(template.node, template.vmid).options
         except ProxmoxError:
             continue
         template_storage[template.vmid] = _first_disk_storage(options)
+        template_uefi[template.vmid] = uefi_problem(options)
     return InventorySnapshot(
         nodes=nodes,
         statuses=statuses,
@@ -140,7 +143,27 @@ def _fetch(driver: ProxmoxDriver) -> InventorySnapshot:
         storages=driver.storages(),
         templates=templates,
         template_storage=template_storage,
+        template_uefi=template_uefi,
     )
+
+
+def uefi_problem(options: dict[str, object]) -> str:
+    """Why a template's clones would not boot as GPU VMs under UEFI; "" when it is UEFI-ready.
+
+    GPU VMs run OVMF (q35, passthrough); a BIOS-only image has no EFI system
+    partition and does not boot under it. Without ``efidisk0`` PVE boots from a
+    temporary copy of the EFI variables and forgets them (boot entries, MOK) at
+    every stop. Secure Boot keys (``pre-enrolled-keys=1``) stop the unsigned
+    NVIDIA kernel module from loading (docs page proxmox-simulator, "EFI disks").
+    """
+    if str(options.get("bios", "seabios")) != "ovmf":
+        return "BIOS (SeaBIOS) template: GPU VMs boot with OVMF (UEFI), which a BIOS-only image cannot."
+    efidisk = str(options.get("efidisk0") or "")
+    if not efidisk:
+        return "No EFI disk (efidisk0): EFI variables would be lost at every boot."
+    if "pre-enrolled-keys=1" in efidisk.split(","):
+        return "Secure Boot keys enrolled (pre-enrolled-keys=1): the NVIDIA driver would not load."
+    return ""
 
 
 def _first_disk_storage(options: dict[str, object]) -> str:
@@ -255,7 +278,9 @@ def _apply(*, cluster: Cluster, snapshot: InventorySnapshot, report: _Report, no
             report.flag("node_missing", name, "The cluster no longer lists this node.")
     _apply_storages(cluster, snapshot.storages, known, report, now)
     shared = {row.storage for row in snapshot.storages if row.shared}
-    _apply_templates(cluster, snapshot.templates, snapshot.template_storage, shared, known, report, now)
+    _apply_templates(
+        cluster, snapshot.templates, snapshot.template_storage, shared, known, report, now, snapshot.template_uefi
+    )
 
 
 def _apply_node(
@@ -447,8 +472,13 @@ def _apply_templates(
     nodes: dict[str, Node],
     report: _Report,
     now: Any,
+    uefi: dict[int, str] | None = None,
 ) -> None:
-    """Templates on shared storage serve every node of the cluster (clone with ``target=``): ``node`` empty."""
+    """Templates on shared storage serve every node of the cluster (clone with ``target=``): ``node`` empty.
+
+    A GPU template that is not UEFI-ready (``uefi_problem``) is flagged in the report and on the row.
+    """
+    uefi = uefi or {}
     existing = {t.vmid: t for t in VmTemplate.objects.filter(cluster=cluster)}
     images = {i.slug: i for i in OsImage.objects.all()}
     stacks = {s.slug: s for s in GpuSoftwareStack.objects.all()}
@@ -460,6 +490,10 @@ def _apply_templates(
             image = _tagged(row, IMAGE_TAGS, images) or images.get(row.name.removeprefix("tpl-").removesuffix("-gpu"))
             gpu_ready = GPU_TAG in row.tags or row.name.endswith("-gpu")
             stack = _tagged(row, STACK_TAG, stacks)
+            problem = uefi.get(row.vmid)
+            uefi_ready = None if problem is None else not problem
+            if gpu_ready and problem:
+                report.flag("template_not_uefi", f"{row.name} ({row.vmid})", problem)
             template = existing.get(row.vmid)
             if template is None:
                 VmTemplate.objects.create(
@@ -471,6 +505,8 @@ def _apply_templates(
                     gpu_stack=stack,
                     gpu_ready=gpu_ready,
                     disk_gb=row.maxdisk // GB,
+                    uefi_ready=uefi_ready,
+                    uefi_problem=(problem or "")[:200],
                     last_seen_at=now,
                 )
                 report.count("templates_created")
@@ -478,7 +514,9 @@ def _apply_templates(
                     report.flag("template_unmatched", f"{row.name} ({row.vmid})", "No OS image matches: set it.")
                 continue
             report.count("templates_updated")
-            changed = ["last_seen_at", "updated_at", "name", "disk_gb", "gpu_ready"]
+            changed = ["last_seen_at", "updated_at", "name", "disk_gb", "gpu_ready", "uefi_ready", "uefi_problem"]
+            template.uefi_ready = uefi_ready
+            template.uefi_problem = (problem or "")[:200]
             template.last_seen_at = now
             template.name = row.name
             template.disk_gb = row.maxdisk // GB
