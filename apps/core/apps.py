@@ -11,5 +11,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # metrics: connects the Celery and login signal handlers that feed the
         # metrics; checks: the deploy checks (shared cache, explicit encryption
-        # key, trusted proxies).
+        # key, trusted proxies); api.schema: its OpenAPI field extensions register on import.
         from apps.core import checks, metrics  # noqa: F401
+        from apps.core.api import schema  # noqa: F401

@@ -108,3 +108,28 @@ def test_the_description_names_the_error_fields_the_body_has(schema):
 def test_a_credit_without_credit_note_is_documented_as_null(schema):
     field = schema["components"]["schemas"]["CreditGrantOutput"]["properties"]["credit_note_number"]
     assert field.get("nullable") is True
+
+
+AMOUNTS_VALID = ["0.01", "12", "12.5", ".5", "7.", "9999999999.99"]
+AMOUNTS_INVALID = ["", ".", "-5", "0", "0.00", ".0", "1.234", "12345678901", "١٢"]
+
+
+def test_a_decimal_pattern_says_what_the_field_accepts(schema):
+    """The budget amount (at least 0.01, 2 places): the old pattern allowed "", "-5" and "0", refused by the API."""
+    import re
+
+    pattern = re.compile(schema["components"]["schemas"]["BudgetCreateInputRequest"]["properties"]["amount"]["pattern"])
+    assert [a for a in AMOUNTS_VALID if not pattern.search(a)] == []
+    assert [a for a in AMOUNTS_INVALID if pattern.search(a)] == []
+
+
+def test_every_amount_the_pattern_allows_the_api_accepts(api_client):
+    organisation = organisation_with_owner()
+    api_client.force_authenticate(organisation.memberships.get().user)
+    for index, amount in enumerate(AMOUNTS_VALID):
+        response = api_client.post(
+            f"/api/v1/billing/budgets/?organisation={organisation.slug}",
+            {"organisation": organisation.slug, "name": f"b{index}", "amount": amount},
+            format="json",
+        )
+        assert response.status_code == 201, (amount, response.json())

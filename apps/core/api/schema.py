@@ -22,7 +22,13 @@ and apps/docs/content/api-overview.md ("Errors", "Headers").
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -182,3 +188,33 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 for name in _EVERY_RESPONSE + (["Retry-After"] if status == "429" else []):
                     headers.setdefault(name, {"$ref": f"#/components/headers/{name}"})
     return result
+
+
+class DecimalFieldSchema(OpenApiSerializerFieldExtension):
+    """A decimal string's pattern says what the field accepts: its bounds' sign and zero, and at least one digit.
+
+    drf-spectacular's own pattern (``^-?\\d{0,10}(?:\\.\\d{0,2})?$``) allows ``""``, ``"."``, ``"-5"``
+    and ``"0"``, which a budget's ``amount`` (at least 0.01) refuses: a schema-valid request refused.
+    ASCII digits only (``\\d`` is any Unicode digit to a regex engine). Registered by apps.core.apps.
+    """
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: serializers.DecimalField = self.target
+        if not getattr(field, "coerce_to_string", True) or field.max_whole_digits is None:
+            return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)  # type: ignore[no-any-return]
+        schema = {**build_basic_type(OpenApiTypes.STR), "format": "decimal"}
+        whole, places = field.max_whole_digits, field.decimal_places
+        minimum = field.min_value
+        sign = "" if minimum is not None and Decimal(minimum) >= 0 else "-?"
+        # A positive minimum: refuse every spelling of zero (0, 00.0, .00).
+        not_zero = "(?!0*(?:\\.0*)?$)" if minimum is not None and Decimal(minimum) > 0 else ""
+        number = (
+            f"[0-9]{{1,{whole}}}(?:\\.[0-9]{{0,{places}}})?|\\.[0-9]{{1,{places}}}" if places else f"[0-9]{{1,{whole}}}"
+        )
+        if whole == 0:
+            number = f"0?\\.[0-9]{{1,{places}}}|0"
+        schema["pattern"] = f"^{sign}{not_zero}(?:{number})$"
+        return schema
