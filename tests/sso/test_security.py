@@ -436,3 +436,32 @@ def test_malformed_saml_response_is_a_400_with_the_error_page(sso, payload):
     assert response.status_code == 400
     assert "Single sign-on failed" in response.content.decode()
     assert _logged_in_email(sso.client) is None
+
+
+# -- 6. The docs page says what the code does -------------------------------------------------------------------
+
+
+def test_a_response_signed_only_at_the_response_level_is_refused_as_the_docs_say(sso, caplog):
+    from pathlib import Path
+
+    from apps.sso import choices
+
+    request_id, acs, relay = sso.start_login("grace@acme.test")
+    response = sso.post_response(
+        sso.idp.response(
+            email="grace@acme.test",
+            in_response_to=request_id,
+            destination=acs,
+            audience=sso.sp_entity_id,
+            sign_assertion=False,
+            sign_response=True,
+        ),
+        relay,
+    )
+    assert response.status_code == 401 and _logged_in_email(sso.client) is None
+    doc = Path("apps/docs/content/single-sign-on.md").read_text()
+    assert "signed only at the Response level (assertion unsigned) is **refused**" in doc
+    assert "or the whole response)" not in doc
+    assert f"`{choices.DNS_TXT_PREFIX}.<domain>`" in doc and f"`{choices.DNS_TXT_VALUE_PREFIX}<token>`" in doc
+    assert "unsigned or\n  wrongly signed request is refused" in doc
+    assert "**Refresh metadata**" in doc and "**every day**" in doc
