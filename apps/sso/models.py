@@ -36,7 +36,10 @@ class SamlConnection(TimeStampedModel):
     sso_required = models.BooleanField(
         _("SSO required"),
         default=False,
-        help_text=_("Turns off password and passkey login for addresses in the verified domains."),
+        help_text=_(
+            "Members whose address is in the verified domains must log in through SSO (no password, passkey or "
+            "email code); new addresses there can only come through SSO. Other accounts are not affected."
+        ),
     )
     allow_idp_initiated = models.BooleanField(
         _("allow IdP-initiated login"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +73,28 @@ def _audit(*, actor: Any, action: str, connection: SamlConnection, target: Any =
 def _clean_cert(value: str) -> str:
     body = re.sub(r"-----(BEGIN|END) CERTIFICATE-----", "", value or "")
     return re.sub(r"\s+", "", body)
+
+
+def _fingerprints(value: Any) -> Any:
+    """Certificates as their SHA-256 fingerprints: what an admin compares with the IdP's console."""
+    if not isinstance(value, str) or not value:
+        return value
+    prints = []
+    for cert in value.split():
+        try:
+            der = base64.b64decode(cert)
+        except ValueError:
+            prints.append("?")
+            continue
+        prints.append(hashlib.sha256(der).hexdigest())
+    return " ".join(prints)
+
+
+def _readable_cert_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    cert_fields = {"idp_x509_cert", "idp_x509_cert_next", "idp_x509_cert_previous"}
+    return {
+        name: [_fingerprints(v) for v in values] if name in cert_fields else values for name, values in changes.items()
+    }
 
 
 def _apply_metadata(connection: SamlConnection, parsed: saml.IdpMetadata) -> None:
@@ -148,7 +172,9 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
         raise ValidationFailed(_("The SSO settings are not valid."), fields=errors)
     connection.full_clean(exclude=["organisation", "idp_metadata_xml"])
     connection.save()
-    changes = model_changes(connection, [f for f in AUDITED_FIELDS if f != "idp_metadata_xml"], before)
+    changes = _readable_cert_changes(
+        model_changes(connection, [f for f in AUDITED_FIELDS if f != "idp_metadata_xml"], before)
+    )
     _audit(
         actor=actor,
         action="sso.connection.create" if created else "sso.connection.update",
@@ -191,7 +217,7 @@ def saml_connection_refresh_metadata(*, connection: SamlConnection, actor: Any) 
             _apply_metadata(row, parsed)
             row.metadata_refreshed_at = timezone.now()
             row.save(update_fields=[*METADATA_FIELDS, "metadata_refreshed_at", "metadata_refresh_error", "updated_at"])
-            changes = model_changes(row, METADATA_FIELDS, before)
+            changes = _readable_cert_changes(model_changes(row, METADATA_FIELDS, before))
             if changes:
                 _audit(actor=actor, action="sso.connection.metadata", connection=row, changes=changes)
     if parsed is None:

@@ -363,7 +363,7 @@ def metadata_server():
     server.close()
 
 
-def test_certificate_rollover_through_refresh(sso, idp_keys, metadata_server, monkeypatch):
+def test_certificate_rollover_through_refresh(sso, idp_keys, metadata_server, settings):
     sp_metadata = sso.idp.sp_metadata
     metadata_server.xml = sso.idp.metadata_xml()
     services.saml_connection_save(
@@ -382,7 +382,8 @@ def test_certificate_rollover_through_refresh(sso, idp_keys, metadata_server, mo
     client.force_login(sso.owner)
     page = client.post(reverse("sso:metadata_refresh", kwargs={"org_slug": sso.org.slug}), follow=True)
     assert "metadata was read again" in page.content.decode()
-    assert AuditEvent.objects.filter(action="sso.connection.metadata", actor_user=sso.owner).exists()
+    event = AuditEvent.objects.get(action="sso.connection.metadata", actor_user=sso.owner)
+    assert len(event.changes["idp_x509_cert_next"][1]) == 64  # the new certificate's SHA-256 fingerprint
     sso.client.logout()
     assert sso.sso_login("b@acme.test", idp=new_idp).status_code == 302
     sso.client.logout()
@@ -391,6 +392,10 @@ def test_certificate_rollover_through_refresh(sso, idp_keys, metadata_server, mo
     # The old certificate leaves the metadata: the daily task picks it up and
     # keeps the old one for the grace period only.
     metadata_server.xml = new_idp.metadata_xml()
+    assert settings.CELERY_BEAT_SCHEDULE["sso-refresh-metadata"] == {
+        "task": "sso.refresh_metadata",
+        "schedule": 24 * 60.0 * 60,
+    }
     tasks.refresh_metadata()
     sso.connection.refresh_from_db()
     assert sso.connection.idp_x509_cert_previous and sso.connection.idp_x509_cert_previous_until
@@ -465,3 +470,26 @@ def test_a_response_signed_only_at_the_response_level_is_refused_as_the_docs_say
     assert f"`{choices.DNS_TXT_PREFIX}.<domain>`" in doc and f"`{choices.DNS_TXT_VALUE_PREFIX}<token>`" in doc
     assert "unsigned or\n  wrongly signed request is refused" in doc
     assert "**Refresh metadata**" in doc and "**every day**" in doc
+
+
+def test_the_migration_takes_back_self_claimed_verifications_and_keeps_staffs(sso):
+    import importlib
+
+    from django.apps import apps as registry
+
+    from apps.core.services import audit_record
+
+    migration = importlib.import_module("apps.sso.migrations.0002_domain_verification_logout_rollover")
+    staff = UserFactory(email="ops@vmcloud.test", is_staff=True)
+    self_claimed = SamlDomain.objects.create(
+        connection=sso.connection, domain="acme-old.test", verified_at="2026-01-01"
+    )
+    by_staff = SamlDomain.objects.create(connection=sso.connection, domain="acme-staff.test", verified_at="2026-01-01")
+    audit_record(actor=staff, actor_kind="staff", action="sso.domain.verify", target=by_staff)
+    tokens = set(SamlDomain.objects.values_list("verification_token", flat=True))
+    migration.forward(registry, None)
+    self_claimed.refresh_from_db()
+    by_staff.refresh_from_db()
+    assert self_claimed.verified_at is None
+    assert by_staff.verified_at is not None and by_staff.verification_method == "staff"
+    assert not tokens & set(SamlDomain.objects.values_list("verification_token", flat=True))

@@ -119,6 +119,18 @@ class Migration(migrations.Migration):
             name="domain",
             field=models.CharField(max_length=253, verbose_name="domain"),
         ),
+        migrations.AlterField(
+            model_name="samlconnection",
+            name="sso_required",
+            field=models.BooleanField(
+                default=False,
+                help_text=(
+                    "Members whose address is in the verified domains must log in through SSO (no password, passkey"
+                    " or email code); new addresses there can only come through SSO. Other accounts are not affected."
+                ),
+                verbose_name="SSO required",
+            ),
+        ),
         migrations.RunPython(forward, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name="samldomain",
