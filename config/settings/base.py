@@ -28,6 +28,9 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"))
 
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-key-change-me-0123456789abcdefghijklmnop")
+# Former keys still accepted for sessions and signed links while a rotation
+# settles (apps/docs/content/runbook-rotate-secrets.md).
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 # Encryption at rest of secrets the platform reads back (Proxmox token secrets):
 # Fernet keys, the first encrypts, all decrypt (rotation). Empty: derived from
 # SECRET_KEY, for development only. Docs: https://cryptography.io/en/latest/fernet/
