@@ -16,9 +16,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from apps.pvesim.schema import _expand_indexed, _schema_for, load_schema
 from apps.pvesim.state import (
     CLOUDINIT_KEYS,
     GIB,
@@ -388,6 +390,58 @@ def node_storage(call: Call) -> Any:
     return _storage_rows(call.cluster, call.node)
 
 
+@route("GET", "/nodes/{node}/storage/{storage}/content")
+def node_storage_content(call: Call) -> Any:
+    """The volumes the node sees on a storage (pve-storage ``API2/Storage/Content.pm`` ``index``)."""
+    c = call.cluster
+    c.node(call.node)
+    name = call.path_params["storage"]
+    spec = next((s for s in c.spec.storages if s.name == name and (s.nodes is None or call.node in s.nodes)), None)
+    if spec is None:
+        raise PveHttpError(500, f"storage '{name}' does not exist")
+    wanted = call.params.get("content")
+    vmid_filter = int(call.params["vmid"]) if "vmid" in call.params else None
+    rows: list[dict[str, Any]] = []
+    if "images" in spec.content and wanted in (None, "images"):
+        for vm in sorted(c.vms.values(), key=lambda v: v.vmid):
+            if vmid_filter is not None and vm.vmid != vmid_filter:
+                continue
+            if not spec.shared and vm.node != call.node:
+                continue
+            for key, value in sorted(vm.config.items()):
+                text = str(value)
+                volume = text.split(",")[0]
+                if not (is_disk_key(key) or key.startswith("ide")) or not volume.startswith(f"{name}:"):
+                    continue
+                cloudinit = "cloudinit" in volume
+                size = 4 * MIB if cloudinit else parse_size(disk_option(text, "size") or "0")
+                row: dict[str, Any] = {
+                    "volid": volume,
+                    "format": "raw",
+                    "size": size,
+                    "used": size if spec.type in ("dir", "nfs") else 0,
+                    "content": "images",
+                    "vmid": vm.vmid,
+                    "ctime": int(str(vm.config.get("meta", "ctime=0")).rpartition("ctime=")[2] or 0),
+                }
+                rows.append(row)
+    if "snippets" in spec.content and wanted in (None, "snippets") and spec.path and vmid_filter is None:
+        folder = Path(spec.path) / "snippets"
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if path.is_file():
+                stat = path.stat()
+                rows.append(
+                    {
+                        "volid": f"{name}:snippets/{path.name}",
+                        "format": "snippet",
+                        "size": stat.st_size,
+                        "content": "snippets",
+                        "ctime": int(stat.st_mtime),
+                    }
+                )
+    return rows
+
+
 @route("GET", "/nodes/{node}/hardware/pci")
 def node_pci(call: Call) -> Any:
     node = call.cluster.node(call.node)
@@ -691,6 +745,8 @@ def _prepare_update(call: Call, vm: SimVm) -> tuple[dict[str, Any], list[str]]:
     for key in delete:
         if key in options:
             raise param_error({"delete": f"you can't use '-{key}' and -delete {key}' at the same time"})
+        if not _option_exists(key):
+            raise param_error({"delete": f"unknown option '{key}'"})
     if "sshkeys" in options:
         decoded = unquote(str(options["sshkeys"]))
         for line in decoded.splitlines():
@@ -707,11 +763,41 @@ def _prepare_update(call: Call, vm: SimVm) -> tuple[dict[str, Any], list[str]]:
     return options, delete
 
 
-def _apply_update(c: SimCluster, vm: SimVm, options: dict[str, Any], delete: list[str]) -> None:
+def _option_exists(key: str) -> bool:
+    """``PVE::QemuServer::option_exists``: a VM option PVE knows (from the schema; anything without it)."""
+    schema = load_schema()
+    route = schema.route("POST", "/nodes/n/qemu/100/config") if schema else None
+    if route is None or route.info is None:
+        return True
+    properties = route.info.get("parameters", {}).get("properties", {})
+    plain, indexed = _expand_indexed(properties)
+    return key not in CONFIG_CONTROL and _schema_for(key, plain, indexed) is not None
+
+
+class ParamTaskError(TaskError):
+    """``raise_param_exc`` in the worker: a task error for POST, a 400 for the synchronous PUT."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        # How a PVE::Exception with errors reads as a task's exitstatus (code, message, errors; one line).
+        super().__init__("400 Parameter verification failed. " + " ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _apply_update(
+    c: SimCluster, vm: SimVm, options: dict[str, Any], delete: list[str], task: SimTask | None = None
+) -> None:
     for key, value in options.items():
         if key.startswith("hostpci") and "mapping=" not in str(value):
             # check_hostpci_perm: tokens are never root@pam (NOTES.md §8.1).
             raise TaskError(f"only root can set '{key}' config for non-mapped devices")
+        if key.startswith("hostpci") and any(p.startswith("romfile=") for p in str(value).split(",")):
+            raise ParamTaskError({key: "only root@pam can set 'romfile' option"})
+    for key in list(delete):
+        if key not in vm.config and key not in vm.pending:
+            # update_vm_api: a ``warn`` (not log_warn), so the task still ends OK.
+            if task is not None:
+                task.log.append(f"cannot delete '{key}' - not set in current configuration!")
+            delete.remove(key)
     for key, value in list(options.items()):
         if key.startswith("net") and key[3:].isdigit():
             parts = str(value).split(",")
@@ -749,7 +835,11 @@ def qemu_config_post(call: Call) -> Any:
     vm = c.vm(call.node, call.vmid)
     options, delete = _prepare_update(call, vm)
     return _task(
-        call, "qmconfig", vm.vmid, vmid=vm.vmid, effect=lambda task: _apply_update(c, vm, dict(options), delete)
+        call,
+        "qmconfig",
+        vm.vmid,
+        vmid=vm.vmid,
+        effect=lambda task: _apply_update(c, vm, dict(options), list(delete), task),
     )
 
 
@@ -759,7 +849,9 @@ def qemu_config_put(call: Call) -> Any:
     vm = c.vm(call.node, call.vmid)
     options, delete = _prepare_update(call, vm)
     try:
-        _apply_update(c, vm, dict(options), delete)
+        _apply_update(c, vm, dict(options), list(delete))
+    except ParamTaskError as exc:
+        raise param_error(exc.errors) from exc
     except TaskError as exc:
         raise PveHttpError(500, str(exc)) from exc
     return None

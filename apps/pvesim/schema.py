@@ -201,11 +201,13 @@ def validate_parameters(parameters: Mapping[str, Any], params: Mapping[str, Any]
             if not additional:
                 errors[key] = "property is not defined in schema and the schema does not allow additional properties"
             continue
+        if value is None:
+            continue  # given without a value (``k`` or ``k=`` in form data): as if absent, checked below
         message = check_value(schema, value, key)
         if message:
             errors[key] = message
     for name, schema in plain.items():
-        if name not in params and not schema.get("optional"):
+        if params.get(name) is None and not schema.get("optional"):
             errors[name] = "property is missing and it is not optional"
     return errors
 
@@ -293,6 +295,9 @@ def parse_property_string(fmt: Mapping[str, Any], text: str, name: str) -> dict[
     """``key=value,key2=value2`` with ``default_key``, ``alias`` and ``keyAlias`` (PVE ``parse_property_string``)."""
     result: dict[str, str] = {}
     default_key = next((key for key, sub in fmt.items() if isinstance(sub, dict) and sub.get("default_key")), None)
+    # PVE 8.4 runs ``parse_boolean`` (yes/on/true) on ``key=value`` booleans only, not on a bare value
+    # taken as the default key: ``agent=yes`` fails where ``agent=enabled=yes`` or ``agent=1`` pass.
+    bare: set[str] = set()
     for part in text.split(","):
         if part == "":
             continue
@@ -301,6 +306,7 @@ def parse_property_string(fmt: Mapping[str, Any], text: str, name: str) -> dict[
             if default_key is None:
                 raise _FormatError("value without key, but schema does not define a default key\n")
             key, value = default_key, part
+            bare.add(key)
         key = key.strip()
         sub = fmt.get(key)
         if sub is None:
@@ -317,11 +323,16 @@ def parse_property_string(fmt: Mapping[str, Any], text: str, name: str) -> dict[
         if not isinstance(sub, dict) or "alias" in sub:
             continue
         if key in result:
-            message = check_value(sub, result[key], f"{name}.{key}", in_property_string=True)
+            message = check_value(sub, result[key], f"{name}.{key}", in_property_string=key not in bare)
             if message:
                 problems.append(f"{name}.{key}: {message}")
         elif not sub.get("optional"):
             problems.append(f"{name}.{key}: property is missing and it is not optional")
+    for key in result:
+        # ``requires``: a key that needs another (PVE::JSONSchema check_object).
+        required = (fmt.get(key) or {}).get("requires") if isinstance(fmt.get(key), dict) else None
+        if isinstance(required, str) and required not in result:
+            problems.append(f"{name}.{required}: missing property required by '{name}.{key}'")
     if problems:
         raise _FormatError("format error\n" + "".join(f"{p}\n" for p in problems))
     return result
@@ -369,10 +380,111 @@ _HOSTPCI_FMT = {
 }
 _IPCONFIG_FMT = {
     "ip": {"optional": 1, "type": "string", "format": "pve-ipv4-config"},
-    "gw": {"optional": 1, "type": "string", "format": "ipv4"},
+    "gw": {"optional": 1, "type": "string", "format": "ipv4", "requires": "ip"},
     "ip6": {"optional": 1, "type": "string", "format": "pve-ipv6-config"},
-    "gw6": {"optional": 1, "type": "string", "format": "ipv6"},
+    "gw6": {"optional": 1, "type": "string", "format": "ipv6", "requires": "ip6"},
 }
+# qemu-server CPUConfig.pm (PVE 8.4): the built-in models a VM may name, and the only flags a VM's own
+# ``cpu`` option may set (others need a custom model); ``validate_vm_cpu_conf``.
+CPU_MODELS = frozenset(
+    [
+        "486",
+        "pentium",
+        "pentium2",
+        "pentium3",
+        "coreduo",
+        "core2duo",
+        "Conroe",
+        "Penryn",
+        "Nehalem",
+        "Nehalem-IBRS",
+        "Westmere",
+        "Westmere-IBRS",
+        "SandyBridge",
+        "SandyBridge-IBRS",
+        "IvyBridge",
+        "IvyBridge-IBRS",
+        "Haswell",
+        "Haswell-IBRS",
+        "Haswell-noTSX",
+        "Haswell-noTSX-IBRS",
+        "Broadwell",
+        "Broadwell-IBRS",
+        "Broadwell-noTSX",
+        "Broadwell-noTSX-IBRS",
+        "Skylake-Client",
+        "Skylake-Client-IBRS",
+        "Skylake-Client-noTSX-IBRS",
+        "Skylake-Client-v4",
+        "Skylake-Server",
+        "Skylake-Server-IBRS",
+        "Skylake-Server-noTSX-IBRS",
+        "Skylake-Server-v4",
+        "Skylake-Server-v5",
+        "Cascadelake-Server",
+        "Cascadelake-Server-v2",
+        "Cascadelake-Server-noTSX",
+        "Cascadelake-Server-v4",
+        "Cascadelake-Server-v5",
+        "Cooperlake",
+        "Cooperlake-v2",
+        "KnightsMill",
+        "Icelake-Client",
+        "Icelake-Client-noTSX",
+        "Icelake-Server",
+        "Icelake-Server-noTSX",
+        "Icelake-Server-v3",
+        "Icelake-Server-v4",
+        "Icelake-Server-v5",
+        "Icelake-Server-v6",
+        "SapphireRapids",
+        "SapphireRapids-v2",
+        "GraniteRapids",
+        "athlon",
+        "phenom",
+        "Opteron_G1",
+        "Opteron_G2",
+        "Opteron_G3",
+        "Opteron_G4",
+        "Opteron_G5",
+        "EPYC",
+        "EPYC-IBPB",
+        "EPYC-v3",
+        "EPYC-v4",
+        "EPYC-Rome",
+        "EPYC-Rome-v2",
+        "EPYC-Rome-v3",
+        "EPYC-Rome-v4",
+        "EPYC-Milan",
+        "EPYC-Milan-v2",
+        "EPYC-Genoa",
+        "host",
+        "kvm32",
+        "kvm64",
+        "qemu32",
+        "qemu64",
+        "max",
+        "x86-64-v2",
+        "x86-64-v2-AES",
+        "x86-64-v3",
+        "x86-64-v4",
+    ]
+)
+VM_CPU_FLAGS = (
+    "pcid",
+    "spec-ctrl",
+    "ibpb",
+    "ssbd",
+    "virt-ssbd",
+    "amd-ssbd",
+    "amd-no-ssb",
+    "pdpe1gb",
+    "md-clear",
+    "hv-tlbflush",
+    "hv-evmcs",
+    "aes",
+)
+_VM_CPU_FLAG = rf"[+-]({'|'.join(re.escape(f) for f in VM_CPU_FLAGS)})"
 _CPU_FMT = {
     "cputype": {"default_key": 1, "optional": 1, "type": "string", "pattern": r"[-\w.+ ]+"},
     "flags": {"optional": 1, "type": "string", "pattern": r"[+-][a-zA-Z0-9\-_.]+(;[+-][a-zA-Z0-9\-_.]+)*"},
@@ -412,9 +524,11 @@ def check_named_format(fmt: str, text: str, name: str) -> None:
                 check_named_format(base, item, name)
         return
     if fmt in _PROPERTY_FORMATS:
-        parse_property_string(_PROPERTY_FORMATS[fmt], text, name)
+        parsed = parse_property_string(_PROPERTY_FORMATS[fmt], text, name)
         if fmt == "pve-qm-hostpci":
             _check_hostpci(text)
+        if fmt == "pve-vm-cpu-conf":
+            _check_vm_cpu(parsed)
         return
     if fmt in _NAMED_RE:
         pattern, message = _NAMED_RE[fmt]
@@ -435,6 +549,22 @@ def check_named_format(fmt: str, text: str, name: str) -> None:
     if fmt in checks and not checks[fmt]():
         raise _FormatError(f"value does not look like a valid {fmt.replace('pve-', '').replace('-config', '')}")
     # Other named formats (firewall specs, calendar events, ...) are not used by the portal: accepted as is.
+
+
+def _check_vm_cpu(cpu: Mapping[str, str]) -> None:
+    """``validate_vm_cpu_conf``: a known model (no custom models here), VM-settable flags, no reported-model."""
+    cputype = cpu.get("cputype")
+    if not cputype:
+        raise _FormatError("CPU is missing cputype\n")
+    if cputype.startswith("custom-"):
+        raise _FormatError(f"Custom cputype '{cputype[len('custom-') :]}' not found\n")
+    if cputype not in CPU_MODELS:
+        raise _FormatError(f"Built-in cputype '{cputype}' is not defined (missing 'custom-' prefix?)\n")
+    flags = cpu.get("flags")
+    if flags and not _compile(rf"{_VM_CPU_FLAG}(;{_VM_CPU_FLAG})*").fullmatch(flags):
+        raise _FormatError(f"VM-specific CPU flags must be a subset of: {', '.join(VM_CPU_FLAGS)}\n")
+    if "reported-model" in cpu:
+        raise _FormatError("Property 'reported-model' not allowed in VM-specific CPU config.\n")
 
 
 def _check_hostpci(text: str) -> None:

@@ -305,7 +305,7 @@ class PveSimulator:
             if node and node in self.cluster.nodes and not self.cluster.nodes[node].online:
                 return 595, NODE_UNREACHABLE, None
             for name, value in path_params.items():
-                if name in params and str(params[name]) != value:
+                if params.get(name) is not None and str(params[name]) != value:
                     raise PveHttpError(
                         400,
                         "Parameter verification failed.",
@@ -327,7 +327,7 @@ class PveSimulator:
                 method=method,
                 path=path,
                 path_params=path_params,
-                params={k: v for k, v in params.items() if k not in path_params},
+                params={k: v for k, v in params.items() if k not in path_params and v is not None},
                 token=token,
             )
             with self.cluster.lock:
@@ -382,6 +382,43 @@ class PveSimulator:
         else:
             raise PveHttpError(501, f"Method 'POST /_sim/{action}' not implemented")
         return self.state_summary()
+
+
+_PERCENT_RE = re.compile(r"%([0-9a-fA-F]{2})")
+
+
+def _unescape(text: str) -> bytes:
+    return _PERCENT_RE.sub(lambda m: chr(int(m.group(1), 16)), text.replace("+", " ")).encode("latin-1")
+
+
+def decode_urlencoded(data: str) -> dict[str, Any]:
+    """Form data as pve-http-server's ``decode_urlencoded`` reads it (``PVE::APIServer::AnyEvent``).
+
+    Pairs are split on ``&`` **and** ``;``; each pair on every ``=``, keeping the
+    first two fields, so an unencoded ``=`` cuts the value short and ``k=`` or a
+    bare ``k`` has no value (None: the key is present but undefined, as in Perl).
+    Repeated keys become a list; values are decoded as UTF-8 (invalid bytes replaced).
+    """
+    result: dict[str, Any] = {}
+    for pair in re.split(r"[&;]", data or ""):
+        fields = pair.split("=")
+        while len(fields) > 1 and fields[-1] == "":
+            fields.pop()  # Perl's split drops trailing empty fields
+        if not fields or (len(fields) == 1 and fields[0] == ""):
+            continue
+        key = _unescape(fields[0]).decode("utf-8", "replace")
+        if len(fields) == 1:
+            result[key] = None
+            continue
+        value = _unescape(fields[1]).decode("utf-8", "replace")
+        old = result.get(key)
+        if old is None:
+            result[key] = value
+        elif isinstance(old, list):
+            old.append(value)
+        else:
+            result[key] = [old, value]
+    return result
 
 
 def _flatten(values: dict[str, list[str]]) -> dict[str, Any]:
@@ -470,26 +507,27 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch("DELETE")
 
-    def _read_params(self) -> dict[str, Any]:
+    def _read_params(self, method: str) -> dict[str, Any]:
+        """PVE's ``extract_params``: only POST and PUT read the body (a DELETE's body is ignored)."""
         parts = urlsplit(self.path)
         params: dict[str, Any] = {}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if raw:
+        if raw and method in ("POST", "PUT"):
             content_type = self.headers.get("Content-Type", "")
             if content_type.startswith("application/json"):
                 loaded = json.loads(raw.decode("utf-8") or "{}")
                 params.update(loaded if isinstance(loaded, dict) else {})
             else:
-                params.update(_flatten(parse_qs(raw.decode("utf-8"), keep_blank_values=True)))
+                params.update(decode_urlencoded(raw.decode("latin-1")))
         # Query parameters are merged into POST/PUT parameters, and the query wins (NOTES.md §2.2).
-        params.update(_flatten(parse_qs(parts.query, keep_blank_values=True)))
+        params.update(decode_urlencoded(parts.query))
         return params
 
     def _dispatch(self, method: str) -> None:
         simulator = self.server.simulator
         try:
-            params = self._read_params()
+            params = self._read_params(method)
         except (ValueError, UnicodeDecodeError):
             self._send(400, "Bad Request", None)
             return

@@ -359,3 +359,13 @@ def test_an_ovmf_vm_without_efi_disk_starts_with_warnings_and_configure_adds_a_p
     assert efidisk.startswith("ceph-nvme:vm-100123-disk-") and "efitype=4m,pre-enrolled-keys=0" in efidisk
     assert pve_driver.wait_task("gpu1", pve_driver.start("gpu1", 100123), timeout=5).exitstatus == "OK"
     assert pvesim.validation_failures == []
+
+
+def test_storage_content_lists_a_vm_disks_and_the_snippets(pvesim, pve_driver):
+    _clone_gpu_vm(pve_driver)
+    volumes = pve_driver.storage_content("gpu1", "ceph-nvme", content="images", vmid=100123)
+    assert {v.volid for v in volumes} >= {"ceph-nvme:vm-100123-disk-0"}
+    disk = next(v for v in volumes if v.volid == "ceph-nvme:vm-100123-disk-0")
+    assert (disk.vmid, disk.format, disk.content, disk.size) == (100123, "raw", "images", 20 * 1024**3)
+    assert pve_driver.storage_content("gpu1", "local", content="images") == []
+    assert pvesim.validation_failures == []

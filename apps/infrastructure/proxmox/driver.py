@@ -59,6 +59,7 @@ from apps.infrastructure.proxmox.types import (
     RrdPoint,
     Snapshot,
     StorageInfo,
+    StorageVolume,
     TaskStatus,
     TemplateInfo,
     Upid,
@@ -394,6 +395,32 @@ class ProxmoxDriver:
             )
             for row in self.cluster_resources("storage")
             if row.get("type") == "storage"
+        ]
+
+    def storage_content(
+        self, node: str, storage: str, *, content: str | None = None, vmid: int | None = None
+    ) -> list[StorageVolume]:
+        """``GET /nodes/{node}/storage/{storage}/content``: the volumes a node sees on a storage.
+
+        ``content`` filters by type (``images``, ``snippets``, ``iso``…), ``vmid``
+        by owner VM. Needs ``Datastore.Audit`` or ``Datastore.AllocateSpace`` on
+        ``/storage/{storage}`` (PVE API viewer, ``storage/{storage}/content``).
+        """
+        rows = self.request("GET", f"nodes/{node}/storage/{storage}/content", {"content": content, "vmid": vmid})
+        return [
+            StorageVolume(
+                volid=str(row["volid"]),
+                format=str(row.get("format", "")),
+                size=int(row.get("size") or 0),
+                content=str(row.get("content", "")),
+                vmid=int(row["vmid"]) if row.get("vmid") not in (None, "") else None,
+                used=int(row["used"]) if row.get("used") is not None else None,
+                ctime=int(row["ctime"]) if row.get("ctime") is not None else None,
+                parent=row.get("parent") or None,
+                notes=str(row.get("notes") or ""),
+                protected=bool(int(row.get("protected") or 0)),
+            )
+            for row in rows
         ]
 
     def templates(self) -> list[TemplateInfo]:

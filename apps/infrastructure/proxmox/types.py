@@ -200,6 +200,22 @@ class StorageInfo:
 
 
 @dataclass(frozen=True)
+class StorageVolume:
+    """One volume of ``GET /nodes/{node}/storage/{storage}/content``: a disk image, a snippet, an ISO…"""
+
+    volid: str  # "ceph-nvme:vm-106-disk-0", "local:snippets/vmc-…-vendor.yaml"
+    format: str  # "raw", "qcow2", "subvol", "iso", "snippet", ...
+    size: int  # bytes
+    content: str = ""  # "images", "rootdir", "snippets", "iso", "backup", ...
+    vmid: int | None = None  # the owner VM of a disk image
+    used: int | None = None
+    ctime: int | None = None
+    parent: str | None = None  # the base volume of a linked clone
+    notes: str = ""
+    protected: bool = False
+
+
+@dataclass(frozen=True)
 class TemplateInfo:
     """A VM template (``template: 1``) found in ``/cluster/resources?type=vm``."""
 
