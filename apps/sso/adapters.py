@@ -71,12 +71,21 @@ class PortalAccountAdapter(AccountAdapter):
         # here would empty the address allauth builds the login from (its
         # valid_email_or_none swallows the error) and lock the domain out.
         request = context.request
-        if connection is not None and getattr(request, VOUCHED_ATTR, None) != connection.pk:
-            raise forms.ValidationError(
-                _("%(org)s signs in with single sign-on: use “Continue with SSO” on the login page.")
-                % {"org": connection.organisation.name}
-            )
-        return email
+        if connection is None or getattr(request, VOUCHED_ATTR, None) == connection.pk:
+            return email
+        # An existing account that is not a member (one of another
+        # organisation, say) may add the address: the rule never reaches it.
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not Membership.objects.filter(organisation_id=connection.organisation_id, user=user).exists()
+        ):
+            return email
+        raise forms.ValidationError(
+            _("%(org)s signs in with single sign-on: use “Continue with SSO” on the login page.")
+            % {"org": connection.organisation.name}
+        )
 
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse | None:
         response = super().pre_login(request, user, **kwargs)

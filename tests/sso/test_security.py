@@ -233,6 +233,23 @@ def test_sso_required_never_applies_to_accounts_of_other_organisations(sso):
     assert _logged_in_email(client) == contractor.email
 
 
+def test_sso_required_blocks_new_domain_addresses_for_members_only(sso, settings):
+    settings.ACCOUNT_MAX_EMAIL_ADDRESSES = 3
+    services.saml_connection_save(organisation=sso.org, actor=sso.owner, data={"sso_required": True})
+    outsider = _verified("contractor@globex.test", password=PASSWORD)
+    organisation_create(name="Globex", owner=outsider, actor=outsider)
+    member = _verified("dev@initech.test", password=PASSWORD)
+    membership_create(organisation=sso.org, user=member, role=Role.MEMBER, actor=sso.owner)
+    client = Client()
+    client.force_login(outsider)
+    client.post(reverse("account_email"), {"action_add": "", "email": "contractor@acme.test"})
+    assert EmailAddress.objects.filter(user=outsider, email="contractor@acme.test").exists()
+    client.force_login(member)
+    refused = client.post(reverse("account_email"), {"action_add": "", "email": "dev@acme.test"})
+    assert "signs in with single sign-on" in refused.content.decode()
+    assert not EmailAddress.objects.filter(user=member, email="dev@acme.test").exists()
+
+
 # -- 2. "SSO required" must not lock out the SSO logins themselves ----------------------------------------------
 
 
