@@ -16,6 +16,7 @@ from apps.instances import selectors as instance_selectors
 from apps.instances.choices import InstanceStatus
 from apps.orders import selectors as order_selectors
 from apps.orders.choices import FulfilmentStatus, OrderState
+from apps.portal.selectors import home_facts
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
@@ -32,7 +33,8 @@ SERVICES_SHOWN = 100
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    """The public home: its places, GPU models and figures come from the catalogue and fleet (portal.selectors)."""
+    return render(request, "portal/home.html", {"facts": home_facts()})
 
 
 def _services(request: HttpRequest, organisation: Organisation) -> list[Any]:
@@ -87,6 +89,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "monthly_cap": sum((i.price_monthly for i in instances), Decimal("0")),
         "can_order": can_order,
         **_services_context(request, organisation),
+        # The empty state's "ready in about a minute in …": only where a server can be ordered now.
+        "server_cities": home_facts().server_cities if not instances else [],
     }
     return render(request, "portal/dashboard.html", context)
 
