@@ -70,7 +70,8 @@ def _gap_free(report: Report, kind: str, numbers: list[str]) -> None:
 
 
 def check_numbering(report: Report) -> None:
-    _gap_free(report, "invoice", list(Invoice.objects.exclude(number=None).values_list("number", flat=True)))
+    numbers = [n for n in Invoice.objects.exclude(number=None).values_list("number", flat=True) if n]
+    _gap_free(report, "invoice", numbers)
     _gap_free(report, "credit_note", list(CreditNote.objects.values_list("number", flat=True)))
 
 
