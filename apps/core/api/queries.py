@@ -117,7 +117,10 @@ class ListQuerySerializer(serializers.Serializer):
                 required=False,
                 min_length=1,
                 max_length=len(self.sort_fields),
-                help_text=_("Sort by `field`, `field:asc` or `field:desc`; repeat for several keys. Fields: %s.")
+                help_text=_(
+                    "Sort by `field`, `field:asc` or `field:desc`; repeat for several keys "
+                    "(a field named twice counts once). Fields: %s."
+                )
                 % ", ".join(f"`{name}`" for name in self.sort_fields),
             )
         if self.label_field:
@@ -125,10 +128,15 @@ class ListQuerySerializer(serializers.Serializer):
         return fields
 
     def validate_sort(self, value: list[str]) -> list[str]:
-        names = [item.partition(":")[0] for item in value]
-        if len(set(names)) != len(names):
-            raise ValidationError(_("Sort by each field once."))
-        return value
+        """A field named twice counts once, at its first place (later ones could never change the order)."""
+        seen: set[str] = set()
+        kept = []
+        for item in value:
+            name = item.partition(":")[0]
+            if name not in seen:
+                seen.add(name)
+                kept.append(item)
+        return kept
 
 
 def _unknown_message(known: list[str]) -> str:

@@ -9,6 +9,7 @@ from apps.core.api.fields import IdField, LabelsField
 from apps.core.api.queries import ListQuerySerializer, multiple_choice
 from apps.instances import choices
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
+from apps.instances.services import METRIC_TIMEFRAMES
 
 
 class ActionOutputSerializer(serializers.ModelSerializer):
@@ -248,6 +249,10 @@ class MetricPointOutputSerializer(serializers.Serializer):
     netout = serializers.FloatField(allow_null=True)
     diskread = serializers.FloatField(allow_null=True)
     diskwrite = serializers.FloatField(allow_null=True)
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    timeframe = serializers.ChoiceField(choices=list(METRIC_TIMEFRAMES), default="hour", help_text=_("Default hour."))
 
 
 class MetricsOutputSerializer(serializers.Serializer):

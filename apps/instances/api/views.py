@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from apps.catalogue.models import Offer, OsImage
 from apps.core.api.pagination import list_parameters, paginate, paginate_rows, paginated
-from apps.core.api.queries import list_query
+from apps.core.api.queries import list_query, query_validate
 from apps.core.errors import NotFound, ValidationFailed
 from apps.instances import console, selectors, services
 from apps.instances.api import serializers as s
@@ -473,14 +473,12 @@ class InstanceMetricsApi(InstancesApiView):
         "Proxmox, about 70 points over the timeframe.",
         parameters=[
             ID,
-            OpenApiParameter(
-                "timeframe", OpenApiTypes.STR, enum=list(services.METRIC_TIMEFRAMES), description="Default hour."
-            ),
+            s.MetricsQuerySerializer,
         ],
         responses=s.MetricsOutputSerializer,
     )
     def get(self, request: Request, instance_id: str) -> Response:
-        timeframe = request.query_params.get("timeframe", "hour")
+        timeframe = query_validate(request, s.MetricsQuerySerializer)["timeframe"]
         points = services.instance_metrics(instance=self.instance(), actor=request.user, timeframe=timeframe)
         return Response(s.MetricsOutputSerializer({"timeframe": timeframe, "points": points}).data)
 
