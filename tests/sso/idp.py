@@ -126,16 +126,8 @@ class PySaml2IdP:
 
     def read_logout_request(self, location: str, sp_cert_path: Path) -> tuple[str, str, str]:
         """(request id, NameID, Destination) of our SP's LogoutRequest, once its query signature is verified."""
-        raw = urlparse(location).query
-        parts = dict(part.split("=", 1) for part in raw.split("&"))
-        signed = "&".join(f"{k}={parts[k]}" for k in ("SAMLRequest", "RelayState", "SigAlg") if k in parts)
-        cert = x509.load_pem_x509_certificate(sp_cert_path.read_bytes())
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        cert.public_key().verify(  # type: ignore[union-attr, call-arg]
-            base64.b64decode(unquote(parts["Signature"])), signed.encode(), padding.PKCS1v15(), hashes.SHA256()
-        )
-        query = parse_qs(raw)
+        verify_query_signature(location, sp_cert_path)
+        query = parse_qs(urlparse(location).query)
         request = self.server().parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
         message = request.message
         return message.id, message.name_id.text, message.destination
@@ -199,6 +191,21 @@ class PySaml2IdP:
             digest_alg=DIGEST_SHA256,
         )
         return base64.b64encode(str(response).encode()).decode()
+
+
+def verify_query_signature(location: str, cert_path: Path) -> None:
+    """Check an HTTP-Redirect binding signature (SAML bindings 3.4.4.1) with the signer's certificate; raises if bad."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    raw = urlparse(location).query
+    parts = dict(part.split("=", 1) for part in raw.split("&"))
+    kind = "SAMLRequest" if "SAMLRequest" in parts else "SAMLResponse"
+    signed = "&".join(f"{k}={parts[k]}" for k in (kind, "RelayState", "SigAlg") if k in parts)
+    assert unquote(parts["SigAlg"]) == SIG_RSA_SHA256
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    cert.public_key().verify(  # type: ignore[union-attr, call-arg]
+        base64.b64decode(unquote(parts["Signature"])), signed.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
 
 
 def success_status_factory() -> samlp.Status:

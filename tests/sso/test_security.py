@@ -27,7 +27,7 @@ from apps.teams.services import membership_create, organisation_create
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 from tests.sso.conftest import HOST
-from tests.sso.idp import IDP_SLO_URL, PySaml2IdP
+from tests.sso.idp import IDP_SLO_URL, PySaml2IdP, verify_query_signature
 
 pytestmark = pytest.mark.django_db
 
@@ -294,13 +294,14 @@ def test_unsigned_logout_request_is_refused(sso):
     assert _logged_in_email(sso.client) == "grace@acme.test"
 
 
-def test_signed_logout_request_logs_out_and_answers_the_idp(sso):
+def test_signed_logout_request_logs_out_and_answers_the_idp(sso, idp_keys):
     member = _member_logged_in_by_sso(sso)
     location = sso.idp.logout_request(destination=sso.sls_url, sp_entity_id=sso.sp_entity_id, name_id=member.email)
     response = sso.client.get(location.replace(f"http://{HOST}", ""), HTTP_HOST=HOST)
     assert response.status_code == 302, response.content.decode()[:1000]
     assert response["Location"].startswith(IDP_SLO_URL + "?")
     assert "SAMLResponse" in parse_qs(urlparse(response["Location"]).query)
+    verify_query_signature(response["Location"], idp_keys["sp"][1])  # our LogoutResponse is signed
     assert _logged_in_email(sso.client) is None
     assert AuditEvent.objects.filter(action="sso.logout", actor_user=member, changes__initiated_by="idp").exists()
 
