@@ -511,3 +511,17 @@ def test_the_migration_takes_back_self_claimed_verifications_and_keeps_staffs(ss
     assert self_claimed.verified_at is None
     assert by_staff.verified_at is not None and by_staff.verification_method == "staff"
     assert not tokens & set(SamlDomain.objects.values_list("verification_token", flat=True))
+
+
+def test_back_office_pages_show_the_verification_and_rollover_state(sso):
+    staff = UserFactory(email="ops@vmcloud.test", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(staff)
+    domain = sso.connection.domains.get()
+    connection_page = admin.get(reverse("admin:sso_samlconnection_change", args=[sso.connection.pk]))
+    assert connection_page.status_code == 200
+    assert "IdP single logout URL" in connection_page.content.decode()
+    domain_page = admin.get(reverse("admin:sso_samldomain_change", args=[domain.pk]))
+    assert domain_page.status_code == 200 and domain.verification_token in domain_page.content.decode()
+    listing = admin.get(reverse("admin:sso_samldomain_changelist"))
+    assert "Check the DNS TXT record" in listing.content.decode()
