@@ -47,10 +47,38 @@ class ActionInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
+class HostUnreachableFilter(admin.SimpleListFilter):
+    """Instances whose node Proxmox cannot reach (set by reconciliation; docs page reconciliation)."""
+
+    title = _("host")
+    parameter_name = "unreachable"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Unreachable")), ("no", _("Reachable"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Instance]) -> QuerySet[Instance]:
+        if self.value() == "yes":
+            return queryset.filter(host_unreachable_since__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(host_unreachable_since__isnull=True)
+        return queryset
+
+
 @admin.register(Instance)
 class InstanceAdmin(AuditedModelAdmin):
-    list_display = ["name", "organisation", "status", "power_state", "offer", "datacentre", "node_name", "vmid", "ipv4"]
-    list_filter = ["status", "power_state", "datacentre", "provision_step"]
+    list_display = [
+        "name",
+        "organisation",
+        "status",
+        "power_state",
+        "host_unreachable_since",
+        "offer",
+        "datacentre",
+        "node_name",
+        "vmid",
+        "ipv4",
+    ]
+    list_filter = ["status", "power_state", HostUnreachableFilter, "datacentre", "provision_step"]
     search_fields = ["name", "public_id", "ipv4", "ipv6", "organisation__name", "vmid"]
     list_select_related = ["organisation", "offer", "datacentre"]
     readonly_fields = [f.name for f in Instance._meta.fields]

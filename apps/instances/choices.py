@@ -136,6 +136,7 @@ class DriftKind(models.TextChoices):
     MISSING = "missing", _("Missing VM (in the platform, gone from Proxmox)")
     POWER = "power", _("Power state differed (fixed)")
     STUCK = "stuck", _("Stuck operation failed")
+    UNREACHABLE = "unreachable", _("Host unreachable (VM status unknown)")
 
 
 class DriftStatus(models.TextChoices):

@@ -50,6 +50,15 @@ class Instance(TimeStampedModel):
         _("power state"), max_length=16, choices=choices.PowerState.choices, default=choices.PowerState.UNKNOWN
     )
     power_checked_at = models.DateTimeField(_("power state checked at"), null=True, blank=True)
+    host_unreachable_since = models.DateTimeField(
+        _("host unreachable since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set by reconciliation while Proxmox cannot reach the VM's node (status 'unknown'); nothing is "
+            "changed on the instance until the node answers again."
+        ),
+    )
     error_message = models.CharField(_("error (customer)"), max_length=300, blank=True)
     error_detail = models.TextField(_("error detail (staff)"), blank=True)
     delete_protection = models.BooleanField(_("delete protection"), default=False)

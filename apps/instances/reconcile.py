@@ -8,7 +8,12 @@ Run every few minutes by ``instances.reconcile`` (``CELERY_BEAT_SCHEDULE``):
   an idle instance whose VM is gone is *missing*: both open a ``Drift`` for
   staff (the missing instance also goes to ``error``);
 * an operation stuck past ``INSTANCES_STUCK_AFTER_SECONDS`` with no live task
-  lease is failed, and the reservation of an instance without a VM released.
+  lease is failed, and the reservation of an instance without a VM released;
+* a VM that Proxmox reports with status ``unknown`` is not stopped: its node
+  is asked directly (``status/current``). If the node answers, that is the
+  truth; if it cannot be reached (595/596), the instance is marked "host
+  unreachable" (customer and staff see it, an ``unreachable`` Drift alerts
+  staff) and nothing else about it changes until the node answers again.
 
 Also the scheduled snapshots (``scheduled_snapshot_take``) and the staff
 actions on drift rows: ``drift_adopt`` (an orphan acknowledged as known: kept,
@@ -33,6 +38,7 @@ from apps.core.services import audit_record
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import Cluster
 from apps.infrastructure.proxmox import ProxmoxError
+from apps.infrastructure.proxmox.errors import ProxmoxNotFound
 from apps.infrastructure.services import cluster_driver, placement_release, vmid_block
 from apps.instances import choices, services
 from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus, PowerState
@@ -88,7 +94,8 @@ def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
     driver = cluster_driver(cluster=cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
     rows = [r for r in driver.cluster_resources("vm") if r.get("type") == "qemu"]
     vms = {int(r["vmid"]): r for r in rows if not int(r.get("template") or 0)}
-    counts = {"power_fixed": 0, "orphans": 0, "missing": 0, "stuck": 0}
+    counts = {"power_fixed": 0, "orphans": 0, "missing": 0, "stuck": 0, "unreachable": 0}
+    unreachable_nodes: dict[str, str] = {}  # node -> error, asked once per pass
     instances = list(
         Instance.objects.filter(cluster=cluster).exclude(status=InstanceStatus.DELETED).select_related("reservation")
     )
@@ -106,7 +113,22 @@ def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
                 counts["missing"] += 1
                 _mark_missing(cluster=cluster, instance=instance)
                 continue
-            observed = PowerState.RUNNING if row.get("status") == "running" else PowerState.STOPPED
+            status = str(row.get("status", ""))
+            if status not in ("running", "stopped"):
+                # "unknown": no fresh data from the node's pvestatd, which is not "stopped" (PVE API
+                # viewer, /cluster/resources; docs page reconciliation, "Unreachable hosts").
+                status = _ask_node(driver, instance, str(row.get("node", "")), unreachable_nodes)
+                if status is None:
+                    counts["unreachable"] += 1
+                    _mark_unreachable(
+                        cluster=cluster, instance=instance, node=str(row.get("node", "")), error=unreachable_nodes
+                    )
+                    continue
+                if status not in ("running", "stopped"):
+                    continue  # gone from that node meanwhile (moved, deleted): the next pass sees it
+            if instance.host_unreachable_since is not None:
+                _mark_reachable(cluster=cluster, instance=instance)
+            observed = PowerState.RUNNING if status == "running" else PowerState.STOPPED
             expected = PowerState.RUNNING if instance.status == InstanceStatus.RUNNING else PowerState.STOPPED
             if observed != expected:
                 counts["power_fixed"] += 1
@@ -138,6 +160,66 @@ def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
                 status=row.get("status", ""),
             )
     return counts
+
+
+def _ask_node(driver: Any, instance: Instance, node: str, unreachable: dict[str, str]) -> str | None:
+    """The VM's status from its own node; None when the node cannot be reached (then ``unreachable[node]``)."""
+    node = node or instance.node_name
+    if node in unreachable:
+        return None
+    try:
+        return driver.status(node, instance.vmid).status
+    except ProxmoxNotFound:
+        return ""
+    except ProxmoxError as exc:
+        if not exc.is_transient:
+            raise
+        unreachable[node] = str(exc)
+        return None
+
+
+def _mark_unreachable(*, cluster: Cluster, instance: Instance, node: str, error: dict[str, str]) -> None:
+    """Flag the instance and alert staff; its status, power state and resources stay as they are."""
+    now = timezone.now()
+    node = node or instance.node_name
+    first = Instance.objects.filter(pk=instance.pk, host_unreachable_since__isnull=True).update(
+        host_unreachable_since=now, power_state=PowerState.UNKNOWN, power_checked_at=now
+    )
+    _flag(
+        cluster=cluster,
+        vmid=instance.vmid or 0,
+        kind=DriftKind.UNREACHABLE,
+        node=node,
+        instance=instance,
+        error=error.get(node, "")[:300],
+    )
+    if first:
+        logger.error(
+            "instance %s: node %s of cluster %s unreachable (VM %s status unknown): %s",
+            instance.pk,
+            node,
+            cluster.name,
+            instance.vmid,
+            error.get(node, ""),
+        )
+        audit_record(
+            actor=None,
+            action="instances.drift.unreachable",
+            target=instance,
+            organisation_id=instance.organisation_id,
+            changes={"vmid": instance.vmid, "node": node},
+        )
+
+
+def _mark_reachable(*, cluster: Cluster, instance: Instance) -> None:
+    """The node answers again: clear the flag and resolve the open ``unreachable`` Drift."""
+    now = timezone.now()
+    Instance.objects.filter(pk=instance.pk).update(host_unreachable_since=None)
+    instance.host_unreachable_since = None
+    Drift.objects.filter(
+        cluster=cluster, vmid=instance.vmid or 0, kind=DriftKind.UNREACHABLE, status=DriftStatus.OPEN
+    ).update(status=DriftStatus.RESOLVED, resolved_at=now, last_seen_at=now, updated_at=now)
+    logger.warning("instance %s: node reachable again", instance.pk)
 
 
 def _mark_missing(*, cluster: Cluster, instance: Instance) -> None:

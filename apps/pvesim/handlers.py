@@ -161,8 +161,18 @@ def cluster_status(call: Call) -> Any:
     return rows
 
 
-def _vm_row(c: SimCluster, vm: SimVm) -> dict[str, Any]:
-    node_online = c.nodes[vm.node].online
+def _vm_row(c: SimCluster, vm: SimVm, *, cluster_view: bool = True) -> dict[str, Any]:
+    node = c.nodes[vm.node]
+    node_online = node.online
+    if cluster_view and (not node.online or node.stale):
+        # No fresh pvestatd data from the node: the row has only what the cluster config knows, with
+        # status "unknown" (pve-manager API2Tools extract_vm_stats; NOTES-wave2 §W7).
+        row = {"id": f"qemu/{vm.vmid}", "type": "qemu", "vmid": vm.vmid, "node": vm.node, "status": "unknown"}
+        if vm.config.get("lock"):
+            row["lock"] = vm.config["lock"]
+        if vm.pool:
+            row["pool"] = vm.pool
+        return row
     row: dict[str, Any] = {
         "id": f"qemu/{vm.vmid}",
         "type": "qemu",
@@ -225,7 +235,7 @@ def cluster_resources(call: Call) -> Any:
                     "id": f"node/{node.name}",
                     "type": "node",
                     "node": node.name,
-                    "status": "online" if node.online else "offline",
+                    "status": _node_status(node),
                     "cpu": 0.05 if node.online else 0,
                     "maxcpu": node.spec.cpus,
                     "mem": _node_mem_used(c, node.name) if node.online else 0,
@@ -257,6 +267,13 @@ def cluster_resources(call: Call) -> Any:
                     }
                 )
     return rows
+
+
+def _node_status(node: Any) -> str:
+    """``offline`` when corosync lost it; ``unknown`` when it is a member but its pvestatd is silent."""
+    if not node.online:
+        return "offline"
+    return "unknown" if node.stale else "online"
 
 
 def _node_mem_used(c: SimCluster, node: str) -> int:
@@ -298,7 +315,7 @@ def nodes(call: Call) -> Any:
     for node in c.nodes.values():
         row: dict[str, Any] = {
             "node": node.name,
-            "status": "online" if node.online else "offline",
+            "status": _node_status(node),
             "id": f"node/{node.name}",
             "type": "node",
             "ssl_fingerprint": ":".join(f"{b:02X}" for b in node.name.encode().ljust(32, b"\0")[:32]),
@@ -594,7 +611,9 @@ def qemu_list(call: Call) -> Any:
     for vm in sorted(c.vms.values(), key=lambda v: v.vmid):
         if vm.node != call.node:
             continue
-        row = {k: v for k, v in _vm_row(c, vm).items() if k not in ("id", "type", "node", "template")}
+        row = {
+            k: v for k, v in _vm_row(c, vm, cluster_view=False).items() if k not in ("id", "type", "node", "template")
+        }
         row["cpus"] = row.pop("maxcpu")
         if vm.template:
             row["template"] = 1

@@ -180,9 +180,18 @@ class PveSimulator:
             self.cluster.fail_next.setdefault(task_type, deque()).append(message)
 
     def set_node_online(self, node: str, online: bool) -> None:
-        """Offline: calls naming the node answer 595, listings show it offline and its VMs unknown."""
+        """Offline: calls naming the node answer 595, listings show it offline and its VMs ``unknown``.
+
+        An offline node's VMs keep their row in ``/cluster/resources`` (the cluster config lists
+        them) with only ``id``, ``vmid``, ``node``, ``type`` and ``status: unknown`` (NOTES-wave2 §W7).
+        """
         with self.cluster.lock:
             self.cluster.node(node).online = online
+
+    def set_node_stale(self, node: str, stale: bool) -> None:
+        """Stale: the node answers, but its pvestatd is silent, so the cluster shows it and its VMs ``unknown``."""
+        with self.cluster.lock:
+            self.cluster.node(node).stale = stale
 
     def set_latency(self, seconds: float) -> None:
         """Delay every API answer by ``seconds``."""
@@ -366,6 +375,8 @@ class PveSimulator:
             self.fail_next_task(str(payload["type"]), str(payload["message"]))
         elif action == "node":
             self.set_node_online(str(payload["node"]), bool(payload.get("online", False)))
+        elif action == "node-stale":
+            self.set_node_stale(str(payload["node"]), bool(payload.get("stale", True)))
         elif action == "latency":
             self.set_latency(float(payload["seconds"]))
         elif action == "lock":

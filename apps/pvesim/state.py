@@ -155,6 +155,9 @@ class SimNode:
     online: bool
     boot_time: float
     gpus: list[SimGpu] = field(default_factory=list)
+    # A member whose pvestatd stopped reporting (hung on a storage): the cluster shows it "unknown"
+    # and its VMs "unknown", but the node itself still answers API calls (NOTES-wave2 §W7).
+    stale: bool = False
 
     @property
     def name(self) -> str:

@@ -145,3 +145,22 @@ def test_storage_content_lists_the_volumes_as_pve_does(api, pvesim):
     assert api("GET", "/nodes/pve1/storage/local/content", params={"content": "images"}).json()["data"] == []
     missing = api("GET", "/nodes/pve1/storage/nope/content")
     assert (missing.status_code, missing.reason) == (500, "storage 'nope' does not exist")
+
+
+def test_an_offline_node_shows_its_vms_unknown_with_a_bare_row_and_answers_595(api, pvesim):
+    pvesim.set_node_online("pve1", False)
+    rows = api("GET", "/cluster/resources", params={"type": "vm"}).json()["data"]
+    row = next(r for r in rows if r["vmid"] == 100500)
+    assert row == {"id": "qemu/100500", "type": "qemu", "vmid": 100500, "node": "pve1", "status": "unknown"}
+    nodes = {n["node"]: n["status"] for n in api("GET", "/nodes").json()["data"]}
+    assert nodes["pve1"] == "offline"
+    assert api("GET", "/nodes/pve1/qemu/100500/status/current").status_code == 595
+
+
+def test_a_stale_node_shows_unknown_but_still_answers_for_its_vms(api, pvesim):
+    pvesim.set_node_stale("pve1", True)
+    rows = api("GET", "/cluster/resources", params={"type": "vm"}).json()["data"]
+    assert next(r for r in rows if r["vmid"] == 100500)["status"] == "unknown"
+    assert {n["node"]: n["status"] for n in api("GET", "/nodes").json()["data"]}["pve1"] == "unknown"
+    status = api("GET", "/nodes/pve1/qemu/100500/status/current")
+    assert status.status_code == 200 and status.json()["data"]["status"] == "stopped"
