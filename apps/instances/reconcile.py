@@ -113,7 +113,7 @@ def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
                 counts["missing"] += 1
                 _mark_missing(cluster=cluster, instance=instance)
                 continue
-            status = str(row.get("status", ""))
+            status: str | None = str(row.get("status", ""))
             if status not in ("running", "stopped"):
                 # "unknown": no fresh data from the node's pvestatd, which is not "stopped" (PVE API
                 # viewer, /cluster/resources; docs page reconciliation, "Unreachable hosts").

@@ -167,12 +167,18 @@ def _vm_row(c: SimCluster, vm: SimVm, *, cluster_view: bool = True) -> dict[str,
     if cluster_view and (not node.online or node.stale):
         # No fresh pvestatd data from the node: the row has only what the cluster config knows, with
         # status "unknown" (pve-manager API2Tools extract_vm_stats; NOTES-wave2 §W7).
-        row = {"id": f"qemu/{vm.vmid}", "type": "qemu", "vmid": vm.vmid, "node": vm.node, "status": "unknown"}
+        bare: dict[str, Any] = {
+            "id": f"qemu/{vm.vmid}",
+            "type": "qemu",
+            "vmid": vm.vmid,
+            "node": vm.node,
+            "status": "unknown",
+        }
         if vm.config.get("lock"):
-            row["lock"] = vm.config["lock"]
+            bare["lock"] = vm.config["lock"]
         if vm.pool:
-            row["pool"] = vm.pool
-        return row
+            bare["pool"] = vm.pool
+        return bare
     row: dict[str, Any] = {
         "id": f"qemu/{vm.vmid}",
         "type": "qemu",

@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infrastructure', '0003_cluster_snippets'),
+        ("infrastructure", "0003_cluster_snippets"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='vmtemplate',
-            name='uefi_problem',
-            field=models.CharField(blank=True, max_length=200, verbose_name='UEFI problem'),
+            model_name="vmtemplate",
+            name="uefi_problem",
+            field=models.CharField(blank=True, max_length=200, verbose_name="UEFI problem"),
         ),
         migrations.AddField(
-            model_name='vmtemplate',
-            name='uefi_ready',
-            field=models.BooleanField(blank=True, help_text='Set by the inventory sync: OVMF firmware and a persistent EFI disk without Secure Boot keys, as GPU VMs need. Empty: not checked yet.', null=True, verbose_name='UEFI-ready'),
+            model_name="vmtemplate",
+            name="uefi_ready",
+            field=models.BooleanField(
+                blank=True,
+                help_text="Set by the inventory sync: OVMF firmware and a persistent EFI disk without Secure Boot keys, as GPU VMs need. Empty: not checked yet.",
+                null=True,
+                verbose_name="UEFI-ready",
+            ),
         ),
     ]

@@ -4,20 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('instances', '0005_labels_on_keys_and_snapshots'),
+        ("instances", "0005_labels_on_keys_and_snapshots"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='instance',
-            name='host_unreachable_since',
-            field=models.DateTimeField(blank=True, help_text="Set by reconciliation while Proxmox cannot reach the VM's node (status 'unknown'); nothing is changed on the instance until the node answers again.", null=True, verbose_name='host unreachable since'),
+            model_name="instance",
+            name="host_unreachable_since",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Set by reconciliation while Proxmox cannot reach the VM's node (status 'unknown'); nothing is changed on the instance until the node answers again.",
+                null=True,
+                verbose_name="host unreachable since",
+            ),
         ),
         migrations.AlterField(
-            model_name='drift',
-            name='kind',
-            field=models.CharField(choices=[('orphan', 'Orphan VM (in Proxmox, unknown to the platform)'), ('missing', 'Missing VM (in the platform, gone from Proxmox)'), ('power', 'Power state differed (fixed)'), ('stuck', 'Stuck operation failed'), ('unreachable', 'Host unreachable (VM status unknown)')], max_length=12, verbose_name='kind'),
+            model_name="drift",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("orphan", "Orphan VM (in Proxmox, unknown to the platform)"),
+                    ("missing", "Missing VM (in the platform, gone from Proxmox)"),
+                    ("power", "Power state differed (fixed)"),
+                    ("stuck", "Stuck operation failed"),
+                    ("unreachable", "Host unreachable (VM status unknown)"),
+                ],
+                max_length=12,
+                verbose_name="kind",
+            ),
         ),
     ]
