@@ -21,8 +21,15 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
-from apps.orders import selectors, services
-from apps.orders.models import ApprovalQueueOrder, FulfilmentQueueOrder, Order, OrderTransition, OrganisationQuota
+from apps.orders import risk, selectors, services
+from apps.orders.models import (
+    ApprovalQueueOrder,
+    FulfilmentQueueOrder,
+    GpuRiskPolicy,
+    Order,
+    OrderTransition,
+    OrganisationQuota,
+)
 
 
 class ReasonForm(forms.Form):
@@ -73,12 +80,28 @@ class OrderAdmin(AuditedModelAdmin):
         (_("Ordered"), {"fields": ("offer", "datacentre", "image", "gpu_stack", "name", "ssh_key_ids", "user_data")}),
         (_("Price (frozen)"), {"fields": ("price_hourly", "price_monthly", "currency")}),
         (_("Delivery"), {"fields": ("reservation", "fulfilment_status", "fulfilment_notes")}),
-        (_("Decision"), {"fields": ("flags", "rejection_reason", "error_message")}),
+        (_("Decision"), {"fields": ("flags", "risk_signals", "rejection_reason", "error_message")}),
         (_("Idempotency"), {"fields": ("idempotency_key", "request_hash", "response_status")}),
     )
 
+    @admin.display(description=_("GPU risk signals"))
+    def risk_signals(self, obj: Order) -> str:
+        """What the GPU risk policy looks at, now, for the order's organisation (apps/orders/risk.py)."""
+        if obj is None or not obj.offer_id or not obj.offer.is_gpu:
+            return "—"
+        signals = risk.risk_signals(organisation=obj.organisation)
+        payment = {True: _("yes"), False: _("no"), None: _("unknown")}[signals.has_payment_method]
+        return str(
+            _("Organisation %(age)s days old · payment method: %(payment)s · billing identity: %(identity)s")
+            % {
+                "age": signals.age_days,
+                "payment": payment,
+                "identity": _("yes") if signals.has_billing_identity else _("no"),
+            }
+        )
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Order._meta.concrete_fields]
+        return [f.name for f in Order._meta.concrete_fields] + ["risk_signals"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # orders are placed by customers (API, portal), never typed in
@@ -193,7 +216,16 @@ admin.site.register(Order, OrderAdmin)
 class ApprovalQueueAdmin(OrderAdmin):
     """Flagged orders, oldest first: approve or reject."""
 
-    list_display = ["public_id", "organisation", "offer", "datacentre", "price_monthly", "flags", "created_at"]
+    list_display = [
+        "public_id",
+        "organisation",
+        "offer",
+        "datacentre",
+        "price_monthly",
+        "flags",
+        "risk_signals",
+        "created_at",
+    ]
     list_filter = ["offer__family", "datacentre"]
     actions = ["approve", "reject"]
 
@@ -218,3 +250,28 @@ class OrganisationQuotaAdmin(AuditedModelAdmin):
     list_display = ["organisation", "max_instances", "max_gpus", "notes", "updated_at"]
     search_fields = ("organisation__name", "organisation__slug")
     autocomplete_fields = ("organisation",)
+
+
+@admin.register(GpuRiskPolicy)
+class GpuRiskPolicyAdmin(AuditedModelAdmin):
+    """The one GPU risk policy row: which signals hold a GPU order for approval (apps/orders/risk.py)."""
+
+    list_display = [
+        "__str__",
+        "enabled",
+        "review_all",
+        "min_organisation_age_days",
+        "require_payment_method",
+        "require_billing_identity",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not GpuRiskPolicy.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        risk.gpu_risk_policy_get()  # the row exists once staff open the page
+        return super().changelist_view(request, extra_context)

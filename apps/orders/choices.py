@@ -56,6 +56,13 @@ class OrderFlag(models.TextChoices):
         _("First order of a new organisation above the threshold"),
     )
     GPU_REVIEW = "gpu_review", _("GPU orders are reviewed by staff")
+    # The GPU risk policy (models.GpuRiskPolicy): the label is the reason the customer reads.
+    GPU_NEW_ORGANISATION = "gpu_new_organisation", _("GPU order from an organisation created recently")
+    GPU_NO_PAYMENT_METHOD = "gpu_no_payment_method", _("GPU order from an organisation without a payment method")
+    GPU_NO_BILLING_IDENTITY = (
+        "gpu_no_billing_identity",
+        _("GPU order from an organisation without a billing identity (country, legal name)"),
+    )
 
 
 class OrderErrorCode:

@@ -145,6 +145,11 @@ class Order(TimeStampedModel):
     def is_cancellable(self) -> bool:
         return self.state in choices.CANCELLABLE_STATES
 
+    @property
+    def flag_labels(self) -> list[str]:
+        """Why the order waits for approval, in words the customer reads (``choices.OrderFlag`` labels)."""
+        return [str(choices.OrderFlag(f).label) if f in choices.OrderFlag.values else str(f) for f in self.flags or []]
+
 
 class OrderTransition(models.Model):
     """One change of an order's state: from, to, who (null: the system) and why."""
@@ -208,6 +213,48 @@ class OrderBlock(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}: {self.source}"
+
+
+class GpuRiskPolicy(TimeStampedModel):
+    """When GPU orders wait for staff approval: the one row staff tune in the back office.
+
+    GPUs are the asset fraud targets most (crypto-mining on stolen cards), so a
+    GPU order waits for approval when any enabled rule matches its
+    organisation; the rules that matched are the order's flags, shown to the
+    customer on the order page and to staff, with the signals, in the approval
+    queue. Documented in apps/docs/content/ordering.md ("GPU orders and
+    approval"). ``orders.risk.gpu_risk_policy_get`` creates the row with the
+    defaults below on first use.
+    """
+
+    enabled = models.BooleanField(_("enabled"), default=True, help_text=_("Apply the rules below to GPU orders."))
+    review_all = models.BooleanField(
+        _("review every GPU order"),
+        default=False,
+        help_text=_("Every GPU order waits for approval, whatever the signals (ORDERS_APPROVAL_GPU also does this)."),
+    )
+    min_organisation_age_days = models.PositiveIntegerField(
+        _("minimum organisation age (days)"),
+        default=7,
+        help_text=_("GPU orders of a younger organisation wait for approval (0: no age rule)."),
+    )
+    require_payment_method = models.BooleanField(
+        _("require a payment method"),
+        default=True,
+        help_text=_("GPU orders wait until the organisation has a saved card or SEPA mandate."),
+    )
+    require_billing_identity = models.BooleanField(
+        _("require a billing identity"),
+        default=True,
+        help_text=_("GPU orders wait until the organisation has a country and, for a company, a legal name."),
+    )
+
+    class Meta:
+        verbose_name = _("GPU risk policy")
+        verbose_name_plural = _("GPU risk policy")
+
+    def __str__(self) -> str:
+        return str(_("GPU risk policy"))
 
 
 class ApprovalQueueOrder(Order):

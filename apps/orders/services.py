@@ -50,7 +50,7 @@ from apps.infrastructure.models import Reservation
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance, SshKey
-from apps.orders import choices, selectors, validation
+from apps.orders import choices, risk, selectors, validation
 from apps.orders.choices import FulfilmentStatus, OrderErrorCode, OrderFlag, OrderState
 from apps.orders.models import Order, OrderBlock, OrderTransition
 from apps.teams.access import actor_token_prefix, raise_suspended, require_permission
@@ -362,8 +362,9 @@ def _flags(*, order: Order) -> list[str]:
         )
         if not earlier:
             flags.append(OrderFlag.FIRST_ORDER_ABOVE_THRESHOLD.value)
-    if settings.ORDERS_APPROVAL_GPU and order.offer.is_gpu:
-        flags.append(OrderFlag.GPU_REVIEW.value)
+    if order.offer.is_gpu:
+        # The GPU risk policy staff tune in the back office (apps.orders.risk).
+        flags.extend(risk.gpu_risk_flags(organisation=order.organisation))
     return flags
 
 

@@ -508,6 +508,9 @@ ORDERS_DEFAULT_QUOTAS = {
 ORDERS_APPROVAL_FIRST_ORDER_ABOVE = env.str("ORDERS_APPROVAL_FIRST_ORDER_ABOVE", default="100")  # Decimal string
 # Every GPU order waits for staff approval when true (fraud control on scarce GPUs).
 ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
+# The GPU risk policy (admin "GPU risk policy": organisation age, payment method, billing identity) is on
+# when its row is first created; staff tune it in the back office (apps/docs/content/ordering.md).
+ORDERS_GPU_RISK_POLICY = env.bool("ORDERS_GPU_RISK_POLICY", default=True)
 
 # Browser console: the public ws(s):// base of ``manage.py consoleproxy``; the browser connects to
 # <base>/console/<single-use ticket> and never to a Proxmox node (docs: apps/docs/content/instances.md).

@@ -31,3 +31,5 @@ if env.str("CELERY_BROKER_TRANSPORT_OPTIONS", default=""):
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEBUG = False
+# Tests start with the GPU risk policy off, as with ORDERS_APPROVAL_GPU; tests/orders/test_gpu_risk.py turns it on.
+ORDERS_GPU_RISK_POLICY = False
