@@ -471,6 +471,8 @@ class SimCluster:
     def finish_task(self, task: SimTask, *, interrupted: bool = False) -> None:
         if task.status != "running":
             return
+        if task.lock_deadline is not None and not interrupted and task.fail_message is None:
+            self._begin(task)  # ended early (``finish_tasks``) while waiting: it got the flock at last
         self.running_tasks.remove(task)
         task.status = "stopped"
         task.endtime = int(time.time())
