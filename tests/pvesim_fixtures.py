@@ -5,7 +5,8 @@
   over HTTPS, tasks of 0 s, lock waits of 0 s. It exposes ``url``, ``ca_path``,
   ``token_id``, ``token_secret``, ``cluster`` (the state, for inspection), the
   fault-injection methods (``fail_next_task``, ``set_node_online``,
-  ``set_latency``, ``hold_lock``, ``set_task_seconds``, ``set_gpu_present``) and
+  ``set_node_stale``, ``set_latency``, ``hold_lock``, ``set_vm_lock``,
+  ``set_guest_acpi``, ``set_task_seconds``, ``set_gpu_present``) and
   ``requests`` / ``validation_failures`` (each request with its schema check).
 * ``pvesim_session``: the same, shared by a whole session (reset nothing; use
   distinct VMIDs).
