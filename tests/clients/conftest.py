@@ -33,5 +33,9 @@ class Platform:
 def platform(live_server, settings, fleet, world) -> Platform:  # noqa: F811
     # The SDK's own retries are tested against a stub server; here the limits must not interfere.
     settings.API_RATE_LIMITS = {"token": (100_000, 60), "user": (100_000, 60), "anonymous": (100_000, 60)}
+    # Transactional tests flush data migrations' rows too: the costs need the VAT rates back.
+    from apps.billing.vat import vat_rates_seed
+
+    vat_rates_seed()
     token = ApiTokenFactory(user=world.owner, organisation=world.org, scope=TokenScope.READ_WRITE)
     return Platform(url=live_server.url, token=token.plaintext, fleet=fleet, world=world)

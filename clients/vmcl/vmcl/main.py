@@ -54,7 +54,6 @@ GROUPS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "cost": ("billing", "cost", "Costs: month to date and forecast.", ("costs",)),
     "budget": ("billing", "budget", "Budgets and their alerts.", ("budgets",)),
     "audit": ("audit", "app", "The organisation's audit log.", ()),
-    "token": ("token", "app", "Personal access tokens.", ("tokens",)),
 }
 
 

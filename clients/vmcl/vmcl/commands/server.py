@@ -62,9 +62,9 @@ def list_(
 
 
 @app.command()
-def describe(server: Server, output: Output = "table", columns: Columns = None) -> None:
+def describe(server: Server, output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
     """Show one server."""
-    emit(client().instances_retrieve(_id(server)), output=output, columns=columns)
+    emit(client().instances_retrieve(_id(server)), output=output, columns=columns, no_header=no_header)
 
 
 @app.command()
