@@ -1,0 +1,1 @@
+"""Support of ``benchmarks/vmcl_bench.py``."""
