@@ -96,6 +96,9 @@ class InventorySnapshot:
     templates: list[TemplateInfo]
     template_storage: dict[int, str] = field(default_factory=dict)  # vmid -> storage of its first disk
     template_uefi: dict[int, str] = field(default_factory=dict)  # vmid -> why it is not UEFI-ready ("" if it is)
+    # VMIDs the cluster lists with status "unknown" and no details (their node is unreachable): a template
+    # among them is not missing, only out of sight.
+    unknown_vmids: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -125,6 +128,11 @@ def _fetch(driver: ProxmoxDriver) -> InventorySnapshot:
             # One unreachable node (595) must not stop the sync of the others.
             unreadable[info.node] = str(exc)
     templates = driver.templates()
+    unknown_vmids = {
+        int(row["vmid"])
+        for row in driver.cluster_resources("vm")
+        if row.get("status") == "unknown" and "template" not in row and row.get("vmid") is not None
+    }
     template_storage: dict[int, str] = {}
     template_uefi: dict[int, str] = {}
     for template in templates:
@@ -144,6 +152,7 @@ def _fetch(driver: ProxmoxDriver) -> InventorySnapshot:
         templates=templates,
         template_storage=template_storage,
         template_uefi=template_uefi,
+        unknown_vmids=unknown_vmids,
     )
 
 
@@ -279,7 +288,15 @@ def _apply(*, cluster: Cluster, snapshot: InventorySnapshot, report: _Report, no
     _apply_storages(cluster, snapshot.storages, known, report, now)
     shared = {row.storage for row in snapshot.storages if row.shared}
     _apply_templates(
-        cluster, snapshot.templates, snapshot.template_storage, shared, known, report, now, snapshot.template_uefi
+        cluster,
+        snapshot.templates,
+        snapshot.template_storage,
+        shared,
+        known,
+        report,
+        now,
+        snapshot.template_uefi,
+        snapshot.unknown_vmids,
     )
 
 
@@ -473,6 +490,7 @@ def _apply_templates(
     report: _Report,
     now: Any,
     uefi: dict[int, str] | None = None,
+    unknown_vmids: set[int] | None = None,
 ) -> None:
     """Templates on shared storage serve every node of the cluster (clone with ``target=``): ``node`` empty.
 
@@ -536,7 +554,9 @@ def _apply_templates(
                 changed.append("missing_since")
             template.save(update_fields=changed)
         for vmid, template in existing.items():
-            if vmid not in seen and template.missing_since is None:
+            # A template on an unreachable node is listed bare ("unknown", no ``template`` flag; PVE API
+            # viewer /cluster/resources): out of sight, not missing.
+            if vmid not in seen and vmid not in (unknown_vmids or set()) and template.missing_since is None:
                 VmTemplate.objects.filter(pk=template.pk).update(missing_since=now)
                 report.flag("template_missing", str(template), "The cluster no longer lists this template.")
 
