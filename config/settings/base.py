@@ -366,6 +366,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The API speaks JSON (apps/docs/content/api-overview.md): bodies are documented as JSON only,
+    # though DRF's form parsers stay for the browsable forms of tests and tools.
+    "PARSER_WHITELIST": ["apps.core.api.parsers.JSONParser"],
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

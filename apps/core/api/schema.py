@@ -140,6 +140,23 @@ EXTRA_ERRORS: dict[str, dict[str, list[str]]] = {
 }
 
 
+# PATCH operations whose view validates the whole input (drf-spectacular documents every PATCH
+# body as partial, "Patched…", with nothing required): the fields they do require.
+PATCH_REQUIRED: dict[str, list[str]] = {
+    "members_partial_update": ["role"],
+}
+
+
+def _require_in_patch(result: dict[str, Any], operation: dict[str, Any]) -> None:
+    for field in PATCH_REQUIRED.get(operation.get("operationId", ""), []):
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            ref = media.get("schema", {}).get("$ref", "")
+            component = result["components"]["schemas"].get(ref.rsplit("/", 1)[-1], {})
+            if field in component.get("properties", {}) and field not in component.setdefault("required", []):
+                component["required"].append(field)
+        operation.get("requestBody", {})["required"] = True
+
+
 def _prose_errors(operation: dict[str, Any]) -> dict[str, list[str]]:
     """Status -> error codes that the operation's description or parameters promise (``409 `last_owner```)."""
     texts = [operation.get("description", "")]
@@ -163,6 +180,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
         for method, operation in operations.items():
             if method not in _METHODS:
                 continue
+            _require_in_patch(result, operation)
             codes = ["429", "500"]
             if method != "get" or operation.get("parameters"):
                 codes.append("400")

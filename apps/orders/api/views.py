@@ -242,6 +242,8 @@ class OrderListApi(OrdersApiView):
             raise ValidationFailed(_("The order is not valid."), fields={"project": [_("Unknown project.")]})
         values: dict[str, Any] = dict(data.validated_data)
         values.pop("project")
+        # A managed service has no image: the field is optional, the service's argument is not.
+        values.setdefault("image", None)
         order = services.order_place(
             actor=request.user,
             organisation=project.organisation,
