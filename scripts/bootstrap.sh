@@ -19,8 +19,10 @@ fi
 # pyproject.toml files (dependencies, entry points) count too.
 stamp="$VENV/.installed-$(cat requirements/*.txt clients/*/pyproject.toml | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  echo "==> installing $REQS"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQS"
+  echo "==> installing $REQS (first run: a minute or more; one line per package)"
+  # pip's own progress: a "Collecting" line per package, then the install.
+  "$VENV/bin/pip" install --disable-pip-version-check --progress-bar on -r "$REQS" \
+    | grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' || [ "${PIPESTATUS[0]}" = 0 ]
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

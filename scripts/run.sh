@@ -10,16 +10,14 @@ export PORT="${PORT:-8000}"
 PY="$VENV/bin/python"
 mkdir -p var/celery/queue var/celery/processed
 
-echo "==> migrating the database"
-"$PY" manage.py migrate --noinput
-echo "==> loading the catalogue and demo data"
-"$PY" manage.py demo_setup
-
-echo
-echo "    VMCloud is starting on http://127.0.0.1:${PORT}/"
-echo "    Admin (back office): http://127.0.0.1:${PORT}/admin/"
-echo "    API reference:       http://127.0.0.1:${PORT}/api/docs/"
-"$PY" manage.py demo_setup --print-logins
+# A first run starts from the migrated template database (minutes of migrations
+# saved); then one Django process migrates what is new, loads the demo data and
+# prints the logins.
+if [ ! -f "${VMCLOUD_VAR_DIR:-var}/db.sqlite3" ] && [ -z "${DATABASE_URL:-}" ]; then
+  echo "==> creating the database"
+  "$PY" scripts/dbtemplate.py restore
+fi
+"$PY" manage.py run_prepare
 echo "    Stop with Ctrl-C."
 echo
 exec "$VENV/bin/honcho" -f Procfile start
