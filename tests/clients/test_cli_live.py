@@ -122,8 +122,26 @@ def test_server_lifecycle_and_every_resource_through_the_cli(platform, tmp_path)
     for resource in ("image", "datacentre", "offer", "organisation", "project", "invoice", "budget"):
         ok(resource, "list")
     ok("availability", "list", "--offer", fleet.vps_offer.code)
+    for command in (("gpu-model", "list"), ("gpu-stack", "list"), ("invoice", "credit-notes"), ("cost", "usage")):
+        ok(*command)
+    quote = ok(
+        "offer", "quote", fleet.vps_offer.code, "--datacentre", fleet.dc.code, "--image", "ubuntu-24.04", "-o", "json"
+    )
+    assert (json.loads(quote.out)["currency"], json.loads(quote.out)["price_monthly"]) == (
+        "EUR",
+        str(fleet.vps_offer.price_monthly),
+    )
+    assert [m["role"] for m in json.loads(ok("organisation", "members", "-o", "json").out)].count("owner") == 1
     ok("cost", "show")
-    ok("audit", "list")
+    audit = json.loads(ok("audit", "list", "-o", "json").out)
+    assert any(event["action"].startswith("instance") for event in audit)
+    budget = json.loads(ok("budget", "create", "--name", "cap", "--amount", "100.00", "-o", "json").out)
+    assert (
+        json.loads(ok("budget", "update", budget["id"], "--amount", "150.00", "-o", "json").out)["amount"] == "150.00"
+    )
+    ok("budget", "delete", budget["id"])
+    ok("snapshot", "rename", "app-1", "before", "kept")
+    assert [s["name"] for s in json.loads(ok("snapshot", "list", "app-1", "-o", "json").out)] == ["kept"]
 
     ok("server", "enable-protection", "app-1")
     protected = vmcl("server", "delete", "app-1")

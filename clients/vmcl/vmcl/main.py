@@ -48,6 +48,8 @@ GROUPS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "datacentre": ("catalogue", "datacentre", "Datacentres.", ("datacentres", "datacenter")),
     "availability": ("catalogue", "availability", "What can be ordered where, now.", ()),
     "family": ("catalogue", "family", "Product families.", ("families",)),
+    "gpu-model": ("catalogue", "gpu_model", "GPU models and where they are.", ("gpu-models",)),
+    "gpu-stack": ("catalogue", "gpu_stack", "GPU software stacks.", ("gpu-stacks",)),
     "order": ("order", "app", "Orders: follow and cancel.", ("orders",)),
     "action": ("action", "app", "Actions: asynchronous operations and their progress.", ("actions",)),
     "invoice": ("billing", "invoice", "Invoices: list, show, download the PDF.", ("invoices",)),

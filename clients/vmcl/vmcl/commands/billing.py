@@ -131,3 +131,48 @@ def budget_alerts(
 ) -> None:
     """The alerts a budget has raised."""
     emit(list_items("billing_budget_alerts_list", budget_id), output=output, columns=columns, no_header=no_header)
+
+
+@budget.command("update")
+def budget_update(
+    budget_id: Annotated[str, typer.Argument(metavar="BUDGET")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    amount: Annotated[str | None, typer.Option(help="New monthly amount in EUR.")] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive", help="Evaluate the budget or not.")] = None,
+    output: Output = "table",
+) -> None:
+    """Change a budget."""
+    body: dict[str, object] = {}
+    for key, value in (("name", name), ("amount", amount), ("is_active", active)):
+        if value is not None:
+            body[key] = value
+    emit(client().billing_budgets_update(budget_id, body=body), output=output)  # type: ignore[arg-type]
+
+
+@invoice.command("credit-notes")
+def credit_notes(
+    output: Output = "table", columns: Columns = None, no_header: NoHeader = False, organisation: Org = None
+) -> None:
+    """List credit notes."""
+    rows = list_items("billing_credit_notes_list", organisation=organisation)
+    emit(rows, output=output, columns=columns, no_header=no_header)
+
+
+@cost.command("usage")
+def cost_usage(
+    organisation: Org = None,
+    month: Annotated[str | None, typer.Option(help="YYYY-MM (default: this month).")] = None,
+    output: Output = "table",
+    columns: Columns = None,
+    no_header: NoHeader = False,
+) -> None:
+    """Metered usage of the month, line by line."""
+    if month is None:
+        import datetime
+
+        month = datetime.datetime.now(datetime.UTC).strftime("%Y-%m")
+    data = client().billing_usage_retrieve(organisation=organisation, month=month)
+    if output == "table":
+        emit(data.get("lines", []), output=output, columns=columns, no_header=no_header)
+        return
+    emit(data, output=output)

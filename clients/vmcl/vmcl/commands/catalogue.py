@@ -84,3 +84,39 @@ def availability_list(
 def family_list(output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
     """List product families."""
     emit(list_items("catalogue_families_list"), output=output, columns=columns, no_header=no_header)
+
+
+gpu_model = typer.Typer(rich_markup_mode=None, help="GPU models and where they are.", no_args_is_help=True)
+gpu_stack = typer.Typer(rich_markup_mode=None, help="GPU software stacks.", no_args_is_help=True)
+
+
+@gpu_model.command("list")
+def gpu_model_list(output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
+    """List GPU models."""
+    emit(list_items("catalogue_gpu_models_list"), output=output, columns=columns, no_header=no_header)
+
+
+@gpu_stack.command("list")
+def gpu_stack_list(output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
+    """List GPU software stacks."""
+    emit(list_items("catalogue_gpu_stacks_list"), output=output, columns=columns, no_header=no_header)
+
+
+@family.command("describe")
+def family_describe(slug: str, output: Output = "table") -> None:
+    """Show one product family with its offers."""
+    emit(client().catalogue_families_retrieve(slug), output=output)
+
+
+@offer.command("quote")
+def offer_quote(
+    code: Annotated[str, typer.Argument(help="Offer code.")],
+    datacentre_: Annotated[str, typer.Option("--datacentre", help="Datacentre code.")],
+    image_: Annotated[str | None, typer.Option("--image", help="Image slug.")] = None,
+    output: Output = "table",
+) -> None:
+    """Price and availability of an offer in a datacentre, before ordering."""
+    body: dict[str, object] = {"offer": code, "datacentre": datacentre_}
+    if image_ is not None:
+        body["image"] = image_
+    emit(client().quotes_create(body=body), output=output)  # type: ignore[arg-type]

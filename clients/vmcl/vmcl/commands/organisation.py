@@ -35,3 +35,15 @@ def describe(
 ) -> None:
     """Show one organisation."""
     emit(client().organisations_retrieve(organisation_id(organisation)), output=output)
+
+
+@app.command()
+def members(
+    organisation: Annotated[int | None, typer.Argument(help="Organisation id (default: your first).")] = None,
+    output: Output = "table",
+    columns: Columns = None,
+    no_header: NoHeader = False,
+) -> None:
+    """List an organisation's members and their roles."""
+    rows = list_items("members_list", organisation_id(organisation))
+    emit(rows, output=output, columns=columns, no_header=no_header)

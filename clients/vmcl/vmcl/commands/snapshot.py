@@ -110,6 +110,16 @@ def rollback(
     emit(dict(action), output=output)
 
 
+@app.command()
+def rename(
+    server: Server, snapshot: Snapshot, name: Annotated[str, typer.Argument(help="New name.")], output: Output = "table"
+) -> None:
+    """Rename a snapshot."""
+    server_id = _server(server)
+    result = client().snapshots_partial_update(server_id, _snapshot(server_id, snapshot), body={"name": name})
+    emit(result, output=output)
+
+
 @schedule.command("describe")
 def schedule_describe(server: Server, output: Output = "table") -> None:
     """Show a server's snapshot schedule."""
