@@ -1,0 +1,71 @@
+"""The Terraform provider's pieces that need no platform: the mirror, durations, error diagnostics, schemas."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import vmcloud
+from terraform_provider_vmcloud import mirror
+from terraform_provider_vmcloud.common import error_detail, parse_duration
+from terraform_provider_vmcloud.provider import VMCloudProvider
+from tf.provider import ProviderServicer
+
+from tests.clients.terraform import terraform_binary
+
+
+def test_the_mirror_has_terraforms_unpacked_layout_and_an_executable_launcher(tmp_path):
+    exe = mirror.build(tmp_path, python="/opt/py/bin/python")
+    assert exe.relative_to(tmp_path).parts == (
+        "vmcloud.example", "vmcloud", "vmcloud", "0.1.0", mirror.target(), "terraform-provider-vmcloud_v0.1.0",
+    )  # fmt: skip
+    assert exe.stat().st_mode & stat.S_IXUSR
+    assert exe.read_text() == "#!/bin/sh\nexec '/opt/py/bin/python' -m terraform_provider_vmcloud \"$@\"\n"
+    config = mirror.cli_config(tmp_path)
+    assert f'path    = "{tmp_path}"' in config and 'exclude = ["vmcloud.example/*/*"]' in config
+
+
+def test_a_missing_terraform_binary_fails_the_test_with_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="terraform binary is not on PATH"):
+        terraform_binary()
+
+
+def test_terraform_is_installed_here():
+    assert os.access(terraform_binary(), os.X_OK)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("10m", 600), ("1h30m", 5400), (None, 1200)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_a_bad_duration_is_refused():
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration("ten minutes")
+
+
+def test_an_api_error_diagnostic_names_the_code_and_the_request_id():
+    exc = vmcloud.BadRequest(400, "validation_error", "Invalid input.", {"name": ["Bad."]}, "req-123")
+    summary, detail = error_detail(exc)
+    assert summary == "VMCloud API error: validation_error"
+    assert "request id req-123" in detail and "name: Bad." in detail
+
+
+def test_every_schema_encodes_and_secrets_are_sensitive():
+    servicer = ProviderServicer(VMCloudProvider())
+    resources = {name: cls.get_schema().to_pb() for name, cls in servicer._load_res_cls_map().items()}
+    assert set(resources) == {"vmcloud_server", "vmcloud_ssh_key", "vmcloud_project", "vmcloud_snapshot_schedule"}
+    data = {name: cls.get_schema().to_pb() for name, cls in servicer._load_ds_cls_map().items()}
+    assert set(data) == {
+        "vmcloud_offers",
+        "vmcloud_images",
+        "vmcloud_datacentres",
+        "vmcloud_servers",
+        "vmcloud_ssh_keys",
+    }
+    sensitive = {a.name for a in resources["vmcloud_server"].block.attributes if a.sensitive}
+    assert sensitive == {"user_data"}
+    provider = VMCloudProvider().get_provider_schema(None).to_pb()  # type: ignore[arg-type]
+    assert {a.name for a in provider.block.attributes if a.sensitive} == {"token"}
