@@ -121,6 +121,7 @@ def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
         "orphans": 0,
         "missing": 0,
         "stuck": 0,
+        "unreachable": 0,
     }
     # The customer can then delete it: nothing is left to destroy in Proxmox.
     with django_capture_on_commit_callbacks(execute=True):
