@@ -164,3 +164,16 @@ def test_request_bodies_are_documented_as_json_only(schema):
         for media in operation.get("requestBody", {}).get("content", {})
     }
     assert media == {"application/json"}
+
+
+def test_a_text_input_that_may_not_be_blank_refuses_only_spaces_in_its_schema(schema, api_client):
+    import re
+
+    name = schema["components"]["schemas"]["BudgetCreateInputRequest"]["properties"]["name"]
+    assert not re.search(name["pattern"], "\u00a0 ") and re.search(name["pattern"], " a ")
+    organisation = organisation_with_owner()
+    api_client.force_authenticate(organisation.memberships.get().user)
+    response = api_client.post(
+        "/api/v1/billing/budgets/", {"organisation": organisation.slug, "name": "\u00a0", "amount": "5"}, format="json"
+    )
+    assert response.status_code == 400 and "name" in response.json()["error"]["fields"]

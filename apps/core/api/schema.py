@@ -236,3 +236,22 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
             number = f"0?\\.[0-9]{{1,{places}}}|0"
         schema["pattern"] = f"^{sign}{not_zero}(?:{number})$"
         return schema
+
+
+class CharFieldSchema(OpenApiSerializerFieldExtension):
+    """A text input that may not be blank says so: DRF strips it first, so only-spaces is blank too.
+
+    ``minLength: 1`` (drf-spectacular's) lets ``" "`` or a no-break space through, which DRF trims to
+    ``""`` and refuses: a schema-valid request refused. The pattern asks for one non-space character.
+    Only the plain ``CharField``: its subclasses (e-mail, URL, slug, regex) have their own formats.
+    """
+
+    target_class = "rest_framework.fields.CharField"
+    match_subclasses = False
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: serializers.CharField = self.target
+        schema: dict[str, Any] = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if direction == "request" and not field.allow_blank and field.trim_whitespace and "pattern" not in schema:
+            schema["pattern"] = r"\S"
+        return schema
