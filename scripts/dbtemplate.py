@@ -56,10 +56,11 @@ def _migration_files() -> dict[tuple[str, str], Path]:
 
 
 def _where(path: Path) -> str:
+    """Installed packages relative to site-packages (wherever the virtualenv is), the project's to the repository."""
     try:
-        return "repo:" + path.relative_to(ROOT).as_posix()
-    except ValueError:
         return "site:" + path.relative_to(SITE).as_posix()
+    except ValueError:
+        return "repo:" + path.relative_to(ROOT).as_posix()
 
 
 def _resolve(where: str) -> Path:
@@ -81,7 +82,7 @@ def build() -> None:
             "from django.core.management import call_command\n"
             f"root = Path({str(ROOT)!r})\n"
             "for config in apps.get_app_configs():\n"
-            "    if root not in Path(config.path).parents and (Path(config.path) / 'migrations').is_dir():\n"
+            "    if root / 'apps' not in Path(config.path).parents and (Path(config.path) / 'migrations').is_dir():\n"
             "        call_command('migrate', config.label, interactive=False, verbosity=1)\n"
         )
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
