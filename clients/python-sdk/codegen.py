@@ -113,7 +113,7 @@ def render_models(spec: dict[str, Any], digest: str) -> str:
     schemas = spec["components"]["schemas"]
     mapper = TypeMapper(schemas)
     out = [HEADER.format(what="Types of the VMCloud API's request and response bodies.", digest=digest)]
-    out.append("from typing import Any, Literal, NotRequired, TypedDict\n\n")
+    out.append("from typing import Any, Literal, NotRequired, TypeAlias, TypedDict\n\n")
     aliases: list[str] = []
     classes: list[str] = []
     for name in sorted(schemas):
@@ -121,7 +121,7 @@ def render_models(spec: dict[str, Any], digest: str) -> str:
         if "properties" not in schema:
             doc = schema.get("description", "")
             comment = "".join(f"# {line}\n" for line in doc.splitlines() if line.strip())
-            aliases.append(f"{comment}{name} = {mapper.annotation(schema)}\n")
+            aliases.append(f"{comment}{name}: TypeAlias = {mapper.annotation(schema)}\n")
             continue
         required = set(schema.get("required", []))
         doc = schema.get("description") or f"The ``{name}`` object."

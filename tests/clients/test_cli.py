@@ -165,3 +165,16 @@ def test_shell_completion_scripts_and_completion_of_commands(config):
 
 def test_the_installed_entry_point_is_vmcl():
     assert VMCL.exists()
+
+
+def test_invoice_download_writes_the_pdf(config, tmp_path):
+    pdf = b"%PDF-1.7\n%fake invoice\n"
+    target = tmp_path / "invoice.pdf"
+    with stub_server([(200, {"Content-Type": "application/pdf"}, pdf)] * 2) as stub:
+        env = {"VMCL_URL": stub.url, "VMCL_TOKEN": "t"}
+        saved = run_vmcl("invoice", "download", "inv-1", "--file", str(target), config=config, env=env)
+        piped = run_vmcl("invoice", "download", "inv-1", "-O", "-", config=config, env=env)
+    assert saved.code == 0, saved.err
+    assert target.read_bytes() == pdf
+    assert piped.out.encode() == pdf
+    assert stub.requests[0]["path"] == "/api/v1/billing/invoices/inv-1/pdf"

@@ -195,7 +195,7 @@ class Client(Operations):
             body["gpu_stack"] = gpu_stack
         order = self.orders_create(body=body, idempotency_key=idempotency_key)  # type: ignore[arg-type]
         action = order.get("action")
-        return dict(order), (Action(self, action) if isinstance(action, dict) else None)
+        return dict(order), (Action(self, dict(action)) if isinstance(action, dict) else None)
 
     # The transport.
 

@@ -227,7 +227,8 @@ def resolve_id(operation: str, reference: str, *, key: str = "name", kind: str =
         return reference
     from vmcloud.errors import BadRequest, NotFound
 
-    matches = list_items(operation, *scope.values(), **{key: reference})
+    query: dict[str, Any] = {key: reference}
+    matches = list_items(operation, *scope.values(), **query)
     if not matches:
         raise NotFound(404, "not_found", f"No {kind} named {reference!r}.")
     if len(matches) > 1:

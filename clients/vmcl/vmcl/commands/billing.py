@@ -11,7 +11,7 @@ from ..common import Columns, Filter, NoHeader, Output, Sort, client, emit, list
 invoice = typer.Typer(rich_markup_mode=None, help="Invoices: list, show, download the PDF.", no_args_is_help=True)
 cost = typer.Typer(rich_markup_mode=None, help="Costs: month to date and forecast.", no_args_is_help=True)
 budget = typer.Typer(rich_markup_mode=None, help="Budgets and their alerts.", no_args_is_help=True)
-Org = Annotated[int | None, typer.Option("--organisation", help="Organisation id (default: all you see).")]
+Org = Annotated[str | None, typer.Option("--organisation", help="Organisation id or slug (default: all you see).")]
 
 
 @invoice.command("list")
