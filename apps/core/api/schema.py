@@ -255,3 +255,23 @@ class CharFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "request" and not field.allow_blank and field.trim_whitespace and "pattern" not in schema:
             schema["pattern"] = r"\S"
         return schema
+
+
+class LabelsFieldSchema(OpenApiSerializerFieldExtension):
+    """Labels document their key and value syntax and their number, as ``apps.core.labels`` checks them.
+
+    The keys' syntax is in the description only: OpenAPI 3.0 has no ``propertyNames`` (3.1 has), so
+    tests/contract lets the operations that take labels answer 400 to schema-valid keys.
+    """
+
+    target_class = "apps.core.api.fields.LabelsField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        from apps.core.labels import MAX_LABELS, VALUE_PATTERN
+
+        schema: dict[str, Any] = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["maxProperties"] = MAX_LABELS
+            schema["additionalProperties"] = {"type": "string", "pattern": f"^{VALUE_PATTERN}$", "maxLength": 63}
+        return schema
