@@ -67,7 +67,7 @@ def money(value: Any, currency: str = "EUR") -> str:
     return f"−{formatted}" if amount < 0 else formatted
 
 
-def money_per(value: Any, unit: str) -> str:
+def money_per(value: Any, unit: Any) -> str:
     """A price per unit: en "€0.0671/h", fr "0,0671 €/h" (``unit`` is already translated)."""
     text = money(value)
     return f"{text}/{unit}" if text else ""

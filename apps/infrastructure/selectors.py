@@ -46,8 +46,10 @@ Actor = AbstractBaseUser | AnonymousUser | None
 # below it the public figure is "limited" (the exact count stays staff-only).
 LIMITED_THRESHOLD = 3
 HELD_GPU_STATES = (choices.GpuState.RESERVED, choices.GpuState.IN_USE)
+# A managed service is not placed on nodes: its public level is "on_request" (the API, quotes).
+ON_REQUEST = -1
 # Reasons the catalogue alone gives (they win over capacity and templates).
-_CATALOGUE_REASONS = (
+CATALOGUE_REASONS = _CATALOGUE_REASONS = (
     choices.UnavailableCode.NOT_ORDERABLE,
     choices.UnavailableCode.NOT_IN_DATACENTRE,
     choices.UnavailableCode.DATACENTRE_MAINTENANCE,
@@ -204,11 +206,13 @@ class Availability:
 
     @property
     def available(self) -> bool:
-        return self.count > 0
+        return self.count > 0 or self.count == ON_REQUEST
 
     @property
     def level(self) -> str:
-        """``available``, ``limited`` (a few left) or ``unavailable``: the public figure."""
+        """``available``, ``limited`` (a few left), ``on_request`` or ``unavailable``: the public figure."""
+        if self.count == ON_REQUEST:
+            return "on_request"
         if self.count <= 0:
             return "unavailable"
         return "limited" if self.count <= LIMITED_THRESHOLD else "available"

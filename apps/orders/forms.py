@@ -22,7 +22,7 @@ from apps.teams.models import Organisation, Project
 class OfferChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         offer: Offer = obj
-        return f"{offer.family.name} · {offer.code} — {money_per(offer.price_monthly, _('month'))}"
+        return f"{offer.family.name} · {offer.code} — {money_per(offer.price_monthly, str(_('month')))}"
 
 
 class ImageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -113,6 +113,8 @@ class OrderForm(forms.Form):
         if default is not None and not self.is_bound:
             self.initial.setdefault("project", default.pk)
         self.fields["ssh_keys"].queryset = SshKey.objects.filter(organisation=organisation).order_by("name")  # type: ignore[attr-defined]
+        if not self.is_bound and selection:
+            self.initial.setdefault("offer", selection.get("offer"))
         self._restrict_choices(offers, selection if selection is not None else (self.data if self.is_bound else {}))
 
     def _restrict_choices(self, offers: Any, data: Any) -> None:
@@ -143,6 +145,9 @@ class OrderForm(forms.Form):
         if chosen_dc is None and len(datacentres) == 1:
             chosen_dc = datacentres[0]
         self.datacentre_obj = chosen_dc
+        if not self.is_bound:
+            # The partial re-renders the form unbound: keep what the customer chose, where it is still offered.
+            self.initial["datacentre"] = chosen_dc.code if chosen_dc is not None else None
         if not self.is_vm or chosen_dc is None:
             return
         choices = matrix[(offer.pk, chosen_dc.pk)].images
@@ -152,6 +157,8 @@ class OrderForm(forms.Form):
         )
         image = image_field.queryset.filter(slug=data.get("image") or "").first() if data.get("image") else None  # type: ignore[attr-defined]
         self.image_obj = image
+        if not self.is_bound:
+            self.initial["image"] = image.slug if image is not None else None
         if self.is_gpu and image is not None:
             stack_field.queryset = catalogue_selectors.gpu_stack_list().filter(  # type: ignore[attr-defined]
                 pk__in={c.gpu_stack_id for c in choices if c.image_id == image.pk and c.gpu_stack_id}
@@ -159,6 +166,9 @@ class OrderForm(forms.Form):
             if not any(c.image_id == image.pk and c.gpu_stack_id is None for c in choices):
                 # Only stacks are built on this image here: one must be chosen.
                 stack_field.required = True
+            if not self.is_bound:
+                chosen = stack_field.queryset.filter(slug=data.get("gpu_stack") or "").first()  # type: ignore[attr-defined]
+                self.initial["gpu_stack"] = chosen.slug if chosen is not None else None
 
     def choice_fields(self) -> list[Any]:
         """The bound fields the plan decides, those that apply to it only."""

@@ -103,9 +103,9 @@ def home_facts() -> HomeFacts:
     by_code = {o.code: o for o in offers}
     hero: list[tuple[str, str, str, str]] = []
     for i, (name, code, status) in enumerate(HERO_ROWS):
-        offer = by_code.get(code)
-        if offer is not None and where[offer.pk]:
-            places = where[offer.pk]
+        shown = by_code.get(code)
+        if shown is not None and where[shown.pk]:
+            places = where[shown.pk]
             hero.append((name, code, places[i % len(places)].code, status))
     return HomeFacts(
         datacentres=facts,

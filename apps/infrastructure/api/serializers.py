@@ -214,8 +214,9 @@ class AvailabilityOutputSerializer(serializers.Serializer):  # type: ignore[type
     datacentre = serializers.CharField(help_text="Datacentre code.")
     available = serializers.BooleanField()
     level = serializers.ChoiceField(
-        choices=["available", "limited", "unavailable"],
-        help_text="`limited`: a few instances left. Exact counts are staff-only.",
+        choices=["available", "limited", "on_request", "unavailable"],
+        help_text="`limited`: a few instances left. Exact counts are staff-only. `on_request`: a managed "
+        "service, set up by our staff.",
     )
     reason = serializers.CharField(
         allow_blank=True,

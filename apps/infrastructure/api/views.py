@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.catalogue import choices as catalogue_choices
 from apps.catalogue import selectors as catalogue_selectors
 from apps.core.api.pagination import StandardPagination
 from apps.infrastructure import choices, selectors, services
@@ -368,8 +369,8 @@ class AvailabilityApi(APIView):
             "and a server offer with none is `unavailable` with reason `no_template`. Filter with `offer` and "
             "`datacentre` codes; add `image` (and `gpu_stack`) to ask about one image: where no template "
             "builds it, the row is `unavailable` with `no_template`. Without filters, every active offer in "
-            "every datacentre. `level` is `available`, `limited` (a few left) or `unavailable` with a "
-            "`reason`.\n\nPublic: no authentication."
+            "every datacentre. `level` is `available`, `limited` (a few left), `on_request` (a managed "
+            "service, set up by our staff) or `unavailable` with a `reason`.\n\nPublic: no authentication."
         ),
         parameters=[
             OpenApiParameter("offer", str, description="Offer code, e.g. GPU-PRO."),
@@ -426,6 +427,15 @@ class AvailabilityApi(APIView):
         if image is not None:
             matrix = {key: a.for_image(image.pk, stack.pk if stack else None) for key, a in matrix.items()}
         slugs = catalogue_selectors.image_slugs()
+        for offer in offers:
+            if offer.family.kind != catalogue_choices.FamilyKind.VIRTUAL_MACHINE:
+                # Managed services are set up by staff, not placed: orderable wherever the catalogue allows.
+                for dc in datacentres:
+                    a = matrix[(offer.pk, dc.pk)]
+                    if a.reason not in selectors.CATALOGUE_REASONS:
+                        matrix[(offer.pk, dc.pk)] = selectors.Availability(
+                            offer_id=offer.pk, datacentre_id=dc.pk, count=selectors.ON_REQUEST, reason=""
+                        )
         rows = [
             {
                 "offer": offer.code,
