@@ -69,3 +69,41 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
     assert sensitive == {"user_data"}
     provider = VMCloudProvider().get_provider_schema(None).to_pb()  # type: ignore[arg-type]
     assert {a.name for a in provider.block.attributes if a.sensitive} == {"token"}
+
+
+def test_a_developer_override_runs_the_installed_provider_without_init(tmp_path):
+    """The docs' ``dev_overrides`` recipe: Terraform takes the provider from the virtualenv's ``bin/``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.clients.terraform import PROVIDER_BLOCK, SOURCE
+
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "terraform-provider-vmcloud").exists(), "pip install -e ./clients/terraform-provider-vmcloud"
+    config = tmp_path / "dev.tfrc"
+    config.write_text(
+        f'provider_installation {{\n  dev_overrides {{\n    "{SOURCE}" = "{bin_dir}"\n  }}\n  direct {{}}\n}}\n'
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "VMCLOUD_"))}
+    env.update({"HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": str(config), "CHECKPOINT_DISABLE": "1", "NO_COLOR": "1"})
+
+    def validate(body: str) -> subprocess.CompletedProcess[str]:
+        (work / "main.tf").write_text(PROVIDER_BLOCK + body)
+        return subprocess.run(
+            [terraform_binary(), "validate", "-no-color"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    good = validate('resource "vmcloud_ssh_key" "k" {\n  name = "k"\n  public_key = "ssh-ed25519 AAAA"\n}\n')
+    assert good.returncode == 0, good.stderr
+    assert "Provider development overrides are in effect" in good.stderr + good.stdout
+    bad = validate('resource "vmcloud_ssh_key" "k" {\n  name = "k"\n  colour = "red"\n}\n')
+    assert bad.returncode == 1
+    assert 'An argument named "colour" is not expected here' in bad.stderr

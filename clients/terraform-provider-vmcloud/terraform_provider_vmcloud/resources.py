@@ -258,9 +258,11 @@ class Server(_Base):
             return None
         # The SSH keys are not part of the server; the order that created it remembers them.
         # user_data cannot be read back (docs page /docs/terraform/, "Import").
-        for order in self.client.orders_list_iter(name=read["name"]):
-            if str(order.get("instance")) == id:
-                read["ssh_keys"] = list(order.get("ssh_keys") or []) or None
+        # Its name may have changed since: look among orders of that name first, then among all.
+        for orders in (self.client.orders_list_iter(name=read["name"]), self.client.orders_list_iter()):
+            found = next((o for o in orders if str(o.get("instance")) == id), None)
+            if found is not None:
+                read["ssh_keys"] = list(found.get("ssh_keys") or []) or None
                 break
         return read
 
