@@ -24,7 +24,11 @@ fi
 if [ "${WHEELHOUSE:-0}" = "1" ]; then
   # Wheels fetched by this machine's pip (its index and certificates), installed offline in the build.
   echo "==> downloading the runtime wheels into deploy/docker/wheels"
-  "${VENV:-.venv}/bin/pip" download --quiet --only-binary=:all: -r requirements/production.txt -d deploy/docker/wheels
+  # For the image's Python (Debian 12: 3.11.2), whose markers differ from this machine's.
+  "${VENV:-.venv}/bin/pip" download --quiet --only-binary=:all: --python-version "${IMAGE_PYTHON_VERSION:-3.11.2}" \
+    -r requirements/production.txt -d deploy/docker/wheels
+  # pip evaluates python_full_version markers with this machine's Python; redis needs this one below 3.11.3.
+  "${VENV:-.venv}/bin/pip" download --quiet --only-binary=:all: "async-timeout>=4.0.3" -d deploy/docker/wheels
 fi
 echo "==> building $IMAGE on $base"
 docker build --build-arg "BASE_IMAGE=$base" -f deploy/docker/Dockerfile -t "$IMAGE" .
