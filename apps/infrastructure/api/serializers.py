@@ -213,10 +213,11 @@ class AvailabilityOutputSerializer(serializers.Serializer):  # type: ignore[type
     offer = serializers.CharField(help_text="Offer code.")
     datacentre = serializers.CharField(help_text="Datacentre code.")
     available = serializers.BooleanField()
-    level = serializers.ChoiceField(
-        choices=["available", "limited", "on_request", "unavailable"],
-        help_text="`limited`: a few instances left. Exact counts are staff-only. `on_request`: a managed "
-        "service, set up by our staff.",
+    # A CharField, not a ChoiceField: the quote's `availability` has the same values under another name,
+    # and drf-spectacular would name one enum twice.
+    level = serializers.CharField(
+        help_text="`available`, `limited` (a few instances left; exact counts are staff-only), `on_request` "
+        "(a managed service, set up by our staff) or `unavailable`.",
     )
     reason = serializers.CharField(
         allow_blank=True,
