@@ -223,7 +223,7 @@ class DecimalFieldSchema(OpenApiSerializerFieldExtension):
         field: serializers.DecimalField = self.target
         if not getattr(field, "coerce_to_string", True) or field.max_whole_digits is None:
             return auto_schema._map_serializer_field(field, direction, bypass_extensions=True)  # type: ignore[no-any-return]
-        schema = {**build_basic_type(OpenApiTypes.STR), "format": "decimal"}
+        schema: dict[str, Any] = {**(build_basic_type(OpenApiTypes.STR) or {}), "format": "decimal"}
         whole, places = field.max_whole_digits, field.decimal_places
         minimum = field.min_value
         sign = "" if minimum is not None and Decimal(minimum) >= 0 else "-?"
