@@ -39,4 +39,15 @@ echo "==> OpenAPI schema (no warnings)"
 "$PY" manage.py spectacular --validate --fail-on-warn --file /dev/null
 echo "==> pytest"
 WORKERS="${PYTEST_WORKERS:-2}"
-exec "$VENV/bin/pytest" -n "$WORKERS" --dist loadgroup "$@"
+# tests/contract runs schemathesis against a live server inside this run (its database
+# and a worker already exist) and writes its figures here; they are shown after the run.
+CONTRACT_FIGURES="var/contract/schemathesis.txt"
+export CONTRACT_FIGURES
+rm -f "$CONTRACT_FIGURES"
+status=0
+"$VENV/bin/pytest" -n "$WORKERS" --dist loadgroup "$@" || status=$?
+if [ -f "$CONTRACT_FIGURES" ]; then
+  echo "==> API contract (schemathesis against a live server)"
+  cat "$CONTRACT_FIGURES"
+fi
+exit "$status"
