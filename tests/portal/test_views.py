@@ -14,6 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_home_explains_the_product_and_invites_anonymous_visitors_to_sign_up(client):
+    from apps.catalogue.services import catalogue_load_seed
+
+    # The datacentre cards come from the catalogue (tests/portal/test_home_facts.py checks them against it).
+    catalogue_load_seed(actor=None)
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
