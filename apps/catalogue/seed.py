@@ -38,7 +38,7 @@ from apps.catalogue.choices import (
 CPU_MODEL = "AMD EPYC 7003"
 
 # ---------------------------------------------------------------------------
-# GPU models (§2.2, §3). PCI ids from shared/proxmox/NOTES.md §5.13 (checked
+# GPU models (§2.2, §3). PCI ids from docs/dev/proxmox-behaviour.md#pci-hardware (checked
 # against pci.ids); A40 and L40S ids from pci.ids (GA102GL [A40], AD102GL [L40S]).
 # ---------------------------------------------------------------------------
 GPU_MODELS: list[dict[str, Any]] = [

@@ -17,7 +17,7 @@ class SyncStatus(models.TextChoices):
 
 
 class NodeStatus(models.TextChoices):
-    # The values of PVE's GET /nodes `status` (NOTES §5.1).
+    # The values of PVE's GET /nodes `status` (docs/dev/proxmox-behaviour.md#discovery).
     ONLINE = "online", _("Online")
     OFFLINE = "offline", _("Offline")
     UNKNOWN = "unknown", _("Unknown")

@@ -5,7 +5,7 @@ each cluster by ``services.inventory_sync``; staff own the fields the cluster
 cannot know (maintenance, GPU model assignment, storage tier). The ledger
 (GPU states, node allocation counters, VMID and IP allocations, reservations)
 is the platform's own: Proxmox has no way to reserve a GPU or a VMID
-(NOTES.md §8.3, §9), so placement keeps the truth here, under row locks.
+(docs/dev/proxmox-behaviour.md#gpu-allocation, #vmid-allocation), so placement keeps the truth here, under row locks.
 
 Units: RAM and storage in GB (decimal, as the catalogue writes them); vCPU in
 logical CPUs as PVE's ``maxcpu`` reports them.
@@ -28,7 +28,7 @@ from apps.catalogue.models import Datacentre, GpuModel, GpuSoftwareStack, Offer,
 from apps.core.models import TimeStampedModel
 from apps.infrastructure import choices, crypto
 
-# The platform's VMID range by default (NOTES.md §9: humans keep 100..99999 in
+# The platform's VMID range by default (docs/dev/proxmox-behaviour.md#vmid-allocation: humans keep 100..99999 in
 # datacenter.cfg ``next-id: lower=100,upper=100000``).
 DEFAULT_VMID_START = 100_000
 DEFAULT_VMID_END = 899_999
@@ -85,8 +85,8 @@ class Cluster(TimeStampedModel):
     )
     last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
     last_sync_error = models.TextField(_("last sync error"), blank=True)
-    # cloud-init user-data travels as a snippet file (``cicustom``, NOTES.md §5.4): PVE's API cannot
-    # upload snippets, so the workers write them into a shared storage every node also mounts.
+    # cloud-init user-data travels as a snippet file (``cicustom``, docs/dev/proxmox-behaviour.md#vm-config): PVE's API
+    # cannot upload snippets, so the workers write them into a shared storage every node also mounts.
     snippets_storage = models.CharField(
         _("snippets storage"),
         max_length=64,
@@ -277,9 +277,9 @@ class GpuDevice(TimeStampedModel):
     """One physical GPU (a PCI function group) on a node, and its place in the ledger.
 
     Matched by node + PCI address at each sync. ``mapping_name`` is the cluster
-    PCI resource mapping that holds this device (NOTES.md §5.14): VMs name the
+    PCI resource mapping that holds this device (docs/dev/proxmox-behaviour.md#pci-mappings): VMs name the
     mapping (``hostpci0=mapping=<id>,pcie=1``), never the address, because API
-    tokens may not pass raw addresses (§8.1). A GPU that disappears from the
+    tokens may not pass raw addresses (docs/dev/proxmox-behaviour.md#hostpci). A GPU that disappears from the
     cluster gets ``missing_since`` and is never deleted.
     """
 
@@ -391,7 +391,7 @@ class VmTemplate(TimeStampedModel):
 
     ``node`` empty means the template's disks are on shared storage and any
     node of the cluster can clone it (``clone ... target=<node>``); otherwise
-    only VMs on that node use it (NOTES.md §8.3: a per-node template).
+    only VMs on that node use it (docs/dev/proxmox-behaviour.md#gpu-allocation: a per-node template).
     """
 
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="templates")
@@ -513,7 +513,7 @@ class VmidAllocation(models.Model):
     """One VMID of a cluster's platform range: held by a reservation, or blocked by staff.
 
     The unique constraint is the guard: PVE's ``/cluster/nextid`` reserves
-    nothing (NOTES.md §9), so two workers can only be kept apart here.
+    nothing (docs/dev/proxmox-behaviour.md#vmid-allocation), so two workers can only be kept apart here.
     """
 
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="vmid_allocations")

@@ -101,7 +101,7 @@ def envelopes_get() -> Envelopes:
 def gpu_usable_q(prefix: str = "") -> Q:
     """GPUs placement may hand out: still reported by their node and in a PCI mapping.
 
-    A GPU in no mapping cannot be given to a VM by an API token (NOTES.md §8.1).
+    A GPU in no mapping cannot be given to a VM by an API token (docs/dev/proxmox-behaviour.md#hostpci).
     ``prefix`` is the lookup path from the queried model (``"gpus__"`` from nodes).
     """
     return Q(**{f"{prefix}missing_since__isnull": True}) & ~Q(**{f"{prefix}mapping_name": ""})

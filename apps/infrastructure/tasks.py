@@ -8,7 +8,7 @@
 and queues ``infrastructure.sync_cluster`` for each active cluster, so one
 unreachable cluster neither delays nor fails the others. A cluster sync is
 idempotent (it converges on what the cluster reports) and is retried with
-exponential backoff and jitter only on transient driver errors (NOTES.md §7).
+exponential backoff and jitter only on transient driver errors (docs/dev/proxmox-behaviour.md#locks).
 """
 
 from __future__ import annotations

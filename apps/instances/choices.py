@@ -41,7 +41,7 @@ LIVE_STATUSES = frozenset(set(S) - {S.DELETED})
 
 
 class PowerState(models.TextChoices):
-    """What Proxmox last reported (``status/current``; NOTES.md §5.7)."""
+    """What Proxmox last reported (``status/current``; docs/dev/proxmox-behaviour.md#vm-status)."""
 
     UNKNOWN = "unknown", _("Unknown")
     RUNNING = "running", _("Running")

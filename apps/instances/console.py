@@ -1,4 +1,4 @@
-"""Services of the browser console: issue and redeem single-use console tickets (NOTES.md §5.11).
+"""Services of the browser console: issue and redeem single-use console tickets (docs/dev/proxmox-behaviour.md#console).
 
 The customer's browser never talks to Proxmox. ``console_ticket_issue`` gives it
 a random token (only its SHA-256 is stored) valid ``CONSOLE_TICKET_SECONDS``
@@ -148,7 +148,7 @@ def console_ticket_redeem(*, token: str) -> ConsoleUpstream:
         url=url,
         headers={"Authorization": f"PVEAPIToken={cluster.token_id}={cluster.get_token_secret()}"},
         ssl_context=_ssl_context(cluster),
-        # PVE 8.4 generates a VNC password; older servers use the ticket itself (NOTES.md §5.11).
+        # PVE 8.4 generates a VNC password; older servers use the ticket itself (docs/dev/proxmox-behaviour.md#console).
         password=vnc.password or vnc.ticket,
         instance_name=instance.name,
     )

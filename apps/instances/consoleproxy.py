@@ -1,4 +1,5 @@
-"""The console proxy: browser WebSocket ``/console/<token>`` ↔ Proxmox ``vncwebsocket`` (NOTES.md §5.11, option a).
+"""The console proxy: browser WebSocket ``/console/<token>`` ↔ Proxmox ``vncwebsocket``
+(docs/dev/proxmox-behaviour.md#console, option a).
 
 An interface, like a Celery task: it calls ``console.console_ticket_redeem``
 (in a thread, the ORM being synchronous) and then only moves bytes. It

@@ -27,7 +27,7 @@ class Instance(TimeStampedModel):
     holds the node, VMID, GPUs and addresses; the columns ``vmid``/``node_name``
     copy them so lists need no join. ``provision_step`` with ``clone_upid`` and
     ``current_upid`` persist each step's identity before it is waited on, so a
-    retried task resumes where the crashed one stopped (STYLE.md rule 6).
+    retried task resumes where the crashed one stopped (docs/dev/style.md#celery-tasks).
     """
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
@@ -231,7 +231,8 @@ class SshKey(TimeStampedModel):
 
 
 class Snapshot(models.Model):
-    """A Proxmox snapshot of an instance (NOTES.md §5.8); counted against ``Offer.snapshot_quota``."""
+    """A Proxmox snapshot of an instance (docs/dev/proxmox-behaviour.md#snapshots); counted against
+    ``Offer.snapshot_quota``."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="snapshots")
@@ -316,7 +317,7 @@ class Drift(TimeStampedModel):
 
 
 class ConsoleSession(models.Model):
-    """A single-use ticket to open an instance's browser console (NOTES.md §5.11).
+    """A single-use ticket to open an instance's browser console (docs/dev/proxmox-behaviour.md#console).
 
     Only the SHA-256 of the random token is stored. The ticket must be redeemed
     by the console proxy before ``expires_at``, once: ``used_at`` is set by a

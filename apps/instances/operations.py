@@ -1,17 +1,17 @@
 """The work behind every Action: the provisioning step machine and the lifecycle operations.
 
 Called by the thin Celery tasks (``tasks.py``) with an action id. Rules,
-relying on ``shared/proxmox/NOTES.md``:
+relying on ``docs/dev/proxmox-behaviour.md``:
 
 * a task first *claims* the action with a conditional UPDATE (free, its own
   Celery id after a redelivery, or an expired lease); 0 rows → someone else
-  has it, return (STYLE.md rule 6);
+  has it, return (docs/dev/style.md#celery-tasks);
 * every Proxmox task's UPID is written to the database (committed) before it
-  is waited on, so a retry waits for it instead of starting it again (§4, §7);
+  is waited on, so a retry waits for it instead of starting it again (docs/dev/proxmox-behaviour.md#tasks, #locks);
 * before cloning, the VMID is looked up in the cluster: a VM carrying this
   instance's marker is ours (a crash between the clone POST and saving its
   UPID) and is adopted; any other VM there is a conflict, never overwritten
-  (§9). So a killed worker never makes a second VM;
+  (docs/dev/proxmox-behaviour.md#vmid-allocation). So a killed worker never makes a second VM;
 * transient driver errors propagate to the task, which retries with backoff;
   anything else fails the action with a customer message and a staff detail.
 """
@@ -54,7 +54,8 @@ from apps.instances.services import instance_transition, lease_seconds, schedule
 
 logger = logging.getLogger(__name__)
 
-# The hard wait on one Proxmox task: a GPU VM with a lot of RAM takes minutes to start (NOTES.md §8.5).
+# The hard wait on one Proxmox task: a GPU VM with a lot of RAM takes minutes to start
+# (docs/dev/proxmox-behaviour.md#gpu-restrictions).
 TASK_WAIT_SECONDS = 20 * 60
 CI_USERS = {"ubuntu": "ubuntu", "debian": "debian", "rocky": "rocky", "almalinux": "almalinux", "fedora": "fedora"}
 
@@ -237,7 +238,8 @@ def _vm_config(driver: ProxmoxDriver, instance: Instance) -> dict[str, Any] | No
 
 
 def _wait_unlocked(driver: ProxmoxDriver, instance: Instance, *, seconds: float = TASK_WAIT_SECONDS) -> None:
-    """Wait until the VM's config has no ``lock`` (after a clone we did not see finish; NOTES.md §7 point 2)."""
+    """Wait until the VM's config has no ``lock`` (after a clone we did not see finish;
+    docs/dev/proxmox-behaviour.md#lock-rule-wait-unlocked)."""
     deadline = time.monotonic() + seconds
     while True:
         config = _vm_config(driver, instance)
@@ -284,7 +286,8 @@ def _ensure_stopped(driver: ProxmoxDriver, instance: Instance, key: str) -> None
 
 def _ensure_started(driver: ProxmoxDriver, instance: Instance, key: str) -> None:
     if _power_state(driver, instance) != PowerState.RUNNING:
-        # NOTES.md §7 point 4: "already running" is success; the status check above avoids asking.
+        # docs/dev/proxmox-behaviour.md#lock-rule-already-done: "already running" is success; the status check above
+        # avoids asking.
         _run_task(instance, key, driver, lambda: driver.start(instance.node_name, instance.vmid or 0))
 
 
@@ -441,7 +444,8 @@ def _step_configure(action: Action, instance: Instance, driver: ProxmoxDriver) -
     assert instance.vmid is not None  # noqa: S101
     offer = instance.offer
     ci_user = CI_USERS.get(instance.image.family.lower().split()[0], "admin") if instance.image.family else "admin"
-    # NOTES.md §11 step 6: size, q35/OVMF + hostpci mapping for GPUs (driver.configure), cloud-init network and keys.
+    # docs/dev/proxmox-behaviour.md#provisioning-sequence step 6: size, q35/OVMF + hostpci mapping for GPUs
+    # (driver.configure), cloud-init network and keys.
     cicustom = _vendor_snippet_write(instance)
     efidisk_storage = _efidisk_storage(_vm_config(driver, instance) or {}, gpu=bool(instance.gpu_mappings))
     _run_task(
@@ -621,7 +625,7 @@ def _exec_power(action: Action) -> None:
     }
     _progress(action, 20)
     if action.type == ActionType.START and _power_state(driver, instance) == PowerState.RUNNING:
-        pass  # already running: success (NOTES.md §7 point 4)
+        pass  # already running: success (docs/dev/proxmox-behaviour.md#lock-rule-already-done)
     else:
         _run_task(instance, _key(action, "power"), driver, starts[action.type])
     after = choices.POWER_ACTIONS[action.type][2]
@@ -824,7 +828,7 @@ def _exec_delete(action: Action) -> None:
         _destroy_vm(action, instance, driver)
     _vendor_snippet_delete(instance)  # also when the VM was already gone
     _progress(action, 80)
-    # NOTES.md §9: free the VMID (and GPUs, IPs) only after a successful destroy.
+    # docs/dev/proxmox-behaviour.md#vmid-allocation: free the VMID (and GPUs, IPs) only after a successful destroy.
     if instance.reservation is not None:
         placement_release(reservation=instance.reservation)
     Snapshot.objects.filter(instance=instance).exclude(status=choices.SnapshotStatus.DELETED).update(

@@ -1,4 +1,4 @@
-"""Reconciliation: pull the truth back from Proxmox and repair or flag drift (STYLE.md rule 7).
+"""Reconciliation: pull the truth back from Proxmox and repair or flag drift (docs/dev/style.md#external-systems).
 
 Run every few minutes by ``instances.reconcile`` (``CELERY_BEAT_SCHEDULE``):
 

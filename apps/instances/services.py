@@ -603,7 +603,8 @@ def snapshot_create(
     scheduled: bool = False,
     labels: Mapping[str, str] | None = None,
 ) -> tuple[Snapshot, Action]:
-    """Take a snapshot (disk only: VFIO state of GPU VMs cannot be saved, NOTES.md §5.8), within the quota."""
+    """Take a snapshot (disk only: VFIO state of GPU VMs cannot be saved, docs/dev/proxmox-behaviour.md#snapshots),
+    within the quota."""
     _authorise(actor, instance)
     name = (name or "").strip() or timezone.now().strftime("snapshot-%Y%m%d-%H%M")
     if len(name) > 100:
@@ -904,7 +905,8 @@ METRIC_TIMEFRAMES = ("hour", "day", "week", "month", "year")
 
 
 def instance_metrics(*, instance: Instance, actor: Actor, timeframe: str = "hour") -> list[Any]:
-    """CPU, RAM, disk and network points from Proxmox ``rrddata`` (NOTES.md §5.10); a read, not audited."""
+    """CPU, RAM, disk and network points from Proxmox ``rrddata`` (docs/dev/proxmox-behaviour.md#metrics); a read, not
+    audited."""
     from apps.infrastructure.services import cluster_driver
 
     if timeframe not in METRIC_TIMEFRAMES:

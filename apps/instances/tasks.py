@@ -1,7 +1,7 @@
 """Celery tasks of the instances app: thin, load an id, claim, call ``operations``.
 
 Every task is ``acks_late`` with ``reject_on_worker_lost`` (a killed worker's
-message is redelivered, DEPENDENCIES.md pitfall 12) and claims its Action with
+message is redelivered, docs/dev/dependencies.md#celery-redis-redelivery) and claims its Action with
 a conditional UPDATE, so a redelivered or duplicated message never runs the
 work twice. Only transient Proxmox errors are retried, with exponential
 backoff and jitter, capped; the hard time limit sits above the longest wait on

@@ -6,7 +6,7 @@ cluster per datacentre, served on its own port) has ``storages``, ``pools``,
 (``node_groups``). GPUs are given per node, either explicitly (PCI address,
 IOMMU group, NVLink peer group) or as ``{model, count, nvlink: pairs|all|none}``
 with generated addresses. One cluster PCI mapping per GPU model is created with
-one entry per device (NOTES.md §5.14, §8.3). A storage with ``snippets`` content
+one entry per device (docs/dev/proxmox-behaviour.md#pci-mappings, #gpu-allocation). A storage with ``snippets`` content
 may give a ``path``: a local directory standing for its shared root, where the
 platform writes cloud-init snippets and the simulator reads them at VM start
 (the platform's ``Cluster.snippets_path``). See ``fleets/test.yaml`` for a small

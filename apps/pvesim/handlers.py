@@ -1,11 +1,12 @@
-"""Endpoint handlers of the simulated PVE API (NOTES.md §10.2), with real response shapes.
+"""Endpoint handlers of the simulated PVE API (docs/dev/proxmox-behaviour.md#simulator-endpoints), with real response
+shapes.
 
 Each handler takes a ``Call`` (the cluster, path parameters, request parameters
 and the calling token) and returns the ``data`` of the answer, or an
 ``Envelope`` when PVE adds ``total``. Errors are ``PveHttpError`` (an HTTP error
 with PVE's message) or, inside a task effect, ``TaskError`` (the task's
 exitstatus). Synchronous checks and task-time checks are split as PVE splits
-them (NOTES.md §5, §6).
+them (docs/dev/proxmox-behaviour.md#endpoints, #sync-or-async).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from apps.pvesim.vnc import TICKET_SECONDS, VncGrant, grant_register
 PVE_VERSION = {"version": "8.4.1", "release": "8.4", "repoid": "2a5fa54a"}
 # Parameters of POST/PUT config that are not VM options.
 CONFIG_CONTROL = {"node", "vmid", "delete", "digest", "skiplock", "force", "background_delay", "revert"}
-# Options a running VM cannot take at once: they wait in ``pending`` until the next start (NOTES.md §5.4).
+# Options a running VM cannot take at once: they wait in ``pending`` until the next start
+# (docs/dev/proxmox-behaviour.md#vm-config).
 NOT_HOTPLUG = ("hostpci", "machine", "bios", "cpu", "cores", "sockets", "memory", "efidisk", "vga", "ostype", "args")
 SSH_KEY_RE = re.compile(
     r"^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) \S+"
@@ -166,7 +168,7 @@ def _vm_row(c: SimCluster, vm: SimVm, *, cluster_view: bool = True) -> dict[str,
     node_online = node.online
     if cluster_view and (not node.online or node.stale):
         # No fresh pvestatd data from the node: the row has only what the cluster config knows, with
-        # status "unknown" (pve-manager API2Tools extract_vm_stats; NOTES-wave2 §W7).
+        # status "unknown" (pve-manager API2Tools extract_vm_stats; docs/dev/proxmox-behaviour.md#status-unknown).
         bare: dict[str, Any] = {
             "id": f"qemu/{vm.vmid}",
             "type": "qemu",
@@ -294,7 +296,7 @@ def cluster_nextid(call: Call) -> Any:
         vmid = int(call.params["vmid"])
         if vmid in c.vms:
             raise param_error({"vmid": f"VM {vmid} already exists"})
-        return str(vmid)  # a string, as real servers answer (NOTES.md §1.2 quirk 8)
+        return str(vmid)  # a string, as real servers answer (docs/dev/proxmox-behaviour.md#return-types)
     return str(c.next_free_vmid())
 
 
@@ -632,7 +634,7 @@ def qemu_list(call: Call) -> Any:
 def _check_root_only(call: Call, *names: str) -> None:
     for name in names:
         if name in call.params:
-            # Tokens are never root@pam (NOTES.md §2.1).
+            # Tokens are never root@pam (docs/dev/proxmox-behaviour.md#authentication).
             raise param_error({name: "Only root may use this option."})
 
 
@@ -669,7 +671,8 @@ def qemu_clone(call: Call) -> Any:
     if newid in c.vms:
         raise PveHttpError(500, f"unable to create VM {newid}: config file already exists")
     if not source.template:
-        c.flock(source.vmid)  # a running or stopped VM source is locked; a template is shared (NOTES.md §5.3)
+        # a running or stopped VM source is locked; a template is shared (docs/dev/proxmox-behaviour.md#clone)
+        c.flock(source.vmid)
 
     config: dict[str, Any] = {}
     log = []
@@ -761,7 +764,8 @@ def qemu_pending(call: Call) -> Any:
 
 
 def _prepare_update(call: Call, vm: SimVm) -> tuple[dict[str, Any], list[str]]:
-    """The synchronous part of ``$update_vm_api`` (NOTES.md §5.4): checks before the worker starts."""
+    """The synchronous part of ``$update_vm_api`` (docs/dev/proxmox-behaviour.md#vm-config): checks before the worker
+    starts."""
     _check_root_only(call, "skiplock")
     options = {k: v for k, v in call.params.items() if k not in CONFIG_CONTROL}
     delete = [d for d in re.split(r"[,;\s]+", str(call.params.get("delete", ""))) if d]
@@ -813,7 +817,7 @@ def _apply_update(
 ) -> None:
     for key, value in options.items():
         if key.startswith("hostpci") and "mapping=" not in str(value):
-            # check_hostpci_perm: tokens are never root@pam (NOTES.md §8.1).
+            # check_hostpci_perm: tokens are never root@pam (docs/dev/proxmox-behaviour.md#hostpci).
             raise TaskError(f"only root can set '{key}' config for non-mapped devices")
         if key.startswith("hostpci") and any(p.startswith("romfile=") for p in str(value).split(",")):
             raise ParamTaskError({key: "only root@pam can set 'romfile' option"})
@@ -953,7 +957,8 @@ def qemu_resize(call: Call) -> Any:
     digest = call.params.get("digest")
 
     def begin(task: SimTask) -> None:
-        # PVE >= 8 runs every check of a resize in the worker, under the flock (NOTES.md §5.5, NOTES-wave2 §W6).
+        # PVE >= 8 runs every check of a resize in the worker, under the flock (docs/dev/proxmox-behaviour.md#resize,
+        # docs/dev/proxmox-behaviour.md#lock-placement).
         if digest and digest != vm.digest():
             raise TaskError("checksum mismatch (file change by other user?)")
         c.check_lock(vm)
@@ -1026,7 +1031,8 @@ def _power_task(
     on_fail: Callable[[SimTask], None] | None = None,
     allow_locks: tuple[str, ...] = (),
 ) -> str:
-    """A power task: the worker takes the flock, then ``check_lock`` (NOTES-wave2 §W6), then ``on_begin``."""
+    """A power task: the worker takes the flock, then ``check_lock`` (docs/dev/proxmox-behaviour.md#lock-placement),
+    then ``on_begin``."""
     c = call.cluster
     vm = c.vm(call.node, call.vmid)
 
@@ -1056,7 +1062,8 @@ def qemu_start(call: Call) -> Any:
 
     def begin(task: SimTask) -> None:
         # The worker checks, under the flock, then reserves PCI devices (reserve_pci_usage) before QEMU
-        # starts: picking them now keeps two concurrent starts from taking the same GPU (NOTES.md §8.3).
+        # starts: picking them now keeps two concurrent starts from taking the same GPU
+        # (docs/dev/proxmox-behaviour.md#gpu-allocation).
         if vm.running:
             raise TaskError(f"VM {vm.vmid} already running")
         if vm.template:
@@ -1082,12 +1089,13 @@ def qemu_start(call: Call) -> Any:
     def failed(task: SimTask) -> None:
         c._release(chosen)
 
-    # A suspended-to-disk VM is started (resumed) despite its lock (NOTES-wave2 §W6).
+    # A suspended-to-disk VM is started (resumed) despite its lock (docs/dev/proxmox-behaviour.md#lock-placement).
     return _power_task(call, "start", start, on_begin=begin, on_fail=failed, allow_locks=("suspended",))
 
 
 def _efi_vars_warning(vm: SimVm, task: SimTask) -> None:
-    """OVMF without ``efidisk0``: QEMU gets a throw-away copy of the vars template (NOTES-wave2 §W5)."""
+    """OVMF without ``efidisk0``: QEMU gets a throw-away copy of the vars template
+    (docs/dev/proxmox-behaviour.md#efi)."""
     if str(vm.config.get("bios", "seabios")) == "ovmf" and not vm.config.get("efidisk0"):
         task.warn("no efidisk configured! Using temporary efivars disk.")
 
@@ -1214,7 +1222,8 @@ def snapshot_create(call: Call) -> Any:
     vmstate = call.flag("vmstate")
 
     def begin(task: SimTask) -> None:
-        # AbstractConfig::snapshot_create runs in the worker, under the flock (NOTES-wave2 §W6).
+        # AbstractConfig::snapshot_create runs in the worker, under the flock
+        # (docs/dev/proxmox-behaviour.md#lock-placement).
         if vm.template:
             raise TaskError("you can't take a snapshot if it's a template")
         c.check_lock(vm)
@@ -1312,7 +1321,7 @@ def qemu_delete(call: Call) -> Any:
         raise PveHttpError(500, f"VM {vm.vmid} is running - destroy failed")
 
     def begin(task: SimTask) -> None:
-        # destroy_vm runs check_lock in the worker, under the flock (NOTES-wave2 §W6).
+        # destroy_vm runs check_lock in the worker, under the flock (docs/dev/proxmox-behaviour.md#lock-placement).
         c.check_lock(vm)
         if vm.running:
             raise TaskError(f"VM {vm.vmid} is running - destroy failed")
@@ -1328,7 +1337,8 @@ def qemu_delete(call: Call) -> Any:
         for members in c.pools.values():
             members.discard(vm.vmid)
         c.release_gpus(vm)
-        c.vms.pop(vm.vmid, None)  # the config goes last: the VMID is free once the task ends (NOTES.md §5.9)
+        # the config goes last: the VMID is free once the task ends (docs/dev/proxmox-behaviour.md#destroy)
+        c.vms.pop(vm.vmid, None)
 
     return _task(call, "qmdestroy", vm.vmid, vmid=vm.vmid, effect=destroy, flock=True, on_begin=begin)
 
@@ -1416,7 +1426,7 @@ def qemu_rrddata(call: Call) -> Any:
             "disk": 0,
         }
         if vm.running and point["time"] >= vm.started_at - step:
-            # Keys with no value are omitted for a stopped VM (NOTES.md §5.10).
+            # Keys with no value are omitted for a stopped VM (docs/dev/proxmox-behaviour.md#metrics).
             point.update(
                 {
                     "cpu": round(0.2 + 0.15 * math.sin((vm.vmid + i) / 6), 4),
@@ -1447,7 +1457,7 @@ def _console(call: Call, kind: str) -> dict[str, Any]:
             password = secrets.token_urlsafe(6)[:8]
             data["password"] = password
             data["ticket"] = f"{password}:{ticket}"
-    # The VNC password is the generated one (PVE 8.4), else the ticket itself (NOTES.md §5.11).
+    # The VNC password is the generated one (PVE 8.4), else the ticket itself (docs/dev/proxmox-behaviour.md#console).
     grant = VncGrant(
         node=call.node,
         vmid=vm.vmid,

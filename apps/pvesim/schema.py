@@ -6,8 +6,8 @@ The schema is ``pve-apidata-8.4.json`` (the ``apiSchema`` of pve-docs
 never copied here. Without it the simulator still runs and says that requests
 are not validated.
 
-The validator follows ``PVE::JSONSchema`` (NOTES.md §1.2 and §2.4): ``optional: 1``
-instead of ``required``, indexed keys (``net[n]`` → ``net0…net31``), named
+The validator follows ``PVE::JSONSchema`` (docs/dev/proxmox-behaviour.md#schema-dialect and #validation-messages):
+``optional: 1`` instead of ``required``, indexed keys (``net[n]`` → ``net0…net31``), named
 formats and inline property-string formats (``default_key``, ``alias``,
 ``keyAlias``), booleans as ``1``/``0`` (``on/yes/true`` inside property strings),
 Perl patterns, ``additionalProperties: 0``, and the exact error texts.
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_ENV = "PVE_SCHEMA_PATH"
 SCHEMA_RELATIVE = Path("..") / "shared" / "proxmox" / "pve-apidata-8.4.json"
 
-# Ranges of indexed options (NOTES.md §1.2 quirk 2, from qemu-server's MAX_* constants).
+# Ranges of indexed options (docs/dev/proxmox-behaviour.md#indexed-options, from qemu-server's MAX_* constants).
 INDEX_RANGES = {
     "scsi": 31,
     "virtio": 16,
@@ -151,7 +151,7 @@ def load_schema(path: Path | None = None) -> PveSchema | None:
     if not path.is_file():
         logger.warning(
             "pvesim: Proxmox API schema not found at %s: requests are NOT validated against the schema. "
-            "Put pve-apidata-8.4.json there (see shared/proxmox/NOTES.md §1.1: api-viewer/apidata.js of "
+            "Put pve-apidata-8.4.json there (see docs/dev/proxmox-behaviour.md#schema-source: api-viewer/apidata.js of "
             "proxmox/pve-docs, stable-bookworm) or set %s to its path.",
             path,
             SCHEMA_ENV,
@@ -240,7 +240,8 @@ def check_value(schema: Mapping[str, Any], value: Any, name: str, *, in_property
     if isinstance(value, list):
         fmt = schema.get("format")
         if isinstance(fmt, str) and fmt.endswith("-list"):
-            value = ",".join(str(v) for v in value)  # $normalize_legacy_param_formats (NOTES.md §1.2 quirk 7)
+            # $normalize_legacy_param_formats (docs/dev/proxmox-behaviour.md#list-parameters)
+            value = ",".join(str(v) for v in value)
         else:
             return f"type check ('{kind}') failed - got ARRAY"
     if kind == "boolean":

@@ -2,8 +2,8 @@
 
 A threaded ``http.server`` wrapped in TLS with a certificate from a CA generated
 at start (trustme), so proxmoxer's real HTTPS path runs, and so the error text
-can go in the HTTP reason phrase as PVE puts it (``responses`` cannot; NOTES.md
-§2.3, §10.3). Per request:
+can go in the HTTP reason phrase as PVE puts it (``responses`` cannot; docs/dev/proxmox-behaviour.md#error-responses,
+#simulator-in-tests). Per request:
 
 1. API token auth (``Authorization: PVEAPIToken=user@realm!id=secret``): none →
    401 ``No ticket``, wrong → 401 ``Authentication failed!``, both with an empty body;
@@ -183,7 +183,8 @@ class PveSimulator:
         """Offline: calls naming the node answer 595, listings show it offline and its VMs ``unknown``.
 
         An offline node's VMs keep their row in ``/cluster/resources`` (the cluster config lists
-        them) with only ``id``, ``vmid``, ``node``, ``type`` and ``status: unknown`` (NOTES-wave2 §W7).
+        them) with only ``id``, ``vmid``, ``node``, ``type`` and ``status: unknown``
+        (docs/dev/proxmox-behaviour.md#status-unknown).
         """
         with self.cluster.lock:
             self.cluster.node(node).online = online
@@ -205,7 +206,8 @@ class PveSimulator:
     def set_vm_lock(self, vmid: int, lock: str = "backup", seconds: float = 30.0) -> None:
         """Put ``lock: <lock>`` in a VM's config for ``seconds``, as a vzdump backup does for its whole run.
 
-        Tasks on the VM then fail inside the worker with ``VM is locked (backup)`` (NOTES-wave2 §W6).
+        Tasks on the VM then fail inside the worker with ``VM is locked (backup)``
+        (docs/dev/proxmox-behaviour.md#lock-placement).
         """
         with self.cluster.lock:
             self.cluster.set_config_lock(int(vmid), lock, seconds)
@@ -264,7 +266,8 @@ class PveSimulator:
     # --------------------------------------------------------------- handling
 
     def authenticate(self, header: str | None) -> tuple[str | None, str]:
-        """Return (token id, "") or (None, reason) for a 401 (NOTES.md §2.1, §2.3)."""
+        """Return (token id, "") or (None, reason) for a 401 (docs/dev/proxmox-behaviour.md#authentication,
+        #error-responses)."""
         if not header:
             return None, "No ticket"
         scheme, _, credentials = header.partition("=")
@@ -531,7 +534,8 @@ class _Handler(BaseHTTPRequestHandler):
                 params.update(loaded if isinstance(loaded, dict) else {})
             else:
                 params.update(decode_urlencoded(raw.decode("latin-1")))
-        # Query parameters are merged into POST/PUT parameters, and the query wins (NOTES.md §2.2).
+        # Query parameters are merged into POST/PUT parameters, and the query wins
+        # (docs/dev/proxmox-behaviour.md#request-encoding).
         params.update(decode_urlencoded(parts.query))
         return params
 
@@ -565,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, reason: str, body: Any) -> None:
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
-        # The reason phrase carries PVE's message: only its first line (NOTES.md §2.3).
+        # The reason phrase carries PVE's message: only its first line (docs/dev/proxmox-behaviour.md#error-responses).
         self.send_response(status, (reason or "").splitlines()[0] if reason else "")
         if body is not None:
             self.send_header("Content-Type", "application/json;charset=UTF-8")

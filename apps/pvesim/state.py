@@ -8,8 +8,8 @@ Everything is guarded by one re-entrant lock (``SimCluster.lock``); the HTTP
 server holds it while a handler runs. Tasks finish lazily: each request first
 calls ``tick()``, which ends every task whose time is up and applies its effect
 (so a duration of 0 ends a task before the next request, and nothing runs in
-the background). Behaviour follows NOTES.md §4 (tasks), §5 (endpoints), §7
-(locks) and §8 (GPU passthrough).
+the background). Behaviour follows docs/dev/proxmox-behaviour.md#tasks (tasks), #endpoints (endpoints), #locks
+(locks) and #gpu-passthrough (GPU passthrough).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from apps.pvesim.fleet import ClusterSpec, GpuModelSpec, NodeSpec
 
 GIB = 1024**3
 MIB = 1024**2
-# NOTES.md §2.3: what pveproxy answers when the node it must proxy to is down.
+# docs/dev/proxmox-behaviour.md#error-responses: what pveproxy answers when the node it must proxy to is down.
 NODE_UNREACHABLE = "Errors during connection establishment, proxy handshake: No route to host"
 
 
@@ -72,8 +72,8 @@ class SimTask:
     exitstatus: str | None = None
     endtime: int | None = None
     log: list[str] = field(default_factory=list)
-    # The worker takes the VM's flock itself (NOTES-wave2 §W6): until it has it the task waits, and
-    # ``on_begin`` (check_lock and the other worker-side checks) runs once it holds it.
+    # The worker takes the VM's flock itself (docs/dev/proxmox-behaviour.md#lock-placement): until it has it the task
+    # waits, and ``on_begin`` (check_lock and the other worker-side checks) runs once it holds it.
     wants_flock: bool = False
     holds_flock: bool = False
     lock_deadline: float | None = None
@@ -127,7 +127,8 @@ class SimGpu:
 
     @property
     def mapping_path(self) -> str:
-        # Cards with an audio function are mapped whole (no function), others by function 0 (NOTES.md §5.14).
+        # Cards with an audio function are mapped whole (no function), others by function 0
+        # (docs/dev/proxmox-behaviour.md#pci-mappings).
         return self.address if self.model.audio_vendor_device else f"{self.address}.0"
 
     def functions(self) -> list[PciFunction]:
@@ -156,7 +157,7 @@ class SimNode:
     boot_time: float
     gpus: list[SimGpu] = field(default_factory=list)
     # A member whose pvestatd stopped reporting (hung on a storage): the cluster shows it "unknown"
-    # and its VMs "unknown", but the node itself still answers API calls (NOTES-wave2 §W7).
+    # and its VMs "unknown", but the node itself still answers API calls (docs/dev/proxmox-behaviour.md#status-unknown).
     stale: bool = False
 
     @property
@@ -245,7 +246,7 @@ def format_size(size: int) -> str:
 
 
 def random_mac(rng: random.Random) -> str:
-    # Proxmox's default OUI BC:24:11 (NOTES.md §5.3; pve-cluster DataCenterConfig.pm).
+    # Proxmox's default OUI BC:24:11 (docs/dev/proxmox-behaviour.md#clone; pve-cluster DataCenterConfig.pm).
     return "BC:24:11:" + ":".join(f"{rng.randrange(256):02X}" for _ in range(3))
 
 
@@ -267,13 +268,13 @@ class SimCluster:
         self.rng = random.Random(seed)  # noqa: S311 - fake MACs and pids, not security
         self.task_seconds = task_seconds
         self.task_durations: dict[str, float] = {}
-        # PVE waits up to 10 s for a config flock (NOTES.md §7); scaled down for tests.
+        # PVE waits up to 10 s for a config flock (docs/dev/proxmox-behaviour.md#locks); scaled down for tests.
         self.lock_wait_seconds = lock_wait_seconds
         self.latency_seconds = 0.0
         self.fail_next: dict[str, deque[str]] = {}
         self.held_flocks: dict[int, float] = {}  # vmid → monotonic deadline (fault injection)
         # vmid → (lock value, monotonic deadline): a ``lock:`` property set from outside, as vzdump sets
-        # ``lock: backup`` for the whole backup run (fault injection; NOTES.md §7).
+        # ``lock: backup`` for the whole backup run (fault injection; docs/dev/proxmox-behaviour.md#locks).
         self.config_locks: dict[int, tuple[str, float]] = {}
         self.pid_counter = itertools.count(0x0012A000)
         self.pstart = 0x0ABCDEF0
@@ -285,7 +286,7 @@ class SimCluster:
         self.pci_usage: dict[tuple[str, str], int] = {}  # (node, mapping path) → vmid reserving / using it
         self.pools: dict[str, set[int]] = {pool: set() for pool in spec.pools}
         self.storage_used: dict[tuple[str, str], int] = {}
-        # vncproxy tickets waiting for their vncwebsocket (apps.pvesim.vnc; NOTES.md §5.11).
+        # vncproxy tickets waiting for their vncwebsocket (apps.pvesim.vnc; docs/dev/proxmox-behaviour.md#console).
         self.vnc_tickets: dict[str, Any] = {}
         now = time.time()
         for node_spec in spec.nodes:
@@ -378,11 +379,11 @@ class SimCluster:
         flock: bool = False,
         on_begin: Callable[[SimTask], None] | None = None,
     ) -> SimTask:
-        """Start a worker task (NOTES.md §4). ``token`` is the caller, ``user@realm!tokenid``.
+        """Start a worker task (docs/dev/proxmox-behaviour.md#tasks). ``token`` is the caller, ``user@realm!tokenid``.
 
         Without ``flock`` the task holds ``vmid``'s flock from the start (the handler
         took it before forking, as POST config and clone do). With ``flock`` the
-        worker takes it itself (NOTES-wave2 §W6): it waits while another task holds
+        worker takes it itself (docs/dev/proxmox-behaviour.md#lock-placement): it waits while another task holds
         it, up to the lock wait, then stops with ``can't lock file … got timeout``;
         once it holds it ``on_begin`` runs, and a ``TaskError`` there (``VM is
         locked (backup)``…) ends the task at once with that text.
@@ -503,7 +504,7 @@ class SimCluster:
         return None
 
     def flock(self, vmid: int) -> None:
-        """Take the config flock of ``vmid`` as a handler would (NOTES.md §7).
+        """Take the config flock of ``vmid`` as a handler would (docs/dev/proxmox-behaviour.md#locks).
 
         If a running task (or an injected hold) has it, wait up to the (scaled)
         lock wait, then fail with PVE's exact text.
@@ -533,7 +534,8 @@ class SimCluster:
         self.config_locks[int(vmid)] = (value, time.monotonic() + seconds)
 
     def check_lock(self, vm: SimVm, *, allow: tuple[str, ...] = ()) -> None:
-        """``check_lock`` inside a worker: ``VM is locked (<lock>)`` as the task's error (NOTES-wave2 §W6)."""
+        """``check_lock`` inside a worker: ``VM is locked (<lock>)`` as the task's error
+        (docs/dev/proxmox-behaviour.md#lock-placement)."""
         if vm.lock and vm.lock not in allow:
             raise TaskError(f"VM is locked ({vm.lock})")
 
@@ -571,7 +573,8 @@ class SimCluster:
     # --------------------------------------------------------------- GPU logic
 
     def choose_gpus(self, vm: SimVm) -> list[tuple[str, str]]:
-        """Pick a free device for every ``hostpciN=mapping=…`` at start (NOTES.md §8.3, §8.4); reserve them."""
+        """Pick a free device for every ``hostpciN=mapping=…`` at start (docs/dev/proxmox-behaviour.md#gpu-allocation,
+        #gpu-start-errors); reserve them."""
         chosen: list[tuple[str, str]] = []
         config = {**vm.config, **vm.pending}
         machine = str(config.get("machine", ""))

@@ -3,8 +3,8 @@
 ``POST …/vncproxy`` (``handlers._console``) registers a ``VncGrant``; ``GET
 …/vncwebsocket?port=&vncticket=`` upgrades to a WebSocket (RFC 6455) and, if
 the ticket is known, unexpired, for that VM and port and presented by the same
-API token, consumes it (PVE's ``vncproxy`` listens once, for 10 s: NOTES.md
-§5.11) and speaks RFB 3.8 over binary frames:
+API token, consumes it (PVE's ``vncproxy`` listens once, for 10 s: docs/dev/proxmox-behaviour.md#console) and speaks RFB
+3.8 over binary frames:
 
 * security type 2 (VNC authentication), the password being the vncproxy
   ``password`` (``generate-password=1``, PVE 8.4) or else the ticket — what
@@ -32,7 +32,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
-TICKET_SECONDS = 10.0  # PVE's vncproxy waits 10 s for the connection (NOTES.md §5.11)
+TICKET_SECONDS = 10.0  # PVE's vncproxy waits 10 s for the connection (docs/dev/proxmox-behaviour.md#console)
 WIDTH, HEIGHT = 640, 400
 
 

@@ -2,7 +2,7 @@
 
 DRF's cache throttles read, then write the request history: under
 concurrency several requests read the same history and all pass (11–15 of 50
-simultaneous requests got through a limit of 5, see DEPENDENCIES.md pitfall 13).
+simultaneous requests got through a limit of 5, see docs/dev/dependencies.md#drf-throttles).
 A fixed window (one counter per clock-aligned window) is atomic but lets
 ``limit`` requests pass just before a boundary and ``limit`` more just after.
 

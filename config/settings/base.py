@@ -538,7 +538,8 @@ STRIPE_LIVE_SECRET_KEY = STRIPE_SECRET_KEY if STRIPE_LIVE_MODE else ""
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 # ... and signatures dated ahead of our clock by more than this (seconds): clock skew only.
 STRIPE_WEBHOOK_FUTURE_TOLERANCE = env.int("STRIPE_WEBHOOK_FUTURE_TOLERANCE", default=60)
-# dj-stripe 2.11 declares this API version; leaving it unset would send stripe-python's own (DEPENDENCIES.md, 3).
+# dj-stripe 2.11 declares this API version; leaving it unset would send stripe-python's own
+# (docs/dev/dependencies.md#dj-stripe-api-version).
 STRIPE_API_VERSION = "2026-05-27.dahlia"
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 # The organisation is the Stripe customer (one per organisation); it has an ``email`` property.

@@ -25,7 +25,7 @@ CACHES = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="memory://")
 # tests/instances/test_worker_kill.py starts real workers on Redis with kombu's unacked
-# restore lowered (DEPENDENCIES.md pitfall 12); everyone else keeps base.py's options.
+# restore lowered (docs/dev/dependencies.md#celery-redis-redelivery); everyone else keeps base.py's options.
 if env.str("CELERY_BROKER_TRANSPORT_OPTIONS", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS = env.json("CELERY_BROKER_TRANSPORT_OPTIONS")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production

@@ -126,7 +126,8 @@ def test_sshkeys_are_url_encoded_as_pve_requires(pvesim, pve_driver):
 
 
 def test_a_config_post_on_a_locked_vm_is_retried_then_raises_a_transient_error(pvesim):
-    # POST config takes the flock in the API process: the lock timeout is an HTTP 500 (NOTES-wave2 §W6).
+    # POST config takes the flock in the API process: the lock timeout is an HTTP 500
+    # (docs/dev/proxmox-behaviour.md#lock-placement).
     driver = make_driver(pvesim, retries=2)
     _clone_gpu_vm(driver)
     pvesim.hold_lock(100123, seconds=60)
@@ -139,7 +140,8 @@ def test_a_config_post_on_a_locked_vm_is_retried_then_raises_a_transient_error(p
 
 
 def test_a_start_on_a_locked_vm_answers_a_upid_and_its_task_fails_with_a_transient_lock_error(pvesim):
-    # status/start takes the flock in the worker: HTTP 200 with a UPID, the task then fails (NOTES-wave2 §W6).
+    # status/start takes the flock in the worker: HTTP 200 with a UPID, the task then fails
+    # (docs/dev/proxmox-behaviour.md#lock-placement).
     driver = make_driver(pvesim, retries=2)
     _clone_gpu_vm(driver)
     pvesim.hold_lock(100123, seconds=60)

@@ -11,7 +11,7 @@ clone is running in the simulator), SIGKILLs the worker's whole process group
 (main process and pool child: nothing can ack or reject the message), starts a
 new worker, and waits. The message was never acknowledged (``acks_late``), so
 kombu's Redis transport restores it once its visibility timeout has passed
-(DEPENDENCIES.md pitfall 12: lowered here to seconds, and the restore sweep to
+(docs/dev/dependencies.md#celery-redis-redelivery: lowered here to seconds, and the restore sweep to
 every second, through ``CELERY_BROKER_TRANSPORT_OPTIONS``). The redelivered
 task claims its own Action again (same Celery task id), finds ``clone_upid``,
 waits for that clone instead of cloning again, and finishes.

@@ -8,7 +8,8 @@ from apps.pvesim.schema import check_value, load_schema, parse_property_string
 
 SCHEMA = load_schema()
 pytestmark = pytest.mark.skipif(
-    SCHEMA is None, reason="pve-apidata-8.4.json is absent (see shared/proxmox/NOTES.md §1.1 or set PVE_SCHEMA_PATH)"
+    SCHEMA is None,
+    reason="pve-apidata-8.4.json is absent (see docs/dev/proxmox-behaviour.md#schema-source or set PVE_SCHEMA_PATH)",
 )
 
 

@@ -1,4 +1,5 @@
-"""The simulator's wire behaviour, checked with plain HTTPS requests (NOTES.md §2, §4, §7, §8)."""
+"""The simulator's wire behaviour, checked with plain HTTPS requests (docs/dev/proxmox-behaviour.md#wire-protocol,
+#tasks, #locks, #gpu-passthrough)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from apps.pvesim.schema import load_schema
 from apps.pvesim.server import PveSimulator
 from tests.pvesim_fixtures import TEST_FLEET
 
-# NOTES.md §4.1 (pve-common Tools.pm).
+# docs/dev/proxmox-behaviour.md#upid (pve-common Tools.pm).
 UPID_RE = re.compile(
     r"^UPID:([a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):([0-9A-Fa-f]{8}):([0-9A-Fa-f]{8,9}):([0-9A-Fa-f]{8}):"
     r"([^:\s/]+):([^:\s/]*):([^:\s/]+):$"

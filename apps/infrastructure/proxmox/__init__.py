@@ -5,7 +5,7 @@ operations that return the plain data classes of ``types`` or raise the errors
 of ``errors`` (transient and permanent kept apart). Nothing outside this package
 may import proxmoxer (an import-linter contract enforces it).
 
-Behaviour relied upon is documented in ``shared/proxmox/NOTES.md``.
+Behaviour relied upon is documented in ``docs/dev/proxmox-behaviour.md``.
 """
 
 from apps.infrastructure.proxmox.driver import ProxmoxDriver

@@ -3,24 +3,24 @@
 The only module of the platform that imports proxmoxer (import-linter contract
 "Only the Proxmox driver talks to Proxmox"). Every method returns plain data
 (``types``) or raises an error of ``errors``. Rules applied to every call, each
-relying on ``shared/proxmox/NOTES.md``:
+relying on ``docs/dev/proxmox-behaviour.md``:
 
 * booleans are sent as ``1``/``0``: proxmoxer would send Python ``True`` as the
-  string ``"True"``, which PVE rejects with a 400 (§1.2 quirk 5, §3);
+  string ``"True"``, which PVE rejects with a 400 (docs/dev/proxmox-behaviour.md#booleans, #proxmoxer);
 * the HTTP timeout (default 60 s) is sized above PVE's 10 s config-lock wait and
-  the ~3 s late 401 (§3, §7); proxmoxer's default of 5 s is too low;
+  the ~3 s late 401 (docs/dev/proxmox-behaviour.md#proxmoxer, #locks); proxmoxer's default of 5 s is too low;
 * transient errors (``can't lock file … got timeout``, ``VM is locked``, 595/596,
   connection errors, gateway timeouts) are retried with capped exponential
-  backoff and full jitter; nothing else is retried (§7, bpg's ``retry.go``).
+  backoff and full jitter; nothing else is retried (docs/dev/proxmox-behaviour.md#locks, bpg's ``retry.go``).
   A write (POST/PUT/DELETE) is retried only when PVE certainly did nothing:
   lock timeout, 595, or a connection that was never established;
 * every call is logged with its duration and, for worker tasks, its UPID;
 * ``wait_task`` raises ``ProxmoxTaskFailed`` when a task stops with an
   exitstatus other than ``OK``/``WARNINGS: n``: proxmoxer's ``blocking_status``
-  never does (§3).
+  never does (docs/dev/proxmox-behaviour.md#proxmoxer).
 
 Methods that start a worker task return its UPID and do not wait: callers store
-the UPID first, then call ``wait_task`` (STYLE.md rule 6: persist the side
+the UPID first, then call ``wait_task`` (docs/dev/style.md#celery-tasks: persist the side
 effect's identity before waiting on it).
 """
 
@@ -74,9 +74,10 @@ T = TypeVar("T")
 
 ParamValue = str | int | float | bool | Sequence[str] | None
 
-# NOTES.md §5.6: the four power actions that are plain ``status/<action>`` POSTs.
+# docs/dev/proxmox-behaviour.md#power: the four power actions that are plain ``status/<action>`` POSTs.
 POWER_ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "resume")
-# NOTES.md §4.3: the task may not be visible through the status API right after creation (bpg tasks.go).
+# docs/dev/proxmox-behaviour.md#task-status: the task may not be visible through the status API right after creation
+# (bpg tasks.go).
 TASK_NOT_VISIBLE_GRACE_SECONDS = 5.0
 
 
@@ -85,7 +86,7 @@ def encode_sshkeys(keys: Iterable[str]) -> str:
 
     PVE's ``urlencoded`` format only allows ``[-%a-zA-Z0-9_.!~*'()]`` (so no ``+``
     from ``quote_plus``); requests then form-encodes the ``%`` signs once more,
-    exactly as Ansible's ``proxmox_kvm`` does (NOTES.md §5.4).
+    exactly as Ansible's ``proxmox_kvm`` does (docs/dev/proxmox-behaviour.md#vm-config).
     """
     lines = [key.strip() for key in keys if key.strip()]
     return quote("\n".join(lines), safe="")
@@ -100,7 +101,8 @@ def net_spec(
     tag: int | None = None,
     rate_mb_s: float | None = None,
 ) -> str:
-    """Build a ``netN`` property string: ``virtio,bridge=vmbr0,firewall=1,tag=120`` (NOTES.md §5.4)."""
+    """Build a ``netN`` property string: ``virtio,bridge=vmbr0,firewall=1,tag=120``
+    (docs/dev/proxmox-behaviour.md#vm-config)."""
     parts = [f"{model}={macaddr}" if macaddr else model, f"bridge={bridge}", f"firewall={int(firewall)}"]
     if tag is not None:
         parts.append(f"tag={tag}")
@@ -128,7 +130,7 @@ def ipconfig_spec(
 
 
 def _encode_value(value: ParamValue) -> Any:
-    # NOTES.md §1.2 quirk 5: PVE's type check accepts only '1'/'0' for booleans over form encoding.
+    # docs/dev/proxmox-behaviour.md#booleans: PVE's type check accepts only '1'/'0' for booleans over form encoding.
     if isinstance(value, bool):
         return 1 if value else 0
     if isinstance(value, list | tuple):
@@ -147,7 +149,7 @@ class ProxmoxDriver:
     ``api_url`` is ``https://host:8006`` (a trailing ``/api2/json`` is accepted);
     ``token_id`` is ``user@realm!tokenname``; ``verify`` is True (system CAs),
     False (tests only), or the path of a CA bundle (PEM) that signed pveproxy's
-    certificate (NOTES.md §3: ``verify_ssl`` is passed to requests as ``verify``).
+    certificate (docs/dev/proxmox-behaviour.md#proxmoxer: ``verify_ssl`` is passed to requests as ``verify``).
     """
 
     def __init__(
@@ -252,7 +254,8 @@ class ProxmoxDriver:
 
     @staticmethod
     def _map_resource_exception(exc: ResourceException, method: str, path: str) -> ProxmoxError:
-        # proxmoxer: status_code, content = reason phrase (the PVE message), errors = body "errors" (NOTES.md §3).
+        # proxmoxer: status_code, content = reason phrase (the PVE message), errors = body "errors"
+        # (docs/dev/proxmox-behaviour.md#proxmoxer).
         status = int(exc.status_code)
         message = str(exc.content or exc.status_message or "").strip()
         raw_errors = exc.errors if isinstance(exc.errors, dict) else {}
@@ -262,7 +265,8 @@ class ProxmoxDriver:
         if status in (401, 403):
             return ProxmoxAuthError(message or "authentication failed", **kwargs)
         if status >= 595 or status in (502, 503, 504):
-            # 595/596: pveproxy could not reach the node that holds the VM (NOTES.md §2.3).
+            # 595/596: pveproxy could not reach the node that holds the VM
+            # (docs/dev/proxmox-behaviour.md#error-responses).
             return ProxmoxTransientError(message or "node unreachable", **kwargs)
         if is_transient_text(text):
             return ProxmoxTransientError(message, **kwargs)
@@ -308,7 +312,7 @@ class ProxmoxDriver:
         return dict(self.request("GET", "version"))
 
     def cluster_resources(self, kind: str | None = None) -> list[dict[str, Any]]:
-        """``GET /cluster/resources[?type=vm|node|storage|sdn]``: raw rows (NOTES.md §5.1)."""
+        """``GET /cluster/resources[?type=vm|node|storage|sdn]``: raw rows (docs/dev/proxmox-behaviour.md#discovery)."""
         return list(self.request("GET", "cluster/resources", {"type": kind}))
 
     def nodes(self) -> list[NodeInfo]:
@@ -346,7 +350,8 @@ class ProxmoxDriver:
         )
 
     def node_pci_devices(self, node: str) -> list[PciDevice]:
-        """``GET /nodes/{node}/hardware/pci`` (needs ``Sys.Audit`` on ``/``; NOTES.md §5.13)."""
+        """``GET /nodes/{node}/hardware/pci`` (needs ``Sys.Audit`` on ``/``;
+        docs/dev/proxmox-behaviour.md#pci-hardware)."""
         return [
             PciDevice(
                 id=row["id"],
@@ -364,7 +369,8 @@ class ProxmoxDriver:
         ]
 
     def pci_mappings(self) -> list[PciMapping]:
-        """``GET /cluster/mapping/pci``: each mapping with one entry per device and node (NOTES.md §5.14)."""
+        """``GET /cluster/mapping/pci``: each mapping with one entry per device and node
+        (docs/dev/proxmox-behaviour.md#pci-mappings)."""
         mappings = []
         for row in self.request("GET", "cluster/mapping/pci"):
             raw_map = row.get("map") or []
@@ -439,14 +445,16 @@ class ProxmoxDriver:
         ]
 
     def locate(self, vmid: int) -> str | None:
-        """The node that holds ``vmid``, or None (``/cluster/resources`` is the cheapest lookup; NOTES.md §5.1)."""
+        """The node that holds ``vmid``, or None (``/cluster/resources`` is the cheapest lookup;
+        docs/dev/proxmox-behaviour.md#discovery)."""
         for row in self.cluster_resources("vm"):
             if int(row.get("vmid") or 0) == int(vmid):
                 return str(row["node"])
         return None
 
     def next_free_vmid_check(self, vmid: int) -> bool:
-        """``GET /cluster/nextid?vmid=N``: True if free now. Reserves nothing (NOTES.md §5.2, §9)."""
+        """``GET /cluster/nextid?vmid=N``: True if free now. Reserves nothing (docs/dev/proxmox-behaviour.md#nextid,
+        #vmid-allocation)."""
         try:
             self.request("GET", "cluster/nextid", {"vmid": vmid})
         except ProxmoxParameterError as exc:
@@ -473,7 +481,7 @@ class ProxmoxDriver:
         """``POST …/{template}/clone``: clone into the VMID the platform allocated; returns the ``qmclone`` UPID.
 
         ``target_storage`` is for full clones only (PVE refuses it for linked
-        clones). While the task runs the new VM has ``lock: clone`` (NOTES.md §5.3).
+        clones). While the task runs the new VM has ``lock: clone`` (docs/dev/proxmox-behaviour.md#clone).
         """
         return self._task(
             "POST",
@@ -490,7 +498,7 @@ class ProxmoxDriver:
         )
 
     def config(self, node: str, vmid: int, *, current: bool = False) -> VmConfig:
-        """``GET …/config``: the options, ``lock`` and ``digest`` (NOTES.md §5.4)."""
+        """``GET …/config``: the options, ``lock`` and ``digest`` (docs/dev/proxmox-behaviour.md#vm-config)."""
         data = self.request("GET", f"{self._vm(node, vmid)}/config", {"current": current or None})
         return VmConfig(options=dict(data))
 
@@ -543,8 +551,8 @@ class ProxmoxDriver:
         """``POST …/config``: size, GPUs, network and cloud-init of a freshly cloned VM; returns the UPID.
 
         * ``gpu_mappings``: cluster PCI mapping ids, one ``hostpciN=mapping=<id>,pcie=1``
-          each (API tokens cannot pass raw PCI addresses; NOTES.md §8.1). With GPUs,
-          ``machine`` defaults to ``q35`` and ``bios`` to ``ovmf`` (§8.2).
+          each (API tokens cannot pass raw PCI addresses; docs/dev/proxmox-behaviour.md#hostpci). With GPUs,
+          ``machine`` defaults to ``q35`` and ``bios`` to ``ovmf`` (docs/dev/proxmox-behaviour.md#gpu-templates).
         * ``efidisk_storage``: add a persistent ``efidisk0`` there (4m vars, no Secure
           Boot keys: they stop the NVIDIA module) to a VM that boots OVMF; pass it
           when the VM has none, or PVE boots it with throw-away EFI variables.
@@ -554,7 +562,8 @@ class ProxmoxDriver:
         * ``user_data_snippet`` (``local:snippets/c42-user.yaml``) becomes
           ``cicustom=user=<snippet>``; or pass ``cicustom`` whole.
 
-        The physical GPU is only chosen at start (§8.3), so this never fails for lack of GPUs.
+        The physical GPU is only chosen at start (docs/dev/proxmox-behaviour.md#gpu-allocation), so this never fails for
+        lack of GPUs.
         """
         if cicustom and user_data_snippet:
             raise ValueError("pass either cicustom or user_data_snippet, not both")
@@ -593,7 +602,8 @@ class ProxmoxDriver:
         return self.update_config(node, vmid, options, digest=digest)
 
     def resize_disk(self, node: str, vmid: int, disk: str, size_gb: int) -> str | None:
-        """``PUT …/resize`` to an absolute size; returns the ``resize`` UPID (PVE ≥ 8) or None (PVE 7; §5.5)."""
+        """``PUT …/resize`` to an absolute size; returns the ``resize`` UPID (PVE ≥ 8) or None (PVE 7;
+        docs/dev/proxmox-behaviour.md#resize)."""
         result = self.request("PUT", f"{self._vm(node, vmid)}/resize", {"disk": disk, "size": f"{int(size_gb)}G"})
         return None if result is None else self._upid(result, "PUT", f"{self._vm(node, vmid)}/resize")
 
@@ -603,7 +613,8 @@ class ProxmoxDriver:
     def start(self, node: str, vmid: int, *, timeout: int | None = None) -> str:
         """``POST status/start`` → ``qmstart`` UPID.
 
-        GPU devices are picked now: "could not find a free device" fails the task (NOTES.md §8.3, §8.4).
+        GPU devices are picked now: "could not find a free device" fails the task
+        (docs/dev/proxmox-behaviour.md#gpu-allocation, #gpu-start-errors).
         """
         return self._power(node, vmid, "start", {"timeout": timeout})
 
@@ -624,7 +635,7 @@ class ProxmoxDriver:
         return self._power(node, vmid, "reset")
 
     def status(self, node: str, vmid: int) -> VmStatus:
-        """``GET status/current`` (NOTES.md §5.7)."""
+        """``GET status/current`` (docs/dev/proxmox-behaviour.md#vm-status)."""
         data = self.request("GET", f"{self._vm(node, vmid)}/status/current")
         return VmStatus(
             vmid=int(data.get("vmid") or vmid),
@@ -650,7 +661,8 @@ class ProxmoxDriver:
         )
 
     def snapshots(self, node: str, vmid: int) -> list[Snapshot]:
-        """``GET …/snapshot`` without the ``current`` ("You are here!") pseudo-entry (NOTES.md §5.8)."""
+        """``GET …/snapshot`` without the ``current`` ("You are here!") pseudo-entry
+        (docs/dev/proxmox-behaviour.md#snapshots)."""
         return [
             Snapshot(
                 name=row["name"],
@@ -666,7 +678,7 @@ class ProxmoxDriver:
     def snapshot_create(self, node: str, vmid: int, name: str, description: str = "", *, vmstate: bool = False) -> str:
         """``POST …/snapshot`` → ``qmsnapshot`` UPID.
 
-        Keep ``vmstate`` off for GPU VMs: VFIO device state cannot be saved (NOTES.md §5.8).
+        Keep ``vmstate`` off for GPU VMs: VFIO device state cannot be saved (docs/dev/proxmox-behaviour.md#snapshots).
         """
         return self._task(
             "POST",
@@ -685,7 +697,7 @@ class ProxmoxDriver:
     def delete(self, node: str, vmid: int, *, purge: bool = True, destroy_unreferenced_disks: bool = True) -> str:
         """``DELETE …/qemu/{vmid}`` → ``qmdestroy`` UPID.
 
-        Stop the VM first; the VMID is free again only once the task ends (NOTES.md §5.9).
+        Stop the VM first; the VMID is free again only once the task ends (docs/dev/proxmox-behaviour.md#destroy).
         """
         return self._task(
             "DELETE",
@@ -704,7 +716,7 @@ class ProxmoxDriver:
         return True
 
     def guest_network(self, node: str, vmid: int) -> list[GuestInterface]:
-        """``GET agent/network-get-interfaces`` (needs the guest agent; NOTES.md §5.12)."""
+        """``GET agent/network-get-interfaces`` (needs the guest agent; docs/dev/proxmox-behaviour.md#guest-agent)."""
         data = self.request("GET", f"{self._vm(node, vmid)}/agent/network-get-interfaces")
         rows = data.get("result", []) if isinstance(data, dict) else []
         return [
@@ -724,7 +736,7 @@ class ProxmoxDriver:
         ]
 
     def rrddata(self, node: str, vmid: int, timeframe: str = "hour", cf: str = "AVERAGE") -> list[RrdPoint]:
-        """``GET …/rrddata``: 70 points; keys PVE omits stay None (NOTES.md §5.10)."""
+        """``GET …/rrddata``: 70 points; keys PVE omits stay None (docs/dev/proxmox-behaviour.md#metrics)."""
         points = []
         for row in self.request("GET", f"{self._vm(node, vmid)}/rrddata", {"timeframe": timeframe, "cf": cf}):
             values = {key: float(row[key]) for key in _RRD_KEYS if row.get(key) is not None}
@@ -732,7 +744,7 @@ class ProxmoxDriver:
         return points
 
     def vncproxy(self, node: str, vmid: int) -> VncTicket:
-        """``POST …/vncproxy`` with ``websocket=1`` and a generated password (NOTES.md §5.11)."""
+        """``POST …/vncproxy`` with ``websocket=1`` and a generated password (docs/dev/proxmox-behaviour.md#console)."""
         data = self.request("POST", f"{self._vm(node, vmid)}/vncproxy", {"websocket": True, "generate-password": True})
         return VncTicket(
             node=node,
@@ -748,7 +760,7 @@ class ProxmoxDriver:
     # -------------------------------------------------------------------- tasks
 
     def task_status(self, node: str, upid: str) -> TaskStatus:
-        """``GET /nodes/{node}/tasks/{upid}/status`` (NOTES.md §4.3)."""
+        """``GET /nodes/{node}/tasks/{upid}/status`` (docs/dev/proxmox-behaviour.md#task-status)."""
         data = self.request("GET", f"nodes/{node}/tasks/{upid}/status")
         return TaskStatus(
             upid=str(data.get("upid", upid)),
@@ -763,7 +775,8 @@ class ProxmoxDriver:
         )
 
     def task_log(self, node: str, upid: str, *, start: int = 0, limit: int = 50) -> list[str]:
-        """Lines of the task log (``GET …/log``; the last one is ``TASK OK`` or ``TASK ERROR: …``; §4.4)."""
+        """Lines of the task log (``GET …/log``; the last one is ``TASK OK`` or ``TASK ERROR: …``;
+        docs/dev/proxmox-behaviour.md#task-log)."""
         rows = self.request("GET", f"nodes/{node}/tasks/{upid}/log", {"start": start, "limit": limit})
         return [str(row.get("t", "")) for row in rows]
 
@@ -773,7 +786,7 @@ class ProxmoxDriver:
         Raises ``ProxmoxTaskTimeout`` (transient) when ``timeout`` seconds pass first:
         the task keeps running on PVE, so wait again rather than re-dispatching it.
         A task that is not visible yet (400 ``no such task``) is tolerated for a few
-        seconds (NOTES.md §3, bpg ``tasks.go``).
+        seconds (docs/dev/proxmox-behaviour.md#proxmoxer, bpg ``tasks.go``).
         """
         deadline = time.monotonic() + timeout
         invisible_until = time.monotonic() + TASK_NOT_VISIBLE_GRACE_SECONDS
@@ -811,7 +824,7 @@ class ProxmoxDriver:
 
     @staticmethod
     def upid_decode(upid: str) -> Upid:
-        """Split a UPID into node, pid, start time, type, id and user (NOTES.md §4.1)."""
+        """Split a UPID into node, pid, start time, type, id and user (docs/dev/proxmox-behaviour.md#upid)."""
         return Upid.parse(upid)
 
 
@@ -829,7 +842,7 @@ def _split_tags(value: Any) -> tuple[str, ...]:
 
 
 def _parse_map_entry(text: str) -> PciMappingEntry:
-    # ``node=gpu01,path=0000:41:00.0,id=10de:20b5,iommugroup=42`` (NOTES.md §5.14).
+    # ``node=gpu01,path=0000:41:00.0,id=10de:20b5,iommugroup=42`` (docs/dev/proxmox-behaviour.md#pci-mappings).
     fields: dict[str, str] = {}
     for part in text.split(","):
         key, _, value = part.partition("=")

@@ -10,10 +10,10 @@ Two families, so callers (Celery tasks) know what to retry:
 
 ``ProxmoxTaskFailed`` is neither by class: a worker task stopped with an
 ``exitstatus`` other than ``OK``; its ``is_transient`` says whether the text is a
-lock timeout (NOTES.md §7: retry on "got timeout" / "VM is locked").
+lock timeout (docs/dev/proxmox-behaviour.md#locks: retry on "got timeout" / "VM is locked").
 
 Every error carries ``status_code`` (HTTP status, or None) and ``message`` (the
-PVE message: the reason phrase, NOTES.md §2.3).
+PVE message: the reason phrase, docs/dev/proxmox-behaviour.md#error-responses).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-# Texts that mean "someone else holds the lock, try again later" (NOTES.md §7).
+# Texts that mean "someone else holds the lock, try again later" (docs/dev/proxmox-behaviour.md#locks).
 TRANSIENT_MARKERS: tuple[str, ...] = ("got timeout", "VM is locked", "trying to acquire lock")
 # "got timeout" texts that are not about a lock: the guest ignored the ACPI shutdown request
 # (qemu-server ``_do_vm_stop``: "VM quit/powerdown failed - got timeout"); retrying changes nothing.

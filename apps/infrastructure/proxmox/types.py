@@ -1,6 +1,6 @@
 """Plain, immutable data returned by the Proxmox driver.
 
-The driver turns PVE's JSON (NOTES.md §5) into these frozen dataclasses so that
+The driver turns PVE's JSON (docs/dev/proxmox-behaviour.md#endpoints) into these frozen dataclasses so that
 callers never see proxmoxer or raw dicts with PVE's loose typing (numbers that
 are sometimes strings, keys that only appear when set).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# NOTES.md §4.1 (pve-common Tools.pm upid_decode).
+# docs/dev/proxmox-behaviour.md#upid (pve-common Tools.pm upid_decode).
 UPID_RE = re.compile(
     r"^UPID:(?P<node>[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?):(?P<pid>[0-9A-Fa-f]{8}):(?P<pstart>[0-9A-Fa-f]{8,9}):"
     r"(?P<starttime>[0-9A-Fa-f]{8}):(?P<type>[^:\s/]+):(?P<id>[^:\s/]*):(?P<user>[^:\s/]+):$"
@@ -49,7 +49,7 @@ class Upid:
 
 @dataclass(frozen=True)
 class TaskStatus:
-    """``GET /nodes/{node}/tasks/{upid}/status`` (NOTES.md §4.3)."""
+    """``GET /nodes/{node}/tasks/{upid}/status`` (docs/dev/proxmox-behaviour.md#task-status)."""
 
     upid: str
     node: str
@@ -73,7 +73,7 @@ class TaskStatus:
 
 @dataclass(frozen=True)
 class VmStatus:
-    """``GET /nodes/{node}/qemu/{vmid}/status/current`` (NOTES.md §5.7)."""
+    """``GET /nodes/{node}/qemu/{vmid}/status/current`` (docs/dev/proxmox-behaviour.md#vm-status)."""
 
     vmid: int
     node: str
@@ -103,7 +103,7 @@ class VmStatus:
 
 @dataclass(frozen=True)
 class NodeInfo:
-    """One row of ``GET /nodes`` (NOTES.md §5.1). ``status`` is online, offline or unknown."""
+    """One row of ``GET /nodes`` (docs/dev/proxmox-behaviour.md#discovery). ``status`` is online, offline or unknown."""
 
     node: str
     status: str
@@ -137,7 +137,7 @@ class NodeStatus:
 
 @dataclass(frozen=True)
 class PciDevice:
-    """One row of ``GET /nodes/{node}/hardware/pci`` (NOTES.md §5.13)."""
+    """One row of ``GET /nodes/{node}/hardware/pci`` (docs/dev/proxmox-behaviour.md#pci-hardware)."""
 
     id: str  # "0000:41:00.0"
     class_: str  # "0x030200"
@@ -152,7 +152,7 @@ class PciDevice:
 
     @property
     def vendor_device(self) -> str:
-        """``10de:20b5``: the form PCI mappings use (no ``0x``; NOTES.md §5.14)."""
+        """``10de:20b5``: the form PCI mappings use (no ``0x``; docs/dev/proxmox-behaviour.md#pci-mappings)."""
         return f"{_strip_0x(self.vendor)}:{_strip_0x(self.device)}"
 
     @property
@@ -236,7 +236,7 @@ class GuestIpAddress:
 
 @dataclass(frozen=True)
 class GuestInterface:
-    """One interface of ``agent/network-get-interfaces`` (NOTES.md §5.12)."""
+    """One interface of ``agent/network-get-interfaces`` (docs/dev/proxmox-behaviour.md#guest-agent)."""
 
     name: str
     mac: str
@@ -245,7 +245,7 @@ class GuestInterface:
 
 @dataclass(frozen=True)
 class RrdPoint:
-    """One ``rrddata`` point (NOTES.md §5.10). Keys PVE omits (stopped VM) are None.
+    """One ``rrddata`` point (docs/dev/proxmox-behaviour.md#metrics). Keys PVE omits (stopped VM) are None.
 
     ``net*``/``disk*`` rates are bytes per second; ``cpu`` is a fraction 0..1.
     """
@@ -265,7 +265,8 @@ class RrdPoint:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One row of ``GET …/snapshot`` (NOTES.md §5.8); the ``current`` pseudo-snapshot is left out."""
+    """One row of ``GET …/snapshot`` (docs/dev/proxmox-behaviour.md#snapshots); the ``current`` pseudo-snapshot is left
+    out."""
 
     name: str
     description: str = ""
@@ -276,7 +277,7 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class VncTicket:
-    """``POST …/vncproxy`` with ``websocket=1`` (NOTES.md §5.11).
+    """``POST …/vncproxy`` with ``websocket=1`` (docs/dev/proxmox-behaviour.md#console).
 
     The console proxy opens ``vncwebsocket?port=<port>&vncticket=<ticket>`` with the
     same token within 10 s; noVNC authenticates with ``password`` (PVE 8.4), falling

@@ -14,7 +14,7 @@ set, storage tiers, which OS image a template is). So the sync:
   ``update_fields``/``update()`` on inventory columns only, one node per
   transaction, node row before its GPU rows (the lock order placement uses).
 
-Calls used (NOTES.md §5.1, §5.13, §5.14): ``GET /nodes``,
+Calls used (docs/dev/proxmox-behaviour.md#discovery, #pci-hardware, #pci-mappings): ``GET /nodes``,
 ``/nodes/{node}/status``, ``/nodes/{node}/hardware/pci``,
 ``/cluster/mapping/pci``, ``/cluster/resources?type=storage|vm``.
 """
@@ -262,7 +262,8 @@ def _mapping_index(mappings: list[PciMapping]) -> dict[tuple[str, str], tuple[st
 
 def _mapping_for(index: dict[tuple[str, str], tuple[str, str]], node: str, address: str) -> tuple[str, str] | None:
     address = address.lower()
-    # A path without the function ("0000:01:00") maps every function of the device (NOTES.md §5.14).
+    # A path without the function ("0000:01:00") maps every function of the device
+    # (docs/dev/proxmox-behaviour.md#pci-mappings).
     return index.get((node, address)) or index.get((node, address.rsplit(".", 1)[0]))
 
 

@@ -1,9 +1,9 @@
 """Placement: reserve a node, GPUs, a VMID and addresses for one VM, in one transaction.
 
 Proxmox cannot reserve anything for us: ``/cluster/nextid`` only reports
-(NOTES.md §9) and a mapped GPU is chosen at VM start (§8.3). So the platform
-keeps a ledger and guards it with PostgreSQL row locks, always taken in the
-same order so two placements can never deadlock:
+(docs/dev/proxmox-behaviour.md#vmid-allocation) and a mapped GPU is chosen at VM start
+(docs/dev/proxmox-behaviour.md#gpu-allocation). So the platform keeps a ledger and guards it with PostgreSQL row locks,
+always taken in the same order so two placements can never deadlock:
 
 1. the datacentre row (GPU offers only: the per-datacentre GPU envelope),
 2. one node row at a time (a conditional UPDATE of its counters),
@@ -221,7 +221,8 @@ def _templates(
 ) -> dict[tuple[int, int | None], VmTemplate]:
     """Templates of the image keyed by (cluster id, node id or None for cluster-wide).
 
-    GPU VMs clone only ``gpu_ready`` templates (OVMF + q35, NOTES.md §8.2), other VMs only the others.
+    GPU VMs clone only ``gpu_ready`` templates (OVMF + q35, docs/dev/proxmox-behaviour.md#gpu-templates), other VMs only
+    the others.
     """
     rows = (
         VmTemplate.objects.only("id", "cluster_id", "node_id")
@@ -648,7 +649,7 @@ def placement_release(*, reservation: Reservation, actor: Actor = None) -> Reser
     """Give back everything the reservation holds. Idempotent.
 
     Call it when placement's caller failed before creating the VM, or after
-    the VM was destroyed: the VMID becomes free again, and NOTES.md §9 says to
+    the VM was destroyed: the VMID becomes free again, and docs/dev/proxmox-behaviour.md#vmid-allocation says to
     free a VMID only after a successful destroy.
     """
     with _locked(reservation) as locked:

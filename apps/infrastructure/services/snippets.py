@@ -1,8 +1,7 @@
 """Snippet files of a cluster's shared snippets storage (cloud-init ``cicustom`` volumes).
 
-PVE reads ``cicustom`` volumes (``vendor=<storage>:snippets/<file>``, NOTES.md
-§5.4) from a storage with ``snippets`` content when it builds the cloud-init
-drive at start, but its API cannot write them: ``POST
+PVE reads ``cicustom`` volumes (``vendor=<storage>:snippets/<file>``, docs/dev/proxmox-behaviour.md#vm-config) from a
+storage with ``snippets`` content when it builds the cloud-init drive at start, but its API cannot write them: ``POST
 /nodes/{node}/storage/{storage}/upload`` takes ``iso``, ``vztmpl`` and
 ``import`` content only. So each cluster that accepts user-data names a
 storage shared by all its nodes (NFS, CephFS: ``Cluster.snippets_storage``)

@@ -56,7 +56,7 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.WARNING(
                     f"Proxmox schema not found at {schema_path()}: requests will NOT be validated. "
-                    "Set PVE_SCHEMA_PATH to pve-apidata-8.4.json (see shared/proxmox/NOTES.md §1.1)."
+                    "Set PVE_SCHEMA_PATH to pve-apidata-8.4.json (see docs/dev/proxmox-behaviour.md#schema-source)."
                 )
             )
         ca = create_ca()
