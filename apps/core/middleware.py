@@ -17,10 +17,12 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from ipware import get_client_ip
 from python_ipware.modern.parsers import split_proxy_chain
 
 from apps.core import context
+from apps.core.errors import ApplicationError
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -105,3 +107,33 @@ class RequestIdMiddleware:
             context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ApplicationErrorPageMiddleware:
+    """A domain error a portal page did not handle is shown to the user, never a 500.
+
+    Services raise ``ApplicationError`` with a status and a message meant for the
+    customer (``apps/core/errors.py``). Portal views turn the ones they expect
+    into form errors; any other one (a missing VAT rate, a capacity change
+    between two clicks) becomes this page with the error's own status, so the
+    user reads why instead of "Server error". The API has its own handler
+    (``apps/core/api/exceptions.py``) and is left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
+            return None
+        fragment = request.headers.get("HX-Request") == "true"
+        response = TemplateResponse(
+            request,
+            "portal/_application_error.html" if fragment else "portal/application_error.html",
+            {"error": exception, "request_id": getattr(request, "request_id", "")},
+            status=exception.status_code,
+        )
+        return response.render()

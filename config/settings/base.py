@@ -116,6 +116,8 @@ MIDDLEWARE = [
     # must enrol first (apps/accounts/middleware.py, apps/sso/middleware.py).
     "apps.accounts.middleware.SuspendedUserMiddleware",
     "apps.sso.middleware.MfaRequiredMiddleware",
+    # A domain error no portal view handled is a page with its status, not a 500.
+    "apps.core.middleware.ApplicationErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

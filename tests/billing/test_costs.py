@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.billing import costs
 from apps.billing.choices import ResourceType
+from apps.billing.models import VatRate
 from apps.billing.vat import vat_rate_for
 from apps.teams.services import project_create
 from tests.billing.fixtures_costs import JAN_1, NOW, costs_world, instance_row, usage  # noqa: F401
@@ -209,3 +210,17 @@ def test_dashboard_fragment_only_for_billing_readers(client, costs_world, ledger
     assert 'id="dashboard-costs"' in response.content.decode()
     dashboard = client.get("/dashboard/")
     assert "/billing/dashboard/fragment/" in dashboard.content.decode()
+
+
+def test_a_missing_vat_rate_shows_its_reason_instead_of_a_server_error(client, costs_world):  # noqa: F811
+    # A service error no portal view handles (here: staff never configured the
+    # buyer country's VAT rate) reaches the user with its status and message.
+    VatRate.objects.filter(country="EE").delete()
+    client.force_login(costs_world.owner)
+    fragment = client.get("/billing/dashboard/fragment/", headers={"HX-Request": "true"})
+    assert fragment.status_code == 409
+    assert "No VAT rate is configured for EE" in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()
+    page = client.get("/billing/")
+    assert page.status_code == 409
+    assert "No VAT rate is configured for EE" in page.content.decode()
