@@ -359,6 +359,8 @@ API_RATE_LIMITS: dict[str, tuple[int, int]] = {
 # the docs work offline. Docs: https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "VMCloud API",
+    # <id:…> path ids (apps/core/converters.py): 1 to 18 digits, so they fit a bigint.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
     # The full description (the error body with `fields`, the common headers) is set by
     # apps.core.api.schema.add_error_responses, next to the Error component it describes.
     "DESCRIPTION": "The VMCloud public API: catalogue, organisations, orders, instances and billing.",
