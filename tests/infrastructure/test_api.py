@@ -188,3 +188,21 @@ def test_catalogue_availability_hook_uses_the_ledger(demo):
     offer = OfferFactory(gpu_model=demo["a100"], gpu_count=4)  # no node has 4
     assert offer_availability(offer=offer, datacentre=demo["dc"]) is False
     assert offer_availability(offer=OfferFactory(), datacentre=demo["dc"]) is True
+
+
+@pytest.mark.parametrize("name", [n for n in STAFF_LISTS if n != "api:infrastructure-capacity"])
+def test_staff_lists_refuse_an_unknown_query_parameter(demo, api_client, staff_user, name):
+    api_client.force_authenticate(staff_user)
+    response = api_client.get(reverse(name), {"statuss": "online", "per_page": 5})
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert list(body["fields"]) == ["statuss"]
+    assert "per_page" in body["fields"]["statuss"][0]
+    assert api_client.get(reverse(name), {"per_page": 5}).status_code == 200
+
+
+def test_staff_node_list_still_filters_by_its_filterset(demo, api_client, staff_user):
+    api_client.force_authenticate(staff_user)
+    response = api_client.get(reverse("api:infrastructure-node-list"), {"maintenance": "true"})
+    assert response.status_code == 200
+    assert response.json()["count"] == 0

@@ -21,7 +21,7 @@ Docs: apps/docs/content/api-overview.md ("Filtering, sorting and pagination").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django.db.models import F, Q, QuerySet
@@ -166,6 +166,14 @@ def query_data(request: Request, serializer_class: type[serializers.Serializer[A
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def query_refuse_unknown(request: Request, allowed: Iterable[str]) -> None:
+    """400 for any query parameter outside ``allowed``: for lists filtered by django-filter."""
+    known = sorted(set(allowed))
+    unknown = [key for key in request.query_params if key not in known]
+    if unknown:
+        raise ValidationError({key: [_unknown_message(known)] for key in unknown})
 
 
 class ListQuery:

@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue import selectors as catalogue_selectors
 from apps.core.api.pagination import StandardPagination
+from apps.core.api.queries import query_refuse_unknown
 from apps.infrastructure import choices, selectors, services
 from apps.infrastructure.api import serializers as s
 from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node, Storage, VmTemplate
@@ -37,7 +38,15 @@ class StaffApi(APIView):
 
 
 class StaffListApi(StaffApi, ListAPIView):  # type: ignore[type-arg]
+    """A staff list: paginated, filtered by its FilterSet, and strict about its query string."""
+
     pagination_class = StandardPagination
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # An unknown parameter is a 400, as on every customer list (api-overview.md, "Filters").
+        filterset = getattr(self, "filterset_class", None)
+        query_refuse_unknown(request, {"page", "per_page", *(filterset.base_filters if filterset else ())})
+        return super().list(request, *args, **kwargs)
 
 
 # ---------------------------------------------------------------------------
