@@ -62,6 +62,16 @@ class HomeFacts:
     smallest_vps_ram_gb: int | None
     biggest_gpu_offer: Offer | None
     hero_rows: list[tuple[str, str, str, str]]  # (server name, offer code, datacentre code, status)
+    # Managed families' figures, each (highest value, "or more"), None when no offer states one.
+    lb_requests_per_second: tuple[int, bool] | None = None
+    storage_iops_per_tb: tuple[int, int, bool] | None = None  # (lowest, highest, highest is "or more")
+    cdn_pops: tuple[int, int, bool] | None = None
+
+
+def _span(offers: list[Offer], value: str, or_more: str) -> tuple[int, int, bool] | None:
+    """Lowest and highest ``value`` over the offers that state it, and whether the highest is "or more"."""
+    stated = sorted((getattr(o, value), getattr(o, or_more)) for o in offers if getattr(o, value))
+    return (stated[0][0], stated[-1][0], stated[-1][1]) if stated else None
 
 
 def home_facts() -> HomeFacts:
@@ -120,4 +130,9 @@ def home_facts() -> HomeFacts:
         smallest_vps_ram_gb=min((o.ram_gb or 0 for o in vps), default=None),
         biggest_gpu_offer=max(gpu_offers, key=lambda o: (o.gpu_vram_gb or 0, o.price_monthly)) if gpu_offers else None,
         hero_rows=hero,
+        lb_requests_per_second=(lb[1], lb[2])
+        if (lb := _span(offers, "lb_requests_per_second", "lb_requests_per_second_or_more"))
+        else None,
+        storage_iops_per_tb=_span(offers, "storage_iops_per_tb", "storage_iops_per_tb_or_more"),
+        cdn_pops=_span(offers, "cdn_pops", "cdn_pops_or_more"),
     )

@@ -79,3 +79,25 @@ def test_empty_dashboard_promises_only_datacentres_taking_orders(client, demo, d
     html = client.get("/dashboard/").content.decode()
     ready = _text(html, "empty-ready-in")
     assert "Paris" in ready and "Frankfurt" not in ready
+
+
+def test_managed_family_cards_quote_the_catalogue_figures(client, demo):
+    html = client.get("/").content.decode()
+    lb = Offer.objects.filter(lb_requests_per_second__isnull=False).order_by("-lb_requests_per_second").first()
+    plus = "+" if lb.lb_requests_per_second_or_more else ""
+    assert f"up to {lb.lb_requests_per_second:,}{plus} requests per second" in _text(html, "lb-card")
+    iops = list(
+        Offer.objects.filter(storage_iops_per_tb__isnull=False)
+        .order_by("storage_iops_per_tb")
+        .values_list("storage_iops_per_tb", "storage_iops_per_tb_or_more")
+    )
+    plus = "+" if iops[-1][1] else ""
+    assert f"from {iops[0][0]:,} to {iops[-1][0]:,}{plus} IOPS per TB" in _text(html, "storage-card")
+    pops = list(
+        Offer.objects.filter(cdn_pops__isnull=False).order_by("cdn_pops").values_list("cdn_pops", "cdn_pops_or_more")
+    )
+    plus = "+" if pops[-1][1] else ""
+    assert f"from {pops[0][0]} to {pops[-1][0]}{plus} points of presence" in _text(html, "cdn-card")
+    # A figure the catalogue no longer states disappears from the page instead of staying stale.
+    Offer.objects.update(cdn_pops=None)
+    assert "points of presence" not in _text(client.get("/").content.decode(), "cdn-card")
