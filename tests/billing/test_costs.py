@@ -224,3 +224,12 @@ def test_a_missing_vat_rate_shows_its_reason_instead_of_a_server_error(client, c
     page = client.get("/billing/")
     assert page.status_code == 409
     assert "No VAT rate is configured for EE" in page.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/billing/costs/", "/api/v1/billing/usage/"])
+def test_a_month_of_year_zero_is_a_field_error_not_a_server_error(costs_world, path):  # noqa: F811
+    # The fuzzer sent month=0000-01, which the pattern allowed and date() refused (a 500).
+    response = _client(costs_world.billing).get(path, {"month": "0000-01"})
+    assert response.status_code == 400
+    assert "month" in response.json()["error"]["fields"]
+    assert _client(costs_world.billing).get(path, {"month": "2026-01"}).status_code == 200

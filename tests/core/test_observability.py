@@ -142,7 +142,12 @@ def _logging_task() -> dict:
 
 
 def test_json_log_lines_inside_a_task_carry_its_id_and_name():
-    line = _logging_task.apply(task_id="task-id-0123456789").get()
+    # .result, not .get(): an earlier test in the same process may have started a
+    # worker, after which Celery refuses a blocking get() ("Never call result.get()
+    # within a task"); apply() has run the task eagerly either way.
+    result = _logging_task.apply(task_id="task-id-0123456789")
+    assert result.successful()
+    line = result.result
     assert line["task_id"] == "task-id-0123456789"
     assert line["task_name"] == "tests.core.observability_logs"
 

@@ -74,7 +74,8 @@ class EstimateApi(APIView):
         description="The hourly price and the monthly cap an order would freeze now, with the VAT that applies "
         "to your organisation (treatment, rate and amounts) and totals including VAT. With `hours`, also the cost "
         "of a run of that many hours within one month (capped at the monthly price). Unknown `offer` or "
-        "`datacentre` codes, or an offer not sold in that datacentre, are a 400 naming the field.",
+        "`datacentre` codes, or an offer not sold in that datacentre, are a 400 naming the field. "
+        "409 `vat_rate_missing` while staff have not configured the VAT rate of your organisation's country.",
         parameters=[s.EstimateQuerySerializer],
         responses=s.EstimateOutputSerializer,
         examples=[
@@ -128,7 +129,8 @@ class CostsApi(APIView):
         "(monthly caps applied, as the invoice will show them) and a forecast to month end (each resource still "
         "billable at its hourly price for the remaining hours, capped at its monthly cap), per project, per "
         "resource and per day, excluding VAT and with VAT. `month=YYYY-MM` reads a past month (no forecast). "
-        "Needs `billing.read`.",
+        "Needs `billing.read`. 409 `vat_rate_missing` while staff have not configured the VAT rate of your "
+        "organisation's country.",
         parameters=[s.CostsQuerySerializer],
         responses=s.CostsOutputSerializer,
     )

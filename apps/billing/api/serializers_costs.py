@@ -62,7 +62,7 @@ class CostsQuerySerializer(serializers.Serializer):
     organisation = serializers.CharField(required=False, max_length=100, help_text=ORGANISATION_HELP)
     project = IdField(required=False, help_text="Only this project (id).")
     month = serializers.RegexField(
-        r"^\d{4}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM; a past month has no forecast."
+        r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", required=False, help_text="YYYY-MM; a past month has no forecast."
     )
 
 

@@ -58,7 +58,7 @@ class UsageInputSerializer(serializers.Serializer):
         max_length=100,
         help_text="Organisation slug or id; needed when you read the billing of several.",
     )
-    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="Calendar month, YYYY-MM (UTC).")
+    month = serializers.RegexField(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", help_text="Calendar month, YYYY-MM (UTC).")
 
 
 class InvoiceLineOutputSerializer(serializers.ModelSerializer):
