@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,57 +76,16 @@ def _platform(servers: int) -> str:
     django.setup()
     from django.db import connection
 
-    from apps.catalogue import choices as cc
-    from apps.catalogue.models import Datacentre, Offer, OsImage, ProductFamily
-    from apps.instances.models import Instance
     from apps.teams.choices import TokenScope
-    from apps.teams.services import api_token_create, organisation_create
+    from apps.teams.services import api_token_create
+    from benchmarks.benchdata import servers_of_one_organisation
 
     if connection.vendor != "postgresql":
         sys.exit("vmcl_bench needs PostgreSQL.")
     connection.settings_dict["TEST"]["NAME"] = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
-    from apps.accounts.models import User
 
-    dc = Datacentre.objects.create(code="PAR-1", name="Paris", city="Paris", country="FR", tier="III+")
-    family = ProductFamily.objects.create(slug="vps", name="VPS", kind=cc.FamilyKind.VIRTUAL_MACHINE)
-    image = OsImage.objects.create(slug="ubuntu-24.04", family="Ubuntu", version="24.04", os_type="linux")
-    offer = Offer.objects.create(
-        family=family,
-        code="VPS-S",
-        name="VPS S",
-        tier=cc.Tier.values[0],
-        vcpu=2,
-        ram_gb=4,
-        disk_gb=40,
-        price_hourly=Decimal("0.01"),
-        price_monthly=Decimal("5.00"),
-    )
-    owner = User.objects.create_user(email="bench@example.test", password="x")  # noqa: S106 - throwaway
-    org = organisation_create(name="Bench", owner=owner, actor=owner)
-    project = org.projects.get()
-    Instance.objects.bulk_create(
-        [
-            Instance(
-                organisation=org,
-                project=project,
-                name=f"web-{i:05d}",
-                labels={"env": "prod" if i % 2 else "dev"},
-                offer=offer,
-                datacentre=dc,
-                image=image,
-                status="running",
-                power_state="running",
-                node_name="pve1",
-                vmid=10_000 + i,
-                ipv4=f"10.{i // 65536}.{(i // 256) % 256}.{i % 256}",
-                price_hourly=offer.price_hourly,
-                price_monthly=offer.price_monthly,
-            )
-            for i in range(servers)
-        ],
-        batch_size=1000,
-    )
+    owner, org = servers_of_one_organisation(servers)
     _token, secret = api_token_create(
         user=owner, organisation=org, name="bench", scope=TokenScope.READ_ONLY, expires_at=None
     )
