@@ -10,28 +10,34 @@ from __future__ import annotations
 from typing import Any
 
 from celery import current_app
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
 from apps.core import context
+from apps.core.actors import Actor, actor_token_prefix, actor_user
 from apps.core.choices import ActorKind
 from apps.core.models import AuditEvent
 
 
 def audit_record(
     *,
-    actor: AbstractBaseUser | AnonymousUser | None,
+    actor: Actor,
     action: str,
     target: models.Model | None = None,
     organisation_id: int | None = None,
     changes: dict[str, Any] | None = None,
     actor_kind: ActorKind | None = None,
-    token_prefix: str = "",
+    token_prefix: str | None = None,
 ) -> AuditEvent:
-    """Append one audit event; request id, IP and user agent come from the request context."""
-    user = actor if isinstance(actor, AbstractBaseUser) else None
+    """Append one audit event; request id, IP and user agent come from the request context.
+
+    The one audit call of the platform: every service calls it inside its own transaction. The
+    user and the API token (``token_prefix``, by default the token ``actor`` acts through) come
+    from ``apps.core.actors``; ``actor_kind`` says STAFF for back-office acts, else it follows.
+    """
+    user = actor_user(actor)
+    if token_prefix is None:
+        token_prefix = actor_token_prefix(actor)
     if actor_kind is None:
         if user is None:
             actor_kind = ActorKind.SYSTEM

@@ -41,6 +41,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
+from apps.core.actors import BOUND_TOKEN_ATTRIBUTE, Actor, actor_token_prefix  # noqa: F401 - re-exported for callers
 from apps.core.errors import NotFound, PermissionDenied
 from apps.teams.choices import (
     GRANT_CODENAMES,
@@ -56,9 +57,7 @@ from apps.teams.choices import (
 from apps.teams.models import ApiToken, Membership, Organisation, Project
 
 M = TypeVar("M", bound=models.Model)
-Actor = Any  # a User (possibly carrying a bound token), AnonymousUser or None
-
-_TOKEN_ATTR = "_vmc_api_token"
+_TOKEN_ATTR = BOUND_TOKEN_ATTRIBUTE
 NO_PERMISSIONS: frozenset[Permission] = frozenset()
 
 
@@ -111,12 +110,6 @@ def bound_token(actor: Actor) -> ApiToken | None:
     return token if isinstance(token, ApiToken) else None
 
 
-def actor_token_prefix(actor: Actor) -> str:
-    """For ``audit_record(token_prefix=...)``: the prefix of the token the actor uses, or ""."""
-    token = bound_token(actor)
-    return token.prefix if token is not None else ""
-
-
 def _is_user(actor: Actor) -> bool:
     return isinstance(actor, AbstractBaseUser) and not isinstance(actor, AnonymousUser) and actor.is_active
 
@@ -148,7 +141,8 @@ def role_in(actor: Actor, organisation: Organisation | int) -> str | None:
     if not _is_user(actor):
         return None
     org_id = organisation if isinstance(organisation, int) else organisation.pk
-    return Membership.objects.filter(organisation_id=org_id, user=actor).values_list("role", flat=True).first()
+    members = Membership.objects.filter(organisation_id=org_id, user=actor)  # type: ignore[misc]  # a user: _is_user above
+    return members.values_list("role", flat=True).first()
 
 
 def organisation_permissions(actor: Actor, organisation: Organisation) -> frozenset[Permission]:
@@ -173,7 +167,10 @@ def _grant_codenames(actor: Actor, obj: models.Model) -> set[str]:
     ct = ContentType.objects.get_for_model(obj)
     return set(
         UserObjectPermission.objects.filter(
-            user=actor, content_type=ct, object_pk=str(obj.pk), permission__codename__in=GRANT_CODENAMES.values()
+            user=actor,  # type: ignore[misc]  # callers pass a signed-in user
+            content_type=ct,
+            object_pk=str(obj.pk),
+            permission__codename__in=GRANT_CODENAMES.values(),
         ).values_list("permission__codename", flat=True)
     )
 
@@ -258,7 +255,7 @@ def raise_suspended(organisation: Organisation) -> None:
 def _granted_project_ids(actor: Actor, codenames: Iterable[str]) -> QuerySet[Any]:
     ct = ContentType.objects.get_for_model(Project)
     return (
-        UserObjectPermission.objects.filter(user=actor, content_type=ct, permission__codename__in=list(codenames))
+        UserObjectPermission.objects.filter(user=actor, content_type=ct, permission__codename__in=list(codenames))  # type: ignore[misc]
         .annotate(project_id=Cast("object_pk", BigIntegerField()))
         .values("project_id")
     )
@@ -427,7 +424,7 @@ def restrict_to_actor(
         # their organisation's projects, so they skip this branch.
         ct = ContentType.objects.get_for_model(model)
         granted = (
-            UserObjectPermission.objects.filter(user=actor, content_type=ct, permission__codename__in=codenames)
+            UserObjectPermission.objects.filter(user=actor, content_type=ct, permission__codename__in=codenames)  # type: ignore[misc]
             .annotate(obj_id=Cast("object_pk", BigIntegerField()))
             .values("obj_id")
         )
