@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from apps.pvesim.netstate import bridge_error
 from apps.pvesim.schema import _expand_indexed, _schema_for, load_schema
 from apps.pvesim.state import (
     CLOUDINIT_KEYS,
+    FILE_STORAGES,
     GIB,
     MIB,
     PveHttpError,
@@ -33,11 +35,13 @@ from apps.pvesim.state import (
     SimVm,
     TaskError,
     disk_option,
+    drive_volume,
     format_size,
     is_disk_key,
     param_error,
     parse_size,
     random_mac,
+    volume_owner,
 )
 from apps.pvesim.vnc import TICKET_SECONDS, VncGrant, grant_register
 
@@ -214,16 +218,18 @@ def _storage_rows(c: SimCluster, node_name: str) -> list[dict[str, Any]]:
     for storage in c.spec.storages:
         if storage.nodes is not None and node_name not in storage.nodes:
             continue
-        used = c.storage_used.get((storage.name, "*" if storage.shared else node_name), 0)
+        used = c.storage_used(storage.name, node_name)
+        total = storage.size_gb * GIB
         rows.append(
             {
                 "storage": storage.name,
                 "type": storage.type,
                 "content": ",".join(storage.content),
                 "shared": int(storage.shared),
-                "total": storage.size_gb * GIB,
+                "total": total,
                 "used": used,
-                "avail": storage.size_gb * GIB - used,
+                "avail": total - used,
+                "used_fraction": round(used / total, 6) if total else 0,
                 "active": 1,
                 "enabled": 1,
             }
@@ -412,7 +418,13 @@ def node_rrddata(call: Call) -> Any:
 @route("GET", "/nodes/{node}/storage")
 def node_storage(call: Call) -> Any:
     call.cluster.node(call.node)
-    return _storage_rows(call.cluster, call.node)
+    rows = _storage_rows(call.cluster, call.node)
+    wanted = {c for c in re.split(r"[,;\s]+", str(call.params.get("content", ""))) if c}
+    if wanted:
+        rows = [r for r in rows if wanted & set(str(r["content"]).split(","))]
+    if "storage" in call.params:
+        rows = [r for r in rows if r["storage"] == call.params["storage"]]
+    return rows
 
 
 @route("GET", "/nodes/{node}/storage/{storage}/content")
@@ -421,35 +433,28 @@ def node_storage_content(call: Call) -> Any:
     c = call.cluster
     c.node(call.node)
     name = call.path_params["storage"]
-    spec = next((s for s in c.spec.storages if s.name == name and (s.nodes is None or call.node in s.nodes)), None)
-    if spec is None:
-        raise PveHttpError(500, f"storage '{name}' does not exist")
+    spec = c.storage_spec(name, call.node)
     wanted = call.params.get("content")
     vmid_filter = int(call.params["vmid"]) if "vmid" in call.params else None
     rows: list[dict[str, Any]] = []
     if "images" in spec.content and wanted in (None, "images"):
-        for vm in sorted(c.vms.values(), key=lambda v: v.vmid):
-            if vmid_filter is not None and vm.vmid != vmid_filter:
+        scope = None if spec.shared else call.node
+        for vol in sorted(c.volumes.values(), key=lambda v: v.name):
+            if vol.storage != name or vol.node != scope:
                 continue
-            if not spec.shared and vm.node != call.node:
+            if vmid_filter is not None and vol.owner != vmid_filter:
                 continue
-            for key, value in sorted(vm.config.items()):
-                text = str(value)
-                volume = text.split(",")[0]
-                if not (is_disk_key(key) or key.startswith("ide")) or not volume.startswith(f"{name}:"):
-                    continue
-                cloudinit = "cloudinit" in volume
-                size = 4 * MIB if cloudinit else parse_size(disk_option(text, "size") or "0")
-                row: dict[str, Any] = {
-                    "volid": volume,
-                    "format": "raw",
-                    "size": size,
-                    "used": size if spec.type in ("dir", "nfs") else 0,
-                    "content": "images",
-                    "vmid": vm.vmid,
-                    "ctime": int(str(vm.config.get("meta", "ctime=0")).rpartition("ctime=")[2] or 0),
-                }
-                rows.append(row)
+            row: dict[str, Any] = {
+                "volid": vol.volid,
+                "format": vol.format,
+                "size": vol.size,
+                "used": vol.size if spec.type in FILE_STORAGES else 0,
+                "content": "images",
+                "ctime": vol.ctime,
+            }
+            if vol.owner is not None:
+                row["vmid"] = vol.owner
+            rows.append(row)
     if "snippets" in spec.content and wanted in (None, "snippets") and spec.path and vmid_filter is None:
         folder = Path(spec.path) / "snippets"
         for path in sorted(folder.iterdir()) if folder.is_dir() else []:
@@ -707,19 +712,30 @@ def qemu_clone(call: Call) -> Any:
     config["lock"] = "clone"
     vm = SimVm(vmid=newid, node=call.node, config=config)
     c.vms[newid] = vm
+    created: list[str] = []
 
     def finish(task: SimTask) -> None:
         vm.config.pop("lock", None)
         vm.node = target
-        for value in disks.values():
-            key = (storage or value.split(":")[0], "*")
-            c.storage_used[key] = c.storage_used.get(key, 0) + parse_size(disk_option(value, "size") or "0")
+        # The copies exist once the clone is done (docs/dev/proxmox-behaviour.md#volumes); a full storage fails it.
+        for key, value in list(vm.config.items()):
+            if not is_disk_key(key) or ("media=cdrom" in str(value) and "cloudinit" not in str(value)):
+                continue
+            volid = drive_volume(str(value))
+            size = 4 * MIB if "cloudinit" in volid else parse_size(disk_option(str(value), "size") or "0")
+            try:
+                c.check_space(volid.partition(":")[0], target, size)
+            except PveHttpError as exc:
+                raise TaskError(exc.message) from exc
+            created.append(c.register_volume(volid, node=target, size=size).volid)
         if pool:
             c.pools[str(pool)].add(newid)
             vm.pool = str(pool)
 
     def failed(task: SimTask) -> None:
         c.vms.pop(newid, None)
+        for volid in created:
+            c.free_volume(volid)
         task.log.append(f"clone failed: {task.exitstatus}")
 
     return _task(call, "qmclone", source.vmid, vmid=newid, effect=finish, on_fail=failed, log=log)
@@ -776,6 +792,14 @@ def _prepare_update(call: Call, vm: SimVm) -> tuple[dict[str, Any], list[str]]:
             raise param_error({"delete": f"you can't use '-{key}' and -delete {key}' at the same time"})
         if not _option_exists(key):
             raise param_error({"delete": f"unknown option '{key}'"})
+    for key, value in options.items():
+        if is_disk_key(key) and not _drive_options_ok(str(value)):
+            # parse_drive returns undef (docs/dev/proxmox-behaviour.md#io-limits).
+            raise param_error({key: "unable to parse drive options"})
+        if key.startswith("net") and key[3:].isdigit():
+            problem = bridge_error(call.cluster, vm.node, _net_options(str(value)))
+            if problem:
+                raise param_error({key: problem})
     if "sshkeys" in options:
         decoded = unquote(str(options["sshkeys"]))
         for line in decoded.splitlines():
@@ -812,8 +836,130 @@ class ParamTaskError(TaskError):
         self.errors = errors
 
 
+# Throttle keys that exclude each other or need a base (qemu-server Drive.pm ``parse_drive``).
+_THROTTLE_GROUPS = (("mbps", "mbps_rd", "mbps_wr"), ("iops", "iops_rd", "iops_wr"), ("bps", "bps_rd", "bps_wr"))
+
+
+def _drive_options_ok(value: str) -> bool:
+    keys = {part.partition("=")[0] for part in value.split(",")[1:] if "=" in part}
+    for total, read, write in _THROTTLE_GROUPS:
+        for suffix in ("", "_max"):
+            if f"{total}{suffix}" in keys and ({f"{read}{suffix}", f"{write}{suffix}"} & keys):
+                return False
+    for key in keys:
+        if key.endswith("_max") and key[: -len("_max")] not in keys:
+            return False
+        if key.endswith("_max_length"):
+            base = key[: -len("_length")]
+            burst = {"bps_max": "mbps_max", "bps_rd_max": "mbps_rd_max", "bps_wr_max": "mbps_wr_max"}.get(base, base)
+            if burst not in keys and base not in keys:
+                return False
+    return True
+
+
+def _net_options(value: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for index, part in enumerate(value.split(",")):
+        key, sep, val = part.partition("=")
+        if index == 0 and (not sep or key in _NIC_MODELS):
+            options["model"] = key
+            if sep:
+                options["macaddr"] = val
+            continue
+        options[key] = val
+    return options
+
+
+_NIC_MODELS = (
+    "virtio",
+    "e1000",
+    "e1000e",
+    "rtl8139",
+    "vmxnet3",
+    "i82551",
+    "i82557b",
+    "i82559er",
+    "ne2k_isa",
+    "ne2k_pci",
+    "pcnet",
+    "e1000-82540em",
+    "e1000-82544gc",
+    "e1000-82545em",
+)
+
+
+def _hotplug(vm: SimVm) -> set[str]:
+    value = str(vm.config.get("hotplug", "network,disk,usb"))
+    if value == "1":
+        value = "network,disk,usb"
+    return {item for item in value.split(",") if item and item != "0"}
+
+
+def _live(vm: SimVm, key: str, value: Any = None) -> bool:
+    """Whether a change of ``key`` applies now on a running VM or waits in ``pending``
+    (docs/dev/proxmox-behaviour.md#hotplug)."""
+    if not vm.running:
+        return True
+    if is_disk_key(key):
+        old = vm.config.get(key)
+        if old is not None and value is not None and drive_volume(str(old)) == drive_volume(str(value)):
+            return True  # only options such as I/O limits change: applied live
+        return key.startswith(("scsi", "virtio")) and "disk" in _hotplug(vm)
+    if key.startswith("unused"):
+        return True
+    if key.startswith("net") and key[3:].isdigit():
+        old = vm.config.get(key)
+        if old is not None and value is not None:
+            before, after = _net_options(str(old)), _net_options(str(value))
+            if all(before.get(k) == after.get(k) for k in ("model", "macaddr", "queues", "mtu")):
+                return True  # bridge, tag, firewall, rate: the tap is re-plugged live
+        return "network" in _hotplug(vm)
+    return not key.startswith(NOT_HOTPLUG)
+
+
+def _allocate_drives(c: SimCluster, vm: SimVm, options: dict[str, Any], allocated: list[str]) -> None:
+    """``create_disks``: allocate ``<storage>:<GiB>`` volumes and check named volumes exist
+    (docs/dev/proxmox-behaviour.md#volume-allocation)."""
+    for key, value in list(options.items()):
+        text = str(value)
+        if not is_disk_key(key) or ("media=cdrom" in text and ":cloudinit" not in text):
+            continue
+        volume = drive_volume(text)
+        rest = [p for p in text.split(",")[1:] if not p.startswith("size=")]
+        new_size = re.fullmatch(r"([^/:\s]+):(\d+(?:\.\d+)?)", volume)
+        try:
+            if new_size or volume.endswith(":cloudinit"):
+                storage = volume.partition(":")[0]
+                if volume.endswith(":cloudinit"):
+                    size, name = 4 * MIB, f"vm-{vm.vmid}-cloudinit"
+                elif key in ("efidisk0", "tpmstate0"):
+                    size, name = 4 * MIB, None  # the size is ignored: the OVMF vars template is copied
+                else:
+                    size, name = int(float(new_size.group(2)) * GIB) if new_size else 0, None
+                vol = c.alloc_volume(storage, vm.node, vm.vmid, size, name=name)
+                allocated.append(vol.volid)
+                options[key] = ",".join([vol.volid, *rest, f"size={format_size(size)}"])
+            elif ":" in volume and not volume.startswith("/"):
+                c.storage_spec(volume.partition(":")[0], vm.node)
+                found = c.volume(volume, vm.node)
+                if found is None:
+                    raise PveHttpError(500, f"volume '{volume}' does not exist")
+                if "cloudinit" not in volume:
+                    options[key] = ",".join([volume, *rest, f"size={format_size(found.size)}"])
+        except PveHttpError as exc:
+            for volid in allocated:  # an allocation failure writes nothing
+                c.free_volume(volid)
+            raise TaskError(exc.message) from exc
+
+
 def _apply_update(
-    c: SimCluster, vm: SimVm, options: dict[str, Any], delete: list[str], task: SimTask | None = None
+    c: SimCluster,
+    vm: SimVm,
+    options: dict[str, Any],
+    delete: list[str],
+    task: SimTask | None = None,
+    *,
+    force: bool = False,
 ) -> None:
     for key, value in options.items():
         if key.startswith("hostpci") and "mapping=" not in str(value):
@@ -827,35 +973,36 @@ def _apply_update(
             if task is not None:
                 task.log.append(f"cannot delete '{key}' - not set in current configuration!")
             delete.remove(key)
+    protected = str(vm.config.get("protection", "0")) == "1"
+    for key in delete:
+        # check_protection (docs/dev/proxmox-behaviour.md#detach-disk).
+        if protected and key.startswith("unused"):
+            raise TaskError(f"can't remove unused disk '{drive_volume(str(vm.config.get(key, '')))}'")
+        if protected and is_disk_key(key):
+            raise TaskError(f"can't remove drive '{key}'")
     for key, value in list(options.items()):
         if key.startswith("net") and key[3:].isdigit():
             parts = str(value).split(",")
             if "=" not in parts[0] and not any(p.startswith("macaddr=") for p in parts):
                 parts[0] = f"{parts[0]}={random_mac(c.rng)}"
                 options[key] = ",".join(parts)
-        elif key == "efidisk0" or (is_disk_key(key) and re.match(r"^[^:]+:\d+(\.\d+)?(,|$)", str(value))):
-            # STORAGE:SIZE allocates a new volume.
-            storage, _, rest = str(value).partition(":")
-            size = "4M" if key == "efidisk0" else f"{rest.split(',')[0]}G"
-            extra = ",".join(rest.split(",")[1:])
-            options[key] = (
-                f"{storage}:vm-{vm.vmid}-disk-{len(vm.config) % 97},{extra + ',' if extra else ''}size={size}"
-            )
-    if vm.running:
-        for key, value in options.items():
-            if key.startswith(NOT_HOTPLUG):
-                vm.pending[key] = value
-            else:
-                vm.config[key] = value
-        for key in delete:
-            if key.startswith(NOT_HOTPLUG):
-                vm.pending_delete.add(key)
-            else:
-                vm.config.pop(key, None)
-    else:
-        vm.config.update(options)
-        for key in delete:
+    # Deletes first, then new values (update_vm_api); a disk's volume is allocated before anything is written.
+    _allocate_drives(c, vm, options, [])
+    for key in delete:
+        if not _live(vm, key):
+            vm.pending_delete.add(key)
+        elif is_disk_key(key) or key.startswith("unused"):
+            c.detach_drive(vm, key, force=force or key.startswith("unused"), task=task)
+        else:
             vm.config.pop(key, None)
+    for key, value in options.items():
+        if not _live(vm, key, value):
+            vm.pending[key] = value
+            continue
+        old = vm.config.get(key)
+        if is_disk_key(key) and old is not None and drive_volume(str(old)) != drive_volume(str(value)):
+            c.detach_drive(vm, key, force=False, task=task)  # the replaced volume becomes unusedN
+        vm.config[key] = value
 
 
 @route("POST", "/nodes/{node}/qemu/{vmid}/config")
@@ -863,12 +1010,13 @@ def qemu_config_post(call: Call) -> Any:
     c = call.cluster
     vm = c.vm(call.node, call.vmid)
     options, delete = _prepare_update(call, vm)
+    force = call.flag("force")
     return _task(
         call,
         "qmconfig",
         vm.vmid,
         vmid=vm.vmid,
-        effect=lambda task: _apply_update(c, vm, dict(options), list(delete), task),
+        effect=lambda task: _apply_update(c, vm, dict(options), list(delete), task, force=force),
     )
 
 
@@ -878,7 +1026,7 @@ def qemu_config_put(call: Call) -> Any:
     vm = c.vm(call.node, call.vmid)
     options, delete = _prepare_update(call, vm)
     try:
-        _apply_update(c, vm, dict(options), list(delete))
+        _apply_update(c, vm, dict(options), list(delete), force=call.flag("force"))
     except ParamTaskError as exc:
         raise param_error(exc.errors) from exc
     except TaskError as exc:
@@ -969,10 +1117,21 @@ def qemu_resize(call: Call) -> Any:
             raise TaskError(f"disk '{disk}' does not exist")
         if "media=cdrom" in str(value):
             raise TaskError("you can't resize a cdrom")
-        old = parse_size(disk_option(str(value), "size") or "0")
+        volid = drive_volume(str(value))
+        volume = c.volume(volid, vm.node)
+        old = volume.size if volume is not None else parse_size(disk_option(str(value), "size") or "0")
         new = old + parse_size(size[1:]) if size.startswith("+") else parse_size(size)
         if new < old:
+            # Proxmox never shrinks a disk (docs/dev/proxmox-behaviour.md#resize).
             raise TaskError("shrinking disks is not supported")
+        if new == old:
+            return  # resizing to the current size is a no-op that ends OK
+        if volume is not None:
+            try:
+                c.check_space(volume.storage, vm.node, new - old)
+            except PveHttpError as exc:
+                raise TaskError(exc.message) from exc
+            volume.size = new
         parts = [p for p in str(value).split(",") if not p.startswith("size=")]
         vm.config[disk] = ",".join([*parts, f"size={format_size(new)}"])
         task.log.append(f"Image resized to {format_size(new)}.")
@@ -1080,6 +1239,13 @@ def qemu_start(call: Call) -> Any:
         snippet_error = c.snippet_error(str(cicustom)) if cicustom else None
         if snippet_error:
             raise TaskError(snippet_error)
+        # Each NIC's tap is plugged into its bridge: a vnet removed (and applied) since fails the start
+        # (docs/dev/proxmox-behaviour.md#sdn-apply).
+        for key, value in sorted({**vm.config, **vm.pending}.items()):
+            if key.startswith("net") and key[3:].isdigit():
+                problem = bridge_error(c, vm.node, _net_options(str(value)))
+                if problem:
+                    raise TaskError(problem)
         c.power_on(vm)
         vm.gpus = list(chosen)
         _efi_vars_warning(vm, task)
@@ -1320,23 +1486,44 @@ def qemu_delete(call: Call) -> Any:
     if vm.running:
         raise PveHttpError(500, f"VM {vm.vmid} is running - destroy failed")
 
+    unreferenced = call.flag("destroy-unreferenced-disks")
+    saved: dict[str, Any] = {}
+
     def begin(task: SimTask) -> None:
         # destroy_vm runs check_lock in the worker, under the flock (docs/dev/proxmox-behaviour.md#lock-placement).
         c.check_lock(vm)
         if vm.running:
             raise TaskError(f"VM {vm.vmid} is running - destroy failed")
+        # While the worker runs the config holds only ``lock: destroyed``
+        # (docs/dev/proxmox-behaviour.md#destroy-volumes).
+        saved.update(vm.config)
+        saved.update({f"pending:{k}": v for k, v in vm.pending.items()})
+        vm.config = {"lock": "destroyed"}
 
     def destroy(task: SimTask) -> None:
-        for key, value in vm.config.items():
-            if is_disk_key(key) and "media=cdrom" not in str(value):
-                task.log.append(f'  Logical volume "{str(value).split(",")[0].split(":")[-1]}" successfully removed.')
-                slot = (str(value).split(":")[0], "*")
-                c.storage_used[slot] = max(
-                    0, c.storage_used.get(slot, 0) - parse_size(disk_option(str(value), "size") or "0")
-                )
+        # Only volumes the VM owns (by name) are freed: unusedN and pending drives too; another VM's
+        # volume attached here survives (docs/dev/proxmox-behaviour.md#volume-ownership, #destroy-volumes).
+        referenced: set[str] = set()
+        for key, value in saved.items():
+            key = key.removeprefix("pending:")
+            if not (is_disk_key(key) or key.startswith("unused")):
+                continue
+            volid = drive_volume(str(value))
+            referenced.add(volid)
+            if volume_owner(volid) != vm.vmid or ("media=cdrom" in str(value) and "cloudinit" not in volid):
+                continue
+            if c.free_volume(volid):
+                task.log.append(f'  Logical volume "{volid.partition(":")[2]}" successfully removed.')
+        if unreferenced:
+            for volid, vol in sorted(c.volumes.items()):
+                if vol.owner == vm.vmid and volid not in referenced and vol.node in (None, vm.node):
+                    c.free_volume(volid)
+                    task.log.append(f"found unreferenced disk '{volid}' - removing")
         for members in c.pools.values():
             members.discard(vm.vmid)
         c.release_gpus(vm)
+        if c.firewall is not None:
+            c.firewall.vms.pop(vm.vmid, None)
         # the config goes last: the VMID is free once the task ends (docs/dev/proxmox-behaviour.md#destroy)
         c.vms.pop(vm.vmid, None)
 

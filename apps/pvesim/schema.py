@@ -209,6 +209,12 @@ def validate_parameters(parameters: Mapping[str, Any], params: Mapping[str, Any]
     for name, schema in plain.items():
         if params.get(name) is None and not schema.get("optional"):
             errors[name] = "property is missing and it is not optional"
+    for key, value in params.items():
+        # ``requires`` between parameters (PVE::JSONSchema check_object), e.g. ``force`` needs ``delete``.
+        schema = _schema_for(key, plain, indexed)
+        required = schema.get("requires") if isinstance(schema, Mapping) else None
+        if value is not None and isinstance(required, str) and params.get(required) is None:
+            errors.setdefault(required, f"missing property - '{key}' requires this property")
     return errors
 
 

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import math
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -215,6 +216,46 @@ class SimVm:
 
 
 DISK_PREFIXES = ("scsi", "virtio", "sata", "ide", "efidisk", "tpmstate")
+# Storage plugins that keep images as files under ``images/<vmid>/`` (pve-storage Plugin.pm); the others
+# (rbd, lvm, lvmthin, zfspool) name them ``vm-<vmid>-disk-<n>`` (docs/dev/proxmox-behaviour.md#volume-ownership).
+FILE_STORAGES = ("dir", "nfs", "cifs", "btrfs", "glusterfs", "cephfs")
+# Bridges every simulated node has (the fleet has no network list): anything else must be an applied
+# SDN vnet (docs/dev/proxmox-behaviour.md#simulator-wave2).
+NODE_BRIDGES = ("vmbr0",)
+_OWNER_RE = re.compile(r"^(?:\d+/)?(?:base|vm)-(\d+)-")
+
+
+@dataclass
+class SimVolume:
+    """One image on a storage. Its owner is read from the name, never from a config
+    (docs/dev/proxmox-behaviour.md#volume-ownership)."""
+
+    storage: str
+    name: str  # "vm-106-disk-0", "base-9000-disk-0", "106/vm-106-disk-1.raw", "vm-106-cloudinit"
+    size: int  # bytes
+    node: str | None  # None on a shared storage
+    ctime: int
+    format: str = "raw"
+
+    @property
+    def volid(self) -> str:
+        return f"{self.storage}:{self.name}"
+
+    @property
+    def owner(self) -> int | None:
+        match = _OWNER_RE.match(self.name)
+        return int(match.group(1)) if match else None
+
+
+def volume_owner(volid: str) -> int | None:
+    match = _OWNER_RE.match(volid.partition(":")[2])
+    return int(match.group(1)) if match else None
+
+
+def drive_volume(value: str) -> str:
+    """The volume part of a drive string (``file=`` may name it explicitly)."""
+    first = value.split(",")[0]
+    return first.removeprefix("file=")
 
 
 def is_disk_key(key: str) -> bool:
@@ -236,6 +277,12 @@ def parse_size(text: str) -> int:
     if text and text[-1] in units:
         return int(float(text[:-1]) * units[text[-1]])
     return int(float(text or 0))
+
+
+def _drive_size(value: str) -> int:
+    if "cloudinit" in drive_volume(value):
+        return 4 * MIB
+    return parse_size(disk_option(value, "size") or "0")
 
 
 def format_size(size: int) -> str:
@@ -285,7 +332,11 @@ class SimCluster:
         self.mappings: dict[str, SimMapping] = {}
         self.pci_usage: dict[tuple[str, str], int] = {}  # (node, mapping path) → vmid reserving / using it
         self.pools: dict[str, set[int]] = {pool: set() for pool in spec.pools}
-        self.storage_used: dict[tuple[str, str], int] = {}
+        # Every image on every storage, by volume id (docs/dev/proxmox-behaviour.md#volumes).
+        self.volumes: dict[str, SimVolume] = {}
+        # SDN and firewall state (apps.pvesim.netstate): created lazily by their handlers.
+        self.sdn: Any = None
+        self.firewall: Any = None
         # vncproxy tickets waiting for their vncwebsocket (apps.pvesim.vnc; docs/dev/proxmox-behaviour.md#console).
         self.vnc_tickets: dict[str, Any] = {}
         now = time.time()
@@ -354,6 +405,11 @@ class SimCluster:
             config["efidisk0"] = f"{storage}:base-{template.vmid}-disk-1,efitype=4m,pre-enrolled-keys=0,size=4M"
             config["machine"] = "q35"
         self.vms[template.vmid] = SimVm(vmid=template.vmid, node=template.node, config=config, template=True)
+        for key in ("scsi0", "efidisk0", "ide2"):
+            if key in config:
+                self.register_volume(
+                    drive_volume(str(config[key])), node=template.node, size=_drive_size(str(config[key]))
+                )
 
     def _uuid(self) -> str:
         hexed = "".join(f"{self.rng.randrange(16):x}" for _ in range(32))
@@ -539,6 +595,121 @@ class SimCluster:
         if vm.lock and vm.lock not in allow:
             raise TaskError(f"VM is locked ({vm.lock})")
 
+    # ---------------------------------------------------------------- volumes
+
+    def storage_spec(self, name: str, node: str) -> Any:
+        """The storage as ``node`` sees it, or PVE's 500 ``storage '<s>' does not exist``."""
+        for spec in self.spec.storages:
+            if spec.name == name and (spec.nodes is None or node in spec.nodes):
+                return spec
+        raise PveHttpError(500, f"storage '{name}' does not exist")
+
+    def volume_scope(self, storage: str, node: str) -> str | None:
+        spec = self.storage_spec(storage, node)
+        return None if spec.shared else node
+
+    def storage_used(self, storage: str, node: str) -> int:
+        scope = self.volume_scope(storage, node)
+        return sum(v.size for v in self.volumes.values() if v.storage == storage and v.node == scope)
+
+    def storage_avail(self, storage: str, node: str) -> int:
+        return max(0, int(self.storage_spec(storage, node).size_gb * GIB) - self.storage_used(storage, node))
+
+    def volume(self, volid: str, node: str) -> SimVolume | None:
+        """The volume ``volid`` if ``node`` can see it (local storages are per node)."""
+        vol = self.volumes.get(volid)
+        if vol is None or (vol.node is not None and vol.node != node):
+            return None
+        return vol
+
+    def register_volume(self, volid: str, *, node: str, size: int) -> SimVolume:
+        storage, _, name = volid.partition(":")
+        vol = SimVolume(
+            storage=storage,
+            name=name,
+            size=size,
+            node=self.volume_scope(storage, node),
+            ctime=int(time.time()),
+            format=name.rpartition(".")[2] if name.endswith((".raw", ".qcow2", ".vmdk")) else "raw",
+        )
+        self.volumes[volid] = vol
+        return vol
+
+    def next_disk_name(self, storage: str, node: str, vmid: int, fmt: str = "raw") -> str:
+        """``get_next_vm_diskname``: the lowest free ``vm-<vmid>-disk-<n>`` on that storage."""
+        spec = self.storage_spec(storage, node)
+        scope = None if spec.shared else node
+        taken = {v.name for v in self.volumes.values() if v.storage == storage and v.node == scope}
+        for n in itertools.count():
+            name = f"vm-{vmid}-disk-{n}"
+            if spec.type in FILE_STORAGES:
+                name = f"{vmid}/{name}.{fmt}"
+            if name not in taken:
+                return name
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def check_space(self, storage: str, node: str, size: int) -> None:
+        """Refuse an allocation larger than the free space. Thin storages (RBD, LVM-thin) would overcommit;
+        the simulator is stricter (docs/dev/proxmox-behaviour.md#simulator-wave2)."""
+        avail = self.storage_avail(storage, node)
+        if size > avail:
+            raise PveHttpError(
+                500,
+                f"unable to allocate image on storage '{storage}' - not enough free space "
+                f"(requested {size} bytes, available {avail} bytes)",
+            )
+
+    def alloc_volume(
+        self, storage: str, node: str, vmid: int, size: int, *, name: str | None = None, fmt: str = "raw"
+    ) -> SimVolume:
+        """``vdisk_alloc``: check the storage holds images and has room, then create the image."""
+        spec = self.storage_spec(storage, node)
+        if "images" not in spec.content:
+            raise PveHttpError(500, f"storage '{storage}' does not support content-type 'images'")
+        self.check_space(storage, node, size)
+        name = name or self.next_disk_name(storage, node, vmid, fmt)
+        if f"{storage}:{name}" in self.volumes and self.volume(f"{storage}:{name}", node) is not None:
+            raise PveHttpError(500, f"volume '{storage}:{name}' already exists")
+        return self.register_volume(f"{storage}:{name}", node=node, size=size)
+
+    def free_volume(self, volid: str) -> bool:
+        return self.volumes.pop(volid, None) is not None
+
+    def volume_in_snapshot(self, vm: SimVm, volid: str) -> bool:
+        return any(
+            drive_volume(str(v)) == volid
+            for snap in vm.snapshots.values()
+            for k, v in snap.get("config", {}).items()
+            if is_disk_key(k)
+        )
+
+    def next_unused_key(self, vm: SimVm) -> str:
+        taken = set(vm.config) | set(vm.pending)
+        for n in itertools.count():
+            if f"unused{n}" not in taken:
+                return f"unused{n}"
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def detach_drive(self, vm: SimVm, key: str, *, force: bool, task: SimTask | None = None) -> None:
+        """``vmconfig_delete_or_detach_drive``: an owned volume becomes ``unusedN`` (or is freed with ``force``);
+        a cloud-init drive is always freed; another VM's volume just leaves the config
+        (docs/dev/proxmox-behaviour.md#detach-disk)."""
+        value = str(vm.config.pop(key, ""))
+        volid = drive_volume(value)
+        if not value or ":" not in volid:
+            return
+        if "media=cdrom" in value and "cloudinit" not in volid:
+            return
+        if volume_owner(volid) != vm.vmid:
+            return
+        if force or "cloudinit" in volid or key.startswith("unused"):
+            if self.volume_in_snapshot(vm, volid):
+                raise TaskError(f"unable to delete '{volid}' - volume is still in use (snapshot?)")
+            if self.free_volume(volid) and task is not None:
+                task.log.append(f'  Logical volume "{volid.partition(":")[2]}" successfully removed.')
+            return
+        vm.config[self.next_unused_key(vm)] = volid
+
     # ------------------------------------------------------------------ lookups
 
     def node(self, name: str) -> SimNode:
@@ -623,7 +794,14 @@ class SimCluster:
     # ------------------------------------------------------------ VM lifecycle
 
     def apply_pending(self, vm: SimVm) -> None:
-        vm.config.update(vm.pending)
+        for key in sorted(vm.pending_delete):
+            if is_disk_key(key):
+                self.detach_drive(vm, key, force=False)
+        for key, value in vm.pending.items():
+            old = vm.config.get(key)
+            if is_disk_key(key) and old is not None and drive_volume(str(old)) != drive_volume(str(value)):
+                self.detach_drive(vm, key, force=False)  # the replaced volume becomes unusedN
+            vm.config[key] = value
         for key in vm.pending_delete:
             vm.config.pop(key, None)
         vm.pending.clear()

@@ -1,0 +1,106 @@
+"""SDN and firewall state of one simulated cluster (handlers in ``apps.pvesim.sdn`` and ``apps.pvesim.firewall``).
+
+SDN objects live twice, as PVE keeps them: the *pending* configuration every
+write changes, and the *running* one that ``PUT /cluster/sdn`` commits
+(docs/dev/proxmox-behaviour.md#sdn-apply). A VM NIC may only name a node bridge
+or a vnet of the running configuration (docs/dev/proxmox-behaviour.md#simulator-wave2).
+
+Firewall objects (cluster options, security groups, IP sets, aliases, and per
+VM options, rules, IP sets, aliases) are written at once, as PVE's firewall
+writes are synchronous (docs/dev/proxmox-behaviour.md#firewall).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.pvesim.state import NODE_BRIDGES, SimCluster
+
+
+def digest_of(value: Any) -> str:
+    """A SHA1 over an object, as PVE digests its config files (optimistic concurrency)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _empty_sdn() -> dict[str, dict[str, dict[str, Any]]]:
+    return {"zones": {}, "vnets": {}, "subnets": {}}
+
+
+@dataclass
+class SdnState:
+    pending: dict[str, dict[str, dict[str, Any]]] = field(default_factory=_empty_sdn)
+    running: dict[str, dict[str, dict[str, Any]]] = field(default_factory=_empty_sdn)
+    version: int = 0
+
+    def apply(self) -> None:
+        self.running = copy.deepcopy(self.pending)
+        self.version += 1
+
+    def running_vnet(self, name: str, node: str) -> dict[str, Any] | None:
+        """The applied vnet ``name`` if its zone reaches ``node``."""
+        vnet = self.running["vnets"].get(name)
+        if vnet is None:
+            return None
+        zone = self.running["zones"].get(str(vnet.get("zone")))
+        if zone is None:
+            return None
+        nodes = [n for n in str(zone.get("nodes", "")).replace(";", ",").split(",") if n]
+        if nodes and node not in nodes:
+            return None
+        return vnet
+
+
+def sdn_state(c: SimCluster) -> SdnState:
+    if c.sdn is None:
+        c.sdn = SdnState()
+    state: SdnState = c.sdn
+    return state
+
+
+def bridge_error(c: SimCluster, node: str, net: dict[str, str]) -> str | None:
+    """Why a NIC cannot be plugged on ``node`` (None: it can). Node bridges always exist; a vnet must be applied,
+    and a VLAN tag needs a VLAN-aware vnet (docs/dev/proxmox-behaviour.md#simulator-wave2)."""
+    bridge = net.get("bridge")
+    if bridge is None or bridge in NODE_BRIDGES:
+        return None
+    vnet = sdn_state(c).running_vnet(bridge, node)
+    if vnet is None:
+        return f"bridge '{bridge}' does not exist"
+    if (net.get("tag") or net.get("trunks")) and str(vnet.get("vlanaware", "0")) != "1":
+        return f"vm vlans are not allowed on vnet {bridge}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- firewall
+
+
+@dataclass
+class FwScope:
+    """One firewall config file: the cluster's (with groups) or one VM's."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    ipsets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {comment?, entries: [..]}
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)  # lower-case name → {name, cidr, comment?}
+
+
+@dataclass
+class FirewallState:
+    cluster: FwScope = field(default_factory=FwScope)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {comment?, rules: [..]}
+    vms: dict[int, FwScope] = field(default_factory=dict)
+
+    def vm(self, vmid: int) -> FwScope:
+        return self.vms.setdefault(vmid, FwScope())
+
+
+def firewall_state(c: SimCluster) -> FirewallState:
+    if c.firewall is None:
+        c.firewall = FirewallState()
+    state: FirewallState = c.firewall
+    return state
