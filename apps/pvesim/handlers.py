@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from apps.pvesim.netstate import bridge_error
+from apps.pvesim.netstate import bridge_error, sdn_state
 from apps.pvesim.schema import _expand_indexed, _schema_for, load_schema
 from apps.pvesim.state import (
     CLOUDINIT_KEYS,
@@ -263,6 +263,20 @@ def cluster_resources(call: Call) -> Any:
             )
     if kind in (None, "vm"):
         rows.extend(_vm_row(c, vm) for vm in sorted(c.vms.values(), key=lambda v: v.vmid))
+    if kind in (None, "sdn"):
+        # One row per zone a node's last network reload put in place (docs/dev/proxmox-behaviour.md#sdn-apply).
+        state = sdn_state(c)
+        for node in c.nodes.values():
+            for zone in sorted((state.on_node.get(node.name) or {"zones": {}})["zones"]):
+                rows.append(
+                    {
+                        "id": f"sdn/{node.name}/{zone}",
+                        "type": "sdn",
+                        "sdn": zone,
+                        "node": node.name,
+                        "status": "ok" if node.online else "unknown",
+                    }
+                )
     if kind in (None, "storage"):
         for node in c.nodes.values():
             for s in _storage_rows(c, node.name):

@@ -36,17 +36,24 @@ class SdnState:
     pending: dict[str, dict[str, dict[str, Any]]] = field(default_factory=_empty_sdn)
     running: dict[str, dict[str, dict[str, Any]]] = field(default_factory=_empty_sdn)
     version: int = 0
+    # What each node's last network reload (``srvreload`` task) put in place: a committed vnet exists on a
+    # node only once that node reloaded (docs/dev/proxmox-behaviour.md#sdn-apply).
+    on_node: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
-    def apply(self) -> None:
+    def commit(self) -> None:
         self.running = copy.deepcopy(self.pending)
         self.version += 1
 
+    def reload_node(self, node: str) -> None:
+        self.on_node[node] = copy.deepcopy(self.running)
+
     def running_vnet(self, name: str, node: str) -> dict[str, Any] | None:
-        """The applied vnet ``name`` if its zone reaches ``node``."""
-        vnet = self.running["vnets"].get(name)
+        """The vnet ``name`` as ``node`` runs it, if its zone reaches ``node``."""
+        config = self.on_node.get(node) or _empty_sdn()
+        vnet = config["vnets"].get(name)
         if vnet is None:
             return None
-        zone = self.running["zones"].get(str(vnet.get("zone")))
+        zone = config["zones"].get(str(vnet.get("zone")))
         if zone is None:
             return None
         nodes = [n for n in str(zone.get("nodes", "")).replace(";", ",").split(",") if n]

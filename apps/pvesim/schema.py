@@ -542,6 +542,23 @@ def check_named_format(fmt: str, text: str, name: str) -> None:
         if not _compile(pattern).fullmatch(text):
             raise _FormatError(message.format(v=text))
         return
+    if fmt in ("pve-sdn-zone-id", "pve-sdn-vnet-id"):
+        # pve-network: zone and vnet IDs become interface names (docs/dev/proxmox-behaviour.md#sdn-objects).
+        kind = "zone" if fmt == "pve-sdn-zone-id" else "vnet"
+        if not re.fullmatch(r"(?i)[a-z][a-z0-9]*[a-z0-9]", text):
+            raise _FormatError(f"{kind} ID '{text}' contains illegal characters\n")
+        if len(text) > 8:
+            raise _FormatError(f"{kind} ID '{text}' can't be more length than 8 characters\n")
+        return
+    if fmt == "pve-sdn-subnet-id":
+        # A CIDR on create, ``<zone>-<ip>-<prefix>`` in paths (pve-network ``parse_sdn_subnet_id``).
+        cidr = text
+        match = re.fullmatch(r"[a-zA-Z0-9]+-(.+)-(\d+)", text)
+        if match:
+            cidr = f"{match.group(1)}/{match.group(2)}"
+        if not _ip(cidr, None, True):
+            raise _FormatError(f"value '{text}' does not look like a valid subnet\n")
+        return
     checks = {
         "ipv4": lambda: _ip(text, 4, False),
         "ipv6": lambda: _ip(text, 6, False),
