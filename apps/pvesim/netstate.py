@@ -27,6 +27,24 @@ def digest_of(value: Any) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+# Keys whose values PVE's config parsers return as numbers (integers and 0/1 booleans) in GET answers.
+NUMERIC_KEYS = frozenset(
+    {
+        "tag", "mtu", "vxlan-port", "vrf-vxlan", "dp-id", "vlanaware", "isolate-ports", "snat", "advertise-subnets",
+        "exitnodes-local-routing", "disable-arp-nd-suppression", "bridge-disable-mac-learning", "enable",
+        "ipfilter", "macfilter", "dhcp", "ndp", "radv", "ebtables", "nomatch",
+    }
+)  # fmt: skip
+
+
+def typed(params: dict[str, Any]) -> dict[str, Any]:
+    """Request parameters as PVE stores and returns them: numbers for numeric keys."""
+    return {
+        k: int(v) if k in NUMERIC_KEYS and isinstance(v, str) and v.lstrip("-").isdigit() else v
+        for k, v in params.items()
+    }
+
+
 def _empty_sdn() -> dict[str, dict[str, dict[str, Any]]]:
     return {"zones": {}, "vnets": {}, "subnets": {}}
 

@@ -550,6 +550,9 @@ def check_named_format(fmt: str, text: str, name: str) -> None:
         if len(text) > 8:
             raise _FormatError(f"{kind} ID '{text}' can't be more length than 8 characters\n")
         return
+    if fmt in _FW_FORMATS:
+        _FW_FORMATS[fmt](text)
+        return
     if fmt == "pve-sdn-subnet-id":
         # A CIDR on create, ``<zone>-<ip>-<prefix>`` in paths (pve-network ``parse_sdn_subnet_id``).
         cidr = text
@@ -597,3 +600,147 @@ def _check_hostpci(text: str) -> None:
         raise _FormatError("Cannot set both 'host' and 'mapping'.\n")
     if "host" not in keys and "mapping" not in keys:
         raise _FormatError("Either 'host' or 'mapping' must be set.\n")
+
+
+# ---------------------------------------------------------------------------------- firewall formats
+# pve-firewall Firewall.pm (stable-bookworm): the registered ``pve-fw-*`` formats and their ``die`` texts
+# (docs/dev/proxmox-behaviour.md#firewall-rules). Names stand for /etc/protocols and /etc/services.
+
+FW_PROTOCOLS = {
+    "ip": 0, "icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "egp": 8, "udp": 17, "ipv6": 41, "ipv6-route": 43,
+    "ipv6-frag": 44, "gre": 47, "esp": 50, "ah": 51, "ipv6-icmp": 58, "icmpv6": 58, "ipv6-nonxt": 59,
+    "ipv6-opts": 60, "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115, "sctp": 132, "udplite": 136, "dccp": 33,
+}  # fmt: skip
+FW_PORT_PROTOCOLS = ("tcp", "udp", "udplite", "dccp", "sctp", "6", "17", "136", "33", "132")
+FW_SERVICES = {
+    "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67, "bootpc": 68,
+    "tftp": 69, "http": 80, "kerberos": 88, "pop3": 110, "sunrpc": 111, "ident": 113, "ntp": 123,
+    "netbios-ns": 137, "imap2": 143, "snmp": 161, "ldap": 389, "https": 443, "microsoft-ds": 445,
+    "submissions": 465, "syslog": 514, "submission": 587, "ldaps": 636, "rsync": 873, "imaps": 993, "pop3s": 995,
+    "openvpn": 1194, "ms-sql-s": 1433, "nfs": 2049, "mysql": 3306, "ms-wbt-server": 3389, "postgresql": 5432,
+    "amqp": 5672, "x11": 6000, "redis": 6379, "http-alt": 8080, "memcache": 11211,
+}  # fmt: skip
+FW_ICMP_TYPES = (
+    "any", "echo-reply", "destination-unreachable", "network-unreachable", "host-unreachable",
+    "protocol-unreachable", "port-unreachable", "fragmentation-needed", "source-route-failed",
+    "network-unknown", "host-unknown", "network-prohibited", "host-prohibited", "TOS-network-unreachable",
+    "TOS-host-unreachable", "communication-prohibited", "host-precedence-violation", "precedence-cutoff",
+    "source-quench", "redirect", "network-redirect", "host-redirect", "TOS-network-redirect", "TOS-host-redirect",
+    "echo-request", "router-advertisement", "router-solicitation", "time-exceeded", "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly", "parameter-problem", "ip-header-bad", "required-option-missing",
+    "timestamp-request", "timestamp-reply", "address-mask-request", "address-mask-reply",
+)  # fmt: skip
+FW_ICMPV6_TYPES = (
+    "destination-unreachable", "no-route", "communication-prohibited", "beyond-scope", "address-unreachable",
+    "port-unreachable", "failed-policy", "reject-route", "packet-too-big", "time-exceeded",
+    "ttl-zero-during-transit", "ttl-zero-during-reassembly", "parameter-problem", "bad-header",
+    "unknown-header-type", "unknown-option", "echo-request", "echo-reply", "router-solicitation",
+    "router-advertisement", "neighbour-solicitation", "neighbor-solicitation", "neighbour-advertisement",
+    "neighbor-advertisement", "redirect",
+)  # fmt: skip
+FW_NAME = r"[A-Za-z][A-Za-z0-9\-\_]+"
+FW_IPSET_REF = re.compile(rf"\+(?:(dc|guest)/)?({FW_NAME})")
+FW_ALIAS_REF = re.compile(rf"(?:(dc|guest)/)?({FW_NAME})")
+
+
+def _fw_protocol(text: str) -> None:
+    if text.isdigit():
+        if int(text) > 255:
+            raise _FormatError(f"unknown protocol '{text}'\n")
+        return
+    if text not in FW_PROTOCOLS:
+        raise _FormatError(f"unknown protocol '{text}'\n")
+
+
+def fw_port_list(text: str, *, dport: bool) -> None:
+    """``parse_port_name_number_or_range``: numbers, ``A:B`` ranges, service names; at most 15 numbers."""
+    elements = text.split(",")
+    if "" in elements:
+        raise _FormatError("extraneous commas in list\n")
+    count, icmp = 0, False
+    for item in elements:
+        match = re.fullmatch(r"(\d+):(\d+)", item)
+        if match:
+            count += 2
+            first, last = int(match.group(1)), int(match.group(2))
+            for port in (first, last):
+                if port > 65535:
+                    raise _FormatError(f"invalid port '{port}'\n")
+            if first > last:
+                raise _FormatError(f"backwards range '{item}' not allowed, did you mean '{last}:{first}'?\n")
+        elif item.isdigit():
+            count += 1
+            if int(item) > 65535:
+                raise _FormatError(f"invalid port '{item}'\n")
+        elif dport and (item in FW_ICMP_TYPES or item in FW_ICMPV6_TYPES):
+            icmp = True
+        elif item not in FW_SERVICES:
+            raise _FormatError(f"invalid port '{item}'\n")
+    if icmp and count:
+        raise _FormatError("ICMP ports not allowed in port range\n")
+    if count > 15:
+        raise _FormatError("too many entries in port list (> 15 numbers)\n")
+
+
+def fw_address_version(text: str) -> int | None:
+    """``parse_address_list``: an IP set or alias reference, or IPs / CIDRs / one range, not mixing v4 and v6.
+    Returns the IP version (None for a reference)."""
+    if text.startswith("+"):
+        if not FW_IPSET_REF.fullmatch(text):
+            raise _FormatError("malformed ipset name\n")
+        return None
+    if FW_ALIAS_REF.fullmatch(text):
+        return None
+    elements = text.split(",")
+    if "" in elements:
+        raise _FormatError("extraneous commas in list\n")
+    version, has_range = None, False
+    for element in elements:
+        first, sep, last = element.partition("-")
+        try:
+            if sep:
+                has_range = True
+                start, end = ipaddress.ip_address(first), ipaddress.ip_address(last)
+                if start.version != end.version:
+                    raise ValueError(element)
+                current = start.version
+            else:
+                current = ipaddress.ip_network(element, strict=False).version
+        except ValueError:
+            raise _FormatError(f"invalid address '{element}'\n") from None
+        if version is not None and current != version:
+            raise _FormatError(f"detected mixed ipv4/ipv6 addresses in address list '{text}'\n")
+        version = current
+    if has_range and len(elements) > 1:
+        raise _FormatError("you can't use a range in a list\n")
+    return version
+
+
+def _fw_address(text: str) -> None:
+    fw_address_version(text)
+
+
+def _fw_icmp_type(text: str) -> None:
+    if not (text.isdigit() or text in FW_ICMP_TYPES or text in FW_ICMPV6_TYPES):
+        raise _FormatError(f"invalid icmp-type '{text}'\n")
+
+
+def _ip_or_cidr(text: str, *, alias: bool = False) -> None:
+    # Host bits are cleared before the check: 192.168.1.155/24 passes (docs/dev/proxmox-behaviour.md#firewall-ipsets).
+    if alias and FW_ALIAS_REF.fullmatch(text):
+        return
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise _FormatError("value does not look like a valid IP address or CIDR network\n") from None
+
+
+_FW_FORMATS = {
+    "pve-fw-protocol-spec": _fw_protocol,
+    "pve-fw-dport-spec": lambda text: fw_port_list(text, dport=True),
+    "pve-fw-sport-spec": lambda text: fw_port_list(text, dport=False),
+    "pve-fw-addr-spec": _fw_address,
+    "pve-fw-icmp-type-spec": _fw_icmp_type,
+    "IPorCIDR": _ip_or_cidr,
+    "IPorCIDRorAlias": lambda text: _ip_or_cidr(text, alias=True),
+}

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apps.pvesim.handlers import Call, route
-from apps.pvesim.netstate import SdnState, digest_of, sdn_state
+from apps.pvesim.netstate import SdnState, digest_of, sdn_state, typed
 from apps.pvesim.state import PveHttpError, SimTask, param_error
 
 _COMMON = {"nodes", "mtu", "ipam", "dns", "reversedns", "dnszone", "dhcp"}
@@ -162,7 +162,7 @@ def zone_create(call: Call) -> Any:
     zone_id = str(call.params["zone"])
     if zone_id in state.pending["zones"]:
         raise PveHttpError(500, f"sdn zone object ID '{zone_id}' already defined")
-    zone = {k: v for k, v in call.params.items() if k not in CONTROL}
+    zone = typed({k: v for k, v in call.params.items() if k not in CONTROL})
     zone["zone"] = zone_id
     _check_zone(zone)
     state.pending["zones"][zone_id] = zone
@@ -177,7 +177,7 @@ def zone_update(call: Call) -> Any:
         raise PveHttpError(500, f"sdn '{zone_id}' does not exist")
     _check_digest(state, "zones", call)
     zone = dict(state.pending["zones"][zone_id])
-    zone.update({k: v for k, v in call.params.items() if k not in CONTROL})
+    zone.update(typed({k: v for k, v in call.params.items() if k not in CONTROL}))
     for key in _delete_keys(call):
         zone.pop(key, None)
     _check_zone(zone)
@@ -255,7 +255,7 @@ def vnet_create(call: Call) -> Any:
         raise PveHttpError(500, f"sdn vnet object ID '{vnet_id}' already defined")
     if vnet_id in state.pending["zones"]:
         raise param_error({"vnet": f"vnet ID '{vnet_id}' is already used by a zone"})
-    vnet = {k: v for k, v in call.params.items() if k not in CONTROL}
+    vnet = typed({k: v for k, v in call.params.items() if k not in CONTROL})
     vnet.setdefault("type", "vnet")
     _check_vnet_tag(state, vnet_id, vnet)
     state.pending["vnets"][vnet_id] = vnet
@@ -270,7 +270,7 @@ def vnet_update(call: Call) -> Any:
         raise PveHttpError(500, f"sdn '{vnet_id}' does not exist")
     _check_digest(state, "vnets", call)
     vnet = dict(state.pending["vnets"][vnet_id])
-    vnet.update({k: v for k, v in call.params.items() if k not in CONTROL})
+    vnet.update(typed({k: v for k, v in call.params.items() if k not in CONTROL}))
     for key in _delete_keys(call):
         vnet.pop(key, None)
     _check_vnet_tag(state, vnet_id, vnet)
@@ -356,7 +356,7 @@ def subnet_create(call: Call) -> Any:
     subnet_id = f"{zone}-{network.network_address}-{network.prefixlen}"
     if subnet_id in state.pending["subnets"]:
         raise PveHttpError(500, f"sdn subnet object ID '{subnet_id}' already defined")
-    subnet = {k: v for k, v in call.params.items() if k not in CONTROL | {"subnet"}}
+    subnet = typed({k: v for k, v in call.params.items() if k not in CONTROL | {"subnet"}})
     subnet.update({"subnet": subnet_id, "cidr": str(network), "vnet": call.path_params["vnet"], "zone": zone})
     subnet["network"] = str(network.network_address)
     subnet["mask"] = str(network.prefixlen)
@@ -374,7 +374,7 @@ def subnet_update(call: Call) -> Any:
         raise PveHttpError(500, f"subnet '{subnet_id}' does not exist")
     _check_digest(state, "subnets", call)
     subnet = dict(state.pending["subnets"][subnet_id])
-    subnet.update({k: v for k, v in call.params.items() if k not in CONTROL | {"subnet", "vnet"}})
+    subnet.update(typed({k: v for k, v in call.params.items() if k not in CONTROL | {"subnet", "vnet"}}))
     for key in _delete_keys(call):
         subnet.pop(key, None)
     _check_subnet(subnet)

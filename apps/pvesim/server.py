@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from apps.pvesim import sdn, storage, vnc  # noqa: F401 - storage, sdn and firewall register their routes on import
+from apps.pvesim import firewall, sdn, storage, vnc  # noqa: F401 - firewall, sdn, storage register routes on import
 from apps.pvesim.fleet import ClusterSpec
 from apps.pvesim.handlers import ROUTES, Call, Envelope, match_route
 from apps.pvesim.schema import PveSchema, load_schema
