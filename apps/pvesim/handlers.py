@@ -958,12 +958,28 @@ def _allocate_drives(c: SimCluster, vm: SimVm, options: dict[str, Any], allocate
                 found = c.volume(volume, vm.node)
                 if found is None:
                     raise PveHttpError(500, f"volume '{volume}' does not exist")
+                user = _volume_user(c, volume, vm, key)
+                if user is not None and "cloudinit" not in volume:
+                    # Proxmox may not refuse this (unverified); the simulator does, so a platform that attaches
+                    # one volume twice fails in tests (docs/dev/proxmox-behaviour.md#simulator-wave2).
+                    raise PveHttpError(500, f"volume '{volume}' is already in use by VM {user}")
                 if "cloudinit" not in volume:
                     options[key] = ",".join([volume, *rest, f"size={format_size(found.size)}"])
         except PveHttpError as exc:
             for volid in allocated:  # an allocation failure writes nothing
                 c.free_volume(volid)
             raise TaskError(exc.message) from exc
+
+
+def _volume_user(c: SimCluster, volid: str, vm: SimVm, key: str) -> int | None:
+    """Another VM (or another key of this one) whose config, pending changes or snapshots name ``volid``."""
+    for other in c.vms.values():
+        for other_key, value in {**other.config, **other.pending}.items():
+            if other is vm and (other_key == key or other_key.startswith("unused")):
+                continue  # re-attaching this VM's own unused disk is how the GUI does it
+            if (is_disk_key(other_key) or other_key.startswith("unused")) and drive_volume(str(value)) == volid:
+                return other.vmid
+    return None
 
 
 def _apply_update(
@@ -1016,6 +1032,11 @@ def _apply_update(
         old = vm.config.get(key)
         if is_disk_key(key) and old is not None and drive_volume(str(old)) != drive_volume(str(value)):
             c.detach_drive(vm, key, force=False, task=task)  # the replaced volume becomes unusedN
+        if is_disk_key(key):
+            for unused in [
+                k for k, v in vm.config.items() if k.startswith("unused") and str(v) == drive_volume(str(value))
+            ]:
+                del vm.config[unused]  # an unused disk attached again leaves its unusedN line
         vm.config[key] = value
 
 
