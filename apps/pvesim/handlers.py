@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from apps.pvesim.netstate import bridge_error, sdn_state
+from apps.pvesim.netstate import bridge_error, ipam_dhcp, ipam_forget_vm, sdn_state
 from apps.pvesim.schema import _expand_indexed, _schema_for, load_schema
 from apps.pvesim.state import (
     CLOUDINIT_KEYS,
@@ -1032,6 +1032,11 @@ def _apply_update(
         old = vm.config.get(key)
         if is_disk_key(key) and old is not None and drive_volume(str(old)) != drive_volume(str(value)):
             c.detach_drive(vm, key, force=False, task=task)  # the replaced volume becomes unusedN
+        if key.startswith("net") and key[3:].isdigit():
+            try:
+                ipam_dhcp(c, vmid=vm.vmid, node=vm.node, net=_net_options(str(value)))
+            except PveHttpError as exc:
+                raise TaskError(exc.message) from exc
         if is_disk_key(key):
             for unused in [
                 k for k, v in vm.config.items() if k.startswith("unused") and str(v) == drive_volume(str(value))
@@ -1281,6 +1286,10 @@ def qemu_start(call: Call) -> Any:
                 problem = bridge_error(c, vm.node, _net_options(str(value)))
                 if problem:
                     raise TaskError(problem)
+                try:  # a DHCP zone hands out (or keeps) the NIC's address at start
+                    ipam_dhcp(c, vmid=vm.vmid, node=vm.node, net=_net_options(str(value)))
+                except PveHttpError as exc:
+                    raise TaskError(exc.message) from exc
         c.power_on(vm)
         vm.gpus = list(chosen)
         _efi_vars_warning(vm, task)
@@ -1559,6 +1568,7 @@ def qemu_delete(call: Call) -> Any:
         c.release_gpus(vm)
         if c.firewall is not None:
             c.firewall.vms.pop(vm.vmid, None)
+        ipam_forget_vm(c, vm.vmid)
         # the config goes last: the VMID is free once the task ends (docs/dev/proxmox-behaviour.md#destroy)
         c.vms.pop(vm.vmid, None)
 

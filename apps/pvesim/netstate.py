@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from apps.pvesim.state import NODE_BRIDGES, SimCluster
+from apps.pvesim.state import NODE_BRIDGES, PveHttpError, SimCluster
 
 
 def digest_of(value: Any) -> str:
@@ -57,6 +58,9 @@ class SdnState:
     # What each node's last network reload (``srvreload`` task) put in place: a committed vnet exists on a
     # node only once that node reloaded (docs/dev/proxmox-behaviour.md#sdn-apply).
     on_node: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
+
+    # The built-in ``pve`` IPAM: IP → {zone, vnet, subnet, ip, mac?, vmid?} (docs/dev/proxmox-behaviour.md#sdn-ipam).
+    ipam: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def commit(self) -> None:
         self.running = copy.deepcopy(self.pending)
@@ -99,6 +103,65 @@ def bridge_error(c: SimCluster, node: str, net: dict[str, str]) -> str | None:
     if (net.get("tag") or net.get("trunks")) and str(vnet.get("vlanaware", "0")) != "1":
         return f"vm vlans are not allowed on vnet {bridge}"
     return None
+
+
+def subnet_of(state: SdnState, vnet: str, ip: str) -> dict[str, Any] | None:
+    """The running subnet of ``vnet`` that holds ``ip``."""
+    address = ipaddress.ip_address(ip)
+    for subnet in state.running["subnets"].values():
+        if subnet.get("vnet") == vnet and address in ipaddress.ip_network(str(subnet["cidr"])):
+            return subnet
+    return None
+
+
+def ipam_add(state: SdnState, *, vnet: str, ip: str, mac: str | None, vmid: int | None) -> None:
+    subnet = subnet_of(state, vnet, ip)
+    if subnet is None:
+        raise PveHttpError(500, f"ip {ip} is not in a subnet of vnet {vnet}")
+    if ip in state.ipam:
+        raise PveHttpError(500, f"IP '{ip}' already exist")
+    entry: dict[str, Any] = {"zone": subnet["zone"], "vnet": vnet, "subnet": subnet["cidr"], "ip": ip}
+    if mac:
+        entry["mac"] = mac
+    if vmid is not None:
+        entry["vmid"] = vmid
+    state.ipam[ip] = entry
+
+
+def ipam_dhcp(c: SimCluster, *, vmid: int, node: str, net: dict[str, str]) -> None:
+    """A NIC on a vnet whose zone runs DHCP (``dhcp=dnsmasq`` and an IPAM) gets the next free address of a
+    subnet's ``dhcp-range`` for its MAC, as ``add_next_free_cidr`` does (docs/dev/proxmox-behaviour.md#sdn-ipam)."""
+    state = sdn_state(c)
+    vnet_id, mac = net.get("bridge"), net.get("macaddr")
+    vnet = state.running_vnet(str(vnet_id), node) if vnet_id else None
+    if vnet is None or not mac:
+        return
+    zone = state.running["zones"].get(str(vnet.get("zone")), {})
+    if zone.get("dhcp") != "dnsmasq" or not zone.get("ipam"):
+        return
+    if any(e.get("mac", "").lower() == mac.lower() and e["vnet"] == vnet_id for e in state.ipam.values()):
+        return
+    for subnet in sorted(state.running["subnets"].values(), key=lambda s: str(s["subnet"])):
+        if subnet.get("vnet") != vnet_id:
+            continue
+        raw = subnet.get("dhcp-range") or []
+        for item in raw if isinstance(raw, list) else [raw]:
+            parts = dict(p.partition("=")[::2] for p in str(item).split(",") if p)
+            start = int(ipaddress.ip_address(parts["start-address"]))
+            end = int(ipaddress.ip_address(parts["end-address"]))
+            for number in range(start, end + 1):
+                ip = str(ipaddress.ip_address(number))
+                if ip not in state.ipam and ip != subnet.get("gateway"):
+                    ipam_add(state, vnet=str(vnet_id), ip=ip, mac=mac, vmid=vmid)
+                    return
+    raise PveHttpError(500, f"can't find free ip in subnets of vnet {vnet_id}")
+
+
+def ipam_forget_vm(c: SimCluster, vmid: int) -> None:
+    """Destroy removes the IPAM entries of the VM's NICs (docs/dev/proxmox-behaviour.md#destroy-volumes)."""
+    state = sdn_state(c)
+    for ip in [ip for ip, entry in state.ipam.items() if entry.get("vmid") == vmid]:
+        del state.ipam[ip]
 
 
 # ---------------------------------------------------------------------------------------------- firewall

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apps.pvesim.handlers import Call, route
-from apps.pvesim.netstate import SdnState, digest_of, sdn_state, typed
+from apps.pvesim.netstate import SdnState, digest_of, ipam_add, sdn_state, typed
 from apps.pvesim.state import PveHttpError, SimTask, param_error
 
 _COMMON = {"nodes", "mtu", "ipam", "dns", "reversedns", "dnszone", "dhcp"}
@@ -391,6 +391,63 @@ def subnet_delete(call: Call) -> Any:
         raise PveHttpError(500, f"subnet '{subnet_id}' does not exist")
     del state.pending["subnets"][subnet_id]
     return None
+
+
+# ------------------------------------------------------------------------------------------------- IPAM
+
+
+def _ipam_vnet(call: Call) -> tuple[SdnState, str]:
+    state = sdn_state(call.cluster)
+    vnet_id = call.path_params["vnet"]
+    vnet = state.running["vnets"].get(vnet_id)
+    if vnet is None:
+        raise PveHttpError(500, f"sdn '{vnet_id}' does not exist")
+    if str(vnet.get("zone")) != str(call.params["zone"]):
+        raise PveHttpError(500, f"vnet {vnet_id} is not in zone {call.params['zone']}")
+    return state, vnet_id
+
+
+@route("POST", "/cluster/sdn/vnets/{vnet}/ips")
+def ipam_create(call: Call) -> Any:
+    """Register an address (no ``vmid`` on POST); the vnet and its subnet must be applied."""
+    state, vnet_id = _ipam_vnet(call)
+    ipam_add(state, vnet=vnet_id, ip=str(call.params["ip"]), mac=call.params.get("mac"), vmid=None)
+    return None
+
+
+@route("PUT", "/cluster/sdn/vnets/{vnet}/ips")
+def ipam_update(call: Call) -> Any:
+    """Replace the mapping of ``ip`` (the old one is restored if the new one fails)."""
+    state, vnet_id = _ipam_vnet(call)
+    ip = str(call.params["ip"])
+    old = state.ipam.pop(ip, None)
+    vmid = int(call.params["vmid"]) if "vmid" in call.params else None
+    try:
+        ipam_add(state, vnet=vnet_id, ip=ip, mac=call.params.get("mac"), vmid=vmid)
+    except PveHttpError:
+        if old is not None:
+            state.ipam[ip] = old
+        raise
+    return None
+
+
+@route("DELETE", "/cluster/sdn/vnets/{vnet}/ips")
+def ipam_delete(call: Call) -> Any:
+    state, _vnet_id = _ipam_vnet(call)
+    state.ipam.pop(str(call.params["ip"]), None)
+    return None
+
+
+@route("GET", "/cluster/sdn/ipams")
+def ipam_list(call: Call) -> Any:
+    return [{"ipam": "pve", "type": "pve"}]
+
+
+@route("GET", "/cluster/sdn/ipams/{ipam}/status")
+def ipam_status(call: Call) -> Any:
+    if call.path_params["ipam"] != "pve":
+        raise PveHttpError(500, f"sdn '{call.path_params['ipam']}' does not exist")
+    return [dict(entry) for _, entry in sorted(sdn_state(call.cluster).ipam.items())]
 
 
 # ------------------------------------------------------------------------------------- node network view

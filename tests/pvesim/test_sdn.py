@@ -175,3 +175,38 @@ def test_starting_a_vm_whose_vnet_was_removed_fails(pve):
     _apply(pve)
     start = pve.nodes("pve1").qemu(VMID).status.start.post()
     assert exitstatus(pve, start) == "bridge 'c42' does not exist"
+
+
+def test_a_dhcp_zone_gives_each_nic_an_address_and_destroy_returns_it(pve):
+    pve.cluster.sdn.zones.post(zone="dhcp1", type="simple", dhcp="dnsmasq", ipam="pve")
+    pve.cluster.sdn.vnets.post(vnet="lan1", zone="dhcp1")
+    pve.cluster.sdn.vnets("lan1").subnets.post(
+        subnet="10.50.0.0/24",
+        type="subnet",
+        gateway="10.50.0.1",
+        snat=1,
+        **{"dhcp-range": ["start-address=10.50.0.100,end-address=10.50.0.101"]},
+    )
+    _apply(pve)
+    pve.nodes("pve1").qemu(VMID).config.put(net1="virtio=BC:24:11:00:00:0A,bridge=lan1,firewall=1")
+    status = pve.cluster.sdn.ipams("pve").status.get()
+    assert status == [
+        {
+            "zone": "dhcp1",
+            "vnet": "lan1",
+            "subnet": "10.50.0.0/24",
+            "ip": "10.50.0.100",
+            "mac": "BC:24:11:00:00:0A",
+            "vmid": VMID,
+        }
+    ]
+    # Manual entries: POST (no vmid), duplicates refused.
+    ips = pve.cluster.sdn.vnets("lan1").ips
+    ips.post(zone="dhcp1", ip="10.50.0.101", mac="BC:24:11:00:00:0B")
+    assert refused(ips.post, zone="dhcp1", ip="10.50.0.101").content == "IP '10.50.0.101' already exist"
+    assert refused(ips.post, zone="dhcp1", ip="10.60.0.1").content == "ip 10.60.0.1 is not in a subnet of vnet lan1"
+    # The range is now full: the next NIC cannot get an address.
+    full = pve.nodes("pve1").qemu(VMID).config.post(net2="virtio=BC:24:11:00:00:0C,bridge=lan1")
+    assert exitstatus(pve, full) == "can't find free ip in subnets of vnet lan1"
+    assert exitstatus(pve, pve.nodes("pve1").qemu(VMID).delete()) == "OK"
+    assert [e["ip"] for e in pve.cluster.sdn.ipams("pve").status.get()] == ["10.50.0.101"]
