@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.signals import user_deletion_requested
+from apps.core.actors import Actor, actor_is_back_office_staff
 from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
-
-Actor = AbstractBaseUser | AnonymousUser | None
-
-
-def _actor_kind(actor: Actor) -> ActorKind | None:
-    return ActorKind.STAFF if getattr(actor, "is_staff", False) else None
 
 
 def user_suspend(*, user: User, reason: str, actor: Actor) -> User:
@@ -33,7 +26,7 @@ def user_suspend(*, user: User, reason: str, actor: Actor) -> User:
         locked.save(update_fields=["suspended_at", "suspension_reason"])
         audit_record(
             actor=actor,
-            actor_kind=_actor_kind(actor),
+            actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
             action="accounts.user.suspend",
             target=locked,
             changes={"suspension_reason": reason[:500]},
@@ -54,7 +47,7 @@ def user_unsuspend(*, user: User, actor: Actor) -> User:
         locked.save(update_fields=["suspended_at", "suspension_reason"])
         audit_record(
             actor=actor,
-            actor_kind=_actor_kind(actor),
+            actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
             action="accounts.user.unsuspend",
             target=locked,
             changes={"suspension_reason": [previous, ""]},
@@ -83,7 +76,7 @@ def user_delete(*, user: User, actor: Actor) -> None:
             raise Conflict(" ".join(reasons), code="account_deletion_blocked")
         audit_record(
             actor=actor,
-            actor_kind=_actor_kind(actor),
+            actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
             action="accounts.user.delete",
             target=locked,
             changes={"email": locked.email},

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -28,11 +26,11 @@ from apps.catalogue.models import (
     OsImage,
     ProductFamily,
 )
+from apps.core.actors import Actor
 from apps.core.choices import ActorKind
 from apps.core.errors import ValidationFailed
 from apps.core.services import audit_record, model_changes
 
-Actor = AbstractBaseUser | AnonymousUser | None
 M = TypeVar("M", bound=models.Model)
 
 

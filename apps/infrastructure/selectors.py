@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import CapacityEnvelope, Datacentre, GpuModel, GpuSoftwareStack, Offer, OsImage
+from apps.core.actors import Actor
 from apps.core.errors import NotFound, PermissionDenied
 from apps.infrastructure import choices
 from apps.infrastructure.models import (
@@ -39,8 +38,6 @@ from apps.infrastructure.models import (
     SyncReport,
     VmTemplate,
 )
-
-Actor = AbstractBaseUser | AnonymousUser | None
 
 # Above this many placeable instances an offer is simply "available"; at or
 # below it the public figure is "limited" (the exact count stays staff-only).

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from apps.core.actors import actor_is_back_office_staff
 from apps.core.choices import ActorKind
 from apps.core.errors import ApplicationError, Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.core.services import audit_record, model_changes
@@ -57,17 +58,6 @@ _DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)
 # An assertion without NotOnOrAfter (python3-saml refuses those in strict mode,
 # but be safe) is remembered this long.
 ASSERTION_MEMORY = dt.timedelta(hours=24)
-
-
-def _audit(*, actor: Any, action: str, connection: SamlConnection, target: Any = None, changes: Any = None) -> None:
-    audit_record(
-        actor=actor,
-        actor_kind=ActorKind.STAFF if getattr(actor, "is_staff", False) else None,
-        action=action,
-        target=target if target is not None else connection,
-        organisation_id=connection.organisation_id,
-        changes=changes,
-    )
 
 
 def _clean_cert(value: str) -> str:
@@ -175,10 +165,12 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
     changes = _readable_cert_changes(
         model_changes(connection, [f for f in AUDITED_FIELDS if f != "idp_metadata_xml"], before)
     )
-    _audit(
+    audit_record(
         actor=actor,
+        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
         action="sso.connection.create" if created else "sso.connection.update",
-        connection=connection,
+        target=connection,
+        organisation_id=connection.organisation_id,
         changes=changes,
     )
     return connection
@@ -219,7 +211,14 @@ def saml_connection_refresh_metadata(*, connection: SamlConnection, actor: Any) 
             row.save(update_fields=[*METADATA_FIELDS, "metadata_refreshed_at", "metadata_refresh_error", "updated_at"])
             changes = _readable_cert_changes(model_changes(row, METADATA_FIELDS, before))
             if changes:
-                _audit(actor=actor, action="sso.connection.metadata", connection=row, changes=changes)
+                audit_record(
+                    actor=actor,
+                    actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
+                    action="sso.connection.metadata",
+                    target=row,
+                    organisation_id=row.organisation_id,
+                    changes=changes,
+                )
     if parsed is None:
         raise ValidationFailed(
             _("The IdP metadata could not be refreshed: %(error)s") % {"error": error}, code="sso_metadata_invalid"
@@ -285,11 +284,12 @@ def saml_domain_add(*, connection: SamlConnection, domain: str, actor: Any) -> S
             code="domain_taken",
             fields={"domain": [_("Already listed.")]},
         ) from exc
-    _audit(
+    audit_record(
         actor=actor,
+        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
         action="sso.domain.add",
-        connection=connection,
         target=row,
+        organisation_id=connection.organisation_id,
         changes={"domain": domain, "staff_review": contested},
     )
     return row
@@ -307,11 +307,12 @@ def _mark_verified(row: SamlDomain, *, method: str, actor: Any) -> SamlDomain:
             code="domain_taken",
             fields={"domain": [_("Verified for another organisation.")]},
         ) from exc
-    _audit(
+    audit_record(
         actor=actor,
+        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
         action="sso.domain.verify",
-        connection=row.connection,
         target=row,
+        organisation_id=row.connection.organisation_id,
         changes={"domain": row.domain, "method": method},
     )
     return row
@@ -354,7 +355,7 @@ def saml_domain_verify_dns(*, domain: SamlDomain, actor: Any) -> SamlDomain:
 @transaction.atomic
 def saml_domain_verify(*, domain: SamlDomain, actor: Any) -> SamlDomain:
     """Staff confirm, in the back office, that the organisation controls the domain."""
-    if not getattr(actor, "is_staff", False):
+    if not actor_is_back_office_staff(actor):
         raise PermissionDenied(_("Only staff can verify a domain without its DNS record."))
     row = SamlDomain.objects.select_for_update().select_related("connection").get(pk=domain.pk)
     if row.domain in PUBLIC_EMAIL_DOMAINS:
@@ -370,8 +371,13 @@ def saml_domain_verify(*, domain: SamlDomain, actor: Any) -> SamlDomain:
 @transaction.atomic
 def saml_domain_remove(*, domain: SamlDomain, actor: Any) -> None:
     connection = domain.connection
-    _audit(
-        actor=actor, action="sso.domain.remove", connection=connection, target=domain, changes={"domain": domain.domain}
+    audit_record(
+        actor=actor,
+        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
+        action="sso.domain.remove",
+        target=domain,
+        organisation_id=connection.organisation_id,
+        changes={"domain": domain.domain},
     )
     domain.delete()
 

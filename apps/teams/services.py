@@ -36,7 +36,7 @@ from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from apps.core.labels import labels_validate
 from apps.core.services import audit_record, model_changes
 from apps.teams import selectors, tokens
-from apps.teams.access import actor_has_permission, actor_token_prefix, bound_token, require_permission, role_in
+from apps.teams.access import actor_has_permission, bound_token, require_permission, role_in
 from apps.teams.choices import (
     GRANT_CODENAMES,
     ISO_COUNTRY_CODES,
@@ -59,26 +59,6 @@ TOKEN_MAX_LIFETIME = dt.timedelta(days=366)
 # Last-used bookkeeping is written at most once a minute per token, so a busy
 # token costs no write per request.
 TOKEN_TOUCH_INTERVAL = dt.timedelta(seconds=60)
-
-
-def _audit(
-    *,
-    actor: Any,
-    action: str,
-    organisation: Organisation,
-    target: Any = None,
-    changes: dict[str, Any] | None = None,
-    actor_kind: ActorKind | None = None,
-) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        target=target,
-        organisation_id=organisation.pk,
-        changes=changes,
-        actor_kind=actor_kind,
-        token_prefix=actor_token_prefix(actor),
-    )
 
 
 # Organisation slugs share the /org/<slug>/ space with fixed portal routes
@@ -165,15 +145,19 @@ def organisation_create(
     project = Project.objects.create(
         organisation=organisation, name=str(_("Default project")), slug="default", is_default=True
     )
-    _audit(
+    audit_record(
         actor=actor,
         action="organisation.create",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=organisation,
         changes={"name": organisation.name, "owner": owner.email, "is_personal": is_personal},
     )
-    _audit(
-        actor=actor, action="project.create", organisation=organisation, target=project, changes={"name": project.name}
+    audit_record(
+        actor=actor,
+        action="project.create",
+        organisation_id=organisation.pk,
+        target=project,
+        changes={"name": project.name},
     )
     return organisation
 
@@ -226,8 +210,12 @@ def organisation_update(*, organisation: Organisation, actor: User, data: dict[s
     changes = model_changes(organisation, list(clean), before)
     if changes:
         organisation.save(update_fields=[*clean, "updated_at"])
-        _audit(
-            actor=actor, action="organisation.update", organisation=organisation, target=organisation, changes=changes
+        audit_record(
+            actor=actor,
+            action="organisation.update",
+            organisation_id=organisation.pk,
+            target=organisation,
+            changes=changes,
         )
     return organisation
 
@@ -242,10 +230,10 @@ def organisation_suspend(*, organisation: Organisation, reason: str, actor: User
     organisation.suspended_at = timezone.now()
     organisation.suspension_reason = reason[:500]
     organisation.save(update_fields=["suspended_at", "suspension_reason", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="organisation.suspend",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=organisation,
         changes={"reason": organisation.suspension_reason},
         actor_kind=ActorKind.STAFF if actor is not None else None,
@@ -260,10 +248,10 @@ def organisation_unsuspend(*, organisation: Organisation, actor: User | None) ->
     organisation.suspended_at = None
     organisation.suspension_reason = ""
     organisation.save(update_fields=["suspended_at", "suspension_reason", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="organisation.unsuspend",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=organisation,
         changes={"previous_reason": previous},
         actor_kind=ActorKind.STAFF if actor is not None else None,
@@ -296,10 +284,10 @@ def membership_create(*, organisation: Organisation, user: User, role: str, acto
             membership = Membership.objects.create(organisation=organisation, user=user, role=role)
     except IntegrityError as exc:
         raise Conflict(_("%(email)s is already a member.") % {"email": user.email}, code="already_member") from exc
-    _audit(
+    audit_record(
         actor=actor,
         action="membership.create",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=membership,
         changes={"user": user.email, "role": role},
     )
@@ -323,10 +311,10 @@ def membership_update_role(*, membership: Membership, role: str, actor: User | N
     before = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="membership.update",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=membership,
         changes={"user": membership.user.email, "role": [before, role]},
     )
@@ -351,10 +339,10 @@ def membership_delete(*, membership: Membership, actor: User | None) -> None:
     ApiToken.objects.filter(user=user, organisation=organisation, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    _audit(
+    audit_record(
         actor=actor,
         action="membership.leave" if leaving else "membership.delete",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=membership,
         changes={"user": user.email, "role": membership.role},
     )
@@ -380,10 +368,10 @@ def ownership_transfer(*, organisation: Organisation, new_owner: User, actor: Us
     target.save(update_fields=["role", "updated_at"])
     mine.role = Role.ADMIN
     mine.save(update_fields=["role", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="organisation.transfer_ownership",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=organisation,
         changes={"from": actor.email, "to": new_owner.email, "previous_role": target_before},
     )
@@ -457,10 +445,10 @@ def invitation_create(
         raise Conflict(
             _("%(email)s already has a pending invitation.") % {"email": email}, code="invitation_pending"
         ) from exc
-    _audit(
+    audit_record(
         actor=actor,
         action="invitation.create",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=invitation,
         changes={"email": email, "role": role, "project": project.slug if project else None},
     )
@@ -512,10 +500,10 @@ def invitation_accept(*, token: str, user: User) -> Invitation:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["status", "accepted_at", "accepted_by", "updated_at"])
-    _audit(
+    audit_record(
         actor=user,
         action="invitation.accept",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=invitation,
         changes={"email": invitation.email, "role": invitation.role},
     )
@@ -529,10 +517,10 @@ def invitation_decline(*, token: str, actor: User | None) -> Invitation:
     invitation.status = InvitationStatus.DECLINED
     invitation.declined_at = timezone.now()
     invitation.save(update_fields=["status", "declined_at", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="invitation.decline",
-        organisation=invitation.organisation,
+        organisation_id=invitation.organisation.pk,
         target=invitation,
         changes={"email": invitation.email},
     )
@@ -547,10 +535,10 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     invitation.status = InvitationStatus.REVOKED
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["status", "revoked_at", "updated_at"])
-    _audit(
+    audit_record(
         actor=actor,
         action="invitation.revoke",
-        organisation=invitation.organisation,
+        organisation_id=invitation.organisation.pk,
         target=invitation,
         changes={"email": invitation.email},
     )
@@ -587,7 +575,9 @@ def project_create(
     project = Project.objects.create(
         organisation=organisation, name=name, slug=slug, description=description, labels=clean_labels
     )
-    _audit(actor=actor, action="project.create", organisation=organisation, target=project, changes={"name": name})
+    audit_record(
+        actor=actor, action="project.create", organisation_id=organisation.pk, target=project, changes={"name": name}
+    )
     return project
 
 
@@ -611,7 +601,13 @@ def project_update(
     changes = model_changes(project, ["name", "description", "labels"], before)
     if changes:
         project.save(update_fields=["name", "description", "labels", "updated_at"])
-        _audit(actor=actor, action="project.update", organisation=project.organisation, target=project, changes=changes)
+        audit_record(
+            actor=actor,
+            action="project.update",
+            organisation_id=project.organisation.pk,
+            target=project,
+            changes=changes,
+        )
     return project
 
 
@@ -621,7 +617,7 @@ def project_delete(*, project: Project, actor: User) -> None:
     project = Project.objects.select_for_update().select_related("organisation").get(pk=project.pk)
     if project.is_default:
         raise Conflict(_("The default project cannot be deleted."), code="project_is_default")
-    _audit(actor=actor, action="project.delete", organisation=project.organisation, target=project)
+    audit_record(actor=actor, action="project.delete", organisation_id=project.organisation.pk, target=project)
     try:
         with transaction.atomic():
             project.delete()
@@ -641,10 +637,10 @@ def project_grant_set(*, project: Project, user: User, access: str, actor: User)
     if access not in ProjectAccess.values:
         raise ValidationFailed(_("Invalid input."), fields={"access": [_("Choose read or write.")]})
     _grant(project=project, user=user, access=access)
-    _audit(
+    audit_record(
         actor=actor,
         action="project.grant",
-        organisation=project.organisation,
+        organisation_id=project.organisation.pk,
         target=project,
         changes={"user": user.email, "access": access},
     )
@@ -701,10 +697,10 @@ def project_grant_delete(*, project: Project, user: User, actor: User) -> None:
     ApiToken.objects.filter(user=user, organisation=project.organisation, revoked_at__isnull=True).exclude(
         user__memberships__organisation=project.organisation
     ).update(revoked_at=timezone.now())
-    _audit(
+    audit_record(
         actor=actor,
         action="project.grant_delete",
-        organisation=project.organisation,
+        organisation_id=project.organisation.pk,
         target=project,
         changes={"user": user.email},
     )
@@ -763,10 +759,10 @@ def api_token_create(
     )
     if project_list:
         token.projects.set(project_list)
-    _audit(
+    audit_record(
         actor=user,
         action="api_token.create",
-        organisation=organisation,
+        organisation_id=organisation.pk,
         target=token,
         changes={
             "name": name,
@@ -785,10 +781,10 @@ def api_token_revoke(*, token: ApiToken, actor: User | None, actor_kind: ActorKi
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        _audit(
+        audit_record(
             actor=actor,
             action="api_token.revoke",
-            organisation=token.organisation,
+            organisation_id=token.organisation.pk,
             target=token,
             changes={"prefix": token.prefix, "name": token.name},
             actor_kind=actor_kind,

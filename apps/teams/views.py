@@ -39,7 +39,9 @@ if TYPE_CHECKING:
 P = Permission
 
 
-def _user(request: HttpRequest) -> User:
+def _signed_in_user(request: HttpRequest) -> User:
+    """``request.user`` typed as the account model: these views are ``login_required`` (a typing aid,
+    not an identity rule; who acts and through which token is ``apps.core.actors``)."""
     return cast("User", request.user)
 
 
@@ -68,7 +70,7 @@ def org_switch(request: HttpRequest) -> HttpResponse:
     except ApplicationError:
         # Suspended or gone: switching still lets the member read the reason.
         found = Organisation.objects.filter(
-            pk=request.POST.get("organisation") or 0, memberships__user=_user(request)
+            pk=request.POST.get("organisation") or 0, memberships__user=_signed_in_user(request)
         ).first()
         if found is None:
             raise Http404(_("Organisation not found.")) from None
@@ -85,7 +87,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             organisation = services.organisation_create(
-                name=form.cleaned_data["name"], owner=_user(request), actor=_user(request)
+                name=form.cleaned_data["name"], owner=_signed_in_user(request), actor=_signed_in_user(request)
             )
         except ApplicationError as exc:
             _form_error(form, exc)
@@ -115,7 +117,9 @@ def org_settings(request: HttpRequest, organisation: Organisation) -> HttpRespon
         )
         if form.is_valid():
             try:
-                services.organisation_update(organisation=organisation, actor=_user(request), data=form.cleaned_data)
+                services.organisation_update(
+                    organisation=organisation, actor=_signed_in_user(request), data=form.cleaned_data
+                )
             except ApplicationError as exc:
                 _form_error(form, exc)
             else:
@@ -125,7 +129,7 @@ def org_settings(request: HttpRequest, organisation: Organisation) -> HttpRespon
             settings_form = form
         else:
             billing_form = form
-    others = selectors.member_list(organisation=organisation).exclude(user=_user(request))
+    others = selectors.member_list(organisation=organisation).exclude(user=_signed_in_user(request))
     context = {
         "organisation": organisation,
         "settings_form": settings_form,
@@ -140,11 +144,11 @@ def org_settings(request: HttpRequest, organisation: Organisation) -> HttpRespon
 @org_view(P.ORG_READ)
 @require_POST
 def org_leave(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    membership = Membership.objects.filter(organisation=organisation, user=_user(request)).first()
+    membership = Membership.objects.filter(organisation=organisation, user=_signed_in_user(request)).first()
     if membership is None:
         raise Http404
     try:
-        services.membership_delete(membership=membership, actor=_user(request))
+        services.membership_delete(membership=membership, actor=_signed_in_user(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("teams:org_settings")
@@ -156,12 +160,12 @@ def org_leave(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @org_view(P.ORG_TRANSFER)
 @require_POST
 def org_transfer(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    members = selectors.member_list(organisation=organisation).exclude(user=_user(request))
+    members = selectors.member_list(organisation=organisation).exclude(user=_signed_in_user(request))
     form = forms.TransferForm(request.POST, members=members)
     if form.is_valid():
         new_owner = get_user_model().objects.get(pk=form.cleaned_data["user"])
         try:
-            services.ownership_transfer(organisation=organisation, new_owner=new_owner, actor=_user(request))
+            services.ownership_transfer(organisation=organisation, new_owner=new_owner, actor=_signed_in_user(request))
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -208,7 +212,7 @@ def invitation_create(request: HttpRequest, organisation: Organisation) -> HttpR
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 project=project,
-                actor=_user(request),
+                actor=_signed_in_user(request),
             )
         except ApplicationError as exc:
             _form_error(form, exc)
@@ -223,7 +227,7 @@ def invitation_create(request: HttpRequest, organisation: Organisation) -> HttpR
 def invitation_revoke(request: HttpRequest, organisation: Organisation, invitation_id: int) -> HttpResponse:
     try:
         invitation = selectors.invitation_get(organisation=organisation, invitation_id=invitation_id)
-        services.invitation_revoke(invitation=invitation, actor=_user(request))
+        services.invitation_revoke(invitation=invitation, actor=_signed_in_user(request))
     except NotFound as exc:
         raise Http404 from exc
     except ApplicationError as exc:
@@ -243,7 +247,9 @@ def member_role(request: HttpRequest, organisation: Organisation, member_id: int
     form = forms.RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_update_role(membership=membership, role=form.cleaned_data["role"], actor=_user(request))
+            services.membership_update_role(
+                membership=membership, role=form.cleaned_data["role"], actor=_signed_in_user(request)
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         else:
@@ -259,7 +265,7 @@ def member_remove(request: HttpRequest, organisation: Organisation, member_id: i
     except NotFound as exc:
         raise Http404 from exc
     try:
-        services.membership_delete(membership=membership, actor=_user(request))
+        services.membership_delete(membership=membership, actor=_signed_in_user(request))
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -278,12 +284,12 @@ def invitation_respond(request: HttpRequest, token: str) -> HttpResponse:
             if request.POST.get("answer") == "accept":
                 if not request.user.is_authenticated:
                     return redirect(f"/accounts/login/?next={request.path}")
-                invitation = services.invitation_accept(token=token, user=_user(request))
+                invitation = services.invitation_accept(token=token, user=_signed_in_user(request))
                 set_current_organisation(request, invitation.organisation)
                 messages.success(request, _("Welcome to %(name)s.") % {"name": invitation.organisation.name})
                 return redirect("teams:project_list" if invitation.project_id else "/dashboard/")
             invitation = services.invitation_decline(
-                token=token, actor=_user(request) if request.user.is_authenticated else None
+                token=token, actor=_signed_in_user(request) if request.user.is_authenticated else None
             )
             messages.info(request, _("Invitation declined."))
         except ApplicationError as exc:
@@ -311,7 +317,9 @@ def project_list(request: HttpRequest, organisation: Organisation) -> HttpRespon
             )
         if form.is_valid():
             try:
-                project = services.project_create(organisation=organisation, actor=_user(request), **form.cleaned_data)
+                project = services.project_create(
+                    organisation=organisation, actor=_signed_in_user(request), **form.cleaned_data
+                )
             except ApplicationError as exc:
                 _form_error(form, exc)
             else:
@@ -344,7 +352,7 @@ def project_detail(request: HttpRequest, organisation: Organisation, project_id:
         action = request.POST.get("action")
         try:
             if action == "delete":
-                services.project_delete(project=project, actor=_user(request))
+                services.project_delete(project=project, actor=_signed_in_user(request))
                 messages.success(request, _("Project deleted."))
                 return redirect("teams:project_list")
             if action == "grant":
@@ -353,7 +361,7 @@ def project_detail(request: HttpRequest, organisation: Organisation, project_id:
                     # Members are granted at once; anyone else is invited, and the
                     # message never says whether the address has an account.
                     offer = services.project_grant_offer(
-                        project=project, actor=_user(request), **grant_form.cleaned_data
+                        project=project, actor=_signed_in_user(request), **grant_form.cleaned_data
                     )
                     if offer.user is not None:
                         messages.success(request, _("Access granted."))
@@ -367,11 +375,11 @@ def project_detail(request: HttpRequest, organisation: Organisation, project_id:
             elif action == "revoke_grant":
                 grantee = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first()
                 if grantee is not None:
-                    services.project_grant_delete(project=project, user=grantee, actor=_user(request))
+                    services.project_grant_delete(project=project, user=grantee, actor=_signed_in_user(request))
                     messages.success(request, _("Access removed."))
                 return redirect("teams:project_detail", project_id=project.pk)
             elif form.is_valid():
-                services.project_update(project=project, actor=_user(request), **form.cleaned_data)
+                services.project_update(project=project, actor=_signed_in_user(request), **form.cleaned_data)
                 messages.success(request, _("Saved."))
                 return redirect("teams:project_detail", project_id=project.pk)
         except ApplicationError as exc:
@@ -400,7 +408,7 @@ def token_list(request: HttpRequest, organisation: Organisation) -> HttpResponse
         days = form.cleaned_data["expires_in"]
         try:
             created, secret = services.api_token_create(
-                user=_user(request),
+                user=_signed_in_user(request),
                 organisation=organisation,
                 name=form.cleaned_data["name"],
                 scope=form.cleaned_data["scope"],
@@ -430,7 +438,7 @@ def token_revoke(request: HttpRequest, organisation: Organisation, token_id: int
         token = selectors.api_token_get(user=request.user, token_id=token_id)
     except NotFound as exc:
         raise Http404 from exc
-    services.api_token_revoke(token=token, actor=_user(request))
+    services.api_token_revoke(token=token, actor=_signed_in_user(request))
     messages.success(request, _("Token %(prefix)s revoked.") % {"prefix": token.prefix})
     return redirect("teams:token_list")
 

@@ -40,10 +40,10 @@ from django.apps import apps as django_apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.services import audit_record
 from apps.infrastructure import choices
 from apps.infrastructure.models import Reservation
-from apps.infrastructure.selectors import Actor
 from apps.infrastructure.services.placement import placement_release
 
 logger = logging.getLogger(__name__)

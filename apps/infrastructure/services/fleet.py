@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre
+from apps.core.actors import Actor
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices, crypto
 from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node, VmidAllocation
-from apps.infrastructure.selectors import Actor
 
 CLUSTER_FIELDS = (
     "name",

@@ -33,12 +33,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.catalogue.models import GpuModel, GpuSoftwareStack, OsImage
+from apps.core.actors import Actor
 from apps.core.services import audit_record
 from apps.infrastructure import choices
 from apps.infrastructure.models import Cluster, GpuDevice, Node, Storage, SyncReport, VmTemplate
 from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 from apps.infrastructure.proxmox.types import NodeInfo, NodeStatus, PciDevice, PciMapping, StorageInfo, TemplateInfo
-from apps.infrastructure.selectors import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -41,6 +41,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.actors import Actor, actor_user
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices
@@ -57,7 +58,6 @@ from apps.infrastructure.models import (
 )
 from apps.infrastructure.selectors import (
     HELD_GPU_STATES,
-    Actor,
     Envelopes,
     OfferNeed,
     eligible_nodes,
@@ -151,7 +151,7 @@ def placement_reserve(
             disk_gb=need.disk_gb,
             gpu_model_id=need.gpu_model_id if need.gpu_count else None,
             gpu_count=need.gpu_count,
-            created_by=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]
+            created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
         )
         if gpu_ids:
             GpuDevice.objects.filter(pk__in=gpu_ids).update(
