@@ -65,7 +65,7 @@ class PlatformCollector(Collector):
             with Connection(
                 settings.CELERY_BROKER_URL,
                 connect_timeout=2,
-                transport_options=dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}),
+                transport_options=dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}),
             ) as conn:
                 channel = conn.default_channel
                 for name in settings.CELERY_QUEUE_NAMES:

@@ -78,7 +78,7 @@ def _incr(key: str, window: int) -> int:
 
 
 def window_seconds() -> int:
-    return int(getattr(settings, "LOGIN_ATTEMPTS_WINDOW", 15 * 60))
+    return int(settings.LOGIN_ATTEMPTS_WINDOW)
 
 
 def attempt_reserve(limits: dict[str, tuple[str, int]]) -> Slot:
@@ -122,12 +122,12 @@ def _pair(email: str, ip: str | None) -> str:
 
 def login_limits(*, email: str, ip: str | None) -> dict[str, tuple[str, int]]:
     """The counters of a password attempt, tightest first (see the module docstring)."""
-    pair_limit = int(getattr(settings, "LOGIN_ATTEMPTS_LIMIT", 5))
+    pair_limit = int(settings.LOGIN_ATTEMPTS_LIMIT)
     limits = {"login-pair": (_pair(email, ip), pair_limit)}
     if login_pair_known(email=email, ip=ip):
         return limits
-    limits["login-ip"] = (ip or "", int(getattr(settings, "LOGIN_ATTEMPTS_IP_LIMIT", 50)))
-    limits["login-account"] = (email, int(getattr(settings, "LOGIN_ATTEMPTS_ACCOUNT_LIMIT", 30)))
+    limits["login-ip"] = (ip or "", int(settings.LOGIN_ATTEMPTS_IP_LIMIT))
+    limits["login-account"] = (email, int(settings.LOGIN_ATTEMPTS_ACCOUNT_LIMIT))
     return limits
 
 
@@ -139,7 +139,7 @@ def login_pair_known(*, email: str, ip: str | None) -> bool:
 def login_pair_remember(*, email: str, ip: str | None) -> None:
     """Remember a successful login of this account from this address."""
     if ip:
-        days = int(getattr(settings, "LOGIN_KNOWN_ADDRESS_DAYS", 30))
+        days = int(settings.LOGIN_KNOWN_ADDRESS_DAYS)
         cache.set(_key("login-known", _pair(email, ip)), 1, timeout=days * 24 * 3600)
 
 
@@ -150,4 +150,4 @@ def login_attempts_clear(*, email: str, ip: str | None) -> None:
 
 
 def mfa_limits(*, user_id: int) -> dict[str, tuple[str, int]]:
-    return {"mfa-user": (str(user_id), int(getattr(settings, "MFA_ATTEMPTS_LIMIT", 5)))}
+    return {"mfa-user": (str(user_id), int(settings.MFA_ATTEMPTS_LIMIT))}

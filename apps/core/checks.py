@@ -28,7 +28,7 @@ _UNSHARED_CACHES = (
 @register(Tags.security, deploy=True)
 def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if getattr(settings, "REDIS_URL", "") and backend not in _UNSHARED_CACHES:
+    if settings.REDIS_URL and backend not in _UNSHARED_CACHES:
         return []
     return [
         Error(
@@ -41,7 +41,7 @@ def shared_cache_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register(Tags.security, deploy=True)
 def field_encryption_key_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    if getattr(settings, "FIELD_ENCRYPTION_KEY", ""):
+    if settings.FIELD_ENCRYPTION_KEY:
         return []
     return [
         Error(
@@ -55,7 +55,7 @@ def field_encryption_key_check(app_configs: Any = None, **kwargs: Any) -> list[E
 
 @register(Tags.security, deploy=True)
 def trusted_proxies_deploy_check(app_configs: Any = None, **kwargs: Any) -> list[CheckWarning]:
-    if not getattr(settings, "SECURE_PROXY_SSL_HEADER", None) or getattr(settings, "TRUSTED_PROXIES", None):
+    if not settings.SECURE_PROXY_SSL_HEADER or settings.TRUSTED_PROXIES:
         return []
     return [
         CheckWarning(

@@ -48,7 +48,7 @@ def check_cache() -> None:
 def check_broker() -> None:
     """Open (and close) a connection to the Celery broker."""
     url = settings.CELERY_BROKER_URL
-    options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {})
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS or {})
     with Connection(url, connect_timeout=CHECK_TIMEOUT_SECONDS, transport_options=options) as conn:
         conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
 

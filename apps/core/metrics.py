@@ -140,7 +140,7 @@ def _registry(*, with_platform: bool) -> CollectorRegistry:
         registry = CollectorRegistry()
         registry.register(_Forward(REGISTRY))
     if with_platform:
-        for path in getattr(settings, "METRICS_COLLECTORS", []):
+        for path in settings.METRICS_COLLECTORS:
             registry.register(import_string(path)())
     return registry
 
@@ -156,7 +156,7 @@ class _Forward(Collector):
 
 
 def _authorised(request: HttpRequest) -> bool:
-    token = getattr(settings, "METRICS_TOKEN", "")
+    token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True

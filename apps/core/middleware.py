@@ -36,7 +36,7 @@ def _networks(entries: tuple[str, ...]) -> tuple[_Network, ...]:
 
 def trusted_proxy_networks(entries: Iterable[str] | None = None) -> tuple[_Network, ...]:
     """``TRUSTED_PROXIES`` as networks (addresses or CIDRs); raises ``ValueError`` on a bad entry."""
-    configured = getattr(settings, "TRUSTED_PROXIES", ()) if entries is None else entries
+    configured = settings.TRUSTED_PROXIES if entries is None else entries
     return _networks(tuple(configured or ()))
 
 

@@ -46,13 +46,13 @@ def _as_fernet_key(key: str) -> bytes:
 
 
 def _configured_keys() -> tuple[str, ...]:
-    current = getattr(settings, "FIELD_ENCRYPTION_KEY", "") or ""
-    old = tuple(getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", ()) or ())
+    current = settings.FIELD_ENCRYPTION_KEY or ""
+    old = tuple(settings.FIELD_ENCRYPTION_OLD_KEYS or ())
     if not current:
         # Development default: derived from SECRET_KEY (and its fallbacks, so a
         # rotated SECRET_KEY still decrypts what the old one encrypted).
         current = "secret-key:" + settings.SECRET_KEY
-        old += tuple("secret-key:" + k for k in getattr(settings, "SECRET_KEY_FALLBACKS", ()))
+        old += tuple("secret-key:" + k for k in settings.SECRET_KEY_FALLBACKS)
     return (current, *old)
 
 

@@ -18,12 +18,12 @@ class DnsLookupError(Exception):
 
 
 def _resolver() -> dns.resolver.Resolver:
-    nameservers = list(getattr(settings, "SSO_DNS_NAMESERVERS", []) or [])
+    nameservers = list(settings.SSO_DNS_NAMESERVERS or [])
     resolver = dns.resolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = nameservers
-    resolver.port = int(getattr(settings, "SSO_DNS_PORT", 53))
-    resolver.lifetime = float(getattr(settings, "SSO_DNS_TIMEOUT", 5.0))
+    resolver.port = int(settings.SSO_DNS_PORT)
+    resolver.lifetime = float(settings.SSO_DNS_TIMEOUT)
     resolver.cache = None
     return resolver
 

@@ -47,8 +47,8 @@ def sp_key_pair() -> tuple[str, str] | None:
     profiles, section 4.4.3.1: the requester "MUST authenticate itself"), and
     the SP metadata publishes the certificate for IdPs to check.
     """
-    cert_file = getattr(settings, "SSO_SP_CERTIFICATE_FILE", "")
-    key_file = getattr(settings, "SSO_SP_PRIVATE_KEY_FILE", "")
+    cert_file = settings.SSO_SP_CERTIFICATE_FILE
+    key_file = settings.SSO_SP_PRIVATE_KEY_FILE
     if not (cert_file and key_file):
         return None
     return _read_pair(cert_file, key_file)

@@ -115,7 +115,7 @@ def buckets_for(user: Any, ip: str | None) -> list[Bucket]:
 
 
 def limits() -> dict[str, tuple[int, int]]:
-    configured = getattr(settings, "API_RATE_LIMITS", None) or {}
+    configured = settings.API_RATE_LIMITS or {}
     return {**DEFAULT_LIMITS, **configured}
 
 
@@ -180,7 +180,7 @@ def _keys(buckets: list[Bucket]) -> tuple[list[str], list[tuple[int, int]]]:
 
 def _hit(keys: list[str], meta: list[tuple[int, int]], *, peek: bool) -> tuple[bool, list[tuple[int, int]]]:
     """(allowed, [(count, ms until a slot frees)] per bucket)."""
-    url = getattr(settings, "REDIS_URL", "")
+    url = settings.REDIS_URL
     if url:
         import redis
 

@@ -8,6 +8,7 @@ Docs: https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -18,6 +19,7 @@ from kombu import Exchange, Queue
 # Generic admin/queryset classes (ModelAdmin[Model]) at runtime, for typing.
 django_stubs_ext.monkeypatch()
 
+# The repository's root directory: relative paths in settings and data (TLS CA files, seeds) start here.
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state (SQLite file, file-system broker, collected static) lives in var/,
 # which git ignores.
@@ -35,11 +37,15 @@ SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 # Fernet keys, the first encrypts, all decrypt (rotation). Empty: derived from
 # SECRET_KEY, for development only. Docs: https://cryptography.io/en/latest/fernet/
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+# Former Fernet keys: they still decrypt until every secret is re-encrypted
+# (apps/docs/content/runbook-rotate-secrets.md).
 FIELD_ENCRYPTION_OLD_KEYS: list[str] = env.list("FIELD_ENCRYPTION_OLD_KEYS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The django.contrib.sites row that apps.core.services keeps in step with SITE_NAME and SITE_URL.
 SITE_ID = 1
+# The platform's name in page titles, e-mails and the TOTP issuer.
 SITE_NAME = "VMCloud"
 # The public base URL, used in e-mails and SAML metadata.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -159,6 +165,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# redis://host:port/db of the shared cache (rate limits, login lockouts) and the default Celery broker;
+# empty: an in-process cache (development only; production.py refuses to start without it).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
@@ -223,7 +231,7 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}
 LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)  # per account and client IP, and window
 LOGIN_ATTEMPTS_IP_LIMIT = env.int("LOGIN_ATTEMPTS_IP_LIMIT", default=50)  # per client IP and window
 LOGIN_ATTEMPTS_ACCOUNT_LIMIT = env.int("LOGIN_ATTEMPTS_ACCOUNT_LIMIT", default=30)  # per account, all IPs
-LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)  # days a login's address stays known
 MFA_ATTEMPTS_LIMIT = env.int("MFA_ATTEMPTS_LIMIT", default=5)  # wrong codes per user and window
 LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)  # seconds
 
@@ -255,7 +263,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 # SSO domain ownership is proven by a DNS TXT record (apps/sso/dns_txt.py):
 # the nameservers asked (empty: the system's resolver) and their port.
 SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
-SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)
+SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)  # UDP/TCP port of those nameservers
 SSO_DNS_TIMEOUT = env.float("SSO_DNS_TIMEOUT", default=5.0)  # seconds, all tries included
 # Seconds an IdP signing certificate that its metadata no longer lists is still
 # accepted (certificate rollover, apps/docs/content/single-sign-on.md).
@@ -263,8 +271,8 @@ SSO_IDP_CERT_GRACE = env.int("SSO_IDP_CERT_GRACE", default=7 * 24 * 3600)
 # The SP's own key pair (PEM files): signs our LogoutRequests and LogoutResponses
 # and is published in the SP metadata. Without it logout messages go unsigned,
 # which IdPs that require signed logout requests refuse.
-SSO_SP_CERTIFICATE_FILE = env.str("SSO_SP_CERTIFICATE_FILE", default="")
-SSO_SP_PRIVATE_KEY_FILE = env.str("SSO_SP_PRIVATE_KEY_FILE", default="")
+SSO_SP_CERTIFICATE_FILE = env.str("SSO_SP_CERTIFICATE_FILE", default="")  # path of the PEM certificate
+SSO_SP_PRIVATE_KEY_FILE = env.str("SSO_SP_PRIVATE_KEY_FILE", default="")  # path of the PEM private key
 # OWASP ASVS 2.4: Django's PBKDF2-SHA256 default (1,000,000 iterations in 5.2)
 # meets level 2; minimum length 12 per ASVS 2.1.1.
 AUTH_PASSWORD_VALIDATORS = [
@@ -419,6 +427,7 @@ _broker_folder = VAR_DIR / "celery" / "queue"
 # timeout must exceed it or Redis re-delivers a running task to a second worker.
 CELERY_LONGEST_TASK_SECONDS = 30 * 60
 if CELERY_BROKER_URL.startswith("filesystem"):
+    # kombu transport options, also used by the health check and metrics to reach the same broker.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_folder),
         "data_folder_out": str(_broker_folder),
@@ -429,6 +438,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 else:
+    # Redis re-delivers an unacknowledged message after visibility_timeout (seconds).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_LONGEST_TASK_SECONDS}
 CELERY_RESULT_BACKEND = None  # state lives in our own models (Actions), not results
 CELERY_TASK_IGNORE_RESULT = True
@@ -519,6 +529,23 @@ ORDERS_APPROVAL_GPU = env.bool("ORDERS_APPROVAL_GPU", default=False)
 # when its row is first created; staff tune it in the back office (apps/docs/content/ordering.md).
 ORDERS_GPU_RISK_POLICY = env.bool("ORDERS_GPU_RISK_POLICY", default=True)
 
+# ---------------------------------------------------------------------------
+# Instances (apps.instances): the Proxmox work of a server's lifecycle.
+# Docs: apps/docs/content/instances.md, apps/docs/content/reconciliation.md.
+# ---------------------------------------------------------------------------
+# Keyword options of every ProxmoxDriver the instances app builds (apps/infrastructure/proxmox/driver.py):
+# timeout (seconds per HTTP request), task_poll_interval (seconds between task status reads), retries
+# (of a transient error), backoff_base and backoff_cap (seconds). Empty: the driver's own defaults.
+# A JSON object in the environment, e.g. {"timeout": 30, "retries": 6}.
+INSTANCES_DRIVER_OPTIONS: dict[str, Any] = env.json("INSTANCES_DRIVER_OPTIONS", default={})
+# Seconds a clean shutdown (ACPI, before a resize, rollback or delete) may take before PVE forces the VM off.
+INSTANCES_SHUTDOWN_TIMEOUT_SECONDS = env.int("INSTANCES_SHUTDOWN_TIMEOUT_SECONDS", default=120)
+# Seconds provisioning waits for the guest agent to answer after the first boot; then it goes on (never fails).
+INSTANCES_GUEST_AGENT_WAIT_SECONDS = env.float("INSTANCES_GUEST_AGENT_WAIT_SECONDS", default=300.0)
+# Seconds an instance may stay busy (provisioning, resizing, deleting...) with no live task lease before
+# the reconcile task puts it in error (apps/docs/content/reconciliation.md "Stuck operations").
+INSTANCES_STUCK_AFTER_SECONDS = env.int("INSTANCES_STUCK_AFTER_SECONDS", default=2 * 3600)
+
 # Browser console: the public ws(s):// base of ``manage.py consoleproxy``; the browser connects to
 # <base>/console/<single-use ticket> and never to a Proxmox node (docs: apps/docs/content/instances.md).
 CONSOLE_PROXY_PUBLIC_URL = env.str("CONSOLE_PROXY_PUBLIC_URL", default="ws://127.0.0.1:8010")
@@ -549,6 +576,7 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 # The organisation is the Stripe customer (one per organisation); it has an ``email`` property.
 DJSTRIPE_SUBSCRIBER_MODEL = "teams.Organisation"
 DJSTRIPE_WEBHOOK_TOLERANCE = STRIPE_WEBHOOK_TOLERANCE
+# Card payments, top-ups and the payment links on invoices: on exactly when a Stripe key is configured.
 BILLING_PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY)
 
 # The seller printed on invoices: an Estonian company (VAT: Estonian rules, OSS for EU consumers).
@@ -568,14 +596,15 @@ BILLING_SELLER = {
 BILLING_PREPAID_TOPUP_EXPIRY_DAYS = env.int("BILLING_PREPAID_TOPUP_EXPIRY_DAYS", default=730)
 # Budget alert webhooks go to public https URLs only; plain http to loopback is for development and tests.
 BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK = env.bool("BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
+# Document numbers: <prefix>-<year>-<six-digit sequence>, one sequence per year (invoices, credit notes).
 BILLING_INVOICE_PREFIX = env.str("BILLING_INVOICE_PREFIX", default="VMC")
-BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="VMC-CN")
+BILLING_CREDIT_NOTE_PREFIX = env.str("BILLING_CREDIT_NOTE_PREFIX", default="VMC-CN")  # same shape, own sequence
 # Snapshot storage is billed per GB at this catalogue offer's price (the seed's block storage "Starter").
 BILLING_SNAPSHOT_OFFER_CODE = env.str("BILLING_SNAPSHOT_OFFER_CODE", default="STORAGE-SSD")
 # Dunning defaults; staff edit the live values in the admin (Dunning policy).
-BILLING_DUNNING_REMINDER_DAYS = [1, 3, 7]
-BILLING_DUNNING_SUSPEND_AFTER_DAYS = env.int("BILLING_DUNNING_SUSPEND_AFTER_DAYS", default=14)
-BILLING_DUNNING_TERMINATE_AFTER_DAYS = env.int("BILLING_DUNNING_TERMINATE_AFTER_DAYS", default=30)
+BILLING_DUNNING_REMINDER_DAYS = [1, 3, 7]  # days past the due date a reminder goes out
+BILLING_DUNNING_SUSPEND_AFTER_DAYS = env.int("BILLING_DUNNING_SUSPEND_AFTER_DAYS", default=14)  # days overdue
+BILLING_DUNNING_TERMINATE_AFTER_DAYS = env.int("BILLING_DUNNING_TERMINATE_AFTER_DAYS", default=30)  # days overdue
 
 # ---------------------------------------------------------------------------
 # Logging: one line per record, with the request id where there is one.
@@ -614,7 +643,7 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 # https://github.com/korfuri/django-prometheus
 # ---------------------------------------------------------------------------
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-METRICS_COLLECTORS = ["config.metrics.PlatformCollector"]
+METRICS_COLLECTORS = ["config.metrics.PlatformCollector"]  # dotted paths of extra prometheus_client collectors
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     *MIDDLEWARE,
