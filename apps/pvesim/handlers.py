@@ -931,6 +931,19 @@ def _live(vm: SimVm, key: str, value: Any = None) -> bool:
     return not key.startswith(NOT_HOTPLUG)
 
 
+def _is_new_device(vm: SimVm, key: str, value: Any) -> bool:
+    """A disk or NIC that a running VM gets through QEMU hot-plug (not a live option change)."""
+    if not (is_disk_key(key) or (key.startswith("net") and key[3:].isdigit())):
+        return False
+    old = vm.config.get(key)
+    if old is None:
+        return True
+    if is_disk_key(key):
+        return drive_volume(str(old)) != drive_volume(str(value))
+    before, after = _net_options(str(old)), _net_options(str(value))
+    return any(before.get(k) != after.get(k) for k in ("model", "macaddr", "queues", "mtu"))
+
+
 def _allocate_drives(c: SimCluster, vm: SimVm, options: dict[str, Any], allocated: list[str]) -> None:
     """``create_disks``: allocate ``<storage>:<GiB>`` volumes and check named volumes exist
     (docs/dev/proxmox-behaviour.md#volume-allocation)."""
@@ -1029,6 +1042,10 @@ def _apply_update(
         if not _live(vm, key, value):
             vm.pending[key] = value
             continue
+        if vm.running and _is_new_device(vm, key, value) and c.hotplug_failures.get(vm.vmid):
+            # QEMU refused the device: it stays pending (allocated) and the update reports it.
+            vm.pending[key] = value
+            raise ParamTaskError({key: f"hotplug problem - {c.hotplug_failures[vm.vmid].popleft()}"})
         old = vm.config.get(key)
         if is_disk_key(key) and old is not None and drive_volume(str(old)) != drive_volume(str(value)):
             c.detach_drive(vm, key, force=False, task=task)  # the replaced volume becomes unusedN

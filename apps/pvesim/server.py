@@ -236,6 +236,13 @@ class PveSimulator:
                 raise KeyError(f"no GPU {address} on {node}")
             gpu.present = present
 
+    def fail_next_hotplug(self, vmid: int, message: str) -> None:
+        """The next device hot-plugged into running VM ``vmid`` fails at the QEMU level: the option stays
+        pending and the update ends with ``{<opt>: "hotplug problem - <message>"}`` (a 400 for PUT, a task
+        error for POST; docs/dev/proxmox-behaviour.md#hotplug)."""
+        with self.cluster.lock:
+            self.cluster.hotplug_failures.setdefault(int(vmid), deque()).append(message)
+
     def finish_tasks(self) -> None:
         """End every running task now (tests with long task durations)."""
         with self.cluster.lock:
@@ -391,6 +398,8 @@ class PveSimulator:
             self.set_task_seconds(float(payload["seconds"]), payload.get("type"))
         elif action == "gpu":
             self.set_gpu_present(str(payload["node"]), str(payload["address"]), bool(payload.get("present", False)))
+        elif action == "hotplug-fail":
+            self.fail_next_hotplug(int(payload["vmid"]), str(payload["message"]))
         elif action == "finish-tasks":
             self.finish_tasks()
         else:

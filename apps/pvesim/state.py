@@ -334,6 +334,8 @@ class SimCluster:
         self.pools: dict[str, set[int]] = {pool: set() for pool in spec.pools}
         # Every image on every storage, by volume id (docs/dev/proxmox-behaviour.md#volumes).
         self.volumes: dict[str, SimVolume] = {}
+        # vmid → messages: the next hot-plugs into that running VM fail at the QEMU level (fault injection).
+        self.hotplug_failures: dict[int, deque[str]] = {}
         # SDN and firewall state (apps.pvesim.netstate): created lazily by their handlers.
         self.sdn: Any = None
         self.firewall: Any = None

@@ -274,3 +274,18 @@ def test_destroy_holds_only_the_destroyed_lock_while_it_runs(pve, pvesim):
     assert _config(pve) == {"lock": "destroyed", "digest": _config(pve)["digest"]}
     pvesim.finish_tasks()
     assert exitstatus(pve, upid) == "OK"
+
+
+def test_a_failed_hotplug_stays_pending_and_reports_the_option(pve, pvesim):
+    _start(pve)
+    pvesim.fail_next_hotplug(VMID, "Duplicate ID 'drive-scsi1' for drive")
+    upid = pve.nodes("pve1").qemu(VMID).config.post(scsi1="local-lvm:1")
+    assert exitstatus(pve, upid) == (
+        "400 Parameter verification failed. scsi1: hotplug problem - Duplicate ID 'drive-scsi1' for drive"
+    )
+    pending = {row["key"]: row for row in pve.nodes("pve1").qemu(VMID).pending.get()}
+    assert pending["scsi1"]["pending"].startswith(f"local-lvm:vm-{VMID}-disk-0")
+    assert f"local-lvm:vm-{VMID}-disk-0" in _volids(pve)  # allocated all the same
+    pvesim.fail_next_hotplug(VMID, "netdev_add failed")
+    put = refused(pve.nodes("pve1").qemu(VMID).config.put, net1="virtio,bridge=vmbr0")
+    assert put.status_code == 400 and put.errors == {"net1": "hotplug problem - netdev_add failed"}
