@@ -856,6 +856,9 @@ _THROTTLE_GROUPS = (("mbps", "mbps_rd", "mbps_wr"), ("iops", "iops_rd", "iops_wr
 
 def _drive_options_ok(value: str) -> bool:
     keys = {part.partition("=")[0] for part in value.split(",")[1:] if "=" in part}
+    if re.fullmatch(r"[^/:\s]+:0+(\.0+)?", drive_volume(value)) and "import-from" not in keys:
+        return False  # ``<storage>:0`` only means something with import-from
+
     for total, read, write in _THROTTLE_GROUPS:
         for suffix in ("", "_max"):
             if f"{total}{suffix}" in keys and ({f"{read}{suffix}", f"{write}{suffix}"} & keys):

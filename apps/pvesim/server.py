@@ -260,6 +260,7 @@ class PveSimulator:
                 "vms": len([vm for vm in c.vms.values() if not vm.template]),
                 "running_vms": len([vm for vm in c.vms.values() if vm.running]),
                 "templates": len([vm for vm in c.vms.values() if vm.template]),
+                "volumes": len(c.volumes),
                 "gpus_in_use": len(c.pci_usage),
                 "running_tasks": len(c.running_tasks),
                 "tasks": len(c.tasks),

@@ -93,7 +93,7 @@ def test_config_allocates_lowest_free_name_with_io_limits(pve):
 
 @pytest.mark.parametrize(
     "drive",
-    ["local-lvm:1,mbps=100,mbps_rd=50", "local-lvm:1,iops=10,iops_wr=5", "local-lvm:1,iops_rd_max=400"],
+    ["local-lvm:1,mbps=100,mbps_rd=50", "local-lvm:1,iops=10,iops_wr=5", "local-lvm:1,iops_rd_max=400", "local-lvm:0"],
 )
 def test_conflicting_or_baseless_limits_are_unparsable(pve, drive):
     for call in (pve.nodes("pve1").qemu(VMID).config.post, pve.nodes("pve1").qemu(VMID).config.put):
