@@ -6,6 +6,9 @@ Owns ``Instance`` (state machine, power state, provisioning progress), ``Action`
 ``Drift`` (what reconciliation found for staff).
 
 Offers other apps (``apps.orders``): ``services.instance_create(...)`` once
-placement reserved capacity; it returns the instance and its provisioning
-Action and queues ``instances.provision``.
+placement reserved capacity (it returns the instance and its provisioning
+Action and queues ``instances.provision``); the checks a server's name,
+user-data and SSH keys must pass (``rules``, ``services.user_data_check``,
+``services.ssh_key_ids_problems``); the signal ``signals.instance_status_changed``
+(sent when a status change commits); the metering querysets of ``selectors``.
 """

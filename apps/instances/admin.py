@@ -2,7 +2,7 @@
 
 Every admin action calls a service (audited there); rows are read-only here
 except the staff note of a drift row, which is the reason recorded by the drift
-actions: adopt (an orphan kept as a known VM, see ``reconcile.drift_adopt``),
+actions: adopt (an orphan kept as a known VM, see ``services.drift_adopt``),
 quarantine (the orphan stopped and tagged in Proxmox), repair (a missing VM's
 instance left in error with its resources released) and resolve (bookkeeping).
 """
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
-from apps.instances import reconcile, services
+from apps.instances import services
 from apps.instances.models import Action, Drift, Instance, Snapshot, SshKey
 
 
@@ -147,7 +147,7 @@ class SshKeyAdmin(AuditedModelAdmin):
 
 @admin.register(Drift)
 class DriftAdmin(AuditedModelAdmin):
-    """The drift view: what reconciliation found; each action calls a ``reconcile.drift_*`` service."""
+    """The drift view: what reconciliation found; each action calls a ``services.drift_*`` service."""
 
     list_display = ["kind", "status", "cluster", "node_name", "vmid", "instance", "last_seen_at", "note"]
     list_filter = ["status", "kind", "cluster"]
@@ -164,16 +164,16 @@ class DriftAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Adopt orphan as known (keep it, block its VMID, tag vmcloud-known; needs a note)"))
     def adopt(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._apply(request, queryset, reconcile.drift_adopt)
+        self._apply(request, queryset, services.drift_adopt)
 
     @admin.action(description=_("Repair missing VM (instance stays in error for the customer; free its resources)"))
     def repair(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._apply(request, queryset, reconcile.drift_repair)
+        self._apply(request, queryset, services.drift_repair)
 
     @admin.action(description=_("Quarantine orphan (stop the VM in Proxmox and tag it vmcloud-quarantine)"))
     def quarantine(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._apply(request, queryset, reconcile.drift_quarantine)
+        self._apply(request, queryset, services.drift_quarantine)
 
     @admin.action(description=_("Mark resolved (fixed by hand on the cluster)"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[Drift]) -> None:
-        self._apply(request, queryset, reconcile.drift_resolve)
+        self._apply(request, queryset, services.drift_resolve)

@@ -1,7 +1,7 @@
 """The console proxy: browser WebSocket ``/console/<token>`` ↔ Proxmox ``vncwebsocket``
 (docs/dev/proxmox-behaviour.md#console, option a).
 
-An interface, like a Celery task: it calls ``console.console_ticket_redeem``
+An interface, like a Celery task: it calls ``services.console_ticket_redeem``
 (in a thread, the ORM being synchronous) and then only moves bytes. It
 performs the RFB security handshake on both sides itself:
 
@@ -45,7 +45,7 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from apps.core.errors import ApplicationError
-from apps.instances.console import ConsoleUpstream, console_ticket_redeem
+from apps.instances.services import ConsoleUpstream, console_ticket_redeem
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +219,8 @@ def origin_allowed(origin: str | None) -> bool:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         return False  # includes the opaque origin "null" (sandboxed frames, file://)
     origin = f"{parts.scheme}://{parts.netloc}"
-    explicit = list(getattr(settings, "CONSOLE_ALLOWED_ORIGINS", None) or [])
-    patterns = explicit or list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+    explicit = list(settings.CONSOLE_ALLOWED_ORIGINS or [])
+    patterns = explicit or list(settings.CSRF_TRUSTED_ORIGINS)
     if any(_origin_matches(origin, parts.scheme, parts.netloc, p) for p in patterns):
         return True
     if explicit:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import Datacentre, Offer, OsImage
 from apps.core.models import TimeStampedModel
+from apps.core.money import MoneyField, RateField
 from apps.infrastructure.models import Cluster, Reservation, VmTemplate
 from apps.instances import choices
 from apps.teams.models import Organisation, Project
@@ -79,8 +80,9 @@ class Instance(TimeStampedModel):
     clone_upid = models.CharField(_("clone task"), max_length=200, blank=True)
     current_upid = models.CharField(_("current task"), max_length=200, blank=True)
     current_upid_step = models.CharField(_("current task step"), max_length=32, blank=True)
-    price_hourly = models.DecimalField(_("hourly price (EUR)"), max_digits=10, decimal_places=4)
-    price_monthly = models.DecimalField(_("monthly cap (EUR)"), max_digits=10, decimal_places=2)
+    # Frozen from the order (apps.core.money: a rate keeps its 6 places from the offer to the invoice).
+    price_hourly = RateField(_("hourly price (EUR)"))
+    price_monthly = MoneyField(_("monthly cap (EUR)"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -133,8 +135,9 @@ class InstancePricePeriod(models.Model):
 
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="price_periods")
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+", verbose_name=_("offer"))
-    price_hourly = models.DecimalField(_("hourly price (EUR)"), max_digits=10, decimal_places=4)
-    price_monthly = models.DecimalField(_("monthly cap (EUR)"), max_digits=10, decimal_places=2)
+    # Frozen from the order (apps.core.money: a rate keeps its 6 places from the offer to the invoice).
+    price_hourly = RateField(_("hourly price (EUR)"))
+    price_monthly = MoneyField(_("monthly cap (EUR)"))
     started_at = models.DateTimeField(_("billed from"))
     ended_at = models.DateTimeField(_("billed until"), null=True, blank=True)
 

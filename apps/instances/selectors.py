@@ -14,11 +14,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from apps.core.actors import Actor
 from apps.core.errors import NotFound
 from apps.instances import choices
 from apps.instances.models import Action, Instance, InstancePricePeriod, Snapshot, SnapshotSchedule, SshKey
 from apps.teams.access import (
-    Actor,
     object_get_for_actor,
     organisation_list_for_actor,
     organisation_permissions,

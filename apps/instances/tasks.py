@@ -1,11 +1,11 @@
-"""Celery tasks of the instances app: thin, load an id, claim, call ``operations``.
+"""Celery tasks of the instances app: thin, load an id, claim, call ``services``.
 
 Every task is ``acks_late`` with ``reject_on_worker_lost`` (a killed worker's
 message is redelivered, docs/dev/dependencies.md#celery-redis-redelivery) and claims its Action with
 a conditional UPDATE, so a redelivered or duplicated message never runs the
 work twice. Only transient Proxmox errors are retried, with exponential
 backoff and jitter, capped; the hard time limit sits above the longest wait on
-a Proxmox task (``operations.TASK_WAIT_SECONDS``: a large GPU VM's start).
+a Proxmox task (``services.TASK_WAIT_SECONDS``: a large GPU VM's start). Task names: ``task_names``.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from celery import shared_task
 from celery.app.task import Task
 
 from apps.infrastructure.proxmox import ProxmoxError
-from apps.instances import operations, reconcile
+from apps.instances import services, task_names
 
 logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 8
-TIME_LIMIT = operations.TASK_WAIT_SECONDS * 2 + 120
-SOFT_TIME_LIMIT = operations.TASK_WAIT_SECONDS * 2 + 60
+TIME_LIMIT = services.TASK_WAIT_SECONDS * 2 + 120
+SOFT_TIME_LIMIT = services.TASK_WAIT_SECONDS * 2 + 60
 TASK_OPTIONS = {
     "bind": True,
     "ignore_result": True,
@@ -42,15 +42,15 @@ def _countdown(retries: int) -> float:
 
 def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]
     task_id = task.request.id or f"local-{action_id}"
-    action = operations.action_claim(action_id=action_id, task_id=task_id)
+    action = services.action_claim(action_id=action_id, task_id=task_id)
     if action is None:
         logger.info("action %s: not claimed (done, or held by another task)", action_id)
         return
     try:
-        operations.action_execute(action=action)
+        services.action_execute(action=action)
     except ProxmoxError as exc:  # transient only: action_execute handles the rest
         if task.request.retries >= MAX_RETRIES:
-            operations.action_fail(
+            services.action_fail(
                 action=action,
                 code="proxmox_unavailable",
                 message="The operation failed. Our team has been notified.",
@@ -60,25 +60,25 @@ def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]
         raise task.retry(exc=exc, countdown=_countdown(task.request.retries)) from exc
 
 
-@shared_task(name="instances.provision", **TASK_OPTIONS)
+@shared_task(name=task_names.PROVISION, **TASK_OPTIONS)
 def provision(self: Task, action_id: int) -> None:  # type: ignore[type-arg]
     """Provision (or resume provisioning) the instance of a ``create`` action."""
     _run(self, action_id)
 
 
-@shared_task(name="instances.run_action", **TASK_OPTIONS)
+@shared_task(name=task_names.RUN_ACTION, **TASK_OPTIONS)
 def run_action(self: Task, action_id: int) -> None:  # type: ignore[type-arg]
     """Run one lifecycle action (power, resize, rebuild, password, snapshots, delete)."""
     _run(self, action_id)
 
 
-@shared_task(name="instances.scheduled_snapshot", ignore_result=True)
+@shared_task(name=task_names.SCHEDULED_SNAPSHOT, ignore_result=True)
 def scheduled_snapshot(schedule_id: int) -> None:
     """Take a scheduled snapshot and prune the oldest beyond the schedule's retention."""
-    reconcile.scheduled_snapshot_take(schedule_id=schedule_id)
+    services.scheduled_snapshot_take(schedule_id=schedule_id)
 
 
-@shared_task(name="instances.reconcile", ignore_result=True, acks_late=True, time_limit=900, soft_time_limit=840)
+@shared_task(name=task_names.RECONCILE, ignore_result=True, acks_late=True, time_limit=900, soft_time_limit=840)
 def reconcile_all() -> None:
     """Compare every instance with Proxmox: fix power drift, flag orphans and missing VMs, fail stuck work."""
-    reconcile.reconcile_all()
+    services.reconcile_all()

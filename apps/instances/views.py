@@ -35,7 +35,7 @@ from apps.catalogue.models import Offer, OsImage
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.core.models import AuditEvent
 from apps.infrastructure.models import VmTemplate
-from apps.instances import choices, console, forms, selectors, services
+from apps.instances import choices, forms, selectors, services
 from apps.instances.choices import ActionStatus, InstanceStatus
 from apps.instances.models import Action, Instance
 from apps.teams.access import actor_has_permission, project_list_for_actor
@@ -487,11 +487,11 @@ def server_console(request: HttpRequest, organisation: Organisation, instance_id
     context = _base_context(request, instance, "console")
     if request.method == "POST":
         try:
-            context["console_ticket"] = console.console_ticket_issue(instance=instance, actor=request.user)
+            context["console_ticket"] = services.console_ticket_issue(instance=instance, actor=request.user)
         except ApplicationError as exc:
             _report(request, exc)
             return redirect(_detail_url(instance, "console"))
-    context["console_available"] = instance.status in console.CONSOLE_STATUSES
+    context["console_available"] = instance.status in services.CONSOLE_STATUSES
     return render(request, "instances/server_console.html", context)
 
 

@@ -5,10 +5,13 @@ their explicit state machine and transition history, the staff approval and
 fulfilment queues, per-organisation quotas and ``Idempotency-Key`` replay.
 
 Offers to other apps:
-- ``services``: ``order_place``, ``order_cancel``, ``order_approve``,
-  ``order_reject``, ``order_retry``, ``order_fail``, ``order_fulfilment_start``,
-  ``order_fulfil``, ``order_sync`` / ``orders_sync_provisioning`` (beat task
-  ``orders.sync``: a VM order completes or fails with its instance);
+- ``services``: ``order_place`` (``order_submit``: the API's flow with its
+  ``Idempotency-Key``), ``order_cancel``, ``order_approve``, ``order_reject``,
+  ``order_retry``, ``order_fail``, ``order_fulfilment_start``, ``order_fulfil``,
+  ``order_service_end``, ``order_block_set`` / ``order_block_clear``;
+  ``order_sync``: a VM order completes or fails with its instance, told by
+  ``apps.instances.signals.instance_status_changed`` (the beat task
+  ``orders.sync`` is a safety net);
 - ``selectors``: ``quote_build``, ``order_list``, ``order_get``,
   ``approval_queue``, ``fulfilment_queue``.
 

@@ -1,9 +1,27 @@
 """App config for apps.orders."""
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _instance_status_changed(sender: Any, **kwargs: Any) -> None:
+    """An instance's status changed (``apps.instances.signals``): its provisioning order follows."""
+    from apps.orders.services import order_sync_on_instance_change
+
+    order_sync_on_instance_change(**kwargs)
 
 
 class OrdersConfig(AppConfig):
     name = "apps.orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        # Instances sits below orders and never imports it: it sends a signal once a status change
+        # commits, and orders listens (docs/dev/style.md#boundaries).
+        from apps.instances.signals import instance_status_changed
+
+        instance_status_changed.connect(_instance_status_changed, dispatch_uid="orders.order_sync")
+        # Register the tasks in every process so eager mode applies and beat finds them.
+        from apps.orders import tasks  # noqa: F401

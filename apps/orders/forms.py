@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue import selectors as catalogue_selectors
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.actors import Actor
 from apps.core.formats import money_per
 from apps.infrastructure.selectors import availability_matrix
 from apps.instances.models import SshKey
@@ -101,7 +102,7 @@ class OrderForm(forms.Form):
         return str(self.cleaned_data.get("user_data") or "").replace("\r\n", "\n")
 
     def __init__(
-        self, *args: Any, organisation: Organisation, actor: Any, selection: Any = None, **kwargs: Any
+        self, *args: Any, organisation: Organisation, actor: Actor, selection: Any = None, **kwargs: Any
     ) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)

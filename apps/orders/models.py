@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.models import TimeStampedModel
+from apps.core.money import MoneyField, RateField
 from apps.infrastructure.models import Reservation
 from apps.instances.models import Instance
 from apps.orders import choices
@@ -74,8 +75,9 @@ class Order(TimeStampedModel):
     user_data = models.TextField(_("cloud-init user-data"), blank=True)
 
     # Prices frozen at order time (EUR, excluding VAT); see apps.catalogue.pricing.
-    price_hourly = models.DecimalField(_("hourly price"), max_digits=12, decimal_places=6)
-    price_monthly = models.DecimalField(_("monthly cap"), max_digits=10, decimal_places=2)
+    # Frozen from the offer (apps.core.money: a rate keeps its 6 places from the offer to the invoice).
+    price_hourly = RateField(_("hourly price"))
+    price_monthly = MoneyField(_("monthly cap"))
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
 
     # Delivery.

@@ -50,8 +50,8 @@ def gpu_risk_policy_get() -> GpuRiskPolicy:
     policy, _created = GpuRiskPolicy.objects.get_or_create(
         pk=1,
         defaults={
-            "enabled": bool(getattr(settings, "ORDERS_GPU_RISK_POLICY", True)),
-            "review_all": bool(getattr(settings, "ORDERS_APPROVAL_GPU", False)),
+            "enabled": bool(settings.ORDERS_GPU_RISK_POLICY),
+            "review_all": bool(settings.ORDERS_APPROVAL_GPU),
         },
     )
     return policy

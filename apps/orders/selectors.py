@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue.choices import FamilyKind
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.core.actors import Actor
 from apps.core.errors import NotFound
 from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import offer_availability
@@ -26,7 +26,6 @@ from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
 
-Actor = Any
 NO_TEMPLATE = UnavailableCode.NO_TEMPLATE
 
 

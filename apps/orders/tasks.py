@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.orders import services
+from apps.orders import services, task_names
 
 
-@shared_task(name="orders.sync", ignore_result=True)
+@shared_task(name=task_names.SYNC, ignore_result=True)
 def orders_sync() -> int:
-    """Complete or fail provisioning VM orders whose instance is running or failed (beat, every 30 s)."""
+    """Safety net: complete or fail provisioning VM orders whose instance left ``provisioning`` (beat).
+
+    Orders normally follow their server at once (``instance_status_changed``); this finds
+    what a lost signal left behind.
+    """
     return services.orders_sync_provisioning()

@@ -10,33 +10,28 @@ one 400 listing every problem at once. Decisions written down here:
   meets (Windows Server images need more RAM: their ``min_ram_gb``); a GPU
   software stack is only for GPU offers, and must be built on the chosen
   image; managed services (web hosting, PaaS, LB, storage, CDN) take no image;
-- hostnames follow RFC 1123 §2.1 (labels of 1–63 letters, digits and
-  hyphens, not starting or ending with a hyphen, 253 characters in all); a
-  server's name is one lower-case label, as it is also the Proxmox VM name
-  and the guest's hostname (apps.instances), while a managed service's name
-  may be a domain;
-- SSH keys are ids of the organisation's keys (checked in services);
-- cloud-init user-data is at most 64 KiB (the limit of most clouds'
-  metadata services), in one of cloud-init's formats
-  (https://cloudinit.readthedocs.io/en/latest/explanation/format.html), and
-  only where the datacentre can deliver it: ``instances.services.user_data_check``.
+- hostnames, user-data and SSH keys follow the rules of the servers they
+  become, defined once in ``apps.instances`` (``rules.hostname_problems``:
+  RFC 1123, a server's name is one lower-case label, a managed service's may
+  be a domain; ``services.user_data_check``: cloud-init formats, 64 KiB, only
+  where the datacentre can deliver it; ``services.ssh_key_ids_problems``: ids
+  of the organisation's keys).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 
 from django.utils.translation import gettext as _
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.errors import ValidationFailed
-from apps.instances.services import user_data_check
+from apps.instances import services as instance_services
+from apps.instances.rules import hostname_problems
+from apps.teams.models import Organisation
 
 Errors = dict[str, list[str]]
-
-HOSTNAME_MAX = 253
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", re.IGNORECASE)
 
 
 def is_vm_offer(offer: Offer) -> bool:
@@ -98,37 +93,29 @@ def check_image(*, offer: Offer, image: OsImage | None, gpu_stack: GpuSoftwareSt
 
 
 def check_hostname(name: str, *, single_label: bool = False) -> Errors:
-    errors: Errors = {}
-    if not name:
-        _add(errors, "name", _("Enter a hostname."))
-    elif single_label and not (_LABEL.match(name) and name == name.lower()):
-        _add(
-            errors,
-            "name",
-            _("Use 1 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (RFC 1123)."),
-        )
-    elif len(name) > HOSTNAME_MAX:
-        _add(errors, "name", _("A hostname has at most 253 characters."))
-    elif not all(_LABEL.match(label) for label in name.split(".")):
-        _add(
-            errors,
-            "name",
-            _(
-                "Use letters, digits and hyphens, in labels of 1 to 63 characters separated by dots, "
-                "not starting or ending with a hyphen (RFC 1123)."
-            ),
-        )
-    return errors
+    """The name is a hostname (``apps.instances.rules.hostname_problems``: one rule for orders and servers)."""
+    problems = hostname_problems(name, single_label=single_label)
+    return {"name": problems} if problems else {}
 
 
 def check_user_data(user_data: str, *, datacentre: Datacentre) -> tuple[Errors, str | None]:
     """Field messages for cloud-init user-data, and the error code (``invalid_user_data``, ``user_data_unavailable``).
 
-    The rules live in ``instances.services.user_data_check`` (formats, 64 KiB,
+    The rules live in ``apps.instances.services.user_data_check`` (formats, 64 KiB,
     YAML of ``#cloud-config``, a snippets storage in the datacentre).
     """
     try:
-        user_data_check(user_data, datacentre=datacentre)
+        instance_services.user_data_check(user_data, datacentre=datacentre)
     except ValidationFailed as exc:
         return {"user_data": exc.fields.get("user_data", [exc.message])}, exc.code
     return {}, None
+
+
+def check_ssh_keys(*, organisation: Organisation, offer: Offer, ssh_key_ids: Sequence[str]) -> Errors:
+    """SSH keys are for servers, and must be the organisation's (``apps.instances.services.ssh_key_ids_problems``)."""
+    if not ssh_key_ids:
+        return {}
+    if not is_vm_offer(offer):
+        return {"ssh_keys": [_("This product does not take SSH keys.")]}
+    problems = instance_services.ssh_key_ids_problems(organisation=organisation, ssh_key_ids=ssh_key_ids)
+    return {"ssh_keys": problems} if problems else {}

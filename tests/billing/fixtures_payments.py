@@ -393,7 +393,7 @@ def instance_factory(org) -> Callable[..., Instance]:
 @pytest.fixture
 def fake_worker(monkeypatch) -> Callable[[], int]:
     """Instance actions are not sent to Celery; calling the fixture completes them like the worker would."""
-    monkeypatch.setattr("apps.instances.services.task_enqueue", lambda task_name, *args: None)
+    monkeypatch.setattr("apps.instances.services.access.task_enqueue", lambda task_name, *args: None)
     outcome = {
         ActionType.STOP: InstanceStatus.STOPPED,
         ActionType.START: InstanceStatus.RUNNING,

@@ -18,7 +18,7 @@ each value the way the serializer's field would:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -56,9 +56,18 @@ def _decimal(value: Decimal | None) -> str:
     return "" if value is None else f"{value:f}"
 
 
-def _datetime(value: datetime | None, tz: Any) -> str | None:
+def _is_utc(tz: Any) -> bool:
+    return tz is UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC")
+
+
+def _datetime(value: datetime | None, tz: Any, tz_is_utc: bool = False) -> str | None:
     if not value:
         return None
+    if tz_is_utc and value.tzinfo is UTC:
+        # PostgreSQL's datetimes come in UTC (Django's connection time zone): already in the current
+        # time zone, and ``isoformat`` ends with ``+00:00``. Half the cost of the general path below,
+        # for the two datetimes of every row.
+        return value.isoformat()[:-6] + "Z"
     text = value.astimezone(tz).isoformat() if timezone.is_aware(value) else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
@@ -66,6 +75,7 @@ def _datetime(value: datetime | None, tz: Any) -> str | None:
 def instance_rows_representation(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     """``InstanceOutputSerializer(many=True).data`` for rows of ``selectors.instance_list_rows``."""
     tz = timezone.get_current_timezone()
+    utc = _is_utc(tz)
     return [
         {
             "id": str(public_id),
@@ -85,8 +95,8 @@ def instance_rows_representation(rows: Iterable[Sequence[Any]]) -> list[dict[str
             "price_hourly": _decimal(price_hourly),
             "price_monthly": _decimal(price_monthly),
             "error_message": error_message,
-            "created_at": _datetime(created_at, tz),
-            "updated_at": _datetime(updated_at, tz),
+            "created_at": _datetime(created_at, tz, utc),
+            "updated_at": _datetime(updated_at, tz, utc),
         }
         for (
             public_id,

@@ -22,7 +22,7 @@ from apps.catalogue.models import Offer, OsImage
 from apps.core.api.pagination import list_parameters, paginate, paginate_rows, paginated
 from apps.core.api.queries import list_query, query_validate
 from apps.core.errors import NotFound, ValidationFailed
-from apps.instances import console, selectors, services
+from apps.instances import selectors, services
 from apps.instances.api import serializers as s
 from apps.instances.api.listing import instance_rows_representation
 from apps.instances.models import Instance
@@ -248,7 +248,7 @@ class InstanceConsoleApi(InstancesApiView):
         ],
     )
     def post(self, request: Request, instance_id: str) -> Response:
-        ticket = console.console_ticket_issue(instance=self.instance(P.RESOURCES_WRITE), actor=request.user)
+        ticket = services.console_ticket_issue(instance=self.instance(P.RESOURCES_WRITE), actor=request.user)
         return Response(s.ConsoleTicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,21 +21,18 @@ from rest_framework.views import APIView
 from apps.core.api.fields import id_or_none
 from apps.core.api.pagination import StandardPagination, list_parameters, paginated
 from apps.core.api.queries import list_query
-from apps.core.errors import ValidationFailed
 from apps.instances import selectors as instance_selectors
-from apps.orders import choices, selectors, services
+from apps.orders import selectors, services
 from apps.orders.api import serializers as s
-from apps.teams.access import project_list_for_actor, require_permission
+from apps.orders.models import Order
+from apps.teams.access import project_list_for_actor
 from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 from apps.teams.models import Project
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_MAX = 255
-
 ORDER_ID = OpenApiParameter("order_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Order id.")
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
+    services.IDEMPOTENCY_HEADER,
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
@@ -224,45 +219,31 @@ class OrderListApi(OrdersApiView):
         ],
     )
     def post(self, request: Request) -> Response:
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(key) > IDEMPOTENCY_KEY_MAX:
-            raise ValidationFailed(
-                _("The Idempotency-Key header is too long."),
-                fields={IDEMPOTENCY_HEADER: [_("At most 255 characters.")]},
-            )
         data = s.OrderCreateInputSerializer(data=request.data)
-        valid = data.is_valid()
-        project = self._project(request.data.get("project") if isinstance(request.data, dict) else None)
-        if project is not None:
-            # A role that may not order (viewer, billing) is told so before anything about the body.
-            require_permission(request.user, project.organisation, Permission.RESOURCES_WRITE, obj=project)
-        if not valid:
-            raise drf_exceptions.ValidationError(data.errors)
-        if project is None:
-            raise ValidationFailed(_("The order is not valid."), fields={"project": [_("Unknown project.")]})
-        values: dict[str, Any] = dict(data.validated_data)
-        values.pop("project")
-        # A managed service has no image: the field is optional, the service's argument is not.
-        values.setdefault("image", None)
-        order = services.order_place(
+
+        def validate() -> dict[str, Any]:
+            if not data.is_valid():
+                raise drf_exceptions.ValidationError(data.errors)
+            values: dict[str, Any] = dict(data.validated_data)
+            values.pop("project")
+            # A managed service has no image: the field is optional, the service's argument is not.
+            values.setdefault("image", None)
+            return values
+
+        def render(order: Order) -> dict[str, Any]:
+            order = selectors.order_get(actor=request.user, order_id=order.public_id)
+            action = instance_selectors.action_of_creation(actor=request.user, instance_id=order.instance_id)
+            return dict(s.OrderCreateOutputSerializer(order, context={"request": request, "action": action}).data)
+
+        code, body = services.order_submit(
             actor=request.user,
-            organisation=project.organisation,
-            project=project,
-            idempotency_key=key or None,
-            request_hash=services.request_fingerprint(request.data) if key else None,
-            **values,
+            project=self._project(request.data.get("project") if isinstance(request.data, dict) else None),
+            idempotency_key=request.headers.get(services.IDEMPOTENCY_HEADER),
+            body=request.data,
+            validate=validate,
+            render=render,
         )
-        provisioning = order.state == choices.OrderState.PROVISIONING
-        code: int = status.HTTP_202_ACCEPTED if provisioning else status.HTTP_201_CREATED
-        if order.response_status is not None:  # a replay: the first response, verbatim
-            return Response(order.response_body, status=order.response_status)
-        order = selectors.order_get(actor=request.user, order_id=order.public_id)
-        action = instance_selectors.action_of_creation(actor=request.user, instance_id=order.instance_id)
-        first: dict[str, Any] = dict(
-            s.OrderCreateOutputSerializer(order, context={"request": request, "action": action}).data
-        )
-        code, first = services.order_response_remember(order=order, status=code, body=first)
-        return Response(first, status=code)
+        return Response(body, status=code)
 
 
 class OrderDetailApi(OrdersApiView):

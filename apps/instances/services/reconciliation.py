@@ -15,8 +15,7 @@ Run every few minutes by ``instances.reconcile`` (``CELERY_BEAT_SCHEDULE``):
   unreachable" (customer and staff see it, an ``unreachable`` Drift alerts
   staff) and nothing else about it changes until the node answers again.
 
-Also the scheduled snapshots (``scheduled_snapshot_take``) and the staff
-actions on drift rows: ``drift_adopt`` (an orphan acknowledged as known: kept,
+Also the staff actions on drift rows: ``drift_adopt`` (an orphan acknowledged as known: kept,
 VMID blocked, tagged), ``drift_quarantine`` (an orphan stopped and tagged in
 Proxmox), ``drift_repair`` (a missing VM's instance left in error for the
 customer with its resources released) and ``drift_resolve`` (bookkeeping).
@@ -33,16 +32,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.actors import Actor
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import Cluster
 from apps.infrastructure.proxmox import ProxmoxError
 from apps.infrastructure.proxmox.errors import ProxmoxNotFound
-from apps.infrastructure.services import cluster_driver, placement_release, vmid_block
-from apps.instances import choices, services
+from apps.infrastructure.services import placement_release, vmid_block
+from apps.instances import choices
 from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus, PowerState
-from apps.instances.models import Action, Drift, Instance, Snapshot, SnapshotSchedule
+from apps.instances.models import Action, Drift, Instance, Snapshot
+from apps.instances.services.access import instance_driver
+from apps.instances.services.lifecycle import instance_billing_stop, instance_transition
+from apps.instances.services.snapshots import schedule_remove
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,7 @@ BUSY = (
 
 
 def _stuck_after() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "INSTANCES_STUCK_AFTER_SECONDS", 2 * 3600)))
+    return timedelta(seconds=int(settings.INSTANCES_STUCK_AFTER_SECONDS))
 
 
 def reconcile_all() -> dict[str, int]:
@@ -91,7 +94,7 @@ def _flag(
 
 def reconcile_cluster(*, cluster: Cluster) -> dict[str, int]:
     """One cluster: returns counts of what was found (``power_fixed``, ``orphans``, ``missing``, ``stuck``)."""
-    driver = cluster_driver(cluster=cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    driver = instance_driver(cluster)
     rows = [r for r in driver.cluster_resources("vm") if r.get("type") == "qemu"]
     vms = {int(r["vmid"]): r for r in rows if not int(r.get("template") or 0)}
     counts = {"power_fixed": 0, "orphans": 0, "missing": 0, "stuck": 0, "unreachable": 0}
@@ -227,7 +230,7 @@ def _mark_missing(*, cluster: Cluster, instance: Instance) -> None:
         locked = Instance.objects.select_for_update().get(pk=instance.pk)
         if locked.status not in STEADY:
             return
-        services.instance_transition(
+        instance_transition(
             instance=locked,
             to=InstanceStatus.ERROR,
             power_state=PowerState.UNKNOWN,
@@ -251,7 +254,7 @@ def _fix_power(*, cluster: Cluster, instance: Instance, observed: str, node: str
             return
         to = InstanceStatus.RUNNING if observed == PowerState.RUNNING else InstanceStatus.STOPPED
         before = locked.status
-        services.instance_transition(
+        instance_transition(
             instance=locked,
             to=to,
             power_state=observed,
@@ -291,7 +294,7 @@ def _fail_stuck(*, cluster: Cluster, instance: Instance, vm_exists: bool) -> Non
             lease_until=None,
         )
         before = locked.status
-        services.instance_transition(
+        instance_transition(
             instance=locked,
             to=InstanceStatus.ERROR,
             error_message=_("The operation timed out. Our team has been notified."),
@@ -347,7 +350,7 @@ def _open_drift(drift: Drift, kind: str) -> Drift:
     return locked
 
 
-def _close(drift: Drift, *, status: str, note: str, actor: Any, event: str, **changes: Any) -> Drift:
+def _close(drift: Drift, *, status: str, note: str, actor: Actor, event: str, **changes: Any) -> Drift:
     drift.status = status
     drift.note = note[:300]
     drift.resolved_at = timezone.now()
@@ -376,14 +379,14 @@ def _tag(driver: Any, node: str, vmid: int, tag: str) -> None:
 
 def _orphan_on_cluster(drift: Drift) -> tuple[Any, str]:
     """The driver and the node now holding the orphan VM; a VM gone since is a Conflict (nothing to act on)."""
-    driver = cluster_driver(cluster=drift.cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    driver = instance_driver(drift.cluster)
     node = driver.locate(drift.vmid)
     if node is None:
         raise Conflict(_("This VM is no longer in Proxmox: mark the drift resolved."), code="drift_vm_gone")
     return driver, node
 
 
-def drift_adopt(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+def drift_adopt(*, drift: Drift, actor: Actor, note: str = "") -> Drift:
     """Acknowledge an orphan VM as *known*: kept, not managed, not billed.
 
     Decision (issue 5): "adopt" does not turn the VM into a customer instance.
@@ -406,7 +409,7 @@ def drift_adopt(*, drift: Drift, actor: Any, note: str = "") -> Drift:
         return _close(locked, status=DriftStatus.ADOPTED, note=note, actor=actor, event="adopted", node=node)
 
 
-def drift_quarantine(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+def drift_quarantine(*, drift: Drift, actor: Actor, note: str = "") -> Drift:
     """Stop an orphan VM in Proxmox and tag it ``vmcloud-quarantine``; it is kept (never destroyed) for inquiry.
 
     Stopping is a hard stop (``status/stop``): an unknown guest may be hostile
@@ -422,7 +425,7 @@ def drift_quarantine(*, drift: Drift, actor: Any, note: str = "") -> Drift:
         return _close(locked, status=DriftStatus.QUARANTINED, note=note, actor=actor, event="quarantined", node=node)
 
 
-def drift_repair(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+def drift_repair(*, drift: Drift, actor: Actor, note: str = "") -> Drift:
     """Settle a *missing* VM: the instance stays in error with a message for the customer, its resources freed.
 
     Decision (issue 5): no automatic re-provisioning. The disk is gone, so a
@@ -443,17 +446,17 @@ def drift_repair(*, drift: Drift, actor: Any, note: str = "") -> Drift:
         instance = Instance.objects.select_for_update(of=("self",)).select_related("reservation").get(pk=instance.pk)
         if instance.status != InstanceStatus.ERROR:
             raise Conflict(_("The instance is no longer in error."), code="invalid_transition")
-        driver = cluster_driver(cluster=locked.cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+        driver = instance_driver(locked.cluster)
         if driver.locate(locked.vmid) is not None:
             raise Conflict(_("The VM is in Proxmox again: run reconciliation instead."), code="drift_vm_back")
         if instance.reservation is not None:
             placement_release(reservation=instance.reservation, actor=actor)
-        services.instance_billing_stop(instance=instance, at=timezone.now())
+        instance_billing_stop(instance=instance, at=timezone.now())
         Snapshot.objects.filter(instance=instance).exclude(status=choices.SnapshotStatus.DELETED).update(
             status=choices.SnapshotStatus.DELETED, deleted_at=timezone.now()
         )
-        services.schedule_remove(instance=instance)
-        services.instance_transition(
+        schedule_remove(instance=instance)
+        instance_transition(
             instance=instance,
             to=InstanceStatus.ERROR,
             vmid=None,
@@ -474,32 +477,10 @@ def drift_repair(*, drift: Drift, actor: Any, note: str = "") -> Drift:
         return _close(locked, status=DriftStatus.RESOLVED, note=note, actor=actor, event="repaired", released=True)
 
 
-def drift_resolve(*, drift: Drift, actor: Any, note: str = "") -> Drift:
+def drift_resolve(*, drift: Drift, actor: Actor, note: str = "") -> Drift:
     """Close a drift row as resolved with a note, touching nothing else (staff fixed it on the cluster)."""
     with transaction.atomic():
         locked = Drift.objects.select_for_update().get(pk=drift.pk)
         if locked.status != DriftStatus.OPEN:
             raise Conflict(_("This drift is already closed."), code="drift_closed")
         return _close(locked, status=DriftStatus.RESOLVED, note=note, actor=actor, event="resolved")
-
-
-# ---------------------------------------------------------------------------
-# Scheduled snapshots
-# ---------------------------------------------------------------------------
-def scheduled_snapshot_take(*, schedule_id: int) -> None:
-    """Take the schedule's snapshot; its Action then prunes the oldest scheduled ones beyond the retention.
-
-    Taking and pruning are one Action (``operations._exec_snapshot_create``), so
-    the instance still runs one operation at a time. An instance busy with
-    another operation, or not running/stopped, skips this occurrence.
-    """
-    schedule = SnapshotSchedule.objects.filter(pk=schedule_id, enabled=True).select_related("instance").first()
-    if schedule is None or schedule.instance.status not in STEADY:
-        return
-    instance = schedule.instance
-    try:
-        services.snapshot_create(
-            instance=instance, name=timezone.now().strftime("auto-%Y%m%d-%H%M"), actor=None, scheduled=True
-        )
-    except Conflict as exc:
-        logger.info("scheduled snapshot of %s skipped: %s", instance.pk, exc)

@@ -26,11 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.actors import Actor, actor_user
 from apps.core.errors import Conflict, PermissionDenied
+from apps.core.services import audit_record
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import ConsoleSession, Instance
-from apps.instances.services import _audit, _authorise
-from apps.teams.access import Actor, actor_has_permission
+from apps.instances.services.access import instance_authorise, instance_driver
+from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
 
 CONSOLE_TICKET_SECONDS = 60
@@ -65,7 +67,7 @@ def _hash(token: str) -> str:
 
 def console_url(token: str) -> str:
     """The proxy URL the browser connects to (``CONSOLE_PROXY_PUBLIC_URL``)."""
-    base = str(getattr(settings, "CONSOLE_PROXY_PUBLIC_URL", "ws://127.0.0.1:8010")).rstrip("/")
+    base = str(settings.CONSOLE_PROXY_PUBLIC_URL).rstrip("/")
     return f"{base}/console/{token}"
 
 
@@ -76,22 +78,24 @@ def _check_console_possible(instance: Instance) -> None:
 
 def console_ticket_issue(*, instance: Instance, actor: Actor) -> ConsoleTicket:
     """Issue a single-use console ticket for ``instance``; needs ``resources.write`` (a console can type)."""
-    _authorise(actor, instance)
+    instance_authorise(actor, instance)
     _check_console_possible(instance)
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=CONSOLE_TICKET_SECONDS)
-    user = actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    user = actor_user(actor)
     with transaction.atomic():
         session = ConsoleSession.objects.create(
-            instance=instance, user=user, token_hash=_hash(token), expires_at=expires_at
+            instance=instance,
+            user=user,
+            token_hash=_hash(token),
+            expires_at=expires_at,  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
         )
-        _audit(
-            actor,
-            "instances.console.open",
-            instance,
-            instance.organisation_id,
-            session=str(session.public_id),
-            expires_at=expires_at.isoformat(),
+        audit_record(
+            actor=actor,
+            action="instances.console.open",
+            target=instance,
+            organisation_id=instance.organisation_id,
+            changes={"session": str(session.public_id), "expires_at": expires_at.isoformat()},
         )
     return ConsoleTicket(session=session, token=token, url=console_url(token), expires_at=expires_at)
 
@@ -111,8 +115,6 @@ def console_ticket_redeem(*, token: str) -> ConsoleUpstream:
     Raises ``PermissionDenied`` (``console_ticket_invalid``) for an unknown,
     used or expired ticket, or when the user lost the right to write resources.
     """
-    from apps.infrastructure.services import cluster_driver
-
     now = timezone.now()
     digest = _hash(token)
     with transaction.atomic():
@@ -132,10 +134,16 @@ def console_ticket_redeem(*, token: str) -> ConsoleUpstream:
         ):
             raise PermissionDenied(_("This console ticket is invalid, used or expired."), code="console_ticket_invalid")
         _check_console_possible(instance)
-        _audit(user, "instances.console.connect", instance, instance.organisation_id, session=str(session.public_id))
+        audit_record(
+            actor=user,
+            action="instances.console.connect",
+            target=instance,
+            organisation_id=instance.organisation_id,
+            changes={"session": str(session.public_id)},
+        )
     cluster = instance.cluster
     assert cluster is not None and instance.vmid is not None  # noqa: S101 - checked above
-    driver = cluster_driver(cluster=cluster, **getattr(settings, "INSTANCES_DRIVER_OPTIONS", {}))
+    driver = instance_driver(cluster)
     vnc = driver.vncproxy(instance.node_name, instance.vmid)
     api = urlsplit(cluster.api_url if "://" in cluster.api_url else f"https://{cluster.api_url}")
     host = api.hostname or ""

@@ -1,0 +1,74 @@
+"""Writes of orders (docs/dev/style.md#services), one module per concern, re-exported here.
+
+* ``ordering``: place (``order_place``; ``order_submit``, the API's flow with
+  its ``Idempotency-Key``) and cancel;
+* ``idempotency``: the key, the body fingerprint, the stored first response;
+* ``fulfilment``: start delivery (a server through ``apps.instances``, a
+  managed service to staff), follow the server (``order_sync``, told by
+  ``apps.instances.signals.instance_status_changed``; the beat safety net
+  ``orders_sync_provisioning``), staff fulfilment of managed services;
+* ``staff``: approve, reject, retry, fail, blocks on new orders;
+* ``transitions``: the state machine every state change goes through.
+"""
+
+from __future__ import annotations
+
+from apps.orders.services.fulfilment import (
+    order_fulfil,
+    order_fulfilment_start,
+    order_service_end,
+    order_start,
+    order_sync,
+    order_sync_on_instance_change,
+    orders_sync_provisioning,
+)
+from apps.orders.services.idempotency import (
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX,
+    IdempotencyKeyReused,
+    order_response_remember,
+    request_fingerprint,
+)
+from apps.orders.services.ordering import (
+    order_authorise,
+    order_cancel,
+    order_place,
+    order_place_authorised,
+    order_submit,
+)
+from apps.orders.services.staff import (
+    order_approve,
+    order_block_clear,
+    order_block_set,
+    order_fail,
+    order_reject,
+    order_retry,
+)
+from apps.orders.services.transitions import order_transition
+
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "IDEMPOTENCY_KEY_MAX",
+    "IdempotencyKeyReused",
+    "order_approve",
+    "order_authorise",
+    "order_block_clear",
+    "order_block_set",
+    "order_cancel",
+    "order_fail",
+    "order_fulfil",
+    "order_fulfilment_start",
+    "order_place",
+    "order_place_authorised",
+    "order_reject",
+    "order_response_remember",
+    "order_retry",
+    "order_service_end",
+    "order_start",
+    "order_submit",
+    "order_sync",
+    "order_sync_on_instance_change",
+    "order_transition",
+    "orders_sync_provisioning",
+    "request_fingerprint",
+]

@@ -1,0 +1,218 @@
+"""Delivering an order: a server through ``apps.instances``, a managed service by staff; following the server.
+
+* ``order_start`` begins delivery (a VM: the instance is created and its
+  provisioning queued on commit; a managed service: the staff fulfilment queue);
+* ``order_sync`` completes or fails a provisioning VM order from its
+  instance's status. Instances tells orders when a status changes
+  (``apps.instances.signals.instance_status_changed``, connected in
+  ``OrdersConfig.ready()`` to ``order_sync_on_instance_change``); the beat task
+  ``orders.sync`` (``orders_sync_provisioning``) is a safety net for a signal
+  lost with its process, and finds nothing in the normal case;
+* staff fulfil a managed service (``order_fulfilment_start``, ``order_fulfil``)
+  and end it (``order_service_end``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.actors import Actor, actor_user
+from apps.core.choices import ActorKind
+from apps.core.errors import Conflict, ValidationFailed
+from apps.core.services import audit_record
+from apps.infrastructure import services as placement
+from apps.infrastructure.models import Reservation
+from apps.instances import services as instance_services
+from apps.instances.choices import InstanceStatus
+from apps.instances.models import Instance
+from apps.orders import validation
+from apps.orders.choices import FulfilmentStatus, OrderErrorCode, OrderState
+from apps.orders.models import Order
+from apps.orders.services.transitions import order_lock, order_transition
+
+# Orders the safety net re-reads per query (``orders_sync_provisioning``).
+SYNC_BATCH = 200
+
+
+# ---------------------------------------------------------------------------
+# Start delivery
+# ---------------------------------------------------------------------------
+def order_reserve(*, order: Order, actor: Actor) -> Reservation:
+    """Reserve capacity for a VM order through placement (``Unavailable`` when there is none)."""
+    if order.image is None:  # validation.check_image refuses VM orders without an image
+        raise ValidationFailed(_("Choose an operating system image."), fields={"image": [_("Required.")]})
+    return placement.placement_reserve(
+        offer=order.offer,
+        datacentre=order.datacentre,
+        image=order.image,
+        gpu_stack=order.gpu_stack,
+        holder_ref=order.public_id,
+        actor=actor_user(actor),
+    )
+
+
+def order_start(*, order: Order, actor: Actor, reason: str) -> None:
+    """Begin delivery: a VM through apps.instances, a managed service into the staff fulfilment queue."""
+    if validation.is_vm_offer(order.offer):
+        order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=reason)
+        _deliver_vm(order=order, actor=actor)
+    else:
+        order.fulfilment_status = FulfilmentStatus.QUEUED
+        order.save(update_fields=["fulfilment_status", "updated_at"])
+        order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=reason)
+
+
+def _deliver_vm(*, order: Order, actor: Actor) -> None:
+    """Hand the reservation to apps.instances: it creates the instance and queues provisioning on commit.
+
+    Called inside the order's transaction, so an order in ``provisioning``
+    always has its instance and a failure here rolls the order back.
+    """
+    if order.image is None or order.reservation is None:
+        raise Conflict(_("This order has no image or no reservation."), code=OrderErrorCode.INVALID_TRANSITION)
+    instance, _action = instance_services.instance_create(
+        organisation=order.organisation,
+        project=order.project,
+        offer=order.offer,
+        datacentre=order.datacentre,
+        image=order.image,
+        name=order.name,
+        ssh_keys=instance_services.ssh_keys_of(organisation=order.organisation, ssh_key_ids=order.ssh_key_ids),
+        user_data=order.user_data,
+        reservation=order.reservation,
+        price_hourly=order.price_hourly,
+        price_monthly=order.price_monthly,
+        actor=actor,
+    )
+    order.instance = instance
+    order.save(update_fields=["instance", "updated_at"])
+
+
+# ---------------------------------------------------------------------------
+# Follow the instance
+# ---------------------------------------------------------------------------
+def order_sync(*, order: Order) -> Order:
+    """Complete or fail a provisioning VM order from its instance's status. Idempotent."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.state != OrderState.PROVISIONING or order.instance_id is None:
+            return order
+        instance = Instance.objects.get(pk=order.instance_id)
+        if instance.status == InstanceStatus.PROVISIONING:
+            return order
+        if instance.status in (InstanceStatus.ERROR, InstanceStatus.DELETED, InstanceStatus.DELETING):
+            message = instance.error_message or _("The server could not be built.")
+            order_transition(order=order, to=OrderState.FAILED, actor=None, reason=message)
+            order.error_message = message
+            order.save(update_fields=["error_message", "updated_at"])
+            audit_record(
+                actor=None,
+                action="orders.order.fail",
+                target=order,
+                organisation_id=order.organisation_id,
+                changes={"message": message},
+            )
+        else:
+            order_transition(order=order, to=OrderState.COMPLETED, actor=None, reason=_("The server is ready."))
+            audit_record(
+                actor=None, action="orders.order.complete", target=order, organisation_id=order.organisation_id
+            )
+    return order
+
+
+def order_sync_on_instance_change(*, instance_id: int, before: str, after: str, **_kwargs: Any) -> None:
+    """Receiver of ``instance_status_changed``: an instance left ``provisioning``, so its order follows."""
+    if before != InstanceStatus.PROVISIONING or after == InstanceStatus.PROVISIONING:
+        return
+    for order in Order.objects.filter(instance_id=instance_id, state=OrderState.PROVISIONING):
+        order_sync(order=order)
+
+
+def orders_sync_provisioning() -> int:
+    """Safety net (beat task ``orders.sync``): sync every provisioning VM order whose instance left
+    ``provisioning``; returns how many changed. Reads in batches, so no run leaves any behind."""
+    changed = 0
+    pending = (
+        Order.objects.filter(state=OrderState.PROVISIONING, instance__isnull=False)
+        .exclude(instance__status=InstanceStatus.PROVISIONING)
+        .order_by("id")
+    )
+    last_id = 0
+    while True:
+        batch = list(pending.filter(id__gt=last_id)[:SYNC_BATCH])
+        if not batch:
+            return changed
+        for order in batch:
+            if order_sync(order=order).state != OrderState.PROVISIONING:
+                changed += 1
+        last_id = batch[-1].pk
+
+
+# ---------------------------------------------------------------------------
+# Managed services, fulfilled by staff
+# ---------------------------------------------------------------------------
+def order_fulfilment_start(*, order: Order, actor: Actor, notes: str = "") -> Order:
+    """Staff took a managed-service order in hand."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.state != OrderState.PROVISIONING or order.fulfilment_status != FulfilmentStatus.QUEUED:
+            raise Conflict(_("Only queued service orders can be started."), code=OrderErrorCode.INVALID_TRANSITION)
+        order.fulfilment_status = FulfilmentStatus.IN_PROGRESS
+        if notes:
+            order.fulfilment_notes = notes
+        order.save(update_fields=["fulfilment_status", "fulfilment_notes", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="orders.order.fulfilment_start",
+            target=order,
+            organisation_id=order.organisation_id,
+            actor_kind=ActorKind.STAFF,
+        )
+    return order
+
+
+def order_fulfil(*, order: Order, actor: Actor, notes: str) -> Order:
+    """Staff delivered a managed service; ``notes`` (shown to the customer) say how to reach it."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.state != OrderState.PROVISIONING or order.fulfilment_status not in (
+            FulfilmentStatus.QUEUED,
+            FulfilmentStatus.IN_PROGRESS,
+        ):
+            raise Conflict(_("Only open service orders can be fulfilled."), code=OrderErrorCode.INVALID_TRANSITION)
+        order.fulfilment_status = FulfilmentStatus.FULFILLED
+        order.fulfilment_notes = notes
+        order.fulfilled_at = timezone.now()
+        order.save(update_fields=["fulfilment_status", "fulfilment_notes", "fulfilled_at", "updated_at"])
+        order_transition(order=order, to=OrderState.COMPLETED, actor=actor, reason=notes or _("Fulfilled by staff."))
+        audit_record(
+            actor=actor,
+            action="orders.order.fulfil",
+            target=order,
+            organisation_id=order.organisation_id,
+            actor_kind=ActorKind.STAFF,
+        )
+    return order
+
+
+def order_service_end(*, order: Order, actor: Actor, reason: str) -> Order:
+    """Staff ended a delivered managed service (cancelled, or terminated by dunning): billing stops now."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.fulfilment_status != FulfilmentStatus.FULFILLED or order.service_ended_at is not None:
+            raise Conflict(_("Only a delivered, running service can be ended."), code=OrderErrorCode.INVALID_TRANSITION)
+        order.service_ended_at = timezone.now()
+        order.save(update_fields=["service_ended_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="orders.order.service_end",
+            target=order,
+            organisation_id=order.organisation_id,
+            changes={"reason": reason},
+            actor_kind=ActorKind.STAFF,
+        )
+    return order
