@@ -14,7 +14,7 @@ from apps.core.errors import ValidationFailed
 from apps.infrastructure import services as infra
 from apps.instances import services
 from apps.instances.models import Instance, SshKey
-from apps.instances.sshkeys import ssh_key_parse
+from apps.instances.rules import ssh_key_parse
 from tests.instances.conftest import ED25519, create_instance
 
 pytestmark = pytest.mark.django_db

@@ -23,10 +23,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from apps.core.errors import Conflict, PermissionDenied
 from apps.core.models import AuditEvent
-from apps.instances import console
 from apps.instances.choices import InstanceStatus
 from apps.instances.consoleproxy import start_proxy
 from apps.instances.models import ConsoleSession, Instance
+from apps.instances.services import console
 from tests.instances.conftest import create_instance
 from tests.pvesim_fixtures import make_driver
 

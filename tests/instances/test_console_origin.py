@@ -7,9 +7,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
-from apps.instances import console
 from apps.instances.consoleproxy import origin_allowed
 from apps.instances.models import ConsoleSession
+from apps.instances.services import console
 from tests.instances import test_console
 
 # Fixtures shared with the proxy tests (a running instance on the simulator, the console proxy).

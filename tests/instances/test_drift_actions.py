@@ -14,9 +14,10 @@ from apps.core.models import AuditEvent
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import GpuDevice, IpAllocation, VmidAllocation
 from apps.infrastructure.services import cluster_driver
-from apps.instances import reconcile, services
+from apps.instances import services
 from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus
 from apps.instances.models import Drift
+from apps.instances.services import reconciliation
 from tests.instances.conftest import create_instance, sim_vms
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def orphan(fleet):
     vmid = fleet.cluster.vmid_range_start + 500
     driver.wait_task("pve1", driver.clone("pve1", 9000, vmid, "mystery"))
     driver.wait_task("pve1", driver.start("pve1", vmid))
-    assert reconcile.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 1
+    assert reconciliation.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 1
     return Drift.objects.get(kind=DriftKind.ORPHAN, vmid=vmid, status=DriftStatus.OPEN)
 
 
@@ -42,7 +43,7 @@ def missing(fleet, world, django_capture_on_commit_callbacks):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task(instance.node_name, driver.stop(instance.node_name, instance.vmid))
     driver.wait_task(instance.node_name, driver.delete(instance.node_name, instance.vmid))
-    assert reconcile.reconcile_cluster(cluster=fleet.cluster)["missing"] == 1
+    assert reconciliation.reconcile_cluster(cluster=fleet.cluster)["missing"] == 1
     return Drift.objects.get(kind=DriftKind.MISSING, instance=instance, status=DriftStatus.OPEN)
 
 
@@ -51,46 +52,46 @@ def _tags(fleet, vmid: int) -> list[str]:
 
 
 def test_quarantine_stops_and_tags_the_orphan_and_it_is_not_flagged_again(fleet, staff_user, orphan):
-    drift = reconcile.drift_quarantine(drift=orphan, actor=staff_user, note="unknown VM, kept for inquiry")
+    drift = reconciliation.drift_quarantine(drift=orphan, actor=staff_user, note="unknown VM, kept for inquiry")
 
     vm = sim_vms(fleet.sim)[orphan.vmid]
     assert not vm.running
-    assert reconcile.QUARANTINE_TAG in _tags(fleet, orphan.vmid)
+    assert reconciliation.QUARANTINE_TAG in _tags(fleet, orphan.vmid)
     assert drift.status == DriftStatus.QUARANTINED and drift.resolved_at is not None
     assert VmidAllocation.objects.filter(cluster=fleet.cluster, vmid=orphan.vmid, reservation=None).exists()
     event = AuditEvent.objects.get(action="instances.drift.quarantined")
     assert event.actor_user == staff_user and event.changes["vmid"] == orphan.vmid
-    assert reconcile.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 0
+    assert reconciliation.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 0
     assert not Drift.objects.filter(vmid=orphan.vmid, status=DriftStatus.OPEN).exists()
 
 
 def test_adopt_keeps_the_orphan_running_as_a_known_vm_with_its_vmid_blocked(fleet, staff_user, orphan):
     with pytest.raises(ValidationFailed):
-        reconcile.drift_adopt(drift=orphan, actor=staff_user, note=" ")
+        reconciliation.drift_adopt(drift=orphan, actor=staff_user, note=" ")
 
-    drift = reconcile.drift_adopt(drift=orphan, actor=staff_user, note="load test VM of the SRE team")
+    drift = reconciliation.drift_adopt(drift=orphan, actor=staff_user, note="load test VM of the SRE team")
 
     assert drift.status == DriftStatus.ADOPTED
     assert sim_vms(fleet.sim)[orphan.vmid].running
-    assert reconcile.KNOWN_TAG in _tags(fleet, orphan.vmid)
+    assert reconciliation.KNOWN_TAG in _tags(fleet, orphan.vmid)
     allocation = VmidAllocation.objects.get(cluster=fleet.cluster, vmid=orphan.vmid)
     assert allocation.reservation is None and "SRE" in allocation.note
     assert AuditEvent.objects.filter(action="instances.drift.adopted", actor_user=staff_user).exists()
-    assert reconcile.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 0
+    assert reconciliation.reconcile_cluster(cluster=fleet.cluster)["orphans"] == 0
     with pytest.raises(Conflict) as exc:
-        reconcile.drift_quarantine(drift=drift, actor=staff_user)
+        reconciliation.drift_quarantine(drift=drift, actor=staff_user)
     assert exc.value.code == "drift_closed"
 
 
 def test_orphan_actions_refuse_a_vm_that_is_gone_and_a_missing_drift(fleet, staff_user, orphan, missing):
     with pytest.raises(Conflict) as exc:
-        reconcile.drift_quarantine(drift=missing, actor=staff_user)
+        reconciliation.drift_quarantine(drift=missing, actor=staff_user)
     assert exc.value.code == "drift_kind"
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task("pve1", driver.stop("pve1", orphan.vmid))
     driver.wait_task("pve1", driver.delete("pve1", orphan.vmid))
     with pytest.raises(Conflict) as exc:
-        reconcile.drift_adopt(drift=orphan, actor=staff_user, note="too late")
+        reconciliation.drift_adopt(drift=orphan, actor=staff_user, note="too late")
     assert exc.value.code == "drift_vm_gone"
     orphan.refresh_from_db()
     assert orphan.status == DriftStatus.OPEN
@@ -104,7 +105,7 @@ def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
     vmid, address = instance.vmid, instance.ipv4
     assert GpuDevice.objects.filter(state=infra_choices.GpuState.IN_USE).count() == 1
 
-    drift = reconcile.drift_repair(drift=missing, actor=staff_user, note="node disk failure")
+    drift = reconciliation.drift_repair(drift=missing, actor=staff_user, note="node disk failure")
 
     instance.refresh_from_db()
     assert drift.status == DriftStatus.RESOLVED
@@ -116,7 +117,7 @@ def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
     assert not IpAllocation.objects.filter(address=address).exists()
     assert AuditEvent.objects.filter(action="instances.drift.repaired", actor_user=staff_user).exists()
     assert AuditEvent.objects.filter(action="instances.instance.lost", organisation_id=world.org.pk).exists()
-    assert reconcile.reconcile_cluster(cluster=fleet.cluster) == {
+    assert reconciliation.reconcile_cluster(cluster=fleet.cluster) == {
         "power_fixed": 0,
         "orphans": 0,
         "missing": 0,
@@ -134,7 +135,7 @@ def test_repair_refuses_when_the_vm_is_back(fleet, world, staff_user, missing):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task("pve1", driver.clone("pve1", 9000, missing.vmid, "came-back"))
     with pytest.raises(Conflict) as exc:
-        reconcile.drift_repair(drift=missing, actor=staff_user)
+        reconciliation.drift_repair(drift=missing, actor=staff_user)
     assert exc.value.code == "drift_vm_back"
     assert GpuDevice.objects.filter(state=infra_choices.GpuState.IN_USE).count() == 1
 

@@ -8,9 +8,10 @@ from apps.core.errors import Conflict
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import GpuDevice, IpAllocation, VmidAllocation
 from apps.infrastructure.services import cluster_driver
-from apps.instances import reconcile, services
+from apps.instances import services
 from apps.instances.choices import ActionStatus, DriftKind, InstanceStatus, SnapshotStatus
 from apps.instances.models import Drift
+from apps.instances.services import reconciliation
 from tests.instances.conftest import create_instance, sim_vms
 
 pytestmark = pytest.mark.django_db
@@ -124,21 +125,21 @@ def test_reconcile_flags_a_vm_deleted_behind_our_back_and_an_orphan(fleet, world
     orphan_vmid = fleet.cluster.vmid_range_start + 500
     driver.wait_task("pve1", driver.clone("pve1", 9000, orphan_vmid, "mystery"))
 
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
 
     assert counts["missing"] == 1 and counts["orphans"] == 1
     running.refresh_from_db()
     assert running.status == InstanceStatus.ERROR and running.error_message
     assert Drift.objects.filter(kind=DriftKind.MISSING, instance=running, status="open").exists()
     assert Drift.objects.filter(kind=DriftKind.ORPHAN, vmid=orphan_vmid, status="open").exists()
-    reconcile.reconcile_cluster(cluster=fleet.cluster)  # idempotent: no second open row
+    reconciliation.reconcile_cluster(cluster=fleet.cluster)  # idempotent: no second open row
     assert Drift.objects.filter(kind=DriftKind.ORPHAN, vmid=orphan_vmid).count() == 1
 
 
 def test_reconcile_fixes_power_drift(fleet, world, running):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task(running.node_name, driver.stop(running.node_name, running.vmid))
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
     running.refresh_from_db()
     assert counts["power_fixed"] == 1 and running.status == InstanceStatus.STOPPED
 
@@ -146,7 +147,7 @@ def test_reconcile_fixes_power_drift(fleet, world, running):
 def test_reconcile_fails_stuck_provisioning_and_releases(fleet, world, settings):
     instance, _action = create_instance(fleet, world)  # never run: stuck in provisioning
     settings.INSTANCES_STUCK_AFTER_SECONDS = 0
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
     instance.refresh_from_db()
     assert counts["stuck"] == 1 and instance.status == InstanceStatus.ERROR
     assert instance.reservation.state == infra_choices.ReservationState.RELEASED

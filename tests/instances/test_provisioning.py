@@ -6,9 +6,9 @@ import pytest
 
 from apps.infrastructure import choices as infra_choices
 from apps.infrastructure.models import GpuDevice
-from apps.instances import operations
 from apps.instances.choices import ActionStatus, InstanceStatus, PowerState, ProvisionStep
 from apps.instances.models import Action, Instance
+from apps.instances.services import execution, provisioning
 from tests.instances.conftest import create_instance, sim_vms
 
 pytestmark = pytest.mark.django_db
@@ -44,25 +44,25 @@ def test_gpu_instance_provisions_to_running_with_its_ip_and_gpu_mapping(
 
 def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, world, django_capture_on_commit_callbacks):
     # The worker "dies" right after the clone POST: its UPID is persisted, nothing else happened.
-    original = operations._wait_unlocked
+    original = provisioning.vm_wait_unlocked
 
     def crash(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    operations._wait_unlocked = crash
+    provisioning.vm_wait_unlocked = crash
     try:
         with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
             instance, action = create_instance(fleet, world)
     finally:
-        operations._wait_unlocked = original
+        provisioning.vm_wait_unlocked = original
     instance = Instance.objects.get()
     action = Action.objects.get(instance=instance)
     assert instance.provision_step == ProvisionStep.CLONE and instance.clone_upid
     assert action.status == ActionStatus.RUNNING and len(sim_vms(fleet.sim)) == 1
 
     # The broker redelivers the same message (same task id): the claim is re-acquired and the run resumes.
-    claimed = operations.action_claim(action_id=action.pk, task_id=action.task_id)
-    operations.action_execute(action=claimed)
+    claimed = execution.action_claim(action_id=action.pk, task_id=action.task_id)
+    execution.action_execute(action=claimed)
 
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
@@ -71,9 +71,9 @@ def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, world,
 
 def test_a_second_task_cannot_claim_a_running_action(fleet, world):
     _instance, action = create_instance(fleet, world)  # on_commit not run: still pending
-    assert operations.action_claim(action_id=action.pk, task_id="task-a") is not None
-    assert operations.action_claim(action_id=action.pk, task_id="task-b") is None
-    assert operations.action_claim(action_id=action.pk, task_id="task-a") is not None  # redelivery
+    assert execution.action_claim(action_id=action.pk, task_id="task-a") is not None
+    assert execution.action_claim(action_id=action.pk, task_id="task-b") is None
+    assert execution.action_claim(action_id=action.pk, task_id="task-a") is not None  # redelivery
 
 
 def test_clone_adopts_a_vm_created_before_the_upid_was_saved(fleet, world, pve_driver):
@@ -83,10 +83,10 @@ def test_clone_adopts_a_vm_created_before_the_upid_was_saved(fleet, world, pve_d
 
     driver = cluster_driver(cluster=fleet.cluster)
     driver.clone(
-        "pve1", 9001, instance.vmid, instance.name, target_node="gpu1", description=operations.marker(instance)
+        "pve1", 9001, instance.vmid, instance.name, target_node="gpu1", description=provisioning.marker(instance)
     )
-    claimed = operations.action_claim(action_id=action.pk, task_id="t1")
-    operations.action_execute(action=claimed)
+    claimed = execution.action_claim(action_id=action.pk, task_id="t1")
+    execution.action_execute(action=claimed)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
     assert list(sim_vms(fleet.sim)) == [instance.vmid]
@@ -99,7 +99,7 @@ def test_a_foreign_vm_at_the_vmid_fails_provisioning_without_touching_it(fleet, 
     driver = cluster_driver(cluster=fleet.cluster)
     upid = driver.clone("pve1", 9000, instance.vmid, "someone-else")
     driver.wait_task("pve1", upid)
-    operations.action_execute(action=operations.action_claim(action_id=action.pk, task_id="t1"))
+    execution.action_execute(action=execution.action_claim(action_id=action.pk, task_id="t1"))
     instance.refresh_from_db()
     action.refresh_from_db()
     assert instance.status == InstanceStatus.ERROR and action.error_code == "vmid_conflict"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from apps.instances import reconcile
 from apps.instances.choices import DriftKind, DriftStatus, InstanceStatus, PowerState
 from apps.instances.models import Drift
+from apps.instances.services import reconciliation
 from tests.instances.conftest import create_instance
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def test_an_unreachable_node_changes_nothing_and_alerts_until_it_answers(fleet, 
     rows = [r for r in fleet.sim.cluster.vms.values() if r.vmid == vps.vmid]
     assert rows and rows[0].running  # the VM itself still runs: only its node is out of reach
 
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
-    reconcile.reconcile_cluster(cluster=fleet.cluster)  # a second pass adds nothing
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
+    reconciliation.reconcile_cluster(cluster=fleet.cluster)  # a second pass adds nothing
 
     vps.refresh_from_db()
     assert counts["unreachable"] == 1 and counts["power_fixed"] == 0 and counts["missing"] == 0
@@ -49,7 +49,7 @@ def test_an_unreachable_node_changes_nothing_and_alerts_until_it_answers(fleet, 
     assert b'id="host-unreachable"' in page.content and b"has not answered" in page.content
 
     fleet.sim.set_node_online(vps.node_name, True)
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
     vps.refresh_from_db()
     assert counts["unreachable"] == 0 and counts["power_fixed"] == 0
     assert vps.host_unreachable_since is None and vps.power_state == PowerState.RUNNING
@@ -65,7 +65,7 @@ def test_a_stale_node_is_asked_directly_and_its_answer_is_the_truth(fleet, vps):
     fleet.sim.set_node_stale(vps.node_name, True)
     with fleet.sim.cluster.lock:
         fleet.sim.cluster.power_off(fleet.sim.cluster.vms[vps.vmid])  # the guest shut itself down
-    counts = reconcile.reconcile_cluster(cluster=fleet.cluster)
+    counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
     vps.refresh_from_db()
     assert counts["unreachable"] == 0 and counts["power_fixed"] == 1
     assert vps.status == InstanceStatus.STOPPED and vps.host_unreachable_since is None

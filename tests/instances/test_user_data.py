@@ -17,10 +17,12 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from apps.core.errors import ValidationFailed
 from apps.infrastructure import services as infra
-from apps.instances import operations, services
+from apps.instances import services
 from apps.instances.choices import ActionStatus, InstanceStatus, ProvisionStep
 from apps.instances.models import Instance
+from apps.instances.services import provisioning
 from apps.orders.models import Order
 from apps.pvesim.fleet import Fleet as SimFleet
 from apps.pvesim.fleet import StorageSpec
@@ -159,7 +161,7 @@ def test_a_retried_configure_step_rewrites_the_same_file(snippets, world, share,
     path = _snippet(share, instance)
     path.write_text("stale", encoding="utf-8")
     instance.refresh_from_db()
-    assert operations._vendor_snippet_write(instance) == (
+    assert provisioning.vendor_snippet_write(instance) == (
         f"vendor=snippets-nfs:snippets/vmc-{instance.public_id}-vendor.yaml"
     )
     assert path.read_text(encoding="utf-8") == CLOUD_CONFIG
@@ -183,7 +185,7 @@ def test_provisioning_without_the_file_written_fails_at_start(
     snippets, world, share, monkeypatch, django_capture_on_commit_callbacks
 ):
     volume = "snippets-nfs:snippets/forgotten.yaml"
-    monkeypatch.setattr(operations, "_vendor_snippet_write", lambda instance: f"vendor={volume}")
+    monkeypatch.setattr(provisioning, "vendor_snippet_write", lambda instance: f"vendor={volume}")
     with django_capture_on_commit_callbacks(execute=True):
         instance, action = _create(snippets, world, CLOUD_CONFIG)
     action.refresh_from_db()
@@ -251,7 +253,7 @@ def test_every_cloud_init_format_is_accepted(snippets, user_data):
 
 
 def test_bad_yaml_message_gives_the_position(snippets):
-    with pytest.raises(services.ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed) as exc:
         services.user_data_check("#cloud-config\nruncmd:\n  - a\n - b\n", datacentre=snippets.dc)
     assert exc.value.code == "invalid_user_data"
     assert "line 4" in exc.value.fields["user_data"][0]

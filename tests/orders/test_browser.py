@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from apps.instances import services as instance_services
+from apps.instances.services import access as instance_services
 from apps.orders.choices import OrderState
 from apps.orders.models import Order
 from tests.orders.conftest import build_world

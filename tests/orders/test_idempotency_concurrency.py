@@ -21,8 +21,8 @@ from rest_framework.test import APIClient
 
 from apps.infrastructure import choices as infrastructure_choices
 from apps.infrastructure.models import Reservation
-from apps.instances import services as instance_services
 from apps.instances.models import Instance
+from apps.instances.services import access as instance_services
 from apps.orders.models import Order
 from tests.orders.conftest import build_world
 
