@@ -129,8 +129,8 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     args = parser.parse_args()
 
-    from apps.billing.metering import meter_hour
     from apps.billing.models import UsageRecord
+    from apps.billing.services.metering import meter_hour
 
     _database()
     start = datetime(2026, 3, 1, tzinfo=UTC)

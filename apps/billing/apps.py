@@ -13,7 +13,7 @@ class BillingConfig(AppConfig):
         from apps.billing import tasks  # noqa: F401
 
         # The orders app's GPU risk policy asks whether an organisation can pay (apps/orders/risk.py).
-        from apps.billing.selectors_payments import payment_method_list
+        from apps.billing.selectors import payment_method_list
         from apps.orders.risk import payment_method_provider_register
 
         payment_method_provider_register(lambda organisation: bool(payment_method_list(organisation=organisation)))

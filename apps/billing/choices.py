@@ -67,6 +67,10 @@ class DunningState(models.TextChoices):
     TERMINATED = "terminated", _("Terminated for non-payment")
 
 
+# The states in which dunning is running (an account to step along the timeline).
+IN_DUNNING = (DunningState.PAST_DUE, DunningState.SUSPENDED)
+
+
 class WebhookEventStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     PROCESSING = "processing", _("Processing")

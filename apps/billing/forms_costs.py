@@ -1,4 +1,4 @@
-"""Portal forms of costs and budgets: shapes only; the rules are checked by ``apps.billing.budgets``."""
+"""Portal forms of costs and budgets: shapes only; the rules are checked by ``apps.billing.services.budgets``."""
 
 from __future__ import annotations
 

@@ -18,9 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.billing import choices
 from apps.core.models import TimeStampedModel
+from apps.core.money import ZERO, MoneyField, RateField
 from apps.teams.models import Organisation, Project
-
-ZERO = Decimal("0")
 
 
 class BillingAccount(TimeStampedModel):
@@ -102,7 +101,7 @@ class UsageRecord(models.Model):
     """The ledger: one row per billable resource per started hour (UTC), at the price frozen for it.
 
     Written only by the hourly metering run (one set-based INSERT … SELECT …
-    ON CONFLICT DO NOTHING, ``apps.billing.metering``), so running an hour
+    ON CONFLICT DO NOTHING, ``apps.billing.services.metering``), so running an hour
     twice changes nothing. ``monthly_cap`` is the price period's monthly price:
     a resource never costs more in a calendar month than the highest cap it
     had that month. ``invoice`` is set when the hour is invoiced.
@@ -116,7 +115,7 @@ class UsageRecord(models.Model):
     description = models.CharField(_("description"), max_length=200, help_text=_("Offer code, or what is billed."))
     hour = models.DateTimeField(_("hour (UTC)"))
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
-    unit_price = models.DecimalField(_("unit price per hour"), max_digits=12, decimal_places=6)
+    unit_price = RateField(_("unit price per hour"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=6)
     monthly_cap = models.DecimalField(_("monthly cap"), max_digits=10, decimal_places=2, null=True, blank=True)
     invoice = models.ForeignKey(
@@ -208,18 +207,14 @@ class Invoice(TimeStampedModel):
     vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2, default=ZERO)
     vat_note = models.TextField(_("VAT wording"), blank=True, help_text=_("The legal mention printed on the invoice."))
 
-    subtotal = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2, default=ZERO)
-    promotional_credit = models.DecimalField(
-        _("promotional credit"), max_digits=12, decimal_places=2, default=ZERO, help_text=_("A discount, before VAT.")
-    )
-    net_total = models.DecimalField(_("taxable amount"), max_digits=12, decimal_places=2, default=ZERO)
-    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2, default=ZERO)
-    total = models.DecimalField(_("total incl. VAT"), max_digits=12, decimal_places=2, default=ZERO)
-    prepaid_applied = models.DecimalField(
-        _("prepaid balance applied"), max_digits=12, decimal_places=2, default=ZERO, help_text=_("A payment.")
-    )
-    amount_due = models.DecimalField(_("amount due"), max_digits=12, decimal_places=2, default=ZERO)
-    amount_credited = models.DecimalField(_("credited by credit notes"), max_digits=12, decimal_places=2, default=ZERO)
+    subtotal = MoneyField(_("subtotal"), default=ZERO)
+    promotional_credit = MoneyField(_("promotional credit"), default=ZERO, help_text=_("A discount, before VAT."))
+    net_total = MoneyField(_("taxable amount"), default=ZERO)
+    vat_amount = MoneyField(_("VAT"), default=ZERO)
+    total = MoneyField(_("total incl. VAT"), default=ZERO)
+    prepaid_applied = MoneyField(_("prepaid balance applied"), default=ZERO, help_text=_("A payment."))
+    amount_due = MoneyField(_("amount due"), default=ZERO)
+    amount_credited = MoneyField(_("credited by credit notes"), default=ZERO)
 
     pdf = models.BinaryField(_("PDF"), null=True, blank=True, editable=False)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
@@ -262,8 +257,9 @@ class InvoiceLine(models.Model):
     period_end = models.DateTimeField(_("until"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     unit = models.CharField(_("unit"), max_length=16, default="h")
-    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=6)
-    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    # A cap adjustment line has a negative unit price (apps.billing.rules.rating): no minimum.
+    unit_price = RateField(_("unit price"), validators=[])
+    amount = MoneyField(_("amount"))
 
     class Meta:
         verbose_name = _("invoice line")
@@ -286,9 +282,9 @@ class CreditNote(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="credit_notes")
     kind = models.CharField(_("settlement"), max_length=16, choices=choices.CreditNoteKind.choices)
     reason = models.CharField(_("reason"), max_length=300, help_text=_("Printed on the credit note."))
-    net_amount = models.DecimalField(_("amount excl. VAT"), max_digits=12, decimal_places=2)
-    vat_amount = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
-    total = models.DecimalField(_("total incl. VAT"), max_digits=12, decimal_places=2)
+    net_amount = MoneyField(_("amount excl. VAT"))
+    vat_amount = MoneyField(_("VAT"))
+    total = MoneyField(_("total incl. VAT"))
     issued_at = models.DateTimeField(_("issued at"))
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -319,8 +315,8 @@ class CreditGrant(TimeStampedModel):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="credit_grants")
     kind = models.CharField(_("kind"), max_length=16, choices=choices.CreditKind.choices)
     description = models.CharField(_("description"), max_length=200)
-    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
-    remaining = models.DecimalField(_("remaining"), max_digits=12, decimal_places=2)
+    amount = MoneyField(_("amount"))
+    remaining = MoneyField(_("remaining"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -353,7 +349,7 @@ class CreditApplication(models.Model):
 
     grant = models.ForeignKey(CreditGrant, on_delete=models.PROTECT, related_name="applications")
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="credit_applications")
-    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    amount = MoneyField(_("amount"))
     created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
 
     class Meta:
@@ -379,7 +375,7 @@ class Budget(TimeStampedModel):
         help_text=_("Empty: the whole organisation."),
     )
     name = models.CharField(_("name"), max_length=100)
-    amount = models.DecimalField(_("monthly amount (EUR, excl. VAT)"), max_digits=12, decimal_places=2)
+    amount = MoneyField(_("monthly amount (EUR, excl. VAT)"))
     thresholds = models.JSONField(_("thresholds (%)"), default=list, help_text=_("For example [50, 80, 100]."))
     basis = models.CharField(
         _("compare"), max_length=8, choices=choices.BudgetBasis.choices, default=choices.BudgetBasis.ACTUAL
@@ -411,7 +407,7 @@ class BudgetAlert(models.Model):
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
     month = models.DateField(_("month"))
     threshold = models.PositiveSmallIntegerField(_("threshold (%)"))
-    spend = models.DecimalField(_("spend when crossed"), max_digits=12, decimal_places=2)
+    spend = MoneyField(_("spend when crossed"))
     created_at = models.DateTimeField(_("crossed at"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     webhook_status = models.CharField(_("webhook result"), max_length=100, blank=True)
@@ -508,7 +504,7 @@ class DunningPolicy(TimeStampedModel):
         if stored is not None:
             return stored
         return DunningPolicy(
-            reminder_days=list(getattr(settings, "BILLING_DUNNING_REMINDER_DAYS", [1, 3, 7])),
-            suspend_after_days=getattr(settings, "BILLING_DUNNING_SUSPEND_AFTER_DAYS", 14),
-            terminate_after_days=getattr(settings, "BILLING_DUNNING_TERMINATE_AFTER_DAYS", 30),
+            reminder_days=list(settings.BILLING_DUNNING_REMINDER_DAYS),
+            suspend_after_days=settings.BILLING_DUNNING_SUSPEND_AFTER_DAYS,
+            terminate_after_days=settings.BILLING_DUNNING_TERMINATE_AFTER_DAYS,
         )

@@ -22,7 +22,7 @@ from django.db.models import Sum
 
 from apps.billing.choices import InvoiceStatus
 from apps.billing.models import CreditNote, Invoice, NumberSequence
-from apps.billing.rating import rate_month
+from apps.billing.selectors import rate_month
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 

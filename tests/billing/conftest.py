@@ -17,6 +17,6 @@ def _vat_rates(request):
         request.fixturenames
     ):
         return
-    from apps.billing.vat import vat_rates_seed
+    from apps.billing.services.vat import vat_rates_seed
 
     vat_rates_seed()

@@ -165,7 +165,7 @@ def issued_invoice(org: Organisation, *, hours: int = 100, price: str = "1.00", 
     """Usage, draft and issue (on the 2nd of the next month); returns the issued invoice."""
     from datetime import date
 
-    from apps.billing.invoicing import invoice_draft_build, invoice_issue
+    from apps.billing.services.invoicing import invoice_draft_build, invoice_issue
 
     usage(org, hours=hours, price=price, month=month)
     year, mon = (month[0] + month[1] // 12, month[1] % 12 + 1)

@@ -15,8 +15,8 @@ from django.core import mail
 from django.db import connection
 from rest_framework.test import APIClient
 
-from apps.billing import budgets
 from apps.billing.models import BillingNotice, Budget, BudgetAlert
+from apps.billing.services import budgets
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.models import AuditEvent
 from apps.instances.models import Action

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.billing import costs
 from apps.billing.choices import ResourceType
 from apps.billing.models import VatRate
-from apps.billing.vat import vat_rate_for
+from apps.billing.selectors import costs
+from apps.billing.selectors.vat import vat_rate_for
 from apps.teams.services import project_create
 from tests.billing.fixtures_costs import JAN_1, NOW, costs_world, instance_row, usage  # noqa: F401
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from apps.billing.choices import CreditKind, CreditNoteKind, InvoiceStatus
-from apps.billing.invoicing import credit_note_issue
 from apps.billing.models import CreditGrant, Invoice
+from apps.billing.services.invoicing import credit_note_issue
 from apps.core.errors import Conflict, ValidationFailed
 from tests.billing.fixtures_invoices import at, buyer, issued_invoice, pdf_text, utc
 from tests.factories import UserFactory

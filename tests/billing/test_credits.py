@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from apps.billing.choices import CreditKind
-from apps.billing.credits import credit_available, credit_grant
 from apps.billing.models import CreditApplication
+from apps.billing.selectors.credits import credit_available
+from apps.billing.services.credits import credit_grant
 from apps.core.errors import ValidationFailed
 from apps.core.models import AuditEvent
 from tests.billing.fixtures_invoices import at, buyer, issued_invoice, utc

@@ -8,10 +8,9 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from apps.billing import dunning, payments
 from apps.billing.choices import DunningState, InvoiceStatus, NoticeKind
 from apps.billing.models import BillingNotice, DunningPolicy
-from apps.billing.services import billing_account_for
+from apps.billing.services import billing_account_for, dunning, payments
 from apps.core.models import AuditEvent
 from apps.instances.choices import ActionType, InstanceStatus
 from apps.instances.models import Action, Instance

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.billing import estimates
-from apps.billing.vat import vat_id_mark_validated, vat_rate_for
+from apps.billing.selectors import estimates
+from apps.billing.selectors.vat import vat_rate_for
+from apps.billing.services.vat import vat_id_mark_validated
 from tests.billing.fixtures_costs import costs_world  # noqa: F401
 from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory
 

@@ -9,8 +9,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.billing.choices import CreditKind, CreditNoteKind
-from apps.billing.credits import credit_grant
-from apps.billing.invoicing import credit_note_issue
+from apps.billing.services.credits import credit_grant
+from apps.billing.services.invoicing import credit_note_issue
 from apps.teams.choices import Role
 from apps.teams.portal import SESSION_KEY
 from tests.billing.fixtures_invoices import buyer, issued_invoice, usage
@@ -112,7 +112,8 @@ def test_portal_pages_for_the_billing_role_and_403_for_a_member(setup):
 
 
 def test_reverse_charge_wording_on_the_invoice_page():
-    from apps.billing.vat import REVERSE_CHARGE_NOTE, vat_id_mark_validated
+    from apps.billing.rules.vat import REVERSE_CHARGE_NOTE
+    from apps.billing.services.vat import vat_id_mark_validated
 
     org = buyer("Dupont", country="FR", vat_id="FR12345678901")
     vat_id_mark_validated(organisation=org, actor=None)

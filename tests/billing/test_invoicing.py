@@ -14,10 +14,10 @@ from django.core import mail
 from django.db import connection
 
 from apps.billing.choices import CreditKind, InvoiceStatus, VatTreatment
-from apps.billing.credits import credit_grant
-from apps.billing.documents import invoice_csv
-from apps.billing.invoicing import invoice_draft_build, invoice_issue, invoices_issue_for_month
 from apps.billing.models import Invoice, UsageRecord
+from apps.billing.selectors.invoices import invoice_csv
+from apps.billing.services.credits import credit_grant
+from apps.billing.services.invoicing import invoice_draft_build, invoice_issue, invoices_issue_for_month
 from apps.core.errors import Conflict
 from tests.billing.fixtures_invoices import at, buyer, issued_invoice, pdf_text, usage, utc
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from apps.billing.choices import ResourceType
-from apps.billing.metering import meter_catch_up, meter_hour
 from apps.billing.models import MeteringRun, UsageRecord
+from apps.billing.services.metering import meter_catch_up, meter_hour
 from apps.instances.choices import InstanceStatus, SnapshotStatus
 from apps.instances.models import Snapshot
 from apps.orders.models import Order

@@ -21,12 +21,13 @@ import pytest
 from django.core import mail
 
 from apps.billing.choices import CreditKind, InvoiceStatus, VatTreatment
-from apps.billing.credits import credit_grant
-from apps.billing.metering import meter_catch_up
 from apps.billing.models import Invoice, UsageRecord
+from apps.billing.rules.vat import REVERSE_CHARGE_NOTE
 from apps.billing.services import billing_account_for
+from apps.billing.services.credits import credit_grant
+from apps.billing.services.metering import meter_catch_up
+from apps.billing.services.vat import vat_id_mark_validated
 from apps.billing.tasks.invoicing import invoices_issue
-from apps.billing.vat import REVERSE_CHARGE_NOTE, vat_id_mark_validated
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Snapshot
 from apps.orders.models import Order

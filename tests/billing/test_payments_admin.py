@@ -7,10 +7,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from apps.billing import payments
 from apps.billing.choices import WebhookEventStatus
 from apps.billing.models import DunningPolicy, StripeWebhookEvent
-from apps.billing.services import billing_account_for
+from apps.billing.services import billing_account_for, payments
 from apps.core.models import AuditEvent
 from tests.billing.fixtures_payments import make_invoice, org  # noqa: F401  # fixtures
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 from djstripe import models as djstripe_models
 from rest_framework.test import APIClient
 
-from apps.billing import payments, stripe_gateway
 from apps.billing.choices import CreditKind, CreditNoteKind
 from apps.billing.models import CreditGrant, CreditNote, InvoiceLine
-from apps.billing.services import billing_account_for
+from apps.billing.services import billing_account_for, payments
+from apps.billing.stripe import gateway as stripe_gateway
 from apps.core.models import AuditEvent
 from tests.billing.fixtures_payments import (  # noqa: F401  # fixtures
     billing_user,

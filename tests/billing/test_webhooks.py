@@ -12,10 +12,9 @@ import requests
 from django.test import TestCase
 from django.utils import timezone
 
-from apps.billing import webhooks
 from apps.billing.choices import DunningState, InvoiceStatus, WebhookEventStatus
 from apps.billing.models import BillingAccount, Invoice, StripeWebhookEvent
-from apps.billing.services import billing_account_for
+from apps.billing.services import billing_account_for, webhooks
 from apps.core.models import AuditEvent
 from tests.billing.fixtures_payments import (  # noqa: F401  # fixtures
     WEBHOOK_SECRET,

@@ -47,7 +47,7 @@ def fresh_database():
 
 def _platform(offers):  # noqa: F811
     """Three organisations, five servers with their VMs, a month of ledger and three issued invoices."""
-    from apps.billing.vat import vat_rates_seed
+    from apps.billing.services import vat_rates_seed
 
     vat_rates_seed()  # transactional tests flush data migrations' rows (tests/billing/conftest.py)
     cluster = ClusterFactory()

@@ -1,7 +1,7 @@
 """Billing admin: budgets, their alerts (read-only) and portal notices.
 
 Staff read budgets here and may disable, re-enable or delete them (through
-``apps.billing.budgets``, which audits and lifts a budget's block on orders);
+``apps.billing.services.budgets``, which audits and lifts a budget's block on orders);
 customers edit them in the portal or the API. Alerts are history: read-only.
 """
 
@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.billing import budgets
+from apps.billing import services
 from apps.billing.models import BillingNotice, Budget, BudgetAlert
 from apps.core.admin_audit import AuditedModelAdmin
 
@@ -72,15 +72,15 @@ class BudgetAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Disable (lifts its block on orders)"))
     def disable(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
-        self._each(request, queryset, lambda b: budgets.budget_update(budget=b, actor=request.user, is_active=False))
+        self._each(request, queryset, lambda b: services.budget_update(budget=b, actor=request.user, is_active=False))
 
     @admin.action(description=_("Enable"))
     def enable(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
-        self._each(request, queryset, lambda b: budgets.budget_update(budget=b, actor=request.user, is_active=True))
+        self._each(request, queryset, lambda b: services.budget_update(budget=b, actor=request.user, is_active=True))
 
     @admin.action(description=_("Delete (lifts its block on orders)"))
     def delete_budgets(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
-        self._each(request, queryset, lambda b: budgets.budget_delete(budget=b, actor=request.user))
+        self._each(request, queryset, lambda b: services.budget_delete(budget=b, actor=request.user))
 
 
 @admin.register(BudgetAlert)

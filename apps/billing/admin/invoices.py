@@ -1,7 +1,7 @@
 """Billing admin: invoices (drafts, issuing, bank-transfer payment, credit notes), credits, VAT rates, the ledger.
 
 Issued invoices and credit notes are read-only: every change goes through an
-action that calls ``apps.billing.invoicing`` / ``credits`` / ``payments``
+action that calls ``apps.billing.services``
 (audited there). Staff edit the VAT rates table; invoices copy the rate they used.
 """
 
@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.billing import credits, invoicing
+from apps.billing import services
 from apps.billing.choices import CreditKind, CreditNoteKind, InvoiceStatus
 from apps.billing.models import (
     CreditGrant,
@@ -32,7 +32,8 @@ from apps.billing.models import (
     UsageRecord,
     VatRate,
 )
-from apps.billing.rating import month_bounds
+from apps.billing.rules.rating import month_bounds
+from apps.billing.services.invoicing import credit_note_creditable
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
 
@@ -143,7 +144,7 @@ class InvoiceAdmin(AuditedModelAdmin):
         if change:
             super().save_model(request, obj, form, change)  # staff notes only
             return
-        draft = invoicing.invoice_draft_build(
+        draft = services.invoice_draft_build(
             organisation=form.cleaned_data["organisation"], month=form.cleaned_data["period_start"], actor=request.user
         )
         if draft is None:  # the form checked there is usage; a race removed it
@@ -163,7 +164,7 @@ class InvoiceAdmin(AuditedModelAdmin):
             self,
             request,
             queryset.select_related("organisation"),
-            lambda i: invoicing.invoice_draft_build(
+            lambda i: services.invoice_draft_build(
                 organisation=i.organisation, month=i.period_start, actor=request.user
             ),
             str(_("%(n)d draft(s) refreshed.")),
@@ -175,13 +176,13 @@ class InvoiceAdmin(AuditedModelAdmin):
             self,
             request,
             queryset.order_by("period_start", "id"),
-            lambda i: invoicing.invoice_issue(invoice=i, actor=request.user),
+            lambda i: services.invoice_issue(invoice=i, actor=request.user),
             str(_("%(n)d invoice(s) issued.")),
         )
 
     @admin.action(description=_("Mark paid (bank transfer received)"))
     def mark_paid_bank_transfer(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
-        from apps.billing.payments import invoice_mark_paid
+        from apps.billing.services import invoice_mark_paid
 
         _each(
             self,
@@ -200,7 +201,7 @@ class InvoiceAdmin(AuditedModelAdmin):
         form = CreditNoteForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             try:
-                note = invoicing.credit_note_issue(invoice=invoice, actor=request.user, **form.cleaned_data)
+                note = services.credit_note_issue(invoice=invoice, actor=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 for field, errors in (exc.fields or {}).items():
                     if field in form.fields:
@@ -227,7 +228,7 @@ class InvoiceAdmin(AuditedModelAdmin):
             )
             % {
                 "number": invoice.number,
-                "amount": invoicing.credit_note_creditable(invoice),
+                "amount": credit_note_creditable(invoice),
                 "rate": invoice.vat_rate,
             },
             "submit_label": _("Issue the credit note"),
@@ -291,7 +292,7 @@ class CreditGrantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
             return
-        grant = credits.credit_grant(
+        grant = services.credit_grant(
             organisation=form.cleaned_data["organisation"],
             kind=form.cleaned_data["kind"] or CreditKind.PROMOTIONAL,
             amount=form.cleaned_data["amount"],

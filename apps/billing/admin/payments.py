@@ -1,7 +1,7 @@
 """Billing admin: billing accounts (VAT id validation, Stripe customer, dunning overrides), the dunning policy,
 and received Stripe webhook events.
 
-Dunning state only changes through actions that call ``apps.billing.dunning``
+Dunning state only changes through actions that call ``apps.billing.services.dunning``
 (pause until a date, lift a suspension now, restart the timeline, run the
 step now), so every override is audited and notified like the scheduled run.
 Webhook events are read-only; "reprocess" runs one again (handlers are idempotent).
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.billing import dunning, webhooks
+from apps.billing import services
 from apps.billing.models import BillingAccount, DunningPolicy, StripeWebhookEvent
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
@@ -127,7 +127,7 @@ class BillingAccountAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Mark VAT id validated (checked in VIES)"))
     def mark_vat_validated(self, request: HttpRequest, queryset: QuerySet[BillingAccount]) -> None:
-        from apps.billing.vat import vat_id_mark_validated
+        from apps.billing.services import vat_id_mark_validated
 
         self._each(
             request,
@@ -144,7 +144,7 @@ class BillingAccountAdmin(AuditedModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda a: dunning.dunning_pause(account=a, until=until, actor=request.user),
+                lambda a: services.dunning_pause(account=a, until=until, actor=request.user),
                 str(_("Dunning paused for %(n)d account(s).")),
             )
             return None
@@ -166,7 +166,7 @@ class BillingAccountAdmin(AuditedModelAdmin):
         self._each(
             request,
             queryset,
-            lambda a: dunning.dunning_pause(account=a, until=now, actor=request.user),
+            lambda a: services.dunning_pause(account=a, until=now, actor=request.user),
             str(_("Dunning resumed for %(n)d account(s).")),
         )
 
@@ -175,7 +175,7 @@ class BillingAccountAdmin(AuditedModelAdmin):
         self._each(
             request,
             queryset,
-            lambda a: dunning.dunning_lift_now(account=a, actor=request.user),
+            lambda a: services.dunning_lift_now(account=a, actor=request.user),
             str(_("%(n)d account(s) lifted. Where invoices are still overdue, dunning is paused for a grace period.")),
         )
 
@@ -184,14 +184,14 @@ class BillingAccountAdmin(AuditedModelAdmin):
         self._each(
             request,
             queryset,
-            lambda a: dunning.dunning_restart(account=a, actor=request.user),
+            lambda a: services.dunning_restart(account=a, actor=request.user),
             str(_("Dunning restarted for %(n)d account(s).")),
         )
 
     @admin.action(description=_("Run the dunning step now"))
     def run_step(self, request: HttpRequest, queryset: QuerySet[BillingAccount]) -> None:
         for account in queryset:
-            done = dunning.dunning_step(account=account)
+            done = services.dunning_step(account=account)
             self.message_user(request, f"{account}: {done or _('nothing to do')}", messages.INFO)
 
 
@@ -260,6 +260,6 @@ class StripeWebhookEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeWebhookEvent]) -> None:
         count = 0
         for event in queryset:
-            webhooks.event_reprocess(event=event, actor=request.user)
+            services.event_reprocess(event=event, actor=request.user)
             count += 1
         self.message_user(request, _("%(n)d event(s) queued again.") % {"n": count}, messages.SUCCESS)

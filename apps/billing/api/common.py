@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from apps.core.actors import actor_user
 from apps.core.errors import ValidationFailed
 from apps.teams.access import Actor, bound_token, organisation_get_for_actor
 from apps.teams.choices import Permission
@@ -19,7 +20,9 @@ def organisation_for_request(*, actor: Actor, value: Any, permission: Permission
         if token is not None:
             value = token.organisation_id
         else:
-            ids = list(Membership.objects.filter(user=actor).values_list("organisation_id", flat=True)[:2])
+            user = actor_user(actor)
+            memberships = Membership.objects.filter(user=user)  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
+            ids = list(memberships.values_list("organisation_id", flat=True)[:2])
             if len(ids) != 1:
                 message = _("Say which organisation (its id or slug).")
                 raise ValidationFailed(message, fields={"organisation": [message]})

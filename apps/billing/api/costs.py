@@ -22,10 +22,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing import budgets, costs, estimates
+from apps.billing import selectors, services
 from apps.billing.api import serializers_costs as s
 from apps.billing.api.common import organisation_for_request
 from apps.billing.models import Budget
+from apps.billing.selectors.costs import month_start
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import PageQuerySerializer, list_query, query_validate
 from apps.core.errors import ValidationFailed
@@ -107,11 +108,11 @@ class EstimateApi(APIView):
         organisation = organisation_for_request(
             actor=request.user, value=data.get("organisation"), permission=P.ORG_READ
         )
-        offer = estimates.offer_for_estimate(code=data["offer"])
+        offer = selectors.offer_for_estimate(code=data["offer"])
         datacentre = (
-            estimates.datacentre_for_estimate(code=data["datacentre"], offer=offer) if data.get("datacentre") else None
+            selectors.datacentre_for_estimate(code=data["datacentre"], offer=offer) if data.get("datacentre") else None
         )
-        estimate = estimates.estimate_build(
+        estimate = selectors.estimate_build(
             organisation=organisation, offer=offer, datacentre=datacentre, hours=data.get("hours")
         )
         return Response(s.EstimateOutputSerializer(estimate).data)
@@ -140,11 +141,11 @@ class CostsApi(APIView):
             actor=request.user, value=data.get("organisation"), permission=P.BILLING_READ
         )
         project = _project(organisation, data.get("project"))
-        month = costs.parse_month(data["month"]) if data.get("month") else None
-        if month is not None and month > costs.month_start(timezone.now()):
+        month = selectors.parse_month(data["month"]) if data.get("month") else None
+        if month is not None and month > month_start(timezone.now()):
             message = _("Choose this month or a past one.")
             raise ValidationFailed(message, fields={"month": [message]})
-        summary = costs.cost_summary(organisation=organisation, project=project, month=month)
+        summary = selectors.cost_summary(organisation=organisation, project=project, month=month)
         return Response(s.CostsOutputSerializer(summary).data)
 
 
@@ -166,7 +167,7 @@ class BudgetListApi(APIView):
         organisation = organisation_for_request(
             actor=request.user, value=query.get("organisation"), permission=P.BILLING_READ
         )
-        qs = query.apply(budgets.budget_list(organisation=organisation))
+        qs = query.apply(selectors.budget_list(organisation=organisation))
         return paginate(request, self, qs, s.BudgetOutputSerializer)
 
     @extend_schema(
@@ -205,7 +206,7 @@ class BudgetListApi(APIView):
             actor=request.user, value=values.pop("organisation", None), permission=P.BILLING_MANAGE
         )
         values["project"] = _project(organisation, values.get("project"))
-        budget, secret = budgets.budget_create(organisation=organisation, actor=request.user, **values)
+        budget, secret = services.budget_create(organisation=organisation, actor=request.user, **values)
         budget.webhook_secret = secret
         return Response(s.BudgetCreatedOutputSerializer(budget).data, status=status.HTTP_201_CREATED)
 
@@ -215,7 +216,7 @@ class BudgetApiView(APIView):
     scope_map = {"GET": P.BILLING_READ, "PATCH": P.BILLING_MANAGE, "DELETE": P.BILLING_MANAGE}
 
     def budget(self, permission: Permission = P.BILLING_READ) -> Budget:
-        return budgets.budget_get_for_actor(
+        return selectors.budget_get_for_actor(
             actor=self.request.user, public_id=self.kwargs["budget_id"], permission=permission
         )
 
@@ -251,7 +252,7 @@ class BudgetDetailApi(BudgetApiView):
         values = dict(data.validated_data)
         if "project" in values:
             values["project"] = _project(budget.organisation, values["project"])
-        updated = budgets.budget_update(budget=budget, actor=request.user, **values)
+        updated = services.budget_update(budget=budget, actor=request.user, **values)
         return Response(s.BudgetOutputSerializer(updated).data)
 
     @extend_schema(
@@ -264,7 +265,7 @@ class BudgetDetailApi(BudgetApiView):
         responses={204: None},
     )
     def delete(self, request: Request, budget_id: str) -> Response:
-        budgets.budget_delete(budget=self.budget(P.BILLING_MANAGE), actor=request.user)
+        services.budget_delete(budget=self.budget(P.BILLING_MANAGE), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -279,7 +280,7 @@ class BudgetAlertListApi(BudgetApiView):
     )
     def get(self, request: Request, budget_id: str) -> Response:
         list_query(request, PageQuerySerializer)
-        qs = budgets.budget_alert_list(budget=self.budget())
+        qs = selectors.budget_alert_list(budget=self.budget())
         return paginate(request, self, qs, s.BudgetAlertOutputSerializer)
 
 
@@ -301,7 +302,7 @@ class NoticeListApi(APIView):
         organisation = organisation_for_request(
             actor=request.user, value=query.get("organisation"), permission=P.BILLING_READ
         )
-        qs = query.apply(budgets.notice_list(organisation=organisation, unread_only=query.get("unread", False)))
+        qs = query.apply(selectors.notice_list(organisation=organisation, unread_only=query.get("unread", False)))
         return paginate(request, self, qs, s.NoticeOutputSerializer)
 
 
@@ -324,7 +325,7 @@ class NoticeReadApi(APIView):
         organisation = organisation_for_request(
             actor=request.user, value=data.validated_data.get("organisation"), permission=P.BILLING_MANAGE
         )
-        count = budgets.notices_mark_read(
+        count = services.notices_mark_read(
             organisation=organisation, actor=request.user, ids=data.validated_data.get("ids")
         )
         return Response(s.NoticeReadOutputSerializer({"marked_read": count}).data)

@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing import documents, selectors
+from apps.billing import selectors
 from apps.billing.api import serializers_invoices as s
-from apps.billing.rating import lines_total
+from apps.billing.rules.rating import lines_total
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query, query_validate
 from apps.teams.api.permissions import ScopedPermission
@@ -106,7 +106,7 @@ class InvoiceCsvApi(BillingApiView):
     )
     def get(self, request: Request, invoice_id: str) -> HttpResponse:
         invoice = selectors.invoice_get(actor=request.user, public_id=invoice_id)
-        return _file(documents.invoice_csv(invoice), "text/csv; charset=utf-8", f"{invoice.number}.csv")
+        return _file(selectors.invoice_csv(invoice), "text/csv; charset=utf-8", f"{invoice.number}.csv")
 
 
 class CreditNoteListApi(BillingApiView):

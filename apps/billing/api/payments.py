@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing import payments, selectors_payments
+from apps.billing import selectors, services
 from apps.billing.api import serializers_payments as s
 from apps.billing.api.common import organisation_for_request
 from apps.core.api.queries import query_validate
@@ -57,7 +57,7 @@ def _portal_url(suffix: str = "") -> str:
 
 def _owned_method(organisation: Organisation, method_id: str) -> None:
     """404 unless the payment method is one of the organisation's (checked before anything else)."""
-    if not any(m.id == method_id for m in selectors_payments.payment_method_list(organisation=organisation)):
+    if not any(m.id == method_id for m in selectors.payment_method_list(organisation=organisation)):
         raise NotFound(_("Payment method not found."))
 
 
@@ -96,7 +96,7 @@ class BillingAccountApi(APIView):
     )
     def get(self, request: Request) -> Response:
         organisation = _organisation(request, P.BILLING_READ)
-        state = selectors_payments.billing_state(organisation=organisation)
+        state = selectors.billing_state(organisation=organisation)
         data = {
             "account": state.account,
             "payments_enabled": state.payments_enabled,
@@ -108,7 +108,7 @@ class BillingAccountApi(APIView):
             "terminated_at": state.terminated_at,
             "overdue_count": state.overdue_count,
             "overdue_amount": state.overdue_amount,
-            "prepaid_balance": selectors_payments.prepaid_balance(organisation=organisation),
+            "prepaid_balance": selectors.prepaid_balance(organisation=organisation),
             "has_stripe_customer": bool(state.account.stripe_customer_id),
         }
         return Response(s.BillingAccountOutputSerializer(data).data)
@@ -129,8 +129,8 @@ class PaymentMethodListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         organisation = _organisation(request, P.BILLING_READ)
-        payments.require_payments_enabled()
-        methods = selectors_payments.payment_method_list(organisation=organisation)
+        services.require_payments_enabled()
+        methods = selectors.payment_method_list(organisation=organisation)
         return Response(s.PaymentMethodOutputSerializer(methods, many=True).data)
 
 
@@ -151,7 +151,7 @@ class PaymentMethodDetailApi(APIView):
     def delete(self, request: Request, method_id: str) -> Response:
         organisation = _organisation(request, P.BILLING_MANAGE)
         _owned_method(organisation, method_id)
-        payments.payment_method_remove(organisation=organisation, actor=request.user, payment_method_id=method_id)
+        services.payment_method_remove(organisation=organisation, actor=request.user, payment_method_id=method_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -171,8 +171,8 @@ class PaymentMethodDefaultApi(APIView):
     def post(self, request: Request, method_id: str) -> Response:
         organisation = _organisation(request, P.BILLING_MANAGE)
         _owned_method(organisation, method_id)
-        payments.payment_method_set_default(organisation=organisation, actor=request.user, payment_method_id=method_id)
-        method = next(m for m in selectors_payments.payment_method_list(organisation=organisation) if m.id == method_id)
+        services.payment_method_set_default(organisation=organisation, actor=request.user, payment_method_id=method_id)
+        method = next(m for m in selectors.payment_method_list(organisation=organisation) if m.id == method_id)
         return Response(s.PaymentMethodOutputSerializer(method).data)
 
 
@@ -198,14 +198,14 @@ class CheckoutSessionApi(APIView):
         data = s.CheckoutSessionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["mode"] == "setup":
-            url = payments.checkout_setup_start(
+            url = services.checkout_setup_start(
                 organisation=organisation,
                 actor=request.user,
                 success_url=_portal_url("?session_id={CHECKOUT_SESSION_ID}"),
                 cancel_url=_portal_url(),
             )
         else:
-            url = payments.checkout_topup_start(
+            url = services.checkout_topup_start(
                 organisation=organisation,
                 actor=request.user,
                 amount=data.validated_data["amount"],

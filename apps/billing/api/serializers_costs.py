@@ -8,8 +8,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.billing.choices import BudgetAction, BudgetBasis
-from apps.billing.estimates import MAX_HOURS
 from apps.billing.models import BillingNotice, Budget, BudgetAlert
+from apps.billing.selectors.estimates import MAX_HOURS
 from apps.core.api.fields import IdField
 from apps.core.api.queries import ListQuerySerializer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.billing.choices import DunningState
-from apps.billing.payments import TOPUP_MAX, TOPUP_MIN
+from apps.billing.services.payments import TOPUP_MAX, TOPUP_MIN
 
 ORGANISATION_HELP = (
     "Organisation id or slug. Optional with a token (its organisation) or when you belong to one organisation only."

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import migrations
 
-from apps.billing.vat_rates import EU_STANDARD_RATES_2026 as RATES
+from apps.billing.rules.vat_rates import EU_STANDARD_RATES_2026 as RATES
 
 
 def load(apps, schema_editor):

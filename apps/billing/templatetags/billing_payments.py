@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from apps.billing.selectors_payments import billing_state
+from apps.billing.selectors import billing_state
 from apps.teams.models import Organisation
 
 register = template.Library()

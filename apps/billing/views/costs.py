@@ -24,9 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.billing import budgets, costs, estimates, rating
+from apps.billing import selectors, services
 from apps.billing.forms_costs import BudgetForm
 from apps.billing.models import Budget
+from apps.billing.rules.rating import lines_total
+from apps.billing.selectors.costs import DaySpend, month_start
 from apps.core.errors import ApplicationError
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
@@ -41,7 +43,7 @@ SECRET_SESSION_KEY = "billing_budget_secret"
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def _bars(days: list[costs.DaySpend], today: date | None) -> dict[str, Any]:
+def _bars(days: list[DaySpend], today: date | None) -> dict[str, Any]:
     """Geometry of the daily spend bar chart (inline SVG, drawn on the server)."""
     top = max((d.amount for d in days), default=Decimal(0))
     slot = CHART_WIDTH / max(len(days), 1)
@@ -72,8 +74,8 @@ def _month_choices(now: date, count: int = 12) -> list[date]:
 
 def _month_from(request: HttpRequest) -> date | None:
     value = request.GET.get("month", "")
-    month = costs.parse_month(value) if value else None
-    if month is not None and month > costs.month_start(timezone.now()):
+    month = selectors.parse_month(value) if value else None
+    if month is not None and month > month_start(timezone.now()):
         return None
     return month
 
@@ -109,7 +111,7 @@ def costs_overview(request: HttpRequest, organisation: Organisation) -> HttpResp
     project_id = request.GET.get("project", "")
     if project_id.isdigit():
         project = Project.objects.filter(organisation=organisation, pk=int(project_id)).first()
-    summary = costs.cost_summary(organisation=organisation, project=project)
+    summary = selectors.cost_summary(organisation=organisation, project=project)
     context = {
         "organisation": organisation,
         "billing_tab": "overview",
@@ -117,8 +119,8 @@ def costs_overview(request: HttpRequest, organisation: Organisation) -> HttpResp
         "chart": _bars(summary.days, timezone.now().date()),
         "projects": Project.objects.filter(organisation=organisation).order_by("name"),
         "selected_project": project,
-        "notices": budgets.notice_list(organisation=organisation)[:10],
-        "budgets": budgets.budget_list(organisation=organisation),
+        "notices": selectors.notice_list(organisation=organisation)[:10],
+        "budgets": selectors.budget_list(organisation=organisation),
         "can_manage": actor_has_permission(request.user, organisation, P.BILLING_MANAGE),
     }
     return render(request, "billing/costs_overview.html", context)
@@ -127,7 +129,7 @@ def costs_overview(request: HttpRequest, organisation: Organisation) -> HttpResp
 @org_view(P.BILLING_MANAGE)
 @require_POST
 def costs_notices_read(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    count = budgets.notices_mark_read(organisation=organisation, actor=request.user)
+    count = services.notices_mark_read(organisation=organisation, actor=request.user)
     if count:
         messages.success(request, _("Notices marked read."))
     return redirect("billing:costs_overview")
@@ -136,8 +138,8 @@ def costs_notices_read(request: HttpRequest, organisation: Organisation) -> Http
 @org_view(P.BILLING_READ)
 def costs_usage(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     now = timezone.now()
-    month = _month_from(request) or costs.month_start(now)
-    lines = rating.rate_month(organisation_id=organisation.pk, month=month)
+    month = _month_from(request) or month_start(now)
+    lines = selectors.rate_month(organisation_id=organisation.pk, month=month)
     project_names = dict(Project.objects.filter(organisation=organisation).values_list("pk", "name"))
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -170,8 +172,8 @@ def costs_usage(request: HttpRequest, organisation: Organisation) -> HttpRespons
         "month": month,
         "months": _month_choices(now.date()),
         "lines": [{"line": line, "project": project_names.get(line.project_id, "")} for line in lines],
-        "total": rating.lines_total(lines),
-        "is_current": month == costs.month_start(now),
+        "total": lines_total(lines),
+        "is_current": month == month_start(now),
     }
     return render(request, "billing/costs_usage.html", context)
 
@@ -186,9 +188,9 @@ def costs_estimate_fragment(request: HttpRequest, organisation: Organisation) ->
     offer_code, dc_code = request.GET.get("offer", ""), request.GET.get("datacentre", "")
     if offer_code:
         try:
-            offer = estimates.offer_for_estimate(code=offer_code)
-            datacentre = estimates.datacentre_for_estimate(code=dc_code, offer=offer) if dc_code else None
-            estimate = estimates.estimate_build(organisation=organisation, offer=offer, datacentre=datacentre)
+            offer = selectors.offer_for_estimate(code=offer_code)
+            datacentre = selectors.datacentre_for_estimate(code=dc_code, offer=offer) if dc_code else None
+            estimate = selectors.estimate_build(organisation=organisation, offer=offer, datacentre=datacentre)
         except ApplicationError as exc:
             error = exc.message
     return render(request, "billing/_costs_estimate.html", {"estimate": estimate, "error": error})
@@ -200,7 +202,7 @@ def costs_dashboard_fragment(request: HttpRequest) -> HttpResponse:
     organisation = current_organisation(request)
     if organisation is None or not actor_has_permission(request.user, organisation, P.BILLING_READ):
         return HttpResponse(status=204)
-    summary = costs.cost_summary(organisation=organisation)
+    summary = selectors.cost_summary(organisation=organisation)
     context = {"summary": summary, "chart": _bars(summary.days, timezone.now().date())}
     return render(request, "billing/_dashboard_costs.html", context)
 
@@ -210,8 +212,8 @@ def costs_dashboard_fragment(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------
 @org_view(P.BILLING_READ)
 def budget_list(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    items = list(budgets.budget_list(organisation=organisation).prefetch_related("alerts"))
-    month = costs.month_start(timezone.now())
+    items = list(selectors.budget_list(organisation=organisation).prefetch_related("alerts"))
+    month = month_start(timezone.now())
     for budget in items:
         budget.alerts_this_month = [  # type: ignore[attr-defined]
             a.threshold for a in budget.alerts.all() if a.month == month
@@ -231,7 +233,7 @@ def budget_create(request: HttpRequest, organisation: Organisation) -> HttpRespo
     form = BudgetForm(request.POST or None, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
-            budget, secret = budgets.budget_create(
+            budget, secret = services.budget_create(
                 organisation=organisation, actor=request.user, **_budget_values(form)
             )
         except ApplicationError as exc:
@@ -250,7 +252,7 @@ def budget_edit(request: HttpRequest, organisation: Organisation, budget_id: Any
     form = BudgetForm(request.POST or None, organisation=organisation, budget=budget)
     if request.method == "POST" and form.is_valid():
         try:
-            budgets.budget_update(budget=budget, actor=request.user, **_budget_values(form))
+            services.budget_update(budget=budget, actor=request.user, **_budget_values(form))
         except ApplicationError as exc:
             _form_errors(form, exc)
         else:
@@ -264,7 +266,7 @@ def budget_edit(request: HttpRequest, organisation: Organisation, budget_id: Any
 @require_POST
 def budget_delete(request: HttpRequest, organisation: Organisation, budget_id: Any) -> HttpResponse:
     budget = _budget(organisation, budget_id)
-    budgets.budget_delete(budget=budget, actor=request.user)
+    services.budget_delete(budget=budget, actor=request.user)
     messages.success(request, _("Budget deleted."))
     return redirect("billing:costs_budget_list")
 
@@ -276,7 +278,7 @@ def budget_alerts(request: HttpRequest, organisation: Organisation, budget_id: A
         "organisation": organisation,
         "billing_tab": "budgets",
         "budget": budget,
-        "alerts": budgets.budget_alert_list(budget=budget)[:500],
+        "alerts": selectors.budget_alert_list(budget=budget)[:500],
     }
     return render(request, "billing/costs_budget_alerts.html", context)
 

@@ -15,10 +15,10 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
-from apps.billing import documents
+from apps.billing import selectors
 from apps.billing.choices import CreditKind, InvoiceStatus
-from apps.billing.credits import credit_available
 from apps.billing.models import CreditApplication, CreditGrant, CreditNote, Invoice
+from apps.billing.selectors import credit_available
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
 from apps.teams.portal import org_view
@@ -89,7 +89,7 @@ def invoice_pdf(request: HttpRequest, organisation: Organisation, invoice_id: An
 @org_view(P.BILLING_READ)
 def invoice_csv(request: HttpRequest, organisation: Organisation, invoice_id: Any) -> HttpResponse:
     invoice = _invoice(organisation, invoice_id)
-    return _file(documents.invoice_csv(invoice), "text/csv; charset=utf-8", f"{invoice.number}.csv")
+    return _file(selectors.invoice_csv(invoice), "text/csv; charset=utf-8", f"{invoice.number}.csv")
 
 
 @org_view(P.BILLING_READ)

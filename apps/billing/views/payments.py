@@ -28,7 +28,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.billing import payments, selectors_payments, webhooks
+from apps.billing import selectors, services
+from apps.billing.services.payments import PAYMENTS_DISABLED, TOPUP_MAX, TOPUP_MIN
+from apps.billing.services.webhooks import InvalidEvent
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
@@ -52,12 +54,12 @@ def _page_url(request: HttpRequest) -> str:
 @org_view(Permission.BILLING_READ)
 def payment_methods(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     can_manage = actor_has_permission(request.user, organisation, Permission.BILLING_MANAGE)
-    enabled = payments.payments_enabled()
+    enabled = selectors.payments_enabled()
     session_id = request.GET.get("session_id", "")
     if enabled and session_id:
         # Back from Checkout: refresh the list now rather than wait for the webhook.
         try:
-            selectors_payments.payment_methods_refresh(organisation=organisation)
+            services.payment_methods_refresh(organisation=organisation)
         except ApplicationError as exc:
             _report(request, exc)
         except Exception:  # Stripe unreachable: the webhook will bring it
@@ -72,11 +74,11 @@ def payment_methods(request: HttpRequest, organisation: Organisation) -> HttpRes
         "organisation": organisation,
         "payments_enabled": enabled,
         "can_manage": can_manage,
-        "methods": selectors_payments.payment_method_list(organisation=organisation) if enabled else [],
-        "account": selectors_payments.billing_state(organisation=organisation),
-        "prepaid_balance": selectors_payments.prepaid_balance(organisation=organisation),
-        "topup_min": payments.TOPUP_MIN,
-        "topup_max": payments.TOPUP_MAX,
+        "methods": selectors.payment_method_list(organisation=organisation) if enabled else [],
+        "account": selectors.billing_state(organisation=organisation),
+        "prepaid_balance": selectors.prepaid_balance(organisation=organisation),
+        "topup_min": TOPUP_MIN,
+        "topup_max": TOPUP_MAX,
         "seller": settings.BILLING_SELLER,
     }
     return render(request, "billing/payments_methods.html", context)
@@ -87,7 +89,7 @@ def payment_methods(request: HttpRequest, organisation: Organisation) -> HttpRes
 def payment_method_add(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     back = _page_url(request)
     try:
-        url = payments.checkout_setup_start(
+        url = services.checkout_setup_start(
             organisation=organisation,
             actor=request.user,
             success_url=back + "?session_id={CHECKOUT_SESSION_ID}",
@@ -103,7 +105,7 @@ def payment_method_add(request: HttpRequest, organisation: Organisation) -> Http
 @org_view(Permission.BILLING_MANAGE)
 def payment_method_default(request: HttpRequest, organisation: Organisation, method_id: str) -> HttpResponse:
     try:
-        payments.payment_method_set_default(organisation=organisation, actor=request.user, payment_method_id=method_id)
+        services.payment_method_set_default(organisation=organisation, actor=request.user, payment_method_id=method_id)
         messages.success(request, _("Default payment method changed."))
     except ApplicationError as exc:
         _report(request, exc)
@@ -114,7 +116,7 @@ def payment_method_default(request: HttpRequest, organisation: Organisation, met
 @org_view(Permission.BILLING_MANAGE)
 def payment_method_remove(request: HttpRequest, organisation: Organisation, method_id: str) -> HttpResponse:
     try:
-        payments.payment_method_remove(organisation=organisation, actor=request.user, payment_method_id=method_id)
+        services.payment_method_remove(organisation=organisation, actor=request.user, payment_method_id=method_id)
         messages.success(request, _("Payment method removed."))
     except ApplicationError as exc:
         _report(request, exc)
@@ -126,10 +128,10 @@ def payment_method_remove(request: HttpRequest, organisation: Organisation, meth
 def topup(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     back = _page_url(request)
     try:
-        url = payments.checkout_topup_start(
+        url = services.checkout_topup_start(
             organisation=organisation,
             actor=request.user,
-            amount=payments.topup_validate(request.POST.get("amount", "")),
+            amount=services.topup_validate(request.POST.get("amount", "")),
             success_url=back + "?result=topup&session_id={CHECKOUT_SESSION_ID}",
             cancel_url=back,
         )
@@ -143,15 +145,15 @@ def topup(request: HttpRequest, organisation: Organisation) -> HttpResponse:
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's webhook endpoint: verify, store once, enqueue; the work happens in Celery."""
-    if not payments.payments_enabled() or not settings.STRIPE_WEBHOOK_SECRET:
+    if not selectors.payments_enabled() or not settings.STRIPE_WEBHOOK_SECRET:
         return JsonResponse(
-            {"error": {"code": payments.PAYMENTS_DISABLED, "message": "Online payments are not enabled."}}, status=503
+            {"error": {"code": PAYMENTS_DISABLED, "message": "Online payments are not enabled."}}, status=503
         )
     try:
-        _row_id, created = webhooks.event_receive(
+        _row_id, created = services.event_receive(
             payload=request.body, sig_header=request.headers.get("Stripe-Signature", "")
         )
-    except webhooks.InvalidEvent as exc:
+    except InvalidEvent as exc:
         logger.info("Stripe webhook refused: %s", exc)
         return JsonResponse({"error": {"code": "invalid_signature", "message": "Invalid signature."}}, status=400)
     return JsonResponse({"received": True, "duplicate": not created})

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.billing.choices import CreditKind
-from apps.billing.credits import credit_grant
 from apps.billing.models import CreditGrant
+from apps.billing.services import credit_grant
 from apps.core.services import site_configure
 from apps.teams.services import personal_organisation_ensure
 

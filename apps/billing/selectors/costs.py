@@ -3,7 +3,7 @@
 The rules (customer-facing text in ``apps/docs/content/costs-and-budgets.md``):
 
 * **month-to-date** is the usage ledger of the calendar month (UTC) rated by
-  ``apps.billing.rating.rate_month``: exactly what the invoice will charge so
+  ``apps.billing.selectors.usage.rate_month``: exactly what the invoice will charge so
   far, monthly caps applied;
 * the **forecast** adds, for each resource still billable now (an open
   instance price period, a snapshot not deleted, a delivered service not
@@ -12,7 +12,7 @@ The rules (customer-facing text in ``apps/docs/content/costs-and-budgets.md``):
   this month), like the invoice does. Resources created later are unknown, so
   the forecast assumes nothing new is ordered;
 * totals are given excluding VAT and with the VAT that applies to the
-  organisation today (``apps.billing.vat.vat_decision_for``).
+  organisation today (``apps.billing.selectors.vat.vat_decision_for``).
 
 Every read is a handful of grouped queries, whatever the number of hours.
 """
@@ -30,11 +30,15 @@ from django.db.models import Max, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 
-from apps.billing import rating, vat
 from apps.billing.choices import ResourceType
 from apps.billing.models import UsageRecord
-from apps.billing.rating import HOUR, ZERO, to_cents
+from apps.billing.rules import rating
+from apps.billing.rules.rating import HOUR
+from apps.billing.rules.vat import VatDecision, vat_amount
+from apps.billing.selectors.usage import rate_month
+from apps.billing.selectors.vat import vat_decision_for
 from apps.catalogue.models import Offer
+from apps.core.money import ZERO, to_cents
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import InstancePricePeriod, Snapshot
 from apps.orders.choices import FulfilmentStatus
@@ -86,7 +90,7 @@ class CostSummary:
     is_current: bool
     month_to_date: Decimal
     forecast: Decimal
-    vat: vat.VatDecision
+    vat: VatDecision
     month_to_date_vat: Decimal
     forecast_vat: Decimal
     projects: list[ProjectCost] = field(default_factory=list)
@@ -126,7 +130,7 @@ class _Billable:
 
 
 def _snapshot_offer() -> Offer | None:
-    return Offer.objects.filter(code=getattr(settings, "BILLING_SNAPSHOT_OFFER_CODE", "")).first()
+    return Offer.objects.filter(code=settings.BILLING_SNAPSHOT_OFFER_CODE).first()
 
 
 def billable_now(*, organisation_id: int, project_id: int | None = None) -> list[_Billable]:
@@ -235,7 +239,7 @@ def cost_summary(
     start, end = rating.month_bounds(month)
     project_id = project.pk if project is not None else None
 
-    lines = rating.rate_month(organisation_id=organisation.pk, month=month, project_id=project_id)
+    lines = rate_month(organisation_id=organisation.pk, month=month, project_id=project_id)
     by_resource = rating.totals_by_resource(lines)
     facts = _ledger_facts(organisation_id=organisation.pk, start=start, end=end, project_id=project_id)
 
@@ -290,7 +294,7 @@ def cost_summary(
 
     month_to_date = rating.lines_total(lines)
     forecast = sum((c.forecast for c in resources.values()), ZERO)
-    decision = vat.vat_decision_for(organisation=organisation)
+    decision = vat_decision_for(organisation=organisation)
     caps_for_days = {k: c for k, (_last, c) in facts.items() if c is not None}
     return CostSummary(
         organisation=organisation,
@@ -301,8 +305,8 @@ def cost_summary(
         month_to_date=month_to_date,
         forecast=forecast,
         vat=decision,
-        month_to_date_vat=vat.vat_amount(month_to_date, decision.rate),
-        forecast_vat=vat.vat_amount(forecast, decision.rate),
+        month_to_date_vat=vat_amount(month_to_date, decision.rate),
+        forecast_vat=vat_amount(forecast, decision.rate),
         projects=sorted(projects.values(), key=lambda p: (-p.forecast, p.name)),
         resources=sorted(resources.values(), key=lambda r: (-r.forecast, r.name)),
         days=_daily(organisation_id=organisation.pk, start=start, end=end, project_id=project_id, caps=caps_for_days),

@@ -11,33 +11,27 @@ The rules (customer-facing text in ``apps/docs/content/billing.md``):
   applies. Above the cap, a negative "monthly cap" line brings the resource's
   total down to exactly the cap.
 
-The aggregation is one grouped query; Python only walks the groups (a few per
-resource), never the hourly rows.
+The aggregation is one grouped query (``apps.billing.selectors.usage``); the
+rules here only walk its groups (a few per resource), never the hourly rows,
+and touch no database.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from apps.billing.choices import ResourceType
-from apps.billing.models import UsageRecord
+from apps.core.money import ZERO, to_cents
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
 HOUR = timedelta(hours=1)
-
-
-def to_cents(value: Decimal) -> Decimal:
-    """Round money to the cent, half up (the convention of Estonian and EU invoicing)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def month_bounds(month: date) -> tuple[datetime, datetime]:
@@ -69,21 +63,14 @@ def _unit(resource_type: str) -> str:
     return "GB·h" if resource_type == ResourceType.SNAPSHOT else "h"
 
 
-def rate_records(records: QuerySet[UsageRecord]) -> list[ChargeLine]:
-    """Charged lines for ``records``, which must all fall in one calendar month (the cap is monthly)."""
-    groups = (
-        records.values("resource_type", "resource_id", "project_id", "description", "unit_price")
-        .annotate(
-            hours=Count("id"),
-            quantity=Sum("quantity"),
-            amount=Sum("amount"),
-            first_hour=Min("hour"),
-            last_hour=Max("hour"),
-            cap=Max("monthly_cap"),
-            name=Max("resource_name"),
-        )
-        .order_by("resource_type", "resource_id", "first_hour", "unit_price")
-    )
+def charge_lines(groups: Iterable[Mapping[str, Any]]) -> list[ChargeLine]:
+    """Charged lines from the ledger's groups of one calendar month (the cap is monthly).
+
+    Each group is one resource at one price (``selectors.usage.usage_groups``): its
+    ``resource_type``, ``resource_id``, ``project_id``, ``description``, ``unit_price``,
+    ``hours``, ``quantity``, ``amount``, ``first_hour``, ``last_hour``, ``cap`` and ``name``,
+    ordered by resource then first hour.
+    """
     lines: list[ChargeLine] = []
     per_resource: dict[tuple[str, uuid.UUID], list[ChargeLine]] = defaultdict(list)
     caps: dict[tuple[str, uuid.UUID], Decimal] = {}
@@ -131,15 +118,6 @@ def rate_records(records: QuerySet[UsageRecord]) -> list[ChargeLine]:
             )
     lines.sort(key=lambda line: (line.resource_type, str(line.resource_id), line.is_cap_adjustment, line.period_start))
     return lines
-
-
-def rate_month(*, organisation_id: int, month: date, project_id: int | None = None) -> list[ChargeLine]:
-    """Charged lines of one organisation (optionally one project) for the calendar month containing ``month``."""
-    start, end = month_bounds(month)
-    records = UsageRecord.objects.filter(organisation_id=organisation_id, hour__gte=start, hour__lt=end)
-    if project_id is not None:
-        records = records.filter(project_id=project_id)
-    return rate_records(records)
 
 
 def lines_total(lines: Iterable[ChargeLine]) -> Decimal:

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from apps.billing.choices import InvoiceStatus
 from apps.billing.models import CreditGrant, CreditNote, Invoice
-from apps.billing.rating import ChargeLine, rate_month
+from apps.billing.rules import documents
+from apps.billing.rules.rating import ChargeLine
+from apps.billing.selectors.usage import rate_month
 from apps.core.errors import NotFound, PermissionDenied
 from apps.teams.access import actor_has_permission, organisation_get_for_actor, organisation_list_for_actor
 from apps.teams.choices import Permission
@@ -109,3 +111,8 @@ def usage_month(*, actor: Any, organisation: str | int | None, month: date) -> t
         message = _("You can read the billing of several organisations: say which one.")
         raise ValidationFailed(message, fields={"organisation": [message]})
     return orgs[0], rate_month(organisation_id=orgs[0].pk, month=month)
+
+
+def invoice_csv(invoice: Invoice) -> str:
+    """The invoice's lines as CSV (``rules.documents.invoice_csv`` over its lines, in order)."""
+    return documents.invoice_csv(invoice, invoice.lines.all())

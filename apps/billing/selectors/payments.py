@@ -1,4 +1,8 @@
-"""Reads of the payments area: payment methods, dunning state, prepaid balance (callers check permissions)."""
+"""Reads of the payments area: payment methods, dunning state, overdue invoices, prepaid balance.
+
+Callers check permissions. Nothing here writes or calls Stripe: payment methods are read from
+dj-stripe's local copy (``services.payments.payment_methods_refresh`` fetches them from Stripe).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from apps.billing import dunning, payments
-from apps.billing.choices import CreditKind, DunningState
-from apps.billing.models import BillingAccount, CreditGrant, DunningPolicy
-from apps.billing.services import billing_account_for
+from apps.billing.choices import IN_DUNNING, CreditKind, DunningState, InvoiceStatus
+from apps.billing.models import BillingAccount, CreditGrant, DunningPolicy, Invoice
+from apps.billing.selectors.account import billing_account_get
 from apps.teams.models import Organisation
 
 
@@ -28,15 +32,29 @@ class PaymentMethodView:
     created: datetime | None
 
 
-def _customer_id(organisation: Organisation) -> str:
-    from apps.billing import stripe_gateway
+def payments_enabled() -> bool:
+    """True when Stripe keys are configured (``settings.BILLING_PAYMENTS_ENABLED``)."""
+    return bool(settings.BILLING_PAYMENTS_ENABLED)
 
-    return stripe_gateway.customer_id_of(billing_account_for(organisation=organisation))
+
+def overdue_invoices(*, organisation: Organisation, now: datetime | None = None) -> QuerySet[Invoice]:
+    """Open invoices past their due date, or whose automatic payment failed."""
+    now = now or timezone.now()
+    return Invoice.objects.filter(organisation=organisation, status=InvoiceStatus.OPEN).filter(
+        Q(due_at__lt=now) | Q(payment_failed_at__isnull=False)
+    )
+
+
+def _customer_id(organisation: Organisation) -> str:
+    from apps.billing.stripe import gateway as stripe_gateway
+
+    account = billing_account_get(organisation=organisation)
+    return stripe_gateway.customer_id_of(account) if account.pk is not None else ""
 
 
 def payment_method_list(*, organisation: Organisation) -> list[PaymentMethodView]:
     """The organisation's saved cards and SEPA mandates (dj-stripe's copy), default first."""
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     customer_id = _customer_id(organisation)
     if not customer_id:
@@ -67,16 +85,6 @@ def payment_method_list(*, organisation: Organisation) -> list[PaymentMethodView
     return views
 
 
-def payment_methods_refresh(*, organisation: Organisation) -> list[PaymentMethodView]:
-    """Fetch the payment methods from Stripe (after Checkout), then list them."""
-    from apps.billing import stripe_gateway
-
-    payments.require_payments_enabled()
-    customer_id = stripe_gateway.customer_ensure(organisation=organisation)
-    stripe_gateway.payment_methods_sync(customer_id=customer_id)
-    return payment_method_list(organisation=organisation)
-
-
 @dataclass(frozen=True)
 class BillingState:
     account: BillingAccount
@@ -102,13 +110,13 @@ def billing_state(*, organisation: Organisation, now: datetime | None = None) ->
     from datetime import timedelta
 
     now = now or timezone.now()
-    account = billing_account_for(organisation=organisation)
+    account = billing_account_get(organisation=organisation)
     policy = DunningPolicy.current()
-    overdue = dunning.overdue_invoices(organisation=organisation, now=now)
+    overdue = overdue_invoices(organisation=organisation, now=now)
     total = overdue.aggregate(total=Sum("amount_due"))["total"] or Decimal("0.00")
     since = account.past_due_since
     suspend_on = terminate_on = None
-    if since is not None and account.dunning_state in dunning.IN_DUNNING:
+    if since is not None and account.dunning_state in IN_DUNNING:
         suspend_on = since + timedelta(days=policy.suspend_after_days)
         terminate_on = since + timedelta(days=policy.terminate_after_days)
     return BillingState(
@@ -123,7 +131,7 @@ def billing_state(*, organisation: Organisation, now: datetime | None = None) ->
         terminate_on=terminate_on,
         overdue_count=overdue.count(),
         overdue_amount=total,
-        payments_enabled=payments.payments_enabled(),
+        payments_enabled=payments_enabled(),
     )
 
 

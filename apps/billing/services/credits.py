@@ -6,31 +6,28 @@
   ``expires_at`` is never applied (it stays visible, with nothing usable).
 
 ``credit_grant`` is the only way credit is created (staff in the admin, Stripe
-top-ups through ``payments.topup_credit``, credit notes credited to the balance);
-``credits_apply`` is called by ``invoicing.invoice_issue`` in its transaction.
+top-ups through ``services.payments.topup_credit``, credit notes credited to the balance);
+``credits_apply`` is called by ``services.invoicing.invoice_issue`` in its transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.billing.choices import CreditKind
 from apps.billing.models import CreditApplication, CreditGrant, CreditNote, Invoice
-from apps.billing.rating import ZERO, to_cents
+from apps.billing.selectors.credits import usable_credit
+from apps.core.actors import Actor, actor_user
 from apps.core.errors import ValidationFailed
+from apps.core.money import ZERO, to_cents
 from apps.core.services import audit_record
 from apps.teams.models import Organisation
-
-
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
 
 
 def credit_grant(
@@ -40,7 +37,7 @@ def credit_grant(
     amount: Decimal,
     description: str,
     expires_at: datetime | None = None,
-    actor: Any,
+    actor: Actor,
     stripe_payment_id: str = "",
     credit_note: CreditNote | None = None,
 ) -> CreditGrant:
@@ -68,7 +65,7 @@ def credit_grant(
             amount=value,
             remaining=value,
             expires_at=expires_at,
-            created_by=_user(actor),
+            created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
             credit_note=credit_note,
             stripe_payment_id=stripe_payment_id,
         )
@@ -85,21 +82,6 @@ def credit_grant(
             },
         )
     return grant
-
-
-def usable_credit(*, organisation: Organisation, kind: CreditKind | str, at: datetime) -> QuerySet[CreditGrant]:
-    """Grants of ``kind`` with something left that have not expired at ``at``, in the order they are used."""
-    return (
-        CreditGrant.objects.filter(organisation=organisation, kind=kind, remaining__gt=0)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
-        .order_by(F("expires_at").asc(nulls_last=True), "created_at", "id")
-    )
-
-
-def credit_available(*, organisation: Organisation, kind: CreditKind | str, at: datetime | None = None) -> Decimal:
-    """How much of ``kind`` the organisation can still use at ``at`` (now by default)."""
-    total = usable_credit(organisation=organisation, kind=kind, at=at or timezone.now()).aggregate(s=Sum("remaining"))
-    return total["s"] or ZERO
 
 
 def credits_apply(*, invoice: Invoice, kind: CreditKind | str, up_to: Decimal, at: datetime) -> Decimal:

@@ -1,7 +1,7 @@
 """Cost estimates before ordering: the hourly price, the monthly cap and the VAT the organisation would pay.
 
 Prices come from the catalogue (what an order would freeze now); the VAT
-treatment and rate from ``apps.billing.vat.vat_decision_for``. On the
+treatment and rate from ``apps.billing.selectors.vat.vat_decision_for``. On the
 invoice, VAT is computed once on the month's total and rounded to the cent, so
 the hourly VAT here is shown to the micro-euro and the monthly one to the cent.
 """
@@ -9,17 +9,17 @@ the hourly VAT here is shown to the micro-euro and the monthly one to the cent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from apps.billing import vat
-from apps.billing.rating import to_cents
+from apps.billing.rules.vat import VatDecision, vat_amount
+from apps.billing.selectors.vat import vat_decision_for
 from apps.catalogue.models import Datacentre, Offer
 from apps.core.errors import ValidationFailed
+from apps.core.money import to_cents, to_rate
 from apps.teams.models import Organisation
 
-MICRO = Decimal("0.000001")
 # The longest calendar month has 744 hours: an estimate covers at most one month's cap.
 MAX_HOURS = 744
 
@@ -30,7 +30,7 @@ class Estimate:
 
     offer: Offer
     datacentre: Datacentre | None
-    vat: vat.VatDecision
+    vat: VatDecision
     price_hourly: Decimal
     price_monthly: Decimal
     vat_hourly: Decimal
@@ -83,13 +83,13 @@ def estimate_build(
     if hours is not None and not 1 <= hours <= MAX_HOURS:
         message = _("Give between 1 and %(max)s hours.") % {"max": MAX_HOURS}
         raise ValidationFailed(message, fields={"hours": [message]})
-    decision = vat.vat_decision_for(organisation=organisation)
+    decision = vat_decision_for(organisation=organisation)
     hourly, monthly = offer.price_hourly, offer.price_monthly
-    vat_hourly = (hourly * decision.rate / Decimal(100)).quantize(MICRO, rounding=ROUND_HALF_UP)
+    vat_hourly = to_rate(hourly * decision.rate / Decimal(100))
     hours_cost = hours_vat = None
     if hours is not None:
         hours_cost = min(to_cents(hourly * hours), monthly)
-        hours_vat = vat.vat_amount(hours_cost, decision.rate)
+        hours_vat = vat_amount(hours_cost, decision.rate)
     return Estimate(
         offer=offer,
         datacentre=datacentre,
@@ -97,7 +97,7 @@ def estimate_build(
         price_hourly=hourly,
         price_monthly=monthly,
         vat_hourly=vat_hourly,
-        vat_monthly=vat.vat_amount(monthly, decision.rate),
+        vat_monthly=vat_amount(monthly, decision.rate),
         hours=hours,
         hours_cost=hours_cost,
         hours_vat=hours_vat,

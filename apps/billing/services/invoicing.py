@@ -1,16 +1,17 @@
 """Monthly invoices and credit notes: drafts from the rated ledger, issuing (numbers, VAT, credits, PDF, e-mail).
 
 * ``invoice_draft_build`` turns one organisation's month of usage
-  (``rating.rate_month``: the cap rule) into a draft: one line per charged line,
+  (``selectors.usage.rate_month``: the cap rule) into a draft: one line per charged line,
   the usage records linked to it. No usage at all: no invoice (a zero invoice
   would say nothing); usage that credits bring to zero is still invoiced, and
   is PAID at issue.
 * ``invoice_issue`` refreshes the lines, takes the next gapless number
   (``NumberSequence`` row locked in the issuing transaction: a rollback gives it
-  back), freezes the buyer and the VAT decision (``vat.vat_decision_for``),
+  back), freezes the buyer and the VAT decision (``selectors.vat.vat_decision_for``),
   applies promotional credit (before VAT), computes VAT once on the taxable
   total, applies prepaid balance (after VAT), renders the PDF, and after commit
-  e-mails it and, with payments on, pushes it to Stripe (``billing.invoice_push``).
+  e-mails it (task ``billing.invoice_email``, retried on transient SMTP errors)
+  and, with payments on, pushes it to Stripe (``billing.invoice_push``).
 * ``credit_note_issue`` corrects an issued invoice (staff only).
 
 Issued invoices never change except their payment state and the credit notes
@@ -20,6 +21,7 @@ that reduce them.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,13 +33,18 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.billing import documents, vat
+from apps.billing import task_names
 from apps.billing.choices import CreditKind, CreditNoteKind, InvoiceStatus, NoticeKind, ResourceType
-from apps.billing.credits import credit_grant, credits_apply
 from apps.billing.models import CreditNote, Invoice, InvoiceLine, NumberSequence, UsageRecord
-from apps.billing.rating import ZERO, ChargeLine, month_bounds, rate_month, to_cents
-from apps.billing.services import billing_account_for, notice_post
+from apps.billing.rules import documents
+from apps.billing.rules.rating import ChargeLine, month_bounds
+from apps.billing.rules.vat import vat_amount, vat_id_normalise
+from apps.billing.selectors.usage import rate_month
+from apps.billing.selectors.vat import vat_decision_for
+from apps.billing.services.account import billing_account_for, notice_post
+from apps.billing.services.credits import credit_grant, credits_apply
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.money import ZERO, to_cents
 from apps.core.services import audit_record, task_enqueue
 from apps.teams.models import Organisation, Project
 
@@ -111,11 +118,11 @@ def _preview_totals(invoice: Invoice, subtotal: Decimal) -> None:
     invoice.promotional_credit = ZERO
     invoice.net_total = subtotal
     try:
-        decision = vat.vat_decision_for(organisation=invoice.organisation)
+        decision = vat_decision_for(organisation=invoice.organisation)
         invoice.vat_treatment, invoice.vat_rate, invoice.vat_note = decision.treatment, decision.rate, decision.note
     except Exception:
         invoice.vat_rate = ZERO
-    invoice.vat_amount = vat.vat_amount(subtotal, invoice.vat_rate)
+    invoice.vat_amount = vat_amount(subtotal, invoice.vat_rate)
     invoice.total = subtotal + invoice.vat_amount
     invoice.prepaid_applied = ZERO
     invoice.amount_due = invoice.total
@@ -176,7 +183,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
         if not lines:
             raise Conflict(_("There is no usage to invoice for this month."), code=NOTHING_TO_INVOICE)
         account = billing_account_for(organisation=organisation)
-        decision = vat.vat_decision_for(organisation=organisation, account=account)  # Unavailable if no rate
+        decision = vat_decision_for(organisation=organisation, account=account)  # Unavailable if no rate
         now = timezone.now()
 
         year = now.year
@@ -188,7 +195,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
         invoice.buyer_name = (organisation.legal_name or organisation.name)[:200]
         invoice.buyer_address = account.address
         invoice.buyer_country = decision.country
-        invoice.buyer_vat_id = vat.vat_id_normalise(organisation.vat_id)
+        invoice.buyer_vat_id = vat_id_normalise(organisation.vat_id)
         invoice.buyer_email = organisation.email
         invoice.vat_treatment = decision.treatment
         invoice.vat_rate = decision.rate
@@ -199,7 +206,7 @@ def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
             invoice=invoice, kind=CreditKind.PROMOTIONAL, up_to=invoice.subtotal, at=now
         )
         invoice.net_total = invoice.subtotal - invoice.promotional_credit
-        invoice.vat_amount = vat.vat_amount(invoice.net_total, invoice.vat_rate)
+        invoice.vat_amount = vat_amount(invoice.net_total, invoice.vat_rate)
         invoice.total = invoice.net_total + invoice.vat_amount
         invoice.prepaid_applied = credits_apply(invoice=invoice, kind=CreditKind.PREPAID, up_to=invoice.total, at=now)
         invoice.amount_due = invoice.total - invoice.prepaid_applied
@@ -230,17 +237,41 @@ def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
             % {"number": invoice.number, "period": f"{invoice.period_start:%Y-%m}", "amount": invoice.amount_due},
         )
         invoice_id = invoice.pk
-        transaction.on_commit(lambda: invoice_email_send(invoice_id=invoice_id))
-        if getattr(settings, "BILLING_PAYMENTS_ENABLED", False) and invoice.amount_due > 0:
-            task_enqueue("billing.invoice_push", invoice_id)
+        # E-mailed by a task after commit, so a mail server outage is retried (docs/dev/style.md#celery-tasks).
+        task_enqueue(task_names.INVOICE_EMAIL, invoice_id)
+        if settings.BILLING_PAYMENTS_ENABLED and invoice.amount_due > 0:
+            task_enqueue(task_names.INVOICE_PUSH, invoice_id)
     return invoice
 
 
+class InvoiceEmailTransientError(Exception):
+    """The mail server could not take the invoice now (connection lost or refused, timeout, a 4xx reply): retry."""
+
+
+def _smtp_error_is_transient(exc: Exception) -> bool:
+    """Connection problems and 4xx replies are temporary (RFC 5321 section 4.2.1); 5xx replies are not."""
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return False
+
+
 def invoice_email_send(*, invoice_id: int) -> bool:
-    """E-mail the issued invoice's PDF to the organisation; records ``emailed_at``. False when it could not."""
+    """E-mail the issued invoice's PDF to the organisation, once (task ``billing.invoice_email``).
+
+    The send is claimed by setting ``emailed_at`` with a conditional UPDATE
+    (``docs/dev/style.md#celery-tasks``): a second run, or a redelivered task,
+    finds it set and sends nothing. If sending fails the claim is given back;
+    a transient failure raises ``InvoiceEmailTransientError`` so the task
+    retries, any other failure is logged and returns False.
+    """
     invoice = Invoice.objects.filter(pk=invoice_id).first()
     if invoice is None or not invoice.number or not invoice.buyer_email:
         return False
+    claimed_at = timezone.now()
+    if not Invoice.objects.filter(pk=invoice.pk, emailed_at__isnull=True).update(emailed_at=claimed_at):
+        return False  # already sent (or being sent by another worker)
     seller = settings.BILLING_SELLER
     message = EmailMessage(
         subject=_("Invoice %(number)s from %(seller)s") % {"number": invoice.number, "seller": seller.get("name")},
@@ -264,10 +295,14 @@ def invoice_email_send(*, invoice_id: int) -> bool:
     message.attach(f"{invoice.number}.pdf", bytes(invoice.pdf or b""), "application/pdf")
     try:
         message.send()
-    except Exception:
+    except Exception as exc:
+        # Give the claim back, so a retry (or staff) can send it.
+        Invoice.objects.filter(pk=invoice.pk, emailed_at=claimed_at).update(emailed_at=None)
+        if _smtp_error_is_transient(exc):
+            logger.warning("billing: e-mailing invoice %s failed for now (%s); retrying", invoice.number, exc)
+            raise InvoiceEmailTransientError(str(exc)) from exc
         logger.exception("billing: could not e-mail invoice %s", invoice.number)
         return False
-    Invoice.objects.filter(pk=invoice.pk).update(emailed_at=timezone.now())
     return True
 
 
@@ -360,7 +395,7 @@ def credit_note_issue(
             credited_vat = invoice.credit_notes.aggregate(s=Sum("vat_amount"))["s"] or ZERO
             vat_part = invoice.vat_amount - credited_vat
         else:
-            vat_part = vat.vat_amount(net, invoice.vat_rate)
+            vat_part = vat_amount(net, invoice.vat_rate)
         total = net + vat_part
         now = timezone.now()
         number = number_take(name=f"credit_note-{now.year}")
@@ -418,8 +453,8 @@ def credit_note_issue(
                 actor=actor,
                 credit_note=note,
             )
-        if kind == CreditNoteKind.REFUND and getattr(settings, "BILLING_PAYMENTS_ENABLED", False):
-            task_enqueue("billing.credit_note_refund", note.pk)
+        if kind == CreditNoteKind.REFUND and settings.BILLING_PAYMENTS_ENABLED:
+            task_enqueue(task_names.CREDIT_NOTE_REFUND, note.pk)
     return note
 
 

@@ -5,7 +5,7 @@ Our ledger is the source of truth: Stripe only collects an invoice's
 only writes of an invoice's payment state, whoever calls them (staff marking a
 bank transfer, a Stripe webhook, a test); both are idempotent and take a row
 lock on the invoice, so concurrent deliveries of one event count once.
-Every call to Stripe goes through ``apps.billing.stripe_gateway``.
+Every call to Stripe goes through ``apps.billing.stripe.gateway``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.billing import dunning
 from apps.billing.choices import CreditKind, CreditNoteKind, InvoiceStatus
 from apps.billing.models import CreditGrant, CreditNote, Invoice
-from apps.billing.services import billing_account_for
+from apps.billing.selectors.payments import PaymentMethodView, payment_method_list, payments_enabled
+from apps.billing.services import dunning
+from apps.billing.services.account import billing_account_for
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
+from apps.core.money import CENT
 from apps.core.services import audit_record
 from apps.teams.models import Organisation
 
@@ -32,11 +34,6 @@ INVOICE_NOT_PAYABLE = "invoice_not_payable"
 
 TOPUP_MIN = Decimal("5.00")
 TOPUP_MAX = Decimal("10000.00")
-
-
-def payments_enabled() -> bool:
-    """True when Stripe keys are configured (``settings.BILLING_PAYMENTS_ENABLED``)."""
-    return bool(getattr(settings, "BILLING_PAYMENTS_ENABLED", False))
 
 
 def require_payments_enabled() -> None:
@@ -117,7 +114,7 @@ def invoice_push(*, invoice: Invoice) -> Invoice:
     ``amount_due`` exactly: the net lines, VAT, minus promotional credit and
     prepaid balance, as whole-cent invoice items.
     """
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     invoice = Invoice.objects.select_related("organisation").get(pk=invoice.pk)
@@ -166,7 +163,7 @@ def invoice_stripe_items(*, invoice: Invoice) -> list[tuple[str, int]]:
 
 def credit_note_refund(*, credit_note: CreditNote) -> CreditNote:
     """Refund a REFUND credit note's total on the Stripe payment of its invoice (idempotent)."""
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     credit_note = CreditNote.objects.select_related("invoice").get(pk=credit_note.pk)
@@ -199,7 +196,7 @@ def credit_note_refund(*, credit_note: CreditNote) -> CreditNote:
 
 def customer_ensure(*, organisation: Organisation) -> str:
     """The organisation's Stripe customer id, created through dj-stripe on first use."""
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     return stripe_gateway.customer_ensure(organisation=organisation)
@@ -207,7 +204,7 @@ def customer_ensure(*, organisation: Organisation) -> str:
 
 def checkout_setup_start(*, organisation: Organisation, actor: Any, success_url: str, cancel_url: str) -> str:
     """A Stripe Checkout session (mode "setup") to add a card or SEPA mandate; returns its URL."""
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     customer_id = stripe_gateway.customer_ensure(organisation=organisation)
@@ -226,7 +223,7 @@ def checkout_setup_start(*, organisation: Organisation, actor: Any, success_url:
 
 def topup_validate(amount: Any) -> Decimal:
     try:
-        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+        value = Decimal(str(amount)).quantize(CENT)
     except Exception:  # decimal.InvalidOperation and friends
         raise ValidationFailed(_("Enter an amount."), fields={"amount": [_("Enter a number.")]}) from None
     if not value.is_finite() or value < TOPUP_MIN or value > TOPUP_MAX:
@@ -239,7 +236,7 @@ def checkout_topup_start(
     *, organisation: Organisation, actor: Any, amount: Decimal, success_url: str, cancel_url: str
 ) -> str:
     """A Stripe Checkout session (mode "payment") to add prepaid balance; returns its URL."""
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     value = topup_validate(amount)
@@ -268,7 +265,7 @@ def topup_expiry_days() -> int:
 
 def topup_credit(*, organisation: Organisation, amount: Decimal, stripe_payment_id: str) -> CreditGrant:
     """Turn a paid top-up into prepaid balance, once per Stripe payment."""
-    from apps.billing.credits import credit_grant
+    from apps.billing.services.credits import credit_grant
 
     existing = CreditGrant.objects.filter(stripe_payment_id=stripe_payment_id).first()
     if existing is not None:
@@ -289,7 +286,7 @@ def topup_credit(*, organisation: Organisation, amount: Decimal, stripe_payment_
 
 
 def payment_method_set_default(*, organisation: Organisation, actor: Any, payment_method_id: str) -> None:
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     customer_id = stripe_gateway.customer_ensure(organisation=organisation)
@@ -305,7 +302,7 @@ def payment_method_set_default(*, organisation: Organisation, actor: Any, paymen
 
 
 def payment_method_remove(*, organisation: Organisation, actor: Any, payment_method_id: str) -> None:
-    from apps.billing import stripe_gateway
+    from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
     customer_id = stripe_gateway.customer_ensure(organisation=organisation)
@@ -318,6 +315,16 @@ def payment_method_remove(*, organisation: Organisation, actor: Any, payment_met
         organisation_id=organisation.pk,
         changes={"payment_method": payment_method_id},
     )
+
+
+def payment_methods_refresh(*, organisation: Organisation) -> list[PaymentMethodView]:
+    """Fetch the payment methods from Stripe (after Checkout), then list them."""
+    from apps.billing.stripe import gateway as stripe_gateway
+
+    require_payments_enabled()
+    customer_id = stripe_gateway.customer_ensure(organisation=organisation)
+    stripe_gateway.payment_methods_sync(customer_id=customer_id)
+    return payment_method_list(organisation=organisation)
 
 
 def account_for(*, organisation: Organisation) -> Any:

@@ -23,7 +23,7 @@ from django.db import transaction
 from djstripe import models as djstripe_models
 
 from apps.billing.models import BillingAccount, Invoice
-from apps.billing.services import billing_account_for
+from apps.billing.services.account import billing_account_for
 from apps.core.errors import NotFound
 from apps.teams.models import Organisation
 

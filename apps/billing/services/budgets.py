@@ -4,7 +4,7 @@ Rules (customer-facing text in ``apps/docs/content/costs-and-budgets.md``):
 
 * a budget covers the organisation or one project, for each calendar month
   (UTC), excluding VAT; it compares its amount with the month-to-date spend
-  (``actual``) or the forecast to month end (``forecast``) from ``costs``;
+  (``actual``) or the forecast to month end (``forecast``) from ``selectors.costs``;
 * each threshold (percent of the amount) alerts once per month: the
   ``BudgetAlert`` row is unique per budget, month and threshold, so concurrent
   evaluations send one alert. An alert is an e-mail, a portal notice and, when
@@ -38,25 +38,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.billing import costs
+from apps.billing import task_names
 from apps.billing.choices import BudgetAction, BudgetBasis, NoticeKind
 from apps.billing.models import BillingNotice, Budget, BudgetAlert
-from apps.billing.rating import to_cents
-from apps.billing.services import notice_post
-from apps.core.errors import ApplicationError, NotFound, ValidationFailed
+from apps.billing.selectors import costs
+from apps.billing.selectors.budgets import alert_recipients, gpu_instances_in_scope
+from apps.billing.services.account import notice_post
+from apps.core.actors import Actor, actor_user
+from apps.core.errors import ApplicationError, ValidationFailed
+from apps.core.money import to_cents
 from apps.core.services import audit_record, task_enqueue
-from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.instances.services import instance_stop
 from apps.orders.models import OrderBlock
 from apps.orders.services import order_block_clear, order_block_set
-from apps.teams.access import Actor, actor_token_prefix, organisation_get_for_actor, organisation_list_for_actor
-from apps.teams.choices import Permission, Role
-from apps.teams.models import Membership, Organisation, Project
+from apps.teams.models import Organisation, Project
 
 logger = logging.getLogger(__name__)
 
@@ -235,47 +234,12 @@ def _snapshot(budget: Budget) -> dict[str, Any]:
     }
 
 
-def _user(actor: Actor) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def block_source(budget: Budget) -> str:
     return f"budget:{budget.public_id}"
 
 
 def webhook_secret_generate() -> str:
     return "vmcwh_" + secrets.token_urlsafe(32)
-
-
-# ---------------------------------------------------------------------------
-# Reads
-# ---------------------------------------------------------------------------
-def budget_list(*, organisation: Organisation) -> QuerySet[Budget]:
-    """Budgets of an organisation already resolved for the actor (``billing.read``)."""
-    return Budget.objects.filter(organisation=organisation).select_related("project").order_by("name", "id")
-
-
-def budget_get_for_actor(*, actor: Actor, public_id: Any, permission: Permission = Permission.BILLING_READ) -> Budget:
-    """One budget: 404 unless the actor sees its organisation, 403 without ``permission``."""
-    try:
-        budget = (
-            Budget.objects.select_related("organisation", "project")
-            .filter(organisation__in=organisation_list_for_actor(actor=actor))
-            .get(public_id=public_id)
-        )
-    except (Budget.DoesNotExist, ValueError, DjangoValidationError) as exc:
-        raise NotFound(_("Budget not found.")) from exc
-    organisation_get_for_actor(actor=actor, org_slug_or_id=budget.organisation_id, permission=permission)
-    return budget
-
-
-def budget_alert_list(*, budget: Budget) -> QuerySet[BudgetAlert]:
-    return BudgetAlert.objects.filter(budget=budget).order_by("-month", "-threshold", "-id")
-
-
-def notice_list(*, organisation: Organisation, unread_only: bool = False) -> QuerySet[BillingNotice]:
-    qs = BillingNotice.objects.filter(organisation=organisation).order_by("-created_at", "-id")
-    return qs.filter(read_at__isnull=True) if unread_only else qs
 
 
 # ---------------------------------------------------------------------------
@@ -311,7 +275,10 @@ def budget_create(
         organisation=organisation,
     )
     budget = Budget(
-        organisation=organisation, created_by=_user(actor), webhook_secret=webhook_secret_generate(), **data
+        organisation=organisation,
+        created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
+        webhook_secret=webhook_secret_generate(),
+        **data,
     )
     _check_action_threshold(budget)
     with transaction.atomic():
@@ -322,7 +289,6 @@ def budget_create(
             target=budget,
             organisation_id=organisation.pk,
             changes=_snapshot(budget),
-            token_prefix=actor_token_prefix(actor),
         )
     return budget, budget.webhook_secret
 
@@ -354,7 +320,6 @@ def budget_update(*, budget: Budget, actor: Actor, **changes: Any) -> Budget:
             target=locked,
             organisation_id=locked.organisation_id,
             changes=diff,
-            token_prefix=actor_token_prefix(actor),
         )
         raised = Decimal(after["amount"]) > Decimal(before["amount"])
         if raised or not locked.is_active or locked.action != BudgetAction.BLOCK_ORDERS:
@@ -372,7 +337,6 @@ def budget_delete(*, budget: Budget, actor: Actor) -> None:
             target=budget,
             organisation_id=budget.organisation_id,
             changes=_snapshot(budget),
-            token_prefix=actor_token_prefix(actor),
         )
         budget.delete()
 
@@ -391,7 +355,6 @@ def notices_mark_read(*, organisation: Organisation, actor: Actor, ids: list[int
                 target=organisation,
                 organisation_id=organisation.pk,
                 changes={"count": count},
-                token_prefix=actor_token_prefix(actor),
             )
     return count
 
@@ -485,15 +448,6 @@ def _block_orders(*, budget: Budget, spend: Decimal) -> None:
     )
 
 
-def gpu_instances_in_scope(*, budget: Budget) -> QuerySet[Instance]:
-    qs = Instance.objects.filter(
-        organisation=budget.organisation, status=InstanceStatus.RUNNING, offer__gpu_model__isnull=False
-    )
-    if budget.project_id is not None:
-        qs = qs.filter(project_id=budget.project_id)
-    return qs.select_related("organisation", "offer").order_by("pk")
-
-
 def _stop_gpus(*, budget: Budget) -> list[Instance]:
     stopped: list[Instance] = []
     for instance in gpu_instances_in_scope(budget=budget):
@@ -524,21 +478,6 @@ def _stop_gpus(*, budget: Budget) -> list[Instance]:
 # ---------------------------------------------------------------------------
 # Alerts: e-mail, notice, webhook
 # ---------------------------------------------------------------------------
-def alert_recipients(*, budget: Budget) -> list[str]:
-    """The budget's addresses, else the organisation's billing address and its billing members."""
-    if budget.notify_emails:
-        return list(budget.notify_emails)
-    organisation = budget.organisation
-    found = [organisation.email] if organisation.email else []
-    found += list(
-        Membership.objects.filter(organisation=organisation, role=Role.BILLING)
-        .order_by("created_at")
-        .values_list("user__email", flat=True)
-    )
-    seen: set[str] = set()
-    return [e for e in found if e and not (e.lower() in seen or seen.add(e.lower()))]  # type: ignore[func-returns-value]
-
-
 def _alert_text(*, budget: Budget, alert: BudgetAlert) -> str:
     scope = budget.project.name if budget.project is not None else budget.organisation.name
     basis = _("forecast to month end") if budget.basis == BudgetBasis.FORECAST else _("month-to-date spend")
@@ -561,7 +500,7 @@ def _alert_dispatch(*, budget: Budget, alert: BudgetAlert) -> None:
     alert_id = alert.pk
     transaction.on_commit(lambda: budget_alert_email(alert_id=alert_id))
     if budget.webhook_url:
-        task_enqueue("billing.budget_webhook_send", alert_id)
+        task_enqueue(task_names.BUDGET_WEBHOOK_SEND, alert_id)
 
 
 def budget_alert_email(*, alert_id: int) -> bool:

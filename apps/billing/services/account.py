@@ -1,9 +1,4 @@
-"""Billing writes shared by every area: the billing account and portal notices.
-
-The areas have their own modules: ``metering`` (the hourly ledger),
-``invoicing`` (invoices, credit notes, credits), ``vat``, ``payments`` and
-``webhooks`` (Stripe), ``dunning``, ``budgets``; reads of costs live in ``costs``.
-"""
+"""Billing writes shared by every area: the billing account and portal notices."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ payment, or the due date of the oldest overdue invoice), with the days of
   protection is overridden: it guards against mistakes, not against the end of
   the contract), managed services ended.
 
-Paying (``payments.invoice_mark_paid``) with no other overdue invoice lifts it
+Paying (``services.payments.invoice_mark_paid``) with no other overdue invoice lifts it
 all: state good, order block cleared, the servers the suspension stopped are
 started again. Staff can pause dunning until a date (``dunning_paused_until``),
 lift a suspension now, or restart the timeline, in the admin. Every step is
@@ -29,13 +29,16 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.billing.choices import DunningState, InvoiceStatus, NoticeKind
+from apps.billing.choices import IN_DUNNING, DunningState, InvoiceStatus, NoticeKind
 from apps.billing.models import BillingAccount, DunningPolicy, Invoice
-from apps.billing.services import billing_account_for, notice_post
+from apps.billing.selectors.payments import overdue_invoices
+from apps.billing.services.account import billing_account_for, notice_post
+from apps.core.actors import Actor, actor_is_back_office_staff
+from apps.core.choices import ActorKind
 from apps.core.services import audit_record
 from apps.teams.models import Organisation
 
@@ -44,15 +47,6 @@ logger = logging.getLogger(__name__)
 ORDER_BLOCK_SOURCE = "dunning"
 # After staff lift a suspension while invoices are still overdue, dunning waits this long before acting again.
 LIFT_GRACE_DAYS = 7
-IN_DUNNING = (DunningState.PAST_DUE, DunningState.SUSPENDED)
-
-
-def overdue_invoices(*, organisation: Organisation, now: datetime | None = None) -> QuerySet[Invoice]:
-    """Open invoices past their due date, or whose automatic payment failed."""
-    now = now or timezone.now()
-    return Invoice.objects.filter(organisation=organisation, status=InvoiceStatus.OPEN).filter(
-        Q(due_at__lt=now) | Q(payment_failed_at__isnull=False)
-    )
 
 
 def _overdue_since(*, organisation: Organisation, now: datetime) -> datetime | None:
@@ -91,14 +85,14 @@ def _notify(*, organisation: Organisation, subject: str, message: str) -> None:
     transaction.on_commit(send)
 
 
-def _audit(account: BillingAccount, action: str, actor: Any = None, **changes: Any) -> None:
-    audit_record(
-        actor=actor,
-        action=f"billing.dunning.{action}",
-        target=account,
-        organisation_id=account.organisation_id,
-        changes={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in changes.items()},
-    )
+def _changes(**values: Any) -> dict[str, Any]:
+    """An audit event's changes, datetimes as ISO 8601 (the audit log stores JSON)."""
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in values.items()}
+
+
+def _staff_kind(actor: Actor) -> ActorKind | None:
+    """Staff overrides in the back office are audited as staff acts (``apps.core.actors``)."""
+    return ActorKind.STAFF if actor_is_back_office_staff(actor) else None
 
 
 # --- entering dunning ------------------------------------------------------------------------------------
@@ -117,7 +111,13 @@ def dunning_open(*, organisation: Organisation, at: datetime, invoice: Invoice |
             account.save(
                 update_fields=["dunning_state", "past_due_since", "reminders_sent", "last_reminder_at", "updated_at"]
             )
-            _audit(account, "past_due", since=at, invoice=number or "", reason=reason[:300])
+            audit_record(
+                actor=None,
+                action="billing.dunning.past_due",
+                target=account,
+                organisation_id=account.organisation_id,
+                changes=_changes(since=at, invoice=number or "", reason=reason[:300]),
+            )
         elif account.dunning_state == DunningState.TERMINATED:
             return
         if invoice is not None and invoice.payment_failed_at == at:
@@ -155,7 +155,7 @@ def _restart_stopped(account: BillingAccount) -> list[str]:
     return started
 
 
-def _lift(account: BillingAccount, *, actor: Any, at: datetime, state: str, why: str) -> None:
+def _lift(account: BillingAccount, *, actor: Actor, at: datetime, state: str, why: str) -> None:
     from apps.orders.services import order_block_clear
 
     previous = account.dunning_state
@@ -170,7 +170,14 @@ def _lift(account: BillingAccount, *, actor: Any, at: datetime, state: str, why:
         account.last_reminder_at = None
         account.terminated_at = None
     account.save()
-    _audit(account, "lifted", actor, previous=previous, state=state, why=why, at=at, started_instances=started)
+    audit_record(
+        actor=actor,
+        action="billing.dunning.lifted",
+        target=account,
+        organisation_id=account.organisation_id,
+        changes=_changes(previous=previous, state=state, why=why, at=at, started_instances=started),
+        actor_kind=_staff_kind(actor) if why == "staff" else None,
+    )
     if previous == DunningState.SUSPENDED:
         message = _("Thank you: your account is no longer suspended. Stopped servers are being started again.")
     else:
@@ -178,7 +185,7 @@ def _lift(account: BillingAccount, *, actor: Any, at: datetime, state: str, why:
     _notify(organisation=account.organisation, subject=_("Your account is in good standing"), message=message)
 
 
-def dunning_settle_if_clear(*, organisation: Organisation, actor: Any, at: datetime | None = None) -> bool:
+def dunning_settle_if_clear(*, organisation: Organisation, actor: Actor, at: datetime | None = None) -> bool:
     """After a payment: if no other invoice is overdue, lift dunning (suspension included). True if lifted."""
     at = at or timezone.now()
     with transaction.atomic():
@@ -218,7 +225,13 @@ def _suspend(account: BillingAccount, *, now: datetime) -> None:
     account.suspended_at = now
     account.stopped_instance_ids = sorted(set(stopped))
     account.save(update_fields=["dunning_state", "suspended_at", "stopped_instance_ids", "updated_at"])
-    _audit(account, "suspended", at=now, stopped_instances=account.stopped_instance_ids)
+    audit_record(
+        actor=None,
+        action="billing.dunning.suspended",
+        target=account,
+        organisation_id=account.organisation_id,
+        changes=_changes(at=now, stopped_instances=account.stopped_instance_ids),
+    )
     _notify(
         organisation=account.organisation,
         subject=_("Your account is suspended for non-payment"),
@@ -273,7 +286,13 @@ def _terminate(account: BillingAccount, *, now: datetime) -> None:
     account.terminated_at = account.terminated_at or now
     account.stopped_instance_ids = []
     account.save(update_fields=["dunning_state", "terminated_at", "stopped_instance_ids", "updated_at"])
-    _audit(account, "terminated", at=now, deleted_instances=deleted, ended_services=ended, not_deleted_yet=failed)
+    audit_record(
+        actor=None,
+        action="billing.dunning.terminated",
+        target=account,
+        organisation_id=account.organisation_id,
+        changes=_changes(at=now, deleted_instances=deleted, ended_services=ended, not_deleted_yet=failed),
+    )
     if first_time:
         _notify(
             organisation=account.organisation,
@@ -289,7 +308,13 @@ def _remind(account: BillingAccount, *, now: datetime, due_count: int, days: int
     account.reminders_sent = due_count
     account.last_reminder_at = now
     account.save(update_fields=["reminders_sent", "last_reminder_at", "updated_at"])
-    _audit(account, "reminder", at=now, reminder=due_count, days_overdue=days)
+    audit_record(
+        actor=None,
+        action="billing.dunning.reminder",
+        target=account,
+        organisation_id=account.organisation_id,
+        changes=_changes(at=now, reminder=due_count, days_overdue=days),
+    )
     _notify(
         organisation=account.organisation,
         subject=_("Reminder: payment overdue"),
@@ -371,17 +396,24 @@ def dunning_run(*, now: datetime | None = None) -> dict[str, int]:
 # --- staff overrides (admin) -----------------------------------------------------------------------------
 
 
-def dunning_pause(*, account: BillingAccount, until: datetime, actor: Any) -> BillingAccount:
+def dunning_pause(*, account: BillingAccount, until: datetime, actor: Actor) -> BillingAccount:
     """Staff: no dunning step runs before ``until``."""
     with transaction.atomic():
         account = BillingAccount.objects.select_for_update().get(pk=account.pk)
         account.dunning_paused_until = until
         account.save(update_fields=["dunning_paused_until", "updated_at"])
-        _audit(account, "paused", actor, until=until)
+        audit_record(
+            actor=actor,
+            action="billing.dunning.paused",
+            target=account,
+            organisation_id=account.organisation_id,
+            changes=_changes(until=until),
+            actor_kind=_staff_kind(actor),
+        )
     return account
 
 
-def dunning_lift_now(*, account: BillingAccount, actor: Any, now: datetime | None = None) -> BillingAccount:
+def dunning_lift_now(*, account: BillingAccount, actor: Actor, now: datetime | None = None) -> BillingAccount:
     """Staff: lift a suspension (or past-due state) now.
 
     With invoices still overdue the account goes back to past due and dunning
@@ -403,7 +435,7 @@ def dunning_lift_now(*, account: BillingAccount, actor: Any, now: datetime | Non
     return account
 
 
-def dunning_restart(*, account: BillingAccount, actor: Any, now: datetime | None = None) -> BillingAccount:
+def dunning_restart(*, account: BillingAccount, actor: Actor, now: datetime | None = None) -> BillingAccount:
     """Staff: start the timeline again from now (reminders from the first one), and end any pause."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -415,5 +447,12 @@ def dunning_restart(*, account: BillingAccount, actor: Any, now: datetime | None
         account.save(
             update_fields=["past_due_since", "reminders_sent", "last_reminder_at", "dunning_paused_until", "updated_at"]
         )
-        _audit(account, "restarted", actor, at=now)
+        audit_record(
+            actor=actor,
+            action="billing.dunning.restarted",
+            target=account,
+            organisation_id=account.organisation_id,
+            changes=_changes(at=now),
+            actor_kind=_staff_kind(actor),
+        )
     return account

@@ -32,16 +32,19 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.billing import payments, stripe_gateway
+from apps.billing import task_names
 from apps.billing.choices import InvoiceStatus
 from apps.billing.choices import WebhookEventStatus as S
 from apps.billing.models import BillingAccount, Invoice, StripeWebhookEvent
+from apps.billing.services import payments
+from apps.billing.stripe import gateway as stripe_gateway
+from apps.core.money import CENT
 from apps.core.services import audit_record, task_enqueue
 from apps.teams.models import Organisation
 
 logger = logging.getLogger(__name__)
 
-PROCESS_TASK = "billing.stripe_event_process"
+PROCESS_TASK = task_names.STRIPE_EVENT_PROCESS
 STUCK_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
@@ -244,7 +247,7 @@ def handle_checkout_completed(event: dict[str, Any]) -> bool:
     if session.get("mode") == "payment" and metadata.get("purpose") == "topup":
         if session.get("payment_status") != "paid":
             return False  # SEPA: paid later, checkout.session.async_payment_succeeded follows
-        amount = (Decimal(int(session.get("amount_total") or 0)) / 100).quantize(Decimal("0.01"))
+        amount = (Decimal(int(session.get("amount_total") or 0)) / 100).quantize(CENT)
         intent = session.get("payment_intent")
         payment_id = str(intent.get("id") if isinstance(intent, dict) else intent or session["id"])
         if amount <= 0:

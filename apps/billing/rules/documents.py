@@ -7,6 +7,9 @@ wording when no VAT is charged: reverse charge, outside the scope). It uses
 fpdf2's built-in Helvetica (no font file to ship), which covers Latin-1: text
 is transliterated where it falls outside (``€`` is written ``EUR``).
 Docs: https://py-pdf.github.io/fpdf2/
+
+Rendering only: callers hand over the invoice (or credit note) and its lines,
+already read (``apps.billing.selectors.invoices``); nothing here queries.
 """
 
 from __future__ import annotations
@@ -16,13 +19,19 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from apps.billing.choices import VatTreatment
-from apps.billing.models import CreditNote, Invoice, InvoiceLine
+
+# The documents read the fields of billing.Invoice, InvoiceLine and CreditNote; they are typed loosely so
+# that this module imports no model (rules touch no database: docs/dev/style.md#app-shape).
+Invoice = Any
+InvoiceLine = Any
+CreditNote = Any
 
 _REPLACEMENTS = {"€": "EUR", "—": "-", "–": "-", "·": ".", "’": "'", "“": '"', "”": '"', "…": "...", "≤": "<="}
 
@@ -116,7 +125,7 @@ def _vat_label(invoice: Invoice) -> str:
     return _("VAT %(rate)s %%") % {"rate": f"{invoice.vat_rate:.2f}".rstrip("0").rstrip(".")}
 
 
-def invoice_pdf(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> bytes:
+def invoice_pdf(invoice: Invoice, lines: Iterable[InvoiceLine]) -> bytes:
     """The invoice as a PDF (seller, buyer, number, dates, lines, totals, VAT wording)."""
     pdf = _Document(_("Invoice %(number)s") % {"number": invoice.number or _("draft")})
     facts = [
@@ -136,7 +145,7 @@ def invoice_pdf(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) ->
         pdf.cell(width, 6, _latin1(head), border="B")
     pdf.ln()
     pdf.set_font("Helvetica", "", 7.5)
-    for line in lines if lines is not None else invoice.lines.all():
+    for line in lines:
         period = f"{line.period_start:%m-%d %H:%M} - {line.period_end:%m-%d %H:%M} UTC"
         pdf.cell(widths[0], 4.5, _latin1(line.description)[:70])
         pdf.cell(widths[1], 4.5, _latin1(line.project_name)[:18])
@@ -235,13 +244,13 @@ CSV_HEADER = [
 ]
 
 
-def invoice_csv(invoice: Invoice) -> str:
+def invoice_csv(invoice: Invoice, lines: Iterable[InvoiceLine]) -> str:
     """The invoice's lines as CSV (one row per line, amounts excl. VAT; totals in the last rows)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     number = invoice.number or f"draft-{invoice.period_start:%Y-%m}"
-    for line in invoice.lines.all():
+    for line in lines:
         writer.writerow(
             [
                 number,
