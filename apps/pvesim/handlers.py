@@ -11,6 +11,7 @@ them (docs/dev/proxmox-behaviour.md#endpoints, #sync-or-async).
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import secrets
@@ -742,6 +743,9 @@ def qemu_clone(call: Call) -> Any:
             except PveHttpError as exc:
                 raise TaskError(exc.message) from exc
             created.append(c.register_volume(volid, node=target, size=size).volid)
+        if c.firewall is not None and source.vmid in c.firewall.vms:
+            # The clone gets a copy of the source's firewall config (qemu-server clone_vm: clone_vmfw_conf).
+            c.firewall.vms[newid] = copy.deepcopy(c.firewall.vms[source.vmid])
         if pool:
             c.pools[str(pool)].add(newid)
             vm.pool = str(pool)

@@ -180,3 +180,13 @@ def test_destroy_removes_the_vm_firewall(pve):
 def test_macros_are_listed(pve):
     names = {m["macro"] for m in pve.cluster.firewall.macros.get()}
     assert {"SSH", "HTTP", "HTTPS", "DNS", "Ping"} <= names
+
+
+def test_a_clone_copies_the_firewall_config(pve):
+    _fw(pve).options.put(enable=1, policy_in="DROP")
+    _fw(pve).rules.post(type="in", action="ACCEPT", proto="tcp", dport="22", enable=1)
+    clone(pve, 100901, template=VMID)
+    copy = pve.nodes("pve1").qemu(100901).firewall
+    assert copy.options.get()["policy_in"] == "DROP" and [r["dport"] for r in copy.rules.get()] == ["22"]
+    copy.rules(0).delete()
+    assert len(_fw(pve).rules.get()) == 1  # a copy, not shared
