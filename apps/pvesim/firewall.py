@@ -277,6 +277,59 @@ def vm_rule_delete(call: Call) -> Any:
     return None
 
 
+@route("GET", "/nodes/{node}/qemu/{vmid}/firewall/refs")
+def vm_refs(call: Call) -> Any:
+    """The IP sets and aliases a VM rule may refer to: the VM's own (``guest``) and the cluster's (``dc``)."""
+    vm_scope = _vm_scope(call)
+    rows: list[dict[str, Any]] = []
+    for scope_name, scope in (("dc", firewall_state(call.cluster).cluster), ("guest", vm_scope)):
+        for name, ipset in sorted(scope.ipsets.items()):
+            rows.append({"type": "ipset", "name": name, "ref": f"+{scope_name}/{name}", "scope": scope_name})
+            if ipset.get("comment"):
+                rows[-1]["comment"] = ipset["comment"]
+        for alias in (a for _, a in sorted(scope.aliases.items())):
+            rows.append(
+                {"type": "alias", "name": alias["name"], "ref": f"{scope_name}/{alias['name']}", "scope": scope_name}
+            )
+            if alias.get("comment"):
+                rows[-1]["comment"] = alias["comment"]
+    if "type" in call.params:
+        rows = [r for r in rows if r["type"] == call.params["type"]]
+    return rows
+
+
+# Cluster-wide rules (all four types; they apply to every node's host firewall).
+
+
+@route("GET", "/cluster/firewall/rules")
+def cluster_rules(call: Call) -> Any:
+    return _rule_rows(_cluster(call).rules)
+
+
+@route("POST", "/cluster/firewall/rules")
+def cluster_rule_create(call: Call) -> Any:
+    _rule_create(call, _cluster(call).rules, "cluster", None)
+    return None
+
+
+@route("GET", "/cluster/firewall/rules/{pos}")
+def cluster_rule_get(call: Call) -> Any:
+    rules = _cluster(call).rules
+    return _rule_rows(rules)[_rule_at(rules, call)]
+
+
+@route("PUT", "/cluster/firewall/rules/{pos}")
+def cluster_rule_update(call: Call) -> Any:
+    _rule_update(call, _cluster(call).rules, "cluster", None)
+    return None
+
+
+@route("DELETE", "/cluster/firewall/rules/{pos}")
+def cluster_rule_delete(call: Call) -> Any:
+    _rule_delete(call, _cluster(call).rules)
+    return None
+
+
 # --------------------------------------------------------------------------------------- security groups
 
 

@@ -190,3 +190,17 @@ def test_a_clone_copies_the_firewall_config(pve):
     assert copy.options.get()["policy_in"] == "DROP" and [r["dport"] for r in copy.rules.get()] == ["22"]
     copy.rules(0).delete()
     assert len(_fw(pve).rules.get()) == 1  # a copy, not shared
+
+
+def test_cluster_rules_and_refs(pve):
+    pve.cluster.firewall.rules.post(type="forward", action="ACCEPT", proto="tcp", dport="443", enable=1)
+    pve.cluster.firewall.rules.post(type="in", action="ACCEPT", macro="SSH", iface="vmbr0", enable=1)
+    assert [r["type"] for r in pve.cluster.firewall.rules.get()] == ["in", "forward"]
+    pve.cluster.firewall.ipset.post(name="t42-admins", comment="admins")
+    _fw(pve).aliases.post(name="gw", cidr="10.42.0.1")
+    refs = _fw(pve).refs.get()
+    assert {(r["type"], r["ref"], r["scope"]) for r in refs} == {
+        ("ipset", "+dc/t42-admins", "dc"),
+        ("alias", "guest/gw", "guest"),
+    }
+    assert [r["name"] for r in _fw(pve).refs.get(type="alias")] == ["gw"]
