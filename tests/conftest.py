@@ -1,4 +1,11 @@
-"""Shared fixtures: personas, API clients, and a Playwright-driven Chromium.
+"""Shared fixtures: personas, the shop, API clients, and a Playwright-driven Chromium.
+
+``personas`` is the one set of users every app's tests act as (owner, admin, billing,
+member, viewer of one organisation, an outsider who owns another, staff); ``shop`` is
+what they can order. Both are built by functions of ``tests/factories.py``
+(``Personas`` and ``Shop`` document their fields). An app's tests that need more
+build on them under another name (``fleet`` in ``tests/instances``), never a second
+``personas`` (``tests/core/test_fixtures_shape.py`` checks).
 
 Browser tests use Debian's chromium (`/usr/bin/chromium`) through Playwright's
 sync API against pytest-django's ``live_server``.
@@ -12,6 +19,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from rest_framework.test import APIClient
+
+from tests.factories import Personas, Shop, personas_create, shop_create
 
 # Proxmox VE simulator fixtures: pvesim, pvesim_session, pve_driver, pve_driver_session.
 pytest_plugins = ["tests.pvesim_fixtures"]
@@ -37,6 +46,19 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    """The users of every test (``tests.factories.Personas``): Acme's owner, admin, billing, member, viewer;
+    Globex's owner as the outsider; back-office staff."""
+    return personas_create()
+
+
+@pytest.fixture
+def shop(db) -> Shop:
+    """What the personas can order (``tests.factories.Shop``): PAR-1 with its nodes, VPS, GPU and managed offers."""
+    return shop_create()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The walk visits EVERY route under /api/v1/. For each URL keyword argument it
 needs an object of a given organisation: register a builder here when you add
 a route with a new keyword (``instance_id``, ``order_id`` …). A builder takes
-the organisation and the ``World`` of personas and returns the value to put in
+the organisation and the ``personas`` (``tests.factories.Personas``) and returns the value to put in
 the URL (usually a primary key), creating the object if needed.
 
 Routes whose view allows anonymous access (public catalogue) are skipped:
@@ -21,11 +21,11 @@ from apps.teams.models import Membership, Organisation
 Builder = Callable[[Organisation, Any], Any]
 
 
-def _org(org: Organisation, world: Any) -> Any:
+def _org(org: Organisation, personas: Any) -> Any:
     return org.pk
 
 
-def _member(org: Organisation, world: Any) -> Any:
+def _member(org: Organisation, personas: Any) -> Any:
     return (
         Membership.objects.filter(organisation=org)
         .exclude(role=Role.OWNER)
@@ -36,7 +36,7 @@ def _member(org: Organisation, world: Any) -> Any:
     )
 
 
-def _invitation(org: Organisation, world: Any) -> Any:
+def _invitation(org: Organisation, personas: Any) -> Any:
     from apps.teams.services import invitation_create
 
     owner = Membership.objects.filter(organisation=org, role=Role.OWNER).first().user  # type: ignore[union-attr]
@@ -46,13 +46,13 @@ def _invitation(org: Organisation, world: Any) -> Any:
     return invitation.pk
 
 
-def _project(org: Organisation, world: Any) -> Any:
+def _project(org: Organisation, personas: Any) -> Any:
     from apps.teams.services import project_create
 
     return project_create(organisation=org, name=f"Extra {org.slug}", actor=None).pk
 
 
-def _grant_user(org: Organisation, world: Any) -> Any:
+def _grant_user(org: Organisation, personas: Any) -> Any:
     from apps.teams.services import project_grant_set
     from tests.factories import UserFactory
 
@@ -63,14 +63,14 @@ def _grant_user(org: Organisation, world: Any) -> Any:
     return contractor.pk
 
 
-def _token(org: Organisation, world: Any) -> Any:
+def _token(org: Organisation, personas: Any) -> Any:
     from tests.factories import ApiTokenFactory
 
     owner = Membership.objects.filter(organisation=org, role=Role.OWNER).first().user  # type: ignore[union-attr]
     return ApiTokenFactory(user=owner, organisation=org).pk
 
 
-def _order(org: Organisation, world: Any) -> Any:
+def _order(org: Organisation, personas: Any) -> Any:
     """A managed-service order (no fleet needed) of the organisation, placed by its owner."""
     from apps.catalogue import choices as catalogue_choices
     from apps.orders.services import order_place
@@ -121,22 +121,22 @@ def _instance_row(org: Organisation) -> Any:
     )
 
 
-def _instance(org: Organisation, world: Any) -> Any:
+def _instance(org: Organisation, personas: Any) -> Any:
     return _instance_row(org).public_id
 
 
-def _action_name(org: Organisation, world: Any) -> Any:
+def _action_name(org: Organisation, personas: Any) -> Any:
     return "start"
 
 
-def _action(org: Organisation, world: Any) -> Any:
+def _action(org: Organisation, personas: Any) -> Any:
     from apps.instances.models import Action
 
     instance = _instance_row(org)
     return Action.objects.create(instance=instance, organisation=org, type="start", status="success").public_id
 
 
-def _snapshot(org: Organisation, world: Any) -> Any:
+def _snapshot(org: Organisation, personas: Any) -> Any:
     from apps.instances.models import Snapshot
 
     instance = _instance_row(org)
@@ -151,21 +151,21 @@ def _public_key() -> str:
     return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
-def _ssh_key(org: Organisation, world: Any) -> Any:
+def _ssh_key(org: Organisation, personas: Any) -> Any:
     from apps.instances.services import ssh_key_create
 
     key = ssh_key_create(organisation=org, name=f"key-{org.slug}", public_key=_public_key(), actor=_owner(org))
     return key.public_id
 
 
-def _budget(org: Organisation, world: Any) -> Any:
-    from apps.billing.budgets import budget_create
+def _budget(org: Organisation, personas: Any) -> Any:
+    from apps.billing.services import budget_create
 
     budget, _secret = budget_create(organisation=org, actor=None, name=f"budget-{org.slug}", amount="100")
     return budget.public_id
 
 
-def _payment_method(org: Organisation, world: Any) -> Any:
+def _payment_method(org: Organisation, personas: Any) -> Any:
     """A saved card of the organisation (dj-stripe rows only: no Stripe call)."""
     from djstripe.models import Customer, PaymentMethod
 
@@ -207,11 +207,11 @@ def _issued_invoice(org: Organisation) -> Any:
     )[0]
 
 
-def _invoice(org: Organisation, world: Any) -> Any:
+def _invoice(org: Organisation, personas: Any) -> Any:
     return _issued_invoice(org).public_id
 
 
-def _credit_note(org: Organisation, world: Any) -> Any:
+def _credit_note(org: Organisation, personas: Any) -> Any:
     from decimal import Decimal
 
     from django.utils import timezone

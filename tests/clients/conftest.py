@@ -13,7 +13,7 @@ import pytest
 
 from apps.teams.choices import TokenScope
 from tests.factories import ApiTokenFactory
-from tests.instances.conftest import _fast_driver, fleet, world  # noqa: F401  (fixtures)
+from tests.instances.conftest import _fast_driver, fleet  # noqa: F401  (fixtures)
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Platform:
     url: str
     token: str
     fleet: Any
-    world: Any
+    personas: Any
 
     def client(self, **options: Any):
         import vmcloud
@@ -30,12 +30,12 @@ class Platform:
 
 
 @pytest.fixture
-def platform(live_server, settings, fleet, world) -> Platform:  # noqa: F811
+def platform(live_server, settings, fleet, personas) -> Platform:  # noqa: F811
     # The SDK's own retries are tested against a stub server; here the limits must not interfere.
     settings.API_RATE_LIMITS = {"token": (100_000, 60), "user": (100_000, 60), "anonymous": (100_000, 60)}
     # Transactional tests flush data migrations' rows too: the costs need the VAT rates back.
-    from apps.billing.vat import vat_rates_seed
+    from apps.billing.services import vat_rates_seed
 
     vat_rates_seed()
-    token = ApiTokenFactory(user=world.owner, organisation=world.org, scope=TokenScope.READ_WRITE)
-    return Platform(url=live_server.url, token=token.plaintext, fleet=fleet, world=world)
+    token = ApiTokenFactory(user=personas.owner, organisation=personas.org, scope=TokenScope.READ_WRITE)
+    return Platform(url=live_server.url, token=token.plaintext, fleet=fleet, personas=personas)

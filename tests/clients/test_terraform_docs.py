@@ -34,7 +34,7 @@ def test_the_worked_example_of_the_docs_applies_plans_empty_and_destroys(platfor
     tf.init()
     tf.apply(*variables)
     server = Instance.objects.get(name="shop-web-1")
-    project = Project.objects.get(organisation=platform.world.org, name="shop")
+    project = Project.objects.get(organisation=platform.personas.org, name="shop")
     assert (server.status, server.labels) == ("running", {"app": "shop", "role": "web"})
     assert project.description == "The web shop" and project.labels == {"team": "web"}
     outputs = tf.outputs()

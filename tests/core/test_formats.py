@@ -61,11 +61,8 @@ def test_a_french_pricing_page_shows_french_prices(client):
 
 
 @pytest.mark.django_db
-def test_the_order_quote_in_french(client):
-    from tests.orders.conftest import build_world
-
-    world = build_world()
-    client.force_login(world.member)
-    query = {"offer": world.vps.code, "datacentre": world.dc.code, "image": world.image.slug}
+def test_the_order_quote_in_french(client, personas, shop):
+    client.force_login(personas.member)
+    query = {"offer": shop.vps.code, "datacentre": shop.dc.code, "image": shop.image.slug}
     html = client.get("/orders/new/quote/", query, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert f"9,99{NBSP}€" in html and f"0,0137{NBSP}€" in html

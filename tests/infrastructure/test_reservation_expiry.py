@@ -17,7 +17,7 @@ from apps.infrastructure.models import GpuDevice, IpAllocation, Node, Reservatio
 from apps.orders.choices import OrderState
 from config.celery import app as celery_app
 from tests.infrastructure.factories import OfferFactory, envelopes, fleet
-from tests.orders.conftest import build_world, place
+from tests.orders.conftest import place
 
 pytestmark = pytest.mark.django_db
 
@@ -102,10 +102,9 @@ def test_holders_are_found_in_the_apps_above_without_importing_them():
     assert not any(label.startswith("infrastructure.") for label, _column in holders)
 
 
-def test_an_order_awaiting_approval_keeps_its_reservation(settings):
+def test_an_order_awaiting_approval_keeps_its_reservation(settings, personas, shop):
     settings.ORDERS_APPROVAL_GPU = True
-    world = build_world()
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     assert order.state == OrderState.AWAITING_APPROVAL
     _age(order.reservation, 24 * 7)
 
@@ -114,10 +113,9 @@ def test_an_order_awaiting_approval_keeps_its_reservation(settings):
     assert services.reservations_expired() == []
 
 
-def test_a_reservation_whose_order_was_deleted_is_released(settings):
+def test_a_reservation_whose_order_was_deleted_is_released(settings, personas, shop):
     settings.ORDERS_APPROVAL_GPU = True
-    world = build_world()
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     reservation = order.reservation
     type(order)._base_manager.filter(pk=order.pk).delete()  # by hand (shell, admin): its holder is gone
     _age(reservation, 2)

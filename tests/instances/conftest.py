@@ -1,9 +1,11 @@
-"""Fixtures for instance tests: a fleet synced from the Proxmox simulator, offers, and personas.
+"""Fixtures for instance tests: a fleet synced from the Proxmox simulator and its offers.
 
 ``fleet`` points a Cluster at the ``pvesim`` fixture over HTTPS and runs the
 real inventory sync, so placement, templates and GPU mappings match what the
 simulator holds (apps/pvesim/fleets/test.yaml: pve1, gpu1 with 2 A100 + 1 RTX
 4090, gpu2 with 1 A100; templates 9000 ubuntu-24.04, 9001 ubuntu-22.04 GPU).
+Who acts is the shared ``personas`` fixture (``tests/conftest.py``); ``create_instance``
+puts a server into its organisation.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ import pytest
 
 from apps.infrastructure import services as infra
 from apps.instances import services
-from apps.teams.choices import Role
-from apps.teams.services import organisation_create
-from tests.factories import UserFactory, member
+from tests.factories import Personas
 from tests.infrastructure.factories import (
     DatacentreFactory,
     FamilyFactory,
@@ -89,49 +89,20 @@ def fleet(db, pvesim) -> Fleet:
     )
 
 
-@dataclass
-class World:
-    org: Any
-    project: Any
-    owner: Any
-    admin: Any
-    member: Any
-    viewer: Any
-    billing: Any
-    outsider: Any
-    other_org: Any
-
-
-@pytest.fixture
-def world(db) -> World:
-    owner = UserFactory(email="owner@acme.test")
-    org = organisation_create(name="Acme", owner=owner, actor=owner)
-    outsider = UserFactory(email="outsider@globex.test")
-    other = organisation_create(name="Globex", owner=outsider, actor=outsider)
-    return World(
-        org=org,
-        project=org.projects.get(is_default=True),
-        owner=owner,
-        admin=member(org, Role.ADMIN, email="admin@acme.test"),
-        member=member(org, Role.MEMBER, email="member@acme.test"),
-        viewer=member(org, Role.VIEWER, email="viewer@acme.test"),
-        billing=member(org, Role.BILLING, email="billing@acme.test"),
-        outsider=outsider,
-        other_org=other,
-    )
-
-
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop"
 
 
-def create_instance(fleet: Fleet, world: World, *, offer=None, image=None, name: str = "web-1", keys=None):
-    """Place and create an instance the way apps.orders does; provisioning runs on commit (eager Celery)."""
+def create_instance(fleet: Fleet, personas: Personas, *, offer=None, image=None, name: str = "web-1", keys=None):
+    """Place and create an instance of ``personas.org``, as its owner, the way apps.orders does.
+
+    Provisioning runs on commit (eager Celery).
+    """
     offer = offer or fleet.gpu_offer
     image = image or (fleet.ubuntu22 if offer.gpu_model_id else fleet.ubuntu24)
-    reservation = infra.placement_reserve(offer=offer, datacentre=fleet.dc, image=image, actor=world.owner)
+    reservation = infra.placement_reserve(offer=offer, datacentre=fleet.dc, image=image, actor=personas.owner)
     return services.instance_create(
-        organisation=world.org,
-        project=world.project,
+        organisation=personas.org,
+        project=personas.project,
         offer=offer,
         datacentre=fleet.dc,
         image=image,
@@ -141,7 +112,7 @@ def create_instance(fleet: Fleet, world: World, *, offer=None, image=None, name:
         reservation=reservation,
         price_hourly=offer.price_hourly,
         price_monthly=offer.price_monthly,
-        actor=world.owner,
+        actor=personas.owner,
     )
 
 

@@ -28,9 +28,9 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
-def instance(fleet, world, django_capture_on_commit_callbacks):
+def instance(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world)
+        inst, _action = create_instance(fleet, personas)
     inst.refresh_from_db()
     return inst
 
@@ -39,8 +39,8 @@ def instance(fleet, world, django_capture_on_commit_callbacks):
     ("persona", "read", "write"),
     [("owner", 200, 202), ("admin", 200, 202), ("member", 200, 202), ("viewer", 200, 403), ("outsider", 404, 404)],
 )
-def test_permission_matrix(world, instance, persona, read, write, django_capture_on_commit_callbacks):
-    client = client_for(getattr(world, persona))
+def test_permission_matrix(personas, instance, persona, read, write, django_capture_on_commit_callbacks):
+    client = client_for(getattr(personas, persona))
     url = f"/api/v1/instances/{instance.public_id}/"
     assert client.get(url).status_code == read
     with django_capture_on_commit_callbacks(execute=True):
@@ -57,12 +57,12 @@ def test_anonymous_gets_401(instance):
     assert client_for(None).get("/api/v1/instances/").status_code in (401, 403)
 
 
-def test_viewer_cannot_stop_instance(world, instance):
-    assert client_for(world.viewer).post(f"/api/v1/instances/{instance.public_id}/actions/stop/").status_code == 403
+def test_viewer_cannot_stop_instance(personas, instance):
+    assert client_for(personas.viewer).post(f"/api/v1/instances/{instance.public_id}/actions/stop/").status_code == 403
 
 
-def test_patch_and_delete_with_protection(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_patch_and_delete_with_protection(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     url = f"/api/v1/instances/{instance.public_id}/"
     response = client.patch(url, {"name": "db-1", "labels": {"env": "prod"}, "delete_protection": True}, format="json")
     assert response.status_code == 200 and response.json()["name"] == "db-1"
@@ -75,8 +75,8 @@ def test_patch_and_delete_with_protection(world, instance, django_capture_on_com
     assert client.get("/api/v1/instances/").json()["count"] == 0
 
 
-def test_actions_snapshots_and_metrics_endpoints(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.owner)
+def test_actions_snapshots_and_metrics_endpoints(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.owner)
     base = f"/api/v1/instances/{instance.public_id}/"
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(base + "snapshots/", {"name": "before"}, format="json")
@@ -94,11 +94,11 @@ def test_actions_snapshots_and_metrics_endpoints(world, instance, django_capture
     assert client.post(base + "actions/explode/").status_code == 404
 
 
-def test_instance_list_query_count_is_constant(fleet, world, django_assert_num_queries):
+def test_instance_list_query_count_is_constant(fleet, personas, django_assert_num_queries):
     reservation = infra.placement_reserve(offer=fleet.vps_offer, datacentre=fleet.dc, image=fleet.ubuntu24)
     services.instance_create(
-        organisation=world.org,
-        project=world.project,
+        organisation=personas.org,
+        project=personas.project,
         offer=fleet.vps_offer,
         datacentre=fleet.dc,
         image=fleet.ubuntu24,
@@ -108,9 +108,9 @@ def test_instance_list_query_count_is_constant(fleet, world, django_assert_num_q
         reservation=reservation,
         price_hourly=fleet.vps_offer.price_hourly,
         price_monthly=fleet.vps_offer.price_monthly,
-        actor=world.owner,
+        actor=personas.owner,
     )
-    client = client_for(world.owner)
+    client = client_for(personas.owner)
     client.get("/api/v1/instances/")  # warm caches (content types, sessions)
     with CaptureQueriesContext(connection) as one:
         assert client.get("/api/v1/instances/").json()["count"] == 1
@@ -151,30 +151,32 @@ def test_ssh_key_validation():
             ssh_key_parse(bad)
 
 
-def test_ssh_key_api_crud_and_isolation(world):
-    client = client_for(world.member)
+def test_ssh_key_api_crud_and_isolation(personas):
+    client = client_for(personas.member)
     response = client.post(
-        "/api/v1/ssh-keys/", {"organisation_id": world.org.pk, "name": "alice", "public_key": ED25519}, format="json"
+        "/api/v1/ssh-keys/", {"organisation_id": personas.org.pk, "name": "alice", "public_key": ED25519}, format="json"
     )
     assert response.status_code == 201, response.content
     key = response.json()
     assert key["fingerprint"].startswith("SHA256:")
     duplicate = client.post(
-        "/api/v1/ssh-keys/", {"organisation_id": world.org.pk, "name": "again", "public_key": ED25519}, format="json"
+        "/api/v1/ssh-keys/", {"organisation_id": personas.org.pk, "name": "again", "public_key": ED25519}, format="json"
     )
     assert duplicate.status_code == 400 and "public_key" in duplicate.json()["error"]["fields"]
     bad = client.post(
         "/api/v1/ssh-keys/",
-        {"organisation_id": world.org.pk, "name": "bad", "public_key": "ssh-rsa AAAA"},
+        {"organisation_id": personas.org.pk, "name": "bad", "public_key": "ssh-rsa AAAA"},
         format="json",
     )
     assert bad.status_code == 400
-    assert client_for(world.viewer).get("/api/v1/ssh-keys/").json()["count"] == 1
-    viewer_add = client_for(world.viewer).post(
-        "/api/v1/ssh-keys/", {"organisation_id": world.org.pk, "name": "v", "public_key": _rsa_key(2048)}, format="json"
+    assert client_for(personas.viewer).get("/api/v1/ssh-keys/").json()["count"] == 1
+    viewer_add = client_for(personas.viewer).post(
+        "/api/v1/ssh-keys/",
+        {"organisation_id": personas.org.pk, "name": "v", "public_key": _rsa_key(2048)},
+        format="json",
     )
     assert viewer_add.status_code == 403
-    assert client_for(world.outsider).get(f"/api/v1/ssh-keys/{key['id']}/").status_code == 404
+    assert client_for(personas.outsider).get(f"/api/v1/ssh-keys/{key['id']}/").status_code == 404
     assert (
         client.patch(f"/api/v1/ssh-keys/{key['id']}/", {"name": "alice-2"}, format="json").json()["name"] == "alice-2"
     )

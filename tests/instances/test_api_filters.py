@@ -39,8 +39,8 @@ def catalogue():
     }
 
 
-def _instance(world, catalogue, name, *, status="running", dc="par", offer="small", labels=None, org=None):
-    org = org or world.org
+def _instance(personas, catalogue, name, *, status="running", dc="par", offer="small", labels=None, org=None):
+    org = org or personas.org
     return Instance.objects.create(
         organisation=org,
         project=org.projects.get(is_default=True),
@@ -56,13 +56,13 @@ def _instance(world, catalogue, name, *, status="running", dc="par", offer="smal
 
 
 @pytest.fixture
-def servers(world, catalogue):
+def servers(personas, catalogue):
     return {
-        "web-1": _instance(world, catalogue, "web-1", labels={"env": "prod", "tier": "web"}),
-        "web-2": _instance(world, catalogue, "web-2", status="stopped", labels={"env": "dev", "tier": "web"}),
-        "db-1": _instance(world, catalogue, "db-1", dc="fra", offer="big", labels={"env": "prod", "tier": "db"}),
-        "gone": _instance(world, catalogue, "gone", status="deleted", labels={"env": "prod"}),
-        "theirs": _instance(world, catalogue, "theirs", labels={"env": "prod"}, org=world.other_org),
+        "web-1": _instance(personas, catalogue, "web-1", labels={"env": "prod", "tier": "web"}),
+        "web-2": _instance(personas, catalogue, "web-2", status="stopped", labels={"env": "dev", "tier": "web"}),
+        "db-1": _instance(personas, catalogue, "db-1", dc="fra", offer="big", labels={"env": "prod", "tier": "db"}),
+        "gone": _instance(personas, catalogue, "gone", status="deleted", labels={"env": "prod"}),
+        "theirs": _instance(personas, catalogue, "theirs", labels={"env": "prod"}, org=personas.other_org),
     }
 
 
@@ -90,21 +90,21 @@ def _names(response) -> list[str]:
         ("?status=running&label_selector=tier%3Dweb", {"web-1"}),
     ],
 )
-def test_instance_list_filters(world, servers, query, names):
-    assert set(_names(_client(world.owner).get("/api/v1/instances/" + query))) == names
+def test_instance_list_filters(personas, servers, query, names):
+    assert set(_names(_client(personas.owner).get("/api/v1/instances/" + query))) == names
 
 
-def test_instance_list_filters_by_project_and_organisation(world, servers):
-    project = world.project
-    client = _client(world.owner)
+def test_instance_list_filters_by_project_and_organisation(personas, servers):
+    project = personas.project
+    client = _client(personas.owner)
     assert len(_names(client.get(f"/api/v1/instances/?project={project.pk}"))) == 3
-    assert _names(client.get(f"/api/v1/instances/?organisation={world.other_org.pk}")) == []
-    other_project = world.other_org.projects.get(is_default=True)
+    assert _names(client.get(f"/api/v1/instances/?organisation={personas.other_org.pk}")) == []
+    other_project = personas.other_org.projects.get(is_default=True)
     assert _names(client.get(f"/api/v1/instances/?project={other_project.pk}")) == []
 
 
-def test_instance_list_sorts(world, servers):
-    client = _client(world.owner)
+def test_instance_list_sorts(personas, servers):
+    client = _client(personas.owner)
     assert _names(client.get("/api/v1/instances/?sort=name")) == ["db-1", "web-1", "web-2"]
     assert _names(client.get("/api/v1/instances/?sort=name:desc")) == ["web-2", "web-1", "db-1"]
     assert _names(client.get("/api/v1/instances/?sort=status:asc&sort=name:desc")) == ["web-1", "db-1", "web-2"]
@@ -129,29 +129,29 @@ def test_instance_list_sorts(world, servers):
         ("?page=0", "page"),
     ],
 )
-def test_instance_list_refuses_bad_parameters(world, servers, query, field):
-    response = _client(world.owner).get("/api/v1/instances/" + query)
+def test_instance_list_refuses_bad_parameters(personas, servers, query, field):
+    response = _client(personas.owner).get("/api/v1/instances/" + query)
     assert response.status_code == 400, response.content
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert field in error["fields"], error
 
 
-def test_unknown_parameter_message_lists_the_known_ones(world, servers):
-    error = _client(world.owner).get("/api/v1/instances/?foo=1").json()["error"]
+def test_unknown_parameter_message_lists_the_known_ones(personas, servers):
+    error = _client(personas.owner).get("/api/v1/instances/?foo=1").json()["error"]
     assert "label_selector" in error["fields"]["foo"][0]
     assert "status" in error["fields"]["foo"][0]
 
 
-def test_bad_label_selector_says_what_is_wrong(world, servers):
-    error = _client(world.owner).get("/api/v1/instances/?label_selector=env%3Dprod,tier%20in%20web").json()["error"]
+def test_bad_label_selector_says_what_is_wrong(personas, servers):
+    error = _client(personas.owner).get("/api/v1/instances/?label_selector=env%3Dprod,tier%20in%20web").json()["error"]
     assert "Requirement 2" in error["fields"]["label_selector"][0]
 
 
-def test_pagination_link_header_and_totals(world, catalogue):
+def test_pagination_link_header_and_totals(personas, catalogue):
     for n in range(5):
-        _instance(world, catalogue, f"vm-{n}")
-    response = _client(world.owner).get("/api/v1/instances/?per_page=2&page=2&sort=name")
+        _instance(personas, catalogue, f"vm-{n}")
+    response = _client(personas.owner).get("/api/v1/instances/?per_page=2&page=2&sort=name")
     body = response.json()
     assert (body["count"], body["page"], body["per_page"], body["last_page"]) == (5, 2, 2, 3)
     assert [r["name"] for r in body["results"]] == ["vm-2", "vm-3"]
@@ -162,32 +162,32 @@ def test_pagination_link_header_and_totals(world, catalogue):
     assert "page=3" in links['rel="next"'] and "page=3" in links['rel="last"']
     assert body["next"] == links['rel="next"']
 
-    first = _client(world.owner).get("/api/v1/instances/?per_page=2")
+    first = _client(personas.owner).get("/api/v1/instances/?per_page=2")
     assert 'rel="prev"' not in first["Link"]
-    last = _client(world.owner).get("/api/v1/instances/?per_page=2&page=3")
+    last = _client(personas.owner).get("/api/v1/instances/?per_page=2&page=3")
     assert 'rel="next"' not in last["Link"] and last.json()["next"] is None
 
-    past = _client(world.owner).get("/api/v1/instances/?per_page=2&page=9")
+    past = _client(personas.owner).get("/api/v1/instances/?per_page=2&page=9")
     assert past.status_code == 200 and past.json()["results"] == []
     assert "page=3" in past.json()["previous"]
 
 
-def test_empty_list_has_one_page(world):
-    response = _client(world.owner).get("/api/v1/instances/")
+def test_empty_list_has_one_page(personas):
+    response = _client(personas.owner).get("/api/v1/instances/")
     body = response.json()
     assert (body["count"], body["page"], body["last_page"]) == (0, 1, 1)
     assert 'rel="first"' in response["Link"] and 'rel="last"' in response["Link"]
 
 
-def test_filtered_instance_list_query_count_is_constant(world, catalogue):
-    client = _client(world.owner)
+def test_filtered_instance_list_query_count_is_constant(personas, catalogue):
+    client = _client(personas.owner)
     url = "/api/v1/instances/?status=running&datacentre=PAR-1&label_selector=env%3Dprod&sort=name:desc"
-    _instance(world, catalogue, "one", labels={"env": "prod"})
+    _instance(personas, catalogue, "one", labels={"env": "prod"})
     client.get(url)  # warm caches (session, content types)
     with CaptureQueriesContext(connection) as few:
         assert len(_names(client.get(url))) == 1
     for n in range(10):
-        _instance(world, catalogue, f"more-{n}", labels={"env": "prod"})
+        _instance(personas, catalogue, f"more-{n}", labels={"env": "prod"})
     with CaptureQueriesContext(connection) as many:
         assert len(_names(client.get(url))) == 11
     assert len(many) == len(few)
@@ -197,11 +197,11 @@ def test_filtered_instance_list_query_count_is_constant(world, catalogue):
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop"
 
 
-def test_ssh_key_labels_and_filters(world):
-    client = _client(world.owner)
+def test_ssh_key_labels_and_filters(personas):
+    client = _client(personas.owner)
     created = client.post(
         "/api/v1/ssh-keys/",
-        {"organisation_id": world.org.pk, "name": "alice", "public_key": ED25519, "labels": {"team": "core"}},
+        {"organisation_id": personas.org.pk, "name": "alice", "public_key": ED25519, "labels": {"team": "core"}},
         format="json",
     )
     assert created.status_code == 201, created.content
@@ -222,19 +222,19 @@ def test_ssh_key_labels_and_filters(world):
     assert client.get("/api/v1/ssh-keys/?colour=blue").status_code == 400
 
 
-def test_viewer_cannot_relabel_ssh_key(world):
-    key = SshKey.objects.create(organisation=world.org, name="k", public_key=ED25519, fingerprint="f")
-    response = _client(world.viewer).patch(f"/api/v1/ssh-keys/{key.public_id}/", {"labels": {}}, format="json")
+def test_viewer_cannot_relabel_ssh_key(personas):
+    key = SshKey.objects.create(organisation=personas.org, name="k", public_key=ED25519, fingerprint="f")
+    response = _client(personas.viewer).patch(f"/api/v1/ssh-keys/{key.public_id}/", {"labels": {}}, format="json")
     assert response.status_code == 403
 
 
-def test_snapshot_labels_filters_and_update(world, catalogue):
-    server = _instance(world, catalogue, "snap-host")
+def test_snapshot_labels_filters_and_update(personas, catalogue):
+    server = _instance(personas, catalogue, "snap-host")
     for name, labels, scheduled in [("a", {"keep": "yes"}, False), ("b", {}, True)]:
         Snapshot.objects.create(
             instance=server, name=name, proxmox_name=f"s{name}", labels=labels, scheduled=scheduled, status="available"
         )
-    client = _client(world.owner)
+    client = _client(personas.owner)
     url = f"/api/v1/instances/{server.public_id}/snapshots/"
     assert [s["name"] for s in client.get(url + "?label_selector=keep").json()["results"]] == ["a"]
     assert [s["name"] for s in client.get(url + "?scheduled=true").json()["results"]] == ["b"]
@@ -245,7 +245,7 @@ def test_snapshot_labels_filters_and_update(world, catalogue):
     patched = client.patch(f"{url}{snap.public_id}/", {"labels": {"keep": "no"}, "name": "b2"}, format="json")
     assert patched.status_code == 200, patched.content
     assert patched.json()["labels"] == {"keep": "no"} and patched.json()["name"] == "b2"
-    viewer = _client(world.viewer).patch(f"{url}{snap.public_id}/", {"labels": {}}, format="json")
+    viewer = _client(personas.viewer).patch(f"{url}{snap.public_id}/", {"labels": {}}, format="json")
     assert viewer.status_code == 403
 
 
@@ -256,14 +256,14 @@ def _action(server, type_, status, started=None):
     )
 
 
-def test_action_list_filters_and_isolation(world, catalogue):
-    mine = _instance(world, catalogue, "mine")
-    theirs = _instance(world, catalogue, "theirs", org=world.other_org)
+def test_action_list_filters_and_isolation(personas, catalogue):
+    mine = _instance(personas, catalogue, "mine")
+    theirs = _instance(personas, catalogue, "theirs", org=personas.other_org)
     now = timezone.now()
     _action(mine, "create", "success", now - dt.timedelta(hours=2))
     _action(mine, "start", "running", now)
     _action(theirs, "create", "success", now)
-    client = _client(world.owner)
+    client = _client(personas.owner)
 
     body = client.get("/api/v1/actions/").json()
     assert body["count"] == 2
@@ -278,18 +278,18 @@ def test_action_list_filters_and_isolation(world, catalogue):
         "create"
     ]
     assert [a["type"] for a in client.get("/api/v1/actions/?sort=type:desc").json()["results"]] == ["start", "create"]
-    assert client.get(f"/api/v1/actions/?organisation={world.other_org.pk}").json()["count"] == 0
+    assert client.get(f"/api/v1/actions/?organisation={personas.other_org.pk}").json()["count"] == 0
     assert client.get("/api/v1/actions/?started_after=").status_code == 400
     assert client.get("/api/v1/actions/?command=start").status_code == 400
     assert client.get("/api/v1/actions/?resource_type=volume").status_code == 400
     # The other organisation's owner sees only theirs.
-    assert _client(world.outsider).get("/api/v1/actions/").json()["count"] == 1
+    assert _client(personas.outsider).get("/api/v1/actions/").json()["count"] == 1
     assert APIClient().get("/api/v1/actions/").status_code in (401, 403)
 
 
-def test_action_list_query_count_is_constant(world, catalogue):
-    server = _instance(world, catalogue, "busy")
-    client = _client(world.owner)
+def test_action_list_query_count_is_constant(personas, catalogue):
+    server = _instance(personas, catalogue, "busy")
+    client = _client(personas.owner)
     _action(server, "start", "success")
     client.get("/api/v1/actions/")
     with CaptureQueriesContext(connection) as few:

@@ -22,9 +22,9 @@ def _client(user) -> APIClient:
     return client
 
 
-def _variants(fleet, world) -> list[Instance]:
+def _variants(fleet, personas) -> list[Instance]:
     """One provisioned instance and copies covering nulls, GPUs, labels, errors and odd decimals."""
-    inst, _action = create_instance(fleet, world)
+    inst, _action = create_instance(fleet, personas)
     template = Instance.objects.get(pk=inst.pk)
     made = []
     variants: list[dict[str, object]] = [
@@ -45,10 +45,10 @@ def _variants(fleet, world) -> list[Instance]:
     return [Instance.objects.get(pk=inst.pk), *made]
 
 
-def test_list_rows_match_the_serializer_field_for_field(fleet, world, django_capture_on_commit_callbacks):
+def test_list_rows_match_the_serializer_field_for_field(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instances = _variants(fleet, world)
-    body = _client(world.owner).get("/api/v1/instances/").json()
+        instances = _variants(fleet, personas)
+    body = _client(personas.owner).get("/api/v1/instances/").json()
     assert body["count"] == len(instances)
     fresh = Instance.objects.select_related("offer", "datacentre", "image").filter(pk__in=[i.pk for i in instances])
     expected = {str(i.public_id): InstanceOutputSerializer(i).data for i in fresh}
@@ -62,10 +62,10 @@ def test_fast_path_covers_every_serializer_field():
     assert list(FIELD_COLUMNS) == list(InstanceOutputSerializer.Meta.fields)
 
 
-def test_detail_and_list_agree(fleet, world, django_capture_on_commit_callbacks):
+def test_detail_and_list_agree(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world)
-    client = _client(world.member)
+        inst, _action = create_instance(fleet, personas)
+    client = _client(personas.member)
     listed = client.get("/api/v1/instances/").json()["results"][0]
     assert listed == client.get(f"/api/v1/instances/{inst.public_id}/").json()
 
@@ -86,12 +86,12 @@ def test_detail_and_list_agree(fleet, world, django_capture_on_commit_callbacks)
     ],
 )
 def test_pagination_is_drf_page_number_pagination(
-    fleet, world, query, status, count, django_capture_on_commit_callbacks
+    fleet, personas, query, status, count, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         for n in range(3):
-            create_instance(fleet, world, name=f"web-{n}")
-    response = _client(world.owner).get("/api/v1/instances/" + query)
+            create_instance(fleet, personas, name=f"web-{n}")
+    response = _client(personas.owner).get("/api/v1/instances/" + query)
     assert response.status_code == status, response.content
     if status == 200:
         body = response.json()

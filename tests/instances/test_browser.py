@@ -28,12 +28,12 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_member_stops_an_instance_and_sees_the_action_finish(login_page, fleet, world):
-    instance, _action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-1")
+def test_member_stops_an_instance_and_sees_the_action_finish(login_page, fleet, personas):
+    instance, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
 
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto("/dashboard/")
     assert page.locator("#server-table").get_attribute("data-polling") == "false"
     assert page.locator(f'tr[data-instance="{instance.public_id}"] [data-status="running"]').is_visible()
@@ -67,8 +67,8 @@ def test_member_stops_an_instance_and_sees_the_action_finish(login_page, fleet, 
     _shot(page, "dashboard-dark")
 
 
-def test_member_adds_a_bad_then_a_good_ssh_key(login_page, world):
-    page = login_page(world.member)
+def test_member_adds_a_bad_then_a_good_ssh_key(login_page, personas):
+    page = login_page(personas.member)
     page.goto("/ssh-keys/")
     page.fill("#id_name", "laptop")
     page.fill("#id_public_key", "ssh-rsa AAAA not-a-key")

@@ -38,9 +38,9 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def instance(fleet, world, django_capture_on_commit_callbacks):
+def instance(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-1")
+        inst, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.RUNNING
     return inst
@@ -50,8 +50,8 @@ def instance(fleet, world, django_capture_on_commit_callbacks):
 # Tickets
 # ---------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_ticket_is_single_use_and_audited(world, instance):
-    ticket = console.console_ticket_issue(instance=instance, actor=world.member)
+def test_ticket_is_single_use_and_audited(personas, instance):
+    ticket = console.console_ticket_issue(instance=instance, actor=personas.member)
     session = ConsoleSession.objects.get()
     assert session.token_hash != ticket.token and ticket.token not in session.token_hash  # only the hash is stored
     assert ticket.url.endswith(f"/console/{ticket.token}")
@@ -66,8 +66,8 @@ def test_ticket_is_single_use_and_audited(world, instance):
 
 
 @pytest.mark.django_db
-def test_expired_ticket_is_refused(world, instance):
-    ticket = console.console_ticket_issue(instance=instance, actor=world.member)
+def test_expired_ticket_is_refused(personas, instance):
+    ticket = console.console_ticket_issue(instance=instance, actor=personas.member)
     ConsoleSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(PermissionDenied):
         console.console_ticket_redeem(token=ticket.token)
@@ -75,34 +75,34 @@ def test_expired_ticket_is_refused(world, instance):
 
 
 @pytest.mark.django_db
-def test_unknown_ticket_is_refused(world, instance):
+def test_unknown_ticket_is_refused(personas, instance):
     with pytest.raises(PermissionDenied):
         console.console_ticket_redeem(token="x" * 43)
 
 
 @pytest.mark.django_db
-def test_viewer_cannot_open_console(world, instance):
+def test_viewer_cannot_open_console(personas, instance):
     with pytest.raises(PermissionDenied):
-        console.console_ticket_issue(instance=instance, actor=world.viewer)
-    response = client_for(world.viewer).post(f"/servers/{instance.public_id}/console/")
+        console.console_ticket_issue(instance=instance, actor=personas.viewer)
+    response = client_for(personas.viewer).post(f"/servers/{instance.public_id}/console/")
     assert response.status_code == 403
     assert not ConsoleSession.objects.exists()
 
 
 @pytest.mark.django_db
-def test_stopped_instance_has_no_console(world, instance):
+def test_stopped_instance_has_no_console(personas, instance):
     Instance.objects.filter(pk=instance.pk).update(status=InstanceStatus.STOPPED)
     instance.refresh_from_db()
     with pytest.raises(Conflict):
-        console.console_ticket_issue(instance=instance, actor=world.owner)
+        console.console_ticket_issue(instance=instance, actor=personas.owner)
 
 
 # ---------------------------------------------------------------------------
 # API
 # ---------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_api_issues_console_ticket(world, instance, api_client):
-    api_client.force_authenticate(world.member)
+def test_api_issues_console_ticket(personas, instance, api_client):
+    api_client.force_authenticate(personas.member)
     response = api_client.post(f"/api/v1/instances/{instance.public_id}/console/")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -112,9 +112,9 @@ def test_api_issues_console_ticket(world, instance, api_client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("persona", "expected"), [("viewer", 403), ("outsider", 404), ("anonymous", 401)])
-def test_api_console_access_matrix(world, instance, api_client, persona, expected):
+def test_api_console_access_matrix(personas, instance, api_client, persona, expected):
     if persona != "anonymous":
-        api_client.force_authenticate(getattr(world, persona))
+        api_client.force_authenticate(getattr(personas, persona))
     response = api_client.post(f"/api/v1/instances/{instance.public_id}/console/")
     assert response.status_code == expected
     assert not ConsoleSession.objects.exists()
@@ -124,8 +124,8 @@ def test_api_console_access_matrix(world, instance, api_client, persona, expecte
 # Portal
 # ---------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_console_page_never_shows_the_node_or_pve_ticket(world, instance, fleet):
-    client = client_for(world.member)
+def test_console_page_never_shows_the_node_or_pve_ticket(personas, instance, fleet):
+    client = client_for(personas.member)
     tab = client.get(f"/servers/{instance.public_id}/console/").content.decode()
     assert 'id="open-console"' in tab
     response = client.post(f"/servers/{instance.public_id}/console/")
@@ -141,8 +141,8 @@ def test_console_page_never_shows_the_node_or_pve_ticket(world, instance, fleet)
 
 
 @pytest.mark.django_db
-def test_outsider_gets_404_on_console_page(world, instance):
-    response = client_for(world.outsider).post(f"/servers/{instance.public_id}/console/")
+def test_outsider_gets_404_on_console_page(personas, instance):
+    response = client_for(personas.outsider).post(f"/servers/{instance.public_id}/console/")
     assert response.status_code == 404
 
 
@@ -193,8 +193,8 @@ class Reader:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_proxy_bridges_browser_to_vm_screen_once(world, instance, proxy_url, fleet):
-    ticket = console.console_ticket_issue(instance=instance, actor=world.member)
+def test_proxy_bridges_browser_to_vm_screen_once(personas, instance, proxy_url, fleet):
+    ticket = console.console_ticket_issue(instance=instance, actor=personas.member)
     with connect(f"{proxy_url}/console/{ticket.token}", max_size=None) as ws:
         reader = Reader(ws)
         assert reader.read(12) == b"RFB 003.008\n"

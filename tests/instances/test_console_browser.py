@@ -15,13 +15,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_member_opens_the_console_and_it_connects_without_revealing_the_node(
     login_page,
-    world,
+    personas,
     instance,
     proxy_url,
     settings,
 ):
     settings.CONSOLE_PROXY_PUBLIC_URL = proxy_url
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto(f"/servers/{instance.public_id}/console/")
     page.click("#open-console")
 

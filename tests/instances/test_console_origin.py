@@ -63,8 +63,8 @@ def test_allowed_hosts_star_allows_any_origin(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_proxy_refuses_a_foreign_origin_without_spending_the_ticket(world, instance, proxy_url, platform):
-    ticket = console.console_ticket_issue(instance=instance, actor=world.member)
+def test_proxy_refuses_a_foreign_origin_without_spending_the_ticket(personas, instance, proxy_url, platform):
+    ticket = console.console_ticket_issue(instance=instance, actor=personas.member)
     url = f"{proxy_url}/console/{ticket.token}"
 
     with pytest.raises(InvalidStatus) as refused:
@@ -80,8 +80,8 @@ def test_proxy_refuses_a_foreign_origin_without_spending_the_ticket(world, insta
 
 
 @pytest.mark.django_db(transaction=True)
-def test_proxy_lets_a_non_browser_client_in(world, instance, proxy_url, platform):
-    ticket = console.console_ticket_issue(instance=instance, actor=world.member)
+def test_proxy_lets_a_non_browser_client_in(personas, instance, proxy_url, platform):
+    ticket = console.console_ticket_issue(instance=instance, actor=personas.member)
     with connect(f"{proxy_url}/console/{ticket.token}", max_size=None, open_timeout=10) as ws:
         assert ws.recv(timeout=10)[:12] == b"RFB 003.008\n"
     with connect(f"{proxy_url}/console/{ticket.token}") as ws, pytest.raises(ConnectionClosed):

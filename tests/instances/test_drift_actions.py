@@ -35,10 +35,10 @@ def orphan(fleet):
 
 
 @pytest.fixture
-def missing(fleet, world, django_capture_on_commit_callbacks):
+def missing(fleet, personas, django_capture_on_commit_callbacks):
     """A running GPU instance whose VM was destroyed behind the platform's back, flagged by reconciliation."""
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world)
+        instance, _action = create_instance(fleet, personas)
     instance.refresh_from_db()
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task(instance.node_name, driver.stop(instance.node_name, instance.vmid))
@@ -99,7 +99,7 @@ def test_orphan_actions_refuse_a_vm_that_is_gone_and_a_missing_drift(fleet, staf
 
 
 def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
-    fleet, world, staff_user, missing, django_capture_on_commit_callbacks
+    fleet, personas, staff_user, missing, django_capture_on_commit_callbacks
 ):
     instance = missing.instance
     vmid, address = instance.vmid, instance.ipv4
@@ -116,7 +116,7 @@ def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
     assert not VmidAllocation.objects.filter(cluster=fleet.cluster, vmid=vmid).exists()
     assert not IpAllocation.objects.filter(address=address).exists()
     assert AuditEvent.objects.filter(action="instances.drift.repaired", actor_user=staff_user).exists()
-    assert AuditEvent.objects.filter(action="instances.instance.lost", organisation_id=world.org.pk).exists()
+    assert AuditEvent.objects.filter(action="instances.instance.lost", organisation_id=personas.org.pk).exists()
     assert reconciliation.reconcile_cluster(cluster=fleet.cluster) == {
         "power_fixed": 0,
         "orphans": 0,
@@ -126,12 +126,12 @@ def test_repair_leaves_the_instance_in_error_for_the_customer_and_frees_its_gpu(
     }
     # The customer can then delete it: nothing is left to destroy in Proxmox.
     with django_capture_on_commit_callbacks(execute=True):
-        services.instance_delete(instance=instance, actor=world.member)
+        services.instance_delete(instance=instance, actor=personas.member)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.DELETED and sim_vms(fleet.sim) == {}
 
 
-def test_repair_refuses_when_the_vm_is_back(fleet, world, staff_user, missing):
+def test_repair_refuses_when_the_vm_is_back(fleet, personas, staff_user, missing):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task("pve1", driver.clone("pve1", 9000, missing.vmid, "came-back"))
     with pytest.raises(Conflict) as exc:

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def running(fleet, world, django_capture_on_commit_callbacks):
+def running(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world)
+        instance, _action = create_instance(fleet, personas)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
     return instance
@@ -33,9 +33,9 @@ def run(capture, call):
 
 
 def test_stop_snapshot_resize_rebuild_and_delete_free_the_gpu(
-    fleet, world, running, django_capture_on_commit_callbacks
+    fleet, personas, running, django_capture_on_commit_callbacks
 ):
-    cap, owner, vm = django_capture_on_commit_callbacks, world.owner, running.vmid
+    cap, owner, vm = django_capture_on_commit_callbacks, personas.owner, running.vmid
     action = run(cap, lambda: services.instance_stop(instance=running, actor=owner))
     running.refresh_from_db()
     action.refresh_from_db()
@@ -70,8 +70,8 @@ def test_stop_snapshot_resize_rebuild_and_delete_free_the_gpu(
     assert running.actions.filter(status=ActionStatus.SUCCESS).count() == 7
 
 
-def test_reboot_reset_shutdown_and_password_reset(fleet, world, running, django_capture_on_commit_callbacks):
-    cap, owner = django_capture_on_commit_callbacks, world.owner
+def test_reboot_reset_shutdown_and_password_reset(fleet, personas, running, django_capture_on_commit_callbacks):
+    cap, owner = django_capture_on_commit_callbacks, personas.owner
     for call in (services.instance_reboot, services.instance_reset):
         action = run(cap, lambda call=call: call(instance=running, actor=owner))
         action.refresh_from_db()
@@ -87,38 +87,38 @@ def test_reboot_reset_shutdown_and_password_reset(fleet, world, running, django_
     assert running.status == InstanceStatus.STOPPED
 
 
-def test_illegal_transitions_and_protection_are_conflicts(fleet, world, running, django_capture_on_commit_callbacks):
+def test_illegal_transitions_and_protection_are_conflicts(fleet, personas, running, django_capture_on_commit_callbacks):
     with pytest.raises(Conflict) as exc:
-        services.instance_start(instance=running, actor=world.owner)
+        services.instance_start(instance=running, actor=personas.owner)
     assert exc.value.code == "invalid_transition"
-    services.instance_update(instance=running, actor=world.owner, delete_protection=True)
+    services.instance_update(instance=running, actor=personas.owner, delete_protection=True)
     with pytest.raises(Conflict) as exc:
-        services.instance_delete(instance=running, actor=world.owner)
+        services.instance_delete(instance=running, actor=personas.owner)
     assert exc.value.code == "delete_protected"
-    services.instance_stop(instance=running, actor=world.owner)  # queued, not run (no commit)
+    services.instance_stop(instance=running, actor=personas.owner)  # queued, not run (no commit)
     with pytest.raises(Conflict) as exc:
-        services.instance_reboot(instance=running, actor=world.owner)
+        services.instance_reboot(instance=running, actor=personas.owner)
     assert exc.value.code == "action_in_progress"
 
 
-def test_snapshot_quota_per_offer(fleet, world, django_capture_on_commit_callbacks):
+def test_snapshot_quota_per_offer(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _a = create_instance(fleet, world, offer=fleet.vps_offer)
+        instance, _a = create_instance(fleet, personas, offer=fleet.vps_offer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.snapshot_create(instance=instance, name="one", actor=world.owner)
+        services.snapshot_create(instance=instance, name="one", actor=personas.owner)
     with pytest.raises(Conflict) as exc:
-        services.snapshot_create(instance=instance, name="two", actor=world.owner)
+        services.snapshot_create(instance=instance, name="two", actor=personas.owner)
     assert exc.value.code == "snapshot_quota_exceeded"
 
 
-def test_resize_to_a_smaller_or_other_family_offer_is_refused(fleet, world, running):
+def test_resize_to_a_smaller_or_other_family_offer_is_refused(fleet, personas, running):
     from apps.core.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed):
-        services.instance_resize(instance=running, offer=fleet.vps_offer_big, actor=world.owner)
+        services.instance_resize(instance=running, offer=fleet.vps_offer_big, actor=personas.owner)
 
 
-def test_reconcile_flags_a_vm_deleted_behind_our_back_and_an_orphan(fleet, world, running):
+def test_reconcile_flags_a_vm_deleted_behind_our_back_and_an_orphan(fleet, personas, running):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task(running.node_name, driver.stop(running.node_name, running.vmid))
     driver.wait_task(running.node_name, driver.delete(running.node_name, running.vmid))
@@ -136,7 +136,7 @@ def test_reconcile_flags_a_vm_deleted_behind_our_back_and_an_orphan(fleet, world
     assert Drift.objects.filter(kind=DriftKind.ORPHAN, vmid=orphan_vmid).count() == 1
 
 
-def test_reconcile_fixes_power_drift(fleet, world, running):
+def test_reconcile_fixes_power_drift(fleet, personas, running):
     driver = cluster_driver(cluster=fleet.cluster)
     driver.wait_task(running.node_name, driver.stop(running.node_name, running.vmid))
     counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
@@ -144,8 +144,8 @@ def test_reconcile_fixes_power_drift(fleet, world, running):
     assert counts["power_fixed"] == 1 and running.status == InstanceStatus.STOPPED
 
 
-def test_reconcile_fails_stuck_provisioning_and_releases(fleet, world, settings):
-    instance, _action = create_instance(fleet, world)  # never run: stuck in provisioning
+def test_reconcile_fails_stuck_provisioning_and_releases(fleet, personas, settings):
+    instance, _action = create_instance(fleet, personas)  # never run: stuck in provisioning
     settings.INSTANCES_STUCK_AFTER_SECONDS = 0
     counts = reconciliation.reconcile_cluster(cluster=fleet.cluster)
     instance.refresh_from_db()

@@ -18,12 +18,12 @@ def periods(instance):
     return list(InstancePricePeriod.objects.filter(instance=instance).order_by("started_at", "id"))
 
 
-def test_a_server_is_billed_from_its_first_run_at_the_frozen_price(fleet, world, django_capture_on_commit_callbacks):
+def test_a_server_is_billed_from_its_first_run_at_the_frozen_price(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        instance, _action = create_instance(fleet, world)
+        instance, _action = create_instance(fleet, personas)
     assert periods(instance) == []  # provisioning is not billed
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world, name="web-2")
+        instance, _action = create_instance(fleet, personas, name="web-2")
     instance.refresh_from_db()
     [period] = periods(instance)
     assert period.ended_at is None
@@ -35,11 +35,11 @@ def test_a_server_is_billed_from_its_first_run_at_the_frozen_price(fleet, world,
 
 
 def test_stop_and_start_keep_one_period_resize_opens_a_new_one_and_delete_closes_it(
-    fleet, world, django_capture_on_commit_callbacks
+    fleet, personas, django_capture_on_commit_callbacks
 ):
-    cap, owner = django_capture_on_commit_callbacks, world.owner
+    cap, owner = django_capture_on_commit_callbacks, personas.owner
     with cap(execute=True):
-        instance, _action = create_instance(fleet, world)
+        instance, _action = create_instance(fleet, personas)
     with cap(execute=True):
         services.instance_stop(instance=instance, actor=owner)
     with cap(execute=True):

@@ -15,10 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_gpu_instance_provisions_to_running_with_its_ip_and_gpu_mapping(
-    fleet, world, django_capture_on_commit_callbacks
+    fleet, personas, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, action = create_instance(fleet, world)
+        instance, action = create_instance(fleet, personas)
 
     instance.refresh_from_db()
     action.refresh_from_db()
@@ -42,7 +42,7 @@ def test_gpu_instance_provisions_to_running_with_its_ip_and_gpu_mapping(
     assert instance.reservation.state == infra_choices.ReservationState.COMMITTED
 
 
-def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, world, django_capture_on_commit_callbacks):
+def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, personas, django_capture_on_commit_callbacks):
     # The worker "dies" right after the clone POST: its UPID is persisted, nothing else happened.
     original = provisioning.vm_wait_unlocked
 
@@ -52,7 +52,7 @@ def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, world,
     provisioning.vm_wait_unlocked = crash
     try:
         with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
-            instance, action = create_instance(fleet, world)
+            instance, action = create_instance(fleet, personas)
     finally:
         provisioning.vm_wait_unlocked = original
     instance = Instance.objects.get()
@@ -69,15 +69,15 @@ def test_provisioning_resumes_after_a_crash_once_the_clone_started(fleet, world,
     assert list(sim_vms(fleet.sim)) == [instance.vmid]
 
 
-def test_a_second_task_cannot_claim_a_running_action(fleet, world):
-    _instance, action = create_instance(fleet, world)  # on_commit not run: still pending
+def test_a_second_task_cannot_claim_a_running_action(fleet, personas):
+    _instance, action = create_instance(fleet, personas)  # on_commit not run: still pending
     assert execution.action_claim(action_id=action.pk, task_id="task-a") is not None
     assert execution.action_claim(action_id=action.pk, task_id="task-b") is None
     assert execution.action_claim(action_id=action.pk, task_id="task-a") is not None  # redelivery
 
 
-def test_clone_adopts_a_vm_created_before_the_upid_was_saved(fleet, world, pve_driver):
-    instance, action = create_instance(fleet, world)
+def test_clone_adopts_a_vm_created_before_the_upid_was_saved(fleet, personas, pve_driver):
+    instance, action = create_instance(fleet, personas)
     # The clone POST reached Proxmox but the worker died before saving the UPID.
     from apps.infrastructure.services import cluster_driver
 
@@ -92,8 +92,8 @@ def test_clone_adopts_a_vm_created_before_the_upid_was_saved(fleet, world, pve_d
     assert list(sim_vms(fleet.sim)) == [instance.vmid]
 
 
-def test_a_foreign_vm_at_the_vmid_fails_provisioning_without_touching_it(fleet, world):
-    instance, action = create_instance(fleet, world)
+def test_a_foreign_vm_at_the_vmid_fails_provisioning_without_touching_it(fleet, personas):
+    instance, action = create_instance(fleet, personas)
     from apps.infrastructure.services import cluster_driver
 
     driver = cluster_driver(cluster=fleet.cluster)

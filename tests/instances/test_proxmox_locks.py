@@ -40,9 +40,9 @@ def backoff(monkeypatch):
 
 
 @pytest.fixture
-def vps(fleet, world, django_capture_on_commit_callbacks):
+def vps(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world, offer=fleet.vps_offer)
+        instance, _action = create_instance(fleet, personas, offer=fleet.vps_offer)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING, instance.error_detail
     return instance
@@ -58,14 +58,16 @@ def _tasks(sim, vmid: int, task_type: str) -> list:
         return [t for t in sim.cluster.tasks.values() if t.type == task_type and t.id == str(vmid)]
 
 
-def _stop(fleet, world, instance, capture) -> None:
-    _run(capture, lambda: services.instance_stop(instance=instance, actor=world.owner))
+def _stop(fleet, personas, instance, capture) -> None:
+    _run(capture, lambda: services.instance_stop(instance=instance, actor=personas.owner))
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.STOPPED
 
 
-def _snapshot(fleet, world, instance, capture) -> Snapshot:
-    snapshot, _action = _run(capture, lambda: services.snapshot_create(instance=instance, name="s1", actor=world.owner))
+def _snapshot(fleet, personas, instance, capture) -> Snapshot:
+    snapshot, _action = _run(
+        capture, lambda: services.snapshot_create(instance=instance, name="s1", actor=personas.owner)
+    )
     snapshot.refresh_from_db()
     assert snapshot.status == SnapshotStatus.AVAILABLE
     return snapshot
@@ -95,13 +97,13 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_backup_lock_failing_the_task_is_retried_with_a_new_task(
-    name, fleet, world, vps, backoff, django_capture_on_commit_callbacks
+    name, fleet, personas, vps, backoff, django_capture_on_commit_callbacks
 ):
     cap = django_capture_on_commit_callbacks
     task_type, stopped_first, call = CASES[name]
-    snapshot = _snapshot(fleet, world, vps, cap) if name == "rollback" else None
+    snapshot = _snapshot(fleet, personas, vps, cap) if name == "rollback" else None
     if stopped_first:
-        _stop(fleet, world, vps, cap)
+        _stop(fleet, personas, vps, cap)
     before = len(_tasks(fleet.sim, vps.vmid, task_type))
     if name == "destroy":
         # Delete waits for a ``lock:`` it reads in the config before destroying (``_wait_unlocked``): the
@@ -111,7 +113,7 @@ def test_a_backup_lock_failing_the_task_is_retried_with_a_new_task(
     else:
         fleet.sim.set_vm_lock(vps.vmid, "backup", seconds=0.35)  # a nightly vzdump on this VM
         expected = LOCKED
-    action = _run(cap, lambda: call(fleet, world, vps, snapshot))
+    action = _run(cap, lambda: call(fleet, personas, vps, snapshot))
     action.refresh_from_db()
     assert action.status == ActionStatus.SUCCESS, action.error_detail
     started = _tasks(fleet.sim, vps.vmid, task_type)[before:]
@@ -124,10 +126,12 @@ def test_a_backup_lock_failing_the_task_is_retried_with_a_new_task(
 
 
 def test_a_flock_timeout_in_the_task_is_retried_with_a_new_task(
-    fleet, world, vps, backoff, django_capture_on_commit_callbacks
+    fleet, personas, vps, backoff, django_capture_on_commit_callbacks
 ):
     fleet.sim.hold_lock(vps.vmid, seconds=0.35)  # another worker holds lock-<vmid>.conf
-    action = _run(django_capture_on_commit_callbacks, lambda: services.instance_reboot(instance=vps, actor=world.owner))
+    action = _run(
+        django_capture_on_commit_callbacks, lambda: services.instance_reboot(instance=vps, actor=personas.owner)
+    )
     action.refresh_from_db()
     assert action.status == ActionStatus.SUCCESS, action.error_detail
     reboots = _tasks(fleet.sim, vps.vmid, "qmreboot")
@@ -137,10 +141,12 @@ def test_a_flock_timeout_in_the_task_is_retried_with_a_new_task(
 
 
 def test_a_lock_that_never_goes_fails_the_action_after_the_retries(
-    fleet, world, vps, django_capture_on_commit_callbacks
+    fleet, personas, vps, django_capture_on_commit_callbacks
 ):
     fleet.sim.set_vm_lock(vps.vmid, "backup", seconds=600)
-    action = _run(django_capture_on_commit_callbacks, lambda: services.instance_stop(instance=vps, actor=world.owner))
+    action = _run(
+        django_capture_on_commit_callbacks, lambda: services.instance_stop(instance=vps, actor=personas.owner)
+    )
     action.refresh_from_db()
     assert action.status == ActionStatus.ERROR
     assert action.error_message == "The operation failed. Our team has been notified."
@@ -150,12 +156,12 @@ def test_a_lock_that_never_goes_fails_the_action_after_the_retries(
 
 
 def test_a_permanent_task_failure_fails_at_once_with_the_customer_message(
-    fleet, world, vps, django_capture_on_commit_callbacks
+    fleet, personas, vps, django_capture_on_commit_callbacks
 ):
     cap = django_capture_on_commit_callbacks
-    _stop(fleet, world, vps, cap)
+    _stop(fleet, personas, vps, cap)
     fleet.sim.fail_next_task("qmstart", "start failed: QEMU exited with code 1")
-    action = _run(cap, lambda: services.instance_start(instance=vps, actor=world.owner))
+    action = _run(cap, lambda: services.instance_start(instance=vps, actor=personas.owner))
     action.refresh_from_db()
     vps.refresh_from_db()
     assert action.status == ActionStatus.ERROR
@@ -167,14 +173,14 @@ def test_a_permanent_task_failure_fails_at_once_with_the_customer_message(
 
 @pytest.mark.parametrize("name", ["resize", "rollback", "destroy"])
 def test_the_guest_is_shut_down_cleanly_before_resize_rollback_and_destroy(
-    name, fleet, world, vps, django_capture_on_commit_callbacks
+    name, fleet, personas, vps, django_capture_on_commit_callbacks
 ):
     cap = django_capture_on_commit_callbacks
-    snapshot = _snapshot(fleet, world, vps, cap) if name == "rollback" else None
+    snapshot = _snapshot(fleet, personas, vps, cap) if name == "rollback" else None
     calls = {
-        "resize": lambda: services.instance_resize(instance=vps, offer=fleet.vps_offer_big, actor=world.owner),
-        "rollback": lambda: services.snapshot_rollback(snapshot=snapshot, actor=world.owner),
-        "destroy": lambda: services.instance_delete(instance=vps, actor=world.owner),
+        "resize": lambda: services.instance_resize(instance=vps, offer=fleet.vps_offer_big, actor=personas.owner),
+        "rollback": lambda: services.snapshot_rollback(snapshot=snapshot, actor=personas.owner),
+        "destroy": lambda: services.instance_delete(instance=vps, actor=personas.owner),
     }
     fleet.sim.clear_requests()
     action = _run(cap, calls[name])
@@ -187,12 +193,12 @@ def test_the_guest_is_shut_down_cleanly_before_resize_rollback_and_destroy(
 
 
 def test_a_guest_that_ignores_the_shutdown_is_forced_off_after_the_timeout(
-    fleet, world, vps, django_capture_on_commit_callbacks
+    fleet, personas, vps, django_capture_on_commit_callbacks
 ):
     fleet.sim.set_guest_acpi(vps.vmid, responds=False)
     action = _run(
         django_capture_on_commit_callbacks,
-        lambda: services.instance_resize(instance=vps, offer=fleet.vps_offer_big, actor=world.owner),
+        lambda: services.instance_resize(instance=vps, offer=fleet.vps_offer_big, actor=personas.owner),
     )
     action.refresh_from_db()
     assert action.status == ActionStatus.SUCCESS, action.error_detail
@@ -202,12 +208,12 @@ def test_a_guest_that_ignores_the_shutdown_is_forced_off_after_the_timeout(
 
 
 def test_a_gpu_server_gets_a_persistent_efi_disk_when_its_template_has_none(
-    fleet, world, django_capture_on_commit_callbacks
+    fleet, personas, django_capture_on_commit_callbacks
 ):
     with fleet.sim.cluster.lock:
         fleet.sim.cluster.vms[9001].config.pop("efidisk0")  # an OVMF template built without one
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world)
+        instance, _action = create_instance(fleet, personas)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING, instance.error_detail
     with fleet.sim.cluster.lock:

@@ -12,13 +12,13 @@ from tests.instances.conftest import create_instance
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_member_schedules_pauses_and_removes_automatic_snapshots(login_page, fleet, world):
-    instance, _action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-1")
+def test_member_schedules_pauses_and_removes_automatic_snapshots(login_page, fleet, personas):
+    instance, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
     entry_name = f"instances-snapshots-{instance.public_id}"
 
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto(f"/servers/{instance.public_id}/")
     page.click("text=Snapshots")
     page.wait_for_selector("#schedule-form")

@@ -21,9 +21,9 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def instance(fleet, world, django_capture_on_commit_callbacks):
+def instance(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-1")
+        inst, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.RUNNING
     return inst
@@ -41,16 +41,16 @@ def beat_entry(instance) -> PeriodicTask:
     return PeriodicTask.objects.get(name=f"instances-snapshots-{instance.public_id}")
 
 
-def test_tab_offers_the_schedule_form_when_there_is_none(world, instance):
-    html = client_for(world.member).get(tab(instance)).content.decode()
+def test_tab_offers_the_schedule_form_when_there_is_none(personas, instance):
+    html = client_for(personas.member).get(tab(instance)).content.decode()
     assert 'id="schedule-form"' in html
     assert 'id="schedule-state"' in html and ">Off<" in html
     assert "schedule-delete-form" not in html
     assert "snapshot-schedule/" in html  # the curl snippet for the API
 
 
-def test_member_sets_a_weekly_schedule(world, instance):
-    client = client_for(world.member)
+def test_member_sets_a_weekly_schedule(personas, instance):
+    client = client_for(personas.member)
     response = client.post(
         save_url(instance), {"frequency": "weekly", "hour": "2", "weekday": "0", "retention": "4", "enabled": "on"}
     )
@@ -72,8 +72,8 @@ def test_member_sets_a_weekly_schedule(world, instance):
     assert ">On<" in html
 
 
-def test_unchecking_enabled_pauses_the_beat_entry(world, instance):
-    client = client_for(world.member)
+def test_unchecking_enabled_pauses_the_beat_entry(personas, instance):
+    client = client_for(personas.member)
     client.post(
         save_url(instance), {"frequency": "daily", "hour": "3", "weekday": "0", "retention": "7", "enabled": "on"}
     )
@@ -94,16 +94,16 @@ def test_unchecking_enabled_pauses_the_beat_entry(world, instance):
         ({"frequency": "daily", "hour": "3", "weekday": "0", "retention": "x"}, "Enter a whole number"),
     ],
 )
-def test_invalid_schedule_shows_the_form_again_with_errors(world, instance, data, field_error):
-    response = client_for(world.member).post(save_url(instance), data)
+def test_invalid_schedule_shows_the_form_again_with_errors(personas, instance, data, field_error):
+    response = client_for(personas.member).post(save_url(instance), data)
     assert response.status_code == 400
     html = response.content.decode()
     assert field_error in html and 'class="field-error"' in html
     assert not SnapshotSchedule.objects.exists()
 
 
-def test_remove_schedule_deletes_the_beat_entry_and_keeps_snapshots(world, instance):
-    client = client_for(world.owner)
+def test_remove_schedule_deletes_the_beat_entry_and_keeps_snapshots(personas, instance):
+    client = client_for(personas.owner)
     client.post(
         save_url(instance), {"frequency": "daily", "hour": "3", "weekday": "0", "retention": "7", "enabled": "on"}
     )
@@ -116,11 +116,11 @@ def test_remove_schedule_deletes_the_beat_entry_and_keeps_snapshots(world, insta
     assert "has no snapshot schedule" in again.content.decode()
 
 
-def test_viewer_sees_the_schedule_but_cannot_change_it(world, instance):
-    client_for(world.owner).post(
+def test_viewer_sees_the_schedule_but_cannot_change_it(personas, instance):
+    client_for(personas.owner).post(
         save_url(instance), {"frequency": "daily", "hour": "3", "weekday": "0", "retention": "7", "enabled": "on"}
     )
-    viewer = client_for(world.viewer)
+    viewer = client_for(personas.viewer)
     html = viewer.get(tab(instance)).content.decode()
     assert "Every day at 03:00 UTC" in html and 'id="schedule-form"' not in html
     data = {"frequency": "weekly", "hour": "1", "weekday": "2", "retention": "2", "enabled": "on"}
@@ -129,8 +129,8 @@ def test_viewer_sees_the_schedule_but_cannot_change_it(world, instance):
     assert SnapshotSchedule.objects.get().hour == 3
 
 
-def test_outsider_gets_404(world, instance):
-    outsider = client_for(world.outsider)
+def test_outsider_gets_404(personas, instance):
+    outsider = client_for(personas.outsider)
     data = {"frequency": "daily", "hour": "3", "weekday": "0", "retention": "7", "enabled": "on"}
     assert outsider.post(save_url(instance), data).status_code == 404
     assert outsider.post(f"/servers/{instance.public_id}/snapshot-schedule/delete/").status_code == 404

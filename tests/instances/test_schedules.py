@@ -24,9 +24,9 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
-def instance(fleet, world, django_capture_on_commit_callbacks):
+def instance(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world, offer=fleet.vps_offer)
+        inst, _action = create_instance(fleet, personas, offer=fleet.vps_offer)
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.RUNNING
     return inst
@@ -44,8 +44,8 @@ def run_beat_entry(instance, capture) -> None:
         tasks.scheduled_snapshot.delay(*json.loads(entry.args))
 
 
-def test_put_creates_a_daily_beat_entry_and_get_reads_it(world, instance):
-    client = client_for(world.member)
+def test_put_creates_a_daily_beat_entry_and_get_reads_it(personas, instance):
+    client = client_for(personas.member)
     assert client.get(url(instance)).status_code == 404
 
     response = client.put(url(instance), {"frequency": "daily", "hour": 4, "retention": 3}, format="json")
@@ -60,8 +60,8 @@ def test_put_creates_a_daily_beat_entry_and_get_reads_it(world, instance):
     assert AuditEvent.objects.filter(action="instances.snapshot_schedule.set").count() == 1
 
 
-def test_put_weekly_replaces_the_schedule_in_place(world, instance):
-    client = client_for(world.owner)
+def test_put_weekly_replaces_the_schedule_in_place(personas, instance):
+    client = client_for(personas.owner)
     client.put(url(instance), {"frequency": "daily"}, format="json")
     response = client.put(
         url(instance), {"frequency": "weekly", "weekday": 0, "hour": 2, "retention": 4}, format="json"
@@ -83,25 +83,25 @@ def test_put_weekly_replaces_the_schedule_in_place(world, instance):
         ({"frequency": "daily", "retention": 31}, "retention"),
     ],
 )
-def test_invalid_schedule_is_a_400_with_the_field(world, instance, body, field):
-    response = client_for(world.owner).put(url(instance), body, format="json")
+def test_invalid_schedule_is_a_400_with_the_field(personas, instance, body, field):
+    response = client_for(personas.owner).put(url(instance), body, format="json")
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert not PeriodicTask.objects.filter(task="instances.scheduled_snapshot").exists()
 
 
 @pytest.mark.parametrize(("persona", "read", "write"), [("viewer", 200, 403), ("outsider", 404, 404)])
-def test_schedule_permissions(world, instance, persona, read, write):
-    services.snapshot_schedule_set(instance=instance, actor=world.owner, frequency="daily")
-    client = client_for(getattr(world, persona))
+def test_schedule_permissions(personas, instance, persona, read, write):
+    services.snapshot_schedule_set(instance=instance, actor=personas.owner, frequency="daily")
+    client = client_for(getattr(personas, persona))
     assert client.get(url(instance)).status_code == read
     assert client.put(url(instance), {"frequency": "weekly"}, format="json").status_code == write
     assert client.delete(url(instance)).status_code == write
     assert SnapshotSchedule.objects.get().frequency == "daily"
 
 
-def test_delete_removes_schedule_and_beat_entry(world, instance):
-    client = client_for(world.owner)
+def test_delete_removes_schedule_and_beat_entry(personas, instance):
+    client = client_for(personas.owner)
     client.put(url(instance), {"frequency": "daily"}, format="json")
     assert client.delete(url(instance)).status_code == 204
     assert not SnapshotSchedule.objects.exists()
@@ -110,11 +110,11 @@ def test_delete_removes_schedule_and_beat_entry(world, instance):
 
 
 def test_scheduled_run_takes_a_snapshot_and_prunes_beyond_retention(
-    fleet, world, instance, django_capture_on_commit_callbacks
+    fleet, personas, instance, django_capture_on_commit_callbacks
 ):
-    services.snapshot_schedule_set(instance=instance, actor=world.owner, frequency="daily", retention=2)
+    services.snapshot_schedule_set(instance=instance, actor=personas.owner, frequency="daily", retention=2)
     with django_capture_on_commit_callbacks(execute=True):
-        manual, _a = services.snapshot_create(instance=instance, name="manual", actor=world.owner)
+        manual, _a = services.snapshot_create(instance=instance, name="manual", actor=personas.owner)
 
     for _run in range(4):
         run_beat_entry(instance, django_capture_on_commit_callbacks)
@@ -132,25 +132,29 @@ def test_scheduled_run_takes_a_snapshot_and_prunes_beyond_retention(
     assert runs.count() == 5 and not runs.exclude(status=ActionStatus.SUCCESS).exists()
 
 
-def test_scheduled_snapshots_do_not_count_against_the_manual_quota(world, instance, django_capture_on_commit_callbacks):
+def test_scheduled_snapshots_do_not_count_against_the_manual_quota(
+    personas, instance, django_capture_on_commit_callbacks
+):
     # VPS-S keeps 1 manual snapshot; the schedule keeps 3 of its own.
-    services.snapshot_schedule_set(instance=instance, actor=world.owner, frequency="daily", retention=3)
+    services.snapshot_schedule_set(instance=instance, actor=personas.owner, frequency="daily", retention=3)
     for _run in range(3):
         run_beat_entry(instance, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        services.snapshot_create(instance=instance, name="mine", actor=world.owner)
+        services.snapshot_create(instance=instance, name="mine", actor=personas.owner)
     assert Snapshot.objects.filter(instance=instance, status=SnapshotStatus.AVAILABLE).count() == 4
 
 
-def test_scheduled_run_skips_an_instance_busy_or_stopped_elsewhere(world, instance, django_capture_on_commit_callbacks):
-    services.snapshot_schedule_set(instance=instance, actor=world.owner, frequency="daily")
+def test_scheduled_run_skips_an_instance_busy_or_stopped_elsewhere(
+    personas, instance, django_capture_on_commit_callbacks
+):
+    services.snapshot_schedule_set(instance=instance, actor=personas.owner, frequency="daily")
     Instance.objects.filter(pk=instance.pk).update(status=InstanceStatus.REBOOTING)
     run_beat_entry(instance, django_capture_on_commit_callbacks)
     assert not Snapshot.objects.filter(instance=instance).exists()
 
 
-def test_deleting_the_instance_removes_its_schedule(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.owner)
+def test_deleting_the_instance_removes_its_schedule(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.owner)
     client.put(url(instance), {"frequency": "weekly", "weekday": 3}, format="json")
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(f"/api/v1/instances/{instance.public_id}/").status_code == 202
@@ -160,8 +164,8 @@ def test_deleting_the_instance_removes_its_schedule(world, instance, django_capt
     assert not PeriodicTask.objects.filter(name=f"instances-snapshots-{instance.public_id}").exists()
 
 
-def test_no_schedule_on_an_instance_being_deleted(world, instance, django_capture_on_commit_callbacks):
+def test_no_schedule_on_an_instance_being_deleted(personas, instance, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        services.instance_delete(instance=instance, actor=world.owner)
-    response = client_for(world.owner).put(url(instance), {"frequency": "daily"}, format="json")
+        services.instance_delete(instance=instance, actor=personas.owner)
+    response = client_for(personas.owner).put(url(instance), {"frequency": "daily"}, format="json")
     assert response.status_code == 409

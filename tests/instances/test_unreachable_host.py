@@ -19,15 +19,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def vps(fleet, world, django_capture_on_commit_callbacks):
+def vps(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = create_instance(fleet, world, offer=fleet.vps_offer)
+        instance, _action = create_instance(fleet, personas, offer=fleet.vps_offer)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING, instance.error_detail
     return instance
 
 
-def test_an_unreachable_node_changes_nothing_and_alerts_until_it_answers(fleet, world, vps, client):
+def test_an_unreachable_node_changes_nothing_and_alerts_until_it_answers(fleet, personas, vps, client):
     fleet.sim.set_node_online(vps.node_name, False)
     rows = [r for r in fleet.sim.cluster.vms.values() if r.vmid == vps.vmid]
     assert rows and rows[0].running  # the VM itself still runs: only its node is out of reach
@@ -44,7 +44,7 @@ def test_an_unreachable_node_changes_nothing_and_alerts_until_it_answers(fleet, 
     assert [(d.kind, d.status) for d in drifts] == [(DriftKind.UNREACHABLE, DriftStatus.OPEN)]
     assert "No route to host" in drifts[0].details["error"]
 
-    client.force_login(world.owner)
+    client.force_login(personas.owner)
     page = client.get(reverse("instances:server_detail", args=[vps.public_id]))
     assert b'id="host-unreachable"' in page.content and b"has not answered" in page.content
 

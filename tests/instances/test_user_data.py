@@ -66,12 +66,12 @@ def snippets(fleet, share: Path):
     return fleet
 
 
-def _create(fleet, world, user_data: str):
+def _create(fleet, personas, user_data: str):
     offer = fleet.vps_offer
-    reservation = infra.placement_reserve(offer=offer, datacentre=fleet.dc, image=fleet.ubuntu24, actor=world.owner)
+    reservation = infra.placement_reserve(offer=offer, datacentre=fleet.dc, image=fleet.ubuntu24, actor=personas.owner)
     return services.instance_create(
-        organisation=world.org,
-        project=world.project,
+        organisation=personas.org,
+        project=personas.project,
         offer=offer,
         datacentre=fleet.dc,
         image=fleet.ubuntu24,
@@ -81,7 +81,7 @@ def _create(fleet, world, user_data: str):
         reservation=reservation,
         price_hourly=offer.price_hourly,
         price_monthly=offer.price_monthly,
-        actor=world.owner,
+        actor=personas.owner,
     )
 
 
@@ -95,9 +95,9 @@ def _client(user) -> APIClient:
     return client
 
 
-def _body(fleet, world, **overrides):
+def _body(fleet, personas, **overrides):
     data = {
-        "project": world.project.pk,
+        "project": personas.project.pk,
         "offer": fleet.vps_offer.code,
         "datacentre": fleet.dc.code,
         "image": fleet.ubuntu24.slug,
@@ -112,10 +112,10 @@ def _body(fleet, world, **overrides):
 # Delivery
 # ---------------------------------------------------------------------------
 def test_ordered_cloud_config_becomes_a_vendor_snippet_and_the_vm_starts(
-    snippets, world, share, django_capture_on_commit_callbacks
+    snippets, personas, share, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = _client(world.member).post(ORDERS, _body(snippets, world), format="json")
+        response = _client(personas.member).post(ORDERS, _body(snippets, personas), format="json")
     assert response.status_code == 202, response.json()
     instance = Order.objects.get().instance
     assert instance is not None and instance.vmid is not None
@@ -134,12 +134,12 @@ def test_ordered_cloud_config_becomes_a_vendor_snippet_and_the_vm_starts(
     assert not [f for f in snippets.sim.validation_failures if "cicustom" in str(f)]
 
 
-def test_delete_removes_the_snippet(snippets, world, share, django_capture_on_commit_callbacks):
+def test_delete_removes_the_snippet(snippets, personas, share, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = _create(snippets, world, CLOUD_CONFIG)
+        instance, _action = _create(snippets, personas, CLOUD_CONFIG)
     assert _snippet(share, instance).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.instance_delete(instance=instance, actor=world.owner)
+        services.instance_delete(instance=instance, actor=personas.owner)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.DELETED
     assert not _snippet(share, instance).exists()
@@ -147,17 +147,17 @@ def test_delete_removes_the_snippet(snippets, world, share, django_capture_on_co
 
 
 def test_instance_without_user_data_has_no_cicustom_and_no_file(
-    snippets, world, share, django_capture_on_commit_callbacks
+    snippets, personas, share, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        _create(snippets, world, "")
+        _create(snippets, personas, "")
     assert "cicustom" not in sim_vms(snippets.sim)[Instance.objects.get().vmid or 0].config
     assert not list((share / "snippets").glob("vmc-*"))
 
 
-def test_a_retried_configure_step_rewrites_the_same_file(snippets, world, share, django_capture_on_commit_callbacks):
+def test_a_retried_configure_step_rewrites_the_same_file(snippets, personas, share, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = _create(snippets, world, CLOUD_CONFIG)
+        instance, _action = _create(snippets, personas, CLOUD_CONFIG)
     path = _snippet(share, instance)
     path.write_text("stale", encoding="utf-8")
     instance.refresh_from_db()
@@ -168,10 +168,10 @@ def test_a_retried_configure_step_rewrites_the_same_file(snippets, world, share,
     assert [p.name for p in (share / "snippets").iterdir()] == [path.name]  # no temporary file left
 
 
-def test_a_missing_snippet_fails_the_simulated_start(snippets, world, share, django_capture_on_commit_callbacks):
+def test_a_missing_snippet_fails_the_simulated_start(snippets, personas, share, django_capture_on_commit_callbacks):
     """A platform that set cicustom but forgot the file would be caught: PVE's start fails."""
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = _create(snippets, world, CLOUD_CONFIG)
+        instance, _action = _create(snippets, personas, CLOUD_CONFIG)
     driver = make_driver(snippets.sim)
     driver.wait_task(instance.node_name, driver.stop(instance.node_name, instance.vmid), timeout=5)
     _snippet(share, instance).unlink()
@@ -182,12 +182,12 @@ def test_a_missing_snippet_fails_the_simulated_start(snippets, world, share, dja
 
 
 def test_provisioning_without_the_file_written_fails_at_start(
-    snippets, world, share, monkeypatch, django_capture_on_commit_callbacks
+    snippets, personas, share, monkeypatch, django_capture_on_commit_callbacks
 ):
     volume = "snippets-nfs:snippets/forgotten.yaml"
     monkeypatch.setattr(provisioning, "vendor_snippet_write", lambda instance: f"vendor={volume}")
     with django_capture_on_commit_callbacks(execute=True):
-        instance, action = _create(snippets, world, CLOUD_CONFIG)
+        instance, action = _create(snippets, personas, CLOUD_CONFIG)
     action.refresh_from_db()
     instance.refresh_from_db()
     assert action.status == ActionStatus.ERROR
@@ -195,11 +195,11 @@ def test_provisioning_without_the_file_written_fails_at_start(
     assert instance.provision_step == ProvisionStep.START
 
 
-def test_rebuild_keeps_the_user_data(snippets, world, share, django_capture_on_commit_callbacks):
+def test_rebuild_keeps_the_user_data(snippets, personas, share, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        instance, _action = _create(snippets, world, CLOUD_CONFIG)
+        instance, _action = _create(snippets, personas, CLOUD_CONFIG)
     with django_capture_on_commit_callbacks(execute=True):
-        services.instance_rebuild(instance=instance, image=snippets.ubuntu24, actor=world.owner)
+        services.instance_rebuild(instance=instance, image=snippets.ubuntu24, actor=personas.owner)
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
     assert _snippet(share, instance).read_text(encoding="utf-8") == CLOUD_CONFIG
@@ -230,8 +230,8 @@ def test_snippet_write_is_atomic_and_world_readable(snippets, share):
         ("#cloud-config\n- just\n- a list\n", "YAML mapping"),
     ],
 )
-def test_malformed_user_data_is_a_400_with_a_field_message(snippets, world, user_data, needle):
-    response = _client(world.member).post(ORDERS, _body(snippets, world, user_data=user_data), format="json")
+def test_malformed_user_data_is_a_400_with_a_field_message(snippets, personas, user_data, needle):
+    response = _client(personas.member).post(ORDERS, _body(snippets, personas, user_data=user_data), format="json")
     assert response.status_code == 400
     error = response.json()["error"]
     assert needle in error["fields"]["user_data"][0], error
@@ -259,8 +259,8 @@ def test_bad_yaml_message_gives_the_position(snippets):
     assert "line 4" in exc.value.fields["user_data"][0]
 
 
-def test_datacentre_without_snippets_storage_refuses_user_data_through_the_api(fleet, world):
-    response = _client(world.member).post(ORDERS, _body(fleet, world), format="json")
+def test_datacentre_without_snippets_storage_refuses_user_data_through_the_api(fleet, personas):
+    response = _client(personas.member).post(ORDERS, _body(fleet, personas), format="json")
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "user_data_unavailable"
@@ -268,18 +268,18 @@ def test_datacentre_without_snippets_storage_refuses_user_data_through_the_api(f
         "User-data is not available in this datacentre yet: leave it empty or choose another datacentre."
     ]
     # Without user-data the same order is fine.
-    assert _client(world.member).post(ORDERS, _body(fleet, world, user_data=""), format="json").status_code == 202
+    assert _client(personas.member).post(ORDERS, _body(fleet, personas, user_data=""), format="json").status_code == 202
 
 
-def test_portal_wizard_shows_user_data_errors_on_the_form(fleet, world, client):
-    client.force_login(world.member)
+def test_portal_wizard_shows_user_data_errors_on_the_form(fleet, personas, client):
+    client.force_login(personas.member)
     page = client.get("/orders/new/").content.decode()
     assert 'name="user_data"' in page and "Cloud-init user-data (optional)" in page
     form = {
         "offer": fleet.vps_offer.code,
         "datacentre": fleet.dc.code,
         "image": fleet.ubuntu24.slug,
-        "project": world.project.pk,
+        "project": personas.project.pk,
         "name": "web-1",
         "user_data": "#cloud-config\r\npackages: [nginx]\r\n",
         "idempotency_key": "ud-form-1",
@@ -291,14 +291,14 @@ def test_portal_wizard_shows_user_data_errors_on_the_form(fleet, world, client):
 
 
 def test_portal_wizard_passes_user_data_to_the_order(
-    snippets, world, client, share, django_capture_on_commit_callbacks
+    snippets, personas, client, share, django_capture_on_commit_callbacks
 ):
-    client.force_login(world.member)
+    client.force_login(personas.member)
     form = {
         "offer": snippets.vps_offer.code,
         "datacentre": snippets.dc.code,
         "image": snippets.ubuntu24.slug,
-        "project": world.project.pk,
+        "project": personas.project.pk,
         "name": "web-1",
         "user_data": "#!/bin/sh\r\necho hi\r\n",
         "idempotency_key": "ud-form-2",

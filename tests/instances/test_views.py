@@ -1,6 +1,6 @@
 """Portal pages of instances: the dashboard, servers list, instance page and tabs, actions, SSH keys.
 
-Personas from ``world``; instances provisioned on the Proxmox simulator through
+Personas from ``personas``; instances provisioned on the Proxmox simulator through
 the real services (Celery eager, on-commit callbacks executed).
 """
 
@@ -27,9 +27,9 @@ def client_for(user) -> Client:
 
 
 @pytest.fixture
-def instance(fleet, world, django_capture_on_commit_callbacks):
+def instance(fleet, personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        inst, _action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-1")
+        inst, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
     inst.refresh_from_db()
     assert inst.status == InstanceStatus.RUNNING
     return inst
@@ -46,8 +46,8 @@ def post(client, url, data=None, capture=None):
 # ---------------------------------------------------------------------------
 # Pages render, with the right data and permissions
 # ---------------------------------------------------------------------------
-def test_dashboard_lists_the_organisations_servers_with_status(world, instance):
-    html = client_for(world.member).get("/dashboard/").content.decode()
+def test_dashboard_lists_the_organisations_servers_with_status(personas, instance):
+    html = client_for(personas.member).get("/dashboard/").content.decode()
     assert "web-1" in html
     assert instance.ipv4 in html
     assert 'data-status="running"' in html
@@ -56,60 +56,60 @@ def test_dashboard_lists_the_organisations_servers_with_status(world, instance):
     assert 'data-polling="false"' in html
 
 
-def test_dashboard_polls_while_an_instance_is_transitional(world, instance):
+def test_dashboard_polls_while_an_instance_is_transitional(personas, instance):
     Instance.objects.filter(pk=instance.pk).update(status=InstanceStatus.REBOOTING)
-    html = client_for(world.member).get("/dashboard/").content.decode()
+    html = client_for(personas.member).get("/dashboard/").content.decode()
     assert 'data-polling="true"' in html
     assert 'hx-trigger="every 3s"' in html
 
 
-def test_dashboard_empty_state_for_an_organisation_without_servers(world):
-    html = client_for(world.member).get("/dashboard/").content.decode()
+def test_dashboard_empty_state_for_an_organisation_without_servers(personas):
+    html = client_for(personas.member).get("/dashboard/").content.decode()
     assert 'class="empty-state"' in html
     assert 'href="/orders/new/"' in html
 
 
-def test_dashboard_hides_other_organisations_servers(world, instance):
-    html = client_for(world.outsider).get("/dashboard/").content.decode()
+def test_dashboard_hides_other_organisations_servers(personas, instance):
+    html = client_for(personas.outsider).get("/dashboard/").content.decode()
     assert "web-1" not in html
 
 
-def test_servers_list_filters_by_status_and_project(world, instance):
-    client = client_for(world.viewer)
+def test_servers_list_filters_by_status_and_project(personas, instance):
+    client = client_for(personas.viewer)
     assert "web-1" in client.get("/servers/").content.decode()
     assert "web-1" in client.get("/servers/", {"status": "running"}).content.decode()
     assert "web-1" not in client.get("/servers/", {"status": "stopped"}).content.decode()
-    other = world.org.projects.create(name="Other", slug="other")
+    other = personas.org.projects.create(name="Other", slug="other")
     assert "web-1" not in client.get("/servers/", {"project": other.pk}).content.decode()
-    assert "web-1" in client.get("/servers/", {"project": world.project.pk}).content.decode()
+    assert "web-1" in client.get("/servers/", {"project": personas.project.pk}).content.decode()
 
 
-def test_servers_table_partial_renders_alone(world, instance):
-    response = client_for(world.member).get("/servers/table/")
+def test_servers_table_partial_renders_alone(personas, instance):
+    response = client_for(personas.member).get("/servers/table/")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="server-table"')
     assert "console-sidebar" not in html
 
 
-def test_servers_list_query_count_does_not_grow_with_instances(world, instance, django_assert_max_num_queries):
-    client = client_for(world.member)
+def test_servers_list_query_count_does_not_grow_with_instances(personas, instance, django_assert_max_num_queries):
+    client = client_for(personas.member)
     client.get("/servers/")  # warm the session and content types
     with django_assert_max_num_queries(20):
         client.get("/servers/")
 
 
 @pytest.mark.parametrize("tab", ["", "snapshots/", "metrics/", "activity/", "console/"])
-def test_instance_page_and_tabs_render_for_a_member(world, instance, tab):
-    response = client_for(world.member).get(f"/servers/{instance.public_id}/{tab}")
+def test_instance_page_and_tabs_render_for_a_member(personas, instance, tab):
+    response = client_for(personas.member).get(f"/servers/{instance.public_id}/{tab}")
     assert response.status_code == 200
     html = response.content.decode()
     assert "web-1" in html
     assert 'class="tabs"' in html
 
 
-def test_instance_page_shows_ips_specs_price_and_curl_snippets(world, instance):
-    html = client_for(world.member).get(f"/servers/{instance.public_id}/").content.decode()
+def test_instance_page_shows_ips_specs_price_and_curl_snippets(personas, instance):
+    html = client_for(personas.member).get(f"/servers/{instance.public_id}/").content.decode()
     assert f'<code id="ipv4">{instance.ipv4}</code>' in html
     assert 'data-copy-target="#ipv4"' in html
     assert "VPS-S" in html
@@ -121,8 +121,8 @@ def test_instance_page_shows_ips_specs_price_and_curl_snippets(world, instance):
     assert 'id="delete-form"' in html
 
 
-def test_viewer_sees_the_instance_page_without_action_buttons(world, instance):
-    html = client_for(world.viewer).get(f"/servers/{instance.public_id}/").content.decode()
+def test_viewer_sees_the_instance_page_without_action_buttons(personas, instance):
+    html = client_for(personas.viewer).get(f"/servers/{instance.public_id}/").content.decode()
     assert "web-1" in html
     assert "/power/" not in html
     assert 'id="delete-form"' not in html
@@ -130,8 +130,8 @@ def test_viewer_sees_the_instance_page_without_action_buttons(world, instance):
 
 
 @pytest.mark.parametrize("tab", ["", "snapshots/", "metrics/", "activity/", "console/", "status/"])
-def test_another_organisations_instance_is_404(world, instance, tab):
-    assert client_for(world.outsider).get(f"/servers/{instance.public_id}/{tab}").status_code == 404
+def test_another_organisations_instance_is_404(personas, instance, tab):
+    assert client_for(personas.outsider).get(f"/servers/{instance.public_id}/{tab}").status_code == 404
 
 
 def test_anonymous_is_sent_to_login(instance):
@@ -140,10 +140,10 @@ def test_anonymous_is_sent_to_login(instance):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_metrics_tab_draws_svg_charts_from_rrddata(world, fleet, instance):
+def test_metrics_tab_draws_svg_charts_from_rrddata(personas, fleet, instance):
     with fleet.sim.cluster.lock:  # the simulator reports values from the VM's start: make it an hour old
         fleet.sim.cluster.vms[instance.vmid].started_at -= 3600
-    html = client_for(world.member).get(f"/servers/{instance.public_id}/metrics/?timeframe=hour").content.decode()
+    html = client_for(personas.member).get(f"/servers/{instance.public_id}/metrics/?timeframe=hour").content.decode()
     assert html.count('<svg class="chart"') == 4
     points = re.findall(r'<polyline class="chart-line chart-series-0" points="([^"]+)"', html)
     assert points and all(len(p.split()) > 2 for p in points)
@@ -153,21 +153,21 @@ def test_metrics_tab_draws_svg_charts_from_rrddata(world, fleet, instance):
 # Actions: the permission matrix, the services are called, errors are messages
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize(("persona", "status"), [("viewer", 403), ("billing", 403), ("outsider", 404)])
-def test_stop_is_refused_without_write_permission(world, instance, persona, status):
-    response = client_for(getattr(world, persona)).post(f"/servers/{instance.public_id}/power/stop/")
+def test_stop_is_refused_without_write_permission(personas, instance, persona, status):
+    response = client_for(getattr(personas, persona)).post(f"/servers/{instance.public_id}/power/stop/")
     assert response.status_code == status
     assert not Action.objects.filter(instance=instance, type=ActionType.STOP).exists()
 
 
-def test_viewer_cannot_stop_instance(world, instance):
-    response = client_for(world.viewer).post(f"/servers/{instance.public_id}/power/stop/")
+def test_viewer_cannot_stop_instance(personas, instance):
+    response = client_for(personas.viewer).post(f"/servers/{instance.public_id}/power/stop/")
     assert response.status_code == 403
     instance.refresh_from_db()
     assert instance.status == InstanceStatus.RUNNING
 
 
-def test_member_stops_the_instance_and_follows_the_action(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_member_stops_the_instance_and_follows_the_action(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     response = post(client, f"/servers/{instance.public_id}/power/stop/", capture=django_capture_on_commit_callbacks)
     action = Action.objects.get(instance=instance, type=ActionType.STOP)
     assert response.status_code == 302
@@ -184,39 +184,41 @@ def test_member_stops_the_instance_and_follows_the_action(world, instance, djang
     assert 'data-status="stopped"' in status
 
 
-def test_open_action_partial_keeps_polling(world, instance):
+def test_open_action_partial_keeps_polling(personas, instance):
     action = Action.objects.create(
-        instance=instance, organisation=world.org, type=ActionType.REBOOT, status=ActionStatus.RUNNING, progress=40
+        instance=instance, organisation=personas.org, type=ActionType.REBOOT, status=ActionStatus.RUNNING, progress=40
     )
-    html = client_for(world.member).get(f"/servers/{instance.public_id}/actions/{action.public_id}/").content.decode()
+    html = (
+        client_for(personas.member).get(f"/servers/{instance.public_id}/actions/{action.public_id}/").content.decode()
+    )
     assert 'hx-trigger="every 1s"' in html
     assert 'aria-valuenow="40"' in html
 
 
-def test_action_of_another_instance_is_404(world, fleet, instance, django_capture_on_commit_callbacks):
+def test_action_of_another_instance_is_404(personas, fleet, instance, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        _other, action = create_instance(fleet, world, offer=fleet.vps_offer, name="web-2")
+        _other, action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-2")
     url = f"/servers/{instance.public_id}/actions/{action.public_id}/"
-    assert client_for(world.member).get(url).status_code == 404
+    assert client_for(personas.member).get(url).status_code == 404
 
 
-def test_starting_a_running_instance_is_a_message_not_a_500(world, instance):
-    client = client_for(world.member)
+def test_starting_a_running_instance_is_a_message_not_a_500(personas, instance):
+    client = client_for(personas.member)
     response = client.post(f"/servers/{instance.public_id}/power/start/", follow=True)
     assert response.status_code == 200
     assert "Cannot start an instance that is running." in response.content.decode()
 
 
-def test_unknown_power_action_is_404(world, instance):
-    assert client_for(world.member).post(f"/servers/{instance.public_id}/power/explode/").status_code == 404
+def test_unknown_power_action_is_404(personas, instance):
+    assert client_for(personas.member).post(f"/servers/{instance.public_id}/power/explode/").status_code == 404
 
 
-def test_get_on_an_action_url_is_not_allowed(world, instance):
-    assert client_for(world.member).get(f"/servers/{instance.public_id}/power/stop/").status_code == 405
+def test_get_on_an_action_url_is_not_allowed(personas, instance):
+    assert client_for(personas.member).get(f"/servers/{instance.public_id}/power/stop/").status_code == 405
 
 
-def test_resize_to_a_larger_plan(world, fleet, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_resize_to_a_larger_plan(personas, fleet, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     html = client.get(f"/servers/{instance.public_id}/").content.decode()
     assert f'value="{fleet.vps_offer_big.pk}"' in html
     assert f'value="{fleet.gpu_offer.pk}"' not in html  # another family is not offered
@@ -231,8 +233,8 @@ def test_resize_to_a_larger_plan(world, fleet, instance, django_capture_on_commi
     assert instance.offer == fleet.vps_offer_big
 
 
-def test_resize_to_another_family_is_refused_with_a_message(world, fleet, instance):
-    response = client_for(world.member).post(
+def test_resize_to_another_family_is_refused_with_a_message(personas, fleet, instance):
+    response = client_for(personas.member).post(
         f"/servers/{instance.public_id}/resize/", {"offer": fleet.gpu_offer.pk}, follow=True
     )
     assert response.status_code == 200
@@ -241,8 +243,8 @@ def test_resize_to_another_family_is_refused_with_a_message(world, fleet, instan
     assert instance.offer == fleet.vps_offer
 
 
-def test_rebuild_needs_the_confirmation_box(world, fleet, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_rebuild_needs_the_confirmation_box(personas, fleet, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     url = f"/servers/{instance.public_id}/rebuild/"
     client.post(url, {"image": fleet.ubuntu24.pk})
     assert not Action.objects.filter(instance=instance, type=ActionType.REBUILD).exists()
@@ -251,8 +253,8 @@ def test_rebuild_needs_the_confirmation_box(world, fleet, instance, django_captu
     assert action.status == ActionStatus.SUCCESS, action.error_detail
 
 
-def test_rename_and_labels(world, instance):
-    client = client_for(world.member)
+def test_rename_and_labels(personas, instance):
+    client = client_for(personas.member)
     response = client.post(
         f"/servers/{instance.public_id}/settings/", {"name": "api-1", "labels": "env=prod\nteam=web"}
     )
@@ -261,8 +263,8 @@ def test_rename_and_labels(world, instance):
     assert (instance.name, instance.labels) == ("api-1", {"env": "prod", "team": "web"})
 
 
-def test_invalid_name_is_a_form_error(world, instance):
-    response = client_for(world.member).post(f"/servers/{instance.public_id}/settings/", {"name": "Bad_Name!"})
+def test_invalid_name_is_a_form_error(personas, instance):
+    response = client_for(personas.member).post(f"/servers/{instance.public_id}/settings/", {"name": "Bad_Name!"})
     assert response.status_code == 400
     html = response.content.decode()
     assert 'class="field-error"' in html
@@ -271,8 +273,8 @@ def test_invalid_name_is_a_form_error(world, instance):
     assert instance.name == "web-1"
 
 
-def test_reset_password_is_shown_once_and_never_cached(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_reset_password_is_shown_once_and_never_cached(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     response = post(
         client, f"/servers/{instance.public_id}/reset-password/", capture=django_capture_on_commit_callbacks
     )
@@ -286,8 +288,8 @@ def test_reset_password_is_shown_once_and_never_cached(world, instance, django_c
     assert password.group(1) not in str(action.params)
 
 
-def test_delete_protection_blocks_delete(world, instance):
-    client = client_for(world.member)
+def test_delete_protection_blocks_delete(personas, instance):
+    client = client_for(personas.member)
     client.post(f"/servers/{instance.public_id}/protection/", {"enabled": "1"})
     instance.refresh_from_db()
     assert instance.delete_protection
@@ -297,8 +299,8 @@ def test_delete_protection_blocks_delete(world, instance):
     assert instance.status == InstanceStatus.RUNNING
 
 
-def test_delete_needs_the_typed_name(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_delete_needs_the_typed_name(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     url = f"/servers/{instance.public_id}/delete/"
     client.post(url, {"confirm_name": "web-2"})
     instance.refresh_from_db()
@@ -310,8 +312,8 @@ def test_delete_needs_the_typed_name(world, instance, django_capture_on_commit_c
     assert client.get(f"/servers/{instance.public_id}/").status_code == 404
 
 
-def test_snapshot_create_rollback_delete_and_quota(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_snapshot_create_rollback_delete_and_quota(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     cap = django_capture_on_commit_callbacks
     base = f"/servers/{instance.public_id}/snapshots/"
     post(client, base + "new/", {"name": "before"}, capture=cap)
@@ -329,8 +331,8 @@ def test_snapshot_create_rollback_delete_and_quota(world, instance, django_captu
     assert snapshot.status == SnapshotStatus.DELETED
 
 
-def test_activity_lists_actions_and_audit_events(world, instance, django_capture_on_commit_callbacks):
-    client = client_for(world.member)
+def test_activity_lists_actions_and_audit_events(personas, instance, django_capture_on_commit_callbacks):
+    client = client_for(personas.member)
     post(client, f"/servers/{instance.public_id}/power/stop/", capture=django_capture_on_commit_callbacks)
     html = client.get(f"/servers/{instance.public_id}/activity/").content.decode()
     assert "instances.instance.stop" in html
@@ -341,30 +343,30 @@ def test_activity_lists_actions_and_audit_events(world, instance, django_capture
 # ---------------------------------------------------------------------------
 # SSH keys
 # ---------------------------------------------------------------------------
-def test_ssh_key_add_shows_the_fingerprint(world):
-    client = client_for(world.member)
+def test_ssh_key_add_shows_the_fingerprint(personas):
+    client = client_for(personas.member)
     response = client.post("/ssh-keys/", {"name": "alice", "public_key": ED25519}, follow=True)
-    key = SshKey.objects.get(organisation=world.org)
+    key = SshKey.objects.get(organisation=personas.org)
     assert key.fingerprint in response.content.decode()
 
 
-def test_bad_ssh_key_is_a_form_error(world):
-    response = client_for(world.member).post("/ssh-keys/", {"name": "bad", "public_key": "ssh-rsa AAAA"})
+def test_bad_ssh_key_is_a_form_error(personas):
+    response = client_for(personas.member).post("/ssh-keys/", {"name": "bad", "public_key": "ssh-rsa AAAA"})
     assert response.status_code == 400
     assert 'class="field-error"' in response.content.decode()
     assert not SshKey.objects.exists()
 
 
-def test_duplicate_ssh_key_name_is_a_form_error(world):
-    services.ssh_key_create(organisation=world.org, name="alice", public_key=ED25519, actor=world.owner)
-    response = client_for(world.member).post("/ssh-keys/", {"name": "alice", "public_key": ED25519})
+def test_duplicate_ssh_key_name_is_a_form_error(personas):
+    services.ssh_key_create(organisation=personas.org, name="alice", public_key=ED25519, actor=personas.owner)
+    response = client_for(personas.member).post("/ssh-keys/", {"name": "alice", "public_key": ED25519})
     assert response.status_code == 400
     assert "already registered" in response.content.decode()
 
 
-def test_viewer_sees_keys_but_cannot_add_or_delete(world):
-    key = services.ssh_key_create(organisation=world.org, name="alice", public_key=ED25519, actor=world.owner)
-    client = client_for(world.viewer)
+def test_viewer_sees_keys_but_cannot_add_or_delete(personas):
+    key = services.ssh_key_create(organisation=personas.org, name="alice", public_key=ED25519, actor=personas.owner)
+    client = client_for(personas.viewer)
     html = client.get("/ssh-keys/").content.decode()
     assert key.fingerprint in html
     assert 'id="ssh-key-form"' not in html
@@ -373,9 +375,9 @@ def test_viewer_sees_keys_but_cannot_add_or_delete(world):
     assert SshKey.objects.filter(pk=key.pk).exists()
 
 
-def test_member_deletes_a_key_and_outsider_gets_404(world):
-    key = services.ssh_key_create(organisation=world.org, name="alice", public_key=ED25519, actor=world.owner)
-    assert client_for(world.outsider).post(f"/ssh-keys/{key.public_id}/delete/").status_code == 404
-    response = client_for(world.member).post(f"/ssh-keys/{key.public_id}/delete/")
+def test_member_deletes_a_key_and_outsider_gets_404(personas):
+    key = services.ssh_key_create(organisation=personas.org, name="alice", public_key=ED25519, actor=personas.owner)
+    assert client_for(personas.outsider).post(f"/ssh-keys/{key.public_id}/delete/").status_code == 404
+    response = client_for(personas.member).post(f"/ssh-keys/{key.public_id}/delete/")
     assert response.status_code == 302
     assert not SshKey.objects.filter(pk=key.pk).exists()

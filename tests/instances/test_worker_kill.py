@@ -164,14 +164,14 @@ def _wait(predicate, timeout: float, what: str, logs: list[Path]):  # type: igno
     raise AssertionError(f"timed out waiting for {what}\n{tails}")
 
 
-def test_sigkilled_worker_mid_clone_converges_to_one_running_vm(fleet, world, redis_broker, tmp_path):
+def test_sigkilled_worker_mid_clone_converges_to_one_running_vm(fleet, personas, redis_broker, tmp_path):
     fleet.sim.set_task_seconds(SIM_TASK_SECONDS)
     logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
     first = Worker("kill1", logs[0])
     second: Worker | None = None
     try:
         first.wait_ready()
-        instance, action = create_instance(fleet, world, offer=fleet.vps_offer, name="survivor")
+        instance, action = create_instance(fleet, personas, offer=fleet.vps_offer, name="survivor")
 
         # The clone's identity is committed before the worker waits on it: kill it right then.
         _wait(

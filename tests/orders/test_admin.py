@@ -27,9 +27,13 @@ def _action(client, model: str, action: str, orders, **extra):
 
 
 @pytest.mark.parametrize("model", ["order", "approvalqueueorder", "fulfilmentqueueorder"])
-def test_changelists_and_change_pages_render(world, staff, client, settings, model):
+def test_changelists_and_change_pages_render(personas, shop, staff, client, settings, model):
     settings.ORDERS_APPROVAL_GPU = True
-    orders = [place(world), place(world, offer=world.gpu, name="gpu-1"), place(world, offer=world.service, name="s")]
+    orders = [
+        place(personas, shop),
+        place(personas, shop, offer=shop.gpu, name="gpu-1"),
+        place(personas, shop, offer=shop.service, name="s"),
+    ]
     response = client.get(reverse(f"admin:orders_{model}_changelist"))
     assert response.status_code == 200
     shown = {o for o in orders if str(o.public_id) in response.content.decode()}
@@ -43,8 +47,8 @@ def test_changelists_and_change_pages_render(world, staff, client, settings, mod
     assert client.get(reverse(f"admin:orders_{model}_change", args=[some.pk])).status_code == 200
 
 
-def test_orders_cannot_be_added_or_edited_by_hand(world, staff, client):
-    order = place(world)
+def test_orders_cannot_be_added_or_edited_by_hand(personas, shop, staff, client):
+    order = place(personas, shop)
     assert client.get(reverse("admin:orders_order_add")).status_code == 403
     response = client.post(reverse("admin:orders_order_change", args=[order.pk]), {"state": "completed"})
     order.refresh_from_db()
@@ -52,9 +56,9 @@ def test_orders_cannot_be_added_or_edited_by_hand(world, staff, client):
     assert response.status_code in (200, 302, 403)
 
 
-def test_staff_approve_from_the_queue(world, staff, client, settings):
+def test_staff_approve_from_the_queue(personas, shop, staff, client, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     _action(client, "approvalqueueorder", "approve", [order])
     order.refresh_from_db()
     assert order.state == OrderState.PROVISIONING
@@ -62,9 +66,9 @@ def test_staff_approve_from_the_queue(world, staff, client, settings):
     assert AuditEvent.objects.filter(action="orders.order.approve", actor_user=staff).exists()
 
 
-def test_staff_reject_with_a_reason_the_customer_sees(world, staff, client, settings):
+def test_staff_reject_with_a_reason_the_customer_sees(personas, shop, staff, client, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     form = _action(client, "approvalqueueorder", "reject", [order])
     assert form.status_code == 200  # the reason form first
     assert b"Reason (shown to the customer)" in form.content
@@ -75,16 +79,16 @@ def test_staff_reject_with_a_reason_the_customer_sees(world, staff, client, sett
     assert order.reservation.state == infrastructure_choices.ReservationState.RELEASED
 
 
-def test_approving_an_order_that_is_not_waiting_shows_an_error_and_changes_nothing(world, staff, client):
-    order = place(world)
+def test_approving_an_order_that_is_not_waiting_shows_an_error_and_changes_nothing(personas, shop, staff, client):
+    order = place(personas, shop)
     response = _action(client, "order", "approve", [order])
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.state == OrderState.PROVISIONING
 
 
-def test_staff_fulfil_a_service_order_with_notes(world, staff, client):
-    order = place(world, offer=world.service, name="shop.example.com")
+def test_staff_fulfil_a_service_order_with_notes(personas, shop, staff, client):
+    order = place(personas, shop, offer=shop.service, name="shop.example.com")
     _action(client, "fulfilmentqueueorder", "fulfilment_start", [order])
     order.refresh_from_db()
     assert order.fulfilment_status == FulfilmentStatus.IN_PROGRESS
@@ -94,10 +98,10 @@ def test_staff_fulfil_a_service_order_with_notes(world, staff, client):
     assert order.fulfilment_notes == "Panel: https://cp1.vmcloud.eu"
 
 
-def test_quota_edits_are_audited(world, staff, client):
+def test_quota_edits_are_audited(personas, staff, client):
     response = client.post(
         reverse("admin:orders_organisationquota_add"),
-        {"organisation": world.org.pk, "max_instances": 3, "max_gpus": "", "notes": "trial"},
+        {"organisation": personas.org.pk, "max_instances": 3, "max_gpus": "", "notes": "trial"},
     )
     assert response.status_code == 302, response.content[:2000]
     assert OrganisationQuota.objects.get().max_instances == 3

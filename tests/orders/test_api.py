@@ -22,12 +22,12 @@ def client_for(user) -> APIClient:
     return client
 
 
-def body(world, **overrides):
+def body(personas, shop, **overrides):
     data = {
-        "project": world.project.pk,
-        "offer": world.vps.code,
-        "datacentre": world.dc.code,
-        "image": world.image.slug,
+        "project": personas.project.pk,
+        "offer": shop.vps.code,
+        "datacentre": shop.dc.code,
+        "image": shop.image.slug,
         "name": "web-1",
         "user_data": "",
     }
@@ -38,9 +38,9 @@ def body(world, **overrides):
 # ---------------------------------------------------------------------------
 # Quotes
 # ---------------------------------------------------------------------------
-def test_quote_returns_price_and_availability(world):
+def test_quote_returns_price_and_availability(shop):
     response = APIClient().post(
-        QUOTES, {"offer": world.gpu.code, "datacentre": world.dc.code, "image": world.image.slug}, format="json"
+        QUOTES, {"offer": shop.gpu.code, "datacentre": shop.dc.code, "image": shop.image.slug}, format="json"
     )
     assert response.status_code == 200, response.content
     data = response.json()
@@ -49,8 +49,8 @@ def test_quote_returns_price_and_availability(world):
     assert Reservation.objects.count() == 0
 
 
-def test_quote_with_unknown_codes_is_a_400_with_field_messages(world):
-    response = APIClient().post(QUOTES, {"offer": "NOPE", "datacentre": world.dc.code}, format="json")
+def test_quote_with_unknown_codes_is_a_400_with_field_messages(shop):
+    response = APIClient().post(QUOTES, {"offer": "NOPE", "datacentre": shop.dc.code}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "validation_error"
     assert "offer" in response.json()["error"]["fields"]
@@ -59,8 +59,8 @@ def test_quote_with_unknown_codes_is_a_400_with_field_messages(world):
 # ---------------------------------------------------------------------------
 # Place
 # ---------------------------------------------------------------------------
-def test_member_places_a_vps_order_and_gets_202(world):
-    response = client_for(world.member).post(ORDERS, body(world), format="json")
+def test_member_places_a_vps_order_and_gets_202(personas, shop):
+    response = client_for(personas.member).post(ORDERS, body(personas, shop), format="json")
     assert response.status_code == 202, response.content
     data = response.json()
     assert (data["state"], data["offer"], data["price_monthly"]) == ("provisioning", "VPS-TEST", "9.99")
@@ -68,46 +68,50 @@ def test_member_places_a_vps_order_and_gets_202(world):
     assert Order.objects.get().public_id.hex == data["id"].replace("-", "")
 
 
-def test_order_waiting_for_approval_answers_201(world, settings):
+def test_order_waiting_for_approval_answers_201(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    response = client_for(world.member).post(ORDERS, body(world, offer=world.gpu.code), format="json")
+    response = client_for(personas.member).post(ORDERS, body(personas, shop, offer=shop.gpu.code), format="json")
     assert response.status_code == 201
     assert response.json()["state"] == "awaiting_approval"
 
 
-def test_invalid_order_is_a_400_with_field_messages(world):
-    response = client_for(world.member).post(ORDERS, body(world, name="bad_name", user_data="hello"), format="json")
+def test_invalid_order_is_a_400_with_field_messages(personas, shop):
+    response = client_for(personas.member).post(
+        ORDERS, body(personas, shop, name="bad_name", user_data="hello"), format="json"
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert set(error["fields"]) == {"name", "user_data"}
 
 
-def test_missing_fields_are_a_400(world):
-    response = client_for(world.member).post(ORDERS, {"offer": world.vps.code}, format="json")
+def test_missing_fields_are_a_400(personas, shop):
+    response = client_for(personas.member).post(ORDERS, {"offer": shop.vps.code}, format="json")
     assert response.status_code == 400
     assert {"project", "datacentre", "name"} <= set(response.json()["error"]["fields"])
 
 
-def test_viewer_cannot_place_an_order(world):
-    response = client_for(world.viewer).post(ORDERS, body(world), format="json")
+def test_viewer_cannot_place_an_order(personas, shop):
+    response = client_for(personas.viewer).post(ORDERS, body(personas, shop), format="json")
     assert response.status_code == 403
     assert Order.objects.count() == 0
 
 
-def test_anonymous_cannot_place_an_order(world):
-    assert APIClient().post(ORDERS, body(world), format="json").status_code == 401
+def test_anonymous_cannot_place_an_order(personas, shop):
+    assert APIClient().post(ORDERS, body(personas, shop), format="json").status_code == 401
 
 
-def test_ordering_into_another_organisations_project_is_refused_without_revealing_it(world):
-    response = client_for(world.member).post(ORDERS, body(world, project=world.other_project.pk), format="json")
+def test_ordering_into_another_organisations_project_is_refused_without_revealing_it(personas, shop):
+    response = client_for(personas.member).post(
+        ORDERS, body(personas, shop, project=personas.other_project.pk), format="json"
+    )
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"project": ["Unknown project."]}
 
 
-def test_no_capacity_is_a_409_and_nothing_is_created(world):
+def test_no_capacity_is_a_409_and_nothing_is_created(personas, shop):
     Node.objects.update(maintenance=True)
-    response = client_for(world.member).post(ORDERS, body(world), format="json")
+    response = client_for(personas.member).post(ORDERS, body(personas, shop), format="json")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "no_capacity"
     assert Order.objects.count() == 0
@@ -117,44 +121,51 @@ def test_no_capacity_is_a_409_and_nothing_is_created(world):
 # ---------------------------------------------------------------------------
 # Read
 # ---------------------------------------------------------------------------
-def test_order_of_another_organisation_is_404(world):
-    order = place(world)
-    response = client_for(world.outsider).get(f"{ORDERS}{order.public_id}/")
+def test_order_of_another_organisation_is_404(personas, shop):
+    order = place(personas, shop)
+    response = client_for(personas.outsider).get(f"{ORDERS}{order.public_id}/")
     assert response.status_code == 404
 
 
-def test_viewer_reads_the_order_and_its_history(world):
-    order = place(world)
-    response = client_for(world.viewer).get(f"{ORDERS}{order.public_id}/")
+def test_viewer_reads_the_order_and_its_history(personas, shop):
+    order = place(personas, shop)
+    response = client_for(personas.viewer).get(f"{ORDERS}{order.public_id}/")
     assert response.status_code == 200
     assert [h["to_state"] for h in response.json()["history"]] == ["pending", "provisioning"]
 
 
-def test_list_shows_only_the_actors_organisations_orders(world):
-    mine = place(world)
-    place(world, actor=world.outsider, organisation=world.other_org, project=world.other_project, name="theirs")
-    ids = [o["id"] for o in client_for(world.member).get(ORDERS).json()["results"]]
+def test_list_shows_only_the_actors_organisations_orders(personas, shop):
+    mine = place(personas, shop)
+    place(
+        personas,
+        shop,
+        actor=personas.outsider,
+        organisation=personas.other_org,
+        project=personas.other_project,
+        name="theirs",
+    )
+    ids = [o["id"] for o in client_for(personas.member).get(ORDERS).json()["results"]]
     assert ids == [str(mine.public_id)]
-    outsider_ids = [o["id"] for o in client_for(world.outsider).get(ORDERS).json()["results"]]
+    outsider_ids = [o["id"] for o in client_for(personas.outsider).get(ORDERS).json()["results"]]
     assert str(mine.public_id) not in outsider_ids
 
 
-def test_list_filters_by_state(world, settings):
+def test_list_filters_by_state(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    place(world)
-    waiting = place(world, offer=world.gpu, name="gpu-1")
-    results = client_for(world.member).get(ORDERS, {"state": "awaiting_approval"}).json()["results"]
+    place(personas, shop)
+    waiting = place(personas, shop, offer=shop.gpu, name="gpu-1")
+    results = client_for(personas.member).get(ORDERS, {"state": "awaiting_approval"}).json()["results"]
     assert [o["id"] for o in results] == [str(waiting.public_id)]
 
 
-def test_list_query_count_does_not_grow_with_orders(world, django_assert_num_queries):
-    client = client_for(world.member)
-    place(world, offer=world.service, name="svc-0")
+def test_list_query_count_does_not_grow_with_orders(personas, shop, django_assert_num_queries):
+    client = client_for(personas.member)
+    place(personas, shop, offer=shop.service, name="svc-0")
     client.get(ORDERS)  # warm caches (content types)
     with django_assert_num_queries(4) as one:  # visible project ids, count, page, transitions
         assert len(client.get(ORDERS).json()["results"]) == 1
     for i in range(1, 12):
-        place(world, offer=world.service, name=f"svc-{i}")
+        place(personas, shop, offer=shop.service, name=f"svc-{i}")
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(client.get(ORDERS).json()["results"]) == 12
 
@@ -162,26 +173,26 @@ def test_list_query_count_does_not_grow_with_orders(world, django_assert_num_que
 # ---------------------------------------------------------------------------
 # Cancel
 # ---------------------------------------------------------------------------
-def test_member_cancels_an_order_awaiting_approval(world, settings):
+def test_member_cancels_an_order_awaiting_approval(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
-    response = client_for(world.member).post(f"{ORDERS}{order.public_id}/cancel/", {}, format="json")
+    order = place(personas, shop, offer=shop.gpu)
+    response = client_for(personas.member).post(f"{ORDERS}{order.public_id}/cancel/", {}, format="json")
     assert response.status_code == 200
     assert response.json()["state"] == OrderState.CANCELLED
 
 
-def test_viewer_cannot_cancel_and_outsider_gets_404(world, settings):
+def test_viewer_cannot_cancel_and_outsider_gets_404(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
-    assert client_for(world.viewer).post(f"{ORDERS}{order.public_id}/cancel/").status_code == 403
-    assert client_for(world.outsider).post(f"{ORDERS}{order.public_id}/cancel/").status_code == 404
+    order = place(personas, shop, offer=shop.gpu)
+    assert client_for(personas.viewer).post(f"{ORDERS}{order.public_id}/cancel/").status_code == 403
+    assert client_for(personas.outsider).post(f"{ORDERS}{order.public_id}/cancel/").status_code == 404
     order.refresh_from_db()
     assert order.state == OrderState.AWAITING_APPROVAL
 
 
-def test_cancelling_a_provisioning_order_is_a_409(world):
-    order = place(world)
-    response = client_for(world.member).post(f"{ORDERS}{order.public_id}/cancel/")
+def test_cancelling_a_provisioning_order_is_a_409(personas, shop):
+    order = place(personas, shop)
+    response = client_for(personas.member).post(f"{ORDERS}{order.public_id}/cancel/")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "order_not_cancellable"
 
@@ -189,76 +200,83 @@ def test_cancelling_a_provisioning_order_is_a_409(world):
 # ---------------------------------------------------------------------------
 # Idempotency-Key
 # ---------------------------------------------------------------------------
-def test_same_key_and_body_replays_the_first_response_and_orders_once(world):
-    client = client_for(world.member)
-    first = client.post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "k-1"})
-    second = client.post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "k-1"})
+def test_same_key_and_body_replays_the_first_response_and_orders_once(personas, shop):
+    client = client_for(personas.member)
+    first = client.post(ORDERS, body(personas, shop), format="json", headers={"Idempotency-Key": "k-1"})
+    second = client.post(ORDERS, body(personas, shop), format="json", headers={"Idempotency-Key": "k-1"})
     assert first.status_code == second.status_code == 202
     assert first.json() == second.json()
     assert Order.objects.count() == 1
     assert Reservation.objects.count() == 1
 
 
-def test_replay_is_verbatim_even_after_the_order_moved_on(world, settings):
+def test_replay_is_verbatim_even_after_the_order_moved_on(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    client = client_for(world.member)
-    data = body(world, offer=world.gpu.code)
+    client = client_for(personas.member)
+    data = body(personas, shop, offer=shop.gpu.code)
     first = client.post(ORDERS, data, format="json", headers={"Idempotency-Key": "k-2"})
     client.post(f"{ORDERS}{first.json()['id']}/cancel/")
     again = client.post(ORDERS, data, format="json", headers={"Idempotency-Key": "k-2"})
     assert (again.status_code, again.json()) == (201, first.json())
 
 
-def test_same_key_with_a_different_body_is_refused(world):
-    client = client_for(world.member)
-    client.post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "k-3"})
-    response = client.post(ORDERS, body(world, name="web-2"), format="json", headers={"Idempotency-Key": "k-3"})
+def test_same_key_with_a_different_body_is_refused(personas, shop):
+    client = client_for(personas.member)
+    client.post(ORDERS, body(personas, shop), format="json", headers={"Idempotency-Key": "k-3"})
+    response = client.post(
+        ORDERS, body(personas, shop, name="web-2"), format="json", headers={"Idempotency-Key": "k-3"}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "idempotency_key_reused"
     assert Order.objects.count() == 1
 
 
-def test_keys_are_scoped_to_the_organisation(world):
-    client_for(world.member).post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "shared"})
-    response = client_for(world.outsider).post(
-        ORDERS, body(world, project=world.other_project.pk), format="json", headers={"Idempotency-Key": "shared"}
+def test_keys_are_scoped_to_the_organisation(personas, shop):
+    client_for(personas.member).post(ORDERS, body(personas, shop), format="json", headers={"Idempotency-Key": "shared"})
+    response = client_for(personas.outsider).post(
+        ORDERS,
+        body(personas, shop, project=personas.other_project.pk),
+        format="json",
+        headers={"Idempotency-Key": "shared"},
     )
     assert response.status_code == 202
     assert Order.objects.count() == 2
 
 
-def test_overlong_idempotency_key_is_a_400(world):
-    response = client_for(world.member).post(ORDERS, body(world), format="json", headers={"Idempotency-Key": "k" * 256})
+def test_overlong_idempotency_key_is_a_400(personas, shop):
+    response = client_for(personas.member).post(
+        ORDERS, body(personas, shop), format="json", headers={"Idempotency-Key": "k" * 256}
+    )
     assert response.status_code == 400
     assert Order.objects.count() == 0
 
 
 @pytest.mark.parametrize(("role", "expected"), [("owner", 202), ("admin", 202), ("member", 202), ("billing", 403)])
-def test_who_may_place_an_order(world, role, expected):
+def test_who_may_place_an_order(personas, shop, role, expected):
     from apps.teams.choices import Role
     from tests.factories import member
 
-    user = world.owner if role == "owner" else member(world.org, Role(role))
-    response = client_for(user).post(ORDERS, body(world), format="json")
+    user = personas.owner if role == "owner" else member(personas.org, Role(role))
+    response = client_for(user).post(ORDERS, body(personas, shop), format="json")
     assert response.status_code == expected
 
 
-def test_read_only_token_cannot_order_but_can_list(world):
+def test_read_only_token_cannot_order_but_can_list(personas, shop):
     from apps.teams.choices import TokenScope
     from tests.factories import ApiTokenFactory
 
-    token = ApiTokenFactory(user=world.member, organisation=world.org, scope=TokenScope.READ_ONLY)
+    token = ApiTokenFactory(user=personas.member, organisation=personas.org, scope=TokenScope.READ_ONLY)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
-    response = client.post(ORDERS, body(world), format="json")
+    response = client.post(ORDERS, body(personas, shop), format="json")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "token_read_only"
     assert client.get(ORDERS).status_code == 200
 
 
-def test_user_data_in_a_datacentre_without_snippets_storage_is_a_400_user_data_unavailable(world):
-    response = client_for(world.member).post(
-        ORDERS, body(world, user_data="#cloud-config\npackages: [nginx]\n"), format="json"
+def test_user_data_in_a_datacentre_without_snippets_storage_is_a_400_user_data_unavailable(personas, shop):
+    response = client_for(personas.member).post(
+        ORDERS, body(personas, shop, user_data="#cloud-config\npackages: [nginx]\n"), format="json"
     )
     assert response.status_code == 400
     error = response.json()["error"]

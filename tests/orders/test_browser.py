@@ -10,26 +10,24 @@ import pytest
 from apps.instances.services import access as instance_services
 from apps.orders.choices import OrderState
 from apps.orders.models import Order
-from tests.orders.conftest import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def world(monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_provisioning(monkeypatch):
     # Provisioning itself (Celery, Proxmox) is tested with apps.instances; here the task is not sent.
     monkeypatch.setattr(instance_services, "task_enqueue", lambda name, *args: None)
-    return build_world()
 
 
-def test_member_orders_a_server_with_a_live_price(world, login_page):
-    page = login_page(world.member)
+def test_member_orders_a_server_with_a_live_price(personas, shop, login_page):
+    page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", world.gpu.code)
-    page.select_option("#id_datacentre", world.dc.code)
+    page.select_option("#id_offer", shop.gpu.code)
+    page.select_option("#id_datacentre", shop.dc.code)
     page.wait_for_selector("#quote-monthly:has-text('€80.00')")
     assert "Available" in page.locator("#quote").inner_text()
-    page.select_option("#id_image", world.image.slug)
+    page.select_option("#id_image", shop.image.slug)
     page.fill("#id_name", "gpu-1")
     page.click("#place-order")
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
@@ -40,12 +38,12 @@ def test_member_orders_a_server_with_a_live_price(world, login_page):
     assert order.instance is not None and order.instance.name == "gpu-1"
 
 
-def test_wizard_shows_errors_beside_the_fields(world, login_page):
-    page = login_page(world.member)
+def test_wizard_shows_errors_beside_the_fields(personas, shop, login_page):
+    page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", world.vps.code)
-    page.select_option("#id_datacentre", world.dc.code)
-    page.select_option("#id_image", world.image.slug)
+    page.select_option("#id_offer", shop.vps.code)
+    page.select_option("#id_datacentre", shop.dc.code)
+    page.select_option("#id_image", shop.image.slug)
     page.fill("#id_name", "Not_A_Hostname")
     page.click("#place-order")
     page.wait_for_selector(".field-error")
@@ -53,13 +51,13 @@ def test_wizard_shows_errors_beside_the_fields(world, login_page):
     assert Order.objects.count() == 0
 
 
-def test_member_cancels_an_order_awaiting_approval(world, login_page, settings):
+def test_member_cancels_an_order_awaiting_approval(personas, shop, login_page, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", world.gpu.code)
-    page.select_option("#id_datacentre", world.dc.code)
-    page.select_option("#id_image", world.image.slug)
+    page.select_option("#id_offer", shop.gpu.code)
+    page.select_option("#id_datacentre", shop.dc.code)
+    page.select_option("#id_image", shop.image.slug)
     page.fill("#id_name", "gpu-2")
     page.click("#place-order")
     page.wait_for_selector("[data-state=awaiting_approval]")

@@ -25,7 +25,7 @@ from apps.instances.models import Instance
 from apps.orders.choices import FulfilmentStatus
 from apps.orders.models import Order
 from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory
-from tests.instances.conftest import _fast_driver, fleet, sim_vms, world  # noqa: F401  (fixtures)
+from tests.instances.conftest import _fast_driver, fleet, sim_vms  # noqa: F401  (fixtures)
 
 STACK_TEMPLATE = 9003
 
@@ -117,10 +117,10 @@ def _wait(read, until, seconds: float = 60.0):
 def test_portal_proposes_exactly_what_can_be_built_and_each_kind_is_delivered(
     login_page,
     fleet,  # noqa: F811
-    world,  # noqa: F811
+    personas,
     catalogue,
 ):
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto("/orders/new/")
     proposed: set[tuple[str, str, str, str]] = set()
     offers = _options(page, "#id_offer")

@@ -24,7 +24,7 @@ from apps.infrastructure.models import GpuDevice, VmTemplate
 from apps.infrastructure.services import cluster_driver
 from apps.instances.choices import ActionStatus, InstanceStatus
 from apps.instances.models import Instance
-from tests.instances.conftest import _fast_driver, fleet, sim_vms, world  # noqa: F401  (fixtures)
+from tests.instances.conftest import _fast_driver, fleet, sim_vms  # noqa: F401  (fixtures)
 
 GPU_TEMPLATE_24 = 9002
 
@@ -63,13 +63,13 @@ def _gpu_in_use() -> int:
 @pytest.mark.slow
 def test_member_orders_a_gpu_server_through_the_api_and_runs_its_whole_lifecycle(
     fleet,  # noqa: F811
-    world,  # noqa: F811
+    personas,
     second_gpu_image,
 ):
     client = APIClient()
-    client.force_authenticate(world.member)
+    client.force_authenticate(personas.member)
     body = {
-        "project": world.project.pk,
+        "project": personas.project.pk,
         "offer": fleet.gpu_offer.code,
         "datacentre": fleet.dc.code,
         "image": fleet.ubuntu22.slug,
@@ -145,10 +145,10 @@ def _follow_action(page, label: str) -> None:
 def test_member_orders_a_gpu_server_in_the_portal_and_clicks_through_its_lifecycle(
     login_page,
     fleet,  # noqa: F811
-    world,  # noqa: F811
+    personas,
     second_gpu_image,
 ):
-    page = login_page(world.member)
+    page = login_page(personas.member)
     page.goto("/orders/new/")
     page.select_option("#id_offer", fleet.gpu_offer.code)
     page.select_option("#id_datacentre", fleet.dc.code)

@@ -21,14 +21,14 @@ from apps.instances.models import Instance
 from apps.orders import services
 from apps.orders.choices import OrderState
 from apps.orders.models import Order
-from tests.instances.conftest import _fast_driver, fleet, sim_vms, world  # noqa: F401  (fixtures)
+from tests.instances.conftest import _fast_driver, fleet, sim_vms  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def _body(fleet, world, name: str) -> dict:  # noqa: F811
+def _body(fleet, personas, name: str) -> dict:  # noqa: F811
     return {
-        "project": world.project.pk,
+        "project": personas.project.pk,
         "offer": fleet.gpu_offer.code,
         "datacentre": fleet.dc.code,
         "image": fleet.ubuntu22.slug,
@@ -36,10 +36,10 @@ def _body(fleet, world, name: str) -> dict:  # noqa: F811
     }
 
 
-def test_gpu_order_through_the_api_runs_on_the_simulator(fleet, world):  # noqa: F811
+def test_gpu_order_through_the_api_runs_on_the_simulator(fleet, personas):  # noqa: F811
     client = APIClient()
-    client.force_authenticate(world.member)
-    response = client.post("/api/v1/orders/", _body(fleet, world, "gpu-1"), format="json")
+    client.force_authenticate(personas.member)
+    response = client.post("/api/v1/orders/", _body(fleet, personas, "gpu-1"), format="json")
     assert response.status_code == 202, response.content
     order = Order.objects.get()
     instance = Instance.objects.get(pk=order.instance_id)
@@ -55,9 +55,9 @@ def test_gpu_order_through_the_api_runs_on_the_simulator(fleet, world):  # noqa:
     assert (data["state"], data["instance"]) == ("completed", str(instance.public_id))
 
 
-def test_fifty_concurrent_requests_with_one_key_make_one_vm_in_the_simulator(fleet, world):  # noqa: F811
+def test_fifty_concurrent_requests_with_one_key_make_one_vm_in_the_simulator(fleet, personas):  # noqa: F811
     requests, in_flight = 50, 30
-    body = _body(fleet, world, "race-1")
+    body = _body(fleet, personas, "race-1")
     barrier = threading.Barrier(requests)
     door = threading.BoundedSemaphore(in_flight)
     lock = threading.Lock()
@@ -66,7 +66,7 @@ def test_fifty_concurrent_requests_with_one_key_make_one_vm_in_the_simulator(fle
 
     def request() -> None:
         client = APIClient()
-        client.force_authenticate(world.member)
+        client.force_authenticate(personas.member)
         barrier.wait()
         with door:
             try:

@@ -31,7 +31,7 @@ def pays():
     """Billing says the organisation has a saved payment method."""
     risk.payment_method_provider_register(lambda organisation: True)
     yield
-    from apps.billing.selectors_payments import payment_method_list
+    from apps.billing.selectors import payment_method_list
 
     risk.payment_method_provider_register(lambda organisation: bool(payment_method_list(organisation=organisation)))
 
@@ -41,10 +41,10 @@ def _age(org: Organisation, days: int) -> None:
     org.refresh_from_db()
 
 
-def test_new_organisation_without_payment_or_identity_waits_with_the_reasons(world, policy, client):
+def test_new_organisation_without_payment_or_identity_waits_with_the_reasons(personas, shop, policy, client):
     # The issue's case: the first order (a cheap VPS) passes, the GPU one must not start at once.
-    assert place(world).state == OrderState.PROVISIONING
-    order = place(world, offer=world.gpu, name="gpu-1")
+    assert place(personas, shop).state == OrderState.PROVISIONING
+    order = place(personas, shop, offer=shop.gpu, name="gpu-1")
     assert order.state == OrderState.AWAITING_APPROVAL
     assert set(order.flags) == {
         OrderFlag.GPU_NEW_ORGANISATION,
@@ -52,19 +52,19 @@ def test_new_organisation_without_payment_or_identity_waits_with_the_reasons(wor
         OrderFlag.GPU_NO_BILLING_IDENTITY,
     }
     # The customer reads why on the order page.
-    client.force_login(world.member)
+    client.force_login(personas.member)
     html = client.get(reverse("orders:order_detail", args=[order.public_id])).content.decode()
     assert 'id="order-flags"' in html
     for flag in order.flags:
         assert str(OrderFlag(flag).label) in html
 
 
-def test_established_organisation_that_can_pay_gets_its_gpu_at_once(world, policy, pays):
-    world.org.country = "FR"
-    world.org.legal_name = "Acme SAS"
-    world.org.save()
-    _age(world.org, 30)
-    assert place(world, offer=world.gpu, name="gpu-1").state == OrderState.PROVISIONING
+def test_established_organisation_that_can_pay_gets_its_gpu_at_once(personas, shop, policy, pays):
+    personas.org.country = "FR"
+    personas.org.legal_name = "Acme SAS"
+    personas.org.save()
+    _age(personas.org, 30)
+    assert place(personas, shop, offer=shop.gpu, name="gpu-1").state == OrderState.PROVISIONING
 
 
 @pytest.mark.parametrize(
@@ -75,30 +75,30 @@ def test_established_organisation_that_can_pay_gets_its_gpu_at_once(world, polic
         ({"legal_name": ""}, OrderFlag.GPU_NO_BILLING_IDENTITY),
     ],
 )
-def test_each_signal_alone_holds_a_gpu_order(world, policy, pays, tweak, flag):
-    world.org.country = tweak.get("country", "FR")
-    world.org.legal_name = tweak.get("legal_name", "Acme SAS")
-    world.org.save()
-    _age(world.org, tweak.get("age", 30))
-    order = place(world, offer=world.gpu, name="gpu-1")
+def test_each_signal_alone_holds_a_gpu_order(personas, shop, policy, pays, tweak, flag):
+    personas.org.country = tweak.get("country", "FR")
+    personas.org.legal_name = tweak.get("legal_name", "Acme SAS")
+    personas.org.save()
+    _age(personas.org, tweak.get("age", 30))
+    order = place(personas, shop, offer=shop.gpu, name="gpu-1")
     assert (order.state, order.flags) == (OrderState.AWAITING_APPROVAL, [flag])
 
 
-def test_staff_tune_the_policy_and_cpu_orders_are_never_held(world, policy):
-    assert place(world).state == OrderState.PROVISIONING  # a VPS: the GPU policy does not apply
+def test_staff_tune_the_policy_and_cpu_orders_are_never_held(personas, shop, policy):
+    assert place(personas, shop).state == OrderState.PROVISIONING  # a VPS: the GPU policy does not apply
     policy.min_organisation_age_days = 0
     policy.require_payment_method = False
     policy.require_billing_identity = False
     policy.save()
-    assert place(world, offer=world.gpu, name="gpu-1").state == OrderState.PROVISIONING
+    assert place(personas, shop, offer=shop.gpu, name="gpu-1").state == OrderState.PROVISIONING
     policy.review_all = True
     policy.save()
-    order = place(world, offer=world.gpu, name="gpu-2")
+    order = place(personas, shop, offer=shop.gpu, name="gpu-2")
     assert order.flags == [OrderFlag.GPU_REVIEW]
 
 
-def test_staff_see_the_signals_next_to_the_order_and_edit_the_policy(world, policy, client, staff_user):
-    order = place(world, offer=world.gpu, name="gpu-1")
+def test_staff_see_the_signals_next_to_the_order_and_edit_the_policy(personas, shop, policy, client, staff_user):
+    order = place(personas, shop, offer=shop.gpu, name="gpu-1")
     client.force_login(staff_user)
     queue = client.get(reverse("admin:orders_approvalqueueorder_changelist")).content.decode()
     assert str(order.public_id) in queue and "payment method: no" in queue

@@ -24,7 +24,6 @@ from apps.infrastructure.models import Reservation
 from apps.instances.models import Instance
 from apps.instances.services import access as instance_services
 from apps.orders.models import Order
-from tests.orders.conftest import build_world
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -32,15 +31,14 @@ REQUESTS = 50
 IN_FLIGHT = 30
 
 
-def test_fifty_concurrent_requests_with_one_key_make_one_order_and_one_vm(monkeypatch):
+def test_fifty_concurrent_requests_with_one_key_make_one_order_and_one_vm(monkeypatch, personas, shop):
     enqueued: list[tuple[str, tuple]] = []
     monkeypatch.setattr(instance_services, "task_enqueue", lambda name, *args: enqueued.append((name, args)))
-    world = build_world()
     data = {
-        "project": world.project.pk,
-        "offer": world.vps.code,
-        "datacentre": world.dc.code,
-        "image": world.image.slug,
+        "project": personas.project.pk,
+        "offer": shop.vps.code,
+        "datacentre": shop.dc.code,
+        "image": shop.image.slug,
         "name": "race-1",
     }
     barrier = threading.Barrier(REQUESTS)
@@ -51,7 +49,7 @@ def test_fifty_concurrent_requests_with_one_key_make_one_order_and_one_vm(monkey
 
     def request() -> None:
         client = APIClient()
-        client.force_authenticate(world.member)
+        client.force_authenticate(personas.member)
         barrier.wait()
         with door:
             try:

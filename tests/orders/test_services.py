@@ -23,8 +23,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl laptop"
 
 
-def test_vm_order_reserves_capacity_freezes_price_and_starts_provisioning(world):
-    order = place(world)
+def test_vm_order_reserves_capacity_freezes_price_and_starts_provisioning(personas, shop):
+    order = place(personas, shop)
     assert order.state == OrderState.PROVISIONING
     assert order.instance is not None
     assert (order.instance.reservation_id, order.instance.price_monthly) == (order.reservation_id, Decimal("9.99"))
@@ -37,213 +37,213 @@ def test_vm_order_reserves_capacity_freezes_price_and_starts_provisioning(world)
         ("", OrderState.PENDING),
         (OrderState.PENDING, OrderState.PROVISIONING),
     ]
-    assert order.transitions.first().actor == world.member
+    assert order.transitions.first().actor == personas.member
 
 
-def test_price_stays_frozen_when_the_offer_price_changes_later(world):
-    order = place(world)
-    world.vps.price_monthly = Decimal("19.99")
-    world.vps.price_hourly = Decimal("0.0274")
-    world.vps.save()
+def test_price_stays_frozen_when_the_offer_price_changes_later(personas, shop):
+    order = place(personas, shop)
+    shop.vps.price_monthly = Decimal("19.99")
+    shop.vps.price_hourly = Decimal("0.0274")
+    shop.vps.save()
     order.refresh_from_db()
     assert (order.price_hourly, order.price_monthly) == (Decimal("0.0137"), Decimal("9.99"))
 
 
-def test_every_invalid_field_is_reported_at_once(world):
+def test_every_invalid_field_is_reported_at_once(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, name="-bad_host-", user_data="echo hello", ssh_keys=[])
+        place(personas, shop, name="-bad_host-", user_data="echo hello", ssh_keys=[])
     assert set(exc.value.fields) == {"name", "user_data"}
     assert Order.objects.count() == 0
 
 
 @pytest.mark.parametrize("name", ["web-1", "a", "x" * 63, "0db"])
-def test_rfc1123_labels_are_accepted_as_server_names(world, name):
-    assert place(world, name=name).name == name
+def test_rfc1123_labels_are_accepted_as_server_names(personas, shop, name):
+    assert place(personas, shop, name=name).name == name
 
 
 @pytest.mark.parametrize(
     "name", ["", "-web", "web-", "web_1", "web 1", "x" * 64, "a..b", "café", "Web-1", "api.example.com"]
 )
-def test_server_names_that_are_not_one_rfc1123_label_are_refused(world, name):
+def test_server_names_that_are_not_one_rfc1123_label_are_refused(personas, shop, name):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, name=name)
+        place(personas, shop, name=name)
     assert "name" in exc.value.fields
 
 
 @pytest.mark.parametrize("name", ["shop.example.com", "my-site"])
-def test_managed_services_may_be_named_by_domain(world, name):
-    assert place(world, offer=world.service, name=name).name == name
+def test_managed_services_may_be_named_by_domain(personas, shop, name):
+    assert place(personas, shop, offer=shop.service, name=name).name == name
 
 
-def test_managed_service_names_still_follow_rfc1123(world):
+def test_managed_service_names_still_follow_rfc1123(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, offer=world.service, name="bad_domain..com")
+        place(personas, shop, offer=shop.service, name="bad_domain..com")
     assert "name" in exc.value.fields
 
 
-def test_ssh_keys_must_belong_to_the_organisation(world):
+def test_ssh_keys_must_belong_to_the_organisation(personas, shop):
     mine = SshKey.objects.create(
-        organisation=world.org, name="laptop", public_key=PUBLIC_KEY, key_type="ssh-ed25519", fingerprint="SHA256:a"
+        organisation=personas.org, name="laptop", public_key=PUBLIC_KEY, key_type="ssh-ed25519", fingerprint="SHA256:a"
     )
     theirs = SshKey.objects.create(
-        organisation=world.other_org, name="x", public_key=PUBLIC_KEY, key_type="ssh-ed25519", fingerprint="SHA256:b"
+        organisation=personas.other_org, name="x", public_key=PUBLIC_KEY, key_type="ssh-ed25519", fingerprint="SHA256:b"
     )
     with pytest.raises(ValidationFailed) as exc:
-        place(world, ssh_keys=[mine.public_id, theirs.public_id])
+        place(personas, shop, ssh_keys=[mine.public_id, theirs.public_id])
     assert exc.value.fields["ssh_keys"] == [f"Unknown SSH key: {theirs.public_id}."]
-    order = place(world, ssh_keys=[mine.public_id])
+    order = place(personas, shop, ssh_keys=[mine.public_id])
     assert order.ssh_key_ids == [str(mine.public_id)]
     assert order.instance.ssh_keys == [PUBLIC_KEY]
 
 
-def test_user_data_over_64_kib_is_refused(world):
+def test_user_data_over_64_kib_is_refused(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, user_data="#cloud-config\n" + "a" * 64 * 1024)
+        place(personas, shop, user_data="#cloud-config\n" + "a" * 64 * 1024)
     assert exc.value.fields["user_data"] == ["User-data is limited to 64 KiB."]
 
 
-def test_order_without_user_data_is_accepted(world):
-    assert place(world, user_data="").user_data == ""
+def test_order_without_user_data_is_accepted(personas, shop):
+    assert place(personas, shop, user_data="").user_data == ""
 
 
 @pytest.mark.parametrize("user_data", ["#cloud-config\npackages: [nginx]\n", "#!/bin/sh\necho hi\n"])
-def test_user_data_is_refused_where_the_datacentre_has_no_snippets_storage(world, user_data):
+def test_user_data_is_refused_where_the_datacentre_has_no_snippets_storage(personas, shop, user_data):
     # The test fleet's cluster has no snippets storage (docs: instances.md, "User-data").
     with pytest.raises(ValidationFailed) as exc:
-        place(world, user_data=user_data)
+        place(personas, shop, user_data=user_data)
     assert exc.value.code == "user_data_unavailable"
     assert "not available in this datacentre yet" in exc.value.fields["user_data"][0]
 
 
-def test_image_needing_more_ram_than_the_offer_is_refused(world):
-    world.image.min_ram_gb = 8  # e.g. Windows Server
-    world.image.save()
+def test_image_needing_more_ram_than_the_offer_is_refused(personas, shop):
+    shop.image.min_ram_gb = 8  # e.g. Windows Server
+    shop.image.save()
     with pytest.raises(ValidationFailed) as exc:
-        place(world)
+        place(personas, shop)
     assert "image" in exc.value.fields
     assert Reservation.objects.count() == 0
 
 
-def test_vm_order_without_image_is_refused(world):
+def test_vm_order_without_image_is_refused(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, image=None)
+        place(personas, shop, image=None)
     assert "image" in exc.value.fields
 
 
-def test_retired_offer_and_datacentre_not_selling_it_are_refused(world):
-    world.vps.status = catalogue_choices.OfferStatus.RETIRED
-    world.vps.save()
-    world.vps.datacentres.clear()
+def test_retired_offer_and_datacentre_not_selling_it_are_refused(personas, shop):
+    shop.vps.status = catalogue_choices.OfferStatus.RETIRED
+    shop.vps.save()
+    shop.vps.datacentres.clear()
     with pytest.raises(ValidationFailed) as exc:
-        place(world)
+        place(personas, shop)
     assert set(exc.value.fields) == {"offer", "datacentre"}
 
 
-def test_datacentre_in_maintenance_is_refused(world):
-    world.dc.status = catalogue_choices.DatacentreStatus.MAINTENANCE
-    world.dc.save()
+def test_datacentre_in_maintenance_is_refused(personas, shop):
+    shop.dc.status = catalogue_choices.DatacentreStatus.MAINTENANCE
+    shop.dc.save()
     with pytest.raises(ValidationFailed) as exc:
-        place(world)
+        place(personas, shop)
     assert "datacentre" in exc.value.fields
 
 
-def test_no_capacity_is_a_clear_error_and_nothing_is_created_or_charged(world):
+def test_no_capacity_is_a_clear_error_and_nothing_is_created_or_charged(personas, shop):
     Node.objects.update(maintenance=True)
     with pytest.raises(Unavailable) as exc:
-        place(world)
+        place(personas, shop)
     assert exc.value.code == infrastructure_choices.UnavailableCode.NO_CAPACITY
     assert Order.objects.count() == 0
     assert Reservation.objects.count() == 0
 
 
-def test_viewer_cannot_place_an_order(world):
+def test_viewer_cannot_place_an_order(personas, shop):
     with pytest.raises(PermissionDenied):
-        place(world, actor=world.viewer)
+        place(personas, shop, actor=personas.viewer)
     assert Order.objects.count() == 0
 
 
-def test_suspended_organisation_cannot_order(world):
-    world.org.suspended_at = timezone.now()
-    world.org.save()
+def test_suspended_organisation_cannot_order(personas, shop):
+    personas.org.suspended_at = timezone.now()
+    personas.org.save()
     with pytest.raises(PermissionDenied) as exc:
-        place(world)
+        place(personas, shop)
     assert exc.value.code == "organisation_suspended"
 
 
-def test_project_of_another_organisation_is_refused(world):
+def test_project_of_another_organisation_is_refused(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, project=world.other_project)
+        place(personas, shop, project=personas.other_project)
     assert "project" in exc.value.fields
 
 
-def test_deleted_instances_no_longer_count_against_the_quota(world):
-    OrganisationQuota.objects.create(organisation=world.org, max_instances=1)
-    first = place(world)
+def test_deleted_instances_no_longer_count_against_the_quota(personas, shop):
+    OrganisationQuota.objects.create(organisation=personas.org, max_instances=1)
+    first = place(personas, shop)
     Instance.objects.filter(pk=first.instance_id).update(status=InstanceStatus.DELETED)
-    assert place(world, name="web-2").state == OrderState.PROVISIONING
+    assert place(personas, shop, name="web-2").state == OrderState.PROVISIONING
 
 
-def test_instance_quota_is_enforced(world):
-    OrganisationQuota.objects.create(organisation=world.org, max_instances=1)
-    place(world)
+def test_instance_quota_is_enforced(personas, shop):
+    OrganisationQuota.objects.create(organisation=personas.org, max_instances=1)
+    place(personas, shop)
     with pytest.raises(PermissionDenied) as exc:
-        place(world, name="web-2")
+        place(personas, shop, name="web-2")
     assert exc.value.code == "quota_exceeded"
     assert Order.objects.count() == 1
 
 
-def test_gpu_quota_is_enforced(world, settings):
+def test_gpu_quota_is_enforced(personas, shop, settings):
     settings.ORDERS_DEFAULT_QUOTAS = {"max_instances": 10, "max_gpus": 0}
     with pytest.raises(PermissionDenied) as exc:
-        place(world, offer=world.gpu)
+        place(personas, shop, offer=shop.gpu)
     assert exc.value.code == "quota_exceeded"
 
 
-def test_gpu_stack_is_refused_for_a_vps(world):
+def test_gpu_stack_is_refused_for_a_vps(personas, shop):
     from tests.catalogue.factories import GpuSoftwareStackFactory
 
-    stack = GpuSoftwareStackFactory(base_image=world.image)
+    stack = GpuSoftwareStackFactory(base_image=shop.image)
     with pytest.raises(ValidationFailed) as exc:
-        place(world, gpu_stack=stack)
+        place(personas, shop, gpu_stack=stack)
     assert "gpu_stack" in exc.value.fields
 
 
 # ---------------------------------------------------------------------------
 # Approval
 # ---------------------------------------------------------------------------
-def test_first_large_order_of_a_new_organisation_waits_for_approval(world, settings):
+def test_first_large_order_of_a_new_organisation_waits_for_approval(personas, shop, settings):
     settings.ORDERS_APPROVAL_FIRST_ORDER_ABOVE = "50"
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     assert order.state == OrderState.AWAITING_APPROVAL
     assert order.flags == [OrderFlag.FIRST_ORDER_ABOVE_THRESHOLD]
     assert order.reservation.state == infrastructure_choices.ReservationState.RESERVED  # capacity held meanwhile
     assert list(selectors.approval_queue()) == [order]
 
 
-def test_later_large_orders_are_not_flagged(world, settings):
+def test_later_large_orders_are_not_flagged(personas, shop, settings):
     settings.ORDERS_APPROVAL_FIRST_ORDER_ABOVE = "50"
-    place(world)  # a small first order, delivered
-    assert place(world, offer=world.gpu, name="gpu-1").state == OrderState.PROVISIONING
+    place(personas, shop)  # a small first order, delivered
+    assert place(personas, shop, offer=shop.gpu, name="gpu-1").state == OrderState.PROVISIONING
 
 
-def test_gpu_orders_wait_for_approval_when_configured(world, settings):
+def test_gpu_orders_wait_for_approval_when_configured(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     assert order.flags == [OrderFlag.GPU_REVIEW]
-    assert place(world, name="web-2").state == OrderState.PROVISIONING
+    assert place(personas, shop, name="web-2").state == OrderState.PROVISIONING
 
 
-def test_staff_approval_starts_provisioning_and_is_recorded(world, settings, staff_user):
+def test_staff_approval_starts_provisioning_and_is_recorded(personas, shop, settings, staff_user):
     settings.ORDERS_APPROVAL_GPU = True
-    order = services.order_approve(order=place(world, offer=world.gpu), actor=staff_user)
+    order = services.order_approve(order=place(personas, shop, offer=shop.gpu), actor=staff_user)
     assert order.state == OrderState.PROVISIONING
     last = order.transitions.last()
     assert (last.to_state, last.actor, last.reason) == (OrderState.PROVISIONING, staff_user, "Approved by staff.")
 
 
-def test_rejection_releases_capacity_and_shows_the_reason(world, settings, staff_user):
+def test_rejection_releases_capacity_and_shows_the_reason(personas, shop, settings, staff_user):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     order = services.order_reject(order=order, actor=staff_user, reason="Please verify your identity first.")
     assert order.state == OrderState.REJECTED
     assert order.rejection_reason == "Please verify your identity first."
@@ -251,23 +251,23 @@ def test_rejection_releases_capacity_and_shows_the_reason(world, settings, staff
     assert order.reservation.state == infrastructure_choices.ReservationState.RELEASED
 
 
-def test_rejection_needs_a_reason(world, settings, staff_user):
+def test_rejection_needs_a_reason(personas, shop, settings, staff_user):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     with pytest.raises(ValidationFailed):
         services.order_reject(order=order, actor=staff_user, reason="  ")
 
 
-def test_a_provisioning_order_cannot_be_rejected_or_approved(world, staff_user):
-    order = place(world)
+def test_a_provisioning_order_cannot_be_rejected_or_approved(personas, shop, staff_user):
+    order = place(personas, shop)
     with pytest.raises(Conflict):
         services.order_reject(order=order, actor=staff_user, reason="no")
     with pytest.raises(Conflict):
         services.order_approve(order=order, actor=staff_user)
 
 
-def test_staff_retry_a_failed_order_with_fresh_capacity(world, staff_user):
-    order = place(world)
+def test_staff_retry_a_failed_order_with_fresh_capacity(personas, shop, staff_user):
+    order = place(personas, shop)
     Instance.objects.filter(pk=order.instance_id).update(status=InstanceStatus.DELETED)
     order = services.order_fail(order=order, actor=None, message="The server could not be built.")
     assert order.state == OrderState.FAILED
@@ -283,32 +283,32 @@ def test_staff_retry_a_failed_order_with_fresh_capacity(world, staff_user):
 # ---------------------------------------------------------------------------
 # Cancellation
 # ---------------------------------------------------------------------------
-def test_cancel_while_awaiting_approval_releases_the_reservation(world, settings):
+def test_cancel_while_awaiting_approval_releases_the_reservation(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = services.order_cancel(order=place(world, offer=world.gpu), actor=world.member)
+    order = services.order_cancel(order=place(personas, shop, offer=shop.gpu), actor=personas.member)
     assert order.state == OrderState.CANCELLED
     order.reservation.refresh_from_db()
     assert order.reservation.state == infrastructure_choices.ReservationState.RELEASED
 
 
-def test_provisioning_order_cannot_be_cancelled(world):
+def test_provisioning_order_cannot_be_cancelled(personas, shop):
     with pytest.raises(Conflict) as exc:
-        services.order_cancel(order=place(world), actor=world.member)
+        services.order_cancel(order=place(personas, shop), actor=personas.member)
     assert exc.value.code == "order_not_cancellable"
 
 
-def test_viewer_cannot_cancel(world, settings):
+def test_viewer_cannot_cancel(personas, shop, settings):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu)
+    order = place(personas, shop, offer=shop.gpu)
     with pytest.raises(PermissionDenied):
-        services.order_cancel(order=order, actor=world.viewer)
+        services.order_cancel(order=order, actor=personas.viewer)
 
 
 # ---------------------------------------------------------------------------
 # Managed services
 # ---------------------------------------------------------------------------
-def test_non_vm_products_land_in_the_fulfilment_queue_and_are_never_dropped(world, staff_user):
-    order = place(world, offer=world.service, name="shop.example.com")
+def test_non_vm_products_land_in_the_fulfilment_queue_and_are_never_dropped(personas, shop, staff_user):
+    order = place(personas, shop, offer=shop.service, name="shop.example.com")
     assert (order.state, order.fulfilment_status) == (OrderState.PROVISIONING, FulfilmentStatus.QUEUED)
     assert order.reservation is None
     assert list(selectors.fulfilment_queue()) == [order]
@@ -321,43 +321,43 @@ def test_non_vm_products_land_in_the_fulfilment_queue_and_are_never_dropped(worl
     assert list(selectors.fulfilment_queue()) == []
 
 
-def test_managed_services_take_no_image(world):
+def test_managed_services_take_no_image(personas, shop):
     with pytest.raises(ValidationFailed) as exc:
-        place(world, offer=world.service, image=world.image)
+        place(personas, shop, offer=shop.service, image=shop.image)
     assert "image" in exc.value.fields
 
 
 # ---------------------------------------------------------------------------
 # Quotes
 # ---------------------------------------------------------------------------
-def test_quote_gives_price_and_live_availability_and_changes_nothing(world):
-    quote = selectors.quote_build(offer=world.gpu, datacentre=world.dc, image=world.image)
+def test_quote_gives_price_and_live_availability_and_changes_nothing(shop):
+    quote = selectors.quote_build(offer=shop.gpu, datacentre=shop.dc, image=shop.image)
     assert (quote.price_hourly, quote.price_monthly) == (Decimal("0.390000"), Decimal("80.00"))
     assert quote.available_count == 4  # two nodes with two GPUs each
     assert quote.orderable
     assert Reservation.objects.count() == 0
 
 
-def test_quote_reports_problems_and_no_capacity(world):
+def test_quote_reports_problems_and_no_capacity(shop):
     Node.objects.update(maintenance=True)
-    world.image.min_ram_gb = 64
-    world.image.save()
-    quote = selectors.quote_build(offer=world.vps, datacentre=world.dc, image=world.image)
+    shop.image.min_ram_gb = 64
+    shop.image.save()
+    quote = selectors.quote_build(offer=shop.vps, datacentre=shop.dc, image=shop.image)
     assert quote.availability == "unavailable"
     assert "image" in quote.errors
     assert not quote.orderable
 
 
-def test_quote_of_a_managed_service_is_on_request(world):
-    quote = selectors.quote_build(offer=world.service, datacentre=world.dc)
+def test_quote_of_a_managed_service_is_on_request(shop):
+    quote = selectors.quote_build(offer=shop.service, datacentre=shop.dc)
     assert (quote.availability, quote.available_count, quote.orderable) == ("on_request", None, True)
 
 
 # ---------------------------------------------------------------------------
 # Following the instance
 # ---------------------------------------------------------------------------
-def test_order_completes_when_its_server_runs(world):
-    order = place(world)
+def test_order_completes_when_its_server_runs(personas, shop):
+    order = place(personas, shop)
     assert services.orders_sync_provisioning() == 0  # still provisioning
     Instance.objects.filter(pk=order.instance_id).update(status=InstanceStatus.RUNNING)
     assert services.orders_sync_provisioning() == 1
@@ -366,8 +366,8 @@ def test_order_completes_when_its_server_runs(world):
     assert order.transitions.last().reason == "The server is ready."
 
 
-def test_order_fails_with_the_servers_message_when_provisioning_fails(world):
-    order = place(world)
+def test_order_fails_with_the_servers_message_when_provisioning_fails(personas, shop):
+    order = place(personas, shop)
     Instance.objects.filter(pk=order.instance_id).update(
         status=InstanceStatus.ERROR, error_message="The image could not be cloned."
     )
@@ -376,8 +376,8 @@ def test_order_fails_with_the_servers_message_when_provisioning_fails(world):
     assert (order.state, order.error_message) == (OrderState.FAILED, "The image could not be cloned.")
 
 
-def test_retry_resumes_a_server_whose_provisioning_failed(world, staff_user):
-    order = place(world)
+def test_retry_resumes_a_server_whose_provisioning_failed(personas, shop, staff_user):
+    order = place(personas, shop)
     Instance.objects.filter(pk=order.instance_id).update(status=InstanceStatus.ERROR, error_message="Clone failed.")
     Action.objects.filter(instance_id=order.instance_id).update(status=ActionStatus.ERROR)
     services.orders_sync_provisioning()
@@ -390,8 +390,8 @@ def test_retry_resumes_a_server_whose_provisioning_failed(world, staff_user):
     assert Instance.objects.count() == 1
 
 
-def test_the_state_machine_refuses_a_transition_it_does_not_list(world, staff_user):
-    order = place(world, offer=world.service, name="svc")
+def test_the_state_machine_refuses_a_transition_it_does_not_list(personas, shop, staff_user):
+    order = place(personas, shop, offer=shop.service, name="svc")
     services.order_fulfil(order=order, actor=staff_user, notes="done")
     with pytest.raises(Conflict) as exc:
         services.order_fail(order=order, actor=staff_user, message="late")

@@ -11,7 +11,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from playwright.sync_api import Error as PlaywrightError
 
 from apps.docs import selectors as docs_selectors
-from tests.orders.conftest import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -69,15 +68,15 @@ def _visit(page, live_server, paths: list[str]) -> dict[str, list[str]]:
     return leaks
 
 
+@pytest.mark.usefixtures("personas", "shop")
 def test_public_pages_request_nothing_from_another_origin(page, live_server):
-    build_world()
     docs = [f"/docs/{p.slug}/" for p in docs_selectors.page_list()]
     assert _visit(page, live_server, PUBLIC + docs) == {}
 
 
-def test_portal_pages_request_nothing_from_another_origin(login_page, live_server):
-    world = build_world()
-    page = login_page(world.owner)
+@pytest.mark.usefixtures("shop")
+def test_portal_pages_request_nothing_from_another_origin(login_page, live_server, personas):
+    page = login_page(personas.owner)
     paths = _portal_pages()
     assert "/orders/new/" in paths and "/dashboard/" in paths
     assert _visit(page, live_server, paths) == {}

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from apps.orders import services as order_services
-from tests.orders.conftest import build_world, place
+from tests.orders.conftest import place
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_dashboard_follows_a_managed_service_until_it_is_delivered(login_page, staff_user):
-    world = build_world()
-    order = place(world, offer=world.service, name="shop-hosting")
-    page = login_page(world.member)
+def test_dashboard_follows_a_managed_service_until_it_is_delivered(login_page, staff_user, personas, shop):
+    order = place(personas, shop, offer=shop.service, name="shop-hosting")
+    page = login_page(personas.member)
     page.goto("/dashboard/")
     row = page.locator(f'tr[data-order="{order.public_id}"]')
     assert row.locator("[data-fulfilment]").get_attribute("data-fulfilment") == "queued"

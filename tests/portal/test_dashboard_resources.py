@@ -8,14 +8,9 @@ from django.test import Client
 
 from apps.orders import services as order_services
 from apps.orders.choices import OrderState
-from tests.orders.conftest import build_world, place
+from tests.orders.conftest import place
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def world(db):
-    return build_world()
 
 
 def client_for(user) -> Client:
@@ -24,11 +19,11 @@ def client_for(user) -> Client:
     return client
 
 
-def test_a_managed_service_shows_with_its_fulfilment_status_and_polls(world):
-    order = place(world, offer=world.service, name="shop-hosting")
+def test_a_managed_service_shows_with_its_fulfilment_status_and_polls(personas, shop):
+    order = place(personas, shop, offer=shop.service, name="shop-hosting")
     assert order.state == OrderState.PROVISIONING
 
-    html = client_for(world.member).get("/dashboard/").content.decode()
+    html = client_for(personas.member).get("/dashboard/").content.decode()
 
     assert 'id="dashboard-services"' in html
     assert f'data-order="{order.public_id}"' in html and "shop-hosting" in html
@@ -40,9 +35,9 @@ def test_a_managed_service_shows_with_its_fulfilment_status_and_polls(world):
     assert html.index('id="dashboard-services"') < html.index('id="dashboard-costs-slot"')
 
 
-def test_the_partial_follows_staff_progress_and_stops_polling_once_delivered(world, staff_user):
-    order = place(world, offer=world.service, name="shop-hosting")
-    client = client_for(world.member)
+def test_the_partial_follows_staff_progress_and_stops_polling_once_delivered(personas, shop, staff_user):
+    order = place(personas, shop, offer=shop.service, name="shop-hosting")
+    client = client_for(personas.member)
 
     order_services.order_fulfilment_start(order=order, actor=staff_user, notes="")
     html = client.get("/dashboard/services/").content.decode()
@@ -55,25 +50,25 @@ def test_the_partial_follows_staff_progress_and_stops_polling_once_delivered(wor
     assert 'data-polling="false"' in html and "hx-get" not in html
 
 
-def test_a_server_order_awaiting_approval_shows_until_its_server_exists(world, settings, staff_user):
+def test_a_server_order_awaiting_approval_shows_until_its_server_exists(personas, shop, settings, staff_user):
     settings.ORDERS_APPROVAL_GPU = True
-    order = place(world, offer=world.gpu, name="train-1")
+    order = place(personas, shop, offer=shop.gpu, name="train-1")
     assert order.state == OrderState.AWAITING_APPROVAL
 
-    html = client_for(world.member).get("/dashboard/").content.decode()
+    html = client_for(personas.member).get("/dashboard/").content.decode()
     assert f'data-order="{order.public_id}"' in html and 'data-kind="server"' in html
     assert 'data-state="awaiting_approval"' in html and 'data-polling="true"' in html
 
-    order_services.order_cancel(order=order, actor=world.member)
-    html = client_for(world.member).get("/dashboard/").content.decode()
+    order_services.order_cancel(order=order, actor=personas.member)
+    html = client_for(personas.member).get("/dashboard/").content.decode()
     assert f'data-order="{order.public_id}"' not in html  # cancelled: not a resource
     assert 'class="empty-state"' in html
 
 
-def test_other_organisations_services_are_not_shown(world):
-    order = place(world, offer=world.service, name="shop-hosting")
+def test_other_organisations_services_are_not_shown(personas, shop):
+    order = place(personas, shop, offer=shop.service, name="shop-hosting")
     for url in ("/dashboard/", "/dashboard/services/"):
-        html = client_for(world.outsider).get(url).content.decode()
+        html = client_for(personas.outsider).get(url).content.decode()
         assert str(order.public_id) not in html and "shop-hosting" not in html
 
 
@@ -83,12 +78,12 @@ def test_services_partial_needs_login(client):
     assert "next=/dashboard/services/" in response["Location"]
 
 
-def test_services_partial_query_count_does_not_grow(world, django_assert_max_num_queries):
-    client = client_for(world.member)
-    place(world, offer=world.service, name="svc-0")
+def test_services_partial_query_count_does_not_grow(personas, shop, django_assert_max_num_queries):
+    client = client_for(personas.member)
+    place(personas, shop, offer=shop.service, name="svc-0")
     client.get("/dashboard/services/")
     for n in range(1, 8):
-        place(world, offer=world.service, name=f"svc-{n}")
+        place(personas, shop, offer=shop.service, name=f"svc-{n}")
     with django_assert_max_num_queries(12):
         html = client.get("/dashboard/services/").content.decode()
     assert html.count("data-order=") == 8

@@ -24,16 +24,16 @@ def client_for(user) -> APIClient:
     return client
 
 
-def test_anonymous_gets_401(world):
-    response = APIClient().get(f"/api/v1/organisations/{world.org.pk}/")
+def test_anonymous_gets_401(personas):
+    response = APIClient().get(f"/api/v1/organisations/{personas.org.pk}/")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
-def test_invitation_flow_accept(world, django_capture_on_commit_callbacks):
+def test_invitation_flow_accept(personas, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(world.admin).post(
-            f"/api/v1/organisations/{world.org.pk}/invitations/", {"email": "New@Example.com", "role": "member"}
+        response = client_for(personas.admin).post(
+            f"/api/v1/organisations/{personas.org.pk}/invitations/", {"email": "New@Example.com", "role": "member"}
         )
     assert response.status_code == 201, response.content
     assert len(mail.outbox) == 1
@@ -42,25 +42,27 @@ def test_invitation_flow_accept(world, django_capture_on_commit_callbacks):
     newcomer = UserFactory(email="new@example.com")
     response = client_for(newcomer).post("/api/v1/invitations/accept/", {"token": token})
     assert response.status_code == 200, response.content
-    assert Membership.objects.get(organisation=world.org, user=newcomer).role == Role.MEMBER
+    assert Membership.objects.get(organisation=personas.org, user=newcomer).role == Role.MEMBER
     # A second use of the link is refused.
     again = client_for(newcomer).post("/api/v1/invitations/accept/", {"token": token})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "invitation_accepted"
 
 
-def test_invitation_for_another_address_is_refused(world):
-    _inv, token = invitation_create(organisation=world.org, email="a@example.com", role=Role.MEMBER, actor=world.owner)
-    response = client_for(world.outsider).post("/api/v1/invitations/accept/", {"token": token})
+def test_invitation_for_another_address_is_refused(personas):
+    _inv, token = invitation_create(
+        organisation=personas.org, email="a@example.com", role=Role.MEMBER, actor=personas.owner
+    )
+    response = client_for(personas.outsider).post("/api/v1/invitations/accept/", {"token": token})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "invitation_email_mismatch"
 
 
-def test_expired_invitation_cannot_be_accepted(world):
+def test_expired_invitation_cannot_be_accepted(personas):
     import datetime as dt
 
     _inv, token = invitation_create(
-        organisation=world.org, email="late@example.com", role=Role.MEMBER, actor=world.owner, ttl=dt.timedelta(0)
+        organisation=personas.org, email="late@example.com", role=Role.MEMBER, actor=personas.owner, ttl=dt.timedelta(0)
     )
     late = UserFactory(email="late@example.com")
     response = client_for(late).post("/api/v1/invitations/accept/", {"token": token})
@@ -68,41 +70,45 @@ def test_expired_invitation_cannot_be_accepted(world):
     assert response.json()["error"]["code"] == "invitation_expired"
 
 
-def test_decline_and_revoke(world):
-    _inv, token = invitation_create(organisation=world.org, email="no@example.com", role=Role.VIEWER, actor=world.owner)
+def test_decline_and_revoke(personas):
+    _inv, token = invitation_create(
+        organisation=personas.org, email="no@example.com", role=Role.VIEWER, actor=personas.owner
+    )
     response = client_for(UserFactory(email="no@example.com")).post("/api/v1/invitations/decline/", {"token": token})
     assert response.json()["status"] == InvitationStatus.DECLINED
-    inv, _token = invitation_create(organisation=world.org, email="x@example.com", role=Role.VIEWER, actor=world.owner)
-    response = client_for(world.admin).delete(f"/api/v1/organisations/{world.org.pk}/invitations/{inv.pk}/")
+    inv, _token = invitation_create(
+        organisation=personas.org, email="x@example.com", role=Role.VIEWER, actor=personas.owner
+    )
+    response = client_for(personas.admin).delete(f"/api/v1/organisations/{personas.org.pk}/invitations/{inv.pk}/")
     assert response.status_code == 204
     assert Invitation.objects.get(pk=inv.pk).status == InvitationStatus.REVOKED
 
 
-def test_admin_cannot_invite_an_owner(world):
-    response = client_for(world.admin).post(
-        f"/api/v1/organisations/{world.org.pk}/invitations/", {"email": "boss@example.com", "role": "owner"}
+def test_admin_cannot_invite_an_owner(personas):
+    response = client_for(personas.admin).post(
+        f"/api/v1/organisations/{personas.org.pk}/invitations/", {"email": "boss@example.com", "role": "owner"}
     )
     assert response.status_code == 403
 
 
-def test_last_owner_cannot_leave_over_the_api(world):
-    response = client_for(world.owner).post(f"/api/v1/organisations/{world.org.pk}/leave/")
+def test_last_owner_cannot_leave_over_the_api(personas):
+    response = client_for(personas.owner).post(f"/api/v1/organisations/{personas.org.pk}/leave/")
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "last_owner"
-    assert client_for(world.member).post(f"/api/v1/organisations/{world.org.pk}/leave/").status_code == 204
+    assert client_for(personas.member).post(f"/api/v1/organisations/{personas.org.pk}/leave/").status_code == 204
 
 
-def test_transfer_ownership_over_the_api(world):
-    response = client_for(world.owner).post(
-        f"/api/v1/organisations/{world.org.pk}/transfer-ownership/", {"user_id": world.member.pk}
+def test_transfer_ownership_over_the_api(personas):
+    response = client_for(personas.owner).post(
+        f"/api/v1/organisations/{personas.org.pk}/transfer-ownership/", {"user_id": personas.member.pk}
     )
     assert response.status_code == 200, response.content
-    assert Membership.objects.get(organisation=world.org, user=world.owner).role == Role.ADMIN
+    assert Membership.objects.get(organisation=personas.org, user=personas.owner).role == Role.ADMIN
 
 
-def test_billing_can_change_billing_details_not_the_name(world):
-    client = client_for(world.billing)
-    url = f"/api/v1/organisations/{world.org.pk}/"
+def test_billing_can_change_billing_details_not_the_name(personas):
+    client = client_for(personas.billing)
+    url = f"/api/v1/organisations/{personas.org.pk}/"
     response = client.patch(url, {"legal_name": "Acme SAS", "country": "fr", "vat_id": "FR 123"}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["country"] == "FR"
@@ -112,13 +118,13 @@ def test_billing_can_change_billing_details_not_the_name(world):
     assert "country" in bad.json()["error"]["fields"]
 
 
-def test_audit_events_filter_and_csv(world):
-    client = client_for(world.admin)
-    client.post(f"/api/v1/organisations/{world.org.pk}/projects/", {"name": "Staging"})
-    base = f"/api/v1/organisations/{world.org.pk}/audit-events/"
+def test_audit_events_filter_and_csv(personas):
+    client = client_for(personas.admin)
+    client.post(f"/api/v1/organisations/{personas.org.pk}/projects/", {"name": "Staging"})
+    base = f"/api/v1/organisations/{personas.org.pk}/audit-events/"
     created = client.get(base, {"action": "project.create"}).json()["results"]
     assert {e["object"] for e in created} == {"Default project", "Staging"}
-    by_admin = client.get(base, {"actor": world.admin.email}).json()["results"]
+    by_admin = client.get(base, {"actor": personas.admin.email}).json()["results"]
     assert [e["action"] for e in by_admin] == ["project.create"]
     prefix = client.get(base, {"action": "membership."}).json()["results"]
     assert prefix == []  # members were added by fixtures directly, not through services
@@ -129,49 +135,49 @@ def test_audit_events_filter_and_csv(world):
         rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert {r["action"] for r in rows} >= {"organisation.create", "project.create"}
         assert all(r["action"] for r in rows)
-    assert client_for(world.member).get(base).status_code == 403
-    assert client_for(world.outsider).get(base).status_code == 404
+    assert client_for(personas.member).get(base).status_code == 403
+    assert client_for(personas.outsider).get(base).status_code == 404
 
 
-def test_audit_event_records_token_prefix(world):
-    token = ApiTokenFactory(user=world.admin, organisation=world.org)
+def test_audit_event_records_token_prefix(personas):
+    token = ApiTokenFactory(user=personas.admin, organisation=personas.org)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}", HTTP_USER_AGENT="terraform/1.9")
-    response = client.post(f"/api/v1/organisations/{world.org.pk}/projects/", {"name": "Infra"}, format="json")
+    response = client.post(f"/api/v1/organisations/{personas.org.pk}/projects/", {"name": "Infra"}, format="json")
     assert response.status_code == 201
     event = AuditEvent.objects.get(action="project.create", target_id=str(response.json()["id"]))
     assert (event.actor_kind, event.actor_token, event.user_agent) == ("token", token.prefix, "terraform/1.9")
-    assert event.organisation_id == world.org.pk
+    assert event.organisation_id == personas.org.pk
 
 
-def test_suspended_organisation_api_is_403_with_reason(world):
-    organisation_suspend(organisation=world.org, reason="Abuse report #12", actor=None)
-    response = client_for(world.member).get(f"/api/v1/organisations/{world.org.pk}/projects/")
+def test_suspended_organisation_api_is_403_with_reason(personas):
+    organisation_suspend(organisation=personas.org, reason="Abuse report #12", actor=None)
+    response = client_for(personas.member).get(f"/api/v1/organisations/{personas.org.pk}/projects/")
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "organisation_suspended"
     assert "Abuse report #12" in response.json()["error"]["message"]
-    token = ApiTokenFactory(user=world.member, organisation=world.org)
+    token = ApiTokenFactory(user=personas.member, organisation=personas.org)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
     assert client.get("/api/v1/organisations/").json()["error"]["code"] == "organisation_suspended"
 
 
-def test_member_list_query_count_does_not_grow(world, django_assert_max_num_queries):
-    client = client_for(world.owner)
-    url = f"/api/v1/organisations/{world.org.pk}/members/"
+def test_member_list_query_count_does_not_grow(personas, django_assert_max_num_queries):
+    client = client_for(personas.owner)
+    url = f"/api/v1/organisations/{personas.org.pk}/members/"
     client.get(url)
     for _ in range(10):
-        member(world.org, Role.VIEWER)
+        member(personas.org, Role.VIEWER)
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.json()["count"] == 15
 
 
-def test_organisation_list_query_count_does_not_grow(world, django_assert_max_num_queries):
+def test_organisation_list_query_count_does_not_grow(personas, django_assert_max_num_queries):
     from apps.teams.services import organisation_create
 
     for n in range(5):
-        organisation_create(name=f"Extra {n}", owner=world.member, actor=world.member)
+        organisation_create(name=f"Extra {n}", owner=personas.member, actor=personas.member)
     with django_assert_max_num_queries(6):
-        response = client_for(world.member).get("/api/v1/organisations/")
+        response = client_for(personas.member).get("/api/v1/organisations/")
     assert response.json()["count"] == 6

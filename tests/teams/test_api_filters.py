@@ -17,9 +17,9 @@ def _client(user) -> APIClient:
     return client
 
 
-def test_project_labels_through_create_and_update(world):
-    client = _client(world.owner)
-    url = f"/api/v1/organisations/{world.org.pk}/projects/"
+def test_project_labels_through_create_and_update(personas):
+    client = _client(personas.owner)
+    url = f"/api/v1/organisations/{personas.org.pk}/projects/"
     created = client.post(url, {"name": "Staging", "labels": {"env": "staging"}}, format="json")
     assert created.status_code == 201, created.content
     assert created.json()["labels"] == {"env": "staging"}
@@ -32,9 +32,9 @@ def test_project_labels_through_create_and_update(world):
     assert Project.objects.get(pk=project_id).labels == {"env": "prod", "team": "core"}
 
 
-def test_project_list_label_selector_filters_and_sort(world):
-    client = _client(world.owner)
-    url = f"/api/v1/organisations/{world.org.pk}/projects/"
+def test_project_list_label_selector_filters_and_sort(personas):
+    client = _client(personas.owner)
+    url = f"/api/v1/organisations/{personas.org.pk}/projects/"
     for name, labels in [("Web", {"env": "prod"}), ("Lab", {"env": "dev"}), ("Ops", {})]:
         assert client.post(url, {"name": name, "labels": labels}, format="json").status_code == 201
 
@@ -53,15 +53,15 @@ def test_project_list_label_selector_filters_and_sort(world):
         assert client.get(url + query).status_code == 400, query
 
 
-def test_member_and_invitation_filters(world):
-    client = _client(world.owner)
-    members = f"/api/v1/organisations/{world.org.pk}/members/"
+def test_member_and_invitation_filters(personas):
+    client = _client(personas.owner)
+    members = f"/api/v1/organisations/{personas.org.pk}/members/"
     assert [m["role"] for m in client.get(members + "?role=viewer").json()["results"]] == ["viewer"]
     assert client.get(members + "?role=viewer&role=admin").json()["count"] == 2
     assert client.get(members + "?email=VIEWER@acme.test").json()["count"] == 1
     assert client.get(members + "?sort=email:desc").json()["results"][0]["user"]["email"] == "viewer@acme.test"
     assert client.get(members + "?role=boss").status_code == 400
-    invitations = f"/api/v1/organisations/{world.org.pk}/invitations/"
+    invitations = f"/api/v1/organisations/{personas.org.pk}/invitations/"
     assert client.post(invitations, {"email": "new@acme.test", "role": "member"}, format="json").status_code == 201
     assert client.get(invitations + "?status=pending").json()["count"] == 1
     assert client.get(invitations + "?status=expired").json()["count"] == 0
@@ -69,28 +69,28 @@ def test_member_and_invitation_filters(world):
     assert client.get(invitations + "?project=99999999999999999999").status_code == 400
 
 
-def test_organisation_and_token_filters(world):
-    client = _client(world.owner)
+def test_organisation_and_token_filters(personas):
+    client = _client(personas.owner)
     assert client.get("/api/v1/organisations/?name=Acme").json()["count"] == 1
     assert client.get("/api/v1/organisations/?name=Globex").json()["count"] == 0
     assert client.get("/api/v1/organisations/?colour=red").status_code == 400
-    ApiTokenFactory(user=world.owner, organisation=world.org, name="ci", scope="read_only")
-    ApiTokenFactory(user=world.owner, organisation=world.org, name="deploy", scope="read_write")
+    ApiTokenFactory(user=personas.owner, organisation=personas.org, name="ci", scope="read_only")
+    ApiTokenFactory(user=personas.owner, organisation=personas.org, name="deploy", scope="read_write")
     assert [t["name"] for t in client.get("/api/v1/tokens/?scope=read_only").json()["results"]] == ["ci"]
     assert client.get("/api/v1/tokens/?active=true").json()["count"] == 2
     assert client.get("/api/v1/tokens/?active=false").json()["count"] == 0
     assert [t["name"] for t in client.get("/api/v1/tokens/?sort=name:desc").json()["results"]] == ["deploy", "ci"]
     assert client.get("/api/v1/tokens/?organisation=99999999999999999999").status_code == 400
-    assert client.get(f"/api/v1/tokens/?organisation={world.other_org.pk}").status_code == 404
+    assert client.get(f"/api/v1/tokens/?organisation={personas.other_org.pk}").status_code == 404
 
 
-def test_audit_list_is_strict(world):
-    client = _client(world.owner)
-    url = f"/api/v1/organisations/{world.org.pk}/audit-events/"
+def test_audit_list_is_strict(personas):
+    client = _client(personas.owner)
+    url = f"/api/v1/organisations/{personas.org.pk}/audit-events/"
     assert client.get(url).status_code == 200
     assert client.get(url + "?action=project.&per_page=5").status_code == 200
     for query in ("?until=", "?since=yesterday", "?state=", "?actions=x", "?per_page=false"):
         response = client.get(url + query)
         assert response.status_code == 400, query
         assert response.json()["error"]["code"] == "validation_error"
-    assert client.get(f"/api/v1/organisations/{world.org.pk}/audit-events.csv?page=2").status_code == 400
+    assert client.get(f"/api/v1/organisations/{personas.org.pk}/audit-events.csv?page=2").status_code == 400

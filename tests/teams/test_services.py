@@ -50,57 +50,61 @@ def test_personal_organisation_ensure_is_idempotent():
     assert first.projects.filter(is_default=True).count() == 1
 
 
-def test_membership_create_rejects_duplicates(world):
+def test_membership_create_rejects_duplicates(personas):
     with pytest.raises(Conflict) as exc:
-        membership_create(organisation=world.org, user=world.member, role=Role.ADMIN, actor=None)
+        membership_create(organisation=personas.org, user=personas.member, role=Role.ADMIN, actor=None)
     assert exc.value.code == "already_member"
 
 
-def test_admin_cannot_appoint_an_owner(world):
+def test_admin_cannot_appoint_an_owner(personas):
     newcomer = UserFactory()
     with pytest.raises(PermissionDenied):
-        membership_create(organisation=world.org, user=newcomer, role=Role.OWNER, actor=world.admin)
-    membership = Membership.objects.get(organisation=world.org, user=world.member)
+        membership_create(organisation=personas.org, user=newcomer, role=Role.OWNER, actor=personas.admin)
+    membership = Membership.objects.get(organisation=personas.org, user=personas.member)
     with pytest.raises(PermissionDenied):
-        membership_update_role(membership=membership, role=Role.OWNER, actor=world.admin)
+        membership_update_role(membership=membership, role=Role.OWNER, actor=personas.admin)
 
 
-def test_last_owner_cannot_leave_or_be_demoted(world):
-    membership = Membership.objects.get(organisation=world.org, user=world.owner)
+def test_last_owner_cannot_leave_or_be_demoted(personas):
+    membership = Membership.objects.get(organisation=personas.org, user=personas.owner)
     with pytest.raises(Conflict) as exc:
-        membership_delete(membership=membership, actor=world.owner)
+        membership_delete(membership=membership, actor=personas.owner)
     assert exc.value.code == "last_owner"
     with pytest.raises(Conflict):
-        membership_update_role(membership=membership, role=Role.ADMIN, actor=world.owner)
+        membership_update_role(membership=membership, role=Role.ADMIN, actor=personas.owner)
     assert Membership.objects.get(pk=membership.pk).role == Role.OWNER
 
 
-def test_owner_can_leave_once_another_owner_exists(world):
+def test_owner_can_leave_once_another_owner_exists(personas):
     membership_update_role(
-        membership=Membership.objects.get(organisation=world.org, user=world.admin), role=Role.OWNER, actor=world.owner
+        membership=Membership.objects.get(organisation=personas.org, user=personas.admin),
+        role=Role.OWNER,
+        actor=personas.owner,
     )
-    membership_delete(membership=Membership.objects.get(organisation=world.org, user=world.owner), actor=world.owner)
-    assert not Membership.objects.filter(organisation=world.org, user=world.owner).exists()
-    assert AuditEvent.objects.filter(organisation_id=world.org.pk, action="membership.leave").exists()
+    membership_delete(
+        membership=Membership.objects.get(organisation=personas.org, user=personas.owner), actor=personas.owner
+    )
+    assert not Membership.objects.filter(organisation=personas.org, user=personas.owner).exists()
+    assert AuditEvent.objects.filter(organisation_id=personas.org.pk, action="membership.leave").exists()
 
 
-def test_ownership_transfer_swaps_roles(world):
-    ownership_transfer(organisation=world.org, new_owner=world.member, actor=world.owner)
-    roles = dict(Membership.objects.filter(organisation=world.org).values_list("user__email", "role"))
-    assert roles[world.member.email] == Role.OWNER
-    assert roles[world.owner.email] == Role.ADMIN
+def test_ownership_transfer_swaps_roles(personas):
+    ownership_transfer(organisation=personas.org, new_owner=personas.member, actor=personas.owner)
+    roles = dict(Membership.objects.filter(organisation=personas.org).values_list("user__email", "role"))
+    assert roles[personas.member.email] == Role.OWNER
+    assert roles[personas.owner.email] == Role.ADMIN
 
 
-def test_only_an_owner_can_transfer_ownership(world):
+def test_only_an_owner_can_transfer_ownership(personas):
     with pytest.raises(PermissionDenied):
-        ownership_transfer(organisation=world.org, new_owner=world.member, actor=world.admin)
+        ownership_transfer(organisation=personas.org, new_owner=personas.member, actor=personas.admin)
 
 
-def test_audit_event_rolls_back_with_the_change(world):
+def test_audit_event_rolls_back_with_the_change(personas):
     before = AuditEvent.objects.count()
     newcomer = UserFactory()
     with pytest.raises(RuntimeError), transaction.atomic():
-        membership_create(organisation=world.org, user=newcomer, role=Role.MEMBER, actor=world.owner)
+        membership_create(organisation=personas.org, user=newcomer, role=Role.MEMBER, actor=personas.owner)
         assert AuditEvent.objects.filter(action="membership.create").exists()
         raise RuntimeError("boom")
     assert AuditEvent.objects.count() == before

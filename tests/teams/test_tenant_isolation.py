@@ -80,14 +80,14 @@ def methods_of(view: Any) -> list[str]:
 class Values:
     """URL keyword values of one organisation, built lazily through tests/isolation.py."""
 
-    def __init__(self, org, world) -> None:
-        self.org, self.world, self.cache = org, world, {}
+    def __init__(self, org, personas) -> None:
+        self.org, self.personas, self.cache = org, personas, {}
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.cache:
             if name not in OBJECT_BUILDERS:
                 pytest.fail(f"URL keyword <{name}> has no builder: register one in tests/isolation.py")
-            self.cache[name] = OBJECT_BUILDERS[name](self.org, self.world)
+            self.cache[name] = OBJECT_BUILDERS[name](self.org, self.personas)
         return self.cache[name]
 
 
@@ -116,15 +116,15 @@ def body_for(name: str, values: Values) -> dict[str, Any]:
     return body
 
 
-def actors(world) -> list[tuple[str, APIClient, str | None]]:
+def actors(personas) -> list[tuple[str, APIClient, str | None]]:
     """(label, client, token scope or None) for every role by session, plus owner tokens."""
     out = []
     for role in Role:
         client = APIClient()
-        client.force_authenticate(world.persona(role))
+        client.force_authenticate(personas.persona(role))
         out.append((f"{role} session", client, None))
     for scope in TokenScope:
-        token = ApiTokenFactory(user=world.owner, organisation=world.org, scope=scope)
+        token = ApiTokenFactory(user=personas.owner, organisation=personas.org, scope=scope)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
         out.append((f"owner {scope} token", client, scope))
@@ -149,9 +149,9 @@ def snapshot(org) -> dict[str, Any]:
     }
 
 
-def foreign_markers(world, other: Values) -> list[str]:
-    markers = [world.other_org.name, world.other_org.slug, world.outsider.email, "Extra globex"]
-    markers += [f"invitee-{world.other_org.pk}@", f"contractor-{world.other_org.pk}@"]
+def foreign_markers(personas, other: Values) -> list[str]:
+    markers = [personas.other_org.name, personas.other_org.slug, personas.outsider.email, "Extra globex"]
+    markers += [f"invitee-{personas.other_org.pk}@", f"contractor-{personas.other_org.pk}@"]
     return markers
 
 
@@ -170,7 +170,7 @@ def expected_denial(response, scope: str | None, method: str) -> bool:
     return False
 
 
-def test_every_api_route_is_walked(world):
+def test_every_api_route_is_walked(personas):
     routes = tenant_routes()
     names = {name for _route, name, _view in routes}
     assert {"api:organisation-detail", "api:member-detail", "api:token-detail", "api:audit-event-csv"} <= names
@@ -180,9 +180,9 @@ def test_every_api_route_is_walked(world):
             assert m["name"] in OBJECT_BUILDERS, f"register <{m['name']}> of {route} in tests/isolation.py"
 
 
-def test_no_role_or_token_reaches_another_organisation(world):
-    other = Values(world.other_org, world)
-    own = Values(world.org, world)
+def test_no_role_or_token_reaches_another_organisation(personas):
+    other = Values(personas.other_org, personas)
+    own = Values(personas.org, personas)
     routes = tenant_routes()
     # Build every foreign object first, so the snapshot covers them.
     for route, name, _view in routes:
@@ -191,10 +191,10 @@ def test_no_role_or_token_reaches_another_organisation(world):
         for value in WRITE_BODIES.get(name, {}).values():
             if m2 := re.fullmatch(r"\{(\w+)\}", str(value)):
                 other[m2[1]]
-    before = snapshot(world.other_org)
-    markers = foreign_markers(world, other)
+    before = snapshot(personas.other_org)
+    markers = foreign_markers(personas, other)
     checked = 0
-    for label, client, scope in actors(world):
+    for label, client, scope in actors(personas):
         for route, name, view in routes:
             has_kwargs = bool(KWARG.search(route))
             for method in methods_of(view):
@@ -233,21 +233,21 @@ def test_no_role_or_token_reaches_another_organisation(world):
                     assert_no_leak(response, markers, where)
                     checked += 1
     assert checked > 200
-    assert snapshot(world.other_org) == before
+    assert snapshot(personas.other_org) == before
 
 
-def test_viewers_and_read_only_tokens_get_403_on_every_write(world):
-    own = Values(world.org, world)
+def test_viewers_and_read_only_tokens_get_403_on_every_write(personas):
+    own = Values(personas.org, personas)
     routes = tenant_routes()
     viewer = APIClient()
-    viewer.force_authenticate(world.viewer)
-    token = ApiTokenFactory(user=world.owner, organisation=world.org, scope=TokenScope.READ_ONLY)
+    viewer.force_authenticate(personas.viewer)
+    token = ApiTokenFactory(user=personas.owner, organisation=personas.org, scope=TokenScope.READ_ONLY)
     read_only = APIClient()
     read_only.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
     for route, _name, _view in routes:
         for m in KWARG.finditer(route):
             own[m["name"]]
-    before = snapshot(world.org)
+    before = snapshot(personas.org)
     writes = 0
     for label, client, is_token in (("viewer", viewer, False), ("read-only token", read_only, True)):
         for route, name, view in routes:
@@ -259,27 +259,27 @@ def test_viewers_and_read_only_tokens_get_403_on_every_write(world):
                 assert response.status_code == 403, f"{label} {method.upper()} {url}: {response.status_code}"
                 writes += 1
     assert writes >= 20
-    assert snapshot(world.org) == before
+    assert snapshot(personas.org) == before
 
 
-def test_staff_routes_refuse_every_customer_role_and_token(world):
+def test_staff_routes_refuse_every_customer_role_and_token(personas):
     """Back-office routes (IsAdminUser) hold no tenant data and answer 403 to every customer."""
     routes = [r for r in api_routes() if is_staff_only(r[2])]
     checked = 0
-    for label, client, _scope in actors(world):
+    for label, client, _scope in actors(personas):
         for route, _name, view in routes:
             for method in methods_of(view):
                 url = fill(route, MISSING)
                 response = getattr(client, method)(url, {}, format="json")
                 assert response.status_code == 403, f"{label} {method.upper()} {url}: {response.status_code}"
                 checked += 1
-    assert checked == len(actors(world)) * sum(len(methods_of(v)) for _r, _n, v in routes)
+    assert checked == len(actors(personas)) * sum(len(methods_of(v)) for _r, _n, v in routes)
 
 
-def test_action_list_never_shows_another_organisations_actions(world):
+def test_action_list_never_shows_another_organisations_actions(personas):
     """``GET /api/v1/actions/`` (and its filters) for every role and token: only the actor's own actions."""
-    other = Values(world.other_org, world)
-    own = Values(world.org, world)
+    other = Values(personas.other_org, personas)
+    own = Values(personas.org, personas)
     foreign = Action.objects.get(public_id=other["action_id"])
     mine = Action.objects.get(public_id=own["action_id"])
     foreign_instance = foreign.instance
@@ -287,11 +287,11 @@ def test_action_list_never_shows_another_organisations_actions(world):
         "",
         f"?resource_id={foreign_instance.public_id}",
         f"?resource_type=instance&resource_id={foreign_instance.public_id}",
-        f"?organisation={world.other_org.pk}",
+        f"?organisation={personas.other_org.pk}",
         "?status=success&type=start&sort=created_at:desc",
     ]
     seen_mine = 0
-    for label, client, _scope in actors(world):
+    for label, client, _scope in actors(personas):
         for query in queries:
             response = client.get("/api/v1/actions/" + query)
             assert response.status_code == 200, f"{label} {query}: {response.status_code}"
@@ -302,5 +302,5 @@ def test_action_list_never_shows_another_organisations_actions(world):
             seen_mine += str(mine.public_id) in text
     assert seen_mine > 0  # the list is not simply empty for everyone
     outsider = APIClient()
-    outsider.force_authenticate(world.outsider)
+    outsider.force_authenticate(personas.outsider)
     assert str(mine.public_id) not in outsider.get("/api/v1/actions/").content.decode()

@@ -37,46 +37,46 @@ def _assert_same_as_general_path(token: ApiToken) -> None:
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.BILLING, Role.MEMBER, Role.VIEWER])
 @pytest.mark.parametrize("scope", [TokenScope.READ_ONLY, TokenScope.READ_WRITE])
-def test_role_tokens_see_what_the_general_path_sees(world, role, scope):
-    project_create(organisation=world.org, name="Staging", actor=world.owner)
-    token = ApiTokenFactory(user=world.persona(role), organisation=world.org, scope=scope)
+def test_role_tokens_see_what_the_general_path_sees(personas, role, scope):
+    project_create(organisation=personas.org, name="Staging", actor=personas.owner)
+    token = ApiTokenFactory(user=personas.persona(role), organisation=personas.org, scope=scope)
     _assert_same_as_general_path(token)
 
 
-def test_project_limited_token(world):
-    staging = project_create(organisation=world.org, name="Staging", actor=world.owner)
-    token = ApiTokenFactory(user=world.member, organisation=world.org, projects=[staging])
+def test_project_limited_token(personas):
+    staging = project_create(organisation=personas.org, name="Staging", actor=personas.owner)
+    token = ApiTokenFactory(user=personas.member, organisation=personas.org, projects=[staging])
     assert _visible(token, fast=True, permission=Permission.RESOURCES_READ, include_suspended=False) == {staging.pk}
     _assert_same_as_general_path(token)
 
 
-def test_guest_token_keeps_to_its_grant(world):
-    staging = project_create(organisation=world.org, name="Staging", actor=world.owner)
+def test_guest_token_keeps_to_its_grant(personas):
+    staging = project_create(organisation=personas.org, name="Staging", actor=personas.owner)
     contractor = UserFactory()
-    project_grant_set(project=staging, user=contractor, access=ProjectAccess.WRITE, actor=world.owner)
-    token = ApiTokenFactory(user=contractor, organisation=world.org)
+    project_grant_set(project=staging, user=contractor, access=ProjectAccess.WRITE, actor=personas.owner)
+    token = ApiTokenFactory(user=contractor, organisation=personas.org)
     assert _visible(token, fast=True, permission=Permission.RESOURCES_READ, include_suspended=False) == {staging.pk}
     _assert_same_as_general_path(token)
 
 
-def test_holder_removed_from_the_organisation_sees_nothing(world):
-    token = ApiTokenFactory(user=world.member, organisation=world.org)
-    Membership.objects.filter(user=world.member, organisation=world.org).delete()
+def test_holder_removed_from_the_organisation_sees_nothing(personas):
+    token = ApiTokenFactory(user=personas.member, organisation=personas.org)
+    Membership.objects.filter(user=personas.member, organisation=personas.org).delete()
     assert _visible(token, fast=True, permission=Permission.RESOURCES_READ, include_suspended=True) == set()
     _assert_same_as_general_path(token)
 
 
-def test_suspended_organisation(world):
-    token = ApiTokenFactory(user=world.owner, organisation=world.org)
-    organisation_suspend(organisation=world.org, reason="unpaid", actor=None)
+def test_suspended_organisation(personas):
+    token = ApiTokenFactory(user=personas.owner, organisation=personas.org)
+    organisation_suspend(organisation=personas.org, reason="unpaid", actor=None)
     assert _visible(token, fast=True, permission=Permission.RESOURCES_READ, include_suspended=False) == set()
     _assert_same_as_general_path(token)
 
 
-def test_token_list_request_makes_one_query_for_the_token(world):
+def test_token_list_request_makes_one_query_for_the_token(personas):
     """Token, holder's role and project limit in one query; then the visible project ids; no M2M query."""
-    staging = project_create(organisation=world.org, name="Staging", actor=world.owner)
-    token = ApiTokenFactory(user=world.member, organisation=world.org, projects=[staging])
+    staging = project_create(organisation=personas.org, name="Staging", actor=personas.owner)
+    token = ApiTokenFactory(user=personas.member, organisation=personas.org, projects=[staging])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.plaintext}")
     client.get("/api/v1/instances/")  # warm caches; touches last_used_at
