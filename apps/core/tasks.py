@@ -8,12 +8,14 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from apps.core import task_names
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_CACHE_KEY = "core:worker-heartbeat"
 
 
-@shared_task(name="core.heartbeat", ignore_result=True)
+@shared_task(name=task_names.HEARTBEAT, ignore_result=True)
 def heartbeat() -> str:
     """Record when a worker last ran a task (read by /healthz when the cache is shared)."""
     now = timezone.now().isoformat()

@@ -19,14 +19,14 @@ import random
 from celery import shared_task
 from celery.app.task import Task
 
-from apps.infrastructure import choices, services
+from apps.infrastructure import choices, services, task_names
 from apps.infrastructure.models import Cluster
 from apps.infrastructure.proxmox import ProxmoxError
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="infrastructure.sync_inventory", ignore_result=True)
+@shared_task(name=task_names.SYNC_INVENTORY, ignore_result=True)
 def sync_inventory() -> list[int]:
     """Queue a sync of every active cluster."""
     return services.inventory_sync_enqueue()
@@ -34,7 +34,7 @@ def sync_inventory() -> list[int]:
 
 @shared_task(
     bind=True,
-    name="infrastructure.sync_cluster",
+    name=task_names.SYNC_CLUSTER,
     ignore_result=True,
     acks_late=True,
     max_retries=5,
@@ -56,7 +56,7 @@ def sync_cluster(self: Task, cluster_id: int) -> None:  # type: ignore[type-arg]
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 
-@shared_task(name="infrastructure.release_expired_reservations", ignore_result=True, expires=900)
+@shared_task(name=task_names.RELEASE_EXPIRED_RESERVATIONS, ignore_result=True, expires=900)
 def release_expired_reservations() -> int:
     """Release unused placement reservations past their deadline; idempotent (each is re-checked under lock)."""
     return len(services.placement_release_expired())

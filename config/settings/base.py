@@ -16,6 +16,15 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
+# Task names are constants of each app (plain strings, importable before Django is set up), so the
+# beat schedule and the routes below spell them as the tasks do (docs/dev/style.md#celery-tasks).
+from apps.billing import task_names as billing_tasks
+from apps.core import task_names as core_tasks
+from apps.infrastructure import task_names as infrastructure_tasks
+from apps.instances import task_names as instances_tasks
+from apps.orders import task_names as orders_tasks
+from apps.sso import task_names as sso_tasks
+
 # Generic admin/queryset classes (ModelAdmin[Model]) at runtime, for typing.
 django_stubs_ext.monkeypatch()
 
@@ -477,8 +486,8 @@ CELERY_TASK_QUEUES = [
 ]
 # Exact names win over patterns (Celery's MapRoute); unlisted tasks go to "default".
 CELERY_TASK_ROUTES = {
-    "billing.invoice_email": {"queue": "notifications"},
-    "billing.budget_webhook_send": {"queue": "notifications"},
+    billing_tasks.INVOICE_EMAIL: {"queue": "notifications"},
+    billing_tasks.BUDGET_WEBHOOK_SEND: {"queue": "notifications"},
     "instances.*": {"queue": "provisioning"},
     "orders.*": {"queue": "provisioning"},
     "infrastructure.*": {"queue": "provisioning"},
@@ -488,28 +497,32 @@ CELERY_TASK_ROUTES = {
 # tables at start, where staff can pause or re-time them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Forget consumed SAML assertion ids past their expiry (apps.sso).
-    "sso-purge-assertions": {"task": "sso.purge_assertions", "schedule": 60.0 * 60},
+    "sso-purge-assertions": {"task": sso_tasks.PURGE_ASSERTIONS, "schedule": 60.0 * 60},
     # Re-read IdP metadata URLs: certificate rollovers and new endpoints (apps.sso).
-    "sso-refresh-metadata": {"task": "sso.refresh_metadata", "schedule": 24 * 60.0 * 60},
-    "core-heartbeat": {"task": "core.heartbeat", "schedule": 60.0},
+    "sso-refresh-metadata": {"task": sso_tasks.REFRESH_METADATA, "schedule": 24 * 60.0 * 60},
+    # Record that a worker runs tasks; /healthz reads it (apps.core).
+    "core-heartbeat": {"task": core_tasks.HEARTBEAT, "schedule": 60.0},
     # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
-    "infrastructure-sync-inventory": {"task": "infrastructure.sync_inventory", "schedule": 600.0},
+    "infrastructure-sync-inventory": {"task": infrastructure_tasks.SYNC_INVENTORY, "schedule": 600.0},
     # Release placement reservations left uncommitted past their deadline that nothing holds (apps.infrastructure).
-    "infrastructure-expire-reservations": {"task": "infrastructure.release_expired_reservations", "schedule": 900.0},
+    "infrastructure-expire-reservations": {
+        "task": infrastructure_tasks.RELEASE_EXPIRED_RESERVATIONS,
+        "schedule": 900.0,
+    },
     # Complete or fail provisioning orders from their instance's status (apps.orders).
-    "orders-sync": {"task": "orders.sync", "schedule": 30.0},
+    "orders-sync": {"task": orders_tasks.SYNC, "schedule": 30.0},
     # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
-    "instances-reconcile": {"task": "instances.reconcile", "schedule": 300.0},
+    "instances-reconcile": {"task": instances_tasks.RECONCILE, "schedule": 300.0},
     # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
-    "billing-meter": {"task": "billing.meter", "schedule": crontab(minute=5)},
+    "billing-meter": {"task": billing_tasks.METER, "schedule": crontab(minute=5)},
     # Evaluate budgets after metering (apps.billing).
-    "billing-budgets": {"task": "billing.budgets_evaluate", "schedule": crontab(minute=15)},
+    "billing-budgets": {"task": billing_tasks.BUDGETS_EVALUATE, "schedule": crontab(minute=15)},
     # Draft and issue last month's invoices on the 1st (apps.billing).
-    "billing-invoices": {"task": "billing.invoices_issue", "schedule": crontab(minute=30, hour=2)},
+    "billing-invoices": {"task": billing_tasks.INVOICES_ISSUE, "schedule": crontab(minute=30, hour=2)},
     # Reminders, suspension and termination of overdue organisations (apps.billing).
-    "billing-dunning": {"task": "billing.dunning", "schedule": crontab(minute=0, hour="*/6")},
+    "billing-dunning": {"task": billing_tasks.DUNNING, "schedule": crontab(minute=0, hour="*/6")},
     # Process Stripe webhook events left pending (a worker died mid-way) (apps.billing).
-    "billing-stripe-events": {"task": "billing.stripe_events_sweep", "schedule": 300.0},
+    "billing-stripe-events": {"task": billing_tasks.STRIPE_EVENTS_SWEEP, "schedule": 300.0},
 }
 
 # ---------------------------------------------------------------------------

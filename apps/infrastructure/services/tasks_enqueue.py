@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from apps.core.services import task_enqueue
-from apps.infrastructure import choices
+from apps.infrastructure import choices, task_names
 from apps.infrastructure.models import Cluster
-
-SYNC_CLUSTER_TASK = "infrastructure.sync_cluster"
 
 
 def inventory_sync_enqueue(*, cluster: Cluster | None = None) -> list[int]:
@@ -16,5 +14,5 @@ def inventory_sync_enqueue(*, cluster: Cluster | None = None) -> list[int]:
     else:
         ids = list(Cluster.objects.filter(status=choices.ClusterStatus.ACTIVE).values_list("pk", flat=True))
     for cluster_id in ids:
-        task_enqueue(SYNC_CLUSTER_TASK, cluster_id)
+        task_enqueue(task_names.SYNC_CLUSTER, cluster_id)
     return ids
