@@ -68,10 +68,15 @@ class StandardPagination(PageNumberPagination):
         else:
             self._current = paginator.page(number)
         self.page = self._current
-        return list(self._current)
+        return list(self._current.object_list)  # iterating the Page itself calls ``__getitem__`` per item
+
+    @cached_property
+    def _absolute_url(self) -> str:
+        # Once per response: the Link header and the envelope name up to four pages of the same URL.
+        return self._request.build_absolute_uri()
 
     def _url(self, number: int) -> str:
-        url = self._request.build_absolute_uri()
+        url = self._absolute_url
         if number == 1:
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, number)

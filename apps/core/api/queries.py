@@ -22,8 +22,10 @@ Docs: apps/docs/content/api-overview.md ("Filtering, sorting and pagination").
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +34,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from apps.core.api.fields import INT32_MAX
+from apps.core.api.fields import INT32_MAX, BoundedIntegerField, IdField
 from apps.core.labels import MAX_SELECTOR_LENGTH, SELECTOR_PATTERN, Requirement, label_selector_parse, label_selector_q
 
 PAGE_MAX = INT32_MAX
@@ -139,8 +141,75 @@ class ListQuerySerializer(serializers.Serializer):
         return kept
 
 
-def _unknown_message(known: list[str]) -> str:
+def _unknown_message(known: Iterable[str]) -> str:
     return _("Unknown query parameter. This list accepts: %(known)s.") % {"known": ", ".join(sorted(known))}
+
+
+# Integer fields whose whole validation is ``int()`` of the text and their bounds (no method of their own).
+_PLAIN_INTEGER_FIELDS = (serializers.IntegerField, BoundedIntegerField, IdField, PageField)
+# Digits that always fit an ``int`` without DRF's ``MAX_STRING_LENGTH`` or Python's digit limit in play.
+_PLAIN_DIGITS_MAX = 18
+
+
+@dataclass(frozen=True)
+class _QueryShape:
+    """What validating a query needs to know of a serializer class's fields, read once per class.
+
+    Building a serializer deep-copies every declared field (and ``get_fields``
+    builds ``sort`` and ``label_selector`` anew): for a list's dozen
+    parameters that was most of the cost of ``list_query``, paid twice per
+    request (``benchmarks/instance_list_bench.py``). The names and kinds of
+    the fields do not change between requests, so they are read once here;
+    the fields themselves are still built per validation (their error
+    messages are formatted in the request's language, and DRF caches a
+    formatted message on the field).
+    """
+
+    accepted: tuple[str, ...]  # writable fields, in field order
+    repeatable: frozenset[str]  # ``ListField`` parameters
+    # Plain integer parameters: name -> (min, max, also "last"), when the serializer validates nothing
+    # else on its own (no ``validate``, defaults or required fields); empty otherwise.
+    integers: Mapping[str, tuple[int, int, bool]]
+
+
+_SHAPES: dict[type, _QueryShape] = {}
+
+
+def _is_plain_integer(serializer_class: type, name: str, field: Any) -> bool:
+    return (
+        type(field) in _PLAIN_INTEGER_FIELDS
+        and field.source == name
+        and isinstance(field.min_value, int)
+        and isinstance(field.max_value, int)
+        and all(isinstance(v, MinValueValidator | MaxValueValidator) for v in field.validators)
+        and getattr(serializer_class, f"validate_{name}", None) is None
+    )
+
+
+def _query_shape(serializer_class: type[serializers.Serializer[Any]]) -> _QueryShape:
+    shape = _SHAPES.get(serializer_class)
+    if shape is not None:
+        return shape
+    fields: dict[str, Any] = dict(serializer_class().fields)
+    accepted = tuple(name for name, field in fields.items() if not field.read_only)
+    plain = (
+        serializer_class.validate is serializers.Serializer.validate
+        and serializer_class.to_internal_value is serializers.Serializer.to_internal_value
+        and serializer_class.run_validation is serializers.Serializer.run_validation
+        and not getattr(getattr(serializer_class, "Meta", None), "validators", None)
+        and all(not fields[name].required and fields[name].default is serializers.empty for name in accepted)
+    )
+    shape = _QueryShape(
+        accepted=accepted,
+        repeatable=frozenset(name for name in accepted if isinstance(fields[name], serializers.ListField)),
+        integers={
+            name: (fields[name].min_value, fields[name].max_value, isinstance(fields[name], PageField))
+            for name in accepted
+            if plain and _is_plain_integer(serializer_class, name, fields[name])
+        },
+    )
+    _SHAPES[serializer_class] = shape
+    return shape
 
 
 def query_data(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
@@ -149,15 +218,14 @@ def query_data(request: Request, serializer_class: type[serializers.Serializer[A
     A plain dict, not the ``QueryDict``: DRF treats an empty value of an optional
     field in form-like input as "not given", and ``?until=`` must be a 400.
     """
-    fields = serializer_class().fields
+    shape = _query_shape(serializer_class)
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)
-        field = fields.get(key)
-        if field is None or field.read_only:
-            errors[key] = [_unknown_message([n for n, f in fields.items() if not f.read_only])]
-        elif isinstance(field, serializers.ListField):
+        if key not in shape.accepted:
+            errors[key] = [_unknown_message(shape.accepted)]
+        elif key in shape.repeatable:
             data[key] = values
         elif len(values) > 1:
             errors[key] = [_("Give this parameter once.")]
@@ -166,6 +234,45 @@ def query_data(request: Request, serializer_class: type[serializers.Serializer[A
     if errors:
         raise ValidationError(errors)
     return data
+
+
+def _plain_values(shape: _QueryShape, data: Mapping[str, str]) -> dict[str, Any] | None:
+    """``validated_data`` of ``data`` when it holds only plain integers in bounds (``page=last`` too), else None.
+
+    The same values the serializer would return (``int()`` of ASCII digits,
+    fields in their order), without building it: a list read with no
+    parameter but ``per_page`` (the common case) skips DRF altogether.
+    Anything else (a filter, a sign, a value out of bounds) returns None and
+    goes through the serializer, errors included.
+    """
+    if not shape.integers or not data.keys() <= shape.integers.keys():
+        return None
+    values: dict[str, Any] = {}
+    for name in shape.accepted:
+        if name not in data:
+            continue
+        text = data[name]
+        minimum, maximum, last = shape.integers[name]
+        if last and text == "last":
+            values[name] = text
+            continue
+        if not (text.isascii() and text.isdigit() and len(text) <= _PLAIN_DIGITS_MAX):
+            return None
+        number = int(text)
+        if not minimum <= number <= maximum:
+            return None
+        values[name] = number
+    return values
+
+
+def _validated(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+    data = query_data(request, serializer_class)
+    values = _plain_values(_query_shape(serializer_class), data)
+    if values is None:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        values = dict(serializer.validated_data)
+    return values
 
 
 def query_refuse_unknown(request: Request, allowed: Iterable[str]) -> None:
@@ -179,9 +286,9 @@ def query_refuse_unknown(request: Request, allowed: Iterable[str]) -> None:
 class ListQuery:
     """A validated list query: its values, and how to apply them to a queryset."""
 
-    def __init__(self, serializer: ListQuerySerializer) -> None:
-        self.serializer = serializer
-        self.values: dict[str, Any] = dict(serializer.validated_data)
+    def __init__(self, query_class: type[ListQuerySerializer], values: dict[str, Any]) -> None:
+        self.query_class = query_class
+        self.values = values
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.values.get(name, default)
@@ -192,12 +299,12 @@ class ListQuery:
     def filter_q(self) -> Q:
         """The filters with a lookup, and the label selector, as one ``Q``."""
         q = Q()
-        for name, lookup in self.serializer.lookups.items():
+        for name, lookup in self.query_class.lookups.items():
             if name in self.values:
                 q &= Q(**{lookup: self.values[name]})
         requirements = self.values.get("label_selector")
-        if requirements and self.serializer.label_field:
-            q &= label_selector_q(requirements, field=self.serializer.label_field)
+        if requirements and self.query_class.label_field:
+            q &= label_selector_q(requirements, field=self.query_class.label_field)
         return q
 
     def ordering(self) -> list[Any] | None:
@@ -208,9 +315,9 @@ class ListQuery:
         order: list[Any] = []
         for item in sort:
             name, _sep, direction = item.partition(":")
-            column = F(self.serializer.sort_fields[name])
+            column = F(self.query_class.sort_fields[name])
             order.append(column.desc(nulls_last=True) if direction == "desc" else column.asc(nulls_first=True))
-        order.append(self.serializer.tiebreaker)
+        order.append(self.query_class.tiebreaker)
         return order
 
     def apply(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -221,16 +328,12 @@ class ListQuery:
 
 def list_query(request: Request, serializer_class: type[ListQuerySerializer]) -> ListQuery:
     """Validate the request's query string against ``serializer_class`` (400 on anything wrong)."""
-    serializer = serializer_class(data=query_data(request, serializer_class))
-    serializer.is_valid(raise_exception=True)
-    return ListQuery(serializer)
+    return ListQuery(serializer_class, _validated(request, serializer_class))
 
 
 def query_validate(request: Request, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
     """Validate a non-list endpoint's query string strictly; returns the validated values."""
-    serializer = serializer_class(data=query_data(request, serializer_class))
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return _validated(request, serializer_class)
 
 
 class PageQuerySerializer(ListQuerySerializer):

@@ -64,9 +64,9 @@ def _datetime(value: datetime | None, tz: Any, tz_is_utc: bool = False) -> str |
     if not value:
         return None
     if tz_is_utc and value.tzinfo is UTC:
-        # PostgreSQL's datetimes come in UTC (Django's connection time zone): already in the current
-        # time zone, and ``isoformat`` ends with ``+00:00``. Half the cost of the general path below,
-        # for the two datetimes of every row.
+        # PostgreSQL's datetimes come in UTC (Django's connection time zone), so when the current time
+        # zone is UTC too ``astimezone`` would change nothing and ``isoformat`` ends with ``+00:00``:
+        # the same text as the general path below, in about 60% of its time, for two datetimes a row.
         return value.isoformat()[:-6] + "Z"
     text = value.astimezone(tz).isoformat() if timezone.is_aware(value) else value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
