@@ -26,8 +26,10 @@ effect's identity before waiting on it).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -43,14 +45,17 @@ from apps.infrastructure.proxmox.errors import (
     ProxmoxNotFound,
     ProxmoxParameterError,
     ProxmoxPermanentError,
+    ProxmoxStorageFull,
     ProxmoxTaskFailed,
     ProxmoxTaskTimeout,
     ProxmoxTransientError,
     is_transient_text,
 )
 from apps.infrastructure.proxmox.types import (
+    FirewallRule,
     GuestInterface,
     GuestIpAddress,
+    IoLimits,
     NodeInfo,
     NodeStatus,
     PciDevice,
@@ -59,13 +64,17 @@ from apps.infrastructure.proxmox.types import (
     RrdPoint,
     Snapshot,
     StorageInfo,
+    StorageStatus,
     StorageVolume,
     TaskStatus,
     TemplateInfo,
     Upid,
     VmConfig,
+    VmFirewallState,
     VmStatus,
     VncTicket,
+    VolumeAttachment,
+    VolumeDetachment,
 )
 
 logger = logging.getLogger(__name__)
@@ -79,6 +88,18 @@ POWER_ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "res
 # docs/dev/proxmox-behaviour.md#task-status: the task may not be visible through the status API right after creation
 # (bpg tasks.go).
 TASK_NOT_VISIBLE_GRACE_SECONDS = 5.0
+
+GIB = 1024**3
+# docs/dev/proxmox-behaviour.md#volumes: file-based storages name images with a format suffix.
+FILE_STORAGE_TYPES = frozenset({"dir", "nfs", "cifs", "glusterfs", "btrfs", "cephfs"})
+# Disk slots a data volume may take; ``unusedN`` only as a reassign source or target.
+DISK_SLOT_RE = re.compile(r"^(scsi|virtio|sata|ide)\d+$")
+UNUSED_SLOT_RE = re.compile(r"^unused\d+$")
+SERIAL_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+# docs/dev/proxmox-behaviour.md#io-limits: the throttling keys the driver manages (per direction only).
+LIMIT_KEYS = ("iops", "iops_rd", "iops_wr", "mbps", "mbps_rd", "mbps_wr")
+FIREWALL_POLICIES = ("ACCEPT", "REJECT", "DROP")
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
 def encode_sshkeys(keys: Iterable[str]) -> str:
@@ -127,6 +148,69 @@ def ipconfig_spec(
     """Build an ``ipconfigN`` property string: ``ip=203.0.113.10/24,gw=203.0.113.1,ip6=auto``."""
     pairs = (("ip", ip), ("gw", gw), ("ip6", ip6), ("gw6", gw6))
     return ",".join(f"{key}={value}" for key, value in pairs if value)
+
+
+def drive_spec(volid: str, *, limits: IoLimits | None = None, serial: str | None = None) -> str:
+    """A drive string attaching an existing volume: ``local-lvm:vm-900001-disk-0,iops_rd=2000,serial=vol-42``
+    (docs/dev/proxmox-behaviour.md#io-limits)."""
+    parts = [volid]
+    for key, value in (limits or IoLimits()).items():
+        if value is not None:
+            parts.append(f"{key}={_format_limit(value)}")
+    if serial:
+        parts.append(f"serial={serial}")
+    return ",".join(parts)
+
+
+def parse_drive(value: str) -> tuple[str, dict[str, str]]:
+    """Split a drive string into its volume id and its ``key=value`` options (in order)."""
+    first, *rest = value.split(",")
+    volid = first.removeprefix("file=")
+    options: dict[str, str] = {}
+    for part in rest:
+        key, _, val = part.partition("=")
+        options[key] = val
+    return volid, options
+
+
+def volume_owner(volid: str) -> int | None:
+    """The VMID that owns a volume, parsed from its name as PVE does (``vm-<vmid>-…``, ``base-<vmid>-…``):
+    destroying that VMID may free it (docs/dev/proxmox-behaviour.md#volume-keeping)."""
+    match = re.match(r"^(?:vm|base)-(\d+)-", _volume_name(volid))
+    return int(match[1]) if match else None
+
+
+def _volume_name(volid: str) -> str:
+    # ``local:106/vm-106-disk-0.qcow2`` → ``vm-106-disk-0``; ``local-lvm:vm-106-disk-0`` → ``vm-106-disk-0``.
+    name = volid.partition(":")[2] or volid
+    name = name.rsplit("/", 1)[-1]
+    return re.sub(r"\.(raw|qcow2|vmdk)$", "", name)
+
+
+def _size_bytes(text: str) -> int:
+    # A drive's ``size=12G``: binary units, no unit means bytes (docs/dev/proxmox-behaviour.md#io-limits).
+    match = re.match(r"^(\d+(?:\.\d+)?)([KMGT]?)$", text.strip())
+    if match is None:
+        raise ValueError(f"unparsable disk size {text!r}")
+    return int(float(match[1]) * _SIZE_UNITS[match[2]])
+
+
+def _format_limit(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(int(value))
+
+
+def _check_slot(slot: str, *, unused: bool) -> None:
+    if DISK_SLOT_RE.match(slot) or (unused and UNUSED_SLOT_RE.match(slot)):
+        return
+    raise ValueError(f"not a disk slot: {slot!r}")
+
+
+def _normalize_cidr(cidr: str) -> str:
+    # PVE clears host bits before storing (docs/dev/proxmox-behaviour.md#firewall); a plain address stays one.
+    text = cidr.strip()
+    if "/" not in text:
+        return str(ipaddress.ip_address(text))
+    return str(ipaddress.ip_network(text, strict=False))
 
 
 def _encode_value(value: ParamValue) -> Any:
@@ -756,6 +840,442 @@ class ProxmoxDriver:
             cert=data.get("cert"),
             password=data.get("password"),
         )
+
+    # ------------------------------------------------------------------ volumes
+
+    def storage_status(self, node: str, storage: str) -> StorageStatus:
+        """``GET /nodes/{node}/storage/{storage}/status``: total, used and free bytes as ``node`` sees them
+        (docs/dev/proxmox-behaviour.md#volumes)."""
+        data = self.request("GET", f"nodes/{node}/storage/{storage}/status")
+        return StorageStatus(
+            storage=storage,
+            node=node,
+            total=int(data.get("total") or 0),
+            used=int(data.get("used") or 0),
+            free=int(data.get("avail") or 0),
+            type=str(data.get("type", "")),
+            shared=bool(int(data.get("shared") or 0)),
+            active=bool(int(data.get("active", 1) or 0)),
+            enabled=bool(int(data.get("enabled", 1) or 0)),
+        )
+
+    def volume_allocate(self, node: str, storage: str, *, vmid: int, size_gb: int) -> str:
+        """``POST /nodes/{node}/storage/{storage}/content``: a new, unattached volume owned by ``vmid``; returns its
+        volid (synchronous).
+
+        Pass the platform's holder VMID as ``vmid`` for a customer volume that must outlive any server
+        (docs/dev/proxmox-behaviour.md#volume-keeping). The name is the lowest free ``vm-<vmid>-disk-N`` (directory
+        storages add ``.raw``). Raises ``ProxmoxStorageFull`` before calling when the storage lacks the space.
+        """
+        if size_gb <= 0:
+            raise ValueError("a volume needs a positive size")
+        status = self.storage_status(node, storage)
+        self._assert_room(status, int(size_gb) * GIB)
+        file_based = status.type in FILE_STORAGE_TYPES
+        for _attempt in range(5):
+            taken = {_volume_name(v.volid) for v in self.storage_content(node, storage, content="images", vmid=vmid)}
+            index = next(n for n in range(len(taken) + 1) if f"vm-{int(vmid)}-disk-{n}" not in taken)
+            filename = f"vm-{int(vmid)}-disk-{index}" + (".raw" if file_based else "")
+            try:
+                result = self.request(
+                    "POST",
+                    f"nodes/{node}/storage/{storage}/content",
+                    {
+                        "vmid": int(vmid),
+                        "filename": filename,
+                        "size": f"{int(size_gb)}G",
+                        "format": "raw" if file_based else None,
+                    },
+                )
+            except ProxmoxPermanentError:
+                # Another allocation took the same name between the listing and the POST: pick the next one.
+                names = {
+                    _volume_name(v.volid) for v in self.storage_content(node, storage, content="images", vmid=vmid)
+                }
+                if filename in names:
+                    continue
+                raise
+            return str(result)
+        raise ProxmoxTransientError(f"no free volume name for VM {vmid} on {storage} after 5 attempts")
+
+    def volume_attach(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        volid: str,
+        slot: str,
+        limits: IoLimits | None = None,
+        serial: str | None = None,
+    ) -> VolumeAttachment:
+        """Attach an existing volume as ``slot`` (``scsi1``, ``virtio2``…) with a synchronous ``PUT …/config``.
+
+        A running VM with ``disk`` hot-plug takes ``scsiN``/``virtioN`` at once; otherwise (or for
+        ``sata``/``ide``) the disk waits in ``pending`` until the next stop and start, without an error
+        (docs/dev/proxmox-behaviour.md#hotplug): the result says which. ``serial`` (≤ 20 characters) lets the
+        guest find the disk under ``/dev/disk/by-id``.
+        """
+        _check_slot(slot, unused=False)
+        if serial is not None and not SERIAL_RE.match(serial):
+            raise ValueError("a disk serial is 1 to 20 letters, digits, '-' or '_'")
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {slot: drive_spec(volid, limits=limits, serial=serial)})
+        return VolumeAttachment(slot=slot, volid=volid, pending=self._pending_keys(node, vmid).get(slot) == "set")
+
+    def volume_set_limits(self, node: str, vmid: int, *, slot: str, limits: IoLimits) -> None:
+        """Replace the I/O limits of an attached disk, keeping its other options; applied live on a running VM
+        (docs/dev/proxmox-behaviour.md#io-limits). Limits left None are removed."""
+        _check_slot(slot, unused=False)
+        config = self.config(node, vmid)
+        current = config.options.get(slot)
+        if not current:
+            raise ProxmoxNotFound(f"VM {vmid} has no disk {slot}")
+        volid, options = parse_drive(str(current))
+        for key in LIMIT_KEYS:
+            options.pop(key, None)
+        options.update({key: _format_limit(value) for key, value in limits.items() if value is not None})
+        value = ",".join([volid, *(f"{key}={val}" for key, val in options.items())])
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {slot: value, "digest": config.digest})
+
+    def volume_detach(self, node: str, vmid: int, *, slot: str) -> VolumeDetachment:
+        """Detach ``slot`` without freeing the volume (``PUT …/config delete=<slot>``, never ``force``).
+
+        A volume the VM owns becomes ``unusedN`` (and is freed with the VM); one owned by another VMID, the
+        holder (docs/dev/proxmox-behaviour.md#volume-keeping), is only dropped from the config and stays on its
+        storage. A running VM that cannot unplug it keeps it until the next stop (``pending``).
+        """
+        _check_slot(slot, unused=False)
+        config = self.config(node, vmid)
+        current = config.options.get(slot)
+        if not current:
+            raise ProxmoxNotFound(f"VM {vmid} has no disk {slot}")
+        volid, _options = parse_drive(str(current))
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {"delete": slot, "digest": config.digest})
+        after = self.config(node, vmid).options
+        unused = next(
+            (key for key, value in after.items() if key.startswith("unused") and parse_drive(str(value))[0] == volid),
+            None,
+        )
+        pending = self._pending_keys(node, vmid).get(slot) == "delete"
+        return VolumeDetachment(slot=slot, volid=volid, unused_slot=unused, pending=pending)
+
+    def volume_reassign(
+        self,
+        node: str,
+        *,
+        source_vmid: int,
+        slot: str,
+        target_vmid: int,
+        target_slot: str,
+        digest: str | None = None,
+        target_digest: str | None = None,
+    ) -> str:
+        """Give a disk to another VM on the same node: ``POST …/move_disk`` with ``target-vmid``; returns the
+        ``qmmove`` UPID.
+
+        The volume is renamed to the target's next ``vm-<target>-disk-N`` (read the new volid from the target's
+        config afterwards). ``slot`` may be ``unusedN``; any other slot needs a stopped source VM
+        (docs/dev/proxmox-behaviour.md#reassign-disk). The checks run before the task: their failures are raised here.
+        """
+        _check_slot(slot, unused=True)
+        _check_slot(target_slot, unused=True)
+        if int(source_vmid) == int(target_vmid):
+            raise ValueError("a reassign needs two different VMs")
+        return self._task(
+            "POST",
+            f"{self._vm(node, source_vmid)}/move_disk",
+            {
+                "disk": slot,
+                "target-vmid": int(target_vmid),
+                "target-disk": target_slot,
+                "digest": digest,
+                "target-digest": target_digest,
+            },
+        )
+
+    def volume_resize(self, node: str, vmid: int, *, slot: str, size_gb: int) -> str | None:
+        """Grow the disk in ``slot`` to ``size_gb`` GiB (``PUT …/resize``); returns the ``resize`` UPID, or None
+        when it already has that size.
+
+        PVE cannot shrink a disk (the task fails); the driver refuses it before calling, with
+        ``ProxmoxParameterError``, and refuses a growth the storage has no room for with ``ProxmoxStorageFull``
+        (docs/dev/proxmox-behaviour.md#resize).
+        """
+        _check_slot(slot, unused=False)
+        current = self.config(node, vmid).options.get(slot)
+        if not current:
+            raise ProxmoxNotFound(f"VM {vmid} has no disk {slot}")
+        volid, options = parse_drive(str(current))
+        wanted = int(size_gb) * GIB
+        size = _size_bytes(options.get("size", "0"))
+        if wanted < size:
+            raise ProxmoxParameterError(
+                f"disk {slot} of VM {vmid} is {size} bytes: a disk only grows",
+                errors={"size": f"shrinking disks is not supported ({size} > {wanted} bytes)"},
+            )
+        if wanted == size:
+            return None
+        self._assert_room(self.storage_status(node, volid.partition(":")[0]), wanted - size)
+        return self.resize_disk(node, vmid, slot, int(size_gb))
+
+    def volume_delete(self, node: str, storage: str, *, volid: str) -> str:
+        """``DELETE /nodes/{node}/storage/{storage}/content/{volid}``: free a volume; returns the ``imgdel`` UPID.
+
+        PVE does not check whether a VM still uses it (docs/dev/proxmox-behaviour.md#volumes): detach first.
+        """
+        if not volid.startswith(f"{storage}:"):
+            raise ValueError(f"volume {volid!r} is not on storage {storage!r}")
+        return self._task("DELETE", f"nodes/{node}/storage/{storage}/content/{volid}")
+
+    def _pending_keys(self, node: str, vmid: int) -> dict[str, str]:
+        """Keys waiting in ``GET …/pending``: ``set`` (a new value not applied yet) or ``delete``."""
+        keys: dict[str, str] = {}
+        for row in self.request("GET", f"{self._vm(node, vmid)}/pending"):
+            if row.get("delete"):
+                keys[str(row["key"])] = "delete"
+            elif "pending" in row:
+                keys[str(row["key"])] = "set"
+        return keys
+
+    @staticmethod
+    def _assert_room(status: StorageStatus, needed: int) -> None:
+        if needed > status.free:
+            raise ProxmoxStorageFull(
+                f"storage {status.storage} on {status.node} has {status.free} bytes free, {needed} needed",
+                errors={"size": f"not enough free space on {status.storage}"},
+            )
+
+    # ---------------------------------------------------------------------- SDN
+
+    def sdn_zone_ensure(self, zone: str, *, zone_type: str, options: Mapping[str, ParamValue] | None = None) -> bool:
+        """Create the SDN zone, or update the options that differ; True when something was written (pending until
+        ``sdn_apply``; docs/dev/proxmox-behaviour.md#sdn). A zone of another type is refused: PVE cannot change it."""
+        wanted = encode_params(options or {})
+        rows = {str(row.get("zone")): row for row in self.request("GET", "cluster/sdn/zones")}
+        current = rows.get(zone)
+        if current is None:
+            self.request("POST", "cluster/sdn/zones", {"zone": zone, "type": zone_type, **wanted})
+            return True
+        if str(current.get("type")) != zone_type:
+            raise ProxmoxParameterError(
+                f"SDN zone {zone} is of type {current.get('type')}, not {zone_type}",
+                errors={"type": "a zone's type cannot change"},
+            )
+        changed = {key: value for key, value in wanted.items() if str(current.get(key, "")) != str(value)}
+        if not changed:
+            return False
+        self.request("PUT", f"cluster/sdn/zones/{zone}", changed)
+        return True
+
+    def sdn_vnet_create(self, vnet: str, *, zone: str, tag: int | None = None, alias: str | None = None) -> None:
+        """``POST /cluster/sdn/vnets`` (pending until ``sdn_apply``). ``tag`` is the VLAN or VXLAN id (none on a
+        ``simple`` zone)."""
+        self.request("POST", "cluster/sdn/vnets", {"vnet": vnet, "zone": zone, "tag": tag, "alias": alias})
+
+    def sdn_subnet_create(self, vnet: str, *, cidr: str, gateway: str | None = None, snat: bool | None = None) -> None:
+        """``POST /cluster/sdn/vnets/{vnet}/subnets`` with ``type=subnet`` (PVE requires it;
+        docs/dev/proxmox-behaviour.md#sdn)."""
+        self.request(
+            "POST",
+            f"cluster/sdn/vnets/{vnet}/subnets",
+            {"subnet": cidr, "type": "subnet", "gateway": gateway, "snat": snat},
+        )
+
+    def sdn_vnet_delete(self, vnet: str) -> bool:
+        """Delete the vnet and its subnets (PVE refuses a vnet that still has subnets); False when it does not
+        exist. Pending until ``sdn_apply``; detach every NIC first."""
+        if vnet not in {str(row.get("vnet")) for row in self.request("GET", "cluster/sdn/vnets")}:
+            return False
+        for row in self.request("GET", f"cluster/sdn/vnets/{vnet}/subnets"):
+            self.request("DELETE", f"cluster/sdn/vnets/{vnet}/subnets/{row['subnet']}")
+        self.request("DELETE", f"cluster/sdn/vnets/{vnet}")
+        return True
+
+    def sdn_apply(self) -> str:
+        """``PUT /cluster/sdn``: commit the pending SDN configuration; returns the ``reloadnetworkall`` UPID.
+
+        The task ends ``OK`` even when a node failed to reload: check ``sdn_vnet_ready`` on the VM's node before
+        using a new vnet there (docs/dev/proxmox-behaviour.md#sdn-apply). Serialize applies on 8.4 (no SDN lock).
+        """
+        return self._task("PUT", "cluster/sdn")
+
+    def sdn_vnet_ready(self, node: str, vnet: str) -> bool:
+        """True once ``node``'s network reload put the vnet's bridge in place (``GET /nodes/{node}/network``)."""
+        return any(str(row.get("iface")) == vnet for row in self.request("GET", f"nodes/{node}/network"))
+
+    def vm_nic_set(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        index: int,
+        bridge: str,
+        firewall: bool = True,
+        macaddr: str | None = None,
+        model: str = "virtio",
+        tag: int | None = None,
+        rate_mb_s: float | None = None,
+    ) -> None:
+        """Set ``net<index>`` with a synchronous ``PUT …/config``.
+
+        Without ``macaddr`` an existing NIC keeps its MAC (a new MAC would replace the NIC and needs ``network``
+        hot-plug); changing ``bridge``/``firewall``/``tag``/``rate`` applies live
+        (docs/dev/proxmox-behaviour.md#firewall). The bridge must be ``vmbr0`` or a vnet applied on the node.
+        """
+        key = f"net{int(index)}"
+        if macaddr is None:
+            current = self.config(node, vmid).options.get(key)
+            if current:
+                first = str(current).split(",", 1)[0]
+                found_model, _, mac = first.partition("=")
+                if mac and found_model == model:
+                    macaddr = mac
+        spec = net_spec(bridge, model=model, macaddr=macaddr, firewall=firewall, tag=tag, rate_mb_s=rate_mb_s)
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {key: spec})
+
+    def vm_nic_remove(self, node: str, vmid: int, *, index: int) -> None:
+        """Remove ``net<index>`` (``PUT …/config delete=netN``; hot-unplugged with ``network`` hot-plug)."""
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {"delete": f"net{int(index)}"})
+
+    # ----------------------------------------------------------------- firewall
+
+    def cluster_firewall_enabled(self) -> bool:
+        """``GET /cluster/firewall/options``: whether the datacentre firewall is on (the first of three switches;
+        docs/dev/proxmox-behaviour.md#firewall)."""
+        return bool(int(self.request("GET", "cluster/firewall/options").get("enable") or 0))
+
+    def vm_firewall_options_set(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        enable: bool,
+        policy_in: str | None = None,
+        policy_out: str | None = None,
+        ipfilter: bool | None = None,
+        macfilter: bool | None = None,
+    ) -> None:
+        """``PUT …/firewall/options`` (synchronous, no VM lock). With ``ipfilter`` the VM's IPv4 traffic is
+        dropped unless ``ipfilter-netN`` holds its addresses: fill it first (``vm_firewall_ipset_put``;
+        docs/dev/proxmox-behaviour.md#ipfilter)."""
+        for name, policy in (("policy_in", policy_in), ("policy_out", policy_out)):
+            if policy is not None and policy not in FIREWALL_POLICIES:
+                raise ValueError(f"{name} must be one of {', '.join(FIREWALL_POLICIES)}")
+        self.request(
+            "PUT",
+            f"{self._vm(node, vmid)}/firewall/options",
+            {
+                "enable": int(enable),
+                "policy_in": policy_in,
+                "policy_out": policy_out,
+                "ipfilter": ipfilter,
+                "macfilter": macfilter,
+            },
+        )
+
+    def firewall_group_put(self, group: str, rules: Sequence[FirewallRule], *, comment: str | None = None) -> bool:
+        """Make the security group exist with exactly ``rules`` (in order); True when something was written.
+
+        Idempotent: a group that already has these rules is not touched. Otherwise the new rules are inserted
+        first (a bad one raises ``ProxmoxParameterError`` and the group keeps its old rules), then the old ones
+        are removed with the rule-list digest (docs/dev/proxmox-behaviour.md#firewall-rules). Needs
+        ``Sys.Modify`` on ``/``.
+        """
+        created = False
+        if group not in {str(row.get("group")) for row in self.request("GET", "cluster/firewall/groups")}:
+            self.request("POST", "cluster/firewall/groups", {"group": group, "comment": comment})
+            created = True
+        return self._rules_sync(f"cluster/firewall/groups/{group}", rules, managed=lambda rule: True) or created
+
+    def firewall_group_delete(self, group: str) -> bool:
+        """Delete the security group and its rules (PVE refuses a non-empty group); False when it does not exist.
+        VM rules naming it then compile to an empty chain."""
+        if group not in {str(row.get("group")) for row in self.request("GET", "cluster/firewall/groups")}:
+            return False
+        self._rules_sync(f"cluster/firewall/groups/{group}", (), managed=lambda rule: True)
+        self.request("DELETE", f"cluster/firewall/groups/{group}")
+        return True
+
+    def vm_firewall_group_rules_set(
+        self, node: str, vmid: int, *, groups: Sequence[str], iface: str | None = None
+    ) -> bool:
+        """Make the VM's ``type=group`` rules name exactly ``groups``, in order (on top of its other rules, which
+        are kept); True when something was written. PVE does not check that the groups exist."""
+        desired = [FirewallRule(type="group", action=name, iface=iface) for name in groups]
+        return self._rules_sync(
+            f"{self._vm(node, vmid)}/firewall/rules", desired, managed=lambda rule: rule.type == "group"
+        )
+
+    def vm_firewall_ipset_put(self, node: str, vmid: int, *, name: str, cidrs: Iterable[str]) -> bool:
+        """Make the VM's IP set ``name`` hold exactly ``cidrs``; True when something was written.
+
+        ``ipfilter-net<N>`` is the anti-spoofing set of NIC N (docs/dev/proxmox-behaviour.md#ipfilter); floating
+        IPs are added to it too. PVE clears host bits of a CIDR, so the comparison does as well.
+        """
+        base = f"{self._vm(node, vmid)}/firewall/ipset"
+        wanted = {_normalize_cidr(cidr) for cidr in cidrs}
+        changed = False
+        if name not in {str(row.get("name")) for row in self.request("GET", base)}:
+            self.request("POST", base, {"name": name})
+            changed = True
+        current = {str(row["cidr"]) for row in self.request("GET", f"{base}/{name}")}
+        for cidr in sorted(wanted - current):
+            self.request("POST", f"{base}/{name}", {"cidr": cidr})
+            changed = True
+        for cidr in sorted(current - wanted):
+            self.request("DELETE", f"{base}/{name}/{quote(cidr, safe='')}")
+            changed = True
+        return changed
+
+    def vm_firewall_state(self, node: str, vmid: int) -> VmFirewallState:
+        """The VM's firewall options, rules and IP sets as PVE holds them (reconciliation compares them with the
+        platform's records to find drift)."""
+        base = f"{self._vm(node, vmid)}/firewall"
+        options = self.request("GET", f"{base}/options")
+        rules = tuple(FirewallRule.from_row(row) for row in self.request("GET", f"{base}/rules"))
+        ipsets = {
+            str(row["name"]): tuple(str(entry["cidr"]) for entry in self.request("GET", f"{base}/ipset/{row['name']}"))
+            for row in self.request("GET", f"{base}/ipset")
+        }
+        return VmFirewallState(
+            enable=bool(int(options.get("enable") or 0)),
+            policy_in=options.get("policy_in") or None,
+            policy_out=options.get("policy_out") or None,
+            ipfilter=bool(int(options.get("ipfilter") or 0)),
+            macfilter=bool(int(options.get("macfilter", 1))),  # PVE's default is on
+            rules=rules,
+            ipsets=ipsets,
+        )
+
+    def _rules_sync(
+        self, path: str, desired: Sequence[FirewallRule], *, managed: Callable[[FirewallRule], bool]
+    ) -> bool:
+        """Replace the rules at ``path`` that ``managed`` selects by ``desired`` (placed on top); True if written.
+
+        PVE's POST always inserts at position 0 (docs/dev/proxmox-behaviour.md#firewall-rules), so the new rules
+        are posted last to first; if one is refused, those already posted are removed again and the error raised.
+        """
+        rows = self.request("GET", path)
+        current = [(int(row["pos"]), FirewallRule.from_row(row)) for row in rows]
+        if [rule for _pos, rule in current if managed(rule)] == list(desired):
+            return False
+        posted = 0
+        try:
+            for rule in reversed(desired):
+                self.request("POST", path, rule.params())
+                posted += 1
+        except ProxmoxError:
+            for _ in range(posted):
+                self._rule_delete_at(path, 0)
+            raise
+        for pos in sorted((pos + posted for pos, rule in current if managed(rule)), reverse=True):
+            self._rule_delete_at(path, pos)
+        return True
+
+    def _rule_delete_at(self, path: str, pos: int) -> None:
+        # The digest makes PVE refuse the delete if someone else changed the list meanwhile.
+        rows = self.request("GET", path)
+        digest = str(rows[0]["digest"]) if rows and rows[0].get("digest") else None
+        self.request("DELETE", f"{path}/{int(pos)}", {"digest": digest})
 
     # -------------------------------------------------------------------- tasks
 

@@ -95,6 +95,11 @@ class ProxmoxNotFound(ProxmoxPermanentError):
     """The VM, snapshot, node, mapping or task does not exist."""
 
 
+class ProxmoxStorageFull(ProxmoxPermanentError):
+    """The storage has less free space than a new or grown volume needs (checked by the driver before the call:
+    PVE's own texts come from lvcreate, rbd or zfs and differ per storage; docs/dev/proxmox-behaviour.md#volumes)."""
+
+
 class ProxmoxParameterError(ProxmoxPermanentError):
     """400 "Parameter verification failed."; ``errors`` maps each parameter to PVE's reason."""
 

@@ -313,3 +313,138 @@ class VmConfig:
 
 def _strip_0x(value: str) -> str:
     return value[2:] if value.lower().startswith("0x") else value
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    """``GET /nodes/{node}/storage/{storage}/status`` in bytes (docs/dev/proxmox-behaviour.md#volumes)."""
+
+    storage: str
+    node: str
+    total: int
+    used: int
+    free: int  # PVE's ``avail``
+    type: str = ""
+    shared: bool = False
+    active: bool = True
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class IoLimits:
+    """Throttling keys of a drive string (docs/dev/proxmox-behaviour.md#io-limits).
+
+    ``mbps_*`` are MB/s (really MiB/s), ``iops_*`` operations per second; None means unlimited.
+    Only per-direction limits: PVE refuses a total combined with a per-direction one.
+    """
+
+    iops_rd: int | None = None
+    iops_wr: int | None = None
+    mbps_rd: float | None = None
+    mbps_wr: float | None = None
+
+    def items(self) -> tuple[tuple[str, int | float | None], ...]:
+        return (
+            ("iops_rd", self.iops_rd),
+            ("iops_wr", self.iops_wr),
+            ("mbps_rd", self.mbps_rd),
+            ("mbps_wr", self.mbps_wr),
+        )
+
+
+@dataclass(frozen=True)
+class VolumeAttachment:
+    """What a ``volume_attach`` left behind: the slot, and whether it waits in ``pending`` (no hot-plug)."""
+
+    slot: str
+    volid: str
+    pending: bool
+
+
+@dataclass(frozen=True)
+class VolumeDetachment:
+    """What a ``volume_detach`` left behind.
+
+    ``unused_slot`` is ``unusedN`` when the VM owns the volume (the volume is kept there, and dies with the
+    VM); None when another VMID owns it (the line is only dropped, the volume is kept on the storage).
+    ``pending`` is True when the running VM could not unplug it: it is detached at the next stop.
+    """
+
+    slot: str
+    volid: str
+    unused_slot: str | None
+    pending: bool
+
+
+@dataclass(frozen=True)
+class FirewallRule:
+    """One firewall rule (docs/dev/proxmox-behaviour.md#firewall-rules); field names as PVE spells them,
+    with ``icmp_type`` for ``icmp-type``. Use a macro's preferred spelling (``SSH``): PVE stores that one."""
+
+    type: str  # "in" | "out" | "forward" | "group"
+    action: str  # ACCEPT | DROP | REJECT, or the group name for type "group"
+    proto: str | None = None
+    dport: str | None = None
+    sport: str | None = None
+    source: str | None = None
+    dest: str | None = None
+    macro: str | None = None
+    iface: str | None = None
+    icmp_type: str | None = None
+    log: str | None = None
+    comment: str | None = None
+    enable: bool = True
+
+    def params(self) -> dict[str, str | int]:
+        """The POST parameters; ``enable`` is always sent, as PVE stores a rule without it disabled."""
+        values: dict[str, str | int] = {"type": self.type, "action": self.action, "enable": int(self.enable)}
+        for name in ("proto", "dport", "sport", "source", "dest", "macro", "iface", "log", "comment"):
+            value = getattr(self, name)
+            if value not in (None, ""):
+                values[name] = value
+        if self.icmp_type:
+            values["icmp-type"] = self.icmp_type
+        return values
+
+    @classmethod
+    def from_row(cls, row: dict[str, object]) -> FirewallRule:
+        def text(key: str) -> str | None:
+            value = row.get(key)
+            return None if value in (None, "") else str(value)
+
+        return cls(
+            type=str(row.get("type", "")),
+            action=str(row.get("action", "")),
+            proto=text("proto"),
+            dport=text("dport"),
+            sport=text("sport"),
+            source=text("source"),
+            dest=text("dest"),
+            macro=text("macro"),
+            iface=text("iface"),
+            icmp_type=text("icmp-type"),
+            log=text("log"),
+            comment=text("comment"),
+            enable=bool(int(str(row.get("enable") or 0))),
+        )
+
+
+@dataclass(frozen=True)
+class VmFirewallState:
+    """A VM's firewall as PVE holds it (``vm_firewall_state``): options, rules in order, IP sets.
+
+    Reconciliation compares it with what the platform wants, to find drift.
+    """
+
+    enable: bool
+    policy_in: str | None
+    policy_out: str | None
+    ipfilter: bool
+    macfilter: bool
+    rules: tuple[FirewallRule, ...] = ()
+    ipsets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The security groups the VM's ``type=group`` rules name, in rule order."""
+        return tuple(rule.action for rule in self.rules if rule.type == "group")
