@@ -75,7 +75,7 @@ def test_vm_group_rules_options_ipset_and_state(pvesim, pve_driver):
 
     assert pve_driver.vm_firewall_ipset_put("pve1", VMID, name="ipfilter-net0", cidrs=["10.42.0.10", "fe80::/10"])
     assert not pve_driver.vm_firewall_ipset_put("pve1", VMID, name="ipfilter-net0", cidrs=["fe80::/10", "10.42.0.10"])
-    floating = ["10.42.0.10", "203.0.113.7", "192.168.1.155/24"]
+    floating = ["10.42.0.10", "203.0.113.7", "192.168.1.155/24", "!192.168.1.128/25"]
     assert pve_driver.vm_firewall_ipset_put("pve1", VMID, name="ipfilter-net0", cidrs=floating)
     assert not pve_driver.vm_firewall_ipset_put("pve1", VMID, name="ipfilter-net0", cidrs=floating)
     pve_driver.vm_firewall_options_set("pve1", VMID, enable=True, policy_in="DROP", ipfilter=True)
@@ -86,5 +86,5 @@ def test_vm_group_rules_options_ipset_and_state(pvesim, pve_driver):
     assert (state.enable, state.policy_in, state.ipfilter, state.macfilter) == (True, "DROP", True, True)
     assert state.groups == ("t42-db",)
     assert state.rules[-1] == own  # the VM's own rule is kept below the group rules
-    assert set(state.ipsets["ipfilter-net0"]) == {"10.42.0.10", "203.0.113.7", "192.168.1.0/24"}
+    assert set(state.ipsets["ipfilter-net0"]) == {"10.42.0.10", "203.0.113.7", "192.168.1.0/24", "!192.168.1.128/25"}
     assert pvesim.validation_failures == []

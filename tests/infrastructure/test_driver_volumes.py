@@ -172,3 +172,14 @@ def test_volume_delete_is_a_task_that_frees_the_volume(pve_driver):
     assert volid not in _volids(pve_driver)
     with pytest.raises(ValueError):
         pve_driver.volume_delete("pve1", "ceph-nvme", volid=volid)
+
+
+def test_a_failed_hotplug_is_a_parameter_error_naming_the_slot_and_the_disk_stays_pending(pvesim, pve_driver):
+    _clone(pve_driver, VMID, start=True)
+    volid = pve_driver.volume_allocate("pve1", "local-lvm", vmid=HOLDER, size_gb=1)
+    pvesim.fail_next_hotplug(VMID, "device_add failed")
+    with pytest.raises(ProxmoxParameterError) as error:
+        pve_driver.volume_attach("pve1", VMID, volid=volid, slot="scsi1")
+    assert error.value.errors["scsi1"].startswith("hotplug problem")
+    assert "scsi1" not in pve_driver.config("pve1", VMID, current=True).options
+    assert pve_driver.request("GET", f"nodes/pve1/qemu/{VMID}/pending")

@@ -208,9 +208,15 @@ def _check_slot(slot: str, *, unused: bool) -> None:
 def _normalize_cidr(cidr: str) -> str:
     # PVE clears host bits before storing (docs/dev/proxmox-behaviour.md#firewall); a plain address stays one.
     text = cidr.strip()
+    prefix = "!" if text.startswith("!") else ""
+    text = text.removeprefix("!").strip()
     if "/" not in text:
-        return str(ipaddress.ip_address(text))
-    return str(ipaddress.ip_network(text, strict=False))
+        return prefix + str(ipaddress.ip_address(text))
+    return prefix + str(ipaddress.ip_network(text, strict=False))
+
+
+def _ipset_entry(row: Mapping[str, Any]) -> str:
+    return ("!" if int(row.get("nomatch") or 0) else "") + str(row["cidr"])
 
 
 def _encode_value(value: ParamValue) -> Any:
@@ -913,7 +919,9 @@ class ProxmoxDriver:
         A running VM with ``disk`` hot-plug takes ``scsiN``/``virtioN`` at once; otherwise (or for
         ``sata``/``ide``) the disk waits in ``pending`` until the next stop and start, without an error
         (docs/dev/proxmox-behaviour.md#hotplug): the result says which. ``serial`` (≤ 20 characters) lets the
-        guest find the disk under ``/dev/disk/by-id``.
+        guest find the disk under ``/dev/disk/by-id``. A hot-plug QEMU refuses raises ``ProxmoxParameterError``
+        with ``errors[slot]`` starting ``hotplug problem``; the disk then stays pending (attached at the next
+        start): detach it to give up.
         """
         _check_slot(slot, unused=False)
         if serial is not None and not SERIAL_RE.match(serial):
@@ -1209,7 +1217,8 @@ class ProxmoxDriver:
         """Make the VM's IP set ``name`` hold exactly ``cidrs``; True when something was written.
 
         ``ipfilter-net<N>`` is the anti-spoofing set of NIC N (docs/dev/proxmox-behaviour.md#ipfilter); floating
-        IPs are added to it too. PVE clears host bits of a CIDR, so the comparison does as well.
+        IPs are added to it too. PVE clears host bits of a CIDR, so the comparison does as well. A leading ``!``
+        marks a ``nomatch`` entry (as in PVE's ``.fw`` files).
         """
         base = f"{self._vm(node, vmid)}/firewall/ipset"
         wanted = {_normalize_cidr(cidr) for cidr in cidrs}
@@ -1217,12 +1226,13 @@ class ProxmoxDriver:
         if name not in {str(row.get("name")) for row in self.request("GET", base)}:
             self.request("POST", base, {"name": name})
             changed = True
-        current = {str(row["cidr"]) for row in self.request("GET", f"{base}/{name}")}
-        for cidr in sorted(wanted - current):
-            self.request("POST", f"{base}/{name}", {"cidr": cidr})
+        current = {_ipset_entry(row) for row in self.request("GET", f"{base}/{name}")}
+        for entry in sorted(wanted - current):
+            cidr = entry.removeprefix("!")
+            self.request("POST", f"{base}/{name}", {"cidr": cidr, "nomatch": True if entry.startswith("!") else None})
             changed = True
-        for cidr in sorted(current - wanted):
-            self.request("DELETE", f"{base}/{name}/{quote(cidr, safe='')}")
+        for entry in sorted(current - wanted):
+            self.request("DELETE", f"{base}/{name}/{quote(entry.removeprefix('!'), safe='')}")
             changed = True
         return changed
 
@@ -1233,7 +1243,7 @@ class ProxmoxDriver:
         options = self.request("GET", f"{base}/options")
         rules = tuple(FirewallRule.from_row(row) for row in self.request("GET", f"{base}/rules"))
         ipsets = {
-            str(row["name"]): tuple(str(entry["cidr"]) for entry in self.request("GET", f"{base}/ipset/{row['name']}"))
+            str(row["name"]): tuple(_ipset_entry(entry) for entry in self.request("GET", f"{base}/ipset/{row['name']}"))
             for row in self.request("GET", f"{base}/ipset")
         }
         return VmFirewallState(
