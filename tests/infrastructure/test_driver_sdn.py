@@ -35,7 +35,14 @@ def test_a_vnet_is_usable_by_a_nic_only_after_apply(pvesim, pve_driver):
     _clone(pve_driver)
     pve_driver.sdn_zone_ensure("tenants", zone_type="vxlan", options=ZONE_OPTIONS)
     pve_driver.sdn_vnet_create("c42", zone="tenants", tag=4242, alias="customer 42")
-    pve_driver.sdn_subnet_create("c42", cidr="10.42.0.0/24", gateway="10.42.0.1")
+    pve_driver.sdn_subnet_create(
+        "c42", cidr="10.42.0.0/24", gateway="10.42.0.1", dhcp_ranges=[("10.42.0.100", "10.42.0.200")]
+    )
+    subnet = pve_driver.request("GET", "cluster/sdn/vnets/c42/subnets")[0]
+    assert subnet["cidr"] == "10.42.0.0/24" and subnet["gateway"] == "10.42.0.1"
+    with pytest.raises(ProxmoxParameterError) as error:
+        pve_driver.sdn_subnet_create("c42", cidr="10.43.0.0/24", dhcp_ranges=[("10.43.0.9", "10.43.0.1")])
+    assert "dhcp-range" in error.value.errors
     assert pve_driver.sdn_vnet_ready("pve1", "c42") is False
     with pytest.raises(ProxmoxParameterError) as error:
         pve_driver.vm_nic_set("pve1", VMID, index=1, bridge="c42")
@@ -64,7 +71,7 @@ def test_a_vnet_is_usable_by_a_nic_only_after_apply(pvesim, pve_driver):
     assert pve_driver.sdn_vnet_delete("c42") is False
     pve_driver.wait_task("pve1", pve_driver.sdn_apply(), timeout=5)
     assert pve_driver.sdn_vnet_ready("pve1", "c42") is False
-    assert pvesim.validation_failures == []
+    assert [r.path for r in pvesim.validation_failures] == []
 
 
 def test_an_offline_node_misses_the_vnet_although_the_apply_ends_ok(pvesim, pve_driver):

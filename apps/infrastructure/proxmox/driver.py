@@ -1079,13 +1079,23 @@ class ProxmoxDriver:
         ``simple`` zone)."""
         self.request("POST", "cluster/sdn/vnets", {"vnet": vnet, "zone": zone, "tag": tag, "alias": alias})
 
-    def sdn_subnet_create(self, vnet: str, *, cidr: str, gateway: str | None = None, snat: bool | None = None) -> None:
+    def sdn_subnet_create(
+        self,
+        vnet: str,
+        *,
+        cidr: str,
+        gateway: str | None = None,
+        snat: bool | None = None,
+        dhcp_ranges: Sequence[tuple[str, str]] = (),
+    ) -> None:
         """``POST /cluster/sdn/vnets/{vnet}/subnets`` with ``type=subnet`` (PVE requires it;
-        docs/dev/proxmox-behaviour.md#sdn)."""
+        docs/dev/proxmox-behaviour.md#sdn). ``dhcp_ranges`` are (start, end) addresses, used only by zones with
+        ``dhcp=dnsmasq`` and an IPAM."""
+        ranges = [f"start-address={start},end-address={end}" for start, end in dhcp_ranges]
         self.request(
             "POST",
             f"cluster/sdn/vnets/{vnet}/subnets",
-            {"subnet": cidr, "type": "subnet", "gateway": gateway, "snat": snat},
+            {"subnet": cidr, "type": "subnet", "gateway": gateway, "snat": snat, "dhcp-range": ranges or None},
         )
 
     def sdn_vnet_delete(self, vnet: str) -> bool:
