@@ -509,8 +509,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": infrastructure_tasks.RELEASE_EXPIRED_RESERVATIONS,
         "schedule": 900.0,
     },
-    # Complete or fail provisioning orders from their instance's status (apps.orders).
-    "orders-sync": {"task": orders_tasks.SYNC, "schedule": 30.0},
+    # Safety net only: orders complete when their instance's status changes (the
+    # apps.instances.signals.instance_status_changed receiver); this finds what a lost signal missed.
+    "orders-sync": {"task": orders_tasks.SYNC, "schedule": 600.0},
     # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
     "instances-reconcile": {"task": instances_tasks.RECONCILE, "schedule": 300.0},
     # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
