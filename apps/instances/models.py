@@ -129,7 +129,7 @@ class InstancePricePeriod(models.Model):
     Opened when the instance first reaches ``running`` (a server that never
     came up is never billed), closed and reopened at the new price when a
     resize finishes, closed at deletion or when staff declare the VM lost.
-    Billing meters these intervals hour by hour (``apps.billing.metering``),
+    Billing meters these intervals hour by hour (``apps.billing.services.metering``),
     so a missed hour can be caught up later at the price that applied then.
     """
 
