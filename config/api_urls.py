@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("apps.instances.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.teams.api.urls")),
+    path("", include("apps.volumes.api.urls")),
     path("billing/", include("apps.billing.api.urls")),
 ]

@@ -28,6 +28,7 @@ from apps.core.errors import ApplicationError
 from apps.infrastructure import selectors, services
 from apps.infrastructure.models import (
     Cluster,
+    ClusterStorage,
     DatacentreCapacity,
     GpuDevice,
     IpAllocation,
@@ -376,6 +377,33 @@ class StorageAdmin(AuditedModelAdmin, PartialSaveMixin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(ClusterStorage)
+class ClusterStorageAdmin(AuditedModelAdmin, PartialSaveMixin):
+    """Which PVE storage holds each block storage tier (docs/dev/proxmox-behaviour.md#volume-keeping).
+
+    ``reserved_gb`` is the volumes' ledger and the sync's figures are read-only; saves write only the
+    fields the form changed (``PartialSaveMixin``), never a stale ledger.
+    """
+
+    list_display = ["cluster", "tier", "storage", "node_name", "holder_vmid", "capacity_gb", "reserved_gb", "free_gb"]
+    list_filter = ["cluster", "tier", "enabled"]
+    search_fields = ["storage", "cluster__name", "tier__code"]
+    list_select_related = ["cluster", "tier"]
+    readonly_fields = ["reserved_gb", "free_gb", "last_sync_at", "last_sync_error"]
+    fields = [
+        "cluster",
+        "tier",
+        "storage",
+        "node_name",
+        "shared",
+        "holder_vmid",
+        "capacity_gb",
+        "envelope_ratio",
+        "enabled",
+        *readonly_fields,
+    ]
 
 
 @admin.register(VmTemplate)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -561,3 +562,76 @@ class DatacentreCapacity(Datacentre):
         proxy = True
         verbose_name = _("capacity dashboard")
         verbose_name_plural = _("capacity dashboard")
+
+
+class ClusterStorage(TimeStampedModel):
+    """The PVE storage a cluster declares for one block storage tier (a STORAGE-* offer), set by staff.
+
+    Customer volumes of that tier are allocated there, owned by the reserved
+    ``holder_vmid`` so that no server's destroy can free them
+    (docs/dev/proxmox-behaviour.md#volume-keeping). ``reserved_gb`` is the
+    platform's ledger of what volumes hold (raised under this row's lock by
+    ``apps.volumes``); it may not pass ``envelope_gb``: ``envelope_ratio`` of
+    ``capacity_gb`` (the catalogue's 60 % of 100 TB). ``capacity_gb`` and
+    ``free_gb`` are refreshed from ``GET /nodes/{node}/storage/{storage}/status``
+    by ``services.volume_storage.cluster_storage_sync``.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="tier_storages")
+    tier = models.ForeignKey(
+        Offer,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("tier"),
+        limit_choices_to={"family__slug": "storage"},
+        help_text=_("A STORAGE-* offer of the Storage family."),
+    )
+    storage = models.CharField(
+        _("storage id"),
+        max_length=64,
+        validators=[RegexValidator(SNIPPETS_STORAGE_RE, _("Not a PVE storage id."))],
+        help_text=_("The PVE storage holding this tier's volumes, e.g. ceph-nvme."),
+    )
+    node_name = models.CharField(
+        _("node"),
+        max_length=64,
+        help_text=_("The node whose API allocates and frees volumes (any node of a shared storage)."),
+    )
+    shared = models.BooleanField(
+        _("shared"), default=True, help_text=_("Shared storages attach to servers on any node; local ones only there.")
+    )
+    holder_vmid = models.PositiveIntegerField(
+        _("holder VMID"),
+        help_text=_("Reserved VMID that owns every volume of this storage; never given to a server."),
+    )
+    capacity_gb = models.PositiveIntegerField(_("capacity (GB)"), default=100_000)
+    free_gb = models.PositiveIntegerField(_("free (GB)"), default=0, help_text=_("Set by the sync."))
+    envelope_ratio = models.DecimalField(
+        _("envelope"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.600"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Share of the capacity volumes may reserve."),
+    )
+    reserved_gb = models.PositiveBigIntegerField(
+        _("reserved (GB)"), default=0, help_text=_("What volumes hold (the ledger, not PVE's usage).")
+    )
+    enabled = models.BooleanField(_("takes new volumes"), default=True)
+    last_sync_at = models.DateTimeField(_("last sync"), null=True, blank=True)
+    last_sync_error = models.CharField(_("last sync error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("storage per tier")
+        verbose_name_plural = _("storages per tier")
+        ordering = ["cluster__name", "tier__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "tier"], name="uniq_cluster_storage_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.storage} ({self.tier_id}) on {self.cluster_id}"
+
+    @property
+    def envelope_gb(self) -> int:
+        return int(self.capacity_gb * self.envelope_ratio)

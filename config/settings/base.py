@@ -98,6 +98,7 @@ LOCAL_APPS = [
     "apps.catalogue",
     "apps.infrastructure",
     "apps.instances",
+    "apps.volumes",
     "apps.orders",
     "apps.billing",
     "apps.docs",

@@ -1,0 +1,216 @@
+"""Volumes API views: one thin view per operation (input serializer → service/selector → output).
+
+Volumes are found through the teams layer: another organisation's id is 404;
+reading needs ``resources.read``, any write ``resources.write`` (403 for a
+viewer). Work on Proxmox answers 202 with the volume's Action, to poll at
+``/volumes/{id}/actions/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.catalogue.models import Datacentre, Offer
+from apps.core.api.pagination import list_parameters, paginate, paginated
+from apps.core.api.queries import list_query
+from apps.core.errors import ValidationFailed
+from apps.instances.selectors import instance_get
+from apps.teams.access import organisation_get_for_actor, project_get_for_actor
+from apps.teams.api.permissions import ScopedPermission
+from apps.teams.choices import Permission
+from apps.volumes import selectors, services
+from apps.volumes.api import serializers as s
+from apps.volumes.models import Volume
+
+P = Permission
+ID = OpenApiParameter("volume_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Volume id.")
+ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT}
+
+
+def _accepted(action: Any) -> Response:
+    return Response(s.VolumeActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
+
+
+class VolumesApiView(APIView):
+    permission_classes = [ScopedPermission]
+
+    def volume(self, permission: Permission = P.RESOURCES_READ) -> Volume:
+        return selectors.volume_get(actor=self.request.user, public_id=self.kwargs["volume_id"], permission=permission)
+
+
+class VolumeListApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_list",
+        tags=["volumes"],
+        summary="List volumes",
+        description="Every block storage volume you can see, newest first; deleted volumes are left out. Filter "
+        "by `status`, `organisation`, `project`, `datacentre`, `tier`, `server`, `name` and `label_selector`; sort "
+        "with `sort`. An unknown parameter is a 400. Paginated (`page`, `per_page`).",
+        parameters=list_parameters(s.VolumeListQuerySerializer),
+        responses=paginated(s.VolumeOutputSerializer),
+    )
+    def get(self, request: Request) -> Response:
+        query = list_query(request, s.VolumeListQuerySerializer)
+        qs = selectors.volume_list(actor=request.user, where=query.filter_q(), order_by=query.ordering())
+        return paginate(request, self, qs, s.VolumeOutputSerializer)
+
+    @extend_schema(
+        operation_id="volumes_create",
+        tags=["volumes"],
+        summary="Create a volume",
+        description="Allocates a volume of a STORAGE-* tier (10 to 10000 GB), attached at once to `server_id` "
+        "when given. Answers 202 with the `create` Action; the volume is in the action's `volume_id`. 409 "
+        "`capacity_exhausted` when the tier has no room left in the datacentre.",
+        request=s.VolumeCreateInputSerializer,
+        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = s.VolumeCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        organisation = organisation_get_for_actor(
+            actor=request.user, org_slug_or_id=v["organisation_id"], permission=P.RESOURCES_WRITE
+        )
+        if "project_id" in v:
+            project = project_get_for_actor(actor=request.user, organisation=organisation, project_id=v["project_id"])
+        else:
+            project = organisation.projects.get(is_default=True)
+        tier = Offer.objects.select_related("family").filter(code=v["tier"], family__slug="storage").first()
+        if tier is None:
+            raise ValidationFailed(_("Invalid tier."), fields={"tier": [_("Unknown storage tier.")]})
+        datacentre = Datacentre.objects.filter(code=v["datacentre"]).first()
+        if datacentre is None:
+            raise ValidationFailed(_("Invalid datacentre."), fields={"datacentre": [_("Unknown datacentre.")]})
+        server = None
+        if v.get("server_id"):
+            server = instance_get(actor=request.user, public_id=v["server_id"], permission=P.RESOURCES_WRITE)
+        _volume, action = services.volume_create(
+            actor=request.user,
+            organisation=organisation,
+            project=project,
+            name=v["name"],
+            tier=tier,
+            size_gb=v["size_gb"],
+            datacentre=datacentre,
+            server=server,
+            labels=v.get("labels"),
+            delete_protection=v["delete_protection"],
+        )
+        return _accepted(action)
+
+
+class VolumeDetailApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_retrieve",
+        tags=["volumes"],
+        parameters=[ID],
+        responses={200: s.VolumeOutputSerializer, 404: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, volume_id: str) -> Response:
+        return Response(s.VolumeOutputSerializer(self.volume()).data)
+
+    @extend_schema(
+        operation_id="volumes_update",
+        tags=["volumes"],
+        summary="Rename, relabel or protect a volume",
+        description="Change `name`, `labels` (replaced whole) or `delete_protection`.",
+        parameters=[ID],
+        request=s.VolumeUpdateInputSerializer,
+        responses={200: s.VolumeOutputSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, volume_id: str) -> Response:
+        volume = self.volume(P.RESOURCES_WRITE)
+        data = s.VolumeUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.volume_update(volume=volume, actor=request.user, **data.validated_data)
+        return Response(s.VolumeOutputSerializer(updated).data)
+
+    @extend_schema(
+        operation_id="volumes_destroy",
+        tags=["volumes"],
+        summary="Delete a volume",
+        description="Frees the volume and its data. Refused with 409 while attached (`volume_attached`) or "
+        "protected (`delete_protected`). Answers 202 with the `delete` Action.",
+        parameters=[ID],
+        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+    )
+    def delete(self, request: Request, volume_id: str) -> Response:
+        return _accepted(services.volume_delete(volume=self.volume(P.RESOURCES_WRITE), actor=request.user))
+
+
+class VolumeActionListApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_actions_list",
+        tags=["volumes"],
+        summary="List a volume's actions",
+        description="The volume's asynchronous operations, newest first.",
+        parameters=[ID],
+        responses=paginated(s.VolumeActionOutputSerializer),
+    )
+    def get(self, request: Request, volume_id: str) -> Response:
+        return paginate(
+            request, self, selectors.volume_action_list(volume=self.volume()), s.VolumeActionOutputSerializer
+        )
+
+
+class VolumeAttachApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_attach",
+        tags=["volumes"],
+        summary="Attach a volume to a server",
+        description="A running server takes it at once (hot-plug), a stopped one at its next start. The server "
+        "must be in the volume's project and datacentre. One attach at a time: 409 `volume_busy` otherwise.",
+        parameters=[ID],
+        request=s.VolumeAttachInputSerializer,
+        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request, volume_id: str) -> Response:
+        volume = self.volume(P.RESOURCES_WRITE)
+        data = s.VolumeAttachInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        server = instance_get(
+            actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
+        )
+        return _accepted(services.volume_attach(actor=request.user, volume=volume, server=server))
+
+
+class VolumeDetachApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_detach",
+        tags=["volumes"],
+        summary="Detach a volume",
+        description="Removes the disk from its server; the data stays on the volume.",
+        parameters=[ID],
+        request=None,
+        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request, volume_id: str) -> Response:
+        return _accepted(services.volume_detach(actor=request.user, volume=self.volume(P.RESOURCES_WRITE)))
+
+
+class VolumeResizeApi(VolumesApiView):
+    @extend_schema(
+        operation_id="volumes_resize",
+        tags=["volumes"],
+        summary="Grow a volume",
+        description="Grows an attached volume (never shrinks) and raises its IOPS and throughput limits with "
+        "its size. The guest's file system must then be grown (e.g. `resize2fs`).",
+        parameters=[ID],
+        request=s.VolumeResizeInputSerializer,
+        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request, volume_id: str) -> Response:
+        volume = self.volume(P.RESOURCES_WRITE)
+        data = s.VolumeResizeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _accepted(
+            services.volume_resize(actor=request.user, volume=volume, size_gb=data.validated_data["size_gb"])
+        )

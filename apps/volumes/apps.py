@@ -1,0 +1,18 @@
+"""App config for apps.volumes."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VolumesConfig(AppConfig):
+    name = "apps.volumes"
+    verbose_name = _("Volumes")
+
+    def ready(self) -> None:
+        # Tasks are registered in every process so services can enqueue them by name (eager in tests).
+        from apps.instances.signals import instance_status_changed
+        from apps.volumes import tasks  # noqa: F401
+        from apps.volumes.services import volumes_server_status_changed
+
+        # A deleted server leaves its volumes detached and kept (issue 13, "For every resource above").
+        instance_status_changed.connect(volumes_server_status_changed, dispatch_uid="volumes-server-status")

@@ -1,0 +1,134 @@
+"""Block storage volumes and their asynchronous actions.
+
+A ``Volume`` belongs to a project, has a tier (a STORAGE-* ``Offer``), a size,
+a datacentre and at most one server. Its placement (cluster, node, storage,
+volid) is fixed when created; the volid never changes because the volume is
+owned by the storage's holder VMID (docs/dev/proxmox-behaviour.md#volume-keeping).
+Prices are frozen at create (per-GB monthly price × size; hourly = monthly / 730).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalogue.models import Datacentre, Offer
+from apps.core.models import TimeStampedModel
+from apps.core.money import RateField
+from apps.infrastructure.models import Cluster, ClusterStorage
+from apps.instances.models import Instance
+from apps.teams.models import Organisation, Project
+from apps.volumes import choices, rules
+
+
+class Volume(TimeStampedModel):
+    """A customer's block storage volume (issue 13, "Block storage volumes")."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="volumes", verbose_name=_("organisation")
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="volumes", verbose_name=_("project"))
+    name = models.CharField(_("name"), max_length=63)
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
+    tier = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+", verbose_name=_("tier"))
+    size_gb = models.PositiveIntegerField(_("size (GB)"))
+    datacentre = models.ForeignKey(Datacentre, on_delete=models.PROTECT, related_name="+", verbose_name=_("datacentre"))
+    server = models.ForeignKey(
+        Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="volumes", verbose_name=_("server")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=choices.VolumeStatus.choices, default=choices.VolumeStatus.CREATING
+    )
+    delete_protection = models.BooleanField(_("delete protection"), default=False)
+    error_message = models.CharField(_("error (customer)"), max_length=300, blank=True)
+    cluster_storage = models.ForeignKey(
+        ClusterStorage, on_delete=models.PROTECT, null=True, blank=True, related_name="volumes"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    node_name = models.CharField(_("node"), max_length=64, blank=True)
+    storage = models.CharField(_("storage"), max_length=64, blank=True)
+    volid = models.CharField(_("volume id"), max_length=200, blank=True)
+    slot = models.CharField(_("disk slot"), max_length=16, blank=True, help_text=_("e.g. scsi1 while attached."))
+    current_upid = models.CharField(_("current task"), max_length=200, blank=True)
+    price_hourly = RateField(_("price per hour"))
+    price_monthly = models.DecimalField(_("price per month"), max_digits=12, decimal_places=2)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("volume")
+        verbose_name_plural = _("volumes")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name"], condition=~Q(status="deleted"), name="uniq_volume_name_per_project"
+            ),
+            models.CheckConstraint(
+                condition=Q(size_gb__gte=rules.SIZE_MIN_GB) & Q(size_gb__lte=rules.SIZE_MAX_GB),
+                name="volume_size_bounds",
+            ),
+        ]
+        indexes = [models.Index(fields=["organisation", "status"]), models.Index(fields=["server", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.size_gb} GB)"
+
+    @property
+    def serial(self) -> str:
+        return rules.device_serial(self.public_id.hex)
+
+    @property
+    def device_path(self) -> str:
+        return rules.guest_device_path(self.serial)
+
+
+class VolumeAction(models.Model):
+    """One asynchronous operation on a volume, shaped like ``apps.instances.models.Action``.
+
+    ``task_id`` / ``lease_until`` are the Celery claim: a task runs the action
+    only after a conditional UPDATE set its own id there (docs/dev/style.md#celery-tasks).
+    """
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    volume = models.ForeignKey(Volume, on_delete=models.CASCADE, related_name="actions", verbose_name=_("volume"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    type = models.CharField(_("type"), max_length=24, choices=choices.VolumeActionType.choices)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=choices.VolumeActionStatus.choices,
+        default=choices.VolumeActionStatus.PENDING,
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.CharField(_("error message"), max_length=300, blank=True)
+    error_detail = models.TextField(_("error detail (staff)"), blank=True)
+    task_id = models.CharField(_("Celery task id"), max_length=64, blank=True)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("volume action")
+        verbose_name_plural = _("volume actions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="volume_action_progress_max_100"),
+        ]
+        indexes = [models.Index(fields=["volume", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.status} ({self.public_id.hex[:8]})"

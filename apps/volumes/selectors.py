@@ -1,0 +1,44 @@
+"""Reads of volumes, scoped to the actor (docs/dev/style.md#selectors): another organisation's volume is a 404."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from apps.core.actors import Actor
+from apps.core.errors import NotFound
+from apps.teams.access import object_get_for_actor, restrict_to_actor
+from apps.teams.choices import Permission
+from apps.volumes.choices import VolumeStatus
+from apps.volumes.models import Volume, VolumeAction
+
+RELATED = ("tier", "datacentre", "server", "project", "organisation")
+
+
+def volume_list(*, actor: Actor, where: Q | None = None, order_by: Sequence[Any] | None = None) -> QuerySet[Volume]:
+    """Every volume the actor can read, newest first; deleted ones are left out."""
+    qs = restrict_to_actor(Volume.objects.exclude(status=VolumeStatus.DELETED), actor=actor).select_related(*RELATED)
+    if where is not None:
+        qs = qs.filter(where)
+    return qs.order_by(*order_by) if order_by else qs.order_by("-created_at", "-id")
+
+
+def volume_get(*, actor: Actor, public_id: Any, permission: Permission = Permission.RESOURCES_READ) -> Volume:
+    """One volume by public id: 404 unless visible, 403 if visible without ``permission``."""
+    qs = Volume.objects.exclude(status=VolumeStatus.DELETED).select_related(*RELATED)
+    try:
+        pk = qs.filter(public_id=public_id).values_list("pk", flat=True).first()
+    except (ValueError, DjangoValidationError) as exc:
+        raise NotFound(_("Volume not found.")) from exc
+    if pk is None:
+        raise NotFound(_("Volume not found."))
+    return object_get_for_actor(qs, actor=actor, pk=pk, permission=permission)
+
+
+def volume_action_list(*, volume: Volume) -> QuerySet[VolumeAction]:
+    """Actions of a volume the actor can already see, newest first."""
+    return VolumeAction.objects.filter(volume=volume).select_related("volume").order_by("-created_at", "-id")
