@@ -235,6 +235,38 @@ def _credit_note(org: Organisation, personas: Any) -> Any:
     return note.public_id
 
 
+def _volume(org: Organisation, personas: Any) -> Any:
+    """A detached volume row of the organisation (no Proxmox needed: denials happen before any call)."""
+    from decimal import Decimal
+
+    from apps.volumes.models import Volume
+    from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory
+
+    existing = Volume.objects.filter(organisation=org).first()
+    if existing is not None:
+        return existing.public_id
+    tier = OfferFactory(
+        family=FamilyFactory(slug="storage", name="Storage"),
+        code=f"ISO-STORAGE-{org.pk}",
+        vcpu=None,
+        ram_gb=None,
+        disk_gb=None,
+        price_monthly=Decimal("0.15"),
+    )
+    return Volume.objects.create(
+        organisation=org,
+        project=org.projects.get(is_default=True),
+        name=f"vol-{org.slug}",
+        tier=tier,
+        size_gb=10,
+        datacentre=DatacentreFactory(code="ISO-1"),
+        status="available",
+        price_hourly=Decimal("0.002055"),
+        price_monthly=Decimal("1.50"),
+        created_by=_owner(org),
+    ).public_id
+
+
 # URL keyword → builder of a value belonging to the given organisation.
 OBJECT_BUILDERS: dict[str, Builder] = {
     "org_id": _org,
@@ -253,6 +285,7 @@ OBJECT_BUILDERS: dict[str, Builder] = {
     "method_id": _payment_method,
     "invoice_id": _invoice,
     "credit_note_id": _credit_note,
+    "volume_id": _volume,
 }
 
 # Request bodies for writes that reference objects in the body rather than the
@@ -270,4 +303,11 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
     "api:billing-payment-method-detail": {"organisation": "{org_id}"},
     "api:billing-payment-method-default": {"organisation": "{org_id}"},
     "api:billing-checkout-session-list": {"organisation": "{org_id}", "mode": "setup"},
+    "api:volume-list": {
+        "organisation_id": "{org_id}",
+        "name": "probe",
+        "tier": "NONE",
+        "size_gb": 10,
+        "datacentre": "NONE",
+    },
 }

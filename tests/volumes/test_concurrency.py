@@ -1,0 +1,84 @@
+"""Races on volumes against real PostgreSQL: exactly one outcome each, nothing half-done."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from apps.core.errors import ApplicationError
+from apps.infrastructure.models import ClusterStorage
+from apps.volumes import services
+from apps.volumes.choices import VolumeStatus
+from apps.volumes.models import Volume, VolumeAction
+from tests.volumes.conftest import server_row
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` at once in threads (one connection each); their results or the ApplicationError raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except ApplicationError as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _create(env, name: str, size_gb: int):
+    return lambda: services.volume_create(
+        actor=env.personas.owner,
+        organisation=env.personas.org,
+        project=env.personas.project,
+        name=name,
+        tier=env.tier,
+        size_gb=size_gb,
+        datacentre=env.shop.dc,
+    )
+
+
+def test_two_creates_racing_for_the_last_capacity_give_one_volume(volumes_env, monkeypatch):
+    monkeypatch.setattr("apps.volumes.services.volumes.task_enqueue", lambda *args: None)
+    results = _race(_create(volumes_env, "a", 400), _create(volumes_env, "b", 400))
+    won = [r for r in results if not isinstance(r, ApplicationError)]
+    lost = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(won) == 1 and len(lost) == 1 and lost[0].code == "capacity_exhausted"
+    assert ClusterStorage.objects.get(pk=volumes_env.storage.pk).reserved_gb == 400
+    assert Volume.objects.count() == 1
+
+
+def test_two_attaches_of_one_volume_give_exactly_one_winner(volumes_env, monkeypatch):
+    monkeypatch.setattr("apps.volumes.services.volumes.task_enqueue", lambda *args: None)
+    volume, _action = _create(volumes_env, "data", 50)()
+    Volume.objects.filter(pk=volume.pk).update(status=VolumeStatus.AVAILABLE, volid="ceph-nvme:vm-899999-disk-0")
+    VolumeAction.objects.update(status="success")
+    one = server_row(volumes_env, name="one", vmid=100_601)
+    two = server_row(volumes_env, name="two", vmid=100_602)
+    owner = volumes_env.personas.owner
+    results = _race(
+        lambda: services.volume_attach(actor=owner, volume=volume, server=one),
+        lambda: services.volume_attach(actor=owner, volume=volume, server=two),
+    )
+    won = [r for r in results if not isinstance(r, ApplicationError)]
+    lost = [r for r in results if isinstance(r, ApplicationError)]
+    assert len(won) == 1 and len(lost) == 1 and lost[0].code == "volume_busy"
+    volume.refresh_from_db()
+    assert volume.status == VolumeStatus.ATTACHING
+    assert volume.server_id == won[0].params["server_id"]
+    assert VolumeAction.objects.filter(type="attach").count() == 1
