@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "snapshot": ("snapshot", "app", "Snapshots of a server.", ("snapshots",)),
     "schedule": ("snapshot", "schedule", "Snapshot schedules of a server.", ("schedules",)),
     "ssh-key": ("ssh_key", "app", "SSH keys installed on new servers.", ("ssh-keys",)),
+    "volume": ("volume", "app", "Block storage volumes: create, attach, detach, resize, delete.", ("volumes",)),
     "project": ("project", "app", "Projects of an organisation.", ("projects",)),
     "organisation": ("organisation", "app", "Organisations.", ("organisations", "organization")),
     "offer": ("catalogue", "offer", "Offers (server types and services) and their prices.", ("offers",)),

@@ -1,0 +1,138 @@
+"""``vmcl volume``: list, describe, create, update, attach, detach, resize, delete, actions.
+
+Volume operations answer with the volume's Action; it is printed (poll it with
+``vmcl volume actions``): the SDK's ``Action.wait`` follows ``/actions/{id}/``,
+which holds server actions only.
+"""
+
+from typing import Annotated
+
+import typer
+
+from ..common import Columns, Filter, LabelSelector, NoHeader, Output, Sort, client, emit, labels_dict, list_items
+from ..common import resolve_id as _resolve
+from .organisation import organisation_id
+
+app = typer.Typer(rich_markup_mode=None, help="Block storage volumes.", no_args_is_help=True)
+COLUMNS = ["id", "name", "tier", "size_gb", "datacentre", "status", "server_id", "labels"]
+ACTION_COLUMNS = ["id", "type", "status", "progress"]
+Volume = Annotated[str, typer.Argument(help="Volume id or name.")]
+
+
+def _id(reference: str) -> str:
+    return _resolve("volumes_list", reference, kind="volume")
+
+
+def _server(reference: str) -> str:
+    return _resolve("instances_list", reference, kind="server")
+
+
+@app.command("list")
+def list_(
+    output: Output = "table",
+    columns: Columns = None,
+    no_header: NoHeader = False,
+    label_selector: LabelSelector = None,
+    sort: Sort = None,
+    filter: Filter = None,
+) -> None:
+    """List volumes."""
+    rows = list_items("volumes_list", label_selector=label_selector, sort=sort, filters=filter)
+    emit(rows, output=output, columns=columns, no_header=no_header, default=COLUMNS)
+
+
+@app.command()
+def describe(volume: Volume, output: Output = "table", columns: Columns = None) -> None:
+    """Show one volume (with its device path in the guest while attached)."""
+    emit(client().volumes_retrieve(_id(volume)), output=output, columns=columns)
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Option(help="A name, unique in the project.")],
+    tier: Annotated[str, typer.Option(help="Storage offer code, e.g. STORAGE-NVME.")],
+    size: Annotated[int, typer.Option("--size", help="Size in GB (10 to 10000).")],
+    datacentre: Annotated[str, typer.Option(help="Datacentre code, e.g. PAR-1.")],
+    server: Annotated[str | None, typer.Option(help="Attach to this server (id or name) at once.")] = None,
+    organisation: Annotated[int | None, typer.Option(help="Organisation id (default: your first).")] = None,
+    project: Annotated[int | None, typer.Option(help="Project id (default: the organisation's default).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE (repeatable).")] = None,
+    protect: Annotated[bool, typer.Option("--protect", help="Turn delete protection on.")] = False,
+    output: Output = "table",
+) -> None:
+    """Create a volume, optionally attached to a server."""
+    body: dict[str, object] = {
+        "organisation_id": organisation_id(organisation),
+        "name": name,
+        "tier": tier,
+        "size_gb": size,
+        "datacentre": datacentre,
+        "delete_protection": protect,
+    }
+    if project is not None:
+        body["project_id"] = project
+    if server is not None:
+        body["server_id"] = _server(server)
+    if label:
+        body["labels"] = labels_dict(label)
+    emit(dict(client().volumes_create(body=body)), output=output, default=ACTION_COLUMNS)  # type: ignore[arg-type]
+
+
+@app.command()
+def update(
+    volume: Volume,
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE; replaces all labels.")] = None,
+    protect: Annotated[bool | None, typer.Option("--protect/--no-protect", help="Delete protection.")] = None,
+    output: Output = "table",
+) -> None:
+    """Rename, relabel or (un)protect a volume."""
+    body: dict[str, object] = {}
+    if name is not None:
+        body["name"] = name
+    if label is not None:
+        body["labels"] = labels_dict(label)
+    if protect is not None:
+        body["delete_protection"] = protect
+    emit(client().volumes_update(_id(volume), body=body), output=output)  # type: ignore[arg-type]
+
+
+@app.command()
+def attach(
+    volume: Volume,
+    server: Annotated[str, typer.Option(help="Server id or name (same project and datacentre).")],
+    output: Output = "table",
+) -> None:
+    """Attach a volume to a server."""
+    action = client().volumes_attach(_id(volume), body={"server_id": _server(server)})  # type: ignore[typeddict-item]
+    emit(dict(action), output=output, default=ACTION_COLUMNS)
+
+
+@app.command()
+def detach(volume: Volume, output: Output = "table") -> None:
+    """Detach a volume from its server (its data stays on the volume)."""
+    emit(dict(client().volumes_detach(_id(volume))), output=output, default=ACTION_COLUMNS)
+
+
+@app.command()
+def resize(
+    volume: Volume,
+    size: Annotated[int, typer.Option("--size", help="The new, larger size in GB.")],
+    output: Output = "table",
+) -> None:
+    """Grow an attached volume (never shrinks)."""
+    action = client().volumes_resize(_id(volume), body={"size_gb": size})
+    emit(dict(action), output=output, default=ACTION_COLUMNS)
+
+
+@app.command()
+def delete(volume: Volume, output: Output = "table") -> None:
+    """Delete a detached, unprotected volume and its data."""
+    emit(dict(client().volumes_destroy(_id(volume))), output=output, default=ACTION_COLUMNS)
+
+
+@app.command()
+def actions(volume: Volume, output: Output = "table", no_header: NoHeader = False) -> None:
+    """The volume's actions, newest first."""
+    rows = list_items("volumes_actions_list", _id(volume))
+    emit(rows, output=output, no_header=no_header, default=[*ACTION_COLUMNS, "created_at", "error"])
