@@ -105,3 +105,30 @@ def test_a_volume_outlives_its_server_and_reattaches(fleet, personas, django_cap
     volume.refresh_from_db()
     assert volume.status == VolumeStatus.DELETED and volume.volid not in _images(driver)
     assert ClusterStorage.objects.get(tier=tier).reserved_gb == 0
+
+
+def test_inventory_sync_reads_the_tier_storages(fleet):  # noqa: F811
+    from apps.infrastructure import services as infra
+    from apps.infrastructure.models import Storage
+    from apps.infrastructure.services.volume_storage import GB, cluster_storage_sync
+
+    tier = storage_tier(fleet.dc)
+    row = ClusterStorage.objects.create(
+        cluster=fleet.cluster, tier=tier, storage="ceph-nvme", node_name="pve1", holder_vmid=HOLDER, capacity_gb=1
+    )
+    missing = ClusterStorage.objects.create(
+        cluster=fleet.cluster,
+        tier=storage_tier(fleet.dc, code="STORAGE-SSD"),
+        storage="nope",
+        node_name="pve1",
+        holder_vmid=HOLDER,
+    )
+    infra.inventory_sync(cluster=fleet.cluster)
+    row.refresh_from_db()
+    synced = Storage.objects.get(cluster=fleet.cluster, name="ceph-nvme")
+    assert row.capacity_gb == synced.capacity_gb > 1 and row.last_sync_at is not None
+    assert ClusterStorage.objects.get(pk=missing.pk).last_sync_error
+    assert cluster_storage_sync(cluster=fleet.cluster, driver=instance_driver(fleet.cluster)) == 1
+    row.refresh_from_db()
+    status = instance_driver(fleet.cluster).storage_status("pve1", "ceph-nvme")
+    assert (row.capacity_gb, row.free_gb) == (status.total // GB, status.free // GB)

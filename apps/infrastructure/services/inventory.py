@@ -39,6 +39,7 @@ from apps.infrastructure import choices
 from apps.infrastructure.models import Cluster, GpuDevice, Node, Storage, SyncReport, VmTemplate
 from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 from apps.infrastructure.proxmox.types import NodeInfo, NodeStatus, PciDevice, PciMapping, StorageInfo, TemplateInfo
+from apps.infrastructure.services.volume_storage import cluster_storage_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def inventory_sync(
     result = _Report()
     now = timezone.now()
     _apply(cluster=cluster, snapshot=snapshot, report=result, now=now)
+    cluster_storage_refresh(cluster=cluster)  # block storage tiers follow their storage's size (issue 13)
     status = choices.SyncStatus.DRIFT if result.drift else choices.SyncStatus.OK
     with transaction.atomic():
         report = SyncReport.objects.create(

@@ -1,28 +1,54 @@
 """The storages that hold block storage volumes, one per cluster and tier (``ClusterStorage``).
 
-``cluster_storage_sync`` reads each declared storage's size and free space
-(``GET /nodes/{node}/storage/{storage}/status``, docs/dev/proxmox-behaviour.md#volumes)
-into ``capacity_gb`` and ``free_gb``; the volumes ledger (``reserved_gb``) is
-never touched here. Not yet wired into ``inventory_sync``: staff or a periodic
-task call it per cluster.
+Staff declare them in the back office. Their size and free space come from
+the cluster: ``cluster_storage_refresh`` copies them from the inventory's
+``Storage`` rows (``inventory_sync`` calls it after each sync, so a fleet file
+import refreshes them too), and ``cluster_storage_sync`` asks the node directly
+(``GET /nodes/{node}/storage/{storage}/status``, docs/dev/proxmox-behaviour.md#volumes).
+The volumes ledger (``reserved_gb``) is never touched here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
-from apps.infrastructure.models import Cluster, ClusterStorage
-from apps.infrastructure.proxmox import ProxmoxError
-from apps.infrastructure.services.inventory import cluster_driver
+from apps.infrastructure.models import Cluster, ClusterStorage, Storage
+from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 
 GB = 1000**3  # the catalogue's GB are decimal (apps/infrastructure/models.py)
 
 
-def cluster_storage_sync(*, cluster: Cluster, **driver_options: Any) -> int:
-    """Refresh capacity and free space of ``cluster``'s tier storages; returns how many were read."""
-    driver = cluster_driver(cluster=cluster, **driver_options)
+def cluster_storage_refresh(*, cluster: Cluster) -> int:
+    """Copy capacity and free space of ``cluster``'s tier storages from its synced ``Storage`` rows."""
+    done = 0
+    for row in ClusterStorage.objects.filter(cluster=cluster):
+        storage = (
+            Storage.objects.filter(cluster=cluster, name=row.storage)
+            .filter(Q(node__isnull=True) | Q(node__name=row.node_name))
+            .first()
+        )
+        if storage is None:
+            ClusterStorage.objects.filter(pk=row.pk).update(last_sync_error="storage not found in the inventory")
+            continue
+        ClusterStorage.objects.filter(pk=row.pk).update(
+            capacity_gb=storage.capacity_gb,
+            free_gb=max(0, storage.capacity_gb - storage.used_gb),
+            last_sync_at=timezone.now(),
+            last_sync_error="",
+        )
+        done += 1
+    return done
+
+
+def cluster_storage_sync(*, cluster: Cluster, driver: ProxmoxDriver | None = None, **driver_options: Any) -> int:
+    """Read capacity and free space of ``cluster``'s tier storages from their nodes; returns how many were read."""
+    if driver is None:
+        from apps.infrastructure.services.inventory import cluster_driver  # inventory imports this module
+
+        driver = cluster_driver(cluster=cluster, **driver_options)
     done = 0
     for row in ClusterStorage.objects.filter(cluster=cluster):
         try:
