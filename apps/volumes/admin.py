@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.core.admin_audit import AuditedModelAdmin
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.models import Volume, VolumeAction, VolumeQuota
 
 
 class VolumeActionInline(admin.TabularInline):  # type: ignore[type-arg]
@@ -59,3 +59,12 @@ class VolumeAdmin(AuditedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(VolumeQuota)
+class VolumeQuotaAdmin(AuditedModelAdmin):
+    """Staff raise or lower an organisation's volume limits; blank means ``VOLUMES_DEFAULT_QUOTAS``."""
+
+    list_display = ["organisation", "max_volumes", "max_total_gb", "notes"]
+    search_fields = ("organisation__name", "organisation__slug")
+    autocomplete_fields = ("organisation",)

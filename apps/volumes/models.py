@@ -132,3 +132,19 @@ class VolumeAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.status} ({self.public_id.hex[:8]})"
+
+
+class VolumeQuota(TimeStampedModel):
+    """Volume limits of one organisation; a blank limit means the default (``VOLUMES_DEFAULT_QUOTAS``)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="volume_quota")
+    max_volumes = models.PositiveIntegerField(_("max volumes"), null=True, blank=True)
+    max_total_gb = models.PositiveIntegerField(_("max total size (GB)"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("volume quota")
+        verbose_name_plural = _("volume quotas")
+
+    def __str__(self) -> str:
+        return str(self.organisation)

@@ -528,6 +528,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 
 # ---------------------------------------------------------------------------
+# Volumes (apps.volumes): default quotas of an organisation (issue 13, "For
+# every resource above"); staff override them per organisation (admin "Volume
+# quotas"). Counted over volumes not deleted; sizes in GB.
+# ---------------------------------------------------------------------------
+VOLUMES_DEFAULT_QUOTAS = {
+    "max_volumes": env.int("VOLUMES_QUOTA_MAX_VOLUMES", default=50),
+    "max_total_gb": env.int("VOLUMES_QUOTA_MAX_TOTAL_GB", default=20_000),
+}
+
+# ---------------------------------------------------------------------------
 # Orders (apps.orders): quotas and the staff approval rules.
 # ---------------------------------------------------------------------------
 # Default limits of an organisation; staff override them per organisation

@@ -169,3 +169,20 @@ def test_throttle_follows_tier_and_size():
     assert (big.iops_rd, big.iops_wr, big.mbps_rd, big.mbps_wr) == (100_000, 100_000, 1562, 1562)
     assert rules.throttle(iops_per_tb=500_000, size_gb=10_000).mbps_rd == rules.MAX_MBPS
     assert rules.size_error(10) is None and rules.size_error(10_001)
+
+
+def test_quotas_count_volumes_and_gigabytes(volumes_env, settings):
+    from apps.volumes.models import VolumeQuota
+
+    settings.VOLUMES_DEFAULT_QUOTAS = {"max_volumes": 2, "max_total_gb": 150}
+    _create(volumes_env, name="a", size_gb=100)
+    with pytest.raises(Conflict) as error:
+        _create(volumes_env, name="b", size_gb=60)
+    assert error.value.code == "quota_exceeded"
+    _create(volumes_env, name="b", size_gb=50)
+    with pytest.raises(Conflict) as error:
+        _create(volumes_env, name="c", size_gb=10)
+    assert error.value.code == "quota_exceeded"
+    VolumeQuota.objects.create(organisation=volumes_env.personas.org, max_volumes=3, max_total_gb=1000)
+    _create(volumes_env, name="c", size_gb=10)
+    assert _reserved(volumes_env) == 160

@@ -56,6 +56,7 @@ def test_back_office_pages(volumes_env, client):
         "/admin/infrastructure/clusterstorage/",
         f"/admin/infrastructure/clusterstorage/{volumes_env.storage.pk}/change/",
         "/admin/infrastructure/clusterstorage/add/",
+        "/admin/volumes/volumequota/add/",
     ):
         assert client.get(url).status_code == 200, url
     volume = volumes_env.storage.volumes.get()

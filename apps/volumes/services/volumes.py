@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
 from apps.volumes import rules, task_names
 from apps.volumes.choices import OPEN_ACTION_STATUSES, VolumeActionType, VolumeStatus
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.models import Volume, VolumeAction, VolumeQuota
 
 STORAGE_FAMILY = "storage"
 HOURS_PER_MONTH = Decimal(730)
@@ -124,6 +125,33 @@ def _reserve(*, tier: Offer, datacentre: Datacentre, size_gb: int, node_name: st
     )
 
 
+def volume_quota_check(*, organisation: Organisation, add_volumes: int, add_gb: int) -> None:
+    """Refuse (409 ``quota_exceeded``) a write that would take the organisation past its volume quota.
+
+    Call inside the write's transaction: the organisation row is locked first (before any storage row, a fixed
+    order), so two creates of one organisation cannot both pass the last free slot.
+    """
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    quota = VolumeQuota.objects.filter(organisation=organisation).first()
+    defaults = settings.VOLUMES_DEFAULT_QUOTAS
+    max_volumes = quota.max_volumes if quota and quota.max_volumes is not None else defaults["max_volumes"]
+    max_gb = quota.max_total_gb if quota and quota.max_total_gb is not None else defaults["max_total_gb"]
+    live = Volume.objects.filter(organisation=organisation).exclude(status=VolumeStatus.DELETED)
+    count = live.count()
+    total = sum(live.values_list("size_gb", flat=True))
+    if count + add_volumes > max_volumes:
+        raise Conflict(
+            _("Your organisation may have %(n)s volumes: delete one or ask us to raise the quota.")
+            % {"n": max_volumes},
+            code="quota_exceeded",
+        )
+    if total + add_gb > max_gb:
+        raise Conflict(
+            _("Your organisation may have %(n)s GB of volumes: ask us to raise the quota.") % {"n": max_gb},
+            code="quota_exceeded",
+        )
+
+
 def volume_reservation_release(*, cluster_storage_id: int | None, size_gb: int) -> None:
     """Give ``size_gb`` back to the storage's envelope (a volume deleted, a create or growth failed)."""
     if cluster_storage_id is None or size_gb <= 0:
@@ -157,6 +185,7 @@ def volume_create(
     size_gb = _size_clean(size_gb)
     clean_labels = labels_validate(dict(labels or {}))
     with transaction.atomic():
+        volume_quota_check(organisation=organisation, add_volumes=1, add_gb=size_gb)
         clean_name = _name_clean(name, project=project)
         if server is not None:
             server = Instance.objects.select_for_update().get(pk=server.pk)
@@ -266,6 +295,7 @@ def volume_resize(*, actor: Actor, volume: Volume, size_gb: int) -> VolumeAction
         raise Conflict(_("Attach the volume to a server to grow it."), code="volume_not_attached")
     with transaction.atomic():
         extra = size_gb - volume.size_gb
+        volume_quota_check(organisation=volume.organisation, add_volumes=0, add_gb=extra)
         if volume.cluster_storage_id is not None:
             row = ClusterStorage.objects.select_for_update().get(pk=volume.cluster_storage_id)
             if row.reserved_gb + extra > row.envelope_gb:
