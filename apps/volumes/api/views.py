@@ -68,7 +68,8 @@ class VolumeListApi(VolumesApiView):
         summary="Create a volume",
         description="Allocates a volume of a STORAGE-* tier (10 to 10000 GB), attached at once to `server_id` "
         "when given. Answers 202 with the `create` Action; the volume is in the action's `volume_id`. 409 "
-        "`capacity_exhausted` when the tier has no room left in the datacentre.",
+        "`capacity_exhausted` when the tier has no room left in the datacentre, 409 `quota_exceeded` past the "
+        "organisation's volume quota (number of volumes, total GB).",
         request=s.VolumeCreateInputSerializer,
         responses={202: s.VolumeActionOutputSerializer, **ERRORS},
     )
@@ -202,7 +203,8 @@ class VolumeResizeApi(VolumesApiView):
         tags=["volumes"],
         summary="Grow a volume",
         description="Grows an attached volume (never shrinks) and raises its IOPS and throughput limits with "
-        "its size. The guest's file system must then be grown (e.g. `resize2fs`).",
+        "its size. The guest's file system must then be grown (e.g. `resize2fs`). 409 `volume_not_attached` for "
+        "a detached volume (Proxmox grows a disk through a server), `capacity_exhausted` or `quota_exceeded`.",
         parameters=[ID],
         request=s.VolumeResizeInputSerializer,
         responses={202: s.VolumeActionOutputSerializer, **ERRORS},
