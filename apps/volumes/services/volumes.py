@@ -58,7 +58,9 @@ def volume_prices(*, tier: Offer, size_gb: int) -> tuple[Decimal, Decimal]:
 def _size_clean(size_gb: int) -> int:
     error = rules.size_error(int(size_gb))
     if error:
-        raise ValidationFailed(_("Invalid size."), fields={"size_gb": [_("A volume is %s.") % error]})
+        bounds = {"min": rules.SIZE_MIN_GB, "max": rules.SIZE_MAX_GB}
+        message = _("A volume is between %(min)s and %(max)s GB.") % bounds
+        raise ValidationFailed(_("Invalid size."), fields={"size_gb": [message]})
     return int(size_gb)
 
 
