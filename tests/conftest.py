@@ -87,7 +87,10 @@ def browser() -> Iterator[object]:
 def page(browser, live_server) -> Iterator[object]:
     """A fresh browser context (no cookies, no storage) on the live server."""
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
-    context.set_default_timeout(10_000)
+    # A bound on waiting, not a speed check: on 2 cores the live server shares the CPU with the
+    # other xdist worker (often the schemathesis stage's own two workers), and a wizard POST that
+    # places and creates a server took over 10 s there once.
+    context.set_default_timeout(30_000)
     pg = context.new_page()
     yield pg
     context.close()
