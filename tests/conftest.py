@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from rest_framework.test import APIClient
 
+from tests.browser_diagnostics import browser_failure_explain, browser_requests_follow
 from tests.factories import Personas, Shop, personas_create, shop_create
 
 # Proxmox VE simulator fixtures: pvesim, pvesim_session, pve_driver, pve_driver_session.
@@ -83,16 +84,28 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item, so a fixture's teardown knows whether the test failed.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
+def page(browser, live_server, request) -> Iterator[object]:
     """A fresh browser context (no cookies, no storage) on the live server."""
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     # A bound on waiting, not a speed check: on 2 cores the live server shares the CPU with the
     # other xdist worker (often the schemathesis stage's own two workers), and a wizard POST that
     # places and creates a server took over 10 s there once.
     context.set_default_timeout(30_000)
+    in_flight = browser_requests_follow(context)
     pg = context.new_page()
     yield pg
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        browser_failure_explain(in_flight)
     context.close()
 
 
