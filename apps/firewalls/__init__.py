@@ -1,0 +1,1 @@
+"""Firewalls (issue 13, "The cloud around a server")."""

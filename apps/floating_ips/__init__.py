@@ -1,0 +1,1 @@
+"""Floating IPs (issue 13, "The cloud around a server")."""

@@ -1,0 +1,5 @@
+"""Floating IPs API routes under /api/v1/."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

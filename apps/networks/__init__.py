@@ -1,0 +1,1 @@
+"""Networks (issue 13, "The cloud around a server")."""
