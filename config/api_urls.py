@@ -15,5 +15,8 @@ urlpatterns = [
     path("", include("apps.orders.api.urls")),
     path("", include("apps.teams.api.urls")),
     path("", include("apps.volumes.api.urls")),
+    path("", include("apps.networks.api.urls")),
+    path("", include("apps.firewalls.api.urls")),
+    path("", include("apps.floating_ips.api.urls")),
     path("billing/", include("apps.billing.api.urls")),
 ]

@@ -34,6 +34,10 @@ urlpatterns = [
     path("pricing/", include("apps.catalogue.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.instances.urls")),
+    path("", include("apps.volumes.urls")),
+    path("", include("apps.networks.urls")),
+    path("", include("apps.firewalls.urls")),
+    path("", include("apps.floating_ips.urls")),
     path("billing/", include("apps.billing.urls")),
     path("", include("apps.portal.urls")),
 ]

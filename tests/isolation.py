@@ -311,3 +311,24 @@ WRITE_BODIES: dict[str, dict[str, Any]] = {
         "datacentre": "NONE",
     },
 }
+
+
+def _merge_app_builders() -> None:
+    """Add the builders and bodies of ``tests/<app>/isolation_builders.py`` (one module per app).
+
+    Each app's tests register their own URL keywords there (``OBJECT_BUILDERS``,
+    ``WRITE_BODIES``), so apps added side by side never edit this shared file.
+    """
+    import importlib
+    from pathlib import Path
+
+    tests_dir = Path(__file__).parent
+    for package in sorted(p.name for p in tests_dir.iterdir() if (p / "isolation_builders.py").is_file()):
+        module = importlib.import_module(f"tests.{package}.isolation_builders")
+        for keyword, builder in getattr(module, "OBJECT_BUILDERS", {}).items():
+            assert keyword not in OBJECT_BUILDERS, f"tests.{package}: URL keyword {keyword!r} already has a builder"
+            OBJECT_BUILDERS[keyword] = builder
+        WRITE_BODIES.update(getattr(module, "WRITE_BODIES", {}))
+
+
+_merge_app_builders()

@@ -96,6 +96,22 @@ class ActionType(models.TextChoices):
     SNAPSHOT_ROLLBACK = "snapshot_rollback", _("Roll back to snapshot")
     SNAPSHOT_DELETE = "snapshot_delete", _("Delete snapshot")
     DELETE = "delete", _("Delete")
+    # Actions on the resources around a server (issue 13); the same vocabulary as Hetzner's actions.
+    ATTACH = "attach", _("Attach")
+    DETACH = "detach", _("Detach")
+    APPLY = "apply", _("Apply")
+    ASSIGN = "assign", _("Assign")
+    UNASSIGN = "unassign", _("Unassign")
+
+
+class ActionResource(models.TextChoices):
+    """What an Action acts on: ``Action.resource_type`` with ``resource_id`` (the resource's public id)."""
+
+    SERVER = "server", _("Server")
+    VOLUME = "volume", _("Volume")
+    NETWORK = "network", _("Network")
+    FIREWALL = "firewall", _("Firewall")
+    FLOATING_IP = "floating_ip", _("Floating IP")
 
 
 class ActionStatus(models.TextChoices):

@@ -173,6 +173,17 @@ class Action(models.Model):
         Instance, on_delete=models.CASCADE, null=True, blank=True, related_name="actions", verbose_name=_("instance")
     )
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # The project of the resource acted on: who may see the action (``selectors.action_list_for_actor``).
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # What it acts on: a server (``instance`` is set too), or a volume, network, firewall or floating IP
+    # of an app above this one, by its public id (those apps own the row's meaning; this app never imports them).
+    resource_type = models.CharField(
+        _("resource type"),
+        max_length=16,
+        choices=choices.ActionResource.choices,
+        default=choices.ActionResource.SERVER,
+    )
+    resource_id = models.UUIDField(_("resource id"), null=True, blank=True)
     type = models.CharField(_("type"), max_length=24, choices=choices.ActionType.choices)
     status = models.CharField(
         _("status"), max_length=12, choices=choices.ActionStatus.choices, default=choices.ActionStatus.PENDING
@@ -199,7 +210,11 @@ class Action(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="action_progress_max_100"),
         ]
-        indexes = [models.Index(fields=["instance", "-created_at"]), models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["instance", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["resource_type", "resource_id", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.status} ({self.public_id.hex[:8]})"

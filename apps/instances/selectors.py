@@ -22,6 +22,7 @@ from apps.teams.access import (
     object_get_for_actor,
     organisation_list_for_actor,
     organisation_permissions,
+    project_list_for_actor,
     restrict_to_actor,
 )
 from apps.teams.choices import Permission
@@ -108,10 +109,20 @@ def action_list(*, actor: Actor, instance: Instance) -> QuerySet[Action]:
 def action_list_for_actor(
     *, actor: Actor, where: Q | None = None, order_by: Sequence[Any] | None = None
 ) -> QuerySet[Action]:
-    """Every action on an instance the actor may see (deleted instances included), newest first."""
-    visible = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
-    qs = Action.objects.filter(instance__in=visible).select_related("instance").order_by("-created_at", "-id")
+    """Every action the actor may see, newest first: on a visible server (deleted ones included), or on
+    another resource (volume, network …) of a project the actor may read."""
+    qs = Action.objects.filter(_actions_visible(actor)).select_related("instance").order_by("-created_at", "-id")
     return _filtered(qs, where, order_by)
+
+
+def _actions_visible(actor: Actor) -> Q:
+    visible_instances = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
+    projects = list(
+        project_list_for_actor(actor=actor, permission=Permission.RESOURCES_READ).values_list("pk", flat=True)
+    )
+    return Q(instance__in=visible_instances) | (
+        ~Q(resource_type=choices.ActionResource.SERVER) & Q(project_id__in=projects)
+    )
 
 
 def action_of_creation(*, actor: Actor, instance_id: int | None) -> Action | None:
@@ -127,10 +138,9 @@ def action_of_creation(*, actor: Actor, instance_id: int | None) -> Action | Non
 
 
 def action_get(*, actor: Actor, public_id: Any) -> Action:
-    """One action of an instance the actor may see (404 otherwise)."""
-    visible = restrict_to_actor(Instance.objects.all(), actor=actor).values("pk")
+    """One action the actor may see (``action_list_for_actor``), 404 otherwise."""
     try:
-        action = Action.objects.select_related("instance").filter(public_id=public_id, instance__in=visible).first()
+        action = Action.objects.select_related("instance").filter(_actions_visible(actor), public_id=public_id).first()
     except (ValueError, DjangoValidationError) as exc:
         raise NotFound(_("Action not found.")) from exc
     if action is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -69,6 +70,40 @@ POWER_SERVICES: dict[str, Callable[..., Action]] = {
     choices.ActionType.RESET: services.instance_reset,
 }
 TABS = ("overview", "snapshots", "metrics", "activity", "console")
+
+
+@dataclass(frozen=True)
+class ServerTab:
+    """A tab another app adds to the server page (volumes, networks, firewalls, floating IPs).
+
+    Apps above instances register theirs in ``AppConfig.ready()`` with
+    ``server_tab_register``; the page links ``url_name`` with the server's
+    public id, and the app's own view renders the tab with ``server_tab_context``.
+    """
+
+    key: str
+    label: Any
+    url_name: str
+    order: int = 50
+
+
+EXTRA_TABS: dict[str, ServerTab] = {}
+
+
+def server_tab_register(*, key: str, label: Any, url_name: str, order: int = 50) -> None:
+    """Add a tab to the server page (idempotent per ``key``), between Snapshots (10) and Activity (90)."""
+    EXTRA_TABS[key] = ServerTab(key=key, label=label, url_name=url_name, order=order)
+
+
+def server_tab_context(
+    request: HttpRequest, instance_id: Any, *, tab: str, write: bool = False
+) -> tuple[Instance, dict[str, Any]]:
+    """The server and the page context for another app's tab: 404 unless visible, 403 without write on ``write``.
+
+    The tab's template extends ``instances/_detail_base.html`` and fills ``{% block tab %}``.
+    """
+    instance = _instance(request, instance_id, write=write)
+    return instance, _base_context(request, instance, tab)
 
 
 # ---------------------------------------------------------------------------
@@ -205,6 +240,7 @@ def _base_context(request: HttpRequest, instance: Instance, tab: str) -> dict[st
         "instance": instance,
         "tab": tab,
         "tabs": TABS,
+        "extra_tabs": sorted(EXTRA_TABS.values(), key=lambda t: (t.order, t.key)),
         "can_write": _can_write(request, instance),
         "followed_action": action,
         "snippets": _snippets(request, instance),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fields import IdField, LabelsField
@@ -12,17 +13,42 @@ from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, 
 from apps.instances.services import METRIC_TIMEFRAMES
 
 
+class ActionResourceSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=choices.ActionResource.choices)
+    id = serializers.UUIDField(allow_null=True)
+
+
 class ActionOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    instance_id = serializers.SerializerMethodField()
+    instance_id = serializers.SerializerMethodField(
+        help_text=_("The server the action concerns (a server action, or attaching a volume to it), else null.")
+    )
+    resource = serializers.SerializerMethodField(
+        help_text=_("What the action acts on: a server, volume, network, firewall or floating IP.")
+    )
     error = serializers.SerializerMethodField()
 
     class Meta:
         model = Action
-        fields = ["id", "instance_id", "type", "status", "progress", "created_at", "started_at", "finished_at", "error"]
+        fields = [
+            "id",
+            "instance_id",
+            "resource",
+            "type",
+            "status",
+            "progress",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
 
     def get_instance_id(self, obj: Action) -> str | None:
         return str(obj.instance.public_id) if obj.instance_id and obj.instance else None
+
+    @extend_schema_field(ActionResourceSerializer)
+    def get_resource(self, obj: Action) -> dict[str, str | None]:
+        return {"type": obj.resource_type, "id": str(obj.resource_id) if obj.resource_id else None}
 
     def get_error(self, obj: Action) -> dict[str, str] | None:
         if obj.status != choices.ActionStatus.ERROR:
@@ -214,7 +240,8 @@ class ActionListQuerySerializer(ListQuerySerializer):
         "status": "status__in",
         "type": "type__in",
         "organisation": "organisation_id",
-        "resource_id": "instance__public_id",
+        "resource_id": "resource_id",
+        "resource_type": "resource_type",
         "started_after": "started_at__gte",
         "started_before": "started_at__lt",
     }
@@ -230,13 +257,17 @@ class ActionListQuerySerializer(ListQuerySerializer):
     type = multiple_choice(choices.ActionType.choices, help_text=_("Only actions of this type (command)."))
     organisation = IdField(required=False, help_text=_("Only this organisation's actions."))
     resource_type = serializers.ChoiceField(
-        choices=[("instance", _("Instance"))],
+        choices=[*choices.ActionResource.choices, ("instance", _("Instance (the same as server)"))],
         required=False,
-        help_text=_("Only actions on this kind of resource (today every action is on an instance)."),
+        help_text=_("Only actions on this kind of resource."),
     )
     resource_id = serializers.UUIDField(required=False, help_text=_("Only actions on this resource."))
     started_after = serializers.DateTimeField(required=False, help_text=_("Started at or after (ISO 8601)."))
     started_before = serializers.DateTimeField(required=False, help_text=_("Started before (ISO 8601)."))
+
+    def validate_resource_type(self, value: str) -> str:
+        # "instance" was the only value before volumes and networks had actions; it still works.
+        return choices.ActionResource.SERVER if value == "instance" else value
 
 
 class MetricPointOutputSerializer(serializers.Serializer):

@@ -16,12 +16,21 @@ Other apps and the interfaces call ``apps.instances.services.<function>``:
   actions on drift.
 
 ``access`` holds what every write starts with (permission, row lock, one
-operation at a time).
+operation at a time); ``actions`` the bookkeeping of Actions on the resources of
+the apps above (volumes, networks, firewalls, floating IPs).
 """
 
 from __future__ import annotations
 
 from apps.instances.services.access import action_open, instance_driver, lease_seconds
+from apps.instances.services.actions import (
+    resource_action_busy,
+    resource_action_claim,
+    resource_action_fail,
+    resource_action_open,
+    resource_action_progress,
+    resource_action_succeed,
+)
 from apps.instances.services.console import (
     CONSOLE_STATUSES,
     ConsoleTicket,
@@ -123,6 +132,12 @@ __all__ = [
     "provision_run",
     "reconcile_all",
     "reconcile_cluster",
+    "resource_action_busy",
+    "resource_action_claim",
+    "resource_action_fail",
+    "resource_action_open",
+    "resource_action_progress",
+    "resource_action_succeed",
     "schedule_remove",
     "scheduled_snapshot_take",
     "snapshot_create",

@@ -64,6 +64,9 @@ def action_open(
     action = Action.objects.create(
         instance=instance,
         organisation_id=instance.organisation_id,
+        project_id=instance.project_id,
+        resource_type=choices.ActionResource.SERVER,
+        resource_id=instance.public_id,
         type=type,
         params=dict(params or {}),
         created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
