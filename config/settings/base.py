@@ -686,3 +686,15 @@ _PROMETHEUS_ENGINES = {
     "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
 }
 DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+# ---------------------------------------------------------------------------
+# Private networks (apps/networks, issue 13; apps/docs/content/networks.md).
+# A customer's range must be RFC 1918 and must not overlap the platform's own
+# ranges below (management, storage and Proxmox cluster networks, the SDN
+# underlay), nor any IP pool of the datacentre. NETWORKS_DEFAULT_QUOTAS applies
+# when an organisation has no NetworkQuota row (staff edit it in the back office).
+# ---------------------------------------------------------------------------
+NETWORKS_PLATFORM_RANGES = env.list("NETWORKS_PLATFORM_RANGES", default=["10.255.0.0/16", "172.31.0.0/16"])
+NETWORKS_DEFAULT_QUOTAS = {"max_networks": env.int("NETWORKS_MAX_PER_ORGANISATION", default=5)}
+NETWORKS_MAX_SUBNETS = 10  # subnets per network
+NETWORKS_MAX_ATTACHMENTS_PER_SERVER = 7  # net1..net7 (net0 is the public interface)
