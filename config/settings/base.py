@@ -698,3 +698,20 @@ NETWORKS_PLATFORM_RANGES = env.list("NETWORKS_PLATFORM_RANGES", default=["10.255
 NETWORKS_DEFAULT_QUOTAS = {"max_networks": env.int("NETWORKS_MAX_PER_ORGANISATION", default=5)}
 NETWORKS_MAX_SUBNETS = 10  # subnets per network
 NETWORKS_MAX_ATTACHMENTS_PER_SERVER = 7  # net1..net7 (net0 is the public interface)
+
+# ---------------------------------------------------------------------------
+# Floating IPs (apps/floating_ips, issue 13; apps/docs/content/floating-ips.md).
+# Addresses come from the datacentre's IPv4 IP pools (apps.infrastructure IpPool).
+# FLOATING_IPS_ROUTING_BACKEND is the dotted path of the class that points an
+# address at a server (apps/floating_ips/routing/__init__.py states the contract):
+# the default "table" backend only records routes (FloatingIpRoute), for `make run`,
+# tests and demos; production points it at a backend for the operator's router
+# (static routes or BGP). FLOATING_IPS_OFFER_CODE names the catalogue's add-on
+# offer that prices one floating IP (staff set its price in the back office).
+# FLOATING_IPS_DEFAULT_QUOTAS applies when an organisation has no FloatingIpQuota row.
+# ---------------------------------------------------------------------------
+FLOATING_IPS_ROUTING_BACKEND = env.str(
+    "FLOATING_IPS_ROUTING_BACKEND", default="apps.floating_ips.routing.table.TableRoutingBackend"
+)
+FLOATING_IPS_OFFER_CODE = "FLOATING-IPV4"
+FLOATING_IPS_DEFAULT_QUOTAS = {"max_floating_ips": env.int("FLOATING_IPS_MAX_PER_ORGANISATION", default=5)}
