@@ -6,6 +6,7 @@ Workflows live in ``services``; these models hold data and invariants only.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -218,6 +219,15 @@ class Action(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.status} ({self.public_id.hex[:8]})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A server action names its server as its resource, whoever creates the row.
+        named = self.resource_id is not None and self.project_id is not None
+        if self.resource_type == choices.ActionResource.SERVER and self.instance_id and not named:
+            server = Instance.objects.values("public_id", "project_id").get(pk=self.instance_id)
+            self.resource_id = self.resource_id or server["public_id"]
+            self.project_id = self.project_id or server["project_id"]
+        super().save(*args, **kwargs)
 
 
 class SshKey(TimeStampedModel):

@@ -10,6 +10,7 @@ import pytest
 from apps.instances.services import access as instance_services
 from apps.orders.choices import OrderState
 from apps.orders.models import Order
+from tests.orders.wizard import wizard_choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,11 +24,11 @@ def _no_provisioning(monkeypatch):
 def test_member_orders_a_server_with_a_live_price(personas, shop, login_page):
     page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", shop.gpu.code)
-    page.select_option("#id_datacentre", shop.dc.code)
+    wizard_choose(page, offer=shop.gpu.code, datacentre=shop.dc.code)
     page.wait_for_selector("#quote-monthly:has-text('€80.00')")
     assert "Available" in page.locator("#quote").inner_text()
     page.select_option("#id_image", shop.image.slug)
+    page.wait_for_selector(f'#order-choices[data-key="{shop.gpu.code}|{shop.dc.code}|{shop.image.slug}"]')
     page.fill("#id_name", "gpu-1")
     page.click("#place-order")
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
@@ -41,9 +42,7 @@ def test_member_orders_a_server_with_a_live_price(personas, shop, login_page):
 def test_wizard_shows_errors_beside_the_fields(personas, shop, login_page):
     page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", shop.vps.code)
-    page.select_option("#id_datacentre", shop.dc.code)
-    page.select_option("#id_image", shop.image.slug)
+    wizard_choose(page, offer=shop.vps.code, datacentre=shop.dc.code, image=shop.image.slug)
     page.fill("#id_name", "Not_A_Hostname")
     page.click("#place-order")
     page.wait_for_selector(".field-error")
@@ -55,9 +54,7 @@ def test_member_cancels_an_order_awaiting_approval(personas, shop, login_page, s
     settings.ORDERS_APPROVAL_GPU = True
     page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", shop.gpu.code)
-    page.select_option("#id_datacentre", shop.dc.code)
-    page.select_option("#id_image", shop.image.slug)
+    wizard_choose(page, offer=shop.gpu.code, datacentre=shop.dc.code, image=shop.image.slug)
     page.fill("#id_name", "gpu-2")
     page.click("#place-order")
     page.wait_for_selector("[data-state=awaiting_approval]")

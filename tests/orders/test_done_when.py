@@ -25,6 +25,7 @@ from apps.infrastructure.services import cluster_driver
 from apps.instances.choices import ActionStatus, InstanceStatus
 from apps.instances.models import Instance
 from tests.instances.conftest import _fast_driver, fleet, sim_vms  # noqa: F401  (fixtures)
+from tests.orders.wizard import wizard_choose
 
 GPU_TEMPLATE_24 = 9002
 
@@ -150,10 +151,8 @@ def test_member_orders_a_gpu_server_in_the_portal_and_clicks_through_its_lifecyc
 ):
     page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", fleet.gpu_offer.code)
-    page.select_option("#id_datacentre", fleet.dc.code)
+    wizard_choose(page, offer=fleet.gpu_offer.code, datacentre=fleet.dc.code, image=fleet.ubuntu22.slug)
     page.wait_for_selector("#quote-monthly")
-    page.select_option("#id_image", fleet.ubuntu22.slug)
     page.fill("#id_name", "gpu-portal")
     page.click("#place-order")
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
