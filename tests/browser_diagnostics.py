@@ -28,8 +28,15 @@ def browser_requests_follow(context: Any) -> dict[Any, tuple[float, str]]:
     return in_flight
 
 
-def browser_failure_explain(in_flight: dict[Any, tuple[float, str]]) -> None:
+def browser_failure_explain(in_flight: dict[Any, tuple[float, str]], *, page: Any = None) -> None:
     now = time.monotonic()
+    if page is not None:
+        try:
+            print(f"\n--- the page: {page.url} ---")
+            for error in page.locator(".field-error, .alert, .errorlist").all_inner_texts()[:10]:
+                print(f"shown: {error.strip()[:200]}")
+        except Exception as exc:  # a diagnostic must never hide the test's own failure
+            print(f"(could not read the page: {exc})")
     print("\n--- browser requests without an answer ---")
     for sent, what in sorted(in_flight.values()):
         print(f"{now - sent:7.1f} s  {what}")

@@ -105,7 +105,7 @@ def page(browser, live_server, request) -> Iterator[object]:
     yield pg
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
-        browser_failure_explain(in_flight)
+        browser_failure_explain(in_flight, page=pg)
     context.close()
 
 
