@@ -1,6 +1,7 @@
 """Block storage volumes (issue 13): a customer's disk of a STORAGE-* tier that outlives servers.
 
-Owns ``Volume`` and its asynchronous ``VolumeAction``; offers ``services``
+Owns ``Volume``; its asynchronous operations are rows of the shared
+``apps.instances.models.Action`` (``resource_type`` "volume"). Offers ``services``
 (create, attach, detach, resize, delete, update) and ``selectors`` to the apps
 above it. Volumes live on the storage a cluster declares for their tier
 (``apps.infrastructure.models.ClusterStorage``), owned by a reserved holder

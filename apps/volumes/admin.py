@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin
-from apps.volumes.models import Volume, VolumeAction, VolumeQuota
-
-
-class VolumeActionInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = VolumeAction
-    extra = 0
-    can_delete = False
-    fields = ("type", "status", "progress", "created_at", "finished_at", "error_code", "error_message")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from apps.volumes.models import Volume, VolumeQuota
 
 
 @admin.register(Volume)
@@ -51,8 +43,31 @@ class VolumeAdmin(AuditedModelAdmin):
         "created_by",
         "created_at",
         "deleted_at",
+        "recent_actions",
     ]
-    inlines = [VolumeActionInline]
+
+    @admin.display(description=_("actions"))
+    def recent_actions(self, obj: Volume) -> str:
+        """The volume's last actions (shared Action table) and a link to all of them."""
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:instances_action_change", args=[a.pk]),
+                    a.get_type_display(),
+                    a.get_status_display(),
+                    a.created_at,
+                    a.error_code,
+                    a.error_message,
+                )
+                for a in obj.actions[:10]
+            ),
+        )
+        link = reverse("admin:instances_action_changelist") + f"?resource_id={obj.public_id}"
+        return format_html(
+            '<table><tbody>{}</tbody></table><p><a href="{}">{}</a></p>', rows, link, _("All actions of this volume")
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,4 +1,4 @@
-"""Statuses and action types of volumes, shared by models, API and admin."""
+"""Statuses of volumes, shared by models, API and admin (action types and statuses: ``apps.instances.choices``)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,21 +14,3 @@ class VolumeStatus(models.TextChoices):
     DELETING = "deleting", _("Deleting")
     DELETED = "deleted", _("Deleted")
     ERROR = "error", _("Error")
-
-
-class VolumeActionType(models.TextChoices):
-    CREATE = "create", _("Create")
-    ATTACH = "attach", _("Attach")
-    DETACH = "detach", _("Detach")
-    RESIZE = "resize", _("Resize")
-    DELETE = "delete", _("Delete")
-
-
-class VolumeActionStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    RUNNING = "running", _("Running")
-    SUCCESS = "success", _("Success")
-    ERROR = "error", _("Error")
-
-
-OPEN_ACTION_STATUSES = (VolumeActionStatus.PENDING, VolumeActionStatus.RUNNING)

@@ -1,10 +1,12 @@
-"""Block storage volumes and their asynchronous actions.
+"""Block storage volumes and their quotas.
 
 A ``Volume`` belongs to a project, has a tier (a STORAGE-* ``Offer``), a size,
 a datacentre and at most one server. Its placement (cluster, node, storage,
 volid) is fixed when created; the volid never changes because the volume is
 owned by the storage's holder VMID (docs/dev/proxmox-behaviour.md#volume-keeping).
 Prices are frozen at create (per-GB monthly price × size; hourly = monthly / 730).
+A volume's asynchronous operations are rows of the shared ``apps.instances.models.Action``
+(``resource_type="volume"``, ``resource_id`` = the volume's public id).
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import Datacentre, Offer
 from apps.core.models import TimeStampedModel
 from apps.core.money import RateField
 from apps.infrastructure.models import Cluster, ClusterStorage
-from apps.instances.models import Instance
+from apps.instances.choices import ActionResource
+from apps.instances.models import Action, Instance
 from apps.teams.models import Organisation, Project
 from apps.volumes import choices, rules
 
@@ -88,50 +91,12 @@ class Volume(TimeStampedModel):
     def device_path(self) -> str:
         return rules.guest_device_path(self.serial)
 
-
-class VolumeAction(models.Model):
-    """One asynchronous operation on a volume, shaped like ``apps.instances.models.Action``.
-
-    ``task_id`` / ``lease_until`` are the Celery claim: a task runs the action
-    only after a conditional UPDATE set its own id there (docs/dev/style.md#celery-tasks).
-    """
-
-    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
-    volume = models.ForeignKey(Volume, on_delete=models.CASCADE, related_name="actions", verbose_name=_("volume"))
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
-    type = models.CharField(_("type"), max_length=24, choices=choices.VolumeActionType.choices)
-    status = models.CharField(
-        _("status"),
-        max_length=12,
-        choices=choices.VolumeActionStatus.choices,
-        default=choices.VolumeActionStatus.PENDING,
-    )
-    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
-    params = models.JSONField(_("parameters"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    error_code = models.CharField(_("error code"), max_length=64, blank=True)
-    error_message = models.CharField(_("error message"), max_length=300, blank=True)
-    error_detail = models.TextField(_("error detail (staff)"), blank=True)
-    task_id = models.CharField(_("Celery task id"), max_length=64, blank=True)
-    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("volume action")
-        verbose_name_plural = _("volume actions")
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(progress__lte=100), name="volume_action_progress_max_100"),
-        ]
-        indexes = [models.Index(fields=["volume", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.status} ({self.public_id.hex[:8]})"
+    @property
+    def actions(self) -> QuerySet[Action]:
+        """The volume's actions (shared ``Action`` table), newest first."""
+        return Action.objects.filter(resource_type=ActionResource.VOLUME, resource_id=self.public_id).order_by(
+            "-created_at", "-id"
+        )
 
 
 class VolumeQuota(TimeStampedModel):

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 # Issue 13: "from 10 GB to 10 TB".
 SIZE_MIN_GB = 10
 SIZE_MAX_GB = 10_000
@@ -38,10 +40,10 @@ class Throttle:
 
 
 def size_error(size_gb: int) -> str | None:
-    """Why ``size_gb`` is not a valid volume size, or None."""
-    if size_gb < SIZE_MIN_GB or size_gb > SIZE_MAX_GB:
-        return f"between {SIZE_MIN_GB} and {SIZE_MAX_GB} GB"
-    return None
+    """The customer's message saying why ``size_gb`` is not a valid volume size, or None when it is valid."""
+    if SIZE_MIN_GB <= size_gb <= SIZE_MAX_GB:
+        return None
+    return _("A volume is between %(min)s and %(max)s GB.") % {"min": SIZE_MIN_GB, "max": SIZE_MAX_GB}
 
 
 def throttle(*, iops_per_tb: int, size_gb: int) -> Throttle:

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
+from apps.instances.models import Action
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 from apps.volumes.choices import VolumeStatus
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.models import Volume
 
 RELATED = ("tier", "datacentre", "server", "project", "organisation")
 
@@ -39,6 +40,6 @@ def volume_get(*, actor: Actor, public_id: Any, permission: Permission = Permiss
     return object_get_for_actor(qs, actor=actor, pk=pk, permission=permission)
 
 
-def volume_action_list(*, volume: Volume) -> QuerySet[VolumeAction]:
-    """Actions of a volume the actor can already see, newest first."""
-    return VolumeAction.objects.filter(volume=volume).select_related("volume").order_by("-created_at", "-id")
+def volume_action_list(*, volume: Volume) -> QuerySet[Action]:
+    """Actions of a volume the actor can already see (shared ``Action`` table), newest first."""
+    return volume.actions.select_related("instance")

@@ -11,9 +11,10 @@ from django.db import connection
 
 from apps.core.errors import ApplicationError
 from apps.infrastructure.models import ClusterStorage
+from apps.instances.models import Action
 from apps.volumes import services
 from apps.volumes.choices import VolumeStatus
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.models import Volume
 from tests.volumes.conftest import server_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,7 +55,7 @@ def _create(env, name: str, size_gb: int):
 
 
 def test_two_creates_racing_for_the_last_capacity_give_one_volume(volumes_env, monkeypatch):
-    monkeypatch.setattr("apps.volumes.services.volumes.task_enqueue", lambda *args: None)
+    monkeypatch.setattr("apps.instances.services.actions.task_enqueue", lambda *args: None)
     results = _race(_create(volumes_env, "a", 400), _create(volumes_env, "b", 400))
     won = [r for r in results if not isinstance(r, ApplicationError)]
     lost = [r for r in results if isinstance(r, ApplicationError)]
@@ -64,10 +65,10 @@ def test_two_creates_racing_for_the_last_capacity_give_one_volume(volumes_env, m
 
 
 def test_two_attaches_of_one_volume_give_exactly_one_winner(volumes_env, monkeypatch):
-    monkeypatch.setattr("apps.volumes.services.volumes.task_enqueue", lambda *args: None)
+    monkeypatch.setattr("apps.instances.services.actions.task_enqueue", lambda *args: None)
     volume, _action = _create(volumes_env, "data", 50)()
     Volume.objects.filter(pk=volume.pk).update(status=VolumeStatus.AVAILABLE, volid="ceph-nvme:vm-899999-disk-0")
-    VolumeAction.objects.update(status="success")
+    volume.actions.update(status="success")
     one = server_row(volumes_env, name="one", vmid=100_601)
     two = server_row(volumes_env, name="two", vmid=100_602)
     owner = volumes_env.personas.owner
@@ -81,4 +82,4 @@ def test_two_attaches_of_one_volume_give_exactly_one_winner(volumes_env, monkeyp
     volume.refresh_from_db()
     assert volume.status == VolumeStatus.ATTACHING
     assert volume.server_id == won[0].params["server_id"]
-    assert VolumeAction.objects.filter(type="attach").count() == 1
+    assert Action.objects.filter(resource_type="volume", resource_id=volume.public_id, type="attach").count() == 1

@@ -8,8 +8,9 @@ import pytest
 
 from apps.core.errors import Conflict, PermissionDenied, Unavailable, ValidationFailed
 from apps.infrastructure.models import ClusterStorage
+from apps.instances.choices import ActionType
 from apps.volumes import rules, services
-from apps.volumes.choices import VolumeActionType, VolumeStatus
+from apps.volumes.choices import VolumeStatus
 from apps.volumes.models import Volume
 from tests.volumes.conftest import server_row
 
@@ -34,7 +35,7 @@ def _reserved(env) -> int:
 
 def test_create_reserves_capacity_and_freezes_prices(volumes_env):
     volume, action = _create(volumes_env, size_gb=100, labels={"env": "prod"})
-    assert volume.status == VolumeStatus.CREATING and action.type == VolumeActionType.CREATE
+    assert volume.status == VolumeStatus.CREATING and action.type == ActionType.CREATE
     assert (volume.storage, volume.node_name, volume.cluster_id) == (
         "ceph-nvme",
         volumes_env.storage.node_name,
@@ -95,7 +96,7 @@ def test_attach_checks_server_and_claims_once(volumes_env):
     server = server_row(volumes_env)
     action = services.volume_attach(actor=volumes_env.personas.owner, volume=volume, server=server)
     volume.refresh_from_db()
-    assert action.type == VolumeActionType.ATTACH
+    assert action.type == ActionType.ATTACH
     assert (volume.status, volume.server_id) == (VolumeStatus.ATTACHING, server.pk)
     with pytest.raises(Conflict) as error:
         services.volume_attach(actor=volumes_env.personas.owner, volume=volume, server=server)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from apps.instances.choices import ActionStatus
 from apps.volumes import services
-from apps.volumes.choices import VolumeActionStatus
 from tests.volumes.conftest import server_row
 
 
@@ -18,7 +18,7 @@ def test_a_duplicated_message_never_runs_an_action_twice(volumes_env):
         datacentre=volumes_env.shop.dc,
     )
     first = services.volume_action_claim(action_id=action.pk, task_id="task-1")
-    assert first is not None and first.status == VolumeActionStatus.RUNNING
+    assert first is not None and first.status == ActionStatus.RUNNING
     assert services.volume_action_claim(action_id=action.pk, task_id="task-2") is None
     # The broker redelivering the same message (same task id) resumes it.
     assert services.volume_action_claim(action_id=action.pk, task_id="task-1") is not None

@@ -8,26 +8,18 @@ from rest_framework import serializers
 
 from apps.core.api.fields import IdField, LabelsField
 from apps.core.api.queries import ListQuerySerializer, multiple_choice
+from apps.instances.api.serializers import ActionOutputSerializer
 from apps.volumes import choices, rules
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.models import Volume
 
 
-class VolumeActionOutputSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    volume_id = serializers.UUIDField(source="volume.public_id", read_only=True)
-    error = serializers.SerializerMethodField()
+class VolumeActionOutputSerializer(ActionOutputSerializer):
+    """The shared Action shape (``/api/v1/actions/{id}/``) plus ``volume_id``, the volume it acts on."""
 
-    class Meta:
-        model = VolumeAction
-        fields = ["id", "volume_id", "type", "status", "progress", "created_at", "started_at", "finished_at", "error"]
+    volume_id = serializers.UUIDField(source="resource_id", read_only=True, help_text=_("The volume acted on."))
 
-    @extend_schema_field(
-        {"type": "object", "nullable": True, "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
-    )
-    def get_error(self, obj: VolumeAction) -> dict[str, str] | None:
-        if obj.status != choices.VolumeActionStatus.ERROR:
-            return None
-        return {"code": obj.error_code, "message": obj.error_message}
+    class Meta(ActionOutputSerializer.Meta):
+        fields = [*ActionOutputSerializer.Meta.fields[:1], "volume_id", *ActionOutputSerializer.Meta.fields[1:]]
 
 
 class VolumeOutputSerializer(serializers.ModelSerializer):

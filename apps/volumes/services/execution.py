@@ -1,7 +1,9 @@
 """What the volumes task runs: claim an action, do its Proxmox work, record the outcome.
 
-* The claim is one conditional UPDATE (``volume_action_claim``), so a duplicated
-  or redelivered message never runs an action twice (docs/dev/style.md#celery-tasks).
+* Actions are rows of the shared ``apps.instances.models.Action`` (``resource_type``
+  "volume"); claiming, progress and the end are the shared helpers of
+  ``apps.instances.services.actions``. The claim is one conditional UPDATE, so a
+  duplicated or redelivered message never runs an action twice (docs/dev/style.md#celery-tasks).
 * Every step is idempotent: a volid is saved as soon as PVE returns it, an
   attach first looks for the volume already in the VM's config, a detach or
   delete of something already gone is success, and a UPID is saved before it
@@ -17,13 +19,10 @@ tier's throttles and a serial, detached by dropping the config line.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import uuid
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,11 +34,18 @@ from apps.infrastructure.proxmox.errors import (
     ProxmoxTaskFailed,
 )
 from apps.infrastructure.proxmox.types import IoLimits, Upid
-from apps.instances.models import Instance
-from apps.instances.services.access import instance_driver
+from apps.instances.choices import ActionResource, ActionType
+from apps.instances.models import Action, Instance
+from apps.instances.services import (
+    instance_driver,
+    resource_action_claim,
+    resource_action_fail,
+    resource_action_progress,
+    resource_action_succeed,
+)
 from apps.volumes import rules
-from apps.volumes.choices import OPEN_ACTION_STATUSES, VolumeActionStatus, VolumeActionType, VolumeStatus
-from apps.volumes.models import Volume, VolumeAction
+from apps.volumes.choices import VolumeStatus
+from apps.volumes.models import Volume
 from apps.volumes.services.volumes import volume_prices, volume_reservation_release
 
 logger = logging.getLogger(__name__)
@@ -60,38 +66,27 @@ class VolumeOperationFailed(Exception):
         self.detail = detail or message
 
 
-def volume_action_claim(*, action_id: int, task_id: str) -> VolumeAction | None:
-    """Claim the action for ``task_id`` with one conditional UPDATE; None when done or held by another task."""
-    now = timezone.now()
-    lease = int(settings.CELERY_TASK_TIME_LIMIT) + 60
-    claimed = (
-        VolumeAction.objects.filter(pk=action_id, status__in=OPEN_ACTION_STATUSES)
-        .filter(Q(task_id="") | Q(task_id=task_id) | Q(lease_until__lt=now))
-        .update(
-            status=VolumeActionStatus.RUNNING,
-            task_id=task_id[:64],
-            lease_until=now + timedelta(seconds=lease),
-            started_at=Coalesce("started_at", now),
-            attempts=Coalesce("attempts", 0) + 1,
-        )
-    )
-    if not claimed:
+def volume_action_claim(*, action_id: int, task_id: str) -> Action | None:
+    """Claim a volume action for ``task_id`` (the shared conditional-UPDATE claim); None when done or held elsewhere.
+
+    An id that is not a volume action (a misrouted message) is never claimed.
+    """
+    if not Action.objects.filter(pk=action_id, resource_type=ActionResource.VOLUME).exists():
+        logger.warning("volume action %s: not a volume action", action_id)
         return None
-    return VolumeAction.objects.select_related("volume__tier", "volume__cluster_storage", "volume__cluster").get(
-        pk=action_id
-    )
+    return resource_action_claim(action_id=action_id, task_id=task_id)
 
 
-def volume_action_execute(*, action: VolumeAction) -> None:
+def volume_action_execute(*, action: Action) -> None:
     """Run a claimed action; a permanent failure ends it in error (transient ones propagate)."""
     try:
         {
-            VolumeActionType.CREATE: _create,
-            VolumeActionType.ATTACH: _attach_action,
-            VolumeActionType.DETACH: _detach,
-            VolumeActionType.RESIZE: _resize,
-            VolumeActionType.DELETE: _delete,
-        }[VolumeActionType(action.type)](action)
+            ActionType.CREATE: _create,
+            ActionType.ATTACH: _attach_action,
+            ActionType.DETACH: _detach,
+            ActionType.RESIZE: _resize,
+            ActionType.DELETE: _delete,
+        }[ActionType(action.type)](action)
     except VolumeOperationFailed as exc:
         volume_action_fail(action=action, code=exc.code, message=exc.message, detail=exc.detail)
     except (ProxmoxPermanentError, ProxmoxTaskFailed) as exc:
@@ -103,50 +98,49 @@ def volume_action_execute(*, action: VolumeAction) -> None:
         )
 
 
-def volume_action_fail(*, action: VolumeAction, code: str, message: str, detail: str) -> None:
+def volume_action_fail(*, action: Action, code: str, message: str, detail: str) -> None:
     """End the action in error; the volume returns to the last state it is usable in."""
     with transaction.atomic():
-        VolumeAction.objects.filter(pk=action.pk).update(
-            status=VolumeActionStatus.ERROR,
-            finished_at=timezone.now(),
-            lease_until=None,
-            error_code=code[:64],
-            error_message=message[:300],
-            error_detail=detail,
-        )
-        volume = Volume.objects.select_for_update().get(pk=action.volume_id)
+        resource_action_fail(action=action, code=code, message=message, detail=detail)
+        volume = Volume.objects.select_for_update().get(public_id=_volume_id(action))
         fields: dict[str, Any] = {"error_message": message[:300], "current_upid": ""}
-        if action.type == VolumeActionType.CREATE:
+        if action.type == ActionType.CREATE:
             if volume.volid:
                 # Allocated, only the attach failed: a usable, detached volume.
                 fields.update(status=VolumeStatus.AVAILABLE, server=None, slot="")
             else:
                 # Its reservation stays until the customer deletes the errored volume (``_delete`` frees it).
                 fields.update(status=VolumeStatus.ERROR, server=None)
-        elif action.type == VolumeActionType.ATTACH:
+        elif action.type == ActionType.ATTACH:
             fields.update(status=VolumeStatus.AVAILABLE, server=None, slot="")
-        elif action.type == VolumeActionType.RESIZE:
+        elif action.type == ActionType.RESIZE:
             fields.update(status=VolumeStatus.IN_USE if volume.server_id else VolumeStatus.AVAILABLE)
             grown = int(action.params.get("size_gb", volume.size_gb)) - volume.size_gb
             volume_reservation_release(cluster_storage_id=volume.cluster_storage_id, size_gb=grown)
-        elif action.type == VolumeActionType.DETACH:
+        elif action.type == ActionType.DETACH:
             fields.update(status=VolumeStatus.IN_USE if volume.server_id else VolumeStatus.AVAILABLE)
         else:
             fields.update(status=VolumeStatus.ERROR)
         Volume.objects.filter(pk=volume.pk).update(**fields)
 
 
-def _finish(action: VolumeAction, **volume_fields: Any) -> None:
+def _volume_id(action: Action) -> uuid.UUID:
+    """The public id of the volume a (claimed, hence volume) action acts on."""
+    if action.resource_id is None:
+        raise VolumeOperationFailed("no_volume", _("The volume no longer exists."), f"action {action.pk} names none")
+    return action.resource_id
+
+
+def _finish(action: Action, **volume_fields: Any) -> None:
+    """Save the volume's new state and end the action in success, in one transaction."""
     with transaction.atomic():
-        Volume.objects.filter(pk=action.volume_id).update(error_message="", current_upid="", **volume_fields)
-        VolumeAction.objects.filter(pk=action.pk).update(
-            status=VolumeActionStatus.SUCCESS, progress=100, finished_at=timezone.now(), lease_until=None
-        )
+        Volume.objects.filter(public_id=_volume_id(action)).update(error_message="", current_upid="", **volume_fields)
+        resource_action_succeed(action=action)
 
 
-def _volume(action: VolumeAction) -> Volume:
+def _volume(action: Action) -> Volume:
     return Volume.objects.select_related("tier", "cluster_storage", "cluster", "server__cluster").get(
-        pk=action.volume_id
+        public_id=_volume_id(action)
     )
 
 
@@ -181,7 +175,7 @@ def volume_limits(volume: Volume, size_gb: int | None = None) -> IoLimits:
     )
 
 
-def _create(action: VolumeAction) -> None:
+def _create(action: Action) -> None:
     volume = _volume(action)
     driver = _driver(volume)
     storage = volume.cluster_storage
@@ -193,7 +187,7 @@ def _create(action: VolumeAction) -> None:
         )
         Volume.objects.filter(pk=volume.pk).update(volid=volid)
         volume.volid = volid
-    VolumeAction.objects.filter(pk=action.pk).update(progress=50)
+    resource_action_progress(action=action, value=50)
     server_id = action.params.get("server_id")
     if server_id:
         slot = _attach(volume, Instance.objects.select_related("cluster").get(pk=server_id), driver)
@@ -202,7 +196,7 @@ def _create(action: VolumeAction) -> None:
         _finish(action, status=VolumeStatus.AVAILABLE)
 
 
-def _attach_action(action: VolumeAction) -> None:
+def _attach_action(action: Action) -> None:
     volume = _volume(action)
     driver = _driver(volume)
     server = Instance.objects.select_related("cluster").get(pk=action.params["server_id"])
@@ -251,7 +245,7 @@ def _attach(volume: Volume, server: Instance, driver: ProxmoxDriver) -> str:
     return slot
 
 
-def _detach(action: VolumeAction) -> None:
+def _detach(action: Action) -> None:
     volume = _volume(action)
     server = volume.server
     if server is not None and server.vmid is not None and server.cluster is not None:
@@ -267,7 +261,7 @@ def _detach(action: VolumeAction) -> None:
     _finish(action, status=VolumeStatus.AVAILABLE, server=None, slot="")
 
 
-def _resize(action: VolumeAction) -> None:
+def _resize(action: Action) -> None:
     volume = _volume(action)
     size_gb = int(action.params["size_gb"])
     server = volume.server
@@ -284,7 +278,7 @@ def _resize(action: VolumeAction) -> None:
     _finish(action, status=VolumeStatus.IN_USE, slot=slot, size_gb=size_gb, price_hourly=hourly, price_monthly=monthly)
 
 
-def _delete(action: VolumeAction) -> None:
+def _delete(action: Action) -> None:
     volume = _volume(action)
     if volume.volid:
         driver = _driver(volume)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre, Offer
@@ -26,16 +26,17 @@ from apps.core.actors import Actor, actor_is_back_office_staff, actor_user
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
 from apps.core.labels import labels_validate
 from apps.core.money import to_cents, to_rate
-from apps.core.services import audit_record, task_enqueue
+from apps.core.services import audit_record
 from apps.infrastructure.models import ClusterStorage
-from apps.instances.choices import InstanceStatus
-from apps.instances.models import Instance
+from apps.instances.choices import OPEN_ACTION_STATUSES, ActionResource, ActionType, InstanceStatus
+from apps.instances.models import Action, Instance
+from apps.instances.services import resource_action_open
 from apps.teams.access import require_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
 from apps.volumes import rules, task_names
-from apps.volumes.choices import OPEN_ACTION_STATUSES, VolumeActionType, VolumeStatus
-from apps.volumes.models import Volume, VolumeAction, VolumeQuota
+from apps.volumes.choices import VolumeStatus
+from apps.volumes.models import Volume, VolumeQuota
 
 STORAGE_FAMILY = "storage"
 HOURS_PER_MONTH = Decimal(730)
@@ -56,10 +57,8 @@ def volume_prices(*, tier: Offer, size_gb: int) -> tuple[Decimal, Decimal]:
 
 
 def _size_clean(size_gb: int) -> int:
-    error = rules.size_error(int(size_gb))
-    if error:
-        bounds = {"min": rules.SIZE_MIN_GB, "max": rules.SIZE_MAX_GB}
-        message = _("A volume is between %(min)s and %(max)s GB.") % bounds
+    message = rules.size_error(int(size_gb))
+    if message is not None:
         raise ValidationFailed(_("Invalid size."), fields={"size_gb": [message]})
     return int(size_gb)
 
@@ -91,16 +90,25 @@ def _server_check(server: Instance, *, organisation_id: int, project_id: int, da
         raise Conflict(_("Only a running or stopped server takes a volume."), code="server_not_ready")
 
 
-def _action_open(*, volume: Volume, type: str, actor: Actor, params: Mapping[str, Any] | None = None) -> VolumeAction:
-    action = VolumeAction.objects.create(
-        volume=volume,
-        organisation_id=volume.organisation_id,
+def _action_open(
+    *,
+    volume: Volume,
+    type: str,
+    actor: Actor,
+    params: Mapping[str, Any] | None = None,
+    server: Instance | None = None,
+) -> Action:
+    """Record the operation in the shared Action table (listed on ``server`` too) and enqueue its task on commit."""
+    return resource_action_open(
+        resource_type=ActionResource.VOLUME,
+        resource_id=volume.public_id,
+        project=volume.project,
         type=type,
-        params=dict(params or {}),
-        created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
+        actor=actor,
+        task=task_names.RUN_ACTION,
+        params=params,
+        instance=server,
     )
-    task_enqueue(task_names.RUN_ACTION, action.pk)
-    return action
 
 
 def _reserve(*, tier: Offer, datacentre: Datacentre, size_gb: int, node_name: str | None) -> ClusterStorage:
@@ -175,7 +183,7 @@ def volume_create(
     server: Instance | None = None,
     labels: Mapping[str, str] | None = None,
     delete_protection: bool = False,
-) -> tuple[Volume, VolumeAction]:
+) -> tuple[Volume, Action]:
     """Create a volume (attached to ``server`` at once when given); returns it and its ``create`` action."""
     volume_authorise(actor, organisation)
     if project.organisation_id != organisation.pk:
@@ -224,26 +232,26 @@ def volume_create(
         )
         action = _action_open(
             volume=volume,
-            type=VolumeActionType.CREATE,
+            type=ActionType.CREATE,
             actor=actor,
             params={"server_id": server.pk if server else None},
+            server=server,
         )
     return volume, action
 
 
 def _claim(volume: Volume, *, frm: tuple[str, ...], to: str, message: str, **extra: Any) -> None:
     """Move the volume from one of ``frm`` to ``to`` with one conditional UPDATE; a 409 when it was not there."""
-    won = (
-        Volume.objects.filter(pk=volume.pk, status__in=frm)
-        .exclude(actions__status__in=OPEN_ACTION_STATUSES)
-        .update(status=to, **extra)
+    open_action = Action.objects.filter(
+        resource_type=ActionResource.VOLUME, resource_id=OuterRef("public_id"), status__in=OPEN_ACTION_STATUSES
     )
+    won = Volume.objects.filter(pk=volume.pk, status__in=frm).filter(~Exists(open_action)).update(status=to, **extra)
     if not won:
         raise Conflict(message, code="volume_busy")
     volume.refresh_from_db()
 
 
-def volume_attach(*, actor: Actor, volume: Volume, server: Instance) -> VolumeAction:
+def volume_attach(*, actor: Actor, volume: Volume, server: Instance) -> Action:
     """Attach an available volume to a running or stopped server of its project and datacentre."""
     volume_authorise(actor, volume.organisation, volume)
     with transaction.atomic():
@@ -269,19 +277,21 @@ def volume_attach(*, actor: Actor, volume: Volume, server: Instance) -> VolumeAc
         audit_record(
             actor=actor, action="volumes.volume.attach", target=volume, changes={"server": str(server.public_id)}
         )
-        return _action_open(volume=volume, type=VolumeActionType.ATTACH, actor=actor, params={"server_id": server.pk})
+        return _action_open(
+            volume=volume, type=ActionType.ATTACH, actor=actor, params={"server_id": server.pk}, server=server
+        )
 
 
-def volume_detach(*, actor: Actor, volume: Volume) -> VolumeAction:
+def volume_detach(*, actor: Actor, volume: Volume) -> Action:
     """Detach a volume from its server; its data stays on the storage (docs/dev/proxmox-behaviour.md#volume-keeping)."""
     volume_authorise(actor, volume.organisation, volume)
     with transaction.atomic():
         _claim(volume, frm=(VolumeStatus.IN_USE,), to=VolumeStatus.DETACHING, message=_("This volume is not attached."))
         audit_record(actor=actor, action="volumes.volume.detach", target=volume)
-        return _action_open(volume=volume, type=VolumeActionType.DETACH, actor=actor)
+        return _action_open(volume=volume, type=ActionType.DETACH, actor=actor, server=volume.server)
 
 
-def volume_resize(*, actor: Actor, volume: Volume, size_gb: int) -> VolumeAction:
+def volume_resize(*, actor: Actor, volume: Volume, size_gb: int) -> Action:
     """Grow an attached volume (never shrink); its I/O limits follow the new size.
 
     PVE resizes a disk through a VM's config (``PUT …/resize``): a detached
@@ -307,10 +317,12 @@ def volume_resize(*, actor: Actor, volume: Volume, size_gb: int) -> VolumeAction
         audit_record(
             actor=actor, action="volumes.volume.resize", target=volume, changes={"size_gb": [volume.size_gb, size_gb]}
         )
-        return _action_open(volume=volume, type=VolumeActionType.RESIZE, actor=actor, params={"size_gb": size_gb})
+        return _action_open(
+            volume=volume, type=ActionType.RESIZE, actor=actor, params={"size_gb": size_gb}, server=volume.server
+        )
 
 
-def volume_delete(*, actor: Actor, volume: Volume) -> VolumeAction:
+def volume_delete(*, actor: Actor, volume: Volume) -> Action:
     """Delete a detached, unprotected volume and free its storage."""
     volume_authorise(actor, volume.organisation, volume)
     with transaction.atomic():
@@ -326,7 +338,7 @@ def volume_delete(*, actor: Actor, volume: Volume) -> VolumeAction:
             message=_("This volume is busy."),
         )
         audit_record(actor=actor, action="volumes.volume.delete", target=volume)
-        return _action_open(volume=volume, type=VolumeActionType.DELETE, actor=actor)
+        return _action_open(volume=volume, type=ActionType.DELETE, actor=actor)
 
 
 def volume_update(
