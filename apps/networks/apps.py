@@ -7,3 +7,14 @@ from django.utils.translation import gettext_lazy as _
 class NetworksConfig(AppConfig):
     name = "apps.networks"
     verbose_name = _("Networks")
+
+    def ready(self) -> None:
+        # Tasks are registered in every process so services can enqueue them by name (eager in tests).
+        from apps.instances.signals import instance_status_changed
+        from apps.instances.views import server_tab_register
+        from apps.networks import tasks  # noqa: F401
+        from apps.networks.services import networks_server_status_changed
+
+        # A deleted server leaves its networks, its addresses freed (issue 13, "For every resource above").
+        instance_status_changed.connect(networks_server_status_changed, dispatch_uid="networks-server-status")
+        server_tab_register(key="networks", label=_("Networks"), url_name="networks:server_networks", order=30)

@@ -1154,6 +1154,30 @@ class ProxmoxDriver:
         """Remove ``net<index>`` (``PUT …/config delete=netN``; hot-unplugged with ``network`` hot-plug)."""
         self.request("PUT", f"{self._vm(node, vmid)}/config", {"delete": f"net{int(index)}"})
 
+    # ------------------------------------------------- private networks (apps.networks, issue 13)
+
+    def sdn_vnets(self) -> list[str]:
+        """Ids of the vnets in the (pending) SDN configuration (``GET /cluster/sdn/vnets``)."""
+        return [str(row.get("vnet")) for row in self.request("GET", "cluster/sdn/vnets")]
+
+    def sdn_subnets(self, vnet: str) -> list[str]:
+        """CIDRs of a vnet's subnets (``GET /cluster/sdn/vnets/{vnet}/subnets``; rows carry ``cidr``)."""
+        rows = self.request("GET", f"cluster/sdn/vnets/{vnet}/subnets")
+        return [str(row.get("cidr") or row.get("subnet")) for row in rows]
+
+    def vm_ipconfig_set(self, node: str, vmid: int, *, index: int, ip: str, gw: str | None = None) -> None:
+        """Set cloud-init's ``ipconfig<index>`` (``PUT …/config``, synchronous). The guest reads it at its next
+        boot; ``vm_cloudinit_regenerate`` rebuilds the drive now (docs/dev/proxmox-behaviour.md#sdn-nic)."""
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {f"ipconfig{int(index)}": ipconfig_spec(ip=ip, gw=gw)})
+
+    def vm_ipconfig_remove(self, node: str, vmid: int, *, index: int) -> None:
+        """Drop ``ipconfig<index>`` (``PUT …/config delete=ipconfigN``)."""
+        self.request("PUT", f"{self._vm(node, vmid)}/config", {"delete": f"ipconfig{int(index)}"})
+
+    def vm_cloudinit_regenerate(self, node: str, vmid: int) -> None:
+        """``PUT …/cloudinit``: rebuild the cloud-init drive from the current config (applied at next boot)."""
+        self.request("PUT", f"{self._vm(node, vmid)}/cloudinit")
+
     # ----------------------------------------------------------------- firewall
 
     def cluster_firewall_enabled(self) -> bool:

@@ -1,0 +1,37 @@
+"""Writes of the networks app (docs/dev/style.md#services): re-exported from its modules."""
+
+from apps.networks.services.execution import (
+    NetworkOperationFailed,
+    network_action_claim,
+    network_action_execute,
+    network_action_fail,
+)
+from apps.networks.services.networks import (
+    network_attach,
+    network_create,
+    network_delete,
+    network_detach,
+    network_quota_check,
+    network_update,
+    networks_server_status_changed,
+    range_clean,
+    subnet_add,
+    subnets_clean,
+)
+
+__all__ = [
+    "NetworkOperationFailed",
+    "network_action_claim",
+    "network_action_execute",
+    "network_action_fail",
+    "network_attach",
+    "network_create",
+    "network_delete",
+    "network_detach",
+    "network_quota_check",
+    "network_update",
+    "networks_server_status_changed",
+    "range_clean",
+    "subnet_add",
+    "subnets_clean",
+]
