@@ -1,0 +1,3 @@
+"""Names of the floating IPs app's Celery tasks: services enqueue by name and never import ``tasks``."""
+
+RUN_ACTION = "floating_ips.run_action"
