@@ -40,7 +40,8 @@ misconfigured proxy) nor a distributed attack on the account locks its owner
 out where they usually log in. The client address comes from
 ``apps.core.middleware.client_ip`` (trusted proxies only). Settings also
 include ``MFA_ATTEMPTS_LIMIT`` (per user) and ``LOGIN_ATTEMPTS_WINDOW``
-seconds. OWASP ASVS 2.2.1 (anti-automation; soft lockout) and OWASP's
+seconds. Every refusal counts in ``vmcloud_login_lockouts_total{scope}`` (apps.core.metrics; wrong
+passwords in ``vmcloud_login_failures_total``). OWASP ASVS 2.2.1 (anti-automation; soft lockout) and OWASP's
 "Slow Down Online Guessing Attacks with Device Cookies" (known clients).
 """
 
@@ -51,6 +52,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+
+from apps.core import metrics
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ def attempt_reserve(limits: dict[str, tuple[str, int]]) -> Slot:
         key = _key(scope, value)
         if _incr(key, window) > limit:
             attempt_release(Slot(keys=(*keys, key), allowed=False))
+            metrics.observe_lockout(scope)
             return Slot(keys=(), allowed=False)
         keys.append(key)
     return Slot(keys=tuple(keys), allowed=True)

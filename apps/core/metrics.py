@@ -3,7 +3,7 @@
 HTTP and database metrics come from django-prometheus (its middleware and
 database wrappers, see config/settings/base.py). This module adds what only
 the platform knows: Celery task durations and failures, Proxmox calls by
-endpoint, login failures. Gauges that are a count of rows (orders by state,
+endpoint, login failures and lockouts. Gauges that are a count of rows (orders by state,
 invoices, webhook events, metering lag, queue depth) are read at scrape time by
 the collectors listed in ``METRICS_COLLECTORS``, so every web replica reports
 the same truth.
@@ -52,7 +52,15 @@ PROXMOX_CALL_SECONDS = Histogram(
     ["method", "endpoint", "outcome"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-LOGIN_FAILURES = Counter("vmcloud_login_failures_total", "Failed logins (wrong password, locked out, unknown user).")
+LOGIN_FAILURES = Counter(
+    "vmcloud_login_failures_total",
+    "Failed logins (wrong password, unknown user); refused attempts count in vmcloud_login_lockouts_total.",
+)
+LOGIN_LOCKOUTS = Counter(
+    "vmcloud_login_lockouts_total",
+    "Login and MFA attempts refused by a lockout counter (apps/accounts/lockout.py), by counter.",
+    ["scope"],
+)
 
 # Path segments that name one object, replaced so the endpoint label stays bounded.
 _PLACEHOLDER_AFTER = {"nodes": "{node}", "qemu": "{vmid}", "lxc": "{vmid}", "tasks": "{upid}", "snapshot": "{name}"}
@@ -125,6 +133,12 @@ def _serve_worker_metrics(**kwargs: Any) -> None:
 @receiver(user_login_failed)
 def _login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     LOGIN_FAILURES.inc()
+
+
+def observe_lockout(scope: str) -> None:
+    """An attempt refused because ``scope``'s counter (``login-pair``, ``login-ip``, ``login-account``,
+    ``mfa-user``) is over its limit: no password or code was checked."""
+    LOGIN_LOCKOUTS.labels(scope).inc()
 
 
 # --- the /metrics view ------------------------------------------------------------------
