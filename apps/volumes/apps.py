@@ -16,3 +16,7 @@ class VolumesConfig(AppConfig):
 
         # A deleted server leaves its volumes detached and kept (issue 13, "For every resource above").
         instance_status_changed.connect(volumes_server_status_changed, dispatch_uid="volumes-server-status")
+
+        from apps.instances.views import server_tab_register
+
+        server_tab_register(key="volumes", label=_("Volumes"), url_name="volumes:server_volumes", order=20)

@@ -66,3 +66,25 @@ def device_serial(public_id_hex: str) -> str:
 def guest_device_path(serial: str) -> str:
     """The stable path of a SCSI volume in a Linux guest (udev names QEMU disks by serial)."""
     return f"/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_{serial}"
+
+
+def mount_point(name: str) -> str:
+    """A mount directory for a volume named ``name``: ``/mnt/`` and its name in lower-case letters, digits, ``-``."""
+    clean = "".join(c if c.isalnum() or c == "-" else "-" for c in name.lower()).strip("-")
+    return f"/mnt/{clean or 'volume'}"
+
+
+def mount_commands(*, device_path: str, mount_dir: str) -> dict[str, str]:
+    """Shell lines to format, mount, remount at boot and grow an ext4 file system on the volume.
+
+    The ``/etc/fstab`` line names the stable ``/dev/disk/by-id`` path (it survives
+    reboots and a changed disk order, like a UUID) with ``nofail`` so a detached volume
+    never stops the boot; ``resize2fs`` grows a mounted ext4 on line after the volume grew.
+    """
+    return {
+        "format": f"sudo mkfs.ext4 -L data {device_path}",
+        "mount": f"sudo mkdir -p {mount_dir}\nsudo mount -o defaults,discard {device_path} {mount_dir}",
+        "fstab": f"echo '{device_path} {mount_dir} ext4 defaults,nofail,discard 0 2' | sudo tee -a /etc/fstab",
+        "uuid": f"sudo blkid -s UUID -o value {device_path}",
+        "grow": f"sudo resize2fs {device_path}",
+    }

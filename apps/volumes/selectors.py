@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
@@ -43,3 +44,26 @@ def volume_get(*, actor: Actor, public_id: Any, permission: Permission = Permiss
 def volume_action_list(*, volume: Volume) -> QuerySet[Action]:
     """Actions of a volume the actor can already see (shared ``Action`` table), newest first."""
     return volume.actions.select_related("instance")
+
+
+def volumes_billable(*, start: datetime, end: datetime) -> QuerySet[Volume]:
+    """Volumes that exist during [start, end), attached or not (billed per GB-hour, apps/docs/content/volumes.md).
+
+    From creation to deletion; a volume whose creation failed before any disk was allocated is never billed.
+    Its current size and price are billed for the hour (a grow inside the hour bills the new size).
+    """
+    return (
+        Volume.objects.filter(created_at__lt=end)
+        .filter(Q(deleted_at__isnull=True) | Q(deleted_at__gt=start))
+        .exclude(status=VolumeStatus.ERROR, volid="")
+        .exclude(status=VolumeStatus.DELETED, deleted_at__isnull=True)
+    )
+
+
+def volumes_billable_since(*, floor: datetime) -> datetime | None:
+    """When the earliest volume still billable after ``floor`` was created."""
+    return (
+        Volume.objects.filter(Q(deleted_at__isnull=True) | Q(deleted_at__gt=floor))
+        .exclude(status=VolumeStatus.ERROR, volid="")
+        .aggregate(m=Min("created_at"))["m"]
+    )
