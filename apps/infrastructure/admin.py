@@ -548,6 +548,38 @@ class SyncReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 # ---------------------------------------------------------------------------
 # Capacity dashboard
 # ---------------------------------------------------------------------------
+def _storage_tier_context(datacentres: Any) -> dict[str, Any]:
+    """Block storage per tier for the capacity dashboard: reserved against the envelope, per datacentre and tier,
+    and each cluster storage with its holder VMID (docs/dev/proxmox-behaviour.md#volume-keeping).
+
+    The envelope is ``envelope_ratio`` (60 % by default) of each storage's capacity; ``reserved_gb``
+    is the volumes' ledger. Disabled storages are listed but count in no total.
+    """
+    dc_ids = [dc.pk for dc in datacentres]
+    storages = list(
+        ClusterStorage.objects.filter(cluster__datacentre_id__in=dc_ids)
+        .select_related("cluster__datacentre", "tier")
+        .order_by("cluster__datacentre__code", "tier__position", "tier__code", "cluster__name", "id")
+    )
+    totals: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in storages:
+        key = (row.cluster.datacentre.code, row.tier.code)
+        line = totals.setdefault(
+            key,
+            {"datacentre": key[0], "tier": key[1], "storages": 0, "capacity": 0, "envelope": 0, "reserved": 0},
+        )
+        if row.enabled:
+            line["storages"] += 1
+            line["capacity"] += row.capacity_gb
+            line["envelope"] += row.envelope_gb
+            line["reserved"] += row.reserved_gb
+        row.percent = round(100 * row.reserved_gb / row.envelope_gb) if row.envelope_gb else 0  # type: ignore[attr-defined]
+    for line in totals.values():
+        line["remaining"] = max(0, line["envelope"] - line["reserved"])
+        line["percent"] = round(100 * line["reserved"] / line["envelope"]) if line["envelope"] else 0
+    return {"storage_tiers": list(totals.values()), "tier_storages": storages}
+
+
 @admin.register(DatacentreCapacity)
 class DatacentreCapacityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The capacity dashboard: its changelist is a page of bars, one section per datacentre."""
@@ -575,6 +607,7 @@ class DatacentreCapacityAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "opts": self.model._meta,
             "selected": code or "",
             "all_datacentres": selectors.datacentres_for_capacity(),
+            **_storage_tier_context(datacentres),
         }
         return TemplateResponse(request, "admin/infrastructure/capacity_dashboard.html", context)
 

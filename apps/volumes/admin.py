@@ -14,10 +14,31 @@ from apps.volumes.models import Volume, VolumeQuota
 
 @admin.register(Volume)
 class VolumeAdmin(AuditedModelAdmin):
-    list_display = ["name", "organisation", "tier", "size_gb", "status", "server", "cluster", "storage", "volid"]
-    list_filter = ["status", "tier", "datacentre", "cluster"]
-    search_fields = ["name", "volid", "organisation__name", "public_id"]
-    list_select_related = ["organisation", "tier", "server", "cluster"]
+    """Volumes per organisation and per cluster (list filters), with where Proxmox keeps each one."""
+
+    list_display = [
+        "name",
+        "organisation",
+        "project",
+        "tier",
+        "size_gb",
+        "status",
+        "server",
+        "datacentre",
+        "cluster",
+        "storage",
+        "holder_vmid",
+        "volid",
+    ]
+    list_filter = ["status", "tier", "datacentre", "cluster", "organisation", "delete_protection"]
+    search_fields = ["name", "volid", "organisation__name", "organisation__slug", "server__name", "public_id"]
+    list_select_related = ["organisation", "project", "tier", "server", "datacentre", "cluster", "cluster_storage"]
+
+    @admin.display(description=_("holder VMID"), ordering="cluster_storage__holder_vmid")
+    def holder_vmid(self, obj: Volume) -> int | None:
+        """The VMID that owns the volume on its storage (docs/dev/proxmox-behaviour.md#volume-keeping)."""
+        return obj.cluster_storage.holder_vmid if obj.cluster_storage else None
+
     readonly_fields = [
         "public_id",
         "organisation",

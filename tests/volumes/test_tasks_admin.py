@@ -61,3 +61,35 @@ def test_back_office_pages(volumes_env, client):
         assert client.get(url).status_code == 200, url
     volume = volumes_env.storage.volumes.get()
     assert client.get(f"/admin/volumes/volume/{volume.pk}/change/").status_code == 200
+
+
+def test_back_office_filters_per_organisation_and_cluster_and_storage_per_tier(volumes_env, client):
+    client.force_login(volumes_env.personas.staff)
+    services.volume_create(
+        actor=None,
+        organisation=volumes_env.personas.org,
+        project=volumes_env.personas.project,
+        name="data",
+        tier=volumes_env.tier,
+        size_gb=150,
+        datacentre=volumes_env.shop.dc,
+    )
+    org = volumes_env.personas.org.pk
+    cluster = volumes_env.storage.cluster_id
+    page = client.get(f"/admin/volumes/volume/?organisation__id__exact={org}&cluster__id__exact={cluster}")
+    assert page.status_code == 200 and "data" in page.content.decode()
+    assert str(volumes_env.storage.holder_vmid) in page.content.decode()
+    dashboard = client.get("/admin/infrastructure/datacentrecapacity/")
+    assert dashboard.status_code == 200
+    tiers = {line["tier"]: line for line in dashboard.context["storage_tiers"]}
+    line = tiers[volumes_env.tier.code]
+    # 1000 GB declared, 60 % envelope = 600 GB, 150 GB reserved.
+    assert (line["capacity"], line["envelope"], line["reserved"], line["remaining"], line["percent"]) == (
+        1000,
+        600,
+        150,
+        450,
+        25,
+    )
+    html = dashboard.content.decode()
+    assert 'id="storage-per-tier"' in html and f'<td class="holder-vmid">{volumes_env.storage.holder_vmid}</td>' in html
