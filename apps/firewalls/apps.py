@@ -7,3 +7,14 @@ from django.utils.translation import gettext_lazy as _
 class FirewallsConfig(AppConfig):
     name = "apps.firewalls"
     verbose_name = _("Firewalls")
+
+    def ready(self) -> None:
+        # Tasks are registered in every process so services can enqueue them by name (eager in tests).
+        from apps.firewalls import tasks  # noqa: F401
+        from apps.firewalls.services import firewalls_server_status_changed
+        from apps.instances.signals import instance_status_changed
+        from apps.instances.views import server_tab_register
+
+        # A deleted server is dropped from its firewalls; a new one gets those its labels select.
+        instance_status_changed.connect(firewalls_server_status_changed, dispatch_uid="firewalls-server-status")
+        server_tab_register(key="firewalls", label=_("Firewalls"), url_name="firewalls:server_firewalls", order=40)

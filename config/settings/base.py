@@ -715,3 +715,17 @@ FLOATING_IPS_ROUTING_BACKEND = env.str(
 )
 FLOATING_IPS_OFFER_CODE = "FLOATING-IPV4"
 FLOATING_IPS_DEFAULT_QUOTAS = {"max_floating_ips": env.int("FLOATING_IPS_MAX_PER_ORGANISATION", default=5)}
+
+# ---------------------------------------------------------------------------
+# Firewalls (apps/firewalls, issue 13; apps/docs/content/firewalls.md).
+# FIREWALLS_DEFAULT_QUOTAS applies when an organisation has no FirewallQuota row
+# (staff edit it in the back office); rules per firewall never exceed the
+# platform's limit of 50 (apps.firewalls.rules.MAX_RULES).
+# FIREWALLS_RECONCILE_SECONDS: period of the reconciliation task (label selectors
+# against servers' current labels, VM drift, clusters' datacentre firewall).
+# ---------------------------------------------------------------------------
+FIREWALLS_DEFAULT_QUOTAS = {
+    "max_firewalls": env.int("FIREWALLS_QUOTA_MAX_FIREWALLS", default=20),
+    "max_rules_per_firewall": env.int("FIREWALLS_QUOTA_MAX_RULES", default=50),
+}
+FIREWALLS_RECONCILE_SECONDS = env.int("FIREWALLS_RECONCILE_SECONDS", default=300)
