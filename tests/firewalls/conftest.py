@@ -12,10 +12,10 @@ WEB = {"direction": "in", "protocol": "tcp", "port": "80", "source_ips": ["0.0.0
 SSH = {"direction": "in", "protocol": "tcp", "port": "22", "source_ips": ["198.51.100.0/24"]}
 
 
-def running_server(fleet: Any, personas: Any, cap: Any, name: str) -> Any:
+def running_server(world: Any, personas: Any, cap: Any, name: str) -> Any:
     """A server provisioned on the simulator (eager tasks run on commit)."""
     with cap(execute=True):
-        server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name=name)
+        server, _action = create_instance(world, personas, offer=world.vps_offer, name=name)
     server.refresh_from_db()
     assert server.status == "running"
     return server
@@ -35,10 +35,10 @@ def make_firewall(personas: Any, cap: Any, name: str, rules: list[dict[str, Any]
     return firewall, actions
 
 
-def vm_state(fleet: Any, server: Any) -> Any:
-    return instance_driver(fleet.cluster).vm_firewall_state(server.node_name, server.vmid)
+def vm_state(world: Any, server: Any) -> Any:
+    return instance_driver(world.cluster).vm_firewall_state(server.node_name, server.vmid)
 
 
-def group_rules(fleet: Any, group: str) -> list[dict[str, Any]]:
-    driver = instance_driver(fleet.cluster)
+def group_rules(world: Any, group: str) -> list[dict[str, Any]]:
+    driver = instance_driver(world.cluster)
     return sorted(driver.request("GET", f"cluster/firewall/groups/{group}"), key=lambda r: int(r["pos"]))

@@ -1,0 +1,99 @@
+"""Races on firewalls against real PostgreSQL and the simulator: exactly one consistent outcome.
+
+Two firewalls applied to one server at the same moment, each by its own thread running its own
+``apply`` task (eager, on commit): the per-server lock serialises the VM writes and the second
+writes the union, so the VM ends with exactly both groups, once each, in firewall order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from apps.core.errors import ApplicationError
+from apps.firewalls import services
+from apps.firewalls.choices import MemberStatus
+from apps.firewalls.models import FirewallServer, ServerFirewall
+from apps.instances.choices import ActionResource
+from apps.instances.models import Action
+from tests.firewalls.conftest import SSH, WEB, vm_state
+from tests.instances.conftest import _fast_driver, create_instance, fleet  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(*calls: Callable[[], Any]) -> list[Any]:
+    """Run ``calls`` at once in threads (one connection each); their results or the ApplicationError raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except ApplicationError as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _firewall(personas, name, rules):
+    firewall, _actions = services.firewall_create(
+        actor=personas.owner, organisation=personas.org, project=personas.project, name=name, rules_data=rules
+    )
+    return firewall
+
+
+def test_two_firewalls_updating_one_server_at_once_give_both_exactly_once(fleet, personas):  # noqa: F811
+    server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
+    server.refresh_from_db()
+    assert server.status == "running"
+    first, second = _firewall(personas, "a", [WEB]), _firewall(personas, "b", [SSH])
+    for _round in range(3):
+        results = _race(
+            lambda: services.firewall_apply_to(firewall=first, actor=personas.owner, servers=[server]),
+            lambda: services.firewall_apply_to(firewall=second, actor=personas.owner, servers=[server]),
+        )
+        assert not [r for r in results if isinstance(r, ApplicationError)]
+        state = vm_state(fleet, server)
+        assert state.groups == (first.group, second.group)
+        assert state.enable and state.policy_in == "DROP"
+        assert ServerFirewall.objects.get(instance=server).groups == [first.group, second.group]
+        assert set(FirewallServer.objects.values_list("status", flat=True)) == {MemberStatus.APPLIED}
+        actions = Action.objects.filter(resource_type=ActionResource.FIREWALL, type="apply")
+        assert {a.status for a in actions} == {"success"}, [a.error_detail for a in actions]
+        # And both leave at once: the server is open again, nothing half-done.
+        _race(
+            lambda: services.firewall_remove_from(firewall=first, actor=personas.owner, servers=[server]),
+            lambda: services.firewall_remove_from(firewall=second, actor=personas.owner, servers=[server]),
+        )
+        state = vm_state(fleet, server)
+        assert state.groups == () and state.policy_in == "ACCEPT"
+        assert not FirewallServer.objects.exists()
+
+
+def test_a_rule_change_racing_an_apply_leaves_the_group_and_vm_consistent(fleet, personas):  # noqa: F811
+    server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-2")
+    server.refresh_from_db()
+    firewall = _firewall(personas, "a", [WEB])
+    out = {"direction": "out", "protocol": "tcp", "port": "443", "destination_ips": ["0.0.0.0/0"]}
+    _race(
+        lambda: services.firewall_apply_to(firewall=firewall, actor=personas.owner, servers=[server]),
+        lambda: services.firewall_set_rules(firewall=firewall, actor=personas.owner, rules_data=[SSH, out]),
+    )
+    from tests.firewalls.conftest import group_rules
+
+    assert [(r["type"], r["dport"]) for r in group_rules(fleet, firewall.group)] == [("in", "22"), ("out", "443")]
+    state = vm_state(fleet, server)
+    assert state.groups == (firewall.group,) and state.policy_out == "DROP"
