@@ -59,8 +59,7 @@ def guest_snippets(address: str, *, interface: str = INTERFACE) -> list[GuestSni
                 f"sudo tee /etc/network/interfaces.d/60-floating-ip <<'EOF'\n"
                 f"auto {interface}:1\n"
                 f"iface {interface}:1 inet static\n"
-                f"    address {address}\n"
-                f"    netmask 32\n"
+                f"    address {address}/32\n"
                 f"EOF\n"
                 f"sudo ifup {interface}:1"
             ),
