@@ -729,3 +729,12 @@ FIREWALLS_DEFAULT_QUOTAS = {
     "max_rules_per_firewall": env.int("FIREWALLS_QUOTA_MAX_RULES", default=50),
 }
 FIREWALLS_RECONCILE_SECONDS = env.int("FIREWALLS_RECONCILE_SECONDS", default=300)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "FirewallApplyToTypeEnum": "apps.firewalls.choices.ApplyToType",
+        "FirewallMemberStatusEnum": "apps.firewalls.choices.MemberStatus",
+        "FirewallStatusEnum": "apps.firewalls.choices.FirewallStatus",
+        "FirewallRuleDirectionEnum": "apps.firewalls.choices.Direction",
+        "FirewallRuleProtocolEnum": "apps.firewalls.choices.Protocol",
+    }
+)
