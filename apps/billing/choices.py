@@ -12,6 +12,7 @@ class ResourceType(models.TextChoices):
     INSTANCE = "instance", _("Server")
     SNAPSHOT = "snapshot", _("Snapshot storage")
     SERVICE = "service", _("Managed service")
+    VOLUME = "volume", _("Block storage volume")
 
 
 class InvoiceStatus(models.TextChoices):

@@ -1,8 +1,8 @@
 """The hourly metering run: closed UTC hours of usage written into the ledger (``UsageRecord``) in set-based SQL.
 
-One hour is metered in ONE transaction by three ``INSERT INTO billing_usagerecord
-… SELECT … ON CONFLICT (resource_type, resource_id, hour) DO NOTHING``
-statements (servers, snapshot storage, managed services) and a ``MeteringRun``
+One hour is metered in ONE transaction by one ``INSERT INTO billing_usagerecord
+… SELECT … ON CONFLICT (resource_type, resource_id, hour) DO NOTHING`` statement per kind
+(servers, snapshot storage, managed services, volumes) and a ``MeteringRun``
 row: no Python loop over resources, and running an hour again inserts nothing.
 ``meter_catch_up`` meters every closed hour after the last run, each hour in its
 own transaction, so a missed hour (beat down, worker restarted) is caught up.
@@ -16,6 +16,9 @@ The rules (customer text in ``apps/docs/content/billing.md``):
 * snapshot storage: every GB of a snapshot that exists during the hour, at the
   hourly per-GB price of the catalogue offer ``BILLING_SNAPSHOT_OFFER_CODE``,
   with no monthly cap;
+* a block storage volume: its GB every hour from creation to deletion,
+  attached or not, at its tier's per-GB price (its hourly price, the
+  monthly one / 730), capped at its monthly price per calendar month;
 * a managed service: one unit per hour from delivery (``fulfilled_at``) until
   its end (``service_ended_at``), at the order's frozen price and cap. Block
   storage orders have no size in the order model: they are one unit at the
@@ -23,7 +26,8 @@ The rules (customer text in ``apps/docs/content/billing.md``):
 
 What is billable during an hour is said by the apps that own it:
 ``apps.instances.selectors.price_periods_billable`` and ``snapshots_billable``,
-``apps.orders.selectors.services_billable``. Each statement's ``SELECT`` is
+``apps.orders.selectors.services_billable``,
+``apps.volumes.selectors.volumes_billable``. Each statement's ``SELECT`` is
 compiled from those querysets (``.values()`` of ``F``/``Value``/``Concat``
 expressions, then ``query.sql_with_params()``), so billing never spells
 another app's tables and the dependency is an import ``lint-imports`` sees;
@@ -58,6 +62,7 @@ from apps.catalogue.models import Offer
 from apps.core.money import RATE_MAX_DIGITS, RATE_PLACES
 from apps.instances import selectors as instances_selectors
 from apps.orders import selectors as orders_selectors
+from apps.volumes import selectors as volumes_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +175,29 @@ def service_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
     )
 
 
+def volume_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
+    """Volumes: their GB for the hour at the per-GB hourly price of their tier, capped at their monthly price.
+
+    The amount is the volume's own hourly price (the tier's per-GB monthly price × size / 730, frozen on the
+    volume and changed by a grow); the unit price shown is that amount per GB.
+    """
+    return _rows(
+        volumes_selectors.volumes_billable(start=hour, end=hour + HOUR),
+        organisation_id=F("organisation"),
+        project_id=F("project"),
+        resource_type=Value(ResourceType.VOLUME.value),
+        resource_id=F("public_id"),
+        resource_name=F("name"),
+        description=F("tier__code"),
+        hour=Value(hour, output_field=DateTimeField()),
+        quantity=F("size_gb"),
+        unit_price=_rate(F("price_hourly") / F("size_gb")),
+        amount=F("price_hourly"),
+        monthly_cap=F("price_monthly"),
+        created_at=Value(now, output_field=DateTimeField()),
+    )
+
+
 @dataclass(frozen=True)
 class HourResult:
     """What one metered hour wrote (``skipped``: another run held the lock)."""
@@ -224,6 +252,7 @@ def meter_hour(*, hour: datetime) -> HourResult:
                 )
             )
         created += _insert(service_rows(hour=hour, now=now))
+        created += _insert(volume_rows(hour=hour, now=now))
         duration_ms = int((time.perf_counter() - started) * 1000)
         run, was_created = MeteringRun.objects.get_or_create(
             hour=hour, defaults={"records_created": created, "duration_ms": duration_ms}
@@ -240,6 +269,7 @@ def _first_hour(*, last_closed: datetime) -> datetime:
     starts = [
         instances_selectors.billable_since(floor=floor),
         orders_selectors.services_billable_since(floor=floor),
+        volumes_selectors.volumes_billable_since(floor=floor),
     ]
     known = [hour_floor(s) for s in starts if s is not None]
     if not known:
