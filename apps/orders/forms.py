@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.catalogue import choices as catalogue_choices
 from apps.catalogue import selectors as catalogue_selectors
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor
@@ -106,7 +107,12 @@ class OrderForm(forms.Form):
     ) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
-        offers = catalogue_selectors.offer_list_public().select_related("family")
+        # Block storage tiers are sold as volumes (their own page), not through an order.
+        offers = (
+            catalogue_selectors.offer_list_public()
+            .exclude(billing_unit=catalogue_choices.BillingUnit.GB_MONTH)
+            .select_related("family")
+        )
         self.fields["offer"].queryset = offers  # type: ignore[attr-defined]
         projects = project_list_for_actor(actor=actor, organisation=organisation, permission=Permission.RESOURCES_WRITE)
         self.fields["project"].queryset = projects  # type: ignore[attr-defined]

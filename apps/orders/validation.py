@@ -45,6 +45,15 @@ def _add(errors: Errors, field: str, message: str) -> None:
 def check_offer_place(*, offer: Offer, datacentre: Datacentre) -> Errors:
     """The offer is orderable, sold in the datacentre, and the datacentre is operational."""
     errors: Errors = {}
+    if offer.billing_unit == catalogue_choices.BillingUnit.GB_MONTH:
+        # Block storage is a volume with its own size and life (apps.volumes), not an order.
+        _add(
+            errors,
+            "offer",
+            _("%(offer)s is block storage: create a volume instead (Volumes page, or POST /api/v1/volumes/).")
+            % {"offer": offer.code},
+        )
+        return errors
     if not offer.is_orderable:
         _add(errors, "offer", _("This offer can no longer be ordered."))
     if datacentre.status != catalogue_choices.DatacentreStatus.OPERATIONAL:

@@ -281,7 +281,7 @@ def test_action_list_filters_and_isolation(personas, catalogue):
     assert client.get(f"/api/v1/actions/?organisation={personas.other_org.pk}").json()["count"] == 0
     assert client.get("/api/v1/actions/?started_after=").status_code == 400
     assert client.get("/api/v1/actions/?command=start").status_code == 400
-    assert client.get("/api/v1/actions/?resource_type=volume").status_code == 400
+    assert client.get("/api/v1/actions/?resource_type=disk").status_code == 400
     # The other organisation's owner sees only theirs.
     assert _client(personas.outsider).get("/api/v1/actions/").json()["count"] == 1
     assert APIClient().get("/api/v1/actions/").status_code in (401, 403)
