@@ -282,7 +282,8 @@ def floating_ip_unassign(*, actor: Actor, floating_ip: FloatingIp) -> Action:
     floating_ip_authorise(actor, floating_ip.organisation, floating_ip)
     with transaction.atomic():
         locked = _lock_settled(floating_ip)
-        if locked.server_id is None:
+        if locked.server_id is None and locked.status != S.ERROR:
+            # An errored floating IP may still be routed (a failed unassign): unassigning it again withdraws it.
             raise Conflict(_("This floating IP is not assigned."), code="not_assigned")
         previous = locked.server
         FloatingIp.objects.filter(pk=locked.pk).update(
