@@ -18,7 +18,7 @@ def test_ordering_a_storage_tier_is_a_400_that_points_to_volumes(personas, shop)
         ORDERS, body(personas, shop, offer=tier.code, image=None), format="json"
     )
     assert response.status_code == 400, response.content
-    assert "create a volume instead" in response.json()["fields"]["offer"][0]
+    assert "create a volume instead" in response.json()["error"]["fields"]["offer"][0]
     assert Order.objects.count() == 0
 
 
