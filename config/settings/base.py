@@ -713,7 +713,9 @@ NETWORKS_MAX_ATTACHMENTS_PER_SERVER = 7  # net1..net7 (net0 is the public interf
 FLOATING_IPS_ROUTING_BACKEND = env.str(
     "FLOATING_IPS_ROUTING_BACKEND", default="apps.floating_ips.routing.table.TableRoutingBackend"
 )
+# The catalogue Offer.code of the add-on that prices one floating IP (created by floating_ips migration 0002).
 FLOATING_IPS_OFFER_CODE = "FLOATING-IPV4"
+# Floating IPs an organisation may hold (count) when staff set no FloatingIpQuota.
 FLOATING_IPS_DEFAULT_QUOTAS = {"max_floating_ips": env.int("FLOATING_IPS_MAX_PER_ORGANISATION", default=5)}
 
 # ---------------------------------------------------------------------------
