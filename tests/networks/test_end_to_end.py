@@ -71,6 +71,16 @@ def test_a_network_on_sdn_attach_detach_and_server_deletion(fleet, personas, dja
     attachment.refresh_from_db()
     assert server.status == "running" and attachment.needs_reboot is False  # booted with its cloud-init drive
 
+    # A rebuild recreates the VM: the platform adds the private card again, same slot and address.
+    with cap(execute=True):
+        instance_services.instance_rebuild(instance=server, image=fleet.ubuntu24, actor=owner)
+    server.refresh_from_db()
+    assert server.status == "running"
+    options = driver.config(server.node_name, server.vmid).options
+    assert f"bridge={network.vnet}" in options["net1"] and options["ipconfig1"] == "ip=10.20.1.2/24"
+    restored = Action.objects.filter(resource_id=network.public_id, type="attach", params__restore=True).get()
+    _ok(restored)
+
     with cap(execute=True):
         action = services.network_detach(actor=owner, network=network, server=server)
     _ok(action)

@@ -116,24 +116,17 @@ def _network(action: Action) -> Network:
 
 
 def _apply(network: Network, driver: ProxmoxDriver) -> None:
-    """``PUT /cluster/sdn`` and wait for its task, one apply at a time per cluster (the zone row's lock).
+    """``PUT /cluster/sdn`` and wait for its ``reloadnetworkall`` task, one apply at a time per cluster.
 
-    The UPID is saved on the network before the wait, so a retried task waits on the same apply.
+    PVE 8.4 has no SDN lock (docs/dev/proxmox-behaviour.md#sdn-apply): the zone's row lock, held until the task
+    ended, serialises the platform's applies on a cluster. Applying is idempotent: a retried action applies again.
     """
-    node = network.current_upid and Upid.parse(network.current_upid).node
-    if network.current_upid and node:
-        upid = network.current_upid
-    else:
-        with transaction.atomic():
-            NetworkZone.objects.select_for_update().get(pk=network.zone_id)
-            upid = driver.sdn_apply()
-            Network.objects.filter(pk=network.pk).update(current_upid=upid)
-        network.current_upid = upid
-    try:
+    with transaction.atomic():
+        NetworkZone.objects.select_for_update().get(pk=network.zone_id)
+        upid = driver.sdn_apply()
+        Network.objects.filter(pk=network.pk).update(current_upid=upid)
         driver.wait_task(Upid.parse(upid).node, upid, timeout=TASK_WAIT_SECONDS)
-    finally:
         Network.objects.filter(pk=network.pk).update(current_upid="")
-        network.current_upid = ""
 
 
 def _write_vnet(network: Network, driver: ProxmoxDriver) -> None:
@@ -201,9 +194,10 @@ def _attach(action: Action) -> None:
         raise NetworkOperationFailed("server_missing", _("The server no longer exists."), str(exc)) from exc
     running = driver.status(server.node_name, server.vmid).status == "running"
     with transaction.atomic():
-        Attachment.objects.filter(pk=attachment.pk, status=AttachmentStatus.ATTACHING).update(
-            status=AttachmentStatus.ATTACHED, attached_at=timezone.now(), needs_reboot=running
-        )
+        # ATTACHED too: a card restored after a rebuild (``network_cards_restore``).
+        Attachment.objects.filter(
+            pk=attachment.pk, status__in=(AttachmentStatus.ATTACHING, AttachmentStatus.ATTACHED)
+        ).update(status=AttachmentStatus.ATTACHED, attached_at=timezone.now(), needs_reboot=running)
         resource_action_succeed(action=action)
 
 
@@ -233,8 +227,10 @@ def _detach(action: Action) -> None:
 def _delete(action: Action) -> None:
     network = _network(action)
     driver = instance_driver(network.cluster)
-    if driver.sdn_vnet_delete(network.vnet) or network.current_upid:
-        _apply(network, driver)
+    # Applied even when the VNet was already gone from the pending configuration: a retry after a failed
+    # apply must still commit its removal.
+    driver.sdn_vnet_delete(network.vnet)
+    _apply(network, driver)
     with transaction.atomic():
         Network.objects.filter(pk=network.pk).update(
             status=NetworkStatus.DELETED, deleted_at=timezone.now(), error_message=""

@@ -453,6 +453,7 @@ def networks_server_status_changed(sender: Any, *, instance_id: int, before: str
 
     * A deleted server leaves its networks: its attachments end ``detached`` (reason kept, visible in the
       network's history) and their addresses are free; the networks stay.
+    * A rebuilt server is a new VM without its private cards: they are added again (``network_cards_restore``).
     * A server that (re)started has booted with its cloud-init drive: its cards no longer need a reboot.
     """
     if after == InstanceStatus.DELETED:
@@ -478,7 +479,42 @@ def networks_server_status_changed(sender: Any, *, instance_id: int, before: str
                     changes={"server": row.server_name, "address": row.address, "reason": "server deleted"},
                 )
         return
+    if before == InstanceStatus.REBUILDING and after in ATTACHABLE_SERVER_STATUSES:
+        network_cards_restore(instance_id=instance_id)
+        return
     if after == InstanceStatus.RUNNING and before != InstanceStatus.RUNNING:
         Attachment.objects.filter(instance_id=instance_id, needs_reboot=True, status=AttachmentStatus.ATTACHED).update(
             needs_reboot=False
         )
+
+
+def network_cards_restore(*, instance_id: int) -> list[Action]:
+    """Add a server's private cards again (same slot, same address) after its VM was recreated by a rebuild.
+
+    One ``attach`` action per card, by the platform; the address stays reserved throughout.
+    """
+    actions = []
+    with transaction.atomic():
+        rows = list(
+            Attachment.objects.select_for_update()
+            .select_related("network__project", "instance")
+            .filter(instance_id=instance_id, status=AttachmentStatus.ATTACHED)
+        )
+        for row in rows:
+            audit_record(
+                actor=None,
+                action="networks.network.attach",
+                target=row.network,
+                organisation_id=row.network.organisation_id,
+                changes={"server": row.server_name, "address": row.address, "reason": "server rebuilt"},
+            )
+            actions.append(
+                _open(
+                    row.network,
+                    type=ActionType.ATTACH,
+                    actor=None,
+                    params={"attachment_id": row.pk, "restore": True},
+                    instance=row.instance,
+                )
+            )
+    return actions
