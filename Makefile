@@ -5,12 +5,13 @@ PYTHON ?= python3.11
 VENV ?= .venv
 export PYTHON VENV
 
-.PHONY: run test venv services lint fmt typecheck migrations messages bench clients clean help image compose-test backup restore
+.PHONY: run test venv services lint fmt typecheck migrations messages bench clients clean help image compose-test backup restore chaos
 
 help:
 	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
 	@echo "make test   - quality gates + the whole test suite on PostgreSQL and Redis"
 	@echo "make bench  - benchmarks that print their figures"
+	@echo "make chaos  - chaos drill on loopback: broker and PostgreSQL restarts, Redis flush, node 595, webhooks"
 	@echo "make clients - regenerate the SDK's core (clients/) from the live OpenAPI schema"
 	@echo "make fmt    - format and auto-fix with ruff"
 	@echo "make messages - refresh locale/fr (makemessages) and compile it (compilemessages)"
@@ -51,6 +52,12 @@ messages: venv
 
 bench:
 	@bash scripts/bench.sh
+
+# Faults injected into a running multi-process platform, then its convergence checked
+# (scripts/chaos.py; apps/docs/content/production.md, "Chaos drill"). It starts its own
+# PostgreSQL and Redis and uses RabbitMQ on 127.0.0.1:5672; without them it prints "skipped".
+chaos: venv
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/python scripts/chaos.py
 
 # The SDK's generated core follows the API: run after any API change
 # (tests/clients/test_sdk_drift.py fails until then).
