@@ -1,7 +1,8 @@
 """Actions: the platform's asynchronous operations, with ``wait()``.
 
-Creating, deleting, powering, resizing, rebuilding a server or taking a
-snapshot answers ``202`` with an Action (``GET /api/v1/actions/{id}/``;
+Creating, deleting, powering, resizing, rebuilding a server, taking a
+snapshot, and every long operation on a volume, network, firewall or floating
+IP answers ``202`` with an Action (``GET /api/v1/actions/{id}/`` serves them all;
 docs page ``/docs/api-overview/``). ``Action`` is that JSON object (a
 ``dict``) with methods to follow it until it ends.
 """

@@ -197,6 +197,107 @@ class Client(Operations):
         action = order.get("action")
         return dict(order), (Action(self, dict(action)) if isinstance(action, dict) else None)
 
+    # Volumes, networks, firewalls and floating IPs (issue 13): every long operation answers an
+    # Action served by ``/api/v1/actions/{id}/``, so ``Action.wait()`` follows all of them.
+
+    def organisation_id(self, organisation: int | None = None) -> int:
+        """``organisation``, else the id of your first organisation."""
+        if organisation is not None:
+            return int(organisation)
+        organisations = list(self.organisations_list_iter())
+        if not organisations:
+            raise ConfigurationError("this token sees no organisation")
+        return int(organisations[0]["id"])
+
+    def create_volume(
+        self,
+        *,
+        name: str,
+        tier: str,
+        size_gb: int,
+        datacentre: str,
+        organisation: int | None = None,
+        project: int | None = None,
+        server: str | None = None,
+        labels: dict[str, str] | None = None,
+        delete_protection: bool = False,
+    ) -> tuple[dict[str, Any], Action]:
+        """Create a volume (attached to ``server`` at once when given); return it and its ``create`` Action."""
+        body: dict[str, Any] = {
+            "organisation_id": self.organisation_id(organisation),
+            "name": name,
+            "tier": tier,
+            "size_gb": size_gb,
+            "datacentre": datacentre,
+            "delete_protection": delete_protection,
+        }
+        _put(body, project_id=project, server_id=server, labels=labels)
+        action = self.action(self.volumes_create(body=body))  # type: ignore[arg-type]
+        return dict(self.volumes_retrieve(str(action["volume_id"]))), action
+
+    def create_network(
+        self,
+        *,
+        name: str,
+        ip_range: str,
+        datacentre: str,
+        subnets: list[str] | None = None,
+        organisation: int | None = None,
+        project: int | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> tuple[dict[str, Any], Action]:
+        """Create a private network; return it and its ``create`` Action."""
+        body: dict[str, Any] = {
+            "organisation_id": self.organisation_id(organisation),
+            "name": name,
+            "ip_range": ip_range,
+            "datacentre": datacentre,
+        }
+        _put(body, project_id=project, subnets=subnets, labels=labels)
+        action = self.action(self.networks_create(body=body))  # type: ignore[arg-type]
+        return dict(self.networks_retrieve(str(action["resource"]["id"]))), action
+
+    def create_firewall(
+        self,
+        *,
+        name: str,
+        rules: list[dict[str, Any]] | None = None,
+        apply_to: list[dict[str, Any]] | None = None,
+        organisation: int | None = None,
+        project: int | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> tuple[dict[str, Any], list[Action]]:
+        """Create a firewall; return it and the Actions applying it (one per server it reaches)."""
+        body: dict[str, Any] = {"organisation_id": self.organisation_id(organisation), "name": name}
+        _put(body, project_id=project, rules=rules, apply_to=apply_to, labels=labels)
+        created = self.firewalls_create(body=body)  # type: ignore[arg-type]
+        return dict(created["firewall"]), [Action(self, dict(a)) for a in created.get("actions") or []]
+
+    def create_floating_ip(
+        self,
+        *,
+        name: str,
+        datacentre: str | None = None,
+        server: str | None = None,
+        organisation: int | None = None,
+        project: int | None = None,
+        labels: dict[str, str] | None = None,
+        delete_protection: bool = False,
+    ) -> tuple[dict[str, Any], Action | None]:
+        """Reserve a floating IP (in ``server``'s datacentre when given, and assigned to it).
+
+        Returns it and the ``assign`` Action (``None`` when no server was given).
+        """
+        body: dict[str, Any] = {
+            "organisation_id": self.organisation_id(organisation),
+            "name": name,
+            "delete_protection": delete_protection,
+        }
+        _put(body, project_id=project, datacentre=datacentre, server=server, labels=labels)
+        created = self.floating_ips_create(body=body)  # type: ignore[arg-type]
+        action = created.get("action")
+        return dict(created["floating_ip"]), (Action(self, dict(action)) if isinstance(action, dict) else None)
+
     # The transport.
 
     def _send(
@@ -272,3 +373,8 @@ def _error(response: requests.Response, retry_after: float | None) -> APIError:
             retry_after=retry_after,
         )
     return cls(status, f"http_{status}", f"HTTP {status} {response.reason}", {}, request_id, retry_after=retry_after)
+
+
+def _put(body: dict[str, Any], **values: Any) -> None:
+    """Add the optional values that were given (``None`` leaves the API's default)."""
+    body.update({key: value for key, value in values.items() if value is not None})

@@ -245,3 +245,19 @@ def action_result(action: Action, *, wait: bool, timeout: float, output: str, qu
 
 def labels_dict(pairs: list[str] | None) -> dict[str, str]:
     return parse_pairs(pairs, "--label")
+
+
+def as_action(value: Any) -> Action:
+    """An SDK ``Action`` from an operation's answer (a volume's Action is a plain dictionary)."""
+    return client().action(value)
+
+
+def label_change(
+    retrieve: Any, update: Any, reference_id: str, *, add: list[str] | None = None, remove: list[str] | None = None
+) -> Any:
+    """Add or remove labels of an object whose PATCH replaces its labels whole."""
+    labels = dict(retrieve(reference_id).get("labels") or {})
+    labels.update(labels_dict(add))
+    for key in remove or []:
+        labels.pop(key, None)
+    return update(reference_id, body={"labels": labels})

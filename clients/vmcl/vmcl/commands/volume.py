@@ -1,15 +1,33 @@
-"""``vmcl volume``: list, describe, create, update, attach, detach, resize, delete, actions.
+"""``vmcl volume``: list, describe, create, update, labels, attach, detach, resize, delete, actions.
 
-Volume operations answer with the volume's Action; it is printed (poll it with
-``vmcl volume actions``): the SDK's ``Action.wait`` follows ``/actions/{id}/``,
-which holds server actions only.
+Volume operations answer with the volume's Action. ``--wait`` follows it with a
+progress bar: ``/api/v1/actions/{id}/`` serves every resource's Actions, so the
+SDK's ``Action.wait`` works for volumes as for servers.
 """
 
 from typing import Annotated
 
 import typer
 
-from ..common import Columns, Filter, LabelSelector, NoHeader, Output, Sort, client, emit, labels_dict, list_items
+from ..common import (
+    Columns,
+    Filter,
+    LabelSelector,
+    NoHeader,
+    Output,
+    Sort,
+    State,
+    Timeout,
+    Wait,
+    action_result,
+    as_action,
+    client,
+    emit,
+    label_change,
+    labels_dict,
+    list_items,
+    wait_for,
+)
 from ..common import resolve_id as _resolve
 from .organisation import organisation_id
 
@@ -42,9 +60,9 @@ def list_(
 
 
 @app.command()
-def describe(volume: Volume, output: Output = "table", columns: Columns = None) -> None:
+def describe(volume: Volume, output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
     """Show one volume (with its device path in the guest while attached)."""
-    emit(client().volumes_retrieve(_id(volume)), output=output, columns=columns)
+    emit(client().volumes_retrieve(_id(volume)), output=output, columns=columns, no_header=no_header)
 
 
 @app.command()
@@ -55,12 +73,15 @@ def create(
     datacentre: Annotated[str, typer.Option(help="Datacentre code, e.g. PAR-1.")],
     server: Annotated[str | None, typer.Option(help="Attach to this server (id or name) at once.")] = None,
     organisation: Annotated[int | None, typer.Option(help="Organisation id (default: your first).")] = None,
-    project: Annotated[int | None, typer.Option(help="Project id (default: the organisation's default).")] = None,
+    project: Annotated[int | None, typer.Option(help="Project id (default: the context's, else your default).")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE (repeatable).")] = None,
     protect: Annotated[bool, typer.Option("--protect", help="Turn delete protection on.")] = False,
+    wait: Wait = False,
+    timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
-    """Create a volume, optionally attached to a server."""
+    """Create a volume, optionally attached to a server; with --wait, wait and show the volume."""
+    api = client()
     body: dict[str, object] = {
         "organisation_id": organisation_id(organisation),
         "name": name,
@@ -69,13 +90,19 @@ def create(
         "datacentre": datacentre,
         "delete_protection": protect,
     }
+    project = project if project is not None else State.project
     if project is not None:
         body["project_id"] = project
     if server is not None:
         body["server_id"] = _server(server)
     if label:
         body["labels"] = labels_dict(label)
-    emit(dict(client().volumes_create(body=body)), output=output, default=ACTION_COLUMNS)  # type: ignore[arg-type]
+    action = as_action(api.volumes_create(body=body))  # type: ignore[arg-type]
+    if not wait:
+        emit(dict(action), output=output, default=ACTION_COLUMNS)
+        return
+    wait_for(action, timeout=timeout)
+    emit(api.volumes_retrieve(str(action["volume_id"])), output=output)
 
 
 @app.command()
@@ -97,42 +124,66 @@ def update(
     emit(client().volumes_update(_id(volume), body=body), output=output)  # type: ignore[arg-type]
 
 
+@app.command("add-label")
+def add_label(
+    volume: Volume,
+    label: Annotated[list[str], typer.Argument(help="KEY=VALUE (one or more).")],
+    output: Output = "table",
+) -> None:
+    """Add or change labels (the others are kept)."""
+    api = client()
+    emit(label_change(api.volumes_retrieve, api.volumes_update, _id(volume), add=label), output=output)
+
+
+@app.command("remove-label")
+def remove_label(
+    volume: Volume, key: Annotated[list[str], typer.Argument(help="Label keys to remove.")], output: Output = "table"
+) -> None:
+    """Remove labels by key."""
+    api = client()
+    emit(label_change(api.volumes_retrieve, api.volumes_update, _id(volume), remove=key), output=output)
+
+
 @app.command()
 def attach(
     volume: Volume,
     server: Annotated[str, typer.Option(help="Server id or name (same project and datacentre).")],
+    wait: Wait = False,
+    timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
     """Attach a volume to a server."""
     action = client().volumes_attach(_id(volume), body={"server_id": _server(server)})  # type: ignore[typeddict-item]
-    emit(dict(action), output=output, default=ACTION_COLUMNS)
+    action_result(as_action(action), wait=wait, timeout=timeout, output=output)
 
 
 @app.command()
-def detach(volume: Volume, output: Output = "table") -> None:
+def detach(volume: Volume, wait: Wait = False, timeout: Timeout = 900.0, output: Output = "table") -> None:
     """Detach a volume from its server (its data stays on the volume)."""
-    emit(dict(client().volumes_detach(_id(volume))), output=output, default=ACTION_COLUMNS)
+    action_result(as_action(client().volumes_detach(_id(volume))), wait=wait, timeout=timeout, output=output)
 
 
 @app.command()
 def resize(
     volume: Volume,
     size: Annotated[int, typer.Option("--size", help="The new, larger size in GB.")],
+    wait: Wait = False,
+    timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
-    """Grow an attached volume (never shrinks)."""
+    """Grow an attached volume (never shrinks); then grow its file system in the guest."""
     action = client().volumes_resize(_id(volume), body={"size_gb": size})
-    emit(dict(action), output=output, default=ACTION_COLUMNS)
+    action_result(as_action(action), wait=wait, timeout=timeout, output=output)
 
 
 @app.command()
-def delete(volume: Volume, output: Output = "table") -> None:
+def delete(volume: Volume, wait: Wait = False, timeout: Timeout = 900.0, output: Output = "table") -> None:
     """Delete a detached, unprotected volume and its data."""
-    emit(dict(client().volumes_destroy(_id(volume))), output=output, default=ACTION_COLUMNS)
+    action_result(as_action(client().volumes_destroy(_id(volume))), wait=wait, timeout=timeout, output=output)
 
 
 @app.command()
-def actions(volume: Volume, output: Output = "table", no_header: NoHeader = False) -> None:
+def actions(volume: Volume, output: Output = "table", columns: Columns = None, no_header: NoHeader = False) -> None:
     """The volume's actions, newest first."""
     rows = list_items("volumes_actions_list", _id(volume))
-    emit(rows, output=output, no_header=no_header, default=[*ACTION_COLUMNS, "created_at", "error"])
+    emit(rows, output=output, columns=columns, no_header=no_header, default=[*ACTION_COLUMNS, "created_at", "error"])
