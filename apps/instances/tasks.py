@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
+from typing import Any
 
 from celery import shared_task
 from celery.app.task import Task
@@ -40,17 +42,31 @@ def _countdown(retries: int) -> float:
     return min(300, 5 * 2**retries) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
 
 
-def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]
+def run_claimed_action(
+    task: Task,  # type: ignore[type-arg]
+    action_id: int,
+    *,
+    claim: Callable[..., Any],
+    execute: Callable[..., None],
+    fail: Callable[..., None],
+) -> None:
+    """The body of every action task, servers' and the resources' around them (volumes, networks …).
+
+    ``claim(action_id=, task_id=)`` takes the action with a conditional UPDATE (None: done, or held by
+    another task); ``execute(action=)`` runs it and ends it itself, letting only transient Proxmox errors
+    through, which are retried with backoff; after ``MAX_RETRIES`` ``fail(action=, code=, message=, detail=)``
+    ends it in error.
+    """
     task_id = task.request.id or f"local-{action_id}"
-    action = services.action_claim(action_id=action_id, task_id=task_id)
+    action = claim(action_id=action_id, task_id=task_id)
     if action is None:
         logger.info("action %s: not claimed (done, or held by another task)", action_id)
         return
     try:
-        services.action_execute(action=action)
-    except ProxmoxError as exc:  # transient only: action_execute handles the rest
+        execute(action=action)
+    except ProxmoxError as exc:  # transient only: ``execute`` handles the rest
         if task.request.retries >= MAX_RETRIES:
-            services.action_fail(
+            fail(
                 action=action,
                 code="proxmox_unavailable",
                 message="The operation failed. Our team has been notified.",
@@ -58,6 +74,12 @@ def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]
             )
             return
         raise task.retry(exc=exc, countdown=_countdown(task.request.retries)) from exc
+
+
+def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]
+    run_claimed_action(
+        task, action_id, claim=services.action_claim, execute=services.action_execute, fail=services.action_fail
+    )
 
 
 @shared_task(name=task_names.PROVISION, **TASK_OPTIONS)

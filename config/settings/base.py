@@ -731,7 +731,7 @@ FIREWALLS_DEFAULT_QUOTAS = {
     "max_rules_per_firewall": env.int("FIREWALLS_QUOTA_MAX_RULES", default=50),
 }
 FIREWALLS_RECONCILE_SECONDS = env.int("FIREWALLS_RECONCILE_SECONDS", default=300)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]  # a dict, typed object by the literal above
     {
         "FirewallApplyToTypeEnum": "apps.firewalls.choices.ApplyToType",
         "FirewallMemberStatusEnum": "apps.firewalls.choices.MemberStatus",
