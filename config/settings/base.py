@@ -698,6 +698,12 @@ NETWORKS_PLATFORM_RANGES = env.list("NETWORKS_PLATFORM_RANGES", default=["10.255
 NETWORKS_DEFAULT_QUOTAS = {"max_networks": env.int("NETWORKS_MAX_PER_ORGANISATION", default=5)}
 NETWORKS_MAX_SUBNETS = 10  # subnets per network
 NETWORKS_MAX_ATTACHMENTS_PER_SERVER = 7  # net1..net7 (net0 is the public interface)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]
+    {
+        "NetworkStatusEnum": "apps.networks.choices.NetworkStatus",
+        "NetworkAttachmentStatusEnum": "apps.networks.choices.AttachmentStatus",
+    }
+)
 
 # ---------------------------------------------------------------------------
 # Floating IPs (apps/floating_ips, issue 13; apps/docs/content/floating-ips.md).
