@@ -164,7 +164,12 @@ def floating_ip_detail(request: HttpRequest, organisation: Organisation, floatin
 def floating_ip_status(request: HttpRequest, organisation: Organisation, floating_ip_id: Any) -> HttpResponse:
     """The status partial of the detail page, polled by htmx while an action runs."""
     floating_ip = _floating_ip(request, floating_ip_id)
-    return render(request, "floating_ips/_status.html", _detail_context(request, organisation, floating_ip))
+    context = _detail_context(request, organisation, floating_ip)
+    response = render(request, "floating_ips/_status.html", context)
+    if request.headers.get("HX-Request") and not context["busy"]:
+        # The action ended: reload the page once so its buttons and activity follow (htmx's HX-Refresh).
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @org_view(P.ORG_READ)
