@@ -116,8 +116,11 @@ def _wanted(instance: Instance) -> tuple[list[Firewall], list[FirewallServer]]:
     return firewalls, members
 
 
-def server_firewall_sync(*, instance_id: int, drivers: Drivers) -> bool:
+def server_firewall_sync(*, instance_id: int, drivers: Drivers, full: bool = False) -> bool:
     """Make the server's VM firewall what the platform wants now; False when the VM cannot be written yet.
+
+    The VM's ``group`` rules are always read and compared; its options and NICs are written when its
+    groups or outbound policy change, when drift was flagged, or with ``full`` (staff re-apply).
 
     Raises ``ProxmoxError`` (the caller decides: retry if transient, else mark the server in error).
     """
@@ -139,8 +142,12 @@ def server_firewall_sync(*, instance_id: int, drivers: Drivers) -> bool:
         rules_changed = driver.vm_firewall_group_rules_set(node, vmid, groups=groups)
         if groups:
             policy_out = rules.vm_policy_out([firewall.rules for firewall in firewalls])
-            _nics_firewall_on(driver, node, vmid)
-            driver.vm_firewall_options_set(node, vmid, enable=True, policy_in="DROP", policy_out=policy_out)
+            # Options and NICs are written when anything about this VM changed (or on a full re-apply); a
+            # rule change alone reaches the VM through its security group, already rewritten above.
+            same = state.applied_at is not None and state.groups == groups and state.policy_out == policy_out
+            if full or rules_changed or not same or state.drift:
+                _nics_firewall_on(driver, node, vmid)
+                driver.vm_firewall_options_set(node, vmid, enable=True, policy_in="DROP", policy_out=policy_out)
         else:
             policy_out = ""
             if state.groups or rules_changed:
@@ -164,10 +171,11 @@ def _servers_of(action: Action, firewall: Firewall) -> list[int]:
 def _sync_many(action: Action, instance_ids: Iterable[int], drivers: Drivers) -> list[str]:
     """Sync every server; the errors (permanent ones mark the server's application ``error``)."""
     ids = list(instance_ids)
+    full = action.params.get("reason") == "reapply"
     failures: list[str] = []
     for done, instance_id in enumerate(ids, start=1):
         try:
-            server_firewall_sync(instance_id=instance_id, drivers=drivers)
+            server_firewall_sync(instance_id=instance_id, drivers=drivers, full=full)
         except ProxmoxError as exc:
             if exc.is_transient:
                 raise
