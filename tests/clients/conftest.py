@@ -39,3 +39,31 @@ def platform(live_server, settings, fleet, personas) -> Platform:  # noqa: F811
     vat_rates_seed()
     token = ApiTokenFactory(user=personas.owner, organisation=personas.org, scope=TokenScope.READ_WRITE)
     return Platform(url=live_server.url, token=token.plaintext, fleet=fleet, personas=personas)
+
+
+@dataclass
+class Extras:
+    """What volumes, networks and floating IPs need beyond the fleet (issue 13)."""
+
+    tier: Any
+    zone: Any
+    floating_offer: Any
+
+
+@pytest.fixture
+def extras(platform) -> Extras:
+    """A STORAGE-NVME tier on the simulator's ``ceph-nvme``, an SDN zone, the floating IP add-on offer."""
+    from apps.infrastructure.models import ClusterStorage
+    from apps.networks.models import NetworkZone
+    from tests.floating_ips.conftest import offer_ensure
+    from tests.volumes.conftest import HOLDER, storage_tier
+
+    world = platform.fleet
+    tier = storage_tier(world.dc, iops=50_000)
+    ClusterStorage.objects.create(
+        cluster=world.cluster, tier=tier, storage="ceph-nvme", node_name="pve1", holder_vmid=HOLDER, capacity_gb=5000
+    )
+    zone = NetworkZone.objects.create(
+        cluster=world.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"}
+    )
+    return Extras(tier=tier, zone=zone, floating_offer=offer_ensure())

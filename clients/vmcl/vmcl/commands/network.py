@@ -111,11 +111,12 @@ def create(
     if label:
         body["labels"] = labels_dict(label)
     action = as_action(api.networks_create(body=body))  # type: ignore[arg-type]
+    network_id = str(action["resource"]["id"])
     if not wait:
         emit(dict(action), output=output, default=["id", "type", "status", "progress", "resource"])
         return
     wait_for(action, timeout=timeout)
-    emit(api.networks_retrieve(str(action["resource"]["id"])), output=output)
+    emit(api.networks_retrieve(network_id), output=output)
 
 
 @app.command()

@@ -98,11 +98,12 @@ def create(
     if label:
         body["labels"] = labels_dict(label)
     action = as_action(api.volumes_create(body=body))  # type: ignore[arg-type]
+    volume_id = str(action["volume_id"])  # before waiting: /actions/{id}/ names it under `resource`
     if not wait:
         emit(dict(action), output=output, default=ACTION_COLUMNS)
         return
     wait_for(action, timeout=timeout)
-    emit(api.volumes_retrieve(str(action["volume_id"])), output=output)
+    emit(api.volumes_retrieve(volume_id), output=output)
 
 
 @app.command()
