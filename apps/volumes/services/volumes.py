@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre, Offer
@@ -146,9 +146,12 @@ def volume_quota_check(*, organisation: Organisation, add_volumes: int, add_gb: 
     defaults = settings.VOLUMES_DEFAULT_QUOTAS
     max_volumes = quota.max_volumes if quota and quota.max_volumes is not None else defaults["max_volumes"]
     max_gb = quota.max_total_gb if quota and quota.max_total_gb is not None else defaults["max_total_gb"]
-    live = Volume.objects.filter(organisation=organisation).exclude(status=VolumeStatus.DELETED)
-    count = live.count()
-    total = sum(live.values_list("size_gb", flat=True))
+    live = (
+        Volume.objects.filter(organisation=organisation)
+        .exclude(status=VolumeStatus.DELETED)
+        .aggregate(count=Count("id"), total=Sum("size_gb"))
+    )
+    count, total = live["count"], live["total"] or 0
     if count + add_volumes > max_volumes:
         raise Conflict(
             _("Your organisation may have %(n)s volumes: delete one or ask us to raise the quota.")
