@@ -695,6 +695,7 @@ DATABASES["default"]["ENGINE"] = _PROMETHEUS_ENGINES.get(DATABASES["default"]["E
 # when an organisation has no NetworkQuota row (staff edit it in the back office).
 # ---------------------------------------------------------------------------
 NETWORKS_PLATFORM_RANGES = env.list("NETWORKS_PLATFORM_RANGES", default=["10.255.0.0/16", "172.31.0.0/16"])
+# Networks per organisation without a NetworkQuota row (live networks, deleted ones not counted).
 NETWORKS_DEFAULT_QUOTAS = {"max_networks": env.int("NETWORKS_MAX_PER_ORGANISATION", default=5)}
 NETWORKS_MAX_SUBNETS = 10  # subnets per network
 NETWORKS_MAX_ATTACHMENTS_PER_SERVER = 7  # net1..net7 (net0 is the public interface)
