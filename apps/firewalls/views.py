@@ -256,6 +256,19 @@ def firewall_detail(request: HttpRequest, organisation: Organisation, firewall_i
     return render(request, "firewalls/firewall_detail.html", context, status=status)
 
 
+@org_view(P.RESOURCES_READ)
+def firewall_live(request: HttpRequest, organisation: Organisation, firewall_id: Any) -> HttpResponse:
+    """The firewall's status and per-server application status, polled by the detail page while applying."""
+    firewall = _firewall(request, organisation, firewall_id)
+    context = {
+        "firewall": firewall,
+        "applied": selectors.firewall_is_applied(firewall),
+        "members": list(selectors.firewall_members(firewall=firewall)),
+        "can_write": _can_write(request, organisation),
+    }
+    return render(request, "firewalls/_live.html", context)
+
+
 @require_POST
 @org_view(P.RESOURCES_READ)
 def firewall_apply(request: HttpRequest, organisation: Organisation, firewall_id: Any) -> HttpResponse:
