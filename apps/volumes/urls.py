@@ -20,4 +20,5 @@ urlpatterns = [
     path("volumes/<uuid:volume_id>/protection/", views.volume_protection, name="volume_protection"),
     path("volumes/<uuid:volume_id>/delete/", views.volume_delete, name="volume_delete"),
     path("servers/<uuid:instance_id>/volumes/", views.server_volumes, name="server_volumes"),
+    path("servers/<uuid:instance_id>/volumes/attach/", views.server_volume_attach, name="server_volume_attach"),
 ]

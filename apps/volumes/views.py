@@ -427,8 +427,44 @@ def server_volumes(request: HttpRequest, organisation: Organisation, instance_id
         volume.mount = rules.mount_commands(  # type: ignore[attr-defined]
             device_path=volume.device_path, mount_dir=rules.mount_point(volume.name)
         )
+    can_attach = context["can_write"] and instance.status in (InstanceStatus.RUNNING, InstanceStatus.STOPPED)
     context.update(
         volumes=volumes,
-        can_attach=context["can_write"] and instance.status in (InstanceStatus.RUNNING, InstanceStatus.STOPPED),
+        can_attach=can_attach,
+        detached=_detached_for(request, instance) if can_attach else [],
     )
     return render(request, "volumes/server_volumes.html", context)
+
+
+def _detached_for(request: HttpRequest, instance: Instance) -> list[Volume]:
+    """Available volumes of the server's project and datacentre (what ``volume_attach`` accepts)."""
+    return list(
+        selectors.volume_list(actor=request.user)
+        .filter(
+            status=VolumeStatus.AVAILABLE,
+            project_id=instance.project_id,
+            datacentre_id=instance.datacentre_id,
+            server__isnull=True,
+        )
+        .order_by("name")[:200]
+    )
+
+
+@require_POST
+@org_view(P.ORG_READ)
+def server_volume_attach(request: HttpRequest, organisation: Organisation, instance_id: Any) -> HttpResponse:
+    """Attach one of the available volumes to this server, from its Volumes tab."""
+    instance, _context = server_tab_context(request, instance_id, tab="volumes", write=True)
+    tab_url = reverse("volumes:server_volumes", args=[instance.public_id])
+    try:
+        volume = _volume(request, request.POST.get("volume", ""), write=True)
+    except NotFound:
+        messages.error(request, _("Choose a volume to attach."))
+        return redirect(tab_url)
+    try:
+        action = services.volume_attach(actor=request.user, volume=volume, server=instance)
+    except ApplicationError as exc:
+        _report(request, exc)
+        return redirect(tab_url)
+    messages.info(request, _("Attaching %(volume)s.") % {"volume": volume.name})
+    return redirect(f"{tab_url}?{urlencode({'action': action.public_id})}")

@@ -79,3 +79,20 @@ def test_another_organisation_gets_404_and_a_viewer_403(volumes_env, client):
     assert client.get(f"/volumes/{volume.public_id}/").status_code == 200
     assert client.post(f"/volumes/{volume.public_id}/protection/", {"enabled": "1"}).status_code == 403
     assert client.get("/volumes/new/").status_code == 403
+
+
+def test_server_tab_attaches_an_available_volume_and_follows_its_action(volumes_env, client):
+    client.force_login(volumes_env.personas.owner)
+    server = server_row(volumes_env)
+    volume = _volume(volumes_env)
+    Volume.objects.filter(pk=volume.pk).update(status="available", volid="ceph-nvme:vm-899999-disk-0")
+    volume.actions.update(status="success")
+    tab = client.get(f"/servers/{server.public_id}/volumes/")
+    assert [v.pk for v in tab.context["detached"]] == [volume.pk]
+    response = client.post(f"/servers/{server.public_id}/volumes/attach/", {"volume": str(volume.public_id)})
+    assert response.status_code == 302 and "?action=" in response["Location"]
+    assert Volume.objects.get(pk=volume.pk).status == "attaching"
+    followed = client.get(response["Location"]).context["followed_action"]
+    assert (followed.type, followed.resource_id) == ("attach", volume.public_id)
+    bad = client.post(f"/servers/{server.public_id}/volumes/attach/", {"volume": "nope"})
+    assert bad.status_code == 302
