@@ -85,3 +85,31 @@ def test_two_tasks_claiming_one_action_at_once_one_wins(personas):
         thread.join()
     assert sorted(won) == [False, True]
     assert Action.objects.get(pk=action.pk).attempts == 1
+
+
+def test_an_open_action_of_a_resource_naming_the_server_never_blocks_the_servers_own_actions(personas, shop):
+    from apps.instances.models import Instance
+    from apps.instances.services.access import action_open
+
+    server = Instance.objects.create(
+        organisation=personas.org,
+        project=personas.project,
+        name="web-1",
+        offer=shop.vps,
+        datacentre=shop.dc,
+        image=shop.image,
+        status="running",
+        price_hourly="0.0137",
+        price_monthly="9.99",
+    )
+    services.resource_action_open(
+        resource_type=ActionResource.VOLUME,
+        resource_id=uuid.uuid4(),
+        project=personas.project,
+        type=ActionType.ATTACH,
+        actor=personas.member,
+        task="tests.nothing",
+        instance=server,
+    )
+    stop = action_open(instance=server, type=ActionType.STOP, actor=personas.member)
+    assert stop.resource_type == ActionResource.SERVER and stop.resource_id == server.public_id

@@ -59,7 +59,10 @@ def action_open(
     task: str = task_names.RUN_ACTION,
 ) -> Action:
     """Record an asynchronous operation and enqueue ``task`` on commit; ``Conflict`` while another is open."""
-    if Action.objects.filter(instance=instance, status__in=choices.OPEN_ACTION_STATUSES).exists():
+    # The server's own actions only: attaching a volume or assigning a floating IP names the server
+    # too (``actions.resource_action_open``) but never holds its power, resize or delete back.
+    server_actions = Action.objects.filter(instance=instance, resource_type=choices.ActionResource.SERVER)
+    if server_actions.filter(status__in=choices.OPEN_ACTION_STATUSES).exists():
         raise Conflict(_("Another operation is still running on this instance."), code="action_in_progress")
     action = Action.objects.create(
         instance=instance,
