@@ -203,3 +203,19 @@ def test_another_organisation_gets_404_and_a_viewer_403(networks_env):
     assert viewer.post(URL, _body(networks_env, name="v"), format="json").status_code == 403
     # The outsider's own server cannot join Acme's network, nor Acme's server the outsider's: 404 on the other.
     assert APIClient().get(URL).status_code in (401, 403)
+
+
+def test_a_server_cannot_join_two_networks_with_overlapping_ranges(networks_env):
+    first = network_row(networks_env, name="first", ip_range="10.0.0.0/16")
+    second = network_row(networks_env, name="second", ip_range="10.0.5.0/24")
+    third = network_row(networks_env, name="third", ip_range="10.1.0.0/16")
+    server = server_row(networks_env)
+    owner = _client(networks_env.personas.owner)
+    body = {"server_id": str(server.public_id)}
+    assert owner.post(f"{URL}{first.public_id}/actions/attach/", body, format="json").status_code == 202
+    response = owner.post(f"{URL}{second.public_id}/actions/attach/", body, format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "range_overlap"
+    assert "10.0.0.0/16" in response.json()["error"]["message"]
+    third_attach = owner.post(f"{URL}{third.public_id}/actions/attach/", body, format="json")
+    assert third_attach.status_code == 202
+    assert Attachment.objects.get(network=third).nic_index == 2

@@ -384,6 +384,16 @@ def network_attach(*, actor: Actor, network: Network, server: Instance, ip: str 
         _server_check(server, locked)
         if Attachment.objects.filter(network=locked, instance=server, status__in=LIVE_ATTACHMENT_STATUSES).exists():
             raise Conflict(_("This server is already on this network."), code="already_attached")
+        joined = Attachment.objects.filter(instance=server, status__in=LIVE_ATTACHMENT_STATUSES).values_list(
+            "network__ip_range", flat=True
+        )
+        clash = rules.overlapping(locked.network, list(joined))
+        if clash:
+            # Two cards on overlapping ranges would leave the guest's routing ambiguous.
+            raise Conflict(
+                _("This server is on another network whose range %(other)s overlaps this one.") % {"other": clash},
+                code="range_overlap",
+            )
         index = _nic_index(server)
         subnet = _subnet_for(locked, ip)
         attachment = None
