@@ -60,7 +60,10 @@ def test_back_office_pages(volumes_env, client):
     ):
         assert client.get(url).status_code == 200, url
     volume = volumes_env.storage.volumes.get()
-    assert client.get(f"/admin/volumes/volume/{volume.pk}/change/").status_code == 200
+    change = client.get(f"/admin/volumes/volume/{volume.pk}/change/")
+    assert change.status_code == 200 and f"?resource_id={volume.public_id}" in change.content.decode()
+    actions = client.get(f"/admin/instances/action/?resource_id={volume.public_id}")
+    assert actions.status_code == 200 and actions.context["cl"].result_count == 1
 
 
 def test_back_office_filters_per_organisation_and_cluster_and_storage_per_tier(volumes_env, client):
