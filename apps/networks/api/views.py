@@ -193,7 +193,8 @@ class NetworkAttachApi(NetworksApiView):
         description="Adds a card on the network to a running or stopped server of the network's project and "
         "datacentre, with `ip` when it is free or the next free address. Cloud-init carries the address: a "
         "running server's guest configures it at its next reboot (`needs_reboot` on the network's `servers`). "
-        "409 `address_in_use`, `network_full`, `already_attached`, `too_many_networks`, `range_overlap`, `server_not_ready`.",
+        "409 `address_in_use`, `network_full`, `already_attached`, `too_many_networks`, `range_overlap`, "
+        "`server_not_ready`.",
         parameters=[ID],
         request=s.NetworkAttachInputSerializer,
         responses={202: ActionOutputSerializer, **ERRORS},
