@@ -285,8 +285,17 @@ def firewall_group_drift(*, firewall: Firewall, drivers: Drivers) -> list[str]:
     wanted = [rule.params() for rule in _pve_rules(firewall)]
     drifted: list[str] = []
     for row in FirewallGroup.objects.filter(firewall=firewall).select_related("cluster"):
-        rows: Any = drivers.get(row.cluster).request("GET", f"cluster/firewall/groups/{firewall.group}")
-        current = [FirewallRule.from_row(r).params() for r in sorted(rows, key=lambda r: int(r["pos"]))]
+        try:
+            rows: Any = drivers.get(row.cluster).request("GET", f"cluster/firewall/groups/{firewall.group}")
+        except ProxmoxError as exc:
+            if exc.is_transient:
+                raise
+            rows = None  # the group is gone (PVE: "no such security group")
+        current = (
+            None
+            if rows is None
+            else [FirewallRule.from_row(r).params() for r in sorted(rows, key=lambda r: int(r["pos"]))]
+        )
         if current != wanted:
             drifted.append(row.cluster.name)
             FirewallGroup.objects.filter(pk=row.pk).update(generation=0)
