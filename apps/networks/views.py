@@ -66,7 +66,8 @@ def _settling(network: Network) -> bool:
 def network_list(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     can_write = actor_has_permission(request.user, organisation, P.RESOURCES_WRITE)
     projects = list(project_list_for_actor(actor=request.user, organisation=organisation, permission=P.RESOURCES_WRITE))
-    form = forms.NetworkCreateForm(request.POST or None, projects=projects, datacentres=_datacentres())
+    datacentres = _datacentres()
+    form = forms.NetworkCreateForm(request.POST or None, projects=projects, datacentres=datacentres)
     if request.method == "POST" and can_write and form.is_valid():
         project = next(p for p in projects if str(p.pk) == form.cleaned_data["project"])
         datacentre = Datacentre.objects.get(code=form.cleaned_data["datacentre"])
@@ -102,7 +103,12 @@ def network_list(request: HttpRequest, organisation: Organisation) -> HttpRespon
             request,
             "POST",
             "/networks/",
-            {"organisation_id": organisation.pk, "name": "backend", "datacentre": "PAR-1", "ip_range": "10.0.0.0/16"},
+            {
+                "organisation_id": organisation.pk,
+                "name": "backend",
+                "datacentre": datacentres[0].code if datacentres else "PAR-1",
+                "ip_range": "10.0.0.0/16",
+            },
         ),
     }
     template = "networks/_network_table.html" if request.headers.get("HX-Request") else "networks/network_list.html"
