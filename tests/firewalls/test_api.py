@@ -162,3 +162,20 @@ def test_a_server_of_another_project_or_organisation_is_refused(shop, personas):
     bad_selector = [{"type": "label_selector", "label_selector": {"selector": "a in (b"}}]
     response = owner.post(f"{URL}{firewall_id}/actions/apply_to_resources/", {"apply_to": bad_selector}, format="json")
     assert response.status_code == 400
+
+
+def test_a_selector_covers_a_server_still_provisioning_and_applies_when_it_runs(shop, personas):
+    server = _server(shop, personas, status="provisioning", vmid=None, labels={"role": "web"})
+    owner = _client(personas.owner)
+    selector = [{"type": "label_selector", "label_selector": {"selector": "role=web"}}]
+    body = owner.post(URL, _body(personas, apply_to=selector), format="json").json()
+    member = FirewallServer.objects.get()
+    assert member.instance == server and member.selected and member.status == "pending"
+    from apps.firewalls.services import firewalls_server_status_changed
+
+    firewalls_server_status_changed(sender=None, instance_id=server.pk, before="provisioning", after="running")
+    latest = Action.objects.filter(resource_type="firewall", resource_id=body["firewall"]["id"]).first()
+    assert latest.params["server_ids"] == [server.pk] and latest.params["reason"] == "server_started"
+    # Deleted: dropped from the firewall, which keeps existing.
+    firewalls_server_status_changed(sender=None, instance_id=server.pk, before="deleting", after="deleted")
+    assert not FirewallServer.objects.exists() and Firewall.objects.get().status == "active"
