@@ -169,7 +169,12 @@ class Databases:
 
         started = time.monotonic()
         if self.keep_template and self._exists(self.template):
-            return 0.0
+            from django.core.management import call_command
+
+            connection.settings_dict["NAME"] = self.template
+            call_command("migrate", verbosity=0)  # what was added since it was kept
+            connection.close()
+            return time.monotonic() - started
         connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}), "NAME": self.template}
         connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
         self._made_template = True
@@ -419,7 +424,9 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            # VMCLOUD_STACK_SETTINGS: try a settings change under the benchmark or the drill (a module
+            # importing config.settings.test, on PYTHONPATH) without editing the shared settings.
+            "DJANGO_SETTINGS_MODULE": os.environ.get("VMCLOUD_STACK_SETTINGS", "config.settings.test"),
             "DATABASE_URL": self.database_url,
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "CELERY_BROKER_URL": self.broker_url,
@@ -545,10 +552,12 @@ def place_orders(
     *,
     threads: int = 8,
     attempts: int = 40,
+    pace: float = 0.0,
     on_progress: Callable[[int], None] | None = None,
 ) -> OrderResults:
     """POST every order (round robin over web processes and tokens), retrying transport errors and 5xx
-    with the same ``Idempotency-Key`` as a careful client does (apps/docs/content/api.md)."""
+    with the same ``Idempotency-Key`` as a careful client does (apps/docs/content/api.md); ``pace``
+    seconds between two orders."""
     import requests
 
     results = OrderResults()
@@ -590,7 +599,11 @@ def place_orders(
             results.errors.append(f"{name}: {last}")
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = [pool.submit(one, i, name, offer) for i, (name, offer) in enumerate(orders)]
+        futures = []
+        for i, (name, offer) in enumerate(orders):
+            futures.append(pool.submit(one, i, name, offer))
+            if pace:  # a steady flow of orders, so a fault lands in the middle of it
+                time.sleep(pace)
         for future in futures:
             future.result()
     return results
@@ -599,20 +612,20 @@ def place_orders(
 # ---------------------------------------------------------------------------
 # Convergence and the checks
 # ---------------------------------------------------------------------------
-def open_counts() -> dict[str, int]:
+def open_counts(prefix: str = "") -> dict[str, int]:
     from django.db import connections
 
     from apps.orders.models import Order
 
     connections.close_all()  # a fresh connection: the database may have restarted
-    return dict(Counter(Order.objects.values_list("state", flat=True)))
+    return dict(Counter(Order.objects.filter(name__startswith=prefix).values_list("state", flat=True)))
 
 
 class NotConverged(TimeoutError):
     """Orders still open when the wait ended (timeout, or no progress for ``stall`` seconds)."""
 
 
-def wait_converged(expected: int, timeout: float, label: str = "", stall: float = 90.0) -> float:
+def wait_converged(expected: int, timeout: float, label: str = "", stall: float = 90.0, prefix: str = "") -> float:
     """Wait until ``expected`` orders exist and none is pending or provisioning; returns when (monotonic).
 
     Raises ``NotConverged`` at ``timeout``, or sooner when the counts have not moved for ``stall`` seconds
@@ -626,7 +639,7 @@ def wait_converged(expected: int, timeout: float, label: str = "", stall: float 
     moved_at = time.monotonic()
     while True:
         try:
-            counts = open_counts()
+            counts = open_counts(prefix)
         except Exception as exc:
             counts = {"error": 1}
             detail = str(exc).splitlines()[0][:120]
@@ -660,12 +673,18 @@ def _dupes(values: Iterable[Any]) -> list[Any]:
     return [v for v, n in Counter(values).items() if n > 1]
 
 
-def verify(sim: Any, expected: int, *, gpu_expected: int | None = None, fresh: bool = True) -> list[Check]:
+def verify(
+    sim: Any, expected: int, *, gpu_expected: int | None = None, prefix: str = "", fresh: bool = True
+) -> list[Check]:
     """The truth after a run, from the database and from the simulated cluster.
 
-    ``fresh``: read on new connections (the database may have restarted); tests inside a transaction pass False.
+    ``prefix``: the completeness checks (``expected`` orders completed, servers running, actions closed)
+    cover the orders whose name starts with it (one step of the drill); the duplicate and leak checks
+    always cover everything. ``fresh``: read on new connections (the database may have restarted);
+    tests inside a transaction pass False.
     """
     from django.db import connections
+    from django.db.models import Q
 
     from apps.infrastructure.models import GpuDevice, IpAllocation, Reservation, VmidAllocation
     from apps.instances.choices import OPEN_ACTION_STATUSES, InstanceStatus
@@ -675,7 +694,8 @@ def verify(sim: Any, expected: int, *, gpu_expected: int | None = None, fresh: b
     if fresh:
         connections.close_all()
     checks: list[Check] = []
-    states = Counter(Order.objects.values_list("state", flat=True))
+    orders = Order.objects.filter(name__startswith=prefix)
+    states = Counter(orders.values_list("state", flat=True))
     checks.append(
         Check(
             "every order completed",
@@ -684,15 +704,16 @@ def verify(sim: Any, expected: int, *, gpu_expected: int | None = None, fresh: b
         )
     )
     live = Instance.objects.exclude(status__in=[InstanceStatus.DELETED])
-    statuses = Counter(live.values_list("status", flat=True))
+    scoped = live.filter(name__startswith=prefix)
+    statuses = Counter(scoped.values_list("status", flat=True))
     checks.append(
         Check(
             "every server running once",
-            statuses.get(InstanceStatus.RUNNING, 0) == expected and live.count() == expected,
+            statuses.get(InstanceStatus.RUNNING, 0) == expected and scoped.count() == expected,
             f"{dict(statuses)}",
         )
     )
-    per_order = Counter(Order.objects.exclude(instance=None).values_list("instance_id", flat=True))
+    per_order = Counter(orders.exclude(instance=None).values_list("instance_id", flat=True))
     checks.append(
         Check(
             "one server per order",
@@ -702,38 +723,45 @@ def verify(sim: Any, expected: int, *, gpu_expected: int | None = None, fresh: b
     )
     names = list(live.values_list("name", flat=True))
     checks.append(Check("no duplicate server name", not _dupes(names), str(_dupes(names)[:5])))
-    vmids = list(live.values_list("cluster_id", "vmid"))
+    vmids = list(live.exclude(vmid=None).values_list("cluster_id", "vmid"))
+    missing_vmid = scoped.filter(vmid=None).count()
     checks.append(
         Check(
             "no duplicate VMID (database)",
-            not _dupes(vmids) and None not in [v for _c, v in vmids],
-            str(_dupes(vmids)[:5]),
+            not _dupes(vmids) and not missing_vmid,
+            f"duplicates {_dupes(vmids)[:5]}, {missing_vmid} servers without a VMID",
         )
     )
-    ipv4 = list(live.values_list("ipv4", flat=True))
-    ipv6 = list(live.values_list("ipv6", flat=True))
+    ipv4 = list(live.exclude(ipv4=None).values_list("ipv4", flat=True))
+    ipv6 = list(live.exclude(ipv6=None).values_list("ipv6", flat=True))
+    missing_ip = scoped.filter(ipv4=None).count()
     checks.append(
         Check(
             "no duplicate IP (database)",
-            not _dupes(ipv4) and not _dupes(ipv6) and None not in ipv4,
-            f"v4 {_dupes(ipv4)[:5]} v6 {_dupes(ipv6)[:5]}",
+            not _dupes(ipv4) and not _dupes(ipv6) and not missing_ip,
+            f"v4 {_dupes(ipv4)[:5]} v6 {_dupes(ipv6)[:5]}, {missing_ip} servers without an IPv4",
         )
     )
     held = list(GpuDevice.objects.exclude(reservation=None).values_list("reservation_id", flat=True))
     gpu_servers = [i for i in live if i.gpu_mappings]
-    gpu_ok = len(held) == len(gpu_servers) and not _dupes(held)
+    gpu_running = sum(1 for i in gpu_servers if i.status == InstanceStatus.RUNNING)
+    gpu_ok = len(held) == len(gpu_servers)
+    scoped_gpu = sum(1 for i in gpu_servers if i.name.startswith(prefix))
     if gpu_expected is not None:
-        gpu_ok = gpu_ok and len(gpu_servers) == gpu_expected
+        gpu_ok = gpu_ok and scoped_gpu == gpu_expected
     checks.append(
         Check(
             "no duplicate GPU (database)",
             gpu_ok,
-            f"{len(held)} GPUs held by {len(set(held))} reservations, {len(gpu_servers)} GPU servers",
+            f"{len(held)} GPUs held, {len(gpu_servers)} GPU servers ({scoped_gpu} in scope, expected {gpu_expected})",
         )
     )
-    open_actions = Action.objects.filter(status__in=OPEN_ACTION_STATUSES).count()
+    open_actions = Action.objects.filter(status__in=OPEN_ACTION_STATUSES, instance__in=scoped).count()
     checks.append(Check("no action left open", open_actions == 0, f"{open_actions} open"))
-    reserved = Reservation.objects.filter(state="reserved").count()
+    # Uncommitted reservations of this scope's servers, or of no server at all (leaked by a failed order).
+    reserved = (
+        Reservation.objects.filter(state="reserved").filter(Q(instance__in=scoped) | Q(instance__isnull=True)).count()
+    )
     checks.append(Check("no reservation left uncommitted", reserved == 0, f"{reserved} reserved"))
     # Allocations only belong to reservations of live servers (nothing leaked by a retried task).
     live_reservations = set(live.values_list("reservation_id", flat=True))
@@ -749,24 +777,28 @@ def verify(sim: Any, expected: int, *, gpu_expected: int | None = None, fresh: b
 
     with sim.cluster.lock:
         vms = {vmid: vm for vmid, vm in sim.cluster.vms.items() if not vm.template}
+        running_vmids = {vmid for vmid, vm in vms.items() if vm.running}
         sim_gpus = [gpu for vm in vms.values() for gpu in vm.gpus]
         sim_ips = [str(vm.config.get("ipconfig0", "")).split(",")[0] for vm in vms.values()]
-        running = sum(1 for vm in vms.values() if vm.running)
     db_vmids = {v for _c, v in vmids}
+    scoped_vmids = set(scoped.exclude(vmid=None).values_list("vmid", flat=True))
+    orphans = set(vms) - db_vmids
     checks.append(
         Check(
             "Proxmox: one VM per server",
-            len(vms) == expected and set(vms) == db_vmids,
-            f"{len(vms)} VMs, {len(set(vms) ^ db_vmids)} VMIDs differ from the database",
+            not orphans and scoped_vmids <= set(vms) and len(scoped_vmids) == expected,
+            f"{len(vms)} VMs; {len(orphans)} VMs no server owns; "
+            f"{len(scoped_vmids - set(vms))} servers in scope without a VM",
         )
     )
-    checks.append(Check("Proxmox: every VM running", running == expected, f"{running} running"))
+    not_running = len(scoped_vmids - running_vmids)
+    checks.append(Check("Proxmox: every VM running", not not_running, f"{not_running} VMs in scope not running"))
     checks.append(Check("Proxmox: no duplicate IP", not _dupes(sim_ips), str(_dupes(sim_ips)[:5])))
     checks.append(
         Check(
             "Proxmox: no GPU in two VMs",
-            not _dupes(sim_gpus) and len(sim_gpus) == len(gpu_servers),
-            f"{len(sim_gpus)} GPUs in use",
+            not _dupes(sim_gpus) and len(sim_gpus) == gpu_running,
+            f"{len(sim_gpus)} GPUs in use by VMs, {gpu_running} GPU servers running",
         )
     )
     return checks
