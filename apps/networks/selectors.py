@@ -102,3 +102,17 @@ def network_counts(*, network_ids: Sequence[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["network_id"]: row["n"] for row in rows}
+
+
+def private_addresses_by_server(*, instance_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """(network name, address) of each server's live cards, in one query: for lists of servers (constant queries
+    in the number of rows)."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    rows = (
+        Attachment.objects.filter(instance_id__in=list(instance_ids), status__in=LIVE_ATTACHMENT_STATUSES)
+        .order_by("instance_id", "nic_index")
+        .values_list("instance_id", "network__name", "address")
+    )
+    for instance_id, name, address in rows:
+        found.setdefault(instance_id, []).append((name, address))
+    return found

@@ -113,3 +113,15 @@ def test_back_office_pages_and_zone_validation(networks_env, client):
         instance=networks_env.zone,
     )
     assert not form.is_valid() and "name" in form.errors
+
+
+def test_private_addresses_of_many_servers_in_one_query(networks_env, django_assert_num_queries):
+    from apps.networks.selectors import private_addresses_by_server
+
+    network = network_row(networks_env)
+    servers = [server_row(networks_env, name=f"s{i}", vmid=100_800 + i) for i in range(3)]
+    for server in servers:
+        services.network_attach(actor=networks_env.personas.owner, network=network, server=server)
+    with django_assert_num_queries(1):
+        found = private_addresses_by_server(instance_ids=[s.pk for s in servers])
+    assert found[servers[2].pk] == [("backend", "10.0.0.4")]
