@@ -135,7 +135,7 @@ def main() -> None:
         with connection.execute_wrapper(count):
             if profiler is not None:
                 profiler.enable()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             for i, server in enumerate(servers):
                 services.volume_create(
                     actor=owner,
@@ -147,7 +147,7 @@ def main() -> None:
                     datacentre=world["dc"],
                     server=server,
                 )
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             if profiler is not None:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
@@ -160,6 +160,8 @@ def main() -> None:
     holder_disks = sum(1 for volid in sim.cluster.volumes if f":vm-{HOLDER_VMID}-disk-" in volid)
     print(f"servers:                  {len(servers)} running")
     print(f"create + attach all:      {elapsed:.2f} s ({n / elapsed:.1f} volumes/s; goal 200 in <= 30 s)")
+    print(f"  CPU of this process:    {cpu:.2f} s (platform and simulator; wall time above also waits on PostgreSQL)")
+    print(f"  load average (1 min):   {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  volumes in use:         {in_use} ({failed} actions in error)")
     print(f"  holder VMID's disks:    {holder_disks} in the simulator")
     print(f"  per volume:             {timer.calls / n:.1f} Proxmox calls, {queries[0] / n:.0f} queries")
