@@ -10,6 +10,7 @@ import vmcloud
 from terraform_provider_vmcloud import mirror
 from terraform_provider_vmcloud.common import error_detail, parse_duration
 from terraform_provider_vmcloud.provider import VMCloudProvider
+from tf.gen import tfplugin_pb2 as pb
 from tf.provider import ProviderServicer
 
 from tests.clients.terraform import terraform_binary
@@ -56,7 +57,23 @@ def test_an_api_error_diagnostic_names_the_code_and_the_request_id():
 def test_every_schema_encodes_and_secrets_are_sensitive():
     servicer = ProviderServicer(VMCloudProvider())
     resources = {name: cls.get_schema().to_pb() for name, cls in servicer._load_res_cls_map().items()}
-    assert set(resources) == {"vmcloud_server", "vmcloud_ssh_key", "vmcloud_project", "vmcloud_snapshot_schedule"}
+    assert set(resources) == {
+        "vmcloud_server",
+        "vmcloud_ssh_key",
+        "vmcloud_project",
+        "vmcloud_snapshot_schedule",
+        "vmcloud_volume",
+        "vmcloud_network",
+        "vmcloud_network_attachment",
+        "vmcloud_firewall",
+        "vmcloud_floating_ip",
+    }
+    firewall = resources["vmcloud_firewall"].block
+    assert {b.type_name: b.nesting for b in firewall.block_types} == {
+        "rule": pb.Schema.NestedBlock.NestingMode.LIST,
+        "apply_to": pb.Schema.NestedBlock.NestingMode.LIST,
+        "timeouts": pb.Schema.NestedBlock.NestingMode.SINGLE,
+    }
     data = {name: cls.get_schema().to_pb() for name, cls in servicer._load_ds_cls_map().items()}
     assert set(data) == {
         "vmcloud_offers",

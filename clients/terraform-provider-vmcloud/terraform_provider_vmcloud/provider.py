@@ -68,9 +68,10 @@ class VMCloudProvider(Provider):
         return list(DATA_SOURCES)
 
     def get_resources(self) -> list[type[Resource]]:
+        from .cloud_resources import CLOUD_RESOURCES
         from .resources import RESOURCES
 
-        return list(RESOURCES)
+        return [*RESOURCES, *CLOUD_RESOURCES]
 
 
 def _version() -> str:

@@ -74,7 +74,57 @@ class TimeoutsBlock(NestedBlock):
         return bool(a_decoded == b_decoded)
 
 
-def build_schema(fields: list[Field], *, description: str, timeouts: tuple[str, ...] = (), version: int = 0) -> Schema:
+class ListBlock(NestedBlock):
+    """Repeated blocks such as ``rule { ... }`` (Terraform's list nesting mode), of plain attributes.
+
+    Each block is a dictionary with every attribute present (``None`` when unset).
+    """
+
+    def __init__(self, name: str, fields: list[Field], *, description: str = "") -> None:
+        block = Block(
+            attributes=[
+                Attribute(
+                    f.name,
+                    _tf_type(f.type),
+                    description=f.description,
+                    required=f.required,
+                    optional=f.optional,
+                    computed=f.computed,
+                )
+                for f in fields
+            ],
+            description=description or None,
+        )
+        super().__init__(name, NestMode.Set, block)
+        self.names = tuple(f.name for f in fields)
+
+    def to_pb(self) -> pb.Schema.NestedBlock:
+        return pb.Schema.NestedBlock(
+            type_name=self.type_name, block=self.block.to_pb(), nesting=pb.Schema.NestedBlock.NestingMode.LIST
+        )
+
+    def encode(self, value: Any) -> Any:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            return value
+        return [{name: item.get(name) for name in self.names} for item in value]
+
+    def decode(self, value: Any) -> Any:
+        return value
+
+    def semantically_equal(self, a_decoded: Any, b_decoded: Any) -> bool:
+        return bool(self.encode(a_decoded) == self.encode(b_decoded))
+
+
+def build_schema(
+    fields: list[Field],
+    *,
+    description: str,
+    timeouts: tuple[str, ...] = (),
+    version: int = 0,
+    blocks: tuple[ListBlock, ...] = (),
+) -> Schema:
     attributes = [
         Attribute(
             f.name,
@@ -88,8 +138,8 @@ def build_schema(fields: list[Field], *, description: str, timeouts: tuple[str, 
         )
         for f in fields
     ]
-    blocks: list[NestedBlock] = [TimeoutsBlock(timeouts)] if timeouts else []
-    return Schema(version=version, attributes=attributes, block_types=blocks, description=description)
+    nested: list[NestedBlock] = [*blocks, *([TimeoutsBlock(timeouts)] if timeouts else [])]
+    return Schema(version=version, attributes=attributes, block_types=nested, description=description)
 
 
 # The provider block.
@@ -159,6 +209,116 @@ SNAPSHOT_SCHEDULE = [
     Field("weekday", "number", "Weekly schedules: 0 = Sunday … 6 = Saturday.", optional=True, computed=True),
     Field("retention", "number", "Scheduled snapshots kept.", optional=True, computed=True),
     Field("enabled", "bool", "Whether the schedule runs.", optional=True, computed=True),
+]
+
+PROJECT_ID = Field(
+    "project",
+    "number",
+    "Project id. Default: the organisation's default.",
+    optional=True,
+    computed=True,
+    force_new=True,
+)
+
+VOLUME = [
+    Field("id", "string", "Volume id.", computed=True),
+    Field("name", "string", "Name, unique in the project. Changed in place.", required=True),
+    Field("tier", "string", "Storage tier (offer code), e.g. `STORAGE-NVME`.", required=True, force_new=True),
+    Field(
+        "size",
+        "number",
+        "Size in GB (10 to 10000). A larger size grows the volume in place (while it is attached: the API grows a "
+        "disk through its server); a smaller one is an error at plan time (volumes never shrink).",
+        required=True,
+    ),
+    Field("datacentre", "string", "Datacentre code, e.g. `PAR-1`.", required=True, force_new=True),
+    Field(
+        "server_id",
+        "string",
+        "Server to attach the volume to (same project and datacentre); changed in place "
+        "(detach, then attach). Unset: detached.",
+        optional=True,
+    ),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field("delete_protection", "bool", "Refuse deletion while true.", optional=True, computed=True),
+    Field("status", "string", "`available`, `in_use`, ...", computed=True),
+    Field("device_path", "string", "Stable path in the guest while attached (`/dev/disk/by-id/...`).", computed=True),
+    Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
+]
+
+NETWORK = [
+    Field("id", "string", "Network id.", computed=True),
+    Field("name", "string", "Name, unique in the project. Changed in place.", required=True),
+    Field("ip_range", "string", "Private IPv4 range, e.g. `10.0.0.0/16`.", required=True, force_new=True),
+    Field("datacentre", "string", "Datacentre code, e.g. `PAR-1`.", required=True, force_new=True),
+    Field(
+        "subnets",
+        "list",
+        "Subnet CIDRs inside the range. Default: one subnet, the whole range. New subnets are added in place; "
+        "the API cannot remove one (an error at plan time: replace the network).",
+        optional=True,
+        computed=True,
+    ),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field("status", "string", "`available`, ...", computed=True),
+]
+
+NETWORK_ATTACHMENT = [
+    Field("id", "string", "`<network_id>/<server_id>`.", computed=True),
+    Field("network_id", "string", "The network.", required=True, force_new=True),
+    Field("server_id", "string", "The server (same project and datacentre).", required=True, force_new=True),
+    Field("ip", "string", "Private address. Default: the next free one.", optional=True, computed=True, force_new=True),
+    Field("interface", "string", "The guest's interface for this network.", computed=True),
+    Field("needs_reboot", "bool", "True until a running server reboots to see the network.", computed=True),
+]
+
+FIREWALL = [
+    Field("id", "string", "Firewall id.", computed=True),
+    Field("name", "string", "Name, unique in the project. Changed in place.", required=True),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field("applied", "bool", "True when every server it reaches has its rules.", computed=True),
+]
+
+FIREWALL_RULE = [
+    Field("direction", "string", "`in` or `out`.", required=True),
+    Field("protocol", "string", "`tcp`, `udp`, `icmp`, `esp` or `gre`.", required=True),
+    Field("port", "string", "Port or range (`80`, `8000-8100`): tcp and udp only.", optional=True),
+    Field("source_ips", "list", "Inbound: allowed sources (addresses or CIDRs).", optional=True),
+    Field("destination_ips", "list", "Outbound: allowed destinations (addresses or CIDRs).", optional=True),
+    Field("description", "string", "Free text.", optional=True),
+]
+
+FIREWALL_APPLY_TO = [
+    Field("server", "string", "A server id (of the firewall's project).", optional=True),
+    Field("label_selector", "string", "Every server of the project whose labels match, now and later.", optional=True),
+]
+
+FLOATING_IP = [
+    Field("id", "string", "Floating IP id.", computed=True),
+    Field("name", "string", "Name, unique in the project. Changed in place.", required=True),
+    Field(
+        "datacentre",
+        "string",
+        "Datacentre code. Default: the server's (`server_id`).",
+        optional=True,
+        computed=True,
+        force_new=True,
+    ),
+    Field(
+        "server_id",
+        "string",
+        "Server the address is assigned to; changed in place (the address moves). Unset: unassigned.",
+        optional=True,
+    ),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field("delete_protection", "bool", "Refuse release while true.", optional=True, computed=True),
+    Field("address", "string", "The IPv4 address.", computed=True),
+    Field("status", "string", "`available`, `assigned`, ...", computed=True),
+    Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
 ]
 
 # Data sources: filters in, a list of objects out (their attribute names below).
