@@ -78,3 +78,45 @@ def test_label_selector_filters_and_pages_iterate(platform):
         client.instances_update(order["instance"], body={"labels": {"env": env}})
     assert sorted(s["name"] for s in client.instances_list_iter()) == ["a-1", "a-2", "a-3"]
     assert sorted(s["name"] for s in client.instances_list_iter(label_selector="env=prod")) == ["a-1", "a-3"]
+
+
+def test_volume_network_firewall_and_floating_ip_helpers_wait_on_their_actions(platform, extras):
+    """The four create helpers of issue 13, and ``Action.wait()`` on each resource's Actions."""
+    client = platform.client()
+    order, action = client.create_server(
+        name="app-1", offer=platform.fleet.vps_offer.code, datacentre=platform.fleet.dc.code, image="ubuntu-24.04"
+    )
+    action.wait(timeout=60, poll_interval=0.2)
+    server_id = order["instance"]
+    client.instances_update(server_id, body={"labels": {"role": "web"}})
+
+    volume, action = client.create_volume(
+        name="data", tier=extras.tier.code, size_gb=20, datacentre=platform.fleet.dc.code, server=server_id
+    )
+    assert (volume["name"], action["type"]) == ("data", "create")
+    assert action.wait(timeout=60, poll_interval=0.2).status == "success"
+    assert client.volumes_retrieve(volume["id"])["server_id"] == server_id
+    resize = client.action(client.volumes_resize(volume["id"], body={"size_gb": 30}))
+    assert resize.wait(timeout=60, poll_interval=0.2).status == "success"
+
+    network, action = client.create_network(
+        name="backend", ip_range="10.20.0.0/16", subnets=["10.20.1.0/24"], datacentre=platform.fleet.dc.code
+    )
+    action.wait(timeout=60, poll_interval=0.2)
+    attach = client.networks_attach(network["id"], body={"server_id": server_id, "ip": "10.20.1.10"})
+    assert attach.wait(timeout=60, poll_interval=0.2).status == "success"
+    assert client.networks_retrieve(network["id"])["servers"][0]["address"] == "10.20.1.10"
+
+    firewall, actions = client.create_firewall(
+        name="web",
+        rules=[{"direction": "in", "protocol": "tcp", "port": "443", "source_ips": ["0.0.0.0/0", "::/0"]}],
+        apply_to=[{"type": "label_selector", "label_selector": {"selector": "role=web"}}],
+    )
+    assert actions and all(a.wait(timeout=60, poll_interval=0.2).status == "success" for a in actions)
+    assert client.firewalls_retrieve(firewall["id"])["applied"] is True
+
+    floating_ip, action = client.create_floating_ip(name="vip", server=server_id)
+    assert action is not None and action.wait(timeout=60, poll_interval=0.2).status == "success"
+    assert client.floating_ips_retrieve(floating_ip["id"])["server"] == server_id
+    unassigned, none = client.create_floating_ip(name="spare", datacentre=platform.fleet.dc.code)
+    assert none is None and unassigned["status"] == "available"
