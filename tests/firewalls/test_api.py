@@ -179,3 +179,15 @@ def test_a_selector_covers_a_server_still_provisioning_and_applies_when_it_runs(
     # Deleted: dropped from the firewall, which keeps existing.
     firewalls_server_status_changed(sender=None, instance_id=server.pk, before="deleting", after="deleted")
     assert not FirewallServer.objects.exists() and Firewall.objects.get().status == "active"
+
+
+def test_a_server_uses_at_most_five_firewalls_by_id_or_selector(shop, personas):
+    server = _server(shop, personas, labels={"env": "prod"})
+    owner = _client(personas.owner)
+    target = [{"type": "server", "server": {"id": str(server.public_id)}}]
+    for n in range(5):
+        assert owner.post(URL, _body(personas, name=f"fw{n}", apply_to=target), format="json").status_code == 201
+    selector = [{"type": "label_selector", "label_selector": {"selector": "env=prod"}}]
+    response = owner.post(URL, _body(personas, name="sixth", apply_to=selector), format="json")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "server_firewall_limit"
+    assert Firewall.objects.count() == 5

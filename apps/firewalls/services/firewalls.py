@@ -234,8 +234,8 @@ def firewall_create(
             created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
         )
         _servers_check(firewall, servers)
-        _per_server_limit([s.pk for s in servers], firewall=firewall)
         changed = _apply_direct(firewall, servers) | _refresh_selected(firewall)
+        _per_server_limit(changed, firewall=firewall)
         audit_record(
             actor=actor,
             action="firewalls.firewall.create",
@@ -302,7 +302,6 @@ def firewall_apply_to(
     with transaction.atomic():
         locked = _locked(firewall)
         _servers_check(locked, servers)
-        _per_server_limit([s.pk for s in servers], firewall=locked)
         merged = list(locked.label_selectors)
         merged += [s for s in selectors if s not in merged]
         if len(merged) > MAX_SELECTORS:
@@ -312,6 +311,7 @@ def firewall_apply_to(
         locked.label_selectors = merged
         locked.save(update_fields=["label_selectors", "updated_at"])
         changed = _apply_direct(locked, servers) | _refresh_selected(locked)
+        _per_server_limit(changed, firewall=locked)  # by id or selector: the whole change is refused
         audit_record(
             actor=actor,
             action="firewalls.firewall.apply_to_resources",
