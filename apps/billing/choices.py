@@ -13,6 +13,7 @@ class ResourceType(models.TextChoices):
     SNAPSHOT = "snapshot", _("Snapshot storage")
     SERVICE = "service", _("Managed service")
     VOLUME = "volume", _("Block storage volume")
+    FLOATING_IP = "floating_ip", _("Floating IP")
 
 
 class InvoiceStatus(models.TextChoices):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
@@ -89,3 +89,10 @@ def floating_ips_billable(*, start: datetime, end: datetime) -> QuerySet[Floatin
         .exclude(status=FloatingIpStatus.RELEASED, deleted_at__isnull=True)
         .order_by("id")
     )
+
+
+def floating_ips_billable_since(*, floor: datetime) -> datetime | None:
+    """When the earliest floating IP still billable after ``floor`` was created."""
+    return FloatingIp.objects.filter(Q(deleted_at__isnull=True) | Q(deleted_at__gt=floor)).aggregate(
+        m=Min("created_at")
+    )["m"]

@@ -85,3 +85,34 @@ def test_a_month_of_volume_hours_costs_at_most_its_monthly_price(volumes_env):  
     )
     lines = rate_month(organisation_id=volume.organisation_id, month=date(2026, 3, 1))
     assert sum((line.amount for line in lines), Decimal("0")) == Decimal("15.00")
+
+
+def test_a_floating_ip_is_billed_one_unit_an_hour_from_reservation_to_release(volumes_env):  # noqa: F811
+    from apps.floating_ips.models import FloatingIp
+    from apps.infrastructure.models import IpPool
+    from apps.catalogue.models import Offer
+
+    addon = Offer.objects.get(code="FLOATING-IPV4")  # the add-on offer apps.floating_ips' migration creates
+    pool = IpPool.objects.filter(datacentre=volumes_env.shop.dc, family=4).first()
+    with at(utc(2026, 3, 1, 0, 15)):
+        fip = FloatingIp.objects.create(
+            organisation=volumes_env.personas.org,
+            project=volumes_env.personas.project,
+            name="web-vip",
+            datacentre=volumes_env.shop.dc,
+            address="203.0.113.77",
+            pool=pool,
+            offer=addon,
+            price_hourly=Decimal("0.004110"),
+            price_monthly=Decimal("3.00"),
+        )
+    FloatingIp.objects.filter(pk=fip.pk).update(deleted_at=utc(2026, 3, 1, 1, 30))
+    for h in range(3):
+        meter_hour(hour=utc(2026, 3, 1, h))
+    rows = list(
+        UsageRecord.objects.filter(resource_type=ResourceType.FLOATING_IP)
+        .order_by("hour")
+        .values_list("resource_name", "hour", "amount", "monthly_cap", "description")
+    )
+    name = "web-vip (203.0.113.77)"
+    assert rows == [(name, utc(2026, 3, 1, h), Decimal("0.004110"), Decimal("3.00"), "FLOATING-IPV4") for h in range(2)]

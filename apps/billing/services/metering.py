@@ -2,7 +2,7 @@
 
 One hour is metered in ONE transaction by one ``INSERT INTO billing_usagerecord
 … SELECT … ON CONFLICT (resource_type, resource_id, hour) DO NOTHING`` statement per kind
-(servers, snapshot storage, managed services, volumes) and a ``MeteringRun``
+(servers, snapshots, managed services, volumes, floating IPs) and a ``MeteringRun``
 row: no Python loop over resources, and running an hour again inserts nothing.
 ``meter_catch_up`` meters every closed hour after the last run, each hour in its
 own transaction, so a missed hour (beat down, worker restarted) is caught up.
@@ -19,6 +19,8 @@ The rules (customer text in ``apps/docs/content/billing.md``):
 * a block storage volume: its GB every hour from creation to deletion,
   attached or not, at its tier's per-GB price (its hourly price, the
   monthly one / 730), capped at its monthly price per calendar month;
+* a floating IP: one unit per hour from its reservation to its release,
+  assigned or not, at the price frozen when it was reserved, capped monthly;
 * a managed service: one unit per hour from delivery (``fulfilled_at``) until
   its end (``service_ended_at``), at the order's frozen price and cap. Block
   storage orders have no size in the order model: they are one unit at the
@@ -27,7 +29,8 @@ The rules (customer text in ``apps/docs/content/billing.md``):
 What is billable during an hour is said by the apps that own it:
 ``apps.instances.selectors.price_periods_billable`` and ``snapshots_billable``,
 ``apps.orders.selectors.services_billable``,
-``apps.volumes.selectors.volumes_billable``. Each statement's ``SELECT`` is
+``apps.volumes.selectors.volumes_billable``,
+``apps.floating_ips.selectors.floating_ips_billable``. Each statement's ``SELECT`` is
 compiled from those querysets (``.values()`` of ``F``/``Value``/``Concat``
 expressions, then ``query.sql_with_params()``), so billing never spells
 another app's tables and the dependency is an import ``lint-imports`` sees;
@@ -52,14 +55,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateTimeField, DecimalField, ExpressionWrapper, F, Max, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import CharField, DateTimeField, DecimalField, ExpressionWrapper, F, Func, Max, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from apps.billing.choices import ResourceType
 from apps.billing.models import MeteringRun, UsageRecord
 from apps.catalogue.models import Offer
 from apps.core.money import RATE_MAX_DIGITS, RATE_PLACES
+from apps.floating_ips import selectors as floating_ips_selectors
 from apps.instances import selectors as instances_selectors
 from apps.orders import selectors as orders_selectors
 from apps.volumes import selectors as volumes_selectors
@@ -198,6 +202,36 @@ def volume_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
     )
 
 
+class _AddressText(Func):
+    """An IP address column as plain text: PostgreSQL's ``inet`` casts to "a.b.c.d/32", ``host()`` does not."""
+
+    function = "HOST"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite (``make run``) stores the address as text already.
+        return Cast(self.source_expressions[0], output_field=CharField()).as_sql(compiler, connection, **extra)
+
+
+def floating_ip_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
+    """Floating IPs: one unit an hour from reservation to release, assigned or not, at their frozen price and cap."""
+    return _rows(
+        floating_ips_selectors.floating_ips_billable(start=hour, end=hour + HOUR),
+        organisation_id=F("organisation"),
+        project_id=F("project"),
+        resource_type=Value(ResourceType.FLOATING_IP.value),
+        resource_id=F("public_id"),
+        resource_name=Concat(F("name"), Value(" ("), _AddressText("address"), Value(")"), output_field=CharField()),
+        description=F("offer__code"),
+        hour=Value(hour, output_field=DateTimeField()),
+        quantity=Value(1),
+        unit_price=F("price_hourly"),
+        amount=F("price_hourly"),
+        monthly_cap=F("price_monthly"),
+        created_at=Value(now, output_field=DateTimeField()),
+    )
+
+
 @dataclass(frozen=True)
 class HourResult:
     """What one metered hour wrote (``skipped``: another run held the lock)."""
@@ -253,6 +287,7 @@ def meter_hour(*, hour: datetime) -> HourResult:
             )
         created += _insert(service_rows(hour=hour, now=now))
         created += _insert(volume_rows(hour=hour, now=now))
+        created += _insert(floating_ip_rows(hour=hour, now=now))
         duration_ms = int((time.perf_counter() - started) * 1000)
         run, was_created = MeteringRun.objects.get_or_create(
             hour=hour, defaults={"records_created": created, "duration_ms": duration_ms}
@@ -270,6 +305,7 @@ def _first_hour(*, last_closed: datetime) -> datetime:
         instances_selectors.billable_since(floor=floor),
         orders_selectors.services_billable_since(floor=floor),
         volumes_selectors.volumes_billable_since(floor=floor),
+        floating_ips_selectors.floating_ips_billable_since(floor=floor),
     ]
     known = [hour_floor(s) for s in starts if s is not None]
     if not known:
