@@ -10,7 +10,8 @@ detached again. The database is a throwaway PostgreSQL one
 (``test_vmcloud_netbench``, recreated each run).
 
 Printed: seconds and attaches per second, Proxmox API calls and database
-queries per attach and per detach (both should stay flat as N grows).
+queries per attach and per detach (both should stay flat as N grows), and the
+attaches' time spent in HTTP round trips to the simulator.
 """
 
 from __future__ import annotations
@@ -107,11 +108,12 @@ def main() -> None:
             )
             created = time.perf_counter() - started
             network.refresh_from_db()
-            calls0, queries0, t0 = timer.calls, queries[0], time.perf_counter()
+            calls0, queries0, t0, http0 = timer.calls, queries[0], time.perf_counter(), timer.seconds
             for server in servers:
                 services.network_attach(actor=owner, network=network, server=server)
             attach_s = time.perf_counter() - t0
             attach_calls, attach_queries = timer.calls - calls0, queries[0] - queries0
+            attach_http = timer.seconds - http0
             calls0, queries0, t0 = timer.calls, queries[0], time.perf_counter()
             for server in servers:
                 services.network_detach(actor=owner, network=network, server=server)
@@ -127,6 +129,9 @@ def main() -> None:
     print(f"servers:                  {len(servers)} running; network {network.status} in {created:.2f} s")
     print(f"attach all:               {attach_s:.2f} s ({n / attach_s:.1f} attaches/s)")
     print(f"  per attach:             {attach_calls / n:.1f} Proxmox calls, {attach_queries / n:.0f} queries")
+    print(
+        f"  in HTTP round trips:    {attach_http:.2f} s ({1000 * attach_http / max(1, attach_calls):.1f} ms per call)"
+    )
     print(f"detach all:               {detach_s:.2f} s ({n / detach_s:.1f} detaches/s)")
     print(f"  per detach:             {detach_calls / n:.1f} Proxmox calls, {detach_queries / n:.0f} queries")
     if attached != len(servers) or detached != len(servers) or failed:
