@@ -19,6 +19,7 @@ from kombu import Exchange, Queue
 # Task names are constants of each app (plain strings, importable before Django is set up), so the
 # beat schedule and the routes below spell them as the tasks do (docs/dev/style.md#celery-tasks).
 from apps.billing import task_names as billing_tasks
+from apps.firewalls import task_names as firewalls_tasks
 from apps.core import task_names as core_tasks
 from apps.infrastructure import task_names as infrastructure_tasks
 from apps.instances import task_names as instances_tasks
@@ -495,6 +496,11 @@ CELERY_TASK_ROUTES = {
     "instances.*": {"queue": "provisioning"},
     "orders.*": {"queue": "provisioning"},
     "infrastructure.*": {"queue": "provisioning"},
+    # The resources around a server act on its VM through Proxmox, as provisioning does.
+    "volumes.*": {"queue": "provisioning"},
+    "networks.*": {"queue": "provisioning"},
+    "firewalls.*": {"queue": "provisioning"},
+    "floating_ips.*": {"queue": "provisioning"},
     "billing.*": {"queue": "billing"},
 }
 # Periodic tasks declared in code; the DatabaseScheduler copies them into its
@@ -738,6 +744,11 @@ FIREWALLS_DEFAULT_QUOTAS = {
     "max_rules_per_firewall": env.int("FIREWALLS_QUOTA_MAX_RULES", default=50),
 }
 FIREWALLS_RECONCILE_SECONDS = env.int("FIREWALLS_RECONCILE_SECONDS", default=300)
+# Re-match label selectors, flag VM drift, check each cluster's firewall switch (apps.firewalls).
+CELERY_BEAT_SCHEDULE["firewalls-reconcile"] = {
+    "task": firewalls_tasks.RECONCILE,
+    "schedule": float(FIREWALLS_RECONCILE_SECONDS),
+}
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined]  # a dict, typed object by the literal above
     {
         "FirewallApplyToTypeEnum": "apps.firewalls.choices.ApplyToType",

@@ -140,3 +140,14 @@ def test_drift_is_flagged_and_the_cluster_switch_checked(fleet, personas, django
     assert vm_state(fleet, server).groups == (firewall.group,)
     assert services.firewalls_reconcile()["drifted"] == []
     assert not ServerFirewall.objects.get(instance=server).drift
+
+
+def test_an_inventory_sync_checks_the_cluster_firewall_switch(fleet):  # noqa: F811
+    from apps.infrastructure.services import inventory_sync
+
+    ClusterFirewallCheck.objects.filter(cluster=fleet.cluster).delete()  # the fleet's own sync made one
+    inventory_sync(cluster=fleet.cluster)
+    assert ClusterFirewallCheck.objects.get(cluster=fleet.cluster).enabled is False
+    instance_driver(fleet.cluster).request("PUT", "cluster/firewall/options", {"enable": 1})
+    inventory_sync(cluster=fleet.cluster)
+    assert ClusterFirewallCheck.objects.get(cluster=fleet.cluster).enabled is True

@@ -40,6 +40,7 @@ from apps.infrastructure.models import Cluster, GpuDevice, Node, Storage, SyncRe
 from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 from apps.infrastructure.proxmox.types import NodeInfo, NodeStatus, PciDevice, PciMapping, StorageInfo, TemplateInfo
 from apps.infrastructure.services.volume_storage import cluster_storage_refresh
+from apps.infrastructure.signals import cluster_synced
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +201,11 @@ def inventory_sync(
     task can retry the transient ones.
     """
     started = timezone.now()
+    asked_cluster = snapshot is None
     try:
-        snapshot = snapshot or _fetch(driver or cluster_driver(cluster=cluster))
+        if snapshot is None:
+            driver = driver or cluster_driver(cluster=cluster)
+            snapshot = _fetch(driver)
     except ProxmoxError as exc:
         with transaction.atomic():
             report = SyncReport.objects.create(
@@ -238,6 +242,10 @@ def inventory_sync(
             changes={"report_id": report.pk, "status": status, "drift": len(result.drift)},
         )
     cluster.refresh_from_db()
+    if asked_cluster:
+        for receiver, error in cluster_synced.send_robust(sender=Cluster, cluster=cluster, driver=driver):
+            if isinstance(error, Exception):
+                logger.warning("inventory sync of %s: %s failed: %s", cluster.name, receiver, error)
     return report
 
 
