@@ -104,3 +104,9 @@ def scheduled_snapshot(schedule_id: int) -> None:
 def reconcile_all() -> None:
     """Compare every instance with Proxmox: fix power drift, flag orphans and missing VMs, fail stuck work."""
     services.reconcile_all()
+
+
+@shared_task(name=task_names.RESUME_RESOURCE_ACTIONS, ignore_result=True)
+def resume_resource_actions() -> None:
+    """Send again the task of every volume, network, firewall or floating IP action a lost message left open."""
+    services.resource_actions_resume()

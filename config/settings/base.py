@@ -19,8 +19,8 @@ from kombu import Exchange, Queue
 # Task names are constants of each app (plain strings, importable before Django is set up), so the
 # beat schedule and the routes below spell them as the tasks do (docs/dev/style.md#celery-tasks).
 from apps.billing import task_names as billing_tasks
-from apps.firewalls import task_names as firewalls_tasks
 from apps.core import task_names as core_tasks
+from apps.firewalls import task_names as firewalls_tasks
 from apps.infrastructure import task_names as infrastructure_tasks
 from apps.instances import task_names as instances_tasks
 from apps.orders import task_names as orders_tasks
@@ -524,6 +524,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "orders-sync": {"task": orders_tasks.SYNC, "schedule": 600.0},
     # Compare every instance with Proxmox: power drift, orphan and missing VMs, stuck work (apps.instances).
     "instances-reconcile": {"task": instances_tasks.RECONCILE, "schedule": 300.0},
+    # Send again the task of a volume, network, firewall or floating IP action whose message was lost (apps.instances).
+    "instances-resume-resource-actions": {"task": instances_tasks.RESUME_RESOURCE_ACTIONS, "schedule": 120.0},
     # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
     "billing-meter": {"task": billing_tasks.METER, "schedule": crontab(minute=5)},
     # Evaluate budgets after metering (apps.billing).

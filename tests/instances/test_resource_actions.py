@@ -113,3 +113,26 @@ def test_an_open_action_of_a_resource_naming_the_server_never_blocks_the_servers
     )
     stop = action_open(instance=server, type=ActionType.STOP, actor=personas.member)
     assert stop.resource_type == ActionResource.SERVER and stop.resource_id == server.public_id
+
+
+def test_a_resource_action_whose_message_was_lost_is_sent_again(personas, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.instances.services import actions as actions_module
+
+    sent: list[tuple[str, int]] = []
+    monkeypatch.setattr(actions_module, "task_enqueue", lambda name, pk: sent.append((name, pk)))
+    lost = _volume_action(personas)
+    fresh = _volume_action(personas)
+    died = _volume_action(personas)
+    assert lost.task_name == "tests.nothing"
+    now = timezone.now()
+    Action.objects.filter(pk=lost.pk).update(created_at=now - timedelta(minutes=5))
+    services.resource_action_claim(action_id=died.pk, task_id="task-of-a-dead-worker")
+    Action.objects.filter(pk=died.pk).update(lease_until=now - timedelta(seconds=1))
+    sent.clear()
+    assert sorted(services.resource_actions_resume(now=now)) == sorted([lost.pk, died.pk])
+    assert sorted(sent) == sorted([("tests.nothing", lost.pk), ("tests.nothing", died.pk)])
+    assert fresh.pk not in [pk for _name, pk in sent]

@@ -30,6 +30,7 @@ from apps.instances.services.actions import (
     resource_action_open,
     resource_action_progress,
     resource_action_succeed,
+    resource_actions_resume,
 )
 from apps.instances.services.console import (
     CONSOLE_STATUSES,
@@ -138,6 +139,7 @@ __all__ = [
     "resource_action_open",
     "resource_action_progress",
     "resource_action_succeed",
+    "resource_actions_resume",
     "schedule_remove",
     "scheduled_snapshot_take",
     "snapshot_create",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Q
@@ -57,10 +57,37 @@ def resource_action_open(
         instance=instance,
         type=type,
         params=dict(params or {}),
+        task_name=task,
         created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
     )
     task_enqueue(task, action.pk)
     return action
+
+
+# A pending action nobody claimed for this long lost its message (a broker restart, a worker
+# killed before acking): its task is sent again. The claim makes a duplicate harmless.
+RESUME_AFTER = timedelta(minutes=2)
+
+
+def resource_actions_resume(*, now: datetime | None = None) -> list[int]:
+    """Send again the task of every resource action left open: pending and never claimed for
+    ``RESUME_AFTER``, or claimed by a task whose lease ran out (its worker died). Returns their ids.
+    """
+    now = now or timezone.now()
+    lost = (
+        Action.objects.exclude(resource_type=ActionResource.SERVER)
+        .exclude(task_name="")
+        .filter(
+            Q(status=ActionStatus.PENDING, task_id="", created_at__lt=now - RESUME_AFTER)
+            | Q(status__in=OPEN_ACTION_STATUSES, lease_until__lt=now)
+        )
+        .values_list("pk", "task_name")
+    )
+    resumed = []
+    for pk, task_name in lost:
+        task_enqueue(task_name, pk)
+        resumed.append(pk)
+    return resumed
 
 
 def resource_action_busy(*, resource_type: ActionResource | str, resource_id: uuid.UUID) -> bool:

@@ -439,14 +439,14 @@ def instance_delete(*, instance: Instance, actor: Actor) -> Action:
         if locked.status in (InstanceStatus.DELETING, InstanceStatus.DELETED):
             raise Conflict(_("This instance is already being deleted."), code="invalid_transition")
         # Deleting wins over a running operation: provisioning and rebuilds stop at their next step.
-        busy = Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).exclude(
+        # The server's own actions: a volume or floating IP action naming it ends on its own when the VM goes.
+        own = Action.objects.filter(instance=locked, resource_type=choices.ActionResource.SERVER)
+        busy = own.filter(status__in=choices.OPEN_ACTION_STATUSES).exclude(
             type__in=[ActionType.CREATE, ActionType.REBUILD]
         )
         if busy.exists():
             raise Conflict(_("Another operation is still running on this instance."), code="action_in_progress")
-        Action.objects.filter(
-            instance=locked, status__in=choices.OPEN_ACTION_STATUSES, type__in=[ActionType.CREATE, ActionType.REBUILD]
-        ).update(
+        own.filter(status__in=choices.OPEN_ACTION_STATUSES, type__in=[ActionType.CREATE, ActionType.REBUILD]).update(
             status=choices.ActionStatus.ERROR,
             error_code="cancelled",
             error_message=_("Cancelled: the instance is being deleted."),
@@ -488,7 +488,9 @@ def instance_fail(*, instance: Instance, actor: Actor, reason: str) -> Instance:
     """Staff: mark an instance as failed (its open actions end in error)."""
     with transaction.atomic():
         locked = instance_lock(instance)
-        Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).update(
+        Action.objects.filter(
+            instance=locked, resource_type=choices.ActionResource.SERVER, status__in=choices.OPEN_ACTION_STATUSES
+        ).update(
             status=choices.ActionStatus.ERROR,
             error_code="failed_by_staff",
             error_message=reason[:300],

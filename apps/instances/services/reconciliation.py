@@ -286,7 +286,10 @@ def _fail_stuck(*, cluster: Cluster, instance: Instance, vm_exists: bool) -> Non
         locked = Instance.objects.select_for_update(of=("self",)).select_related("reservation").get(pk=instance.pk)
         if locked.status not in BUSY:
             return
-        Action.objects.filter(instance=locked, status__in=choices.OPEN_ACTION_STATUSES).update(
+        # The server's own actions; a volume or floating IP action naming it is its app's to end.
+        Action.objects.filter(
+            instance=locked, resource_type=choices.ActionResource.SERVER, status__in=choices.OPEN_ACTION_STATUSES
+        ).update(
             status=choices.ActionStatus.ERROR,
             error_code="stuck",
             error_message=_("The operation timed out. Our team has been notified."),
