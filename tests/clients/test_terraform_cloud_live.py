@@ -114,6 +114,32 @@ output "private_ip" {
 }
 """
 )
+DATA = """
+data "vmcloud_volumes" "prod" {
+  label_selector = "env=prod"
+}
+data "vmcloud_networks" "backend" {
+  name = "backend"
+}
+data "vmcloud_firewalls" "all" {}
+data "vmcloud_floating_ips" "all" {}
+
+output "volume_ids" {
+  value = data.vmcloud_volumes.prod.ids
+}
+output "volume_sizes" {
+  value = data.vmcloud_volumes.prod.volumes[*].size_gb
+}
+output "network_ids" {
+  value = data.vmcloud_networks.backend.ids
+}
+output "firewall_ids" {
+  value = data.vmcloud_firewalls.all.ids
+}
+output "floating_addresses" {
+  value = data.vmcloud_floating_ips.all.floating_ips[*].address
+}
+"""
 SERIAL = ("-parallelism=1",)
 CHANGED = (
     "-var", "size=30", "-var", 'subnets=["10.20.1.0/24","10.20.2.0/24"]', "-var", 'ports=["22","443"]',
@@ -167,6 +193,16 @@ def test_volume_network_firewall_floating_ip_apply_update_import_and_destroy(pla
     described = api.firewalls_retrieve(str(firewall.public_id))
     assert [r.get("port") for r in described["rules"]] == ["22", "443", None]
     assert [t["type"] for t in described["applied_to"]] == ["label_selector"]
+    assert tf.plan_exit(*CHANGED).code == 0
+
+    # The data sources list them (read at plan time, now that they exist).
+    tf.write(DATA, "data.tf")
+    tf.apply(*SERIAL, *CHANGED)
+    found = tf.outputs()
+    assert found["volume_ids"] == [str(volume.public_id)] and found["volume_sizes"] == ["30"]
+    assert found["network_ids"] == [str(network.public_id)]
+    assert found["firewall_ids"] == [str(firewall.public_id)]
+    assert found["floating_addresses"] == [str(fip.address)]
     assert tf.plan_exit(*CHANGED).code == 0
 
     # A smaller volume and a removed subnet are errors at plan time, not a silent replacement.

@@ -81,6 +81,10 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_datacentres",
         "vmcloud_servers",
         "vmcloud_ssh_keys",
+        "vmcloud_volumes",
+        "vmcloud_networks",
+        "vmcloud_firewalls",
+        "vmcloud_floating_ips",
     }
     sensitive = {a.name for a in resources["vmcloud_server"].block.attributes if a.sensitive}
     assert sensitive == {"user_data"}

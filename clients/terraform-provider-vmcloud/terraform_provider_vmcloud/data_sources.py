@@ -124,4 +124,45 @@ class SshKeys(_List):
         return client.ssh_keys_list_iter(**_filters(config, "label_selector", "name"))  # type: ignore[arg-type]
 
 
-DATA_SOURCES = (Offers, Images, Datacentres, Servers, SshKeys)
+class _Labelled(_List):
+    """A list of one kind of your objects, by label selector or name; deleted ones are left out."""
+
+    filters = [
+        schemas.Field("label_selector", "string", "e.g. `env=prod`."),
+        schemas.Field("name", "string", "Exact name."),
+    ]
+    results, keys = "", "ids"
+    operation: ClassVar[str]
+    gone: ClassVar[tuple[str, ...]] = ("deleting", "deleted")
+
+    def fetch(self, client: vmcloud.Client, config: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        rows = getattr(client, f"{self.operation}_iter")(**_filters(config, "label_selector", "name"))
+        return (dict(row) for row in rows if row.get("status") not in self.gone)
+
+
+class Volumes(_Labelled):
+    name = "volumes"
+    description = "Your block storage volumes, optionally filtered by label selector or name."
+    results, item, operation = "volumes", schemas.VOLUME_ITEM, "volumes_list"
+
+
+class Networks(_Labelled):
+    name = "networks"
+    description = "Your private networks, optionally filtered by label selector or name."
+    results, item, operation = "networks", schemas.NETWORK_ITEM, "networks_list"
+
+
+class Firewalls(_Labelled):
+    name = "firewalls"
+    description = "Your firewalls, optionally filtered by label selector or name."
+    results, item, operation = "firewalls", schemas.FIREWALL_ITEM, "firewalls_list"
+
+
+class FloatingIps(_Labelled):
+    name = "floating_ips"
+    description = "Your floating IPs, optionally filtered by label selector or name."
+    results, item, operation = "floating_ips", schemas.FLOATING_IP_ITEM, "floating_ips_list"
+    gone = ("releasing", "released")
+
+
+DATA_SOURCES = (Offers, Images, Datacentres, Servers, SshKeys, Volumes, Networks, Firewalls, FloatingIps)

@@ -327,6 +327,10 @@ IMAGE_ITEM = ("slug", "distribution", "version", "os_type")
 DATACENTRE_ITEM = ("code", "name", "city", "country", "status")
 SERVER_ITEM = ("id", "name", "offer", "datacentre", "image", "status", "ipv4", "ipv6")
 SSH_KEY_ITEM = ("id", "name", "fingerprint", "public_key")
+VOLUME_ITEM = ("id", "name", "tier", "size_gb", "datacentre", "status", "server_id", "device_path")
+NETWORK_ITEM = ("id", "name", "ip_range", "datacentre", "status")
+FIREWALL_ITEM = ("id", "name", "status")
+FLOATING_IP_ITEM = ("id", "name", "address", "datacentre", "status", "server")
 
 
 class ObjectList(t.TfType):
