@@ -7,16 +7,20 @@ change it describes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import current_app
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from apps.core import context
 from apps.core.actors import Actor, actor_token_prefix, actor_user
 from apps.core.choices import ActorKind
 from apps.core.models import AuditEvent
+
+logger = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -91,10 +95,16 @@ def task_enqueue(task_name: str, *args: Any) -> None:
 
     def send() -> None:
         task = current_app.tasks.get(task_name)
-        if task is not None:
-            task.delay(*args)
-        else:
-            current_app.send_task(task_name, args=list(args))
+        try:
+            if task is not None:
+                task.delay(*args)
+            else:
+                current_app.send_task(task_name, args=list(args))
+        except BrokerUnreachable as exc:
+            # What called us has committed: failing the request now would only hide it (the client
+            # would retry and find it done, its task never sent). Actions remember their task and
+            # ``instances.resume_resource_actions`` sends it again once the broker is back.
+            logger.error("task %s%r not sent, the broker is unreachable: %s", task_name, args, exc)
 
     transaction.on_commit(send)
 

@@ -187,7 +187,7 @@ class Action(models.Model):
     resource_id = models.UUIDField(_("resource id"), null=True, blank=True)
     # The Celery task that runs a resource's action, sent again if its message is lost
     # (``services.resource_actions_resume``); blank for server actions (reconciliation follows those).
-    task_name = models.CharField(_("task"), max_length=64, blank=True)
+    task_name = models.CharField(_("task"), max_length=64, blank=True, db_default="")
     type = models.CharField(_("type"), max_length=24, choices=choices.ActionType.choices)
     status = models.CharField(
         _("status"), max_length=12, choices=choices.ActionStatus.choices, default=choices.ActionStatus.PENDING

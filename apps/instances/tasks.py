@@ -17,6 +17,8 @@ from typing import Any
 
 from celery import shared_task
 from celery.app.task import Task
+from django.db import InterfaceError, OperationalError
+from django.utils.translation import gettext
 
 from apps.infrastructure.proxmox import ProxmoxError
 from apps.instances import services, task_names
@@ -42,6 +44,10 @@ def _countdown(retries: int) -> float:
     return min(300, 5 * 2**retries) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
 
 
+# What an action task retries: Proxmox unreachable, the database restarting or failing over.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (ProxmoxError, OperationalError, InterfaceError)
+
+
 def run_claimed_action(
     task: Task,  # type: ignore[type-arg]
     action_id: int,
@@ -49,13 +55,15 @@ def run_claimed_action(
     claim: Callable[..., Any],
     execute: Callable[..., None],
     fail: Callable[..., None],
+    transient: tuple[type[Exception], ...] = TRANSIENT_ERRORS,
 ) -> None:
     """The body of every action task, servers' and the resources' around them (volumes, networks …).
 
     ``claim(action_id=, task_id=)`` takes the action with a conditional UPDATE (None: done, or held by
-    another task); ``execute(action=)`` runs it and ends it itself, letting only transient Proxmox errors
-    through, which are retried with backoff; after ``MAX_RETRIES`` ``fail(action=, code=, message=, detail=)``
-    ends it in error.
+    another task); ``execute(action=)`` runs it and ends it itself, letting only ``transient`` errors
+    through (Proxmox unreachable, the database restarting, a router that may come back), which are
+    retried with backoff (the work is resumable: a retry picks up where it stopped); after
+    ``MAX_RETRIES`` ``fail(action=, code=, message=, detail=)`` ends it in error.
     """
     task_id = task.request.id or f"local-{action_id}"
     action = claim(action_id=action_id, task_id=task_id)
@@ -64,16 +72,26 @@ def run_claimed_action(
         return
     try:
         execute(action=action)
-    except ProxmoxError as exc:  # transient only: ``execute`` handles the rest
+    except transient as exc:  # transient only: ``execute`` handles the rest
         if task.request.retries >= MAX_RETRIES:
             fail(
                 action=action,
                 code="proxmox_unavailable",
-                message="The operation failed. Our team has been notified.",
+                message=gettext("The operation failed. Our team has been notified."),
                 detail=f"gave up after {MAX_RETRIES} retries: {exc}",
             )
             return
         raise task.retry(exc=exc, countdown=_countdown(task.request.retries)) from exc
+
+
+# Options of every resource action task (volumes, networks, firewalls, floating IPs): see this module's docstring.
+RESOURCE_ACTION_TASK_OPTIONS = {
+    "bind": True,
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "max_retries": MAX_RETRIES,
+}
 
 
 def _run(task: Task, action_id: int) -> None:  # type: ignore[type-arg]

@@ -1,55 +1,26 @@
-"""Celery tasks of the networks app: thin, claim the action, call ``services`` (docs/dev/style.md#celery-tasks).
+"""Celery tasks of the networks app: thin, the shared action task body (docs/dev/style.md#celery-tasks).
 
-``acks_late`` with ``reject_on_worker_lost``: a killed worker's message is
-redelivered, and the conditional-UPDATE claim makes a duplicate a no-op. Only
-transient Proxmox errors are retried, with capped exponential backoff and jitter.
+``apps.instances.tasks.run_claimed_action`` claims the action with a conditional UPDATE
+(a redelivered or duplicated message is a no-op: ``acks_late`` with ``reject_on_worker_lost``),
+runs it, and retries transient errors only, with capped exponential backoff and jitter.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-
 from celery import shared_task
 from celery.app.task import Task
 
-from apps.infrastructure.proxmox import ProxmoxError
+from apps.instances.tasks import RESOURCE_ACTION_TASK_OPTIONS, run_claimed_action
 from apps.networks import services, task_names
 
-logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
-
-
-def _countdown(retries: int) -> float:
-    # 5 s, 10 s, 20 s ... capped at 5 min, with jitter (AWS "Exponential Backoff and Jitter").
-    return min(300, 5 * 2**retries) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
-
-
-@shared_task(
-    bind=True,
-    name=task_names.RUN_ACTION,
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=MAX_RETRIES,
-)
+@shared_task(name=task_names.RUN_ACTION, **RESOURCE_ACTION_TASK_OPTIONS)
 def run_action(self: Task, action_id: int) -> None:  # type: ignore[type-arg]
     """Run one network action (create, apply, attach, detach, delete)."""
-    task_id = self.request.id or f"local-{action_id}"
-    action = services.network_action_claim(action_id=action_id, task_id=task_id)
-    if action is None:
-        logger.info("network action %s: not claimed (done, or held by another task)", action_id)
-        return
-    try:
-        services.network_action_execute(action=action)
-    except ProxmoxError as exc:  # transient only: network_action_execute handles the rest
-        if self.request.retries >= MAX_RETRIES:
-            services.network_action_fail(
-                action=action,
-                code="proxmox_unavailable",
-                message="The operation failed. Our team has been notified.",
-                detail=f"gave up after {MAX_RETRIES} retries: {exc}",
-            )
-            return
-        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from exc
+    run_claimed_action(
+        self,
+        action_id,
+        claim=services.network_action_claim,
+        execute=services.network_action_execute,
+        fail=services.network_action_fail,
+    )

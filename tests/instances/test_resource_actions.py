@@ -129,7 +129,7 @@ def test_a_resource_action_whose_message_was_lost_is_sent_again(personas, monkey
     died = _volume_action(personas)
     assert lost.task_name == "tests.nothing"
     now = timezone.now()
-    Action.objects.filter(pk=lost.pk).update(created_at=now - timedelta(minutes=5))
+    Action.objects.filter(pk=lost.pk).update(created_at=now - timedelta(minutes=10))
     services.resource_action_claim(action_id=died.pk, task_id="task-of-a-dead-worker")
     Action.objects.filter(pk=died.pk).update(lease_until=now - timedelta(seconds=1))
     sent.clear()

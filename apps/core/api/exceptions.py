@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions as drf_exceptions
@@ -106,8 +107,26 @@ def api_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response | Non
             headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
         return Response(error_body(code, message, fields), status=exc.status_code, headers=headers)
 
+    if _is_transient_database_conflict(exc):
+        # PostgreSQL broke a deadlock or a serialisation conflict by rolling this transaction back:
+        # nothing was written, and the same request will very likely pass (PostgreSQL docs, "Deadlocks",
+        # https://www.postgresql.org/docs/15/explicit-locking.html#LOCKING-DEADLOCKS).
+        logger.warning("API request rolled back by the database (%s); the client may retry", exc)
+        return Response(
+            error_body("try_again", _("Another request changed the same objects at the same moment. Try again.")),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     logger.exception("Unhandled API error", exc_info=exc)
     return Response(
         error_body("server_error", _("Something went wrong on our side. Quote the request id to support.")),
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def _is_transient_database_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialisation failure (SQLSTATE 40P01 / 40001), raised as Django's OperationalError."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in ("40P01", "40001")

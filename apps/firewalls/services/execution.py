@@ -80,7 +80,7 @@ def group_write(*, firewall_id: int, cluster: Cluster, drivers: Drivers, force: 
     """Make the firewall's security group on ``cluster`` hold its current rules; True when written."""
     FirewallGroup.objects.get_or_create(firewall_id=firewall_id, cluster=cluster)
     with transaction.atomic():
-        row = FirewallGroup.objects.select_for_update().get(firewall_id=firewall_id, cluster=cluster)
+        row = FirewallGroup.objects.select_for_update(no_key=True).get(firewall_id=firewall_id, cluster=cluster)
         firewall = Firewall.objects.get(pk=firewall_id)
         if row.generation >= firewall.generation and not force:
             return False
@@ -126,7 +126,7 @@ def server_firewall_sync(*, instance_id: int, drivers: Drivers, full: bool = Fal
     """
     ServerFirewall.objects.get_or_create(instance_id=instance_id)
     with transaction.atomic():
-        state = ServerFirewall.objects.select_for_update().get(instance_id=instance_id)
+        state = ServerFirewall.objects.select_for_update(no_key=True).get(instance_id=instance_id)
         instance = Instance.objects.select_related("cluster").get(pk=instance_id)
         firewalls, members = _wanted(instance)
         if instance.status in (InstanceStatus.DELETING, InstanceStatus.DELETED):

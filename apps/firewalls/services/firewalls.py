@@ -158,7 +158,7 @@ def _open_apply(firewall: Firewall, *, actor: Actor, server_ids: Iterable[int], 
 
 
 def _locked(firewall: Firewall) -> Firewall:
-    locked = Firewall.objects.select_for_update().get(pk=firewall.pk)
+    locked = Firewall.objects.select_for_update(no_key=True).get(pk=firewall.pk)
     if locked.status != FirewallStatus.ACTIVE:
         raise Conflict(_("This firewall is being deleted."), code="firewall_deleted")
     return locked
@@ -213,7 +213,7 @@ def firewall_create(
             _("Too many label selectors."), fields={"apply_to": [_("At most %(n)s.") % {"n": MAX_SELECTORS}]}
         )
     with transaction.atomic():
-        Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+        Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
         clean_rules = _rules_clean(rules_data, organisation=organisation)
         clean_name = _name_clean(name, project=project)
         max_fw, _max_rules = firewall_limits(organisation)
@@ -437,7 +437,7 @@ def firewall_server_started(*, instance_id: int) -> list[Action]:
     actions: list[Action] = []
     with transaction.atomic():
         candidates = Firewall.objects.filter(project_id=instance.project_id, status=FirewallStatus.ACTIVE)
-        for firewall in candidates.select_for_update().order_by("pk"):
+        for firewall in candidates.select_for_update(no_key=True).order_by("pk"):
             changed = _refresh_selected(firewall) if firewall.label_selectors else set()
             pending = FirewallServer.objects.filter(
                 firewall=firewall, instance_id=instance_id, status=MemberStatus.PENDING
@@ -455,7 +455,9 @@ def firewalls_reconcile_selectors() -> list[Action]:
     )
     for pk in ids:
         with transaction.atomic():
-            firewall = Firewall.objects.select_for_update().filter(pk=pk, status=FirewallStatus.ACTIVE).first()
+            firewall = (
+                Firewall.objects.select_for_update(no_key=True).filter(pk=pk, status=FirewallStatus.ACTIVE).first()
+            )
             if firewall is None:
                 continue
             changed = _refresh_selected(firewall)

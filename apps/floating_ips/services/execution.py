@@ -158,7 +158,7 @@ def _assign(action: Action) -> None:
     resource_action_progress(action=action, value=70)
     _ipset_sync(_server(action.params.get("previous_server_id")))
     with transaction.atomic():
-        locked = FloatingIp.objects.select_for_update().get(pk=floating_ip.pk)
+        locked = FloatingIp.objects.select_for_update(no_key=True).get(pk=floating_ip.pk)
         if locked.server_id != server.pk:
             # Taken away by the server's deletion after the route was announced: withdraw it again.
             routing_backend().withdraw(datacentre=floating_ip.datacentre.code, address=floating_ip.address)
@@ -181,7 +181,7 @@ def _release(action: Action) -> None:
     resource_action_progress(action=action, value=50)
     _ipset_sync(_server(action.params.get("previous_server_id")))
     with transaction.atomic():
-        locked = FloatingIp.objects.select_for_update().get(pk=floating_ip.pk)
+        locked = FloatingIp.objects.select_for_update(no_key=True).get(pk=floating_ip.pk)
         allocation_id = locked.allocation_id
         FloatingIp.objects.filter(pk=locked.pk).update(allocation=None)
         if allocation_id is not None:

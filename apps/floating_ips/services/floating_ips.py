@@ -74,7 +74,7 @@ def floating_ip_quota_check(*, organisation: Organisation) -> None:
     Call inside the write's transaction: the organisation row is locked first, so two creates of one
     organisation cannot both pass the last free slot.
     """
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     quota = FloatingIpQuota.objects.filter(organisation=organisation).first()
     limit = (
         quota.max_floating_ips
@@ -133,7 +133,7 @@ def _address_claim(*, datacentre: Datacentre, note: str) -> IpAllocation:
     """
     pools = list(IpPool.objects.filter(datacentre=datacentre, family=4, is_active=True).order_by("id"))
     for pool in pools:
-        locked = IpPool.objects.select_for_update().get(pk=pool.pk)
+        locked = IpPool.objects.select_for_update(no_key=True).get(pk=pool.pk)
         base, first, last = _host_addresses(locked)
         gateway = ipaddress.ip_address(locked.gateway)
         used = set(IpAllocation.objects.filter(pool=locked).values_list("address", flat=True))
@@ -201,7 +201,7 @@ def floating_ip_create(
         floating_ip_quota_check(organisation=organisation)
         clean_name = _name_clean(name, project=project)
         if server is not None:
-            server = Instance.objects.select_for_update().get(pk=server.pk)
+            server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
             _server_check(server, floating_ip=None, project=project, datacentre_id=dc.pk)
         allocation = _address_claim(datacentre=dc, note=f"floating IP {public_id}")
         floating_ip = FloatingIp.objects.create(
@@ -238,7 +238,7 @@ def floating_ip_create(
 
 def _lock_settled(floating_ip: FloatingIp) -> FloatingIp:
     """The floating IP's row, locked; 409 ``floating_ip_busy`` unless it is settled and no action is open on it."""
-    locked = FloatingIp.objects.select_for_update().select_related("project").get(pk=floating_ip.pk)
+    locked = FloatingIp.objects.select_for_update(no_key=True).select_related("project").get(pk=floating_ip.pk)
     if locked.status == S.RELEASED:
         raise Conflict(_("This floating IP was released."), code="floating_ip_released")
     if locked.status not in SETTLED_STATUSES or resource_action_busy(
@@ -253,7 +253,7 @@ def floating_ip_assign(*, actor: Actor, floating_ip: FloatingIp, server: Instanc
     floating_ip_authorise(actor, floating_ip.organisation, floating_ip)
     with transaction.atomic():
         locked = _lock_settled(floating_ip)
-        server = Instance.objects.select_for_update().get(pk=server.pk)
+        server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
         _server_check(server, floating_ip=locked, project=locked.project, datacentre_id=locked.datacentre_id)
         if locked.server_id == server.pk and locked.status == S.ASSIGNED:
             raise Conflict(_("This floating IP is already assigned to that server."), code="already_assigned")
@@ -320,7 +320,7 @@ def floating_ip_update(
     floating_ip_authorise(actor, floating_ip.organisation, floating_ip)
     changes: dict[str, Any] = {}
     with transaction.atomic():
-        locked = FloatingIp.objects.select_for_update().get(pk=floating_ip.pk)
+        locked = FloatingIp.objects.select_for_update(no_key=True).get(pk=floating_ip.pk)
         if locked.status == S.RELEASED:
             raise Conflict(_("This floating IP was released."), code="floating_ip_released")
         if name is not None:
@@ -353,7 +353,9 @@ def floating_ips_server_status_changed(
     if after != InstanceStatus.DELETED:
         return
     with transaction.atomic():
-        rows = list(FloatingIp.objects.select_for_update().filter(server_id=instance_id).exclude(status=S.RELEASED))
+        rows = list(
+            FloatingIp.objects.select_for_update(no_key=True).filter(server_id=instance_id).exclude(status=S.RELEASED)
+        )
         for floating_ip in rows:
             settled = floating_ip.status in SETTLED_STATUSES and not resource_action_busy(
                 resource_type=ActionResource.FLOATING_IP, resource_id=floating_ip.public_id

@@ -72,6 +72,7 @@ def action_open(
         resource_id=instance.public_id,
         type=type,
         params=dict(params or {}),
+        task_name=task,
         created_by=actor_user(actor),  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
     )
     task_enqueue(task, action.pk)

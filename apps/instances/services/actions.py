@@ -64,19 +64,20 @@ def resource_action_open(
     return action
 
 
-# A pending action nobody claimed for this long lost its message (a broker restart, a worker
-# killed before acking): its task is sent again. The claim makes a duplicate harmless.
-RESUME_AFTER = timedelta(minutes=2)
+# A pending action nobody claimed for this long lost its message (the broker was down when it was
+# sent, or restarted before a worker took it): its task is sent again. A message merely waiting
+# behind a long queue is sent twice, and the claim makes the second a no-op.
+RESUME_AFTER = timedelta(minutes=5)
 
 
 def resource_actions_resume(*, now: datetime | None = None) -> list[int]:
-    """Send again the task of every resource action left open: pending and never claimed for
-    ``RESUME_AFTER``, or claimed by a task whose lease ran out (its worker died). Returns their ids.
+    """Send again the task of every action left open, a server's or another resource's: pending and
+    never claimed for ``RESUME_AFTER``, or claimed by a task whose lease ran out (its worker died).
+    Returns their ids. Actions recorded before they remembered their task are left to reconciliation.
     """
     now = now or timezone.now()
     lost = (
-        Action.objects.exclude(resource_type=ActionResource.SERVER)
-        .exclude(task_name="")
+        Action.objects.exclude(task_name="")
         .filter(
             Q(status=ActionStatus.PENDING, task_id="", created_at__lt=now - RESUME_AFTER)
             | Q(status__in=OPEN_ACTION_STATUSES, lease_until__lt=now)

@@ -94,7 +94,7 @@ def network_action_fail(*, action: Action, code: str, message: str, detail: str)
     """End the action in error; the network and card return to the last state they are usable in."""
     with transaction.atomic():
         resource_action_fail(action=action, code=code, message=message, detail=detail)
-        network = Network.objects.select_for_update().get(public_id=str(action.resource_id))
+        network = Network.objects.select_for_update(no_key=True).get(public_id=str(action.resource_id))
         fields: dict[str, Any] = {"error_message": message[:300], "current_upid": ""}
         if action.type in (ActionType.CREATE, ActionType.DELETE):
             fields["status"] = NetworkStatus.ERROR
@@ -122,7 +122,7 @@ def _apply(network: Network, driver: ProxmoxDriver) -> None:
     ended, serialises the platform's applies on a cluster. Applying is idempotent: a retried action applies again.
     """
     with transaction.atomic():
-        NetworkZone.objects.select_for_update().get(pk=network.zone_id)
+        NetworkZone.objects.select_for_update(no_key=True).get(pk=network.zone_id)
         upid = driver.sdn_apply()
         Network.objects.filter(pk=network.pk).update(current_upid=upid)
         driver.wait_task(Upid.parse(upid).node, upid, timeout=TASK_WAIT_SECONDS)

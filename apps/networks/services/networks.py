@@ -149,7 +149,7 @@ def _name_clean(name: str, *, project: Project, exclude: int | None = None) -> s
 
 def network_quota_check(*, organisation: Organisation) -> None:
     """Refuse (409 ``quota_exceeded``) a network past the organisation's quota; locks the organisation row."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     quota = NetworkQuota.objects.filter(organisation=organisation).first()
     limit = (
         quota.max_networks
@@ -268,7 +268,7 @@ def network_update(
     network_authorise(actor, network.organisation, network)
     changes: dict[str, Any] = {}
     with transaction.atomic():
-        locked = Network.objects.select_for_update().get(pk=network.pk)
+        locked = Network.objects.select_for_update(no_key=True).get(pk=network.pk)
         if name is not None:
             locked.name = _name_clean(name, project=locked.project, exclude=locked.pk)
             changes["name"] = locked.name
@@ -285,7 +285,7 @@ def subnet_add(*, actor: Actor, network: Network, cidr: str) -> tuple[Subnet, Ac
     """Add a subnet to an available network; the ``apply`` action writes it on Proxmox."""
     network_authorise(actor, network.organisation, network)
     with transaction.atomic():
-        locked = Network.objects.select_for_update().get(pk=network.pk)
+        locked = Network.objects.select_for_update(no_key=True).get(pk=network.pk)
         if locked.status != NetworkStatus.AVAILABLE or resource_action_busy(
             resource_type=ActionResource.NETWORK, resource_id=locked.public_id
         ):
@@ -302,7 +302,7 @@ def network_delete(*, actor: Actor, network: Network) -> Action:
     """Delete an empty network: 409 ``network_not_empty`` while a server is on it, ``network_busy`` mid-operation."""
     network_authorise(actor, network.organisation, network)
     with transaction.atomic():
-        locked = Network.objects.select_for_update().get(pk=network.pk)
+        locked = Network.objects.select_for_update(no_key=True).get(pk=network.pk)
         if locked.status not in (NetworkStatus.AVAILABLE, NetworkStatus.ERROR) or resource_action_busy(
             resource_type=ActionResource.NETWORK, resource_id=locked.public_id
         ):
@@ -377,10 +377,10 @@ def network_attach(*, actor: Actor, network: Network, server: Instance, ip: str 
     the card and its cloud-init configuration."""
     network_authorise(actor, network.organisation, network)
     with transaction.atomic():
-        locked = Network.objects.select_for_update().select_related("project").get(pk=network.pk)
+        locked = Network.objects.select_for_update(no_key=True).select_related("project").get(pk=network.pk)
         if locked.status != NetworkStatus.AVAILABLE:
             raise Conflict(_("This network is not available."), code="network_busy")
-        server = Instance.objects.select_for_update().get(pk=server.pk)
+        server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
         _server_check(server, locked)
         if Attachment.objects.filter(network=locked, instance=server, status__in=LIVE_ATTACHMENT_STATUSES).exists():
             raise Conflict(_("This server is already on this network."), code="already_attached")
@@ -434,9 +434,9 @@ def network_detach(*, actor: Actor, network: Network, server: Instance) -> Actio
     """Take ``server`` off ``network``: the ``detach`` action removes the card; its address is then free."""
     network_authorise(actor, network.organisation, network)
     with transaction.atomic():
-        locked = Network.objects.select_for_update().get(pk=network.pk)
+        locked = Network.objects.select_for_update(no_key=True).get(pk=network.pk)
         attachment = (
-            Attachment.objects.select_for_update()
+            Attachment.objects.select_for_update(no_key=True)
             .filter(network=locked, instance=server, status__in=LIVE_ATTACHMENT_STATUSES)
             .first()
         )
@@ -469,7 +469,7 @@ def networks_server_status_changed(sender: Any, *, instance_id: int, before: str
     if after == InstanceStatus.DELETED:
         with transaction.atomic():
             rows = list(
-                Attachment.objects.select_for_update()
+                Attachment.objects.select_for_update(no_key=True)
                 .select_related("network")
                 .filter(instance_id=instance_id, status__in=LIVE_ATTACHMENT_STATUSES)
             )
@@ -506,7 +506,7 @@ def network_cards_restore(*, instance_id: int) -> list[Action]:
     actions = []
     with transaction.atomic():
         rows = list(
-            Attachment.objects.select_for_update()
+            Attachment.objects.select_for_update(no_key=True)
             .select_related("network__project", "instance")
             .filter(instance_id=instance_id, status=AttachmentStatus.ATTACHED)
         )

@@ -102,7 +102,7 @@ def volume_action_fail(*, action: Action, code: str, message: str, detail: str) 
     """End the action in error; the volume returns to the last state it is usable in."""
     with transaction.atomic():
         resource_action_fail(action=action, code=code, message=message, detail=detail)
-        volume = Volume.objects.select_for_update().get(public_id=_volume_id(action))
+        volume = Volume.objects.select_for_update(no_key=True).get(public_id=_volume_id(action))
         fields: dict[str, Any] = {"error_message": message[:300], "current_upid": ""}
         if action.type == ActionType.CREATE:
             if volume.volid:

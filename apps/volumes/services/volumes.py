@@ -118,7 +118,7 @@ def _reserve(*, tier: Offer, datacentre: Datacentre, size_gb: int, node_name: st
     increment one step: two creates racing for the last GB serialise, and the second sees the first's GB.
     """
     rows = list(
-        ClusterStorage.objects.select_for_update()
+        ClusterStorage.objects.select_for_update(no_key=True)
         .filter(cluster__datacentre=datacentre, tier=tier, enabled=True)
         .order_by("id")
     )
@@ -141,7 +141,7 @@ def volume_quota_check(*, organisation: Organisation, add_volumes: int, add_gb: 
     Call inside the write's transaction: the organisation row is locked first (before any storage row, a fixed
     order), so two creates of one organisation cannot both pass the last free slot.
     """
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
     quota = VolumeQuota.objects.filter(organisation=organisation).first()
     defaults = settings.VOLUMES_DEFAULT_QUOTAS
     max_volumes = quota.max_volumes if quota and quota.max_volumes is not None else defaults["max_volumes"]
@@ -170,7 +170,7 @@ def volume_reservation_release(*, cluster_storage_id: int | None, size_gb: int) 
     if cluster_storage_id is None or size_gb <= 0:
         return
     with transaction.atomic():
-        row = ClusterStorage.objects.select_for_update().get(pk=cluster_storage_id)
+        row = ClusterStorage.objects.select_for_update(no_key=True).get(pk=cluster_storage_id)
         ClusterStorage.objects.filter(pk=row.pk).update(reserved_gb=max(0, row.reserved_gb - size_gb))
 
 
@@ -201,7 +201,7 @@ def volume_create(
         volume_quota_check(organisation=organisation, add_volumes=1, add_gb=size_gb)
         clean_name = _name_clean(name, project=project)
         if server is not None:
-            server = Instance.objects.select_for_update().get(pk=server.pk)
+            server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
             _server_check(server, organisation_id=organisation.pk, project_id=project.pk, datacentre_id=datacentre.pk)
         row = _reserve(
             tier=tier, datacentre=datacentre, size_gb=size_gb, node_name=server.node_name if server else None
@@ -258,7 +258,7 @@ def volume_attach(*, actor: Actor, volume: Volume, server: Instance) -> Action:
     """Attach an available volume to a running or stopped server of its project and datacentre."""
     volume_authorise(actor, volume.organisation, volume)
     with transaction.atomic():
-        server = Instance.objects.select_for_update().get(pk=server.pk)
+        server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
         _server_check(
             server,
             organisation_id=volume.organisation_id,
@@ -312,7 +312,7 @@ def volume_resize(*, actor: Actor, volume: Volume, size_gb: int) -> Action:
         extra = size_gb - volume.size_gb
         volume_quota_check(organisation=volume.organisation, add_volumes=0, add_gb=extra)
         if volume.cluster_storage_id is not None:
-            row = ClusterStorage.objects.select_for_update().get(pk=volume.cluster_storage_id)
+            row = ClusterStorage.objects.select_for_update(no_key=True).get(pk=volume.cluster_storage_id)
             if row.reserved_gb + extra > row.envelope_gb:
                 raise Unavailable(_("No capacity left on this volume's storage."), code="capacity_exhausted")
             ClusterStorage.objects.filter(pk=row.pk).update(reserved_gb=F("reserved_gb") + extra)
@@ -329,7 +329,7 @@ def volume_delete(*, actor: Actor, volume: Volume) -> Action:
     """Delete a detached, unprotected volume and free its storage."""
     volume_authorise(actor, volume.organisation, volume)
     with transaction.atomic():
-        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        locked = Volume.objects.select_for_update(no_key=True).get(pk=volume.pk)
         if locked.delete_protection:
             raise Conflict(_("Turn delete protection off first."), code="delete_protected")
         if locked.server_id is not None:
@@ -356,7 +356,7 @@ def volume_update(
     volume_authorise(actor, volume.organisation, volume)
     changes: dict[str, Any] = {}
     with transaction.atomic():
-        locked = Volume.objects.select_for_update().get(pk=volume.pk)
+        locked = Volume.objects.select_for_update(no_key=True).get(pk=volume.pk)
         if locked.status == VolumeStatus.DELETED:
             raise Conflict(_("This volume is deleted."), code="volume_deleted")
         if name is not None:
@@ -389,7 +389,9 @@ def volumes_server_status_changed(sender: Any, *, instance_id: int, before: str,
         return
     with transaction.atomic():
         volumes = list(
-            Volume.objects.select_for_update().filter(server_id=instance_id).exclude(status=VolumeStatus.DELETED)
+            Volume.objects.select_for_update(no_key=True)
+            .filter(server_id=instance_id)
+            .exclude(status=VolumeStatus.DELETED)
         )
         for volume in volumes:
             Volume.objects.filter(pk=volume.pk).update(server=None, slot="", status=VolumeStatus.AVAILABLE)
