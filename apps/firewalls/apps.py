@@ -22,6 +22,12 @@ class FirewallsConfig(AppConfig):
         cluster_synced.connect(_cluster_synced, dispatch_uid="firewalls-cluster-check")
         server_tab_register(key="firewalls", label=_("Firewalls"), url_name="firewalls:server_firewalls", order=40)
 
+        # What a server's API representation shows of this app (apps.instances.server_extras).
+        from apps.firewalls.selectors import firewalls_by_server
+        from apps.instances.server_extras import server_extra_register
+
+        server_extra_register(field="firewalls", provider=firewalls_by_server)
+
 
 def _cluster_synced(sender: object, *, cluster: object, driver: object, **kwargs: object) -> None:
     from apps.firewalls.services import cluster_firewall_check

@@ -20,3 +20,8 @@ class FloatingIpsConfig(AppConfig):
         server_tab_register(
             key="floating_ips", label=_("Floating IPs"), url_name="floating_ips:server_floating_ips", order=45
         )
+        # What a server's API representation shows of this app (apps.instances.server_extras).
+        from apps.floating_ips.selectors import floating_ips_by_server
+        from apps.instances.server_extras import server_extra_register
+
+        server_extra_register(field="floating_ips", provider=floating_ips_by_server)

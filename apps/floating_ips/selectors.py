@@ -96,3 +96,17 @@ def floating_ips_billable_since(*, floor: datetime) -> datetime | None:
     return FloatingIp.objects.filter(Q(deleted_at__isnull=True) | Q(deleted_at__gt=floor)).aggregate(
         m=Min("created_at")
     )["m"]
+
+
+def floating_ips_by_server(public_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """The floating IPs assigned to each of these servers, in one query (``apps.instances.server_extras``)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    rows = (
+        FloatingIp.objects.filter(server__public_id__in=list(public_ids))
+        .exclude(status=FloatingIpStatus.RELEASED)
+        .order_by("id")
+        .values_list("server__public_id", "public_id", "address")
+    )
+    for server_id, floating_ip_id, address in rows:
+        found.setdefault(str(server_id), []).append({"id": str(floating_ip_id), "address": str(address)})
+    return found

@@ -18,3 +18,8 @@ class NetworksConfig(AppConfig):
         # A deleted server leaves its networks, its addresses freed (issue 13, "For every resource above").
         instance_status_changed.connect(networks_server_status_changed, dispatch_uid="networks-server-status")
         server_tab_register(key="networks", label=_("Networks"), url_name="networks:server_networks", order=30)
+        # What a server's API representation shows of this app (apps.instances.server_extras).
+        from apps.instances.server_extras import server_extra_register
+        from apps.networks.selectors import private_networks_by_server
+
+        server_extra_register(field="private_networks", provider=private_networks_by_server)

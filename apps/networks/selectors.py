@@ -116,3 +116,16 @@ def private_addresses_by_server(*, instance_ids: Sequence[int]) -> dict[int, lis
     for instance_id, name, address in rows:
         found.setdefault(instance_id, []).append((name, address))
     return found
+
+
+def private_networks_by_server(public_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+    """Each server's networks and address there, in one query (``apps.instances.server_extras``)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    rows = (
+        Attachment.objects.filter(instance__public_id__in=list(public_ids), status__in=LIVE_ATTACHMENT_STATUSES)
+        .order_by("nic_index")
+        .values_list("instance__public_id", "network__public_id", "address")
+    )
+    for server_id, network_id, address in rows:
+        found.setdefault(str(server_id), []).append({"network_id": str(network_id), "ip": str(address)})
+    return found

@@ -67,3 +67,17 @@ def volumes_billable_since(*, floor: datetime) -> datetime | None:
         .exclude(status=VolumeStatus.ERROR, volid="")
         .aggregate(m=Min("created_at"))["m"]
     )
+
+
+def volumes_by_server(public_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Ids of the volumes attached to each of these servers, in one query (``apps.instances.server_extras``)."""
+    found: dict[str, list[str]] = {}
+    rows = (
+        Volume.objects.filter(server__public_id__in=list(public_ids))
+        .exclude(status=VolumeStatus.DELETED)
+        .order_by("created_at", "id")
+        .values_list("server__public_id", "public_id")
+    )
+    for server_id, volume_id in rows:
+        found.setdefault(str(server_id), []).append(str(volume_id))
+    return found

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from apps.instances.api.listing import FIELD_COLUMNS
 from apps.instances.api.serializers import InstanceOutputSerializer
 from apps.instances.models import Instance
+from apps.instances.server_extras import SERVER_EXTRA_FIELDS
 from tests.instances.conftest import create_instance
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,8 @@ def test_list_rows_match_the_serializer_field_for_field(fleet, personas, django_
 
 
 def test_fast_path_covers_every_serializer_field():
-    assert list(FIELD_COLUMNS) == list(InstanceOutputSerializer.Meta.fields)
+    # The columns of the row, then the fields the apps around a server add (server_extras_add).
+    assert [*FIELD_COLUMNS, *SERVER_EXTRA_FIELDS] == list(InstanceOutputSerializer.Meta.fields)
 
 
 def test_detail_and_list_agree(fleet, personas, django_capture_on_commit_callbacks):

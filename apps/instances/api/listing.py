@@ -25,6 +25,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.instances.selectors import API_LIST_COLUMNS
+from apps.instances.server_extras import server_extras_add
 
 # Output field -> column of API_LIST_COLUMNS; the serializer's Meta.fields order.
 FIELD_COLUMNS: dict[str, str] = {
@@ -73,9 +74,13 @@ def _datetime(value: datetime | None, tz: Any, tz_is_utc: bool = False) -> str |
 
 
 def instance_rows_representation(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
-    """``InstanceOutputSerializer(many=True).data`` for rows of ``selectors.instance_list_rows``."""
+    """``InstanceOutputSerializer(many=True).data`` for rows of ``selectors.instance_list_rows``, with the
+    fields the apps around a server add (``server_extras``: one query per field for the whole page)."""
     tz = timezone.get_current_timezone()
-    utc = _is_utc(tz)
+    return server_extras_add(_rows_representation(rows, tz=tz, utc=_is_utc(tz)))
+
+
+def _rows_representation(rows: Iterable[Sequence[Any]], *, tz: Any, utc: bool) -> list[dict[str, Any]]:
     return [
         {
             "id": str(public_id),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,6 +12,7 @@ from apps.core.api.fields import IdField, LabelsField
 from apps.core.api.queries import ListQuerySerializer, multiple_choice
 from apps.instances import choices
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
+from apps.instances.server_extras import server_extras
 from apps.instances.services import METRIC_TIMEFRAMES
 
 
@@ -56,8 +59,25 @@ class ActionOutputSerializer(serializers.ModelSerializer):
         return {"code": obj.error_code, "message": obj.error_message}
 
 
+class ServerPrivateNetworkSerializer(serializers.Serializer):
+    network_id = serializers.UUIDField()
+    ip = serializers.CharField(help_text=_("The server's address on that network."))
+
+
+class ServerFloatingIpSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    address = serializers.CharField()
+
+
 class InstanceOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    # Filled by the apps around a server (apps.instances.server_extras), like Hetzner's server object.
+    volumes = serializers.SerializerMethodField(help_text=_("Ids of the volumes attached to this server."))
+    private_networks = serializers.SerializerMethodField(
+        help_text=_("The private networks this server is on, with its address there.")
+    )
+    firewalls = serializers.SerializerMethodField(help_text=_("Ids of the firewalls applied to this server."))
+    floating_ips = serializers.SerializerMethodField(help_text=_("The floating IPs assigned to this server."))
     organisation_id = serializers.IntegerField(read_only=True)
     project_id = serializers.IntegerField(read_only=True)
     offer = serializers.CharField(source="offer.code", read_only=True)
@@ -88,10 +108,37 @@ class InstanceOutputSerializer(serializers.ModelSerializer):
             "error_message",
             "created_at",
             "updated_at",
+            "volumes",
+            "private_networks",
+            "firewalls",
+            "floating_ips",
         ]
 
     def get_gpus(self, obj: Instance) -> int:
         return len(obj.gpu_mappings or [])
+
+    def to_representation(self, instance: Instance) -> dict[str, Any]:
+        self._extras = server_extras([instance.public_id])
+        return super().to_representation(instance)
+
+    def _extra(self, field: str, obj: Instance) -> list[Any]:
+        return list(self._extras[field].get(str(obj.public_id), []))
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_volumes(self, obj: Instance) -> list[Any]:
+        return self._extra("volumes", obj)
+
+    @extend_schema_field(ServerPrivateNetworkSerializer(many=True))
+    def get_private_networks(self, obj: Instance) -> list[Any]:
+        return self._extra("private_networks", obj)
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_firewalls(self, obj: Instance) -> list[Any]:
+        return self._extra("firewalls", obj)
+
+    @extend_schema_field(ServerFloatingIpSerializer(many=True))
+    def get_floating_ips(self, obj: Instance) -> list[Any]:
+        return self._extra("floating_ips", obj)
 
 
 class InstanceUpdateInputSerializer(serializers.Serializer):

@@ -80,7 +80,13 @@ class InstanceListApi(InstancesApiView):
         rows, visible = selectors.instance_list_rows(
             actor=request.user, where=query.filter_q(), order_by=query.ordering()
         )
-        return paginate_rows(request, self, rows, count_queryset=visible, represent=instance_rows_representation)
+        return paginate_rows(
+            request,
+            self,
+            rows,
+            count_queryset=visible,
+            represent=instance_rows_representation,
+        )
 
 
 class InstanceDetailApi(InstancesApiView):

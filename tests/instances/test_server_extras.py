@@ -1,0 +1,56 @@
+"""A server in the API shows its volumes, private networks, firewalls and floating IPs, at a constant query cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from apps.volumes.choices import VolumeStatus
+from apps.volumes.models import Volume
+from tests.volumes.conftest import server_row, volumes_env  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def _volume(env, server, name: str) -> Volume:
+    return Volume.objects.create(
+        organisation=env.personas.org,
+        project=env.personas.project,
+        name=name,
+        tier=env.tier,
+        size_gb=10,
+        datacentre=env.shop.dc,
+        server=server,
+        status=VolumeStatus.IN_USE,
+        price_hourly=Decimal("0.002055"),
+        price_monthly=Decimal("1.50"),
+    )
+
+
+def _list_queries(client: APIClient) -> tuple[int, list[dict]]:
+    client.get("/api/v1/instances/")  # warm the per-process caches (content types, rate limits)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/instances/").json()
+    return len(queries), body["results"]
+
+
+def test_a_server_lists_its_volumes_and_the_list_costs_the_same_queries_for_one_or_many(volumes_env):  # noqa: F811
+    client = APIClient()
+    client.force_authenticate(volumes_env.personas.member)
+    first = server_row(volumes_env, name="web-1", vmid=100_501)
+    data = _volume(volumes_env, first, "data")
+    one, results = _list_queries(client)
+    assert results[0]["volumes"] == [str(data.public_id)]
+    assert results[0]["private_networks"] == [] and results[0]["firewalls"] == [] and results[0]["floating_ips"] == []
+    for n in range(2, 6):
+        server = server_row(volumes_env, name=f"web-{n}", vmid=100_500 + n)
+        _volume(volumes_env, server, f"data-{n}")
+    five, results = _list_queries(client)
+    assert len(results) == 5 and all(len(r["volumes"]) == 1 for r in results)
+    assert five == one
+    detail = client.get(f"/api/v1/instances/{first.public_id}/").json()
+    assert detail["volumes"] == [str(data.public_id)]
