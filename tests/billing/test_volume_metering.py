@@ -88,11 +88,11 @@ def test_a_month_of_volume_hours_costs_at_most_its_monthly_price(volumes_env):  
 
 
 def test_a_floating_ip_is_billed_one_unit_an_hour_from_reservation_to_release(volumes_env):  # noqa: F811
-    from apps.catalogue.models import Offer
     from apps.floating_ips.models import FloatingIp
     from apps.infrastructure.models import IpPool
+    from tests.floating_ips.conftest import offer_ensure
 
-    addon = Offer.objects.get(code="FLOATING-IPV4")  # the add-on offer apps.floating_ips' migration creates
+    addon = offer_ensure()  # the add-on offer at its placeholder price (demo data)
     pool = IpPool.objects.filter(datacentre=volumes_env.shop.dc, family=4).first()
     with at(utc(2026, 3, 1, 0, 15)):
         fip = FloatingIp.objects.create(

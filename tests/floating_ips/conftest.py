@@ -3,8 +3,7 @@
 ``fip_env`` builds on the shared ``shop`` (PAR-1, its cluster, nodes and IP
 pools) and ``personas``. ``server_row`` writes a server row (no Proxmox: the
 service tests never run the task, whose on-commit callback is not executed).
-The add-on offer comes from the app's data migration; a transactional test
-flushes it, so ``offer_ensure`` writes it again like the migration does.
+The add-on offer is demo data (``offer_ensure``), as in ``make run``: staff create the real one.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
 
-from apps.catalogue.models import Offer, ProductFamily
+from apps.catalogue.models import Offer
 from apps.instances.models import Instance
 from tests.factories import Personas, Shop
 
@@ -28,21 +26,11 @@ class FipEnv:
     offer: Offer
 
 
-def offer_ensure(price: str = "3.00") -> Offer:
-    family, _ = ProductFamily.objects.get_or_create(slug="add-ons", defaults={"name": "Add-ons", "kind": "service"})
-    offer, _ = Offer.objects.get_or_create(
-        code=settings.FLOATING_IPS_OFFER_CODE,
-        defaults={
-            "family": family,
-            "name": "Floating IPv4",
-            "tier": "starter",
-            "status": "retired",
-            "description": "PLACEHOLDER PRICE",
-            "price_monthly": Decimal(price),
-            "price_hourly": Decimal("0.004110"),
-        },
-    )
-    return offer
+def offer_ensure() -> Offer:
+    """The add-on offer at its placeholder price, as ``make run``'s demo data creates it."""
+    from apps.floating_ips.services import floating_ip_offer_placeholder_ensure
+
+    return floating_ip_offer_placeholder_ensure()
 
 
 @pytest.fixture

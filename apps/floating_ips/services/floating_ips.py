@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.catalogue.models import Datacentre, Offer
+from apps.catalogue.models import Datacentre, Offer, ProductFamily
 from apps.core.actors import Actor, actor_is_back_office_staff, actor_user
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
 from apps.core.labels import labels_validate
@@ -59,6 +59,42 @@ def floating_ip_offer() -> Offer:
     offer = Offer.objects.filter(code=settings.FLOATING_IPS_OFFER_CODE).first()
     if offer is None:
         raise Unavailable(_("Floating IPs are not on sale at the moment."), code="floating_ip_offer_missing")
+    return offer
+
+
+# The catalogue gives no figure for floating IPs (issue 13): ``make run``'s demo data sells them at this
+# placeholder, said so in the offer's description, which staff read and change in the back office.
+PLACEHOLDER_MONTHLY = Decimal("3.00")
+PLACEHOLDER_DESCRIPTION = (
+    "PLACEHOLDER PRICE: the catalogue gives no figure for floating IPs; 3.00 EUR a month is a demo value. "
+    "Set the real monthly price here (hourly = monthly / 730); a floating IP keeps the price in force when it "
+    "was created. Retired on purpose: floating IPs are created from their own page and API "
+    "(/api/v1/floating_ips/), never through an order."
+)
+
+
+def floating_ip_offer_placeholder_ensure() -> Offer:
+    """The add-on offer at the placeholder price, created once (demo data and tests; staff create the real one).
+
+    In an "Add-ons" family and retired, so the order wizard never sells it as a product of its own.
+    """
+    family, _created = ProductFamily.objects.get_or_create(
+        slug="add-ons",
+        defaults={"name": "Add-ons", "tagline": "Options billed next to a server (floating IPs).", "kind": "service"},
+    )
+    offer, _created = Offer.objects.get_or_create(
+        code=settings.FLOATING_IPS_OFFER_CODE,
+        defaults={
+            "family": family,
+            "name": "Floating IPv4",
+            "tier": "starter",
+            "status": "retired",
+            "description": PLACEHOLDER_DESCRIPTION,
+            "billing_unit": "month",
+            "price_monthly": PLACEHOLDER_MONTHLY,
+            "price_hourly": to_rate(PLACEHOLDER_MONTHLY / HOURS_PER_MONTH),
+        },
+    )
     return offer
 
 

@@ -17,6 +17,7 @@ from apps.billing.choices import CreditKind
 from apps.billing.models import CreditGrant
 from apps.billing.services import credit_grant
 from apps.core.services import site_configure
+from apps.floating_ips.services import floating_ip_offer_placeholder_ensure
 from apps.teams.services import personal_organisation_ensure
 
 WELCOME_CREDIT = "Welcome credit (demo)"
@@ -54,6 +55,8 @@ class Command(BaseCommand):
                 ca_file="var/pvesim/ca.pem",
                 ip_pools=True,
             )
+        # Floating IPs are priced by an add-on staff manage; the demo sells them at a marked placeholder.
+        floating_ip_offer_placeholder_ensure()
         User = get_user_model()
         with transaction.atomic():
             for email, password, staff, _description in DEMO_LOGINS:
