@@ -24,9 +24,9 @@ class FirewallsConfig(AppConfig):
 
         # What a server's API representation shows of this app (apps.instances.server_extras).
         from apps.firewalls.selectors import firewalls_by_server
-        from apps.instances.server_extras import server_extra_register
+        from apps.instances.server_extras import server_extra_register, uuid_value
 
-        server_extra_register(field="firewalls", provider=firewalls_by_server)
+        server_extra_register(field="firewalls", rows=firewalls_by_server, shape=uuid_value)
 
 
 def _cluster_synced(sender: object, *, cluster: object, driver: object, **kwargs: object) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
@@ -15,6 +15,7 @@ from apps.firewalls.choices import FirewallStatus, MemberStatus
 from apps.firewalls.models import Firewall, FirewallServer
 from apps.instances.choices import ActionResource
 from apps.instances.models import Action, Instance
+from apps.instances.server_extras import as_text
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 
@@ -84,16 +85,10 @@ def firewall_is_applied(firewall: Firewall) -> bool:
     )
 
 
-def firewalls_by_server(public_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Ids of the firewalls applied (or applying) to each of these servers, in one query
-    (``apps.instances.server_extras``)."""
-    found: dict[str, list[str]] = {}
-    rows = (
-        FirewallServer.objects.filter(instance__public_id__in=list(public_ids))
+def firewalls_by_server(server_pks: Sequence[int]) -> QuerySet[FirewallServer]:
+    """The firewalls applied (or applying) to these servers, as ``apps.instances.server_extras`` rows."""
+    return (
+        FirewallServer.objects.filter(instance_id__in=list(server_pks))
         .exclude(status=MemberStatus.REMOVING)
-        .order_by("firewall_id")
-        .values_list("instance__public_id", "firewall__public_id")
+        .annotate(extra_server=F("instance_id"), extra_a=as_text("firewall__public_id"), extra_b=Value(""))
     )
-    for server_id, firewall_id in rows:
-        found.setdefault(str(server_id), []).append(str(firewall_id))
-    return found

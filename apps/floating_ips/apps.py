@@ -22,6 +22,8 @@ class FloatingIpsConfig(AppConfig):
         )
         # What a server's API representation shows of this app (apps.instances.server_extras).
         from apps.floating_ips.selectors import floating_ips_by_server
-        from apps.instances.server_extras import server_extra_register
+        from apps.instances.server_extras import server_extra_register, uuid_value
 
-        server_extra_register(field="floating_ips", provider=floating_ips_by_server)
+        server_extra_register(
+            field="floating_ips", rows=floating_ips_by_server, shape=lambda a, b: {"id": uuid_value(a, b), "address": b}
+        )

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Min, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
@@ -20,6 +20,7 @@ from apps.floating_ips.choices import FloatingIpStatus
 from apps.floating_ips.models import FloatingIp, FloatingIpRoute
 from apps.instances.choices import ActionResource
 from apps.instances.models import Action, Instance
+from apps.instances.server_extras import address_text, as_text
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 
@@ -98,15 +99,10 @@ def floating_ips_billable_since(*, floor: datetime) -> datetime | None:
     )["m"]
 
 
-def floating_ips_by_server(public_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
-    """The floating IPs assigned to each of these servers, in one query (``apps.instances.server_extras``)."""
-    found: dict[str, list[dict[str, str]]] = {}
-    rows = (
-        FloatingIp.objects.filter(server__public_id__in=list(public_ids))
+def floating_ips_by_server(server_pks: Sequence[int]) -> QuerySet[FloatingIp]:
+    """The floating IPs assigned to these servers, as ``apps.instances.server_extras`` rows (id, address)."""
+    return (
+        FloatingIp.objects.filter(server_id__in=list(server_pks))
         .exclude(status=FloatingIpStatus.RELEASED)
-        .order_by("id")
-        .values_list("server__public_id", "public_id", "address")
+        .annotate(extra_server=F("server_id"), extra_a=as_text("public_id"), extra_b=address_text("address"))
     )
-    for server_id, floating_ip_id, address in rows:
-        found.setdefault(str(server_id), []).append({"id": str(floating_ip_id), "address": str(address)})
-    return found

@@ -50,6 +50,7 @@ API_LIST_COLUMNS = (
     "error_message",
     "created_at",
     "updated_at",
+    "pk",  # not shown: what the apps around a server look their rows up by (``server_extras``)
 )
 
 

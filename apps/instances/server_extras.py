@@ -1,9 +1,12 @@
 """What the apps around a server add to it in the API: its volumes, private networks, firewalls, floating IPs.
 
-Instances sits below those apps and never imports them. Each registers a
-provider in its ``AppConfig.ready()`` (``server_extra_register``): given the
-public ids of a page of servers, it answers each server's value in ONE query,
-so a list of servers costs the same number of queries whatever its length
+Instances sits below those apps and never imports them. Each registers, in its
+``AppConfig.ready()`` (``server_extra_register``), a queryset of its rows for
+a page of servers (by primary key: no join), annotated ``extra_server`` (the
+server's primary key), ``extra_a`` and ``extra_b`` (text), and how one row
+becomes a value. The
+registry sends all of them as ONE ``UNION ALL`` query, so listing servers costs
+one query more whatever the page's length and however many apps register
 (``benchmarks/instance_list_bench.py``). The fields are declared once, with
 their schema, by ``apps.instances.api.serializers.InstanceOutputSerializer``;
 a field whose app is not installed is an empty list.
@@ -11,38 +14,88 @@ a field whose app is not installed is an empty list.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-# field name -> provider(public ids as strings) -> {public id as string: value}
-Provider = Callable[[Sequence[str]], Mapping[str, list[Any]]]
+from django.db.models import CharField, Func, QuerySet, Value
+from django.db.models.functions import Cast
 
 SERVER_EXTRA_FIELDS = ("volumes", "private_networks", "firewalls", "floating_ips")
-_PROVIDERS: dict[str, Provider] = {}
 
 
-def server_extra_register(*, field: str, provider: Provider) -> None:
-    """Let ``provider`` answer ``field`` of every server (one of ``SERVER_EXTRA_FIELDS``)."""
+@dataclass(frozen=True)
+class _Extra:
+    rows: Callable[[Sequence[int]], QuerySet[Any]]
+    shape: Callable[[str, str], Any]
+
+
+_EXTRAS: dict[str, _Extra] = {}
+
+
+def server_extra_register(
+    *, field: str, rows: Callable[[Sequence[int]], QuerySet[Any]], shape: Callable[[str, str], Any]
+) -> None:
+    """Let an app answer ``field`` (one of ``SERVER_EXTRA_FIELDS``) of every server.
+
+    ``rows(server_pks)`` is a queryset annotated ``extra_server`` (the pk), ``extra_a``, ``extra_b``
+    (build them with ``as_text``/``address_text``); ``shape(a, b)`` turns one row into the value.
+    """
     if field not in SERVER_EXTRA_FIELDS:
         raise ValueError(f"unknown server field {field!r}: declare it in SERVER_EXTRA_FIELDS and the serializer")
-    _PROVIDERS[field] = provider
+    _EXTRAS[field] = _Extra(rows=rows, shape=shape)
 
 
-def server_extras(public_ids: Iterable[Any]) -> dict[str, Mapping[str, list[Any]]]:
-    """Each registered field's values for these servers: {field: {public id: value}} (one query per field)."""
-    ids = [str(public_id) for public_id in public_ids]
-    if not ids:
-        return {field: {} for field in SERVER_EXTRA_FIELDS}
-    found: dict[str, Mapping[str, list[Any]]] = {field: {} for field in SERVER_EXTRA_FIELDS}
-    for field, provider in _PROVIDERS.items():
-        found[field] = provider(ids)
+def as_text(expression: Any) -> Cast:
+    """A column as text, for ``extra_*`` annotations."""
+    return Cast(expression, output_field=CharField())
+
+
+class address_text(Func):
+    """An IP address column as text: PostgreSQL's ``inet`` casts to "a.b.c.d/32", ``host()`` does not."""
+
+    function = "HOST"
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite (``make run``) stores the address as text already.
+        return Cast(self.source_expressions[0], output_field=CharField()).as_sql(compiler, connection, **extra)
+
+
+def _uuid_text(value: str) -> str:
+    # PostgreSQL casts a uuid with dashes, SQLite stores 32 hex digits: one spelling for both.
+    return str(uuid.UUID(value))
+
+
+def server_extras(server_pks: Iterable[int]) -> dict[str, dict[int, list[Any]]]:
+    """Each registered field's values for these servers: {field: {pk: [values]}}, in one query."""
+    pks = list(server_pks)
+    found: dict[str, dict[int, list[Any]]] = {field: {} for field in SERVER_EXTRA_FIELDS}
+    if not pks or not _EXTRAS:
+        return found
+    parts = [
+        extra.rows(pks)
+        .order_by()
+        .annotate(extra_field=Value(field, output_field=CharField()))
+        .values_list("extra_field", "extra_server", "extra_a", "extra_b")
+        for field, extra in _EXTRAS.items()
+    ]
+    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for field, server, a, b in sorted(query, key=lambda row: (row[0], row[1], row[2] or "", row[3] or "")):
+        found[field].setdefault(server, []).append(_EXTRAS[field].shape(a or "", b or ""))
     return found
 
 
-def server_extras_add(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add the extra fields to API representations of servers (dicts with their ``id``), in place."""
-    extras = server_extras(item["id"] for item in items)
-    for item in items:
+def server_extras_add(items: list[dict[str, Any]], *, pks: Sequence[int]) -> list[dict[str, Any]]:
+    """Add the extra fields to API representations of servers (``pks`` in the same order), in place."""
+    extras = server_extras(pks)
+    for item, pk in zip(items, pks, strict=True):
         for field in SERVER_EXTRA_FIELDS:
-            item[field] = list(extras[field].get(str(item["id"]), []))
+            item[field] = list(extras[field].get(pk, []))
     return items
+
+
+def uuid_value(a: str, b: str) -> str:
+    """``shape`` of a field that is a list of ids."""
+    return _uuid_text(a)

@@ -19,7 +19,11 @@ class NetworksConfig(AppConfig):
         instance_status_changed.connect(networks_server_status_changed, dispatch_uid="networks-server-status")
         server_tab_register(key="networks", label=_("Networks"), url_name="networks:server_networks", order=30)
         # What a server's API representation shows of this app (apps.instances.server_extras).
-        from apps.instances.server_extras import server_extra_register
+        from apps.instances.server_extras import server_extra_register, uuid_value
         from apps.networks.selectors import private_networks_by_server
 
-        server_extra_register(field="private_networks", provider=private_networks_by_server)
+        server_extra_register(
+            field="private_networks",
+            rows=private_networks_by_server,
+            shape=lambda a, b: {"network_id": uuid_value(a, b), "ip": b},
+        )

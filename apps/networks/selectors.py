@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
 from apps.instances.choices import ActionResource
 from apps.instances.models import Action, Instance
+from apps.instances.server_extras import address_text, as_text
 from apps.networks.choices import LIVE_ATTACHMENT_STATUSES, AttachmentStatus, NetworkStatus
 from apps.networks.models import Attachment, Network, Subnet
 from apps.teams.access import object_get_for_actor, restrict_to_actor
@@ -118,14 +119,10 @@ def private_addresses_by_server(*, instance_ids: Sequence[int]) -> dict[int, lis
     return found
 
 
-def private_networks_by_server(public_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
-    """Each server's networks and address there, in one query (``apps.instances.server_extras``)."""
-    found: dict[str, list[dict[str, str]]] = {}
-    rows = (
-        Attachment.objects.filter(instance__public_id__in=list(public_ids), status__in=LIVE_ATTACHMENT_STATUSES)
-        .order_by("nic_index")
-        .values_list("instance__public_id", "network__public_id", "address")
+def private_networks_by_server(server_pks: Sequence[int]) -> QuerySet[Attachment]:
+    """These servers' live cards, as ``apps.instances.server_extras`` rows (network id, address)."""
+    return Attachment.objects.filter(instance_id__in=list(server_pks), status__in=LIVE_ATTACHMENT_STATUSES).annotate(
+        extra_server=F("instance_id"),
+        extra_a=as_text("network__public_id"),
+        extra_b=address_text("address"),
     )
-    for server_id, network_id, address in rows:
-        found.setdefault(str(server_id), []).append({"network_id": str(network_id), "ip": str(address)})
-    return found

@@ -21,7 +21,7 @@ class VolumesConfig(AppConfig):
 
         server_tab_register(key="volumes", label=_("Volumes"), url_name="volumes:server_volumes", order=20)
         # What a server's API representation shows of this app (apps.instances.server_extras).
-        from apps.instances.server_extras import server_extra_register
+        from apps.instances.server_extras import server_extra_register, uuid_value
         from apps.volumes.selectors import volumes_by_server
 
-        server_extra_register(field="volumes", provider=volumes_by_server)
+        server_extra_register(field="volumes", rows=volumes_by_server, shape=uuid_value)

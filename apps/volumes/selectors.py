@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Min, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
 from apps.instances.models import Action
+from apps.instances.server_extras import as_text
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 from apps.volumes.choices import VolumeStatus
@@ -69,15 +70,10 @@ def volumes_billable_since(*, floor: datetime) -> datetime | None:
     )
 
 
-def volumes_by_server(public_ids: Sequence[str]) -> dict[str, list[str]]:
-    """Ids of the volumes attached to each of these servers, in one query (``apps.instances.server_extras``)."""
-    found: dict[str, list[str]] = {}
-    rows = (
-        Volume.objects.filter(server__public_id__in=list(public_ids))
+def volumes_by_server(server_pks: Sequence[int]) -> QuerySet[Volume]:
+    """The volumes attached to these servers, as ``apps.instances.server_extras`` rows (the volume's id)."""
+    return (
+        Volume.objects.filter(server_id__in=list(server_pks))
         .exclude(status=VolumeStatus.DELETED)
-        .order_by("created_at", "id")
-        .values_list("server__public_id", "public_id")
+        .annotate(extra_server=F("server_id"), extra_a=as_text("public_id"), extra_b=Value(""))
     )
-    for server_id, volume_id in rows:
-        found.setdefault(str(server_id), []).append(str(volume_id))
-    return found

@@ -54,3 +54,35 @@ def test_a_server_lists_its_volumes_and_the_list_costs_the_same_queries_for_one_
     assert five == one
     detail = client.get(f"/api/v1/instances/{first.public_id}/").json()
     assert detail["volumes"] == [str(data.public_id)]
+
+
+def test_a_server_lists_its_floating_ips_and_firewalls_with_plain_addresses(volumes_env):  # noqa: F811
+    from apps.firewalls.models import Firewall, FirewallServer
+    from apps.floating_ips.models import FloatingIp
+    from apps.infrastructure.models import IpPool
+    from tests.floating_ips.conftest import offer_ensure
+
+    server = server_row(volumes_env, name="web-1", vmid=100_501)
+    fip = FloatingIp.objects.create(
+        organisation=volumes_env.personas.org,
+        project=volumes_env.personas.project,
+        name="vip",
+        datacentre=volumes_env.shop.dc,
+        address="203.0.113.77",
+        pool=IpPool.objects.filter(datacentre=volumes_env.shop.dc, family=4).first(),
+        offer=offer_ensure(),
+        server=server,
+        status="assigned",
+        price_hourly=Decimal("0.004110"),
+        price_monthly=Decimal("3.00"),
+    )
+    firewall = Firewall.objects.create(
+        organisation=volumes_env.personas.org, project=volumes_env.personas.project, name="web"
+    )
+    FirewallServer.objects.create(firewall=firewall, instance=server, direct=True, status="applied")
+    client = APIClient()
+    client.force_authenticate(volumes_env.personas.member)
+    body = client.get(f"/api/v1/instances/{server.public_id}/").json()
+    assert body["floating_ips"] == [{"id": str(fip.public_id), "address": "203.0.113.77"}]
+    assert body["firewalls"] == [str(firewall.public_id)]
+    assert client.get("/api/v1/instances/").json()["results"][0]["floating_ips"] == body["floating_ips"]

@@ -49,7 +49,7 @@ FIELD_COLUMNS: dict[str, str] = {
     "created_at": "created_at",
     "updated_at": "updated_at",
 }
-if tuple(FIELD_COLUMNS.values()) != API_LIST_COLUMNS:  # the unpacking below relies on this order
+if (*FIELD_COLUMNS.values(), "pk") != API_LIST_COLUMNS:  # the unpacking below relies on this order
     raise RuntimeError("apps.instances.api.listing.FIELD_COLUMNS must follow selectors.API_LIST_COLUMNS")
 
 
@@ -77,7 +77,8 @@ def instance_rows_representation(rows: Iterable[Sequence[Any]]) -> list[dict[str
     """``InstanceOutputSerializer(many=True).data`` for rows of ``selectors.instance_list_rows``, with the
     fields the apps around a server add (``server_extras``: one query per field for the whole page)."""
     tz = timezone.get_current_timezone()
-    return server_extras_add(_rows_representation(rows, tz=tz, utc=_is_utc(tz)))
+    rows = list(rows)
+    return server_extras_add(_rows_representation(rows, tz=tz, utc=_is_utc(tz)), pks=[row[-1] for row in rows])
 
 
 def _rows_representation(rows: Iterable[Sequence[Any]], *, tz: Any, utc: bool) -> list[dict[str, Any]]:
@@ -123,5 +124,6 @@ def _rows_representation(rows: Iterable[Sequence[Any]], *, tz: Any, utc: bool) -
             error_message,
             created_at,
             updated_at,
+            _pk,
         ) in rows
     ]

@@ -118,11 +118,11 @@ class InstanceOutputSerializer(serializers.ModelSerializer):
         return len(obj.gpu_mappings or [])
 
     def to_representation(self, instance: Instance) -> dict[str, Any]:
-        self._extras = server_extras([instance.public_id])
+        self._extras = server_extras([instance.pk])
         return super().to_representation(instance)
 
     def _extra(self, field: str, obj: Instance) -> list[Any]:
-        return list(self._extras[field].get(str(obj.public_id), []))
+        return list(self._extras[field].get(obj.pk, []))
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_volumes(self, obj: Instance) -> list[Any]:
