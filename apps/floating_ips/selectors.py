@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
+from apps.core.sql import address_text, as_text
 from apps.floating_ips.choices import FloatingIpStatus
 from apps.floating_ips.models import FloatingIp, FloatingIpRoute
 from apps.instances.choices import ActionResource
 from apps.instances.models import Action, Instance
-from apps.instances.server_extras import address_text, as_text
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 

@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import CharField, Func, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import CharField, QuerySet, Value
 
 SERVER_EXTRA_FIELDS = ("volumes", "private_networks", "firewalls", "floating_ips")
 
@@ -40,27 +39,11 @@ def server_extra_register(
     """Let an app answer ``field`` (one of ``SERVER_EXTRA_FIELDS``) of every server.
 
     ``rows(server_pks)`` is a queryset annotated ``extra_server`` (the pk), ``extra_a``, ``extra_b``
-    (build them with ``as_text``/``address_text``); ``shape(a, b)`` turns one row into the value.
+    (build them with ``apps.core.sql.as_text``/``address_text``); ``shape(a, b)`` turns one row into the value.
     """
     if field not in SERVER_EXTRA_FIELDS:
         raise ValueError(f"unknown server field {field!r}: declare it in SERVER_EXTRA_FIELDS and the serializer")
     _EXTRAS[field] = _Extra(rows=rows, shape=shape)
-
-
-def as_text(expression: Any) -> Cast:
-    """A column as text, for ``extra_*`` annotations."""
-    return Cast(expression, output_field=CharField())
-
-
-class address_text(Func):
-    """An IP address column as text: PostgreSQL's ``inet`` casts to "a.b.c.d/32", ``host()`` does not."""
-
-    function = "HOST"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # SQLite (``make run``) stores the address as text already.
-        return Cast(self.source_expressions[0], output_field=CharField()).as_sql(compiler, connection, **extra)
 
 
 def _uuid_text(value: str) -> str:

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
+from apps.core.sql import address_text, as_text
 from apps.instances.choices import ActionResource
 from apps.instances.models import Action, Instance
-from apps.instances.server_extras import address_text, as_text
 from apps.networks.choices import LIVE_ATTACHMENT_STATUSES, AttachmentStatus, NetworkStatus
 from apps.networks.models import Attachment, Network, Subnet
 from apps.teams.access import object_get_for_actor, restrict_to_actor

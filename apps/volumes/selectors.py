@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
 from apps.core.errors import NotFound
+from apps.core.sql import as_text
 from apps.instances.models import Action
-from apps.instances.server_extras import as_text
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 from apps.volumes.choices import VolumeStatus

@@ -55,14 +55,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, DateTimeField, DecimalField, ExpressionWrapper, F, Func, Max, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, DateTimeField, DecimalField, ExpressionWrapper, F, Max, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from apps.billing.choices import ResourceType
 from apps.billing.models import MeteringRun, UsageRecord
 from apps.catalogue.models import Offer
 from apps.core.money import RATE_MAX_DIGITS, RATE_PLACES
+from apps.core.sql import address_text
 from apps.floating_ips import selectors as floating_ips_selectors
 from apps.instances import selectors as instances_selectors
 from apps.orders import selectors as orders_selectors
@@ -202,17 +203,6 @@ def volume_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
     )
 
 
-class _AddressText(Func):
-    """An IP address column as plain text: PostgreSQL's ``inet`` casts to "a.b.c.d/32", ``host()`` does not."""
-
-    function = "HOST"
-    output_field = CharField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # SQLite (``make run``) stores the address as text already.
-        return Cast(self.source_expressions[0], output_field=CharField()).as_sql(compiler, connection, **extra)
-
-
 def floating_ip_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
     """Floating IPs: one unit an hour from reservation to release, assigned or not, at their frozen price and cap."""
     return _rows(
@@ -221,7 +211,7 @@ def floating_ip_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
         project_id=F("project"),
         resource_type=Value(ResourceType.FLOATING_IP.value),
         resource_id=F("public_id"),
-        resource_name=Concat(F("name"), Value(" ("), _AddressText("address"), Value(")"), output_field=CharField()),
+        resource_name=Concat(F("name"), Value(" ("), address_text("address"), Value(")"), output_field=CharField()),
         description=F("offer__code"),
         hour=Value(hour, output_field=DateTimeField()),
         quantity=Value(1),
