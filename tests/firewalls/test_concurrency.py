@@ -97,3 +97,39 @@ def test_a_rule_change_racing_an_apply_leaves_the_group_and_vm_consistent(fleet,
     assert [(r["type"], r["dport"]) for r in group_rules(fleet, firewall.group)] == [("in", "22"), ("out", "443")]
     state = vm_state(fleet, server)
     assert state.groups == (firewall.group,) and state.policy_out == "DROP"
+
+
+def test_a_membership_committed_during_a_sync_is_left_for_its_own_action(fleet, personas, monkeypatch):  # noqa: F811
+    """The interleaving behind a once-in-many-runs failure of the race above, made deterministic.
+
+    A sync reads the server's memberships under the server's lock; another firewall's apply (which does
+    not take that lock) commits its membership before the sync finishes. The sync must not delete the
+    row it never read, or the second firewall silently never reaches the VM.
+    """
+    from apps.firewalls.services import execution
+
+    server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-3")
+    server.refresh_from_db()
+    first, second = _firewall(personas, "a", [WEB]), _firewall(personas, "b", [SSH])
+    FirewallServer.objects.create(firewall=first, instance=server, direct=True)
+    wanted = execution._wanted
+
+    def wanted_then_another_commits(instance):
+        result = wanted(instance)
+
+        def commit_second() -> None:
+            FirewallServer.objects.create(firewall=second, instance=server, direct=True)
+            connection.close()
+
+        thread = threading.Thread(target=commit_second)
+        thread.start()
+        thread.join()
+        return result
+
+    monkeypatch.setattr(execution, "_wanted", wanted_then_another_commits)
+    assert execution.server_firewall_sync(instance_id=server.pk, drivers=execution.Drivers())
+    assert vm_state(fleet, server).groups == (first.group,)
+    assert FirewallServer.objects.filter(firewall=second, instance=server).exists()
+    monkeypatch.setattr(execution, "_wanted", wanted)
+    assert execution.server_firewall_sync(instance_id=server.pk, drivers=execution.Drivers())
+    assert vm_state(fleet, server).groups == (first.group, second.group)

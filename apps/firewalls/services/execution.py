@@ -158,7 +158,9 @@ def server_firewall_sync(*, instance_id: int, drivers: Drivers, full: bool = Fal
         )
         keep = [m.pk for m in members if (m.direct or m.selected) and m.firewall.status == FirewallStatus.ACTIVE]
         FirewallServer.objects.filter(pk__in=keep).update(status=MemberStatus.APPLIED, applied_at=now, error_message="")
-        FirewallServer.objects.filter(instance=instance).exclude(pk__in=keep).delete()
+        # Only the rows read above: a membership committed since (another firewall applied to this server
+        # while we held its lock) is not ours to judge, and its own action syncs it next.
+        FirewallServer.objects.filter(pk__in=[m.pk for m in members if m.pk not in keep]).delete()
         return True
 
 
