@@ -103,6 +103,7 @@ LOCAL_APPS = [
     "apps.networks",
     "apps.firewalls",
     "apps.floating_ips",
+    "apps.loadbalancers",
     "apps.orders",
     "apps.billing",
     "apps.docs",
