@@ -103,6 +103,7 @@ LOCAL_APPS = [
     "apps.networks",
     "apps.firewalls",
     "apps.floating_ips",
+    "apps.managed",
     "apps.loadbalancers",
     "apps.orders",
     "apps.billing",
