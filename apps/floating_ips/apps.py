@@ -20,6 +20,11 @@ class FloatingIpsConfig(AppConfig):
         server_tab_register(
             key="floating_ips", label=_("Floating IPs"), url_name="floating_ips:server_floating_ips", order=45
         )
+        # The floating IPs routed to a server are extra addresses of its public card in cloud-init.
+        from apps.floating_ips.services import server_floating_addresses
+        from apps.instances.services import guest_address_provider_register
+
+        guest_address_provider_register(key="floating_ips", provider=server_floating_addresses)
         # What a server's API representation shows of this app (apps.instances.server_extras).
         from apps.floating_ips.selectors import floating_ips_by_server
         from apps.instances.server_extras import server_extra_register, uuid_value

@@ -1133,6 +1133,10 @@ def qemu_cloudinit_dump(call: Call) -> Any:
         lines += ["chpasswd:", "  expire: False", "users:", "  - default", "package_upgrade: true"]
         return "\n".join(lines) + "\n"
     if kind == "network":
+        custom = _cicustom_file(call.cluster, str(vm.config.get("cicustom") or ""), "network")
+        if custom is not None:
+            # PVE serves a ``cicustom network=`` snippet as the network-config, in place of its own.
+            return custom
         lines = ["version: 1", "config:"]
         for key in sorted(k for k in vm.config if k.startswith("ipconfig")):
             index = key[len("ipconfig") :]
@@ -1153,6 +1157,23 @@ def qemu_cloudinit_dump(call: Call) -> Any:
                     lines.append(f"        gateway: '{ip['gw']}'")
         return "\n".join(lines) + "\n"
     return f"instance-id: {vm.digest()}\n"
+
+
+def _cicustom_file(cluster: Any, cicustom: str, kind: str) -> str | None:
+    """The content of the ``cicustom`` ``kind=`` snippet, on a storage with a ``path`` (None: no such part/file)."""
+    specs = {spec.name: spec for spec in cluster.spec.storages}
+    for part in cicustom.split(","):
+        key, _sep, volume = part.partition("=")
+        if key != kind:
+            continue
+        storage, _colon, volname = volume.partition(":")
+        spec = specs.get(storage)
+        name = volname.removeprefix("snippets/")
+        if spec is None or spec.path is None or "/" in name:
+            return None
+        path = Path(spec.path) / "snippets" / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    return None
 
 
 def _parse_kv(text: str) -> dict[str, str]:

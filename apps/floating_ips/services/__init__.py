@@ -6,6 +6,7 @@ from apps.floating_ips.services.execution import (
     floating_ip_action_execute,
     floating_ip_action_fail,
     server_allowed_cidrs,
+    server_floating_addresses,
 )
 from apps.floating_ips.services.floating_ips import (
     floating_ip_assign,
@@ -34,4 +35,5 @@ __all__ = [
     "floating_ip_update",
     "floating_ips_server_status_changed",
     "server_allowed_cidrs",
+    "server_floating_addresses",
 ]

@@ -35,6 +35,7 @@ from apps.infrastructure.proxmox.errors import ProxmoxNotFound, ProxmoxPermanent
 from apps.instances.choices import ActionResource, ActionType, InstanceStatus
 from apps.instances.models import Action, Instance
 from apps.instances.services import (
+    guest_network_sync,
     instance_driver,
     resource_action_claim,
     resource_action_fail,
@@ -106,13 +107,29 @@ def server_allowed_cidrs(server: Instance) -> list[str]:
     return cidrs
 
 
+def server_floating_addresses(server: Instance) -> list[str]:
+    """The floating IPs routed (or being routed) to ``server``: the extra addresses of its public card.
+
+    Registered as a guest address provider (apps.instances.services.guest_network), so the server's
+    cloud-init network-config carries them at its next boot.
+    """
+    floating = FloatingIp.objects.filter(server=server, status__in=ROUTED_STATUSES).order_by("address")
+    return [fip.address for fip in floating]
+
+
 def _ipset_sync(server: Instance | None) -> None:
-    """Make the server's anti-spoofing set match the database; a server gone from Proxmox has nothing to update."""
+    """Make the server's anti-spoofing set and cloud-init network-config match the database.
+
+    A server gone from Proxmox has nothing to update. The guest's configuration
+    (docs/dev/proxmox-behaviour.md#cloudinit-network) carries the floating IPs at its next boot.
+    """
     if server is None or server.status == InstanceStatus.DELETED or server.vmid is None or server.cluster is None:
         return
     driver = instance_driver(server.cluster)
     try:
         driver.vm_firewall_ipset_put(server.node_name, server.vmid, name=IPSET, cidrs=server_allowed_cidrs(server))
+        if guest_network_sync(driver=driver, server=server):
+            driver.vm_cloudinit_regenerate(server.node_name, server.vmid)
     except ProxmoxNotFound:
         logger.info("server %s: VM gone, its IP set went with it", server.pk)
 

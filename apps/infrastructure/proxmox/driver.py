@@ -26,6 +26,7 @@ effect's identity before waiting on it).
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import logging
 import random
@@ -42,6 +43,9 @@ from apps.core import metrics
 from apps.infrastructure.proxmox.errors import (
     ProxmoxAuthError,
     ProxmoxError,
+    ProxmoxGuestAgentError,
+    ProxmoxGuestAgentNotRunning,
+    ProxmoxGuestExecTimeout,
     ProxmoxNotFound,
     ProxmoxParameterError,
     ProxmoxPermanentError,
@@ -53,6 +57,7 @@ from apps.infrastructure.proxmox.errors import (
 )
 from apps.infrastructure.proxmox.types import (
     FirewallRule,
+    GuestExecStatus,
     GuestInterface,
     GuestIpAddress,
     IoLimits,
@@ -100,6 +105,13 @@ SERIAL_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 LIMIT_KEYS = ("iops", "iops_rd", "iops_wr", "mbps", "mbps_rd", "mbps_wr")
 FIREWALL_POLICIES = ("ACCEPT", "REJECT", "DROP")
 _SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+# docs/dev/proxmox-behaviour.md#guest-agent-files-exec: file-write's ``content`` is at most 61440 characters; sent
+# as base64 (encode=0) that leaves 46080 bytes. ``input-data`` of exec is at most 65536 characters.
+AGENT_CONTENT_MAX_CHARS = 60 * 1024
+AGENT_BASE64_MAX_BYTES = AGENT_CONTENT_MAX_CHARS // 4 * 3
+AGENT_INPUT_MAX_CHARS = 64 * 1024
+# Bytes sent as they are with encode=1: printable ASCII, tab, LF, CR (configurations, PEM).
+_PLAIN_TEXT_RE = re.compile(rb"^[\t\n\r\x20-\x7e]*$")
 
 
 def encode_sshkeys(keys: Iterable[str]) -> str:
@@ -284,10 +296,13 @@ class ProxmoxDriver:
 
     # ------------------------------------------------------------------ plumbing
 
-    def request(self, method: str, path: str, params: Mapping[str, ParamValue] | None = None) -> Any:
+    def request(
+        self, method: str, path: str, params: Mapping[str, ParamValue] | None = None, *, idempotent: bool = True
+    ) -> Any:
         """Call ``METHOD /api2/json/<path>`` with retries on transient errors; return ``data``.
 
-        Public for the few calls that have no typed method yet; prefer the typed ones.
+        Public for the few calls that have no typed method yet; prefer the typed ones. ``idempotent=False``
+        (a guest ``exec``) retries a write only when it certainly never reached PVE's node.
         """
         method = method.upper()
         encoded = encode_params(params or {})
@@ -300,7 +315,7 @@ class ProxmoxDriver:
             except ProxmoxError as exc:
                 elapsed = time.monotonic() - started
                 metrics.observe_proxmox_call(method, path, elapsed, exc)
-                retry = exc.is_transient and attempt <= self.retries and self._safe_to_retry(method, exc)
+                retry = exc.is_transient and attempt <= self.retries and self._safe_to_retry(method, exc, idempotent)
                 logger.warning(
                     "proxmox %s %s failed in %.2fs (attempt %d): %s%s",
                     method,
@@ -369,13 +384,17 @@ class ProxmoxDriver:
         return ProxmoxPermanentError(message, **kwargs)
 
     @staticmethod
-    def _safe_to_retry(method: str, exc: ProxmoxError) -> bool:
+    def _safe_to_retry(method: str, exc: ProxmoxError, idempotent: bool = True) -> bool:
         if method == "GET":
             return True
         # A write is retried only when PVE refused it before doing anything: a lock it could not get, a node
         # its proxy could not reach (595), or a TCP/TLS connection that never opened.
         if isinstance(exc, _ConnectionFailed):
             return True
+        if not idempotent:
+            # "got timeout" from the guest agent may come after the guest started the command
+            # (docs/dev/proxmox-behaviour.md#guest-agent-files-exec): only an unreachable node is certain.
+            return exc.status_code == 595
         return exc.status_code is not None and (exc.status_code >= 595 or is_transient_text(exc.message))
 
     def _backoff(self, attempt: int) -> float:
@@ -825,6 +844,121 @@ class ProxmoxDriver:
             for row in rows
         ]
 
+    # ------------------------------------------------- guest agent: files and commands
+
+    def _agent(
+        self, method: str, path: str, params: Mapping[str, ParamValue] | None = None, *, idempotent: bool = True
+    ) -> Any:
+        # docs/dev/proxmox-behaviour.md#guest-agent-files-exec: "Agent error: …" is the guest's own failure;
+        # "QEMU guest agent is not running" may pass (the guest is still booting).
+        try:
+            return self.request(method, path, params, idempotent=idempotent)
+        except ProxmoxPermanentError as exc:
+            kwargs: dict[str, Any] = {
+                "status_code": exc.status_code,
+                "errors": exc.errors,
+                "method": exc.method,
+                "path": exc.path,
+            }
+            if exc.status_code == 500 and exc.message.startswith("Agent error:"):
+                raise ProxmoxGuestAgentError(exc.message, **kwargs) from exc
+            if exc.status_code == 500 and "QEMU guest agent is not running" in exc.message:
+                raise ProxmoxGuestAgentNotRunning(exc.message, **kwargs) from exc
+            raise
+
+    def agent_file_write(self, node: str, vmid: int, path: str, content: bytes) -> None:
+        """``POST agent/file-write``: create or truncate ``path`` in the guest with ``content`` (synchronous).
+
+        The parent directory must exist; owner and mode cannot be chosen (the agent's defaults). Printable ASCII
+        text up to 61440 bytes is sent as it is (``encode=1``, PVE base64-encodes it); anything else is sent
+        base64-encoded by the driver (``encode=0``), so at most 46080 bytes: PVE's handling of non-ASCII
+        characters with ``encode=1`` is not something to rely on (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+        Raises ``ValueError`` for a relative path or content over the limit, before any call.
+        """
+        if not path.startswith("/"):
+            raise ValueError(f"guest path must be absolute: {path!r}")
+        params: dict[str, ParamValue]
+        if _PLAIN_TEXT_RE.match(content) and len(content) <= AGENT_CONTENT_MAX_CHARS:
+            params = {"file": path, "content": content.decode("ascii"), "encode": True}
+        else:
+            encoded = base64.b64encode(content).decode("ascii")
+            if len(encoded) > AGENT_CONTENT_MAX_CHARS:
+                raise ValueError(
+                    f"{len(content)} bytes is more than one guest-agent file-write takes "
+                    f"({AGENT_CONTENT_MAX_CHARS} bytes of printable ASCII text, {AGENT_BASE64_MAX_BYTES} bytes "
+                    "otherwise); write it in parts or deliver it another way"
+                )
+            params = {"file": path, "content": encoded, "encode": False}
+        self._agent("POST", f"{self._vm(node, vmid)}/agent/file-write", params)
+        logger.info("proxmox agent file-write vm %s %s (%d bytes)", vmid, path, len(content))
+
+    def agent_file_read(self, node: str, vmid: int, path: str) -> bytes:
+        """``GET agent/file-read``: the file's bytes. PVE reads at most 16 MiB; a longer file raises
+        ``ProxmoxGuestAgentError`` rather than returning part of it."""
+        data = self._agent("GET", f"{self._vm(node, vmid)}/agent/file-read", {"file": path})
+        if int(data.get("truncated") or 0):
+            raise ProxmoxGuestAgentError(
+                f"file {path} is larger than the 16 MiB the guest agent reads",
+                status_code=None,
+                method="GET",
+                path=f"{self._vm(node, vmid)}/agent/file-read",
+            )
+        return _agent_bytes(str(data.get("content") or ""))
+
+    def agent_exec(self, node: str, vmid: int, command: Sequence[str], input_data: bytes | None = None) -> int:
+        """``POST agent/exec``: start ``command`` (program and arguments) in the guest; return its pid at once.
+
+        The command runs asynchronously: follow it with ``agent_exec_wait``. ``command`` goes as an array
+        (``command=…&command=…``, proxmoxer repeats the key for a list). Not idempotent: a "got timeout" is not
+        retried, as the guest may have started the command. ``input_data`` (stdin) must be ASCII, at most 65536
+        bytes (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+        """
+        if isinstance(command, str | bytes) or not command or not all(isinstance(part, str) for part in command):
+            raise ValueError("command must be a non-empty list of strings (program, then its arguments)")
+        params: dict[str, ParamValue] = {"command": list(command)}
+        if input_data is not None:
+            if not input_data.isascii() or len(input_data) > AGENT_INPUT_MAX_CHARS:
+                raise ValueError(f"input_data must be ASCII and at most {AGENT_INPUT_MAX_CHARS} bytes")
+            params["input-data"] = input_data.decode("ascii")
+        data = self._agent("POST", f"{self._vm(node, vmid)}/agent/exec", params, idempotent=False)
+        pid = int(data["pid"])
+        logger.info("proxmox agent exec vm %s %s -> pid %d", vmid, command[0], pid)
+        return pid
+
+    def agent_exec_status(self, node: str, vmid: int, pid: int) -> GuestExecStatus:
+        """``GET agent/exec-status``. Once the process has exited the agent answers this once, then forgets the
+        pid (a second read is ``ProxmoxGuestAgentError``): keep the answer."""
+        data = self._agent("GET", f"{self._vm(node, vmid)}/agent/exec-status", {"pid": int(pid)})
+        exitcode = data.get("exitcode")
+        signal = data.get("signal")
+        return GuestExecStatus(
+            exited=bool(int(data.get("exited") or 0)),
+            exitcode=None if exitcode is None else int(exitcode),
+            signal=None if signal is None else int(signal),
+            stdout=_agent_bytes(str(data.get("out-data") or "")),
+            stderr=_agent_bytes(str(data.get("err-data") or "")),
+            out_truncated=bool(int(data.get("out-truncated") or 0)),
+            err_truncated=bool(int(data.get("err-truncated") or 0)),
+        )
+
+    def agent_exec_wait(
+        self, node: str, vmid: int, pid: int, timeout: float = 60.0, *, poll_interval: float | None = None
+    ) -> GuestExecStatus:
+        """Poll ``agent_exec_status`` until the process exits (exit code, stdout, stderr) or ``timeout`` passes:
+        then ``ProxmoxGuestExecTimeout`` (transient; the process may still run, so wait again on the same pid)."""
+        interval = self.task_poll_interval if poll_interval is None else poll_interval
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.agent_exec_status(node, vmid, pid)
+            if status.exited:
+                logger.info("proxmox agent exec vm %s pid %d exited %s", vmid, pid, status.exitcode)
+                return status
+            if time.monotonic() >= deadline:
+                raise ProxmoxGuestExecTimeout(
+                    f"guest process {pid} still running after {timeout:g}s", pid=pid, node=node, vmid=vmid
+                )
+            time.sleep(interval)
+
     def rrddata(self, node: str, vmid: int, timeframe: str = "hour", cf: str = "AVERAGE") -> list[RrdPoint]:
         """``GET …/rrddata``: 70 points; keys PVE omits stay None (docs/dev/proxmox-behaviour.md#metrics)."""
         points = []
@@ -1174,6 +1308,12 @@ class ProxmoxDriver:
         """Drop ``ipconfig<index>`` (``PUT …/config delete=ipconfigN``)."""
         self.request("PUT", f"{self._vm(node, vmid)}/config", {"delete": f"ipconfig{int(index)}"})
 
+    def vm_cicustom_set(self, node: str, vmid: int, value: str | None) -> None:
+        """Set ``cicustom`` (``PUT …/config``, synchronous), or drop it when ``value`` is None. Read at the next
+        cloud-init drive build (docs/dev/proxmox-behaviour.md#cloudinit-network)."""
+        params: dict[str, ParamValue] = {"cicustom": value} if value else {"delete": "cicustom"}
+        self.request("PUT", f"{self._vm(node, vmid)}/config", params)
+
     def vm_cloudinit_regenerate(self, node: str, vmid: int) -> None:
         """``PUT …/cloudinit``: rebuild the cloud-init drive from the current config (applied at next boot)."""
         self.request("PUT", f"{self._vm(node, vmid)}/cloudinit")
@@ -1394,6 +1534,16 @@ class ProxmoxDriver:
 
 class _ConnectionFailed(ProxmoxTransientError):
     """The TCP/TLS connection failed: safe to retry any method."""
+
+
+def _agent_bytes(text: str) -> bytes:
+    # PVE hands the guest's bytes to its JSON encoder undecoded, one character per byte; should a version send
+    # UTF-8 text instead, characters above U+00FF only fit as UTF-8
+    # (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 _RRD_KEYS = ("cpu", "maxcpu", "mem", "maxmem", "disk", "maxdisk", "netin", "netout", "diskread", "diskwrite")

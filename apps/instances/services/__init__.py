@@ -40,6 +40,12 @@ from apps.instances.services.console import (
     console_ticket_redeem,
 )
 from apps.instances.services.execution import action_claim, action_execute, action_fail
+from apps.instances.services.guest_network import (
+    guest_address_provider_register,
+    guest_extra_addresses,
+    guest_network_config,
+    guest_network_sync,
+)
 from apps.instances.services.lifecycle import (
     METRIC_TIMEFRAMES,
     instance_billing_stop,
@@ -109,6 +115,10 @@ __all__ = [
     "drift_quarantine",
     "drift_repair",
     "drift_resolve",
+    "guest_address_provider_register",
+    "guest_extra_addresses",
+    "guest_network_config",
+    "guest_network_sync",
     "instance_billing_stop",
     "instance_create",
     "instance_delete",

@@ -39,6 +39,7 @@ from apps.infrastructure.services import placement_commit, snippet_delete, snipp
 from apps.instances import choices
 from apps.instances.choices import ActionStatus, ActionType, InstanceStatus, PowerState, ProvisionStep
 from apps.instances.models import Action, Instance
+from apps.instances.services.guest_network import guest_extra_addresses, guest_network_sync
 from apps.instances.services.runner import (
     TASK_WAIT_SECONDS,
     OperationFailed,
@@ -251,6 +252,10 @@ def _step_configure(run: ProvisionRun) -> None:
             efidisk_storage=efidisk_storage,
         ),
     )
+    if guest_extra_addresses(instance):
+        # A rebuilt server keeps its floating IPs: its first boot's network-config carries them
+        # (docs/dev/proxmox-behaviour.md#cloudinit-network).
+        guest_network_sync(driver=driver, server=instance)
     _set_step(instance, ProvisionStep.RESIZE)
 
 

@@ -35,6 +35,7 @@ from apps.infrastructure.proxmox.types import Upid
 from apps.instances.choices import ActionType, InstanceStatus
 from apps.instances.models import Action
 from apps.instances.services import (
+    guest_network_sync,
     instance_driver,
     resource_action_claim,
     resource_action_fail,
@@ -189,6 +190,9 @@ def _attach(action: Action) -> None:
         driver.vm_nic_set(server.node_name, server.vmid, index=attachment.nic_index, bridge=network.vnet)
         address = f"{attachment.address}/{prefix}"
         driver.vm_ipconfig_set(server.node_name, server.vmid, index=attachment.nic_index, ip=address)
+        # A custom network-config (a floating IP on eth0) must list the new card too
+        # (docs/dev/proxmox-behaviour.md#cloudinit-network).
+        guest_network_sync(driver=driver, server=server)
         driver.vm_cloudinit_regenerate(server.node_name, server.vmid)
     except ProxmoxNotFound as exc:
         raise NetworkOperationFailed("server_missing", _("The server no longer exists."), str(exc)) from exc
@@ -214,6 +218,7 @@ def _detach(action: Action) -> None:
                 driver.vm_nic_remove(server.node_name, server.vmid, index=attachment.nic_index)
             if f"ipconfig{attachment.nic_index}" in options:
                 driver.vm_ipconfig_remove(server.node_name, server.vmid, index=attachment.nic_index)
+            guest_network_sync(driver=driver, server=server)
             driver.vm_cloudinit_regenerate(server.node_name, server.vmid)
         except ProxmoxNotFound:
             logger.info("network detach: VM %s already gone", server.vmid)
