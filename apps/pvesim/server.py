@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import trustme
 
-from apps.pvesim import firewall, sdn, storage, vnc  # noqa: F401 - firewall, sdn, storage register routes on import
+from apps.pvesim import agent, firewall, sdn, storage, vnc  # noqa: F401 - agent, firewall, sdn, storage register routes
 from apps.pvesim.fleet import ClusterSpec
 from apps.pvesim.handlers import ROUTES, Call, Envelope, match_route
 from apps.pvesim.schema import PveSchema, load_schema
@@ -580,7 +580,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, reason: str, body: Any) -> None:
         payload = b"" if body is None else json.dumps(body, separators=(",", ":")).encode("utf-8")
         # The reason phrase carries PVE's message: only its first line (docs/dev/proxmox-behaviour.md#error-responses).
-        self.send_response(status, (reason or "").splitlines()[0] if reason else "")
+        line = (reason or "").splitlines()[0] if reason else ""
+        # The status line goes out as UTF-8 bytes (an agent error can quote glib's “…”); http.server would
+        # encode it as latin-1 and fail on such characters (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+        self.send_response(status, line.encode("utf-8").decode("latin-1"))
         if body is not None:
             self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))

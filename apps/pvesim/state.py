@@ -194,6 +194,8 @@ class SimVm:
     cloudinit_applied: dict[str, Any] = field(default_factory=dict)
     pool: str | None = None
     acpi: bool = True  # the guest powers off on an ACPI shutdown request (False: hung or no acpid)
+    # What runs inside: files, agent exec processes, services (apps.pvesim.agent.Guest; created on first use).
+    guest: Any = field(default=None, compare=False, repr=False)
 
     @property
     def lock(self) -> str | None:

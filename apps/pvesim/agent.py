@@ -1,0 +1,702 @@
+"""Guest-agent file and exec endpoints of the simulated PVE API, and the guest they act on.
+
+``agent/file-write``, ``agent/file-read``, ``agent/exec`` and ``agent/exec-status`` behave as
+docs/dev/proxmox-behaviour.md#guest-agent-files-exec describes (PVE 8.4): synchronous calls, no task and no
+config flock; the three preconditions of ``_agent_ready`` (HTTP 500); failures of the guest agent as HTTP 500
+``Agent error: <desc>`` with the desc Debian 12's qemu-guest-agent (7.2) gives.
+
+Each VM has a ``Guest``: a filesystem (path → bytes, with directories; a Debian tree with HAProxy is seeded),
+the exec processes qemu-guest-agent keeps (a pid's status is handed out once after exit, then forgotten), and
+the HAProxy service (active or not, the configuration it runs, how often it was reloaded). An exec'd command
+runs in the guest asynchronously: it finishes ``Guest.exec_seconds`` after its start and only then changes the
+guest. Only the programs of ``PROGRAMS`` exist; ``/bin/sh -c`` understands ``&&``, ``||`` and ``;`` lists of
+them and nothing else of the shell. ``haproxy -c`` runs the real ``/usr/sbin/haproxy -c`` on the guest's files
+when the binary is installed. Routes register on import (``apps.pvesim.server`` imports this module).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+import re
+import shlex
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apps.pvesim.handlers import Call, _agent_ready, route
+from apps.pvesim.state import PveHttpError, SimVm, param_error
+
+# pve qemu-server API2/Qemu/Agent.pm: file-write's ``content`` maxLength ("60k, smaller than our 64k POST limit")
+# and ``$MAX_READ_SIZE``.
+MAX_WRITE_CHARS = 60 * 1024
+MAX_READ_SIZE = 16 * 1024 * 1024
+# qemu qga/commands.c ``GUEST_EXEC_MAX_OUTPUT``: stdout and stderr are each kept up to 16 MiB.
+EXEC_MAX_OUTPUT = 16 * 1024 * 1024
+HAPROXY_BINARY = "/usr/sbin/haproxy"
+HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
+SH_NAME = "/bin/sh"
+
+# What qemu-guest-agent answers when the path given to guest-exec cannot be spawned (glib g_spawn message in
+# qga's QERR_QGA_COMMAND_FAILED), and for a pid it does not know (7.2; 8.2 says "PID <n> does not exist").
+SPAWN_FAILED = "Guest agent command failed, error was 'Failed to execute child process \u201c{path}\u201d ({reason})'"
+UNKNOWN_PID = "Invalid parameter 'pid'"
+JOB_FAILED = (
+    "Job for haproxy.service failed because the control process exited with error code.\n"
+    'See "systemctl status haproxy.service" and "journalctl -xeu haproxy.service" for details.\n'
+)
+
+SEED_DIRS = (
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/etc/default",
+    "/etc/haproxy",
+    "/etc/haproxy/errors",
+    "/etc/ssl",
+    "/etc/ssl/certs",
+    "/etc/ssl/private",
+    "/etc/systemd",
+    "/etc/systemd/system",
+    "/home",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/run/haproxy",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",  # noqa: S108 - a directory of the simulated guest, not of this host
+    "/usr",
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/share",
+    "/var",
+    "/var/cache",
+    "/var/lib",
+    "/var/lib/haproxy",
+    "/var/log",
+    "/var/tmp",  # noqa: S108 - a directory of the simulated guest
+)
+
+# The configuration a freshly installed Debian haproxy package runs: global and defaults, no proxy.
+DEFAULT_HAPROXY_CFG = """global
+\tlog /dev/log local0
+\tlog /dev/log local1 notice
+\tchroot /var/lib/haproxy
+\tstats socket /run/haproxy/admin.sock mode 660 level admin
+\tstats timeout 30s
+\tuser haproxy
+\tgroup haproxy
+\tdaemon
+
+defaults
+\tlog global
+\tmode http
+\toption httplog
+\toption dontlognull
+\ttimeout connect 5000
+\ttimeout client 50000
+\ttimeout server 50000
+\terrorfile 400 /etc/haproxy/errors/400.http
+\terrorfile 403 /etc/haproxy/errors/403.http
+\terrorfile 408 /etc/haproxy/errors/408.http
+\terrorfile 500 /etc/haproxy/errors/500.http
+\terrorfile 502 /etc/haproxy/errors/502.http
+\terrorfile 503 /etc/haproxy/errors/503.http
+\terrorfile 504 /etc/haproxy/errors/504.http
+"""
+ERROR_PAGES = {
+    400: "Bad request",
+    403: "Forbidden",
+    408: "Request Time-out",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Time-out",
+}
+
+
+def _error_page(code: int, text: str) -> bytes:
+    body = f"<html><body><h1>{code} {text}</h1>\n{text}.\n</body></html>\n"
+    head = f"HTTP/1.0 {code} {text}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n"
+    return (head + body).encode()
+
+
+# ------------------------------------------------------------------ the guest
+
+
+@dataclass
+class GuestProcess:
+    """One process started by ``guest-exec``: it runs until ``finish_at``, then its result is known."""
+
+    pid: int
+    argv: list[str]
+    stdin: bytes
+    finish_at: float
+    done: bool = False
+    exitcode: int = 0
+    out: bytes = b""
+    err: bytes = b""
+
+
+@dataclass
+class Guest:
+    """What runs inside one simulated VM: files, the agent's exec table, the HAProxy service."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+    processes: dict[int, GuestProcess] = field(default_factory=dict)
+    boot: float = 0.0  # vm.started_at of the boot the processes and services belong to
+    next_pid: int = 1200
+    exec_seconds: float = 0.0
+    haproxy_active: bool = False
+    haproxy_config: bytes | None = None  # the configuration the running HAProxy loaded
+    haproxy_reloads: int = 0
+    haproxy_restarts: int = 0
+    journal: list[str] = field(default_factory=list)  # systemctl and haproxy -c outcomes, for tests
+
+    def is_file(self, path: str) -> bool:
+        return path in self.files
+
+    def is_dir(self, path: str) -> bool:
+        return path in self.dirs
+
+    def parent_exists(self, path: str) -> bool:
+        return posixpath.dirname(path) in self.dirs
+
+
+def seed_guest() -> Guest:
+    """A Debian 12 guest with the haproxy package installed (its default configuration, not running a proxy)."""
+    guest = Guest(dirs=set(SEED_DIRS))
+    guest.files[HAPROXY_CONFIG] = DEFAULT_HAPROXY_CFG.encode()
+    for code, text in ERROR_PAGES.items():
+        guest.files[f"/etc/haproxy/errors/{code}.http"] = _error_page(code, text)
+    guest.files["/etc/hostname"] = b"debian\n"
+    guest.files["/etc/os-release"] = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
+    for path in PROGRAM_PATHS:
+        guest.files[path] = b"\x7fELF(simulated)"
+    return guest
+
+
+def guest_of(vm: SimVm) -> Guest:
+    """The VM's guest, created on first use; a new boot forgets the agent's processes and restarts services."""
+    guest: Guest | None = vm.guest
+    if guest is None:
+        guest = seed_guest()
+        vm.guest = guest
+    if guest.boot != vm.started_at:
+        guest.boot = vm.started_at
+        guest.processes.clear()
+        # systemd starts the enabled haproxy.service at boot with the file on disk.
+        config = guest.files.get(HAPROXY_CONFIG)
+        ok = config is not None and haproxy_check(guest, HAPROXY_CONFIG)[0] == 0
+        guest.haproxy_active = ok
+        guest.haproxy_config = config if ok else None
+    return guest
+
+
+def settle(guest: Guest, now: float | None = None) -> None:
+    """Run the processes whose time has come, in the order they were started."""
+    now = time.monotonic() if now is None else now
+    for process in sorted(guest.processes.values(), key=lambda p: p.pid):
+        if not process.done and process.finish_at <= now:
+            process.exitcode, process.out, process.err = run_argv(guest, process.argv, process.stdin)
+            process.done = True
+
+
+# ------------------------------------------------------------------ programs
+
+ProgramResult = tuple[int, bytes, bytes]
+Program = Callable[[Guest, list[str], bytes], ProgramResult]
+PROGRAMS: dict[str, Program] = {}
+PROGRAM_PATHS: list[str] = []
+
+
+def program(*paths: str) -> Callable[[Program], Program]:
+    def register(func: Program) -> Program:
+        for path in paths:
+            PROGRAMS[path] = func
+            PROGRAM_PATHS.append(path)
+        return func
+
+    return register
+
+
+def _norm(path: str) -> str:
+    # Every simulated program runs with / as its working directory (qga starts children there).
+    return posixpath.normpath(posixpath.join("/", path))
+
+
+def _fail(name: str, message: str, code: int = 1) -> ProgramResult:
+    return code, b"", f"{name}: {message}\n".encode()
+
+
+@program("/usr/bin/true", "/bin/true")
+def prog_true(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    return 0, b"", b""
+
+
+@program("/usr/bin/false", "/bin/false")
+def prog_false(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    return 1, b"", b""
+
+
+@program("/usr/bin/test", "/bin/test")
+def prog_test(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    if len(args) != 2 or args[0] not in ("-f", "-d", "-e", "-s"):
+        return _fail("test", "simulator models only 'test -f|-d|-e|-s PATH'", 2)
+    path = _norm(args[1])
+    found = {
+        "-f": guest.is_file(path),
+        "-d": guest.is_dir(path),
+        "-e": guest.is_file(path) or guest.is_dir(path),
+        "-s": bool(guest.files.get(path)),
+    }[args[0]]
+    return (0 if found else 1), b"", b""
+
+
+def _split_options(args: list[str], allowed: str) -> tuple[set[str], list[str]] | str:
+    options: set[str] = set()
+    operands: list[str] = []
+    for arg in args:
+        if arg.startswith("-") and len(arg) > 1 and not operands:
+            for letter in arg[1:]:
+                if letter not in allowed:
+                    return f"invalid option -- '{letter}'"
+                options.add(letter)
+        else:
+            operands.append(arg)
+    return options, operands
+
+
+def _copy_target(guest: Guest, source: str, target: str) -> str:
+    return posixpath.join(target, posixpath.basename(source)) if guest.is_dir(target) else target
+
+
+@program("/usr/bin/cp", "/bin/cp")
+def prog_cp(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    parsed = _split_options(args, "fp")
+    if isinstance(parsed, str):
+        return _fail("cp", parsed)
+    _, operands = parsed
+    if len(operands) != 2:
+        return _fail("cp", "missing file operand")
+    source, target = _norm(operands[0]), _norm(operands[1])
+    if guest.is_dir(source):
+        return _fail("cp", f"-r not specified; omitting directory '{operands[0]}'")
+    if not guest.is_file(source):
+        return _fail("cp", f"cannot stat '{operands[0]}': No such file or directory")
+    target = _copy_target(guest, source, target)
+    if not guest.parent_exists(target):
+        return _fail("cp", f"cannot create regular file '{operands[1]}': No such file or directory")
+    guest.files[target] = guest.files[source]
+    return 0, b"", b""
+
+
+@program("/usr/bin/mv", "/bin/mv")
+def prog_mv(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    parsed = _split_options(args, "f")
+    if isinstance(parsed, str):
+        return _fail("mv", parsed)
+    _, operands = parsed
+    if len(operands) != 2:
+        return _fail("mv", "missing file operand")
+    source, target = _norm(operands[0]), _norm(operands[1])
+    if not guest.is_file(source):
+        if guest.is_dir(source):
+            return _fail("mv", "simulator models moving files only")
+        return _fail("mv", f"cannot stat '{operands[0]}': No such file or directory")
+    target = _copy_target(guest, source, target)
+    if not guest.parent_exists(target):
+        return _fail("mv", f"cannot move '{operands[0]}' to '{operands[1]}': No such file or directory")
+    guest.files[target] = guest.files.pop(source)
+    return 0, b"", b""
+
+
+@program("/usr/bin/cat", "/bin/cat")
+def prog_cat(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    if not args:
+        return 0, stdin, b""
+    out, err, code = b"", b"", 0
+    for name in args:
+        path = _norm(name)
+        if guest.is_dir(path):
+            err += f"cat: {name}: Is a directory\n".encode()
+            code = 1
+        elif not guest.is_file(path):
+            err += f"cat: {name}: No such file or directory\n".encode()
+            code = 1
+        else:
+            out += guest.files[path]
+    return code, out, err
+
+
+@program("/usr/bin/rm", "/bin/rm")
+def prog_rm(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    parsed = _split_options(args, "f")
+    if isinstance(parsed, str):
+        return _fail("rm", parsed)
+    options, operands = parsed
+    if not operands and "f" not in options:
+        return _fail("rm", "missing operand")
+    code, err = 0, b""
+    for name in operands:
+        path = _norm(name)
+        if guest.is_dir(path):
+            err += f"rm: cannot remove '{name}': Is a directory\n".encode()
+            code = 1
+        elif guest.is_file(path):
+            del guest.files[path]
+        elif "f" not in options:
+            err += f"rm: cannot remove '{name}': No such file or directory\n".encode()
+            code = 1
+    return code, b"", err
+
+
+@program("/usr/bin/mkdir", "/bin/mkdir")
+def prog_mkdir(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    parsed = _split_options(args, "p")
+    if isinstance(parsed, str):
+        return _fail("mkdir", parsed)
+    options, operands = parsed
+    if not operands:
+        return _fail("mkdir", "missing operand")
+    code, err = 0, b""
+    for name in operands:
+        path = _norm(name)
+        chain: list[str] = []
+        current = path
+        while current not in guest.dirs:
+            if guest.is_file(current):
+                err += f"mkdir: cannot create directory '{name}': File exists\n".encode()
+                code = 1
+                break
+            chain.append(current)
+            current = posixpath.dirname(current)
+        else:
+            if not chain:
+                if "p" not in options:
+                    err += f"mkdir: cannot create directory '{name}': File exists\n".encode()
+                    code = 1
+                continue
+            if len(chain) > 1 and "p" not in options:
+                err += f"mkdir: cannot create directory '{name}': No such file or directory\n".encode()
+                code = 1
+                continue
+            guest.dirs.update(chain)
+    return code, b"", err
+
+
+def haproxy_check(guest: Guest, config_path: str) -> ProgramResult:
+    """``haproxy -c -f <file>``: the real binary on the guest's file, or a structural check without it.
+
+    The file and every guest file or directory it names by absolute path are copied under a temporary root and
+    the paths rewritten to point there, so ``crt /etc/haproxy/certs/site.pem`` reads the guest's certificate.
+    Paths the guest does not hold are left as they are (``/dev/log``, ``/run/haproxy/admin.sock``: not opened
+    by a check).
+    """
+    path = _norm(config_path)
+    if not guest.is_file(path):
+        message = f"[ALERT]    (1) : Cannot open configuration file/directory {config_path} : No such file or directory"
+        return 1, b"", (message + "\n").encode()
+    text = guest.files[path].decode("utf-8", "replace")
+    if not Path(HAPROXY_BINARY).exists():
+        return _haproxy_structural_check(text, config_path)
+    with tempfile.TemporaryDirectory(prefix="pvesim-haproxy-") as root:
+
+        def materialise(match: re.Match[str]) -> str:
+            token = _norm(match.group(0))
+            stripped = token.rstrip("/")
+            if guest.is_file(stripped):
+                _write_under(root, stripped, guest.files[stripped])
+                return root + match.group(0)
+            if stripped and guest.is_dir(stripped) and stripped not in SEED_DIRS:
+                for name, content in guest.files.items():
+                    if name.startswith(stripped + "/"):
+                        _write_under(root, name, content)
+                Path(root + stripped).mkdir(parents=True, exist_ok=True)
+                return root + match.group(0)
+            return match.group(0)
+
+        rewritten = re.sub(r"(?<![\w./-])/[^\s\"',]+", materialise, text)
+        target = Path(root + path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(rewritten, encoding="utf-8")
+        result = subprocess.run(  # noqa: S603 - fixed binary, file we wrote
+            [HAPROXY_BINARY, "-c", "-f", str(target)], capture_output=True, timeout=30, check=False
+        )
+        out = result.stdout.replace(root.encode(), b"")
+        err = result.stderr.replace(root.encode(), b"")
+        return result.returncode, out, err
+
+
+def _write_under(root: str, path: str, content: bytes) -> None:
+    target = Path(root + path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+
+
+SECTIONS = (
+    "global", "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist", "mailers",
+    "program", "http-errors", "ring", "cache",
+)  # fmt: skip
+
+
+def _haproxy_structural_check(text: str, name: str) -> ProgramResult:
+    # Without the binary: every unindented line must open a known section, and something must be configured.
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or line[0] in " \t":
+            continue
+        keyword = stripped.split()[0]
+        if keyword not in SECTIONS:
+            message = (
+                f"[ALERT]    (1) : config : parsing [{name}:{number}] : unknown keyword '{keyword}' out of section.\n"
+            )
+            return 1, b"", message.encode()
+    if not text.strip():
+        return 1, b"", b"[ALERT]    (1) : config : no configuration\n"
+    return 0, b"Configuration file is valid\n", b""
+
+
+@program("/usr/sbin/haproxy", "/sbin/haproxy")
+def prog_haproxy(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    quiet = "-q" in args
+    rest = [a for a in args if a != "-q"]
+    if len(rest) != 3 or rest[0] != "-c" or rest[1] != "-f":
+        return _fail("haproxy", "simulator models only 'haproxy -c [-q] -f FILE'")
+    code, out, err = haproxy_check(guest, rest[2])
+    guest.journal.append(f"haproxy -c -f {rest[2]}: {code}")
+    return code, (b"" if quiet else out), err
+
+
+@program("/usr/bin/systemctl", "/bin/systemctl")
+def prog_systemctl(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    if len(args) != 2 or args[1] not in ("haproxy", "haproxy.service"):
+        return _fail("systemctl", "simulator models only 'systemctl reload|restart|start|stop|is-active haproxy'")
+    verb = args[0]
+    if verb == "is-active":
+        return (0, b"active\n", b"") if guest.haproxy_active else (3, b"inactive\n", b"")
+    if verb == "stop":
+        guest.haproxy_active, guest.haproxy_config = False, None
+        guest.journal.append("systemctl stop haproxy")
+        return 0, b"", b""
+    if verb == "reload":
+        if not guest.haproxy_active:
+            return 1, b"", b"haproxy.service is not active, cannot reload.\n"
+        # Debian's unit: ExecReload checks the file first (haproxy -c -q); a bad file fails the reload and the
+        # running configuration stays.
+        code, _, _ = haproxy_check(guest, HAPROXY_CONFIG)
+        if code != 0:
+            guest.journal.append("systemctl reload haproxy: failed")
+            return 1, b"", JOB_FAILED.encode()
+        guest.haproxy_config = guest.files[HAPROXY_CONFIG]
+        guest.haproxy_reloads += 1
+        guest.journal.append("systemctl reload haproxy")
+        return 0, b"", b""
+    if verb in ("restart", "start"):
+        if verb == "start" and guest.haproxy_active:
+            return 0, b"", b""
+        code, _, _ = haproxy_check(guest, HAPROXY_CONFIG)
+        if code != 0:
+            guest.haproxy_active, guest.haproxy_config = False, None
+            guest.journal.append(f"systemctl {verb} haproxy: failed")
+            return 1, b"", JOB_FAILED.encode()
+        guest.haproxy_active = True
+        guest.haproxy_config = guest.files[HAPROXY_CONFIG]
+        guest.haproxy_restarts += 1
+        guest.journal.append(f"systemctl {verb} haproxy")
+        return 0, b"", b""
+    return _fail("systemctl", f"simulator models no 'systemctl {verb}'")
+
+
+def resolve(name: str) -> Program | None:
+    """A program by path, or by name through ``PATH`` (qga spawns with G_SPAWN_SEARCH_PATH)."""
+    if "/" in name:
+        return PROGRAMS.get(_norm(name))
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+        found = PROGRAMS.get(f"{directory}/{name}")
+        if found is not None:
+            return found
+    return None
+
+
+@program("/usr/bin/sh", "/bin/sh", "/usr/bin/dash", "/bin/dash")
+def prog_sh(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    if len(args) != 2 or args[0] != "-c":
+        return _fail(SH_NAME, "simulator models only 'sh -c SCRIPT'", 2)
+    return run_script(guest, args[1], stdin)
+
+
+UNSUPPORTED_SHELL = re.compile(r"[|<>`$*?(){}\\]|&(?!&)")
+
+
+def run_script(guest: Guest, script: str, stdin: bytes) -> ProgramResult:
+    """A ``sh -c`` script of simple commands joined by ``&&``, ``||`` and ``;`` (left to right, as sh does)."""
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError as exc:
+        return 2, b"", f"{SH_NAME}: 1: Syntax error: {exc}\n".encode()
+    out, err = b"", b""
+    status = 0
+    command: list[str] = []
+    operator = ";"
+    for token in [*tokens, ";"]:
+        if token in ("&&", "||", ";"):
+            if not command:
+                return 2, out, err + f'{SH_NAME}: 1: Syntax error: "{token}" unexpected\n'.encode()
+            run = operator == ";" or (operator == "&&" and status == 0) or (operator == "||" and status != 0)
+            if run:
+                status, o, e = _run_simple(guest, command, stdin)
+                out, err = out + o, err + e
+            command, operator = [], token
+            continue
+        if UNSUPPORTED_SHELL.search(token) and not _was_quoted(script, token):
+            return 2, out, err + f"{SH_NAME}: 1: simulator: unsupported shell syntax in '{token}'\n".encode()
+        command.append(token)
+    return status, out, err
+
+
+def _was_quoted(script: str, token: str) -> bool:
+    return f"'{token}'" in script or f'"{token}"' in script
+
+
+def _run_simple(guest: Guest, command: list[str], stdin: bytes) -> ProgramResult:
+    name, *args = command
+    found = resolve(name)
+    if found is None:
+        return 127, b"", f"{SH_NAME}: 1: {name}: not found\n".encode()
+    return found(guest, args, stdin)
+
+
+def run_argv(guest: Guest, argv: list[str], stdin: bytes) -> ProgramResult:
+    found = resolve(argv[0])
+    if found is None:  # checked at spawn time; a program cannot vanish from the registry
+        return 127, b"", b""
+    code, out, err = found(guest, argv[1:], stdin)
+    return code, out[:EXEC_MAX_OUTPUT], err[:EXEC_MAX_OUTPUT]
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+def _agent_error(desc: str) -> PveHttpError:
+    return PveHttpError(500, f"Agent error: {desc}")
+
+
+def _as_bytes(text: str) -> bytes:
+    # Perl's encode_base64 on the decoded parameter: code points up to 255 are bytes, above it dies
+    # (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        raise PveHttpError(500, "Wide character in subroutine entry") from None
+
+
+def _as_text(data: bytes) -> str:
+    # PVE returns decoded bytes through its JSON encoder: one character per byte.
+    return data.decode("latin-1")
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/agent/file-write")
+def agent_file_write(call: Call) -> Any:
+    vm = _agent_ready(call)
+    guest = guest_of(vm)
+    settle(guest)
+    path = str(call.params["file"])
+    content = str(call.params["content"])
+    if len(content) > MAX_WRITE_CHARS:  # the schema's maxLength, checked even when the schema file is absent
+        raise param_error({"content": f"value may only be {MAX_WRITE_CHARS} characters long"})
+    if call.flag("encode", default=True):
+        data = _as_bytes(content)
+    else:
+        try:
+            data = base64.b64decode(content.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise _agent_error("Guest agent command failed, error was 'Base64 data is not valid'") from None
+    target = _norm(path)
+    if guest.is_dir(target):
+        raise _agent_error(f"failed to open file '{path}' (mode: 'wb'): Is a directory")
+    if not path.startswith("/") or not guest.parent_exists(target):
+        raise _agent_error(f"failed to open file '{path}' (mode: 'wb'): No such file or directory")
+    guest.files[target] = data
+    return None
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/agent/file-read")
+def agent_file_read(call: Call) -> Any:
+    vm = _agent_ready(call)
+    guest = guest_of(vm)
+    settle(guest)
+    path = str(call.params["file"])
+    target = _norm(path)
+    if not path.startswith("/") or not guest.is_file(target):
+        if guest.is_dir(target):
+            # open(2) of a directory read-only succeeds; the first read fails (qga guest-file-read).
+            raise _agent_error("failed to read file: Is a directory")
+        raise _agent_error(f"failed to open file '{path}' (mode: 'r'): No such file or directory")
+    data = guest.files[target]
+    result: dict[str, Any] = {"content": _as_text(data[:MAX_READ_SIZE]), "bytes-read": min(len(data), MAX_READ_SIZE)}
+    if len(data) > MAX_READ_SIZE:
+        result["truncated"] = 1
+    return result
+
+
+@route("POST", "/nodes/{node}/qemu/{vmid}/agent/exec")
+def agent_exec(call: Call) -> Any:
+    call.cluster.vm(call.node, call.vmid)
+    raw = call.params.get("command")
+    argv = [str(part) for part in raw] if isinstance(raw, list) else ([str(raw)] if raw is not None else [])
+    stdin_text = call.params.get("input-data")
+    # qemu_exec checks its arguments before it asks the agent (QemuServer/Agent.pm).
+    if not argv and stdin_text is None:
+        raise PveHttpError(500, "command or input-data (or both) required")
+    vm = _agent_ready(call)
+    guest = guest_of(vm)
+    settle(guest)
+    if not argv:
+        # qga with input-data alone has no path to spawn: its QAPI argument 'path' is mandatory.
+        raise _agent_error("Parameter 'path' is missing")
+    stdin = _as_bytes(str(stdin_text)) if stdin_text is not None else b""
+    if resolve(argv[0]) is None:
+        raise _agent_error(SPAWN_FAILED.format(path=argv[0], reason="No such file or directory"))
+    guest.next_pid += 1
+    process = GuestProcess(pid=guest.next_pid, argv=argv, stdin=stdin, finish_at=time.monotonic() + guest.exec_seconds)
+    guest.processes[process.pid] = process
+    return {"pid": process.pid}
+
+
+@route("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")
+def agent_exec_status(call: Call) -> Any:
+    vm = _agent_ready(call)
+    guest = guest_of(vm)
+    settle(guest)
+    pid = int(call.params["pid"])
+    process = guest.processes.get(pid)
+    if process is None:
+        raise _agent_error(UNKNOWN_PID)
+    if not process.done:
+        return {"exited": 0}
+    # qga hands out a finished process's status once, then forgets the pid (qga/commands.c
+    # qmp_guest_exec_status; docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+    del guest.processes[pid]
+    result: dict[str, Any] = {"exited": 1, "exitcode": process.exitcode}
+    if process.out:
+        result["out-data"] = _as_text(process.out)
+    if process.err:
+        result["err-data"] = _as_text(process.err)
+    return result
