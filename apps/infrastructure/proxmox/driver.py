@@ -362,7 +362,7 @@ class ProxmoxDriver:
         # proxmoxer: status_code, content = reason phrase (the PVE message), errors = body "errors"
         # (docs/dev/proxmox-behaviour.md#proxmoxer).
         status = int(exc.status_code)
-        message = str(exc.content or exc.status_message or "").strip()
+        message = _utf8_reason(str(exc.content or exc.status_message or "").strip())
         raw_errors = exc.errors if isinstance(exc.errors, dict) else {}
         errors = {str(k): str(v).strip() for k, v in raw_errors.items() if not isinstance(v, bytes)}
         kwargs: dict[str, Any] = {"status_code": status, "errors": errors, "method": method, "path": path}
@@ -1534,6 +1534,15 @@ class ProxmoxDriver:
 
 class _ConnectionFailed(ProxmoxTransientError):
     """The TCP/TLS connection failed: safe to retry any method."""
+
+
+def _utf8_reason(text: str) -> str:
+    # The reason phrase carries PVE's message as UTF-8 bytes; http.client decodes a status line as latin-1, so
+    # "“" arrives as "â\x80\x9c" (docs/dev/proxmox-behaviour.md#guest-agent-files-exec). Plain ASCII is unchanged.
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def _agent_bytes(text: str) -> bytes:

@@ -100,6 +100,27 @@ class ProxmoxStorageFull(ProxmoxPermanentError):
     PVE's own texts come from lvcreate, rbd or zfs and differ per storage; docs/dev/proxmox-behaviour.md#volumes)."""
 
 
+class ProxmoxGuestAgentError(ProxmoxPermanentError):
+    """HTTP 500 ``Agent error: …``: the QEMU guest agent ran the call and it failed inside the guest (a file whose
+    directory is missing, an exec pid it no longer knows, a program it cannot spawn).
+    docs/dev/proxmox-behaviour.md#guest-agent-files-exec."""
+
+
+class ProxmoxGuestAgentNotRunning(ProxmoxTransientError):
+    """HTTP 500 ``QEMU guest agent is not running``: the VM runs but its agent does not answer yet (booting) or
+    any more; the same call may succeed later (docs/dev/proxmox-behaviour.md#guest-agent)."""
+
+
+class ProxmoxGuestExecTimeout(ProxmoxTransientError):
+    """The driver stopped waiting for a guest ``exec`` that still runs: wait again on ``pid``, never exec again."""
+
+    def __init__(self, message: str, *, pid: int, node: str = "", vmid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.node = node
+        self.vmid = vmid
+
+
 class ProxmoxParameterError(ProxmoxPermanentError):
     """400 "Parameter verification failed."; ``errors`` maps each parameter to PVE's reason."""
 

@@ -244,6 +244,24 @@ class GuestInterface:
 
 
 @dataclass(frozen=True)
+class GuestExecStatus:
+    """``agent/exec-status`` of one pid (docs/dev/proxmox-behaviour.md#guest-agent-files-exec).
+
+    While the process runs only ``exited`` is False. Once it has exited, the agent hands this out once and then
+    forgets the pid. ``exitcode`` is None when a signal ended it. ``stdout``/``stderr`` are the bytes the guest
+    wrote (PVE decodes qga's base64), each capped by the agent (``*_truncated``).
+    """
+
+    exited: bool
+    exitcode: int | None = None
+    signal: int | None = None
+    stdout: bytes = b""
+    stderr: bytes = b""
+    out_truncated: bool = False
+    err_truncated: bool = False
+
+
+@dataclass(frozen=True)
 class RrdPoint:
     """One ``rrddata`` point (docs/dev/proxmox-behaviour.md#metrics). Keys PVE omits (stopped VM) are None.
 
