@@ -220,6 +220,21 @@ class PveSimulator:
                 raise KeyError(f"no VM {vmid}")
             vm.acpi = responds
 
+    def guest(self, vmid: int) -> agent.Guest:
+        """The guest of a VM (files, exec processes, HAProxy service; ``apps.pvesim.agent``), for inspection.
+
+        It is live state: read it while no request runs, or hold ``cluster.lock``.
+        """
+        with self.cluster.lock:
+            vm = self.cluster.vms.get(int(vmid))
+            if vm is None:
+                raise KeyError(f"no VM {vmid}")
+            return agent.guest_of(vm)
+
+    def set_guest_exec_seconds(self, vmid: int, seconds: float) -> None:
+        """How long a command exec'd through the guest agent runs before it exits (0: by the next agent call)."""
+        self.guest(vmid).exec_seconds = seconds
+
     def set_task_seconds(self, seconds: float, task_type: str | None = None) -> None:
         """How long tasks run (all, or one type) before they stop."""
         with self.cluster.lock:

@@ -15,7 +15,7 @@ from apps.infrastructure.proxmox import (
     ProxmoxPermanentError,
     ProxmoxTransientError,
 )
-from apps.pvesim.agent import HAPROXY_BINARY, Guest, guest_of
+from apps.pvesim.agent import HAPROXY_BINARY, Guest
 from apps.pvesim.handlers import ROUTES
 from apps.pvesim.state import PveHttpError
 from tests.pvesim.client import clone, connect, exitstatus, refused
@@ -60,8 +60,7 @@ def _agent(pve):
 
 
 def _guest(pvesim) -> Guest:
-    with pvesim.cluster.lock:
-        return guest_of(pvesim.cluster.vms[VMID])
+    return pvesim.guest(VMID)
 
 
 def _no_invalid_requests(pvesim) -> None:
@@ -192,7 +191,7 @@ def test_exec_sends_the_command_as_an_array_and_runs_a_chain(pve, pvesim, pve_dr
 
 
 def test_exec_is_asynchronous_and_its_status_is_read_once(pve, pvesim, pve_driver):
-    _guest(pvesim).exec_seconds = 0.3
+    pvesim.set_guest_exec_seconds(VMID, 0.3)
     pve_driver.agent_file_write(NODE, VMID, "/tmp/a", b"A")
     pid = pve_driver.agent_exec(NODE, VMID, ["/bin/mv", "/tmp/a", "/tmp/b"])
     running = pve_driver.agent_exec_status(NODE, VMID, pid)
@@ -353,7 +352,7 @@ def test_reload_of_a_bad_file_fails_and_keeps_the_running_configuration(pve, pve
 
 def test_a_reboot_forgets_the_agents_processes_but_keeps_the_files(pve, pvesim, pve_driver):
     vm = pve.nodes(NODE).qemu(VMID)
-    _guest(pvesim).exec_seconds = 60
+    pvesim.set_guest_exec_seconds(VMID, 60)
     pid = pve_driver.agent_exec(NODE, VMID, ["/bin/true"])
     pve_driver.agent_file_write(NODE, VMID, "/root/kept", b"kept")
     assert exitstatus(pve, vm.status.stop.post()) == "OK"
