@@ -157,7 +157,7 @@ def certificate_validate(*, certificate: str, chain: str, private_key: str, now:
     chain_certs = [*extra, *chain_certs]  # a full chain pasted as the certificate
     if len(chain_certs) > MAX_CHAIN:
         errors.setdefault("chain", []).append(_("At most %(max)s chain certificates.") % {"max": MAX_CHAIN})
-    if key is not None and _public_bytes(key) != _public_bytes(leaf.public_key()):
+    if key is not None and _public_bytes(key.public_key()) != _public_bytes(leaf.public_key()):
         errors.setdefault("private_key", []).append(_("This private key does not belong to the certificate."))
     expired = _expiry_problems([leaf], now)
     if expired:
