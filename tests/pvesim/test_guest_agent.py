@@ -97,6 +97,8 @@ def test_file_write_with_encode_1_writes_the_text_and_with_encode_0_needs_base64
 
 
 def test_file_write_needs_the_parent_directory(pve, pve_driver):
+    with pytest.raises(ValueError, match="absolute"):
+        pve_driver.agent_file_write(NODE, VMID, "etc/haproxy/haproxy.cfg", b"x")
     with pytest.raises(ProxmoxGuestAgentError) as info:
         pve_driver.agent_file_write(NODE, VMID, "/etc/haproxy/certs/site.pem", b"pem\n")
     assert info.value.status_code == 500
@@ -231,6 +233,10 @@ def test_unknown_programs_do_not_succeed(pve, pve_driver):
         "Agent error: Guest agent command failed, error was "
         "'Failed to execute child process \u201c/usr/bin/nginx\u201d (No such file or directory)'"
     )
+    # One value is one program path, not a command line (proxmoxer shell-splits a str for agent/exec, so the
+    # one value is sent as a one-element list here, as another client would send a single string).
+    single = refused(_agent(pve)("exec").post, command=["systemctl reload haproxy"])
+    assert single.status_code == 500 and "Failed to execute child process" in single.content
     pid = pve_driver.agent_exec(NODE, VMID, ["/bin/sh", "-c", "nginx -t && systemctl reload nginx"])
     result = pve_driver.agent_exec_wait(NODE, VMID, pid, timeout=5)
     assert (result.exitcode, result.stderr) == (127, b"/bin/sh: 1: nginx: not found\n")
