@@ -104,6 +104,9 @@ class ClusterSpec:
     maintenance: bool = False
     next_id_lower: int = 100
     next_id_upper: int = 1_000_000
+    # The datacentre firewall switch at start (``/cluster/firewall/options enable``): off on a fresh PVE
+    # cluster; ``firewall: true`` in the fleet file starts it on, as an operator would have set it.
+    firewall_enabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def _parse_cluster(raw: dict[str, Any], ctx: _Ctx, source: str) -> ClusterSpec:
         maintenance=maintenance,
         next_id_lower=int(next_id.get("lower", 100)),
         next_id_upper=int(next_id.get("upper", 1_000_000)),
+        firewall_enabled=bool(raw.get("firewall", False)),
     )
 
 

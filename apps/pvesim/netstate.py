@@ -190,5 +190,7 @@ class FirewallState:
 def firewall_state(c: SimCluster) -> FirewallState:
     if c.firewall is None:
         c.firewall = FirewallState()
+        if c.spec.firewall_enabled:
+            c.firewall.cluster.options["enable"] = 1
     state: FirewallState = c.firewall
     return state

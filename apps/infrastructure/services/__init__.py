@@ -32,6 +32,7 @@ from apps.infrastructure.services.placement import (
 )
 from apps.infrastructure.services.snippets import snippet_delete, snippet_volume, snippet_write
 from apps.infrastructure.services.tasks_enqueue import inventory_sync_enqueue
+from apps.infrastructure.services.volume_storage import cluster_storage_ensure
 
 __all__ = [
     "RESERVATION_TTL",
@@ -39,6 +40,7 @@ __all__ = [
     "cluster_create",
     "cluster_driver",
     "cluster_rotate_secrets",
+    "cluster_storage_ensure",
     "cluster_update",
     "gpu_mark_faulty",
     "gpu_mark_free",

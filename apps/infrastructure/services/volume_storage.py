@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.services import audit_record
 from apps.infrastructure.models import Cluster, ClusterStorage, Storage
 from apps.infrastructure.proxmox import ProxmoxDriver, ProxmoxError
 
@@ -64,3 +66,30 @@ def cluster_storage_sync(*, cluster: Cluster, driver: ProxmoxDriver | None = Non
         )
         done += 1
     return done
+
+
+def cluster_storage_ensure(
+    *, cluster: Cluster, tier: Any, storage: str, node_name: str, holder_vmid: int, shared: bool = True
+) -> ClusterStorage:
+    """Declare ``storage`` as ``cluster``'s storage for ``tier`` unless the cluster already has one (idempotent).
+
+    For demo data and scripted set-ups; staff use the back office. An existing row is left as staff set it.
+    Capacity and free space follow from the inventory (``cluster_storage_refresh``).
+    """
+    with transaction.atomic():
+        row, created = ClusterStorage.objects.get_or_create(
+            cluster=cluster,
+            tier=tier,
+            defaults={"storage": storage, "node_name": node_name, "holder_vmid": holder_vmid, "shared": shared},
+        )
+        if created:
+            audit_record(
+                actor=None,
+                action="infrastructure.cluster_storage.create",
+                target=row,
+                changes={"tier": tier.code, "storage": storage, "holder_vmid": holder_vmid},
+            )
+    if created:
+        cluster_storage_refresh(cluster=cluster)
+        row.refresh_from_db()
+    return row

@@ -197,6 +197,26 @@ def _free_tag(zone: NetworkZone) -> int:
     return next(t for t in range(low, high + 1) if t not in used)
 
 
+def network_zone_ensure(*, cluster: Any, name: str, zone_type: str, options: Mapping[str, Any]) -> NetworkZone:
+    """The SDN zone of ``cluster``, created with these values unless it has one (idempotent; staff edit it).
+
+    For demo data and scripted set-ups; staff use the back office. The zone is written on Proxmox with the
+    cluster's first network (docs/dev/proxmox-behaviour.md#sdn-zones).
+    """
+    with transaction.atomic():
+        zone, created = NetworkZone.objects.get_or_create(
+            cluster=cluster, defaults={"name": name, "zone_type": zone_type, "options": dict(options)}
+        )
+        if created:
+            audit_record(
+                actor=None,
+                action="networks.zone.create",
+                target=zone,
+                changes={"name": name, "type": zone_type, "options": dict(options)},
+            )
+    return zone
+
+
 # --------------------------------------------------------------------------- networks
 
 

@@ -16,11 +16,22 @@ from django.utils import timezone
 from apps.billing.choices import CreditKind
 from apps.billing.models import CreditGrant
 from apps.billing.services import credit_grant
+from apps.catalogue.models import Offer
 from apps.core.services import site_configure
 from apps.floating_ips.services import floating_ip_offer_placeholder_ensure
+from apps.infrastructure.models import Cluster, Node, Storage
+from apps.infrastructure.services import cluster_storage_ensure
+from apps.networks.services import network_zone_ensure
 from apps.teams.services import personal_organisation_ensure
 
 WELCOME_CREDIT = "Welcome credit (demo)"
+# Block storage in the demo: the demo fleet has one shared Ceph pool per datacentre, so each of the four tiers is
+# declared on it (production declares one storage per tier; docs/volumes.md, "For staff"), owned by one holder
+# VMID outside the servers' range use (the one "Adding a cluster" grants).
+DEMO_TIERS = ("STORAGE-SSD", "STORAGE-NVME", "STORAGE-EXTREME", "STORAGE-DEDICATED")
+DEMO_VOLUME_STORAGE = "ceph-nvme"
+DEMO_HOLDER_VMID = 899_999
+DEMO_SDN_ZONE = "vmcnets"
 
 DEMO_LOGINS = [
     # (email, password, is_staff, description)
@@ -57,6 +68,7 @@ class Command(BaseCommand):
             )
         # Floating IPs are priced by an add-on staff manage; the demo sells them at a marked placeholder.
         floating_ip_offer_placeholder_ensure()
+        self._demo_cloud_around_servers()
         User = get_user_model()
         with transaction.atomic():
             for email, password, staff, _description in DEMO_LOGINS:
@@ -75,6 +87,31 @@ class Command(BaseCommand):
                     organisation = personal_organisation_ensure(user=user)
                     self._demo_billing(organisation)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _demo_cloud_around_servers(self) -> None:
+        """What staff declare per cluster for volumes and private networks (issue 13), so both work out of the box.
+
+        A storage per volume tier and a VXLAN SDN zone on every cluster of the fleet; the third switch, the
+        datacentre firewall, is on in the demo fleet file itself (``firewall: true``: the simulator starts with it).
+        """
+        tiers = list(Offer.objects.filter(code__in=DEMO_TIERS))
+        for cluster in Cluster.objects.order_by("name"):
+            nodes = list(Node.objects.filter(cluster=cluster).order_by("name").values_list("name", flat=True))
+            if not nodes:
+                continue
+            if Storage.objects.filter(cluster=cluster, name=DEMO_VOLUME_STORAGE, node__isnull=True).exists():
+                for tier in tiers:
+                    cluster_storage_ensure(
+                        cluster=cluster,
+                        tier=tier,
+                        storage=DEMO_VOLUME_STORAGE,
+                        node_name=nodes[0],
+                        holder_vmid=DEMO_HOLDER_VMID,
+                    )
+            # VXLAN needs its peers (the nodes' addresses on the cluster network); the simulator takes any list.
+            network_zone_ensure(
+                cluster=cluster, name=DEMO_SDN_ZONE, zone_type="vxlan", options={"peers": "10.255.0.1,10.255.0.2"}
+            )
 
     def _demo_billing(self, organisation: Any) -> None:
         """A French consumer with a welcome credit, so the billing pages show VAT and credits at once."""
