@@ -11,6 +11,7 @@ the way it meters servers' ``InstancePricePeriod``.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -60,6 +61,9 @@ class ManagedService(TimeStampedModel):
     endpoints = models.JSONField(_("endpoints"), default=dict, blank=True)
     delivery_notes = models.TextField(_("delivery notes (customer)"), blank=True)
     delete_protection = models.BooleanField(_("delete protection"), default=False)
+    # The tier's price, frozen when the service was ordered (or its tier changed): what its price periods bill.
+    price_hourly = RateField(_("hourly price (EUR)"), default=Decimal(0))
+    price_monthly = MoneyField(_("monthly cap (EUR)"), default=Decimal(0))
     state_reason = models.TextField(_("reason of the state"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -1,0 +1,3 @@
+"""Names of the managed app's Celery tasks: services enqueue by name and never import ``tasks``."""
+
+BACKEND_CALL = "managed.backend_call"
