@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _actions(service: ManagedService) -> list[str]:
-    return list(AuditEvent.objects.filter(target_id=str(service.pk), action__startswith="managed.").order_by("id").values_list("action", flat=True))
+    events = AuditEvent.objects.filter(target_id=str(service.pk), action__startswith="managed.")
+    return list(events.order_by("id").values_list("action", flat=True))
 
 
 def test_create_is_provisioning_with_encrypted_env_secrets_and_queued_for_staff(
