@@ -95,8 +95,8 @@ def test_forecast_does_not_count_an_hour_already_metered(costs_world):  # noqa: 
 
 def test_snapshots_and_services_are_forecast(costs_world, settings):  # noqa: F811
     from apps.instances.models import Snapshot
-    from apps.orders.models import Order
     from tests.infrastructure.factories import FamilyFactory, OfferFactory
+    from tests.managed.factories import service_billed
 
     w = costs_world
     settings.BILLING_SNAPSHOT_OFFER_CODE = "STORAGE-COSTS"
@@ -107,9 +107,9 @@ def test_snapshots_and_services_are_forecast(costs_world, settings):  # noqa: F8
     web = instance_row(organisation=w.org, project=w.project, name="web-3", billed_from=None, status="stopped")
     Snapshot.objects.create(instance=web, name="s1", proxmox_name="s1", size_gb=100, status="ready")
     svc_offer = OfferFactory(code="SVC-COSTS", price_hourly=Decimal("0.01"), price_monthly=Decimal("5.00"))
-    Order.objects.create(
-        organisation=w.org, project=w.project, offer=svc_offer, datacentre=web.datacentre, name="site",
-        price_hourly=Decimal("0.01"), price_monthly=Decimal("5.00"), fulfilment_status="fulfilled", fulfilled_at=NOW,
+    service_billed(
+        organisation=w.org, project=w.project, offer=svc_offer, name="site",
+        price_hourly=Decimal("0.01"), price_monthly=Decimal("5.00"), started_at=NOW,
     )  # fmt: skip
     summary = costs.cost_summary(organisation=w.org, now=NOW)
     forecasts = {r.resource_type: r.forecast for r in summary.resources}

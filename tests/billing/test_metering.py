@@ -12,8 +12,8 @@ from apps.billing.models import MeteringRun, UsageRecord
 from apps.billing.services.metering import meter_catch_up, meter_hour
 from apps.instances.choices import InstanceStatus, SnapshotStatus
 from apps.instances.models import Snapshot
-from apps.orders.models import Order
 from tests.billing.fixtures_invoices import at, buyer, move, offers, resize, server, utc  # noqa: F401
+from tests.managed.factories import service_billed
 
 pytestmark = pytest.mark.django_db
 
@@ -98,16 +98,14 @@ def test_snapshot_storage_is_billed_per_gb_hour_until_deleted(offers):  # noqa: 
 
 def test_managed_service_is_billed_from_delivery_to_its_end(offers):  # noqa: F811
     org = buyer("Acme", country="EE")
-    order = Order.objects.create(
+    order = service_billed(
         organisation=org,
-        project=org.projects.get(),
         offer=offers["db"],
-        datacentre=offers["dc"],
         name="orders-db",
         price_hourly=Decimal("0.041100"),
         price_monthly=Decimal("30.00"),
-        fulfilled_at=utc(2026, 3, 1, 1, 59),
-        service_ended_at=utc(2026, 3, 1, 3),
+        started_at=utc(2026, 3, 1, 1, 59),
+        ended_at=utc(2026, 3, 1, 3),
     )
     for h in range(5):
         meter_hour(hour=utc(2026, 3, 1, h))

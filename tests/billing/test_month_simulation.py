@@ -30,9 +30,9 @@ from apps.billing.services.vat import vat_id_mark_validated
 from apps.billing.tasks.invoicing import invoices_issue
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Snapshot
-from apps.orders.models import Order
 from tests.billing.fixtures_invoices import at, buyer, move, offers, pdf_text, resize, server, utc  # noqa: F401
 from tests.factories import UserFactory
+from tests.managed.factories import service_billed
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -77,15 +77,13 @@ def test_february_2026_invoices_match_the_hand_computed_totals(offers, django_ca
     de_ml = server(de, offers, "small", "de-ml")
     move(de_ml, InstanceStatus.RUNNING, utc(2026, 2, 1, 0, 0))
     resize(de_ml, offers["gpu"], utc(2026, 2, 5, 0, 10), utc(2026, 2, 5, 0, 30))
-    Order.objects.create(
+    service_billed(
         organisation=de,
-        project=de.projects.get(),
         offer=offers["db"],
-        datacentre=offers["dc"],
         name="de-postgres",
         price_hourly=D("0.041100"),
         price_monthly=D("30.00"),
-        fulfilled_at=utc(2026, 2, 10, 9, 0),
+        started_at=utc(2026, 2, 10, 9, 0),
     )
 
     # --- US customer (outside the scope of EU VAT), with promotional and prepaid credit -------------------------

@@ -83,3 +83,44 @@ def service_row(
 
 def now() -> datetime:
     return timezone.now()
+
+
+def service_billed(
+    *,
+    organisation: Any,
+    offer: Offer,
+    started_at: datetime,
+    ended_at: datetime | None = None,
+    name: str = "service",
+    price_hourly: Decimal | None = None,
+    price_monthly: Decimal | None = None,
+    project: Any = None,
+    family: str = "web_hosting",
+) -> ManagedService:
+    """A delivered service row and its price period [started_at, ended_at), written directly (billing tests).
+
+    Ended (``ended_at`` given): cancelled at that moment, as ``service_cancel`` leaves it.
+    """
+    hourly = offer.price_hourly if price_hourly is None else price_hourly
+    monthly = offer.price_monthly if price_monthly is None else price_monthly
+    service = ManagedService.objects.create(
+        organisation=organisation,
+        project=project or organisation.projects.first(),
+        offer=offer,
+        family=family,
+        name=name,
+        state="cancelled" if ended_at is not None else "active",
+        price_hourly=hourly,
+        price_monthly=monthly,
+        activated_at=started_at,
+        ended_at=ended_at,
+    )
+    ServicePricePeriod.objects.create(
+        service=service,
+        offer=offer,
+        price_hourly=hourly,
+        price_monthly=monthly,
+        started_at=started_at,
+        ended_at=ended_at,
+    )
+    return service

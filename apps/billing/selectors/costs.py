@@ -6,8 +6,8 @@ The rules (customer-facing text in ``apps/docs/content/costs-and-budgets.md``):
   ``apps.billing.selectors.usage.rate_month``: exactly what the invoice will charge so
   far, monthly caps applied;
 * the **forecast** adds, for each resource still billable now (an open
-  instance price period, a snapshot not deleted, a delivered service not
-  ended), its hourly price × the hours left in the month that are not yet in
+  instance price period, a snapshot not deleted, a managed service's open
+  price period), its hourly price × the hours left in the month that are not yet in
   the ledger; each resource is capped at its monthly cap (the highest it had
   this month), like the invoice does. Resources created later are unknown, so
   the forecast assumes nothing new is ordered;
@@ -41,8 +41,7 @@ from apps.catalogue.models import Offer
 from apps.core.money import ZERO, to_cents
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import InstancePricePeriod, Snapshot
-from apps.orders.choices import FulfilmentStatus
-from apps.orders.models import Order
+from apps.managed import selectors as managed_selectors
 from apps.teams.models import Organisation, Project
 
 ResourceKey = tuple[str, uuid.UUID]
@@ -141,16 +140,10 @@ def billable_now(*, organisation_id: int, project_id: int | None = None) -> list
     snapshots = Snapshot.objects.filter(
         instance__organisation_id=organisation_id, deleted_at__isnull=True, size_gb__gt=0
     ).exclude(instance__status=InstanceStatus.DELETED)
-    services = Order.objects.filter(
-        organisation_id=organisation_id,
-        fulfilment_status=FulfilmentStatus.FULFILLED,
-        fulfilled_at__isnull=False,
-        service_ended_at__isnull=True,
-    )
+    services = managed_selectors.services_live_billed(organisation_id=organisation_id, project_id=project_id)
     if project_id is not None:
         periods = periods.filter(instance__project_id=project_id)
         snapshots = snapshots.filter(instance__project_id=project_id)
-        services = services.filter(project_id=project_id)
     out: list[_Billable] = []
     for public_id, name, proj, hourly, monthly in periods.values_list(
         "instance__public_id", "instance__name", "instance__project_id", "price_hourly", "price_monthly"
@@ -173,7 +166,7 @@ def billable_now(*, organisation_id: int, project_id: int | None = None) -> list
                 )
             )
     for public_id, name, proj, hourly, monthly in services.values_list(
-        "public_id", "name", "project_id", "price_hourly", "price_monthly"
+        "service__public_id", "service__name", "service__project_id", "price_hourly", "price_monthly"
     ):
         out.append(_Billable((ResourceType.SERVICE, public_id), name, proj, hourly, monthly))
     return out

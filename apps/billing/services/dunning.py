@@ -246,9 +246,9 @@ def _terminate(account: BillingAccount, *, now: datetime) -> None:
     from apps.instances.choices import InstanceStatus
     from apps.instances.models import Instance
     from apps.instances.services import instance_delete, instance_update
-    from apps.orders.choices import FulfilmentStatus
-    from apps.orders.models import Order
-    from apps.orders.services import order_block_set, order_service_end
+    from apps.managed import selectors as managed_selectors
+    from apps.managed.services import service_terminate
+    from apps.orders.services import order_block_set
 
     order_block_set(
         organisation=account.organisation,
@@ -272,15 +272,11 @@ def _terminate(account: BillingAccount, *, now: datetime) -> None:
             logger.warning("dunning: could not delete instance %s: %s", instance.pk, exc)
             failed.append(str(instance.pk))
     ended: list[str] = []
-    services = Order.objects.filter(
-        organisation_id=account.organisation_id,
-        fulfilment_status=FulfilmentStatus.FULFILLED,
-        service_ended_at__isnull=True,
-    )
-    for order in services:
-        with transaction.atomic():
-            order_service_end(order=order, actor=None, reason=str(_("Terminated for non-payment.")))
-        ended.append(str(order.pk))
+    # The managed services' own termination (apps.managed.services.service_terminate): billing stops
+    # at this hour, delete protection or not, and the family's backend removes the service.
+    for service in managed_selectors.services_to_terminate_for(organisation_id=account.organisation_id):
+        service_terminate(service=service, actor=None, reason=str(_("Terminated for non-payment.")))
+        ended.append(str(service.public_id))
     first_time = account.dunning_state != DunningState.TERMINATED
     account.dunning_state = DunningState.TERMINATED
     account.terminated_at = account.terminated_at or now

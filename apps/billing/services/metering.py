@@ -21,14 +21,16 @@ The rules (customer text in ``apps/docs/content/billing.md``):
   monthly one / 730), capped at its monthly price per calendar month;
 * a floating IP: one unit per hour from its reservation to its release,
   assigned or not, at the price frozen when it was reserved, capped monthly;
-* a managed service: one unit per hour from delivery (``fulfilled_at``) until
-  its end (``service_ended_at``), at the order's frozen price and cap. Block
-  storage orders have no size in the order model: they are one unit at the
-  order's frozen price (which is the price of the size ordered).
+* a managed service (web hosting, PaaS, load balancer, CDN): billed like a
+  server, per *started* hour of its price periods
+  (``managed.ServicePricePeriod``: opened at delivery, closed and reopened at
+  the new price by a tier change, closed when it is cancelled or terminated),
+  one unit at the tier's frozen price and cap; a tier change inside an hour
+  bills that hour once, at the new tier's price.
 
 What is billable during an hour is said by the apps that own it:
 ``apps.instances.selectors.price_periods_billable`` and ``snapshots_billable``,
-``apps.orders.selectors.services_billable``,
+``apps.managed.selectors.services_billable``,
 ``apps.volumes.selectors.volumes_billable``,
 ``apps.floating_ips.selectors.floating_ips_billable``. Each statement's ``SELECT`` is
 compiled from those querysets (``.values()`` of ``F``/``Value``/``Concat``
@@ -66,7 +68,7 @@ from apps.core.money import RATE_MAX_DIGITS, RATE_PLACES
 from apps.core.sql import address_text
 from apps.floating_ips import selectors as floating_ips_selectors
 from apps.instances import selectors as instances_selectors
-from apps.orders import selectors as orders_selectors
+from apps.managed import selectors as managed_selectors
 from apps.volumes import selectors as volumes_selectors
 
 logger = logging.getLogger(__name__)
@@ -162,14 +164,14 @@ def snapshot_rows(*, hour: datetime, now: datetime, price: Decimal, description:
 
 
 def service_rows(*, hour: datetime, now: datetime) -> QuerySet[Any]:
-    """Managed services: one unit an hour from delivery to the end of the service, at the order's price and cap."""
+    """Managed services: one unit an hour at the price period billed for the hour (the later one wins)."""
     return _rows(
-        orders_selectors.services_billable(start=hour, end=hour + HOUR),
-        organisation_id=F("organisation"),
-        project_id=F("project"),
+        managed_selectors.services_billable(start=hour, end=hour + HOUR),
+        organisation_id=F("service__organisation"),
+        project_id=F("service__project"),
         resource_type=Value(ResourceType.SERVICE.value),
-        resource_id=F("public_id"),
-        resource_name=F("name"),
+        resource_id=F("service__public_id"),
+        resource_name=F("service__name"),
         description=F("offer__code"),
         hour=Value(hour, output_field=DateTimeField()),
         quantity=Value(1),
@@ -293,7 +295,7 @@ def _first_hour(*, last_closed: datetime) -> datetime:
     floor = last_closed - timedelta(days=FIRST_RUN_MAX_DAYS) + HOUR
     starts = [
         instances_selectors.billable_since(floor=floor),
-        orders_selectors.services_billable_since(floor=floor),
+        managed_selectors.services_billable_since(floor=floor),
         volumes_selectors.volumes_billable_since(floor=floor),
         floating_ips_selectors.floating_ips_billable_since(floor=floor),
     ]
