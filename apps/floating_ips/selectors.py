@@ -99,10 +99,11 @@ def floating_ips_billable_since(*, floor: datetime) -> datetime | None:
     )["m"]
 
 
-def floating_ips_by_server(server_pks: Sequence[int]) -> QuerySet[FloatingIp]:
-    """The floating IPs assigned to these servers, as ``apps.instances.server_extras`` rows (id, address)."""
+def floating_ips_by_server() -> QuerySet[FloatingIp]:
+    """The floating IPs assigned to servers, as ``apps.instances.server_extras`` rows (id, address); the
+    registry narrows them to a page of servers."""
     return (
-        FloatingIp.objects.filter(server_id__in=list(server_pks))
+        FloatingIp.objects.filter(server_id__isnull=False)
         .exclude(status=FloatingIpStatus.RELEASED)
         .annotate(extra_server=F("server_id"), extra_a=as_text("public_id"), extra_b=address_text("address"))
     )

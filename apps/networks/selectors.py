@@ -119,9 +119,10 @@ def private_addresses_by_server(*, instance_ids: Sequence[int]) -> dict[int, lis
     return found
 
 
-def private_networks_by_server(server_pks: Sequence[int]) -> QuerySet[Attachment]:
-    """These servers' live cards, as ``apps.instances.server_extras`` rows (network id, address)."""
-    return Attachment.objects.filter(instance_id__in=list(server_pks), status__in=LIVE_ATTACHMENT_STATUSES).annotate(
+def private_networks_by_server() -> QuerySet[Attachment]:
+    """Servers' live cards, as ``apps.instances.server_extras`` rows (network id, address); the registry
+    narrows them to a page of servers."""
+    return Attachment.objects.filter(status__in=LIVE_ATTACHMENT_STATUSES).annotate(
         extra_server=F("instance_id"),
         extra_a=as_text("network__public_id"),
         extra_b=address_text("address"),

@@ -70,10 +70,11 @@ def volumes_billable_since(*, floor: datetime) -> datetime | None:
     )
 
 
-def volumes_by_server(server_pks: Sequence[int]) -> QuerySet[Volume]:
-    """The volumes attached to these servers, as ``apps.instances.server_extras`` rows (the volume's id)."""
+def volumes_by_server() -> QuerySet[Volume]:
+    """The volumes attached to servers, as ``apps.instances.server_extras`` rows (the volume's id);
+    the registry narrows them to a page of servers."""
     return (
-        Volume.objects.filter(server_id__in=list(server_pks))
+        Volume.objects.filter(server_id__isnull=False)
         .exclude(status=VolumeStatus.DELETED)
         .annotate(extra_server=F("server_id"), extra_a=as_text("public_id"), extra_b=Value(""))
     )
