@@ -25,7 +25,9 @@ S = OrderState
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.PENDING: frozenset({S.AWAITING_APPROVAL, S.PROVISIONING, S.CANCELLED, S.FAILED}),
     S.AWAITING_APPROVAL: frozenset({S.PROVISIONING, S.REJECTED, S.CANCELLED}),
-    S.PROVISIONING: frozenset({S.COMPLETED, S.FAILED}),
+    # A managed-service order is cancelled while queued (staff have not started on it), or when its
+    # service ended before delivery; a server's order never leaves provisioning that way.
+    S.PROVISIONING: frozenset({S.COMPLETED, S.FAILED, S.CANCELLED}),
     # Staff may retry a failed order (back to provisioning) or the customer may cancel it.
     S.FAILED: frozenset({S.PROVISIONING, S.CANCELLED}),
     S.COMPLETED: frozenset(),

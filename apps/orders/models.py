@@ -21,6 +21,7 @@ from apps.core.models import TimeStampedModel
 from apps.core.money import MoneyField, RateField
 from apps.infrastructure.models import Reservation
 from apps.instances.models import Instance
+from apps.managed.models import ManagedService
 from apps.orders import choices
 from apps.teams.models import Organisation, Project
 
@@ -97,6 +98,21 @@ class Order(TimeStampedModel):
         related_name="order",
         verbose_name=_("instance"),
     )
+    # A managed offer: what the customer asked for (``apps.managed.validation.service_config_clean``; no
+    # secrets), the environment secrets encrypted (``apps.infrastructure.crypto``) until the service holds
+    # them, and the service created when the order starts (placed without flags, or approved).
+    service_config = models.JSONField(_("service configuration"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    service_secrets = models.TextField(
+        _("service secrets (encrypted)"), blank=True, help_text=_("Handed to the service when the order starts.")
+    )
+    service = models.ForeignKey(
+        ManagedService,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("service"),
+    )
     fulfilment_status = models.CharField(
         _("fulfilment status"),
         max_length=16,
@@ -145,7 +161,11 @@ class Order(TimeStampedModel):
 
     @property
     def is_cancellable(self) -> bool:
-        return self.state in choices.CANCELLABLE_STATES
+        """Pending, awaiting approval or failed; or a managed service's order staff have not started on yet."""
+        if self.state in choices.CANCELLABLE_STATES:
+            return True
+        queued = self.fulfilment_status == choices.FulfilmentStatus.QUEUED
+        return self.state == choices.OrderState.PROVISIONING and queued
 
     @property
     def flag_labels(self) -> list[str]:

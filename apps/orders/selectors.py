@@ -110,6 +110,7 @@ def _order_queryset() -> QuerySet[Order]:
         "gpu_stack",
         "created_by",
         "instance",
+        "service",
     )
 
 

@@ -15,12 +15,19 @@ one 400 listing every problem at once. Decisions written down here:
   RFC 1123, a server's name is one lower-case label, a managed service's may
   be a domain; ``services.user_data_check``: cloud-init formats, 64 KiB, only
   where the datacentre can deliver it; ``services.ssh_key_ids_problems``: ids
-  of the organisation's keys).
+  of the organisation's keys);
+- a managed service (web hosting, PaaS, load balancer, CDN) takes a
+  ``service`` object instead of an image, SSH keys and user-data, checked by
+  ``apps.managed.validation.service_config_clean`` against the tier; a CDN
+  origin named by id must be one of the organisation's servers or load
+  balancers (``service_origin_resolver``). Its name is the service's: at
+  most 63 characters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -28,7 +35,12 @@ from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.errors import ValidationFailed
 from apps.instances import services as instance_services
+from apps.instances.choices import InstanceStatus
+from apps.instances.models import Instance
 from apps.instances.rules import hostname_problems
+from apps.managed import validation as service_validation
+from apps.managed.choices import ENDED_STATES, ServiceFamily
+from apps.managed.models import ManagedService
 from apps.teams.models import Organisation
 
 Errors = dict[str, list[str]]
@@ -128,3 +140,64 @@ def check_ssh_keys(*, organisation: Organisation, offer: Offer, ssh_key_ids: Seq
         return {"ssh_keys": [_("This product does not take SSH keys.")]}
     problems = instance_services.ssh_key_ids_problems(organisation=organisation, ssh_key_ids=ssh_key_ids)
     return {"ssh_keys": problems} if problems else {}
+
+
+SERVICE_NAME_MAX = 63  # ManagedService.name
+
+
+def is_service_offer(offer: Offer) -> bool:
+    """A managed service sold as a resource (web hosting, PaaS, load balancer, CDN), not a server or storage."""
+    return service_validation.service_family_of(offer) is not None
+
+
+def service_origin_resolver(organisation: Organisation) -> service_validation.OriginResolver:
+    """Find a CDN origin among ``organisation``'s servers (not deleted) and load balancers (not ended)."""
+
+    def resolve(kind: str, public_id: str) -> Mapping[str, Any] | None:
+        if kind == "server":
+            server = (
+                Instance.objects.filter(organisation=organisation, public_id=public_id)
+                .exclude(status__in=(InstanceStatus.DELETING, InstanceStatus.DELETED))
+                .values("name", "ipv4")
+                .first()
+            )
+            if server is None:
+                return None
+            return {"name": server["name"], "address": server["ipv4"] or ""}
+        balancer = (
+            ManagedService.objects.filter(
+                organisation=organisation, public_id=public_id, family=ServiceFamily.LOAD_BALANCER
+            )
+            .exclude(state__in=ENDED_STATES)
+            .values("name")
+            .first()
+        )
+        return {"name": balancer["name"]} if balancer is not None else None
+
+    return resolve
+
+
+def check_service(
+    *, organisation: Organisation, offer: Offer, name: str, service: Mapping[str, Any] | None
+) -> tuple[Errors, dict[str, Any], dict[str, str]]:
+    """Field messages for a managed service's order, and its clean configuration and secrets.
+
+    A server takes no ``service`` object; a managed service needs one (its
+    family's fields, ``apps.managed.validation``).
+    """
+    if not is_service_offer(offer):
+        if service:
+            return {"service": [_("Servers take no service object: send image, ssh_keys and user_data.")]}, {}, {}
+        return {}, {}, {}
+    errors: Errors = {}
+    if len(name) > SERVICE_NAME_MAX:
+        _add(errors, "name", _("A service's name has at most 63 characters."))
+    try:
+        config, secrets = service_validation.service_config_clean(
+            offer=offer, data=service or {}, resolve_origin=service_origin_resolver(organisation)
+        )
+    except ValidationFailed as exc:
+        for field, messages in exc.fields.items():
+            errors.setdefault(field, []).extend(messages)
+        return errors, {}, {}
+    return errors, config, secrets

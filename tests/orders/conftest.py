@@ -12,7 +12,8 @@ from tests.factories import Personas, Shop
 
 
 def place(personas: Personas, shop: Shop, *, actor: Any = None, offer: Offer | None = None, **overrides: Any):
-    """order_place with sensible defaults: the member orders a VPS-TEST in PAR-1 into Acme's default project."""
+    """order_place with sensible defaults: the member orders a VPS-TEST in PAR-1 into Acme's default project
+    (a web hosting offer gets a service object: example.com on PHP 8.3)."""
     from apps.orders import services
 
     offer = offer or shop.vps
@@ -27,5 +28,8 @@ def place(personas: Personas, shop: Shop, *, actor: Any = None, offer: Offer | N
         "ssh_keys": [],
         "user_data": "",
     }
+    if offer.family.kind == catalogue_choices.FamilyKind.MANAGED_SERVICE and offer.family.slug == "web-hosting":
+        # A managed offer takes its family's service object (apps.managed.validation); WEB-TEST is web hosting.
+        kwargs["service"] = {"domain": "example.com", "runtime": "php", "version": "8.3"}
     kwargs.update(overrides)
     return services.order_place(**kwargs)

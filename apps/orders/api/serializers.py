@@ -94,6 +94,24 @@ class OrderCreateInputSerializer(QuoteInputSerializer):
         ),
     )
 
+    service = serializers.DictField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_(
+            "Managed services only (web hosting, PaaS, load balancer, CDN): what the service needs, by family "
+            "(apps/docs/content/web-hosting.md, paas.md, cdn.md, load-balancers.md). Web hosting: `domain`, "
+            "`runtime`, `version`, optional `app` (1-click) and `extra_domains`. PaaS: `source` "
+            '(`{"kind": "git", "url", "branch"}` or `{"kind": "image", "image"}`), `environment` '
+            "(dev, staging, prod), `env` (`[{name, value}]`, values stored encrypted and never shown again), "
+            "`containers`, `ram_gb`. CDN: `origin` (`{kind: url|server|load_balancer, url | id}`), `hostnames`, "
+            "`cache_rules` (`[{path, ttl}]`), `waf`. Load balancer: `rules` (`[{protocol, port, "
+            "target_protocol, target_port}]`), `targets` (`[{kind: server, id}]` or `[{kind: label_selector, "
+            "label_selector}]`). The tier's limits apply; problems are 400s naming `service.<field>`. "
+            "Servers take no service object, and managed services take no image, ssh_keys or user_data."
+        ),
+    )
+
 
 class OrderListQuerySerializer(ListQuerySerializer):
     """Filters of ``GET /api/v1/orders/`` (``apps.core.api.queries``: an unknown parameter is a 400)."""
@@ -139,6 +157,10 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=choices.OrderState.choices, read_only=True)
     fulfilment_status = serializers.ChoiceField(choices=choices.FulfilmentStatus.choices, read_only=True)
     instance = serializers.SerializerMethodField()
+    service = serializers.SerializerMethodField()
+    service_config = serializers.JSONField(
+        read_only=True, help_text=_("A managed service's configuration as ordered (never its secrets).")
+    )
     cancellable = serializers.BooleanField(source="is_cancellable", read_only=True)
     history = OrderTransitionOutputSerializer(source="transitions", many=True, read_only=True)
 
@@ -160,6 +182,8 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "price_monthly",
             "currency",
             "instance",
+            "service",
+            "service_config",
             "fulfilment_status",
             "fulfilment_notes",
             "rejection_reason",
@@ -187,6 +211,13 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     def get_instance(self, order: Order) -> Any:
         instance = getattr(order, "instance", None)
         return str(instance.public_id) if instance is not None else None
+
+    @extend_schema_field(
+        serializers.UUIDField(allow_null=True, help_text="The managed service's id once the order started.")
+    )
+    def get_service(self, order: Order) -> Any:
+        service = getattr(order, "service", None) if order.service_id else None
+        return str(service.public_id) if service is not None else None
 
 
 class OrderActionOutputSerializer(serializers.ModelSerializer):

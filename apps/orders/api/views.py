@@ -68,6 +68,13 @@ _ORDER_REQUEST = {
     "ssh_keys": ["5b0d7c1e-9a43-4f4e-8a55-1c9e0c6f3d21"],
     "user_data": "#cloud-config\npackages: [nginx]\n",
 }
+_SERVICE_ORDER_REQUEST = {
+    "project": 12,
+    "offer": "WEB-BUSINESS",
+    "datacentre": "PAR-1",
+    "name": "shop",
+    "service": {"domain": "shop.example.com", "runtime": "php", "version": "8.3", "app": "wordpress"},
+}
 _ORDER_RESPONSE: dict[str, Any] = {
     "id": "0d7f1f7e-3c1b-4f8e-9a51-2a7d0e5c9b10",
     "organisation": 7,
@@ -84,6 +91,8 @@ _ORDER_RESPONSE: dict[str, Any] = {
     "price_monthly": "29.00",
     "currency": "EUR",
     "instance": "8a3e4c2d-6b1f-4d0e-9c7a-5e2f1b3d4a6c",
+    "service": None,
+    "service_config": {},
     "fulfilment_status": "",
     "fulfilment_notes": "",
     "rejection_reason": "",
@@ -198,9 +207,13 @@ class OrderListApi(OrdersApiView):
         description=(
             "Validates the order, reserves capacity (nothing is created or charged when there is none: 409 "
             "`no_capacity`), freezes the price and starts delivery.\n\n"
-            "* **202**: provisioning started (a server is being built, or a managed service is queued for our "
-            "staff); follow it with `GET /api/v1/orders/{id}/`.\n"
+            "* **202**: provisioning started (a server is being built, or a managed service was created and is "
+            "queued for our staff: its id is `service`, see `GET /api/v1/services/{id}/`); follow the order with "
+            "`GET /api/v1/orders/{id}/`.\n"
             "* **201**: the order waits for staff approval (`awaiting_approval`); capacity stays reserved.\n\n"
+            "A managed offer takes a `service` object with its family's fields (a domain, a repository, an "
+            "origin, forwarding rules…), checked against the tier's limits (400 naming `service.<field>`), and no "
+            "`image`, `ssh_keys` or `user_data`.\n\n"
             "A server's order answers with `action`, the Action that builds it (poll "
             "`GET /api/v1/actions/{id}/`), also linked from `links.actions`; both are empty while nothing is "
             "being built.\n\n"
@@ -215,6 +228,7 @@ class OrderListApi(OrdersApiView):
         },
         examples=[
             OpenApiExample("A VPS in Paris", value=_ORDER_REQUEST, request_only=True),
+            OpenApiExample("Web hosting with its domain", value=_SERVICE_ORDER_REQUEST, request_only=True),
             OpenApiExample("Provisioning", value=_ORDER_CREATE_RESPONSE, response_only=True, status_codes=["202"]),
         ],
     )
@@ -267,8 +281,10 @@ class OrderCancelApi(OrdersApiView):
         operation_id="orders_cancel",
         tags=["orders"],
         summary="Cancel an order",
-        description="Possible while the order is pending, awaiting approval or failed (409 "
-        "`order_not_cancellable` otherwise). Reserved capacity is released at once.",
+        description="Possible while the order is pending, awaiting approval or failed, and for a managed "
+        "service's order while it is queued (our staff have not started on it: its service is cancelled too, "
+        "never billed); 409 `order_not_cancellable` otherwise (a delivered service is cancelled on "
+        "`DELETE /api/v1/services/{id}/`). Reserved capacity is released at once.",
         parameters=[ORDER_ID],
         request=s.OrderCancelInputSerializer,
         responses=s.OrderOutputSerializer,

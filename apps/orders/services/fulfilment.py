@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db import transaction
@@ -24,11 +25,15 @@ from apps.core.actors import Actor, actor_user
 from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
+from apps.infrastructure import crypto
 from apps.infrastructure import services as placement
 from apps.infrastructure.models import Reservation
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
+from apps.managed import services as managed_services
+from apps.managed.choices import ENDED_STATES, ServiceState
+from apps.managed.models import ManagedService
 from apps.orders import validation
 from apps.orders.choices import FulfilmentStatus, OrderErrorCode, OrderState
 from apps.orders.models import Order
@@ -61,9 +66,35 @@ def order_start(*, order: Order, actor: Actor, reason: str) -> None:
         order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=reason)
         _deliver_vm(order=order, actor=actor)
     else:
+        if validation.is_service_offer(order.offer) and order.service_id is None:
+            order.service = _service_create(order=order, actor=actor)
         order.fulfilment_status = FulfilmentStatus.QUEUED
-        order.save(update_fields=["fulfilment_status", "updated_at"])
+        order.service_secrets = ""  # the service holds them now, encrypted
+        order.save(update_fields=["service", "service_secrets", "fulfilment_status", "updated_at"])
         order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=reason)
+
+
+def _service_create(*, order: Order, actor: Actor) -> ManagedService:
+    """The managed service the order bought, in ``provisioning``; its backend starts once this commits.
+
+    Inside the order's transaction: an order in ``provisioning`` always has its
+    service, and a refusal here (a name another live service of the project
+    holds) rolls the order's start back.
+    """
+    secrets = json.loads(crypto.decrypt(order.service_secrets)) if order.service_secrets else {}
+    return managed_services.service_create(
+        actor=actor,
+        organisation=order.organisation,
+        project=order.project,
+        offer=order.offer,
+        datacentre=order.datacentre,
+        name=order.name,
+        labels={},
+        config=order.service_config,
+        secrets=secrets,
+        price_hourly=order.price_hourly,
+        price_monthly=order.price_monthly,
+    )
 
 
 def _deliver_vm(*, order: Order, actor: Actor) -> None:
@@ -132,10 +163,55 @@ def order_sync_on_instance_change(*, instance_id: int, before: str, after: str, 
         order_sync(order=order)
 
 
+def order_sync_service(*, order: Order) -> Order:
+    """Complete or cancel a provisioning managed-service order from its service's state. Idempotent.
+
+    The service delivered (active, or already changing or suspended): the order
+    is completed. The service ended before delivery (the customer cancelled it
+    on its page, or staff terminated it): the order is cancelled. Billing
+    follows the service (its price periods), never the order.
+    """
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.state != OrderState.PROVISIONING or order.service_id is None:
+            return order
+        service = ManagedService.objects.get(pk=order.service_id)
+        if service.state == ServiceState.PROVISIONING:
+            return order
+        if service.state in ENDED_STATES:
+            reason = service.state_reason or _("The service ended before it was delivered.")
+            order_transition(order=order, to=OrderState.CANCELLED, actor=None, reason=reason)
+            audit_record(actor=None, action="orders.order.cancel", target=order, organisation_id=order.organisation_id)
+            return order
+        order.fulfilment_status = FulfilmentStatus.FULFILLED
+        order.save(update_fields=["fulfilment_status", "updated_at"])
+        order_transition(order=order, to=OrderState.COMPLETED, actor=None, reason=_("The service is delivered."))
+        audit_record(actor=None, action="orders.order.complete", target=order, organisation_id=order.organisation_id)
+    return order
+
+
+def order_sync_on_service_change(*, service_id: int, **_kwargs: Any) -> None:
+    """Receiver of the managed app's state change: the service's order follows."""
+    for order in Order.objects.filter(service_id=service_id, state=OrderState.PROVISIONING):
+        order_sync_service(order=order)
+
+
 def orders_sync_provisioning() -> int:
     """Safety net (beat task ``orders.sync``): sync every provisioning VM order whose instance left
-    ``provisioning``; returns how many changed. Reads in batches, so no run leaves any behind."""
+    ``provisioning``, and every managed order whose service did; returns how many changed. Reads in
+    batches, so no run leaves any behind."""
     changed = 0
+    services = (
+        Order.objects.filter(state=OrderState.PROVISIONING, service__isnull=False)
+        .exclude(service__state=ServiceState.PROVISIONING)
+        .order_by("id")
+    )
+    last_id = 0
+    while batch := list(services.filter(id__gt=last_id)[:SYNC_BATCH]):
+        for order in batch:
+            if order_sync_service(order=order).state != OrderState.PROVISIONING:
+                changed += 1
+        last_id = batch[-1].pk
     pending = (
         Order.objects.filter(state=OrderState.PROVISIONING, instance__isnull=False)
         .exclude(instance__status=InstanceStatus.PROVISIONING)

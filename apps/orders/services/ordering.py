@@ -23,6 +23,7 @@ and SSH keys are the servers' own (``apps.instances``, through ``validation``).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
@@ -36,7 +37,11 @@ from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record
-from apps.orders import choices, risk, selectors, validation
+from apps.infrastructure import crypto
+from apps.managed import services as managed_services
+from apps.managed.choices import ServiceState
+from apps.managed.models import ManagedService
+from apps.orders import risk, selectors, validation
 from apps.orders.choices import OrderErrorCode, OrderFlag, OrderState
 from apps.orders.models import Order, OrderBlock
 from apps.orders.services.fulfilment import order_reserve, order_start
@@ -80,6 +85,7 @@ def order_place(
     ssh_keys: Sequence[uuid.UUID | str] = (),
     user_data: str = "",
     gpu_stack: GpuSoftwareStack | None = None,
+    service: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Order:
@@ -103,6 +109,7 @@ def order_place(
         ssh_keys=ssh_keys,
         user_data=user_data,
         gpu_stack=gpu_stack,
+        service=service,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
@@ -120,6 +127,7 @@ def order_place_authorised(
     ssh_keys: Sequence[uuid.UUID | str] = (),
     user_data: str = "",
     gpu_stack: GpuSoftwareStack | None = None,
+    service: Mapping[str, Any] | None = None,
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Order:
@@ -137,6 +145,7 @@ def order_place_authorised(
             "name": name,
             "ssh_keys": ssh_key_ids,
             "user_data": user_data,
+            **({"service": dict(service)} if service else {}),
         }
     )
     if key:
@@ -144,7 +153,7 @@ def order_place_authorised(
         if existing is not None:
             return order_replay(existing, fingerprint)
 
-    _validate(
+    service_config, service_secrets = _validate(
         organisation=organisation,
         offer=offer,
         datacentre=datacentre,
@@ -153,6 +162,7 @@ def order_place_authorised(
         name=name,
         ssh_key_ids=ssh_key_ids,
         user_data=user_data,
+        service=service,
     )
     try:
         with transaction.atomic():
@@ -167,6 +177,9 @@ def order_place_authorised(
                 name=name,
                 ssh_key_ids=ssh_key_ids,
                 user_data=user_data,
+                service_config=service_config,
+                # Encrypted until the service holds them (a flagged order waits for approval first).
+                service_secrets=crypto.encrypt(json.dumps(service_secrets)) if service_secrets else "",
                 # Frozen: later catalogue price changes never reach this order.
                 price_hourly=offer.price_hourly,
                 price_monthly=offer.price_monthly,
@@ -233,15 +246,25 @@ def _validate(
     name: str,
     ssh_key_ids: list[str],
     user_data: str,
-) -> None:
+    service: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every problem of the order at once (400); for a managed service, its clean configuration and secrets."""
     errors: dict[str, list[str]] = {}
-    user_data_errors, user_data_code = validation.check_user_data(user_data, datacentre=datacentre)
+    if user_data and not validation.is_vm_offer(offer):
+        user_data_errors: dict[str, list[str]] = {"user_data": [_("This product does not take cloud-init user-data.")]}
+        user_data_code = None
+    else:
+        user_data_errors, user_data_code = validation.check_user_data(user_data, datacentre=datacentre)
+    service_errors, service_config, service_secrets = validation.check_service(
+        organisation=organisation, offer=offer, name=name, service=service
+    )
     for found in (
         validation.check_offer_place(offer=offer, datacentre=datacentre),
         validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack),
         validation.check_hostname(name, single_label=validation.is_vm_offer(offer)),
         user_data_errors,
         validation.check_ssh_keys(organisation=organisation, offer=offer, ssh_key_ids=ssh_key_ids),
+        service_errors,
     ):
         for field, messages in found.items():
             errors.setdefault(field, []).extend(messages)
@@ -250,6 +273,7 @@ def _validate(
         if set(errors) == {"user_data"} and user_data_code == "user_data_unavailable":
             raise ValidationFailed(errors["user_data"][0], fields=errors, code=user_data_code)
         raise ValidationFailed(_("The order is not valid."), fields=errors)
+    return service_config, service_secrets
 
 
 def _check_not_blocked(*, organisation: Organisation) -> None:
@@ -332,14 +356,30 @@ def _place(*, order: Order, actor: Actor) -> None:
 
 
 def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
-    """Cancel while pending, awaiting approval or failed; the reserved capacity is released."""
+    """Cancel while pending, awaiting approval or failed, or a managed service's order still queued.
+
+    The reserved capacity is released. A queued managed-service order (staff
+    have not started on it) cancels its service too, which was never delivered
+    nor billed (``apps.managed.services.service_cancel``).
+    """
     require_permission(actor, order.organisation, Permission.RESOURCES_WRITE, obj=order)
     with transaction.atomic():
         order = order_lock(order)
-        if order.state not in choices.CANCELLABLE_STATES:
-            raise Conflict(
-                _("This order can no longer be cancelled: it is %(state)s.") % {"state": order.get_state_display()},
-                code=OrderErrorCode.NOT_CANCELLABLE,
+        service = ManagedService.objects.filter(pk=order.service_id).first() if order.service_id is not None else None
+        if not order.is_cancellable or (service is not None and service.state != ServiceState.PROVISIONING):
+            if order.state == OrderState.PROVISIONING and order.fulfilment_status:
+                message = _("Our staff have started delivering this service: cancel the service on its page instead.")
+            else:
+                message = _("This order can no longer be cancelled: it is %(state)s.") % {
+                    "state": order.get_state_display()
+                }
+            raise Conflict(message, code=OrderErrorCode.NOT_CANCELLABLE)
+        if service is not None:
+            managed_services.service_cancel(
+                service=service,
+                actor=actor,
+                confirm_name=service.name,
+                reason=reason or _("The order was cancelled before delivery."),
             )
         order_reservation_release(order=order, actor=actor)
         order_transition(
