@@ -5,22 +5,23 @@ docs/dev/proxmox-behaviour.md#guest-agent-files-exec describes (PVE 8.4): synchr
 config flock; the three preconditions of ``_agent_ready`` (HTTP 500); failures of the guest agent as HTTP 500
 ``Agent error: <desc>`` with the desc Debian 12's qemu-guest-agent (7.2) gives.
 
-Each VM has a ``Guest``: a filesystem (path → bytes, with directories; a Debian tree with HAProxy is seeded),
+Each VM has a ``Guest``: a filesystem (path → bytes, directories, modes; a Debian tree with HAProxy is seeded),
 the exec processes qemu-guest-agent keeps (a pid's status is handed out once after exit, then forgotten), and
 the HAProxy service (active or not, the configuration it runs, how often it was reloaded). An exec'd command
 runs in the guest asynchronously: it finishes ``Guest.exec_seconds`` after its start and only then changes the
 guest. Only the programs of ``PROGRAMS`` exist; ``/bin/sh -c`` understands ``&&``, ``||`` and ``;`` lists of
-them and nothing else of the shell. ``haproxy -c`` runs the real ``/usr/sbin/haproxy -c`` on the guest's files
-when the binary is installed. Routes register on import (``apps.pvesim.server`` imports this module).
+them, quotes, ``$0``…``$9``, ``"$@"`` and ``>``/``>>``, and nothing else of the shell
+(docs/dev/proxmox-behaviour.md#simulator-guest). ``haproxy -c`` runs the real ``/usr/sbin/haproxy -c`` on the
+guest's files when the binary is installed. Routes register on import (``apps.pvesim.server`` imports this module).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import posixpath
 import re
-import shlex
 import subprocess
 import tempfile
 import time
@@ -39,6 +40,10 @@ MAX_READ_SIZE = 16 * 1024 * 1024
 # qemu qga/commands.c ``GUEST_EXEC_MAX_OUTPUT``: stdout and stderr are each kept up to 16 MiB.
 EXEC_MAX_OUTPUT = 16 * 1024 * 1024
 HAPROXY_BINARY = "/usr/sbin/haproxy"
+# Modes of what the guest creates: files by the agent and by the shell (umask 022), directories by mkdir.
+# qga's own mode for new files (DEFAULT_NEW_FILE_MODE) is taken as 0644 (docs/dev/proxmox-behaviour.md#simulator-guest).
+NEW_FILE_MODE = 0o644
+NEW_DIR_MODE = 0o755
 HAPROXY_CONFIG = "/etc/haproxy/haproxy.cfg"
 SH_NAME = "/bin/sh"
 
@@ -166,9 +171,21 @@ class Guest:
     haproxy_reloads: int = 0
     haproxy_restarts: int = 0
     journal: list[str] = field(default_factory=list)  # systemctl and haproxy -c outcomes, for tests
+    modes: dict[str, int] = field(default_factory=dict)  # permission bits of files and directories
+    haproxy_enabled: bool = True
 
     def is_file(self, path: str) -> bool:
         return path in self.files
+
+    def write(self, path: str, content: bytes, *, mode: int) -> None:
+        """Create or truncate a file; a new file gets ``mode``, an existing one keeps its own."""
+        if path not in self.files:
+            self.modes[path] = mode
+        self.files[path] = content
+
+    def remove(self, path: str) -> None:
+        self.files.pop(path, None)
+        self.modes.pop(path, None)
 
     def is_dir(self, path: str) -> bool:
         return path in self.dirs
@@ -179,7 +196,12 @@ class Guest:
 
 def seed_guest() -> Guest:
     """A Debian 12 guest with the haproxy package installed (its default configuration, not running a proxy)."""
-    guest = Guest(dirs=set(SEED_DIRS))
+    guest = Guest(dirs=set(SEED_DIRS), modes=dict.fromkeys(SEED_DIRS, NEW_DIR_MODE))
+    for private in ("/root", "/etc/ssl/private"):
+        guest.modes[private] = 0o700
+    for sticky in SEED_DIRS:
+        if sticky.endswith("/tmp"):  # noqa: S108 - the guest's own temporary directories
+            guest.modes[sticky] = 0o1777
     guest.files[HAPROXY_CONFIG] = DEFAULT_HAPROXY_CFG.encode()
     for code, text in ERROR_PAGES.items():
         guest.files[f"/etc/haproxy/errors/{code}.http"] = _error_page(code, text)
@@ -187,6 +209,8 @@ def seed_guest() -> Guest:
     guest.files["/etc/os-release"] = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
     for path in PROGRAM_PATHS:
         guest.files[path] = b"\x7fELF(simulated)"
+    for path in guest.files:
+        guest.modes[path] = 0o755 if path in PROGRAM_PATHS else NEW_FILE_MODE
     return guest
 
 
@@ -201,7 +225,7 @@ def guest_of(vm: SimVm) -> Guest:
         guest.processes.clear()
         # systemd starts the enabled haproxy.service at boot with the file on disk.
         config = guest.files.get(HAPROXY_CONFIG)
-        ok = config is not None and haproxy_check(guest, HAPROXY_CONFIG)[0] == 0
+        ok = guest.haproxy_enabled and config is not None and haproxy_check(guest, HAPROXY_CONFIG)[0] == 0
         guest.haproxy_active = ok
         guest.haproxy_config = config if ok else None
     return guest
@@ -301,7 +325,7 @@ def prog_cp(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
     target = _copy_target(guest, source, target)
     if not guest.parent_exists(target):
         return _fail("cp", f"cannot create regular file '{operands[1]}': No such file or directory")
-    guest.files[target] = guest.files[source]
+    guest.write(target, guest.files[source], mode=guest.modes.get(source, NEW_FILE_MODE))
     return 0, b"", b""
 
 
@@ -321,7 +345,10 @@ def prog_mv(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
     target = _copy_target(guest, source, target)
     if not guest.parent_exists(target):
         return _fail("mv", f"cannot move '{operands[0]}' to '{operands[1]}': No such file or directory")
-    guest.files[target] = guest.files.pop(source)
+    mode = guest.modes.get(source, NEW_FILE_MODE)
+    guest.remove(target)
+    guest.write(target, guest.files[source], mode=mode)
+    guest.remove(source)
     return 0, b"", b""
 
 
@@ -358,7 +385,7 @@ def prog_rm(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
             err += f"rm: cannot remove '{name}': Is a directory\n".encode()
             code = 1
         elif guest.is_file(path):
-            del guest.files[path]
+            guest.remove(path)
         elif "f" not in options:
             err += f"rm: cannot remove '{name}': No such file or directory\n".encode()
             code = 1
@@ -396,7 +423,119 @@ def prog_mkdir(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
                 code = 1
                 continue
             guest.dirs.update(chain)
+            guest.modes.update(dict.fromkeys(chain, NEW_DIR_MODE))
     return code, b"", err
+
+
+_MODE_RE = re.compile(r"^[0-7]{3,4}$")
+
+
+@program("/usr/bin/install")
+def prog_install(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    # Only the directory form: install -d [-m MODE] DIR... (parents created 0755, DIR itself MODE).
+    mode = NEW_DIR_MODE
+    operands: list[str] = []
+    directory = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "-d":
+            directory = True
+        elif arg == "-m" and index + 1 < len(args):
+            if not _MODE_RE.match(args[index + 1]):
+                return _fail("install", f"invalid mode '{args[index + 1]}'")
+            mode = int(args[index + 1], 8)
+            index += 1
+        elif arg.startswith("-"):
+            return _fail("install", "simulator models only 'install -d [-m MODE] DIR...'")
+        else:
+            operands.append(arg)
+        index += 1
+    if not directory or not operands:
+        return _fail("install", "simulator models only 'install -d [-m MODE] DIR...'")
+    for name in operands:
+        path = _norm(name)
+        current, chain = path, []
+        while current not in guest.dirs:
+            if guest.is_file(current):
+                return _fail("install", f"cannot create directory '{name}': File exists")
+            chain.append(current)
+            current = posixpath.dirname(current)
+        guest.dirs.update(chain)
+        guest.modes.update(dict.fromkeys(chain, NEW_DIR_MODE))
+        guest.modes[path] = mode
+    return 0, b"", b""
+
+
+@program("/usr/bin/chmod", "/bin/chmod")
+def prog_chmod(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    if len(args) < 2 or not _MODE_RE.match(args[0]):
+        return _fail("chmod", "simulator models only 'chmod OCTAL-MODE FILE...'")
+    code, err = 0, b""
+    for name in args[1:]:
+        path = _norm(name)
+        if guest.is_file(path) or guest.is_dir(path):
+            guest.modes[path] = int(args[0], 8)
+        else:
+            err += f"chmod: cannot access '{name}': No such file or directory\n".encode()
+            code = 1
+    return code, b"", err
+
+
+@program("/usr/bin/find", "/bin/find")
+def prog_find(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    # find DIR [-maxdepth N] [-type f] [[!|-not] -name GLOB]... [-delete|-print]
+    if not args or args[0].startswith("-") or args[0] == "!":
+        return _fail("find", "simulator models only 'find DIR [-maxdepth N] [-type f] [! -name GLOB]... [-delete]'")
+    root = _norm(args[0])
+    maxdepth: int | None = None
+    files_only = False
+    tests: list[tuple[bool, str]] = []  # (negated, glob)
+    action = "-print"
+    index, negate = 1, False
+    while index < len(args):
+        arg = args[index]
+        if arg in ("!", "-not"):
+            negate = True
+        elif arg == "-maxdepth" and index + 1 < len(args) and args[index + 1].isdigit():
+            maxdepth = int(args[index + 1])
+            index += 1
+        elif arg == "-type" and index + 1 < len(args) and args[index + 1] == "f":
+            files_only = True
+            index += 1
+        elif arg == "-name" and index + 1 < len(args):
+            tests.append((negate, args[index + 1]))
+            negate = False
+            index += 1
+        elif arg in ("-delete", "-print"):
+            action = arg
+        else:
+            return _fail("find", f"simulator models no '{arg}' here")
+        index += 1
+    if not guest.is_dir(root):
+        return 1, b"", f"find: '{args[0]}': No such file or directory\n".encode()
+    prefix = root.rstrip("/") + "/"
+    candidates = [p for p in guest.files if p.startswith(prefix)]
+    if not files_only:
+        candidates += [d for d in guest.dirs if d.startswith(prefix)]
+    out = b""
+    for path in sorted(candidates):
+        depth = path[len(prefix) :].count("/") + 1
+        if maxdepth is not None and depth > maxdepth:
+            continue
+        name = posixpath.basename(path)
+        if all(fnmatch.fnmatchcase(name, glob) != negated for negated, glob in tests):
+            if action == "-delete":
+                if path in guest.dirs:
+                    if any(p.startswith(path + "/") for p in [*guest.files, *guest.dirs]):
+                        return 1, out, f"find: cannot delete '{path}': Directory not empty\n".encode()
+                    guest.dirs.discard(path)
+                    guest.modes.pop(path, None)
+                else:
+                    guest.remove(path)
+            else:
+                out += f"{path}\n".encode()
+    return 0, out, b""
 
 
 def haproxy_check(guest: Guest, config_path: str) -> ProgramResult:
@@ -485,8 +624,13 @@ def prog_haproxy(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
 @program("/usr/bin/systemctl", "/bin/systemctl")
 def prog_systemctl(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
     if len(args) != 2 or args[1] not in ("haproxy", "haproxy.service"):
-        return _fail("systemctl", "simulator models only 'systemctl reload|restart|start|stop|is-active haproxy'")
+        return _fail("systemctl", "simulator models only 'systemctl VERB haproxy'")
     verb = args[0]
+    if verb in ("enable", "disable"):
+        guest.haproxy_enabled = verb == "enable"
+        return 0, b"", b""
+    if verb == "is-enabled":
+        return (0, b"enabled\n", b"") if guest.haproxy_enabled else (1, b"disabled\n", b"")
     if verb == "is-active":
         return (0, b"active\n", b"") if guest.haproxy_active else (3, b"inactive\n", b"")
     if verb == "stop":
@@ -535,52 +679,161 @@ def resolve(name: str) -> Program | None:
 
 @program("/usr/bin/sh", "/bin/sh", "/usr/bin/dash", "/bin/dash")
 def prog_sh(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
-    if len(args) != 2 or args[0] != "-c":
-        return _fail(SH_NAME, "simulator models only 'sh -c SCRIPT'", 2)
-    return run_script(guest, args[1], stdin)
+    # sh -c SCRIPT [NAME [ARG...]]: NAME is $0, the ARGs $1… and "$@".
+    if len(args) < 2 or args[0] != "-c":
+        return _fail(SH_NAME, "simulator models only 'sh -c SCRIPT [NAME [ARG...]]'", 2)
+    return run_script(guest, args[1], stdin, args[2:])
 
 
-UNSUPPORTED_SHELL = re.compile(r"[|<>`$*?(){}\\]|&(?!&)")
+OPERATORS = ("&&", "||", ">>", ";", ">")
+UNSUPPORTED_CHARS = "|&<`(){}\\*?["
+_AT = object()  # the word "$@": as many words as there are arguments
 
 
-def run_script(guest: Guest, script: str, stdin: bytes) -> ProgramResult:
-    """A ``sh -c`` script of simple commands joined by ``&&``, ``||`` and ``;`` (left to right, as sh does)."""
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
-    lexer.whitespace_split = True
+class _ShellSyntax(Exception):
+    pass
+
+
+def _expand(script: str, index: int, params: list[str]) -> tuple[str | object, int]:
+    """The parameter at ``script[index] == "$"``: ``$0``…``$9`` or ``$@``; anything else is not modelled."""
+    following = script[index + 1 : index + 2]
+    if following.isdigit():
+        number = int(following)
+        return (params[number] if number < len(params) else ""), index + 2
+    if following == "@":
+        return _AT, index + 2
+    raise _ShellSyntax(f"unsupported shell syntax '${following}'")
+
+
+def _tokens(script: str, params: list[str]) -> list[tuple[str, str]]:
+    """Split a script into ("op", operator) and ("word", text) items, quotes removed, parameters expanded."""
+    items: list[tuple[str, str]] = []
+    parts: list[str | object] | None = None
+
+    def flush() -> None:
+        nonlocal parts
+        if parts is None:
+            return
+        if _AT in parts:
+            if parts != [_AT]:
+                raise _ShellSyntax('unsupported shell syntax: "$@" inside a word')
+            items.extend(("word", value) for value in params[1:])
+        else:
+            items.append(("word", "".join(str(part) for part in parts)))
+        parts = None
+
+    index = 0
+    while index < len(script):
+        char = script[index]
+        if char in " \t\n":
+            flush()
+            index += 1
+            continue
+        operator = next((op for op in OPERATORS if script.startswith(op, index)), None)
+        if operator is not None:
+            flush()
+            items.append(("op", operator))
+            index += len(operator)
+            continue
+        if parts is None and char in "#~":
+            raise _ShellSyntax(f"unsupported shell syntax '{char}'")
+        parts = [] if parts is None else parts
+        if char == "'":
+            end = script.find("'", index + 1)
+            if end < 0:
+                raise _ShellSyntax("Unterminated quoted string")
+            parts.append(script[index + 1 : end])
+            index = end + 1
+        elif char == '"':
+            index += 1
+            while index < len(script) and script[index] != '"':
+                if script[index] == "$":
+                    value, index = _expand(script, index, params)
+                    parts.append(value)
+                elif script[index] in "`\\":
+                    raise _ShellSyntax(f"unsupported shell syntax '{script[index]}'")
+                else:
+                    parts.append(script[index])
+                    index += 1
+            if index >= len(script):
+                raise _ShellSyntax("Unterminated quoted string")
+            index += 1
+        elif char == "$":
+            value, index = _expand(script, index, params)
+            parts.append(value)
+        elif char in UNSUPPORTED_CHARS:
+            raise _ShellSyntax(f"unsupported shell syntax '{char}'")
+        else:
+            parts.append(char)
+            index += 1
+    flush()
+    return items
+
+
+def run_script(guest: Guest, script: str, stdin: bytes, params: list[str] | None = None) -> ProgramResult:
+    """A ``sh -c`` script: simple commands joined by ``&&``, ``||`` and ``;`` (left to right, as sh does), each
+    with an optional ``> file`` or ``>> file``; ``$0``…``$9`` and ``"$@"`` from the arguments after the script."""
+    arguments = params or [SH_NAME]
     try:
-        tokens = list(lexer)
-    except ValueError as exc:
-        return 2, b"", f"{SH_NAME}: 1: Syntax error: {exc}\n".encode()
+        items = _tokens(script, arguments)
+    except _ShellSyntax as exc:
+        return 2, b"", f"{SH_NAME}: 1: simulator: {exc}\n".encode()
     out, err = b"", b""
     status = 0
-    command: list[str] = []
+    command: list[tuple[str, str]] = []
     operator = ";"
-    for token in [*tokens, ";"]:
-        if token in ("&&", "||", ";"):
+    for kind, value in [*items, ("op", ";")]:
+        if kind == "op" and value in ("&&", "||", ";"):
             if not command:
-                return 2, out, err + f'{SH_NAME}: 1: Syntax error: "{token}" unexpected\n'.encode()
+                if value == ";" and operator == ";" and not out and not err and not items:
+                    break  # an empty script
+                return 2, out, err + f'{SH_NAME}: 1: Syntax error: "{value}" unexpected\n'.encode()
             run = operator == ";" or (operator == "&&" and status == 0) or (operator == "||" and status != 0)
             if run:
                 status, o, e = _run_simple(guest, command, stdin)
                 out, err = out + o, err + e
-            command, operator = [], token
+            command, operator = [], value
             continue
-        if UNSUPPORTED_SHELL.search(token) and not _was_quoted(script, token):
-            return 2, out, err + f"{SH_NAME}: 1: simulator: unsupported shell syntax in '{token}'\n".encode()
-        command.append(token)
+        command.append((kind, value))
     return status, out, err
 
 
-def _was_quoted(script: str, token: str) -> bool:
-    return f"'{token}'" in script or f'"{token}"' in script
-
-
-def _run_simple(guest: Guest, command: list[str], stdin: bytes) -> ProgramResult:
-    name, *args = command
+def _run_simple(guest: Guest, items: list[tuple[str, str]], stdin: bytes) -> ProgramResult:
+    words: list[str] = []
+    redirect: tuple[str, str] | None = None
+    index = 0
+    while index < len(items):
+        kind, value = items[index]
+        if kind == "op":  # > or >>
+            if index + 1 >= len(items) or items[index + 1][0] != "word":
+                message = f'Syntax error: newline unexpected (expecting word after "{value}")'
+                return 2, b"", f"{SH_NAME}: 1: {message}\n".encode()
+            redirect = (value, items[index + 1][1])
+            index += 2
+            continue
+        words.append(value)
+        index += 1
+    target = None
+    if redirect is not None:
+        target = _norm(redirect[1])
+        if guest.is_dir(target):
+            return 2, b"", f"{SH_NAME}: 1: cannot create {redirect[1]}: Is a directory\n".encode()
+        if not guest.parent_exists(target):
+            return 2, b"", f"{SH_NAME}: 1: cannot create {redirect[1]}: Directory nonexistent\n".encode()
+        # The shell opens (creates or truncates) the file before the command runs.
+        if redirect[0] == ">" or not guest.is_file(target):
+            guest.write(target, b"" if redirect[0] == ">" else guest.files.get(target, b""), mode=NEW_FILE_MODE)
+    if not words:
+        return 0, b"", b""
+    name, *args = words
     found = resolve(name)
     if found is None:
         return 127, b"", f"{SH_NAME}: 1: {name}: not found\n".encode()
-    return found(guest, args, stdin)
+    code, out, err = found(guest, args, stdin)
+    if target is not None:
+        guest.files[target] = guest.files.get(target, b"") + out
+        out = b""
+    return code, out, err
 
 
 def run_argv(guest: Guest, argv: list[str], stdin: bytes) -> ProgramResult:
@@ -633,7 +886,7 @@ def agent_file_write(call: Call) -> Any:
         raise _agent_error(f"failed to open file '{path}' (mode: 'wb'): Is a directory")
     if not path.startswith("/") or not guest.parent_exists(target):
         raise _agent_error(f"failed to open file '{path}' (mode: 'wb'): No such file or directory")
-    guest.files[target] = data
+    guest.write(target, data, mode=NEW_FILE_MODE)
     return None
 
 

@@ -367,3 +367,49 @@ def test_a_reboot_forgets_the_agents_processes_but_keeps_the_files(pve, pvesim, 
     assert pve_driver.agent_file_read(NODE, VMID, "/root/kept") == b"kept"
     with pytest.raises(ProxmoxGuestAgentError, match="Invalid parameter 'pid'"):
         pve_driver.agent_exec_status(NODE, VMID, pid)
+
+
+def _run(pve_driver, argv, timeout=10):
+    return pve_driver.agent_exec_wait(NODE, VMID, pve_driver.agent_exec(NODE, VMID, argv), timeout=timeout)
+
+
+def test_shell_positional_parameters_and_redirection_join_parts(pve, pvesim, pve_driver):
+    for index, part in enumerate((b"first\n", b"second\n", b"third\n")):
+        pve_driver.agent_file_write(NODE, VMID, f"/tmp/f.part{index:03d}", part)
+    parts = [f"/tmp/f.part{index:03d}" for index in range(3)]
+    joined = _run(pve_driver, ["/bin/sh", "-c", 'cat "$@" > "$0" && rm -f "$@"', "/tmp/f", *parts])
+    assert (joined.exitcode, joined.stdout, joined.stderr) == (0, b"", b"")
+    guest = _guest(pvesim)
+    assert guest.files["/tmp/f"] == b"first\nsecond\nthird\n" and guest.modes["/tmp/f"] == 0o644
+    assert not any(path.startswith("/tmp/f.part") for path in guest.files)
+    appended = _run(pve_driver, ["sh", "-c", "cat $1 >> $0; cat $0", "/tmp/f", "/etc/hostname"])
+    assert appended.stdout == b"first\nsecond\nthird\ndebian\n"
+    # The shell creates the target before the command runs, and needs its directory.
+    nowhere = _run(pve_driver, ["sh", "-c", 'cat "$1" > "$0"', "/etc/nope/f", "/tmp/f"])
+    assert (nowhere.exitcode, nowhere.stderr) == (2, b"/bin/sh: 1: cannot create /etc/nope/f: Directory nonexistent\n")
+    for script in ('cat "x$@"', "echo $HOME", "cat /tmp/* ", "cat /tmp/f | cat", "cat < /tmp/f", "true &"):
+        refused_script = _run(pve_driver, ["sh", "-c", script])
+        assert refused_script.exitcode == 2 and b"unsupported shell syntax" in refused_script.stderr, script
+
+
+def test_private_certificate_directory_modes_and_pruning(pve, pvesim, pve_driver):
+    guest = _guest(pvesim)
+    made = _run(pve_driver, ["/usr/bin/install", "-d", "-m", "0700", "/etc/haproxy/certs"])
+    assert made.exitcode == 0 and guest.modes["/etc/haproxy/certs"] == 0o700
+    for name in ("lb-old.pem", "lb-new.pem.new", "other.txt"):
+        pve_driver.agent_file_write(NODE, VMID, f"/etc/haproxy/certs/{name}", b"pem\n")
+    assert guest.modes["/etc/haproxy/certs/lb-new.pem.new"] == 0o644  # the agent's mode for a new file
+    assert _run(pve_driver, ["/bin/chmod", "0600", "/etc/haproxy/certs/lb-new.pem.new"]).exitcode == 0
+    moved = _run(pve_driver, ["/bin/mv", "-f", "/etc/haproxy/certs/lb-new.pem.new", "/etc/haproxy/certs/lb-new.pem"])
+    assert moved.exitcode == 0 and guest.modes["/etc/haproxy/certs/lb-new.pem"] == 0o600
+    listed = _run(pve_driver, ["/usr/bin/find", "/etc/haproxy/certs", "-maxdepth", "1", "-name", "lb-*.pem"])
+    assert listed.stdout == b"/etc/haproxy/certs/lb-new.pem\n/etc/haproxy/certs/lb-old.pem\n"
+    prune = ["/usr/bin/find", "/etc/haproxy/certs", "-maxdepth", "1", "-name", "lb-*.pem"]
+    assert _run(pve_driver, [*prune, "!", "-name", "lb-new.pem", "-delete"]).exitcode == 0
+    remaining = sorted(path for path in guest.files if path.startswith("/etc/haproxy/certs/"))
+    assert remaining == ["/etc/haproxy/certs/lb-new.pem", "/etc/haproxy/certs/other.txt"]
+    missing = _run(pve_driver, ["/bin/chmod", "0600", "/etc/haproxy/certs/none.pem"])
+    assert (missing.exitcode, missing.stderr) == (
+        1,
+        b"chmod: cannot access '/etc/haproxy/certs/none.pem': No such file or directory\n",
+    )
