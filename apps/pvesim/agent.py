@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apps.pvesim.handlers import Call, _agent_ready, route
-from apps.pvesim.state import PveHttpError, SimVm, param_error
+import yaml
+
+from apps.pvesim.handlers import Call, _agent_ready, _cicustom_file, route
+from apps.pvesim.state import PveHttpError, SimCluster, SimVm, param_error
 
 # pve qemu-server API2/Qemu/Agent.pm: file-write's ``content`` maxLength ("60k, smaller than our 64k POST limit")
 # and ``$MAX_READ_SIZE``.
@@ -173,6 +175,7 @@ class Guest:
     journal: list[str] = field(default_factory=list)  # systemctl and haproxy -c outcomes, for tests
     modes: dict[str, int] = field(default_factory=dict)  # permission bits of files and directories
     haproxy_enabled: bool = True
+    cloud_init_instance: str = ""  # the cloud-init data the last per-instance run applied
 
     def is_file(self, path: str) -> bool:
         return path in self.files
@@ -214,8 +217,10 @@ def seed_guest() -> Guest:
     return guest
 
 
-def guest_of(vm: SimVm) -> Guest:
-    """The VM's guest, created on first use; a new boot forgets the agent's processes and restarts services."""
+def guest_of(vm: SimVm, cluster: SimCluster | None = None) -> Guest:
+    """The VM's guest, created on first use. A new boot forgets the agent's processes, starts the enabled
+    services and, given the ``cluster`` (for its snippet storages), runs cloud-init's ``write_files`` and
+    ``runcmd`` when its data changed since the last boot that ran them."""
     guest: Guest | None = vm.guest
     if guest is None:
         guest = seed_guest()
@@ -228,7 +233,70 @@ def guest_of(vm: SimVm) -> Guest:
         ok = guest.haproxy_enabled and config is not None and haproxy_check(guest, HAPROXY_CONFIG)[0] == 0
         guest.haproxy_active = ok
         guest.haproxy_config = config if ok else None
+        if cluster is not None:
+            cloud_init_boot(guest, vm, cluster)
     return guest
+
+
+def cloud_init_boot(guest: Guest, vm: SimVm, cluster: SimCluster) -> None:
+    """cloud-init's per-instance modules at boot, from the ``cicustom`` ``vendor=`` and ``user=`` snippets.
+
+    Only ``#cloud-config`` documents, and of them ``write_files`` (``content``, ``encoding`` b64,
+    ``permissions``, ``append``; parent directories created) and ``runcmd`` (a list runs as argv, a string
+    through ``sh -c``; a failing command does not stop the next, as cloud-init's runcmd script does not).
+    They run once per instance: again only when the snippets' content changed (PVE's instance-id follows
+    the cloud-init data, docs/dev/proxmox-behaviour.md#simulator-guest).
+    """
+    cicustom = str(vm.cloudinit_applied.get("cicustom") or "")
+    documents = [_cicustom_file(cluster, cicustom, kind) for kind in ("vendor", "user")]
+    texts = [text for text in documents if text and text.lstrip().startswith("#cloud-config")]
+    instance = "\n---\n".join(texts)
+    if not texts or instance == guest.cloud_init_instance:
+        return
+    guest.cloud_init_instance = instance
+    for text in texts:
+        try:
+            document = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            guest.journal.append(f"cloud-init: invalid YAML: {exc}")
+            continue
+        if not isinstance(document, dict):
+            continue
+        for entry in document.get("write_files") or []:
+            _cloud_init_write(guest, entry)
+        for command in document.get("runcmd") or []:
+            if isinstance(command, list) and command:
+                argv = [str(part) for part in command]
+            else:
+                argv = [SH_NAME, "-c", str(command)]
+            found = resolve(argv[0])
+            code = found(guest, argv[1:], b"")[0] if found is not None else 127
+            guest.journal.append(f"cloud-init runcmd {argv!r}: {code}")
+
+
+def _cloud_init_write(guest: Guest, entry: Any) -> None:
+    if not isinstance(entry, dict) or not str(entry.get("path", "")).startswith("/"):
+        return
+    path = _norm(str(entry["path"]))
+    content = entry.get("content", "")
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content or b"")
+    if str(entry.get("encoding", "")).lower() in ("b64", "base64"):
+        data = base64.b64decode(data)
+    elif entry.get("encoding") not in (None, "", "text/plain"):
+        guest.journal.append(f"cloud-init write_files {path}: encoding {entry['encoding']} not modelled")
+        return
+    parent = posixpath.dirname(path)
+    chain = []
+    while parent not in guest.dirs:
+        chain.append(parent)
+        parent = posixpath.dirname(parent)
+    guest.dirs.update(chain)
+    guest.modes.update(dict.fromkeys(chain, NEW_DIR_MODE))
+    if entry.get("append") and path in guest.files:
+        data = guest.files[path] + data
+    guest.remove(path)
+    guest.write(path, data, mode=int(str(entry.get("permissions", "0644")), 8))
+    guest.journal.append(f"cloud-init write_files {path}")
 
 
 def settle(guest: Guest, now: float | None = None) -> None:
@@ -623,11 +691,22 @@ def prog_haproxy(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
 
 @program("/usr/bin/systemctl", "/bin/systemctl")
 def prog_systemctl(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
-    if len(args) != 2 or args[1] not in ("haproxy", "haproxy.service"):
-        return _fail("systemctl", "simulator models only 'systemctl VERB haproxy'")
-    verb = args[0]
+    now = "--now" in args
+    words = [arg for arg in args if arg != "--now"]
+    if len(words) != 2:
+        return _fail("systemctl", "simulator models only 'systemctl VERB [--now] UNIT'")
+    verb, unit = words[0], words[1].removesuffix(".service")
+    if unit == "qemu-guest-agent":
+        # It answers the API, so it runs: every verb that keeps it running succeeds.
+        if verb in ("enable", "start", "restart", "reload", "is-active", "is-enabled"):
+            return 0, (b"active\n" if verb == "is-active" else b"enabled\n" if verb == "is-enabled" else b""), b""
+        return _fail("systemctl", f"simulator models no 'systemctl {verb} qemu-guest-agent'")
+    if unit != "haproxy":
+        return 1, b"", f"Failed to {verb} unit: Unit {unit}.service not found.\n".encode()
     if verb in ("enable", "disable"):
         guest.haproxy_enabled = verb == "enable"
+        if now:
+            return prog_systemctl(guest, ["start" if verb == "enable" else "stop", "haproxy"], stdin)
         return 0, b"", b""
     if verb == "is-enabled":
         return (0, b"enabled\n", b"") if guest.haproxy_enabled else (1, b"disabled\n", b"")
@@ -868,7 +947,7 @@ def _as_text(data: bytes) -> str:
 @route("POST", "/nodes/{node}/qemu/{vmid}/agent/file-write")
 def agent_file_write(call: Call) -> Any:
     vm = _agent_ready(call)
-    guest = guest_of(vm)
+    guest = guest_of(vm, call.cluster)
     settle(guest)
     path = str(call.params["file"])
     content = str(call.params["content"])
@@ -893,7 +972,7 @@ def agent_file_write(call: Call) -> Any:
 @route("GET", "/nodes/{node}/qemu/{vmid}/agent/file-read")
 def agent_file_read(call: Call) -> Any:
     vm = _agent_ready(call)
-    guest = guest_of(vm)
+    guest = guest_of(vm, call.cluster)
     settle(guest)
     path = str(call.params["file"])
     target = _norm(path)
@@ -919,7 +998,7 @@ def agent_exec(call: Call) -> Any:
     if not argv and stdin_text is None:
         raise PveHttpError(500, "command or input-data (or both) required")
     vm = _agent_ready(call)
-    guest = guest_of(vm)
+    guest = guest_of(vm, call.cluster)
     settle(guest)
     if not argv:
         # qga with input-data alone has no path to spawn: its QAPI argument 'path' is mandatory.
@@ -936,7 +1015,7 @@ def agent_exec(call: Call) -> Any:
 @route("GET", "/nodes/{node}/qemu/{vmid}/agent/exec-status")
 def agent_exec_status(call: Call) -> Any:
     vm = _agent_ready(call)
-    guest = guest_of(vm)
+    guest = guest_of(vm, call.cluster)
     settle(guest)
     pid = int(call.params["pid"])
     process = guest.processes.get(pid)

@@ -229,7 +229,7 @@ class PveSimulator:
             vm = self.cluster.vms.get(int(vmid))
             if vm is None:
                 raise KeyError(f"no VM {vmid}")
-            return agent.guest_of(vm)
+            return agent.guest_of(vm, self.cluster)
 
     def set_guest_exec_seconds(self, vmid: int, seconds: float) -> None:
         """How long a command exec'd through the guest agent runs before it exits (0: by the next agent call)."""

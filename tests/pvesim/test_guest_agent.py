@@ -3,10 +3,12 @@ driver (docs/dev/proxmox-behaviour.md#guest-agent-files-exec)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from apps.infrastructure.proxmox import (
     ProxmoxGuestAgentError,
@@ -16,7 +18,9 @@ from apps.infrastructure.proxmox import (
     ProxmoxTransientError,
 )
 from apps.pvesim.agent import HAPROXY_BINARY, Guest
+from apps.pvesim.fleet import StorageSpec
 from apps.pvesim.handlers import ROUTES
+from apps.pvesim.server import PveSimulator
 from apps.pvesim.state import PveHttpError
 from tests.pvesim.client import clone, connect, exitstatus, refused
 
@@ -413,3 +417,71 @@ def test_private_certificate_directory_modes_and_pruning(pve, pvesim, pve_driver
         1,
         b"chmod: cannot access '/etc/haproxy/certs/none.pem': No such file or directory\n",
     )
+
+
+@pytest.fixture
+def snippets(tmp_path: Path) -> Path:
+    path = tmp_path / "snippets-share"
+    (path / "snippets").mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def pvesim_snippets(pvesim_fleet, pvesim_ca, snippets: Path):
+    """The test fleet plus a snippets storage backed by a temporary directory."""
+    spec = pvesim_fleet.cluster()
+    nfs = StorageSpec(
+        name="snippets-nfs", type="nfs", content=("snippets",), shared=True, size_gb=1, path=str(snippets)
+    )
+    simulator = PveSimulator(
+        dataclasses.replace(spec, storages=(*spec.storages, nfs)),
+        task_seconds=0.0,
+        lock_wait_seconds=0.0,
+        ca=pvesim_ca[0],
+        ca_path=pvesim_ca[1],
+    ).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+def _cloud_config(config: bytes) -> str:
+    return yaml.safe_dump(
+        {
+            "write_files": [
+                {"path": "/etc/haproxy/haproxy.cfg", "permissions": "0644", "content": config.decode()},
+                {"path": "/etc/haproxy/certs/lb.pem", "permissions": "0600", "content": "pem\n"},
+            ],
+            "runcmd": [
+                ["systemctl", "enable", "--now", "qemu-guest-agent"],
+                [
+                    "sh",
+                    "-c",
+                    "haproxy -c -f /etc/haproxy/haproxy.cfg && systemctl enable haproxy && systemctl restart haproxy",
+                ],
+            ],
+        }
+    )
+
+
+@needs_haproxy
+def test_first_boot_runs_cloud_init_write_files_and_runcmd_once_per_instance(pvesim_snippets, snippets):
+    sim = pvesim_snippets
+    pve = connect(sim)
+    clone(pve, VMID, name="lb-1")
+    vm = pve.nodes(NODE).qemu(VMID)
+    (snippets / "snippets" / "lb.yaml").write_text("#cloud-config\n" + _cloud_config(GOOD_CFG))
+    vm.config.put(cicustom="vendor=snippets-nfs:snippets/lb.yaml")
+    assert exitstatus(pve, vm.status.start.post()) == "OK"
+    guest = sim.guest(VMID)
+    assert guest.haproxy_active and guest.haproxy_config == GOOD_CFG and guest.haproxy_restarts == 1
+    assert guest.modes["/etc/haproxy/certs/lb.pem"] == 0o600 and "/etc/haproxy/certs" in guest.dirs
+    # Same data at the next boot: cloud-init does not run its per-instance modules again.
+    assert exitstatus(pve, vm.status.reboot.post()) == "OK"
+    assert sim.guest(VMID).haproxy_restarts == 1
+    # Changed data is a new instance.
+    (snippets / "snippets" / "lb.yaml").write_text("#cloud-config\n" + _cloud_config(GOOD_CFG + b"# v2\n"))
+    assert exitstatus(pve, vm.status.reboot.post()) == "OK"
+    guest = sim.guest(VMID)
+    assert guest.haproxy_restarts == 2 and guest.haproxy_config == GOOD_CFG + b"# v2\n"
