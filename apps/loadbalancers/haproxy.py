@@ -124,6 +124,9 @@ def _global(spec: LoadBalancerSpec, runtime: Runtime) -> list[str]:
         "defaults",
         "    log global",
         "    option dontlognull",
+        # A connection a target refuses is retried on another target, not answered with an error.
+        "    option redispatch",
+        "    retries 3",
         f"    maxconn {spec.limits.max_connections}",
         *(f"    timeout {name} {value}" for name, value in TIMEOUTS),
         f"    timeout check {spec.health_check.timeout_seconds}s",

@@ -83,7 +83,10 @@ PASSTHROUGH_TARGETS = frozenset({Protocol.HTTPS})
 
 MAX_RULES = 32
 MAX_TARGETS = 1000  # LB-GLOBAL's "unlimited" backends, bounded so a configuration stays a few hundred KiB
-MAX_CONNECTIONS = 1_000_000
+# HAProxy needs about two file descriptors per connection and refuses to start when it cannot raise its
+# limit that far: 250 000 stays under systemd's default hard limit (524 288) and the kernel's fs.nr_open
+# (1 048 576) on the load-balancer VM (apps/docs/content/load-balancer-engine.md, "Limits").
+MAX_CONNECTIONS = 250_000
 # A target's name becomes an HAProxy server name (and a cookie value): letters, digits and ``._:-``.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 COOKIE_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -53,6 +53,8 @@ def wait_until(condition: Callable[[], T], *, timeout: float = 15.0, what: str =
     while True:
         try:
             result = condition()
+        except AssertionError:
+            raise  # the condition knows it can never hold
         except Exception as exc:  # the thing waited for may not be there yet (socket, port)
             result, last = None, exc
         else:
@@ -73,6 +75,11 @@ def free_port() -> int:
 # ------------------------------------------------------------------ HTTP backends
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a peer that hangs up (a TCP check, a stopped test) is not the test's business
+
+
 @dataclass
 class Backend:
     """A tiny HTTP server in a thread that answers with its name; ``healthy`` False makes /health answer 503."""
@@ -81,6 +88,7 @@ class Backend:
     port: int = 0
     healthy: bool = True
     seen_headers: list[dict[str, str]] = field(default_factory=list)
+    seen_paths: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -92,6 +100,7 @@ class Backend:
 
             def do_GET(self) -> None:
                 backend.seen_headers.append({k.lower(): v for k, v in self.headers.items()})
+                backend.seen_paths.append(self.path)
                 if self.path.startswith("/slow"):
                     time.sleep(1.5)  # a request in flight across a reload
                 status = 503 if self.path == "/health" and not backend.healthy else 200
@@ -105,7 +114,7 @@ class Backend:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = _QuietServer(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         self.port = int(server.server_address[1])
         self._server = server
@@ -144,8 +153,14 @@ class HaproxyProcess:
             start_new_session=True,
         )
         log.close()
-        wait_until(lambda: "pxname" in self.command("show stat"), what="HAProxy's stats socket")
+        wait_until(self._ready, what="HAProxy's stats socket")
         return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"HAProxy exited with {self.process.returncode}:\n{self.log()}")
+        return "pxname" in self.command("show stat")
 
     @property
     def pid(self) -> int:

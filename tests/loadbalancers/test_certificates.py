@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from apps.core.errors import ValidationFailed
 from apps.loadbalancers.certificates import certificate_validate
@@ -41,14 +41,15 @@ def test_a_certificate_with_its_chain_and_key_is_accepted(key_kind):
     )
     assert checked.names == ("shop.example.com", "www.shop.example.com", "192.0.2.10")
     assert checked.not_after == leaf.cert.not_valid_after_utc
-    assert checked.fingerprint_sha256 == leaf.cert.fingerprint(leaf.cert.signature_hash_algorithm).hex()
+    assert checked.fingerprint_sha256 == leaf.cert.fingerprint(hashes.SHA256()).hex()
     assert checked.key_type.startswith("EC" if key_kind == "ec" else "RSA 2048")
     # The bundle HAProxy reads: certificate, chain in order, then the key.
     bundled = x509.load_pem_x509_certificates(checked.bundle.encode())
     assert [c.subject for c in bundled] == [leaf.cert.subject, intermediate.cert.subject, root.cert.subject]
     assert checked.bundle.index("PRIVATE KEY") > checked.bundle.rindex("END CERTIFICATE")
     key = serialization.load_pem_private_key(checked.bundle.encode(), password=None)
-    assert key.public_key().public_numbers() == leaf.private_key.public_key().public_numbers()
+    der, spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert key.public_key().public_bytes(der, spki) == leaf.private_key.public_key().public_bytes(der, spki)
 
 
 def test_a_full_chain_pasted_as_the_certificate_is_split():

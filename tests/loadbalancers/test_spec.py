@@ -77,6 +77,7 @@ def test_the_catalogue_names_every_protocol_the_spec_knows():
         ({"sticky_sessions": StickySessions(cookie_name="a;b")}, "sticky_sessions", "cookie"),
         ({"sticky_sessions": StickySessions(ttl_seconds=5)}, "sticky_sessions", "60 seconds"),
         ({"limits": Limits(max_connections=0)}, "limits", "Connections"),
+        ({"limits": Limits(max_connections=250_001)}, "limits", "Connections"),
         (
             {"redirect_http_to_https": True, "rules": (ForwardingRule(P.HTTP, 80, P.HTTP, 8080),), "tls": None},
             "redirect_http_to_https",
