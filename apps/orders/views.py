@@ -26,7 +26,8 @@ from apps.teams.portal import org_view
 
 
 def _form_error(form: Any, exc: ApplicationError) -> None:
-    for field, errors in exc.fields.items():
+    fields = form.add_service_errors(exc.fields) if hasattr(form, "add_service_errors") else exc.fields
+    for field, errors in fields.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
     if not exc.fields:
@@ -56,6 +57,8 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
     else:
         # /orders/new/?offer=GPU-PRO&datacentre=PAR-1 (links from the pricing page) preselects the plan.
         preset = {k: request.GET[k] for k in ("offer", "datacentre", "image", "gpu_stack") if request.GET.get(k)}
+        # A plan chosen without JavaScript ("Show this plan's fields") keeps what was typed.
+        preset.update({k: str(request.GET[k]) for k in ("name", "project") if request.GET.get(k)})
         form = forms.OrderForm(organisation=organisation, actor=request.user, selection=preset, initial=dict(preset))
     if not form.fields["project"].queryset.exists():  # type: ignore[attr-defined]
         # No project in which the actor may create resources (a viewer, a read-only guest).
@@ -74,8 +77,9 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
                 image=data["image"],
                 gpu_stack=data["gpu_stack"],
                 name=data["name"],
-                ssh_keys=[key.public_id for key in data["ssh_keys"]],
-                user_data=data["user_data"],
+                ssh_keys=[key.public_id for key in data.get("ssh_keys") or []],
+                user_data=data.get("user_data") or "",
+                service=form.service_data(),
                 idempotency_key=data["idempotency_key"],
             )
         except ApplicationError as exc:
