@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("apps.networks.urls")),
     path("", include("apps.firewalls.urls")),
     path("", include("apps.floating_ips.urls")),
+    path("", include("apps.managed.urls")),
     path("billing/", include("apps.billing.urls")),
     path("", include("apps.portal.urls")),
 ]
