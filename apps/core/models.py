@@ -69,3 +69,28 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label or self.actor_kind} {self.action}"
+
+
+class UnsentTask(models.Model):
+    """A Celery task the broker refused after its transaction committed, waiting to be sent again.
+
+    ``apps.core.services.task_enqueue`` writes one when publishing fails (RabbitMQ restarting, a
+    network cut); the beat task ``core.resend_unsent_tasks`` sends them again every 30 seconds once
+    the broker is back and deletes each row it sent. Every task is idempotent (it claims its work
+    with a conditional UPDATE), so a task sent twice does nothing the second time.
+    """
+
+    task_name = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    created_at = models.DateTimeField(_("first refused at"), auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("unsent task")
+        verbose_name_plural = _("unsent tasks")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)!r}"

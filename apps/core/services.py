@@ -13,12 +13,13 @@ from typing import Any
 from celery import current_app
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from apps.core import context
 from apps.core.actors import Actor, actor_token_prefix, actor_user
 from apps.core.choices import ActorKind
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, UnsentTask
 
 logger = logging.getLogger(__name__)
 
@@ -94,19 +95,55 @@ def task_enqueue(task_name: str, *args: Any) -> None:
     """
 
     def send() -> None:
-        task = current_app.tasks.get(task_name)
         try:
-            if task is not None:
-                task.delay(*args)
-            else:
-                current_app.send_task(task_name, args=list(args))
+            _task_send(task_name, args)
         except BrokerUnreachable as exc:
             # What called us has committed: failing the request now would only hide it (the client
-            # would retry and find it done, its task never sent). Actions remember their task and
-            # ``instances.resume_resource_actions`` sends it again once the broker is back.
+            # would retry and find it done, its task never sent). The task waits in ``UnsentTask``
+            # and ``core.resend_unsent_tasks`` (beat, every 30 s) sends it once the broker is back.
             logger.error("task %s%r not sent, the broker is unreachable: %s", task_name, args, exc)
+            _unsent_record(task_name, args, exc)
 
     transaction.on_commit(send)
+
+
+def _task_send(task_name: str, args: list[Any] | tuple[Any, ...]) -> None:
+    task = current_app.tasks.get(task_name)
+    if task is not None:
+        task.delay(*args)
+    else:
+        current_app.send_task(task_name, args=list(args))
+
+
+def _unsent_record(task_name: str, args: tuple[Any, ...], exc: Exception) -> None:
+    try:
+        UnsentTask.objects.create(task_name=task_name, args=list(args), error=str(exc)[:500])
+    except Exception:  # the database may be down too: the log line above is all that is left
+        logger.exception("task %s%r could not be kept for a resend", task_name, args)
+
+
+def unsent_tasks_resend(*, limit: int = 1000) -> tuple[int, int]:
+    """Send again the tasks the broker refused; returns (sent, still waiting).
+
+    Rows are claimed ``FOR UPDATE SKIP LOCKED`` so two runs never send one row twice, and each row is
+    deleted in the transaction that sent it. The first refusal stops the run: the broker is still away.
+    """
+    sent = 0
+    while sent < limit:
+        with transaction.atomic():
+            row = UnsentTask.objects.select_for_update(skip_locked=True).order_by("id").first()
+            if row is None:
+                break
+            try:
+                _task_send(row.task_name, row.args)
+            except BrokerUnreachable as exc:
+                UnsentTask.objects.filter(pk=row.pk).update(
+                    attempts=models.F("attempts") + 1, error=str(exc)[:500], last_attempt_at=timezone.now()
+                )
+                break
+            row.delete()
+            sent += 1
+    return sent, UnsentTask.objects.count()
 
 
 def site_configure() -> Any:

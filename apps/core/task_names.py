@@ -2,3 +2,4 @@
 and the beat schedule (plain strings: settings import this module; docs/dev/style.md#celery-tasks)."""
 
 HEARTBEAT = "core.heartbeat"
+RESEND_UNSENT_TASKS = "core.resend_unsent_tasks"

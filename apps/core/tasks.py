@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from apps.core import task_names
+from apps.core.services import unsent_tasks_resend
 
 logger = logging.getLogger(__name__)
 
@@ -22,3 +23,12 @@ def heartbeat() -> str:
     cache.set(HEARTBEAT_CACHE_KEY, now, timeout=3600)
     logger.info("heartbeat %s", now)
     return now
+
+
+@shared_task(name=task_names.RESEND_UNSENT_TASKS, ignore_result=True)
+def resend_unsent_tasks() -> int:
+    """Send again what the broker refused while it was away (``apps.core.models.UnsentTask``)."""
+    sent, waiting = unsent_tasks_resend()
+    if sent or waiting:
+        logger.warning("unsent tasks: %s sent again, %s still waiting", sent, waiting)
+    return sent

@@ -516,6 +516,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sso-refresh-metadata": {"task": sso_tasks.REFRESH_METADATA, "schedule": 24 * 60.0 * 60},
     # Record that a worker runs tasks; /healthz reads it (apps.core).
     "core-heartbeat": {"task": core_tasks.HEARTBEAT, "schedule": 60.0},
+    # Send again the tasks the broker refused while it was away (apps.core.models.UnsentTask).
+    "core-resend-unsent-tasks": {"task": core_tasks.RESEND_UNSENT_TASKS, "schedule": 30.0},
     # Pull nodes, GPUs, mappings, storages and templates from every cluster (apps.infrastructure).
     "infrastructure-sync-inventory": {"task": infrastructure_tasks.SYNC_INVENTORY, "schedule": 600.0},
     # Release placement reservations left uncommitted past their deadline that nothing holds (apps.infrastructure).

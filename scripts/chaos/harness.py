@@ -1,7 +1,7 @@
 """A multi-process platform on loopback, for benchmarks/many_workers_bench.py and scripts/chaos.py.
 
 What runs for real: web processes (gunicorn, ``config.wsgi``, each on its own
-loopback port), Celery worker processes (prefork) on a RabbitMQ virtual host of
+loopback port), Celery worker processes (prefork) and one beat on a RabbitMQ virtual host of
 their own, PostgreSQL (one database per run, cloned from a migrated template),
 and the Proxmox simulator (``apps.pvesim``, HTTPS on loopback, zero-second tasks)
 in a thread of the calling process. Orders go through the public API
@@ -418,6 +418,10 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     web_procs: list[Process] = field(default_factory=list)
     worker_procs: list[Process] = field(default_factory=list)
+    # One beat, as in production: its safety nets (the resend of tasks the broker refused, the
+    # resume of actions whose message was lost) are part of "nothing lost".
+    beat: bool = True
+    beat_procs: list[Process] = field(default_factory=list)
     ports: list[int] = field(default_factory=list)
     _restarts: int = 0
 
@@ -452,8 +456,14 @@ class Stack:
             self.web_procs.append(self._web(i))
         for i in range(self.workers):
             self.worker_procs.append(self._worker(i))
-        for proc in [*self.web_procs, *self.worker_procs]:
+        if self.beat:
+            self.beat_procs.append(self._beat())
+        for proc in [*self.web_procs, *self.worker_procs, *self.beat_procs]:
             proc.wait_ready(timeout=180)
+
+    def _beat(self) -> Process:
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"]
+        return Process("beat", cmd, self.env(), self.workdir, ready="beat: Starting")
 
     def _web(self, i: int) -> Process:
         cmd = [
@@ -517,14 +527,16 @@ class Stack:
         wait_for(answers, timeout, "the web processes to answer /healthz")
 
     def close(self) -> None:
-        for proc in [*self.worker_procs, *self.web_procs]:
+        for proc in [*self.beat_procs, *self.worker_procs, *self.web_procs]:
             try:
                 proc.stop()
             except Exception as exc:
                 log(f"warning: could not stop {proc.name}: {exc}")
 
     def tails(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.tail(2000)}" for p in [*self.web_procs, *self.worker_procs])
+        return "\n".join(
+            f"--- {p.name}\n{p.tail(2000)}" for p in [*self.web_procs, *self.worker_procs, *self.beat_procs]
+        )
 
 
 # ---------------------------------------------------------------------------
