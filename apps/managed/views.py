@@ -124,13 +124,15 @@ def _tiers(service: ManagedService) -> Any:
 def _detail_context(request: HttpRequest, organisation: Organisation, service: Any) -> dict[str, Any]:
     can_write = actor_has_permission(request.user, organisation, P.RESOURCES_WRITE, obj=service)
     tiers = _tiers(service)
+    credentials = selectors.service_credential_names(service=service)
     return {
         "organisation": organisation,
         "service": service,
         "moving": service.state in MOVING,
         "ended": service.state in ENDED_STATES,
         "config_rows": config_rows(service),
-        "credentials": selectors.service_credential_names(service=service),
+        "credentials": credentials,
+        "credentials_hidden": any(c["revealed_at"] is None for c in credentials),
         "transitions": selectors.service_transition_list(service=service),
         "order": service.orders.order_by("created_at").first(),
         "can_write": can_write,
