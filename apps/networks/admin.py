@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin
-from apps.networks import rules
+from apps.networks import rules, services
 from apps.networks.choices import LIVE_ATTACHMENT_STATUSES, NetworkStatus
 from apps.networks.models import Attachment, Network, NetworkQuota, NetworkZone, Subnet
 
@@ -74,7 +74,7 @@ class AttachmentInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Attachment
     extra = 0
     can_delete = False
-    fields = ("server_name", "instance", "address", "nic_index", "status", "needs_reboot", "detached_reason")
+    fields = ("server_name", "instance", "address", "nic_index", "status", "needs_reboot", "drift", "detached_reason")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -115,6 +115,47 @@ class NetworkAdmin(AuditedModelAdmin):
     @admin.display(description=_("servers"), ordering="n_servers")
     def servers(self, obj: Any) -> int:
         return int(getattr(obj, "n_servers", 0))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(AuditedModelAdmin):
+    """Servers' cards on private networks; ``drift`` is set by reconciliation when the VM's card differs
+    (``services.network_cards_check`` after each inventory sync), repaired by the action below."""
+
+    list_display = ["server_name", "network", "address", "nic_index", "status", "drift", "drift_detail", "checked_at"]
+    list_filter = ["drift", "status", "network__cluster", "network__organisation"]
+    search_fields = ["server_name", "address", "network__name", "network__vnet", "network__organisation__slug"]
+    list_select_related = ["network"]
+    readonly_fields = [
+        "public_id",
+        "network",
+        "subnet",
+        "instance",
+        "server_name",
+        "address",
+        "nic_index",
+        "status",
+        "needs_reboot",
+        "drift",
+        "drift_detail",
+        "checked_at",
+        "detached_reason",
+        "created_at",
+        "attached_at",
+        "detached_at",
+    ]
+    actions = ["repair"]
+
+    @admin.action(description=_("Write these drifted cards again on their servers"))
+    def repair(self, request: HttpRequest, queryset: QuerySet[Attachment]) -> None:
+        actions = services.network_cards_repair(actor=request.user, attachments=queryset)  # type: ignore[arg-type]
+        self.message_user(request, _("%(n)s card(s) being written again.") % {"n": len(actions)})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -139,7 +139,10 @@ class Attachment(models.Model):
     network = models.ForeignKey(
         Network, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("network")
     )
-    subnet = models.ForeignKey(Subnet, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("subnet"))
+    # SET_NULL: a subnet is deleted only when no live card uses it; its detached cards stay as history.
+    subnet = models.ForeignKey(
+        Subnet, on_delete=models.SET_NULL, null=True, related_name="attachments", verbose_name=_("subnet")
+    )
     instance = models.ForeignKey(
         Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("server")
     )
@@ -153,6 +156,13 @@ class Attachment(models.Model):
         _("reboot needed"), default=False, help_text=_("Attached to a running server: the guest configures it at boot.")
     )
     detached_reason = models.CharField(_("detached because"), max_length=100, blank=True)
+    drift = models.BooleanField(
+        _("drift"),
+        default=False,
+        help_text=_("Set by reconciliation: the VM's card differs from the platform's."),
+    )
+    drift_detail = models.CharField(_("drift detail"), max_length=300, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     attached_at = models.DateTimeField(_("attached at"), null=True, blank=True)
     detached_at = models.DateTimeField(_("detached at"), null=True, blank=True)

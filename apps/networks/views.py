@@ -8,6 +8,7 @@ shown on the page (visibility and permission errors go to ``org_view``'s handler
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from django.contrib import messages
@@ -136,8 +137,10 @@ def network_detail(request: HttpRequest, organisation: Organisation, network_id:
         if s.pk not in joined
     ]
     subnets = list(network.subnets.all())
+    in_use = Counter(a.subnet_id for a in network.live_attachments)  # type: ignore[attr-defined]
     for subnet in subnets:
         subnet.capacity = rules.capacity(subnet.block)  # type: ignore[attr-defined]
+        subnet.in_use = in_use.get(subnet.pk, 0)  # type: ignore[attr-defined]
     actions = list(selectors.network_action_list(network=network).select_related("instance")[:10])
     context = {
         "network": network,
@@ -220,6 +223,22 @@ def network_delete(request: HttpRequest, organisation: Organisation, network_id:
         return redirect("networks:network_detail", network.public_id)
     messages.success(request, _("Network %(name)s is being deleted.") % {"name": network.name})
     return redirect("networks:network_list")
+
+
+@require_POST
+@org_view(P.ORG_READ)
+def subnet_delete(request: HttpRequest, organisation: Organisation, network_id: Any, subnet_id: Any) -> HttpResponse:
+    network = _network(request, network_id, write=True)
+    subnet = network.subnets.filter(public_id=subnet_id).first()
+    if subnet is None:
+        raise NotFound(_("No such subnet."))
+    try:
+        services.subnet_delete(actor=request.user, network=network, subnet=subnet)
+    except ApplicationError as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, _("Subnet %(cidr)s is being deleted.") % {"cidr": subnet.cidr})
+    return redirect("networks:network_detail", network.public_id)
 
 
 @org_view(P.ORG_READ)

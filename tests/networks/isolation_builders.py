@@ -34,7 +34,15 @@ def _network(org: Organisation, personas: Any) -> Any:
     ).public_id
 
 
-OBJECT_BUILDERS = {"network_id": _network}
+def _subnet(org: Organisation, personas: Any) -> Any:
+    """A subnet of the organisation's network (the walk pairs it with that network's id)."""
+    from apps.networks.models import Network, Subnet
+
+    network = Network.objects.get(public_id=_network(org, personas))
+    return Subnet.objects.get_or_create(network=network, cidr="10.0.0.0/28")[0].public_id
+
+
+OBJECT_BUILDERS = {"network_id": _network, "subnet_id": _subnet}
 WRITE_BODIES = {
     "api:network-list": {
         "organisation_id": "{org_id}",

@@ -1294,6 +1294,15 @@ class ProxmoxDriver:
         """Ids of the vnets in the (pending) SDN configuration (``GET /cluster/sdn/vnets``)."""
         return [str(row.get("vnet")) for row in self.request("GET", "cluster/sdn/vnets")]
 
+    def sdn_subnet_delete(self, vnet: str, *, cidr: str) -> bool:
+        """``DELETE /cluster/sdn/vnets/{vnet}/subnets/{id}`` of the subnet with ``cidr`` (its id is
+        ``<zone>-<address>-<prefix>``); False when the vnet has none. Pending until ``sdn_apply``."""
+        for row in self.request("GET", f"cluster/sdn/vnets/{vnet}/subnets"):
+            if str(row.get("cidr") or "") == cidr:
+                self.request("DELETE", f"cluster/sdn/vnets/{vnet}/subnets/{row['subnet']}")
+                return True
+        return False
+
     def sdn_subnets(self, vnet: str) -> list[str]:
         """CIDRs of a vnet's subnets (``GET /cluster/sdn/vnets/{vnet}/subnets``; rows carry ``cidr``)."""
         rows = self.request("GET", f"cluster/sdn/vnets/{vnet}/subnets")

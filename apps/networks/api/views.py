@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from apps.catalogue.models import Datacentre
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query
-from apps.core.errors import ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.selectors import instance_get
 from apps.networks import selectors, services
@@ -170,6 +170,28 @@ class SubnetListApi(NetworksApiView):
         data.is_valid(raise_exception=True)
         _subnet, action = services.subnet_add(actor=request.user, network=network, cidr=data.validated_data["cidr"])
         return _accepted(action)
+
+
+SUBNET_ID = OpenApiParameter("subnet_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Subnet id.")
+
+
+class SubnetDetailApi(NetworksApiView):
+    @extend_schema(
+        operation_id="networks_subnets_destroy",
+        tags=["networks"],
+        summary="Delete a subnet",
+        description="Removes a subnet no server uses: 409 `subnet_in_use` while a server has an address in it "
+        "(detach it first), `network_busy` during another operation. Answers 202 with the `apply` Action that "
+        "removes it on Proxmox.",
+        parameters=[ID, SUBNET_ID],
+        responses={202: ActionOutputSerializer, **ERRORS},
+    )
+    def delete(self, request: Request, network_id: str, subnet_id: str) -> Response:
+        network = self.network(P.RESOURCES_WRITE)
+        subnet = network.subnets.filter(public_id=subnet_id).first()
+        if subnet is None:
+            raise NotFound(_("No such subnet."))
+        return _accepted(services.subnet_delete(actor=request.user, network=network, subnet=subnet))
 
 
 class NetworkActionListApi(NetworksApiView):

@@ -17,15 +17,20 @@ from apps.networks.services.networks import (
     networks_server_status_changed,
     range_clean,
     subnet_add,
+    subnet_delete,
     subnets_clean,
 )
+from apps.networks.services.reconcile import attachment_card_problems, network_cards_check, network_cards_repair
 
 __all__ = [
     "NetworkOperationFailed",
+    "attachment_card_problems",
     "network_action_claim",
     "network_action_execute",
     "network_action_fail",
     "network_attach",
+    "network_cards_check",
+    "network_cards_repair",
     "network_create",
     "network_delete",
     "network_detach",
@@ -35,5 +40,6 @@ __all__ = [
     "networks_server_status_changed",
     "range_clean",
     "subnet_add",
+    "subnet_delete",
     "subnets_clean",
 ]

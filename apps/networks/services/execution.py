@@ -138,10 +138,15 @@ def _write_vnet(network: Network, driver: ProxmoxDriver) -> None:
         tag = None if zone.zone_type == "simple" else network.tag
         driver.sdn_vnet_create(network.vnet, zone=zone.name, tag=tag)
     present = set(driver.sdn_subnets(network.vnet))
-    for subnet in network.subnets.order_by("id"):
-        if subnet.cidr not in present:
+    wanted = list(network.subnets.order_by("id").values_list("cidr", flat=True))
+    for cidr in wanted:
+        if cidr not in present:
             # No gateway: a customer network is isolated layer 2 (docs/dev/proxmox-behaviour.md#sdn-ipam).
-            driver.sdn_subnet_create(network.vnet, cidr=subnet.cidr)
+            driver.sdn_subnet_create(network.vnet, cidr=cidr)
+    for cidr in sorted(present - set(wanted)):
+        # A subnet the customer deleted (``subnet_delete``): the platform owns the VNet, so its subnets are
+        # exactly the database's.
+        driver.sdn_subnet_delete(network.vnet, cidr=cidr)
 
 
 def _create(action: Action) -> None:
@@ -156,7 +161,7 @@ def _create(action: Action) -> None:
 
 
 def _apply_action(action: Action) -> None:
-    """A subnet added to an available network."""
+    """A subnet added to or deleted from an available network."""
     network = _network(action)
     driver = instance_driver(network.cluster)
     _write_vnet(network, driver)
@@ -184,6 +189,8 @@ def _attach(action: Action) -> None:
         if not driver.sdn_vnet_ready(server.node_name, network.vnet):
             raise VnetNotReady(f"vnet {network.vnet} not on node {server.node_name} yet")
     resource_action_progress(action=action, value=30)
+    if attachment.subnet is None:  # never for a live card: its subnet cannot be deleted
+        raise NetworkOperationFailed("subnet_missing", _("The subnet no longer exists."), "attachment without subnet")
     prefix = attachment.subnet.block.prefixlen
     try:
         # docs/dev/proxmox-behaviour.md#sdn-nic: netN on the vnet with the firewall flag, the address by ipconfigN.

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalogue.models import Datacentre
 from apps.core.actors import Actor, actor_is_back_office_staff, actor_user
-from apps.core.errors import Conflict, Unavailable, ValidationFailed
+from apps.core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from apps.core.labels import labels_validate
 from apps.core.services import audit_record
 from apps.infrastructure.models import IpPool
@@ -316,6 +316,35 @@ def subnet_add(*, actor: Actor, network: Network, cidr: str) -> tuple[Subnet, Ac
         audit_record(actor=actor, action="networks.subnet.create", target=locked, changes={"subnet": clean})
         action = _open(locked, type=ActionType.APPLY, actor=actor, params={"subnet_id": subnet.pk})
     return subnet, action
+
+
+def subnet_delete(*, actor: Actor, network: Network, subnet: Subnet) -> Action:
+    """Delete a subnet no server uses; the ``apply`` action removes it from the VNet on Proxmox.
+
+    409 ``subnet_in_use`` while a card has (or is getting) an address in it, ``network_busy`` during another
+    operation. Under the network's row lock, like ``network_attach``: an attach racing the delete either
+    takes its address first (the delete is refused) or finds the subnet gone.
+    """
+    network_authorise(actor, network.organisation, network)
+    with transaction.atomic():
+        locked = Network.objects.select_for_update(no_key=True).get(pk=network.pk)
+        if locked.status != NetworkStatus.AVAILABLE or resource_action_busy(
+            resource_type=ActionResource.NETWORK, resource_id=locked.public_id
+        ):
+            raise Conflict(_("This network is busy: try again when its last operation ended."), code="network_busy")
+        row = Subnet.objects.filter(pk=subnet.pk, network=locked).first()
+        if row is None:
+            raise NotFound(_("No such subnet."))
+        in_use = Attachment.objects.filter(subnet=row, status__in=LIVE_ATTACHMENT_STATUSES).count()
+        if in_use:
+            raise Conflict(
+                _("%(n)s server(s) have an address in this subnet: detach them first.") % {"n": in_use},
+                code="subnet_in_use",
+            )
+        cidr = row.cidr
+        row.delete()  # its detached cards keep their history (subnet set to null)
+        audit_record(actor=actor, action="networks.subnet.delete", target=locked, changes={"subnet": cidr})
+        return _open(locked, type=ActionType.APPLY, actor=actor, params={"removed_subnet": cidr})
 
 
 def network_delete(*, actor: Actor, network: Network) -> Action:
