@@ -35,6 +35,7 @@ SECTION_ORDER = (
     "GPU cloud",
     "Networking",
     "Storage",
+    "Managed services",
     "Teams and access",
     "Security",
     "Billing",
