@@ -158,3 +158,116 @@ def test_change_tier_within_the_family(personas, shop, client):
     response = client.post(f"/services/{service.public_id}/tier/", {"offer": shop.vps.code}, follow=True)
     service.refresh_from_db()
     assert service.offer == pro and response.status_code == 200
+
+
+# ---------------------------------------------------------------------------
+# The other families through the same form
+# ---------------------------------------------------------------------------
+def _family_offer(slug: str, code: str, **specs):
+    from apps.catalogue.choices import FamilyKind
+    from tests.infrastructure.factories import FamilyFactory, OfferFactory
+
+    family = FamilyFactory(slug=slug, name=slug, kind=FamilyKind.MANAGED_SERVICE)
+    return OfferFactory(family=family, code=code, vcpu=None, ram_gb=None, disk_gb=None, **specs)
+
+
+def _post(client, personas, shop, offer, **fields):
+    data = {
+        "offer": offer.code,
+        "datacentre": shop.dc.code,
+        "project": personas.project.pk,
+        "name": "svc",
+        "idempotency_key": f"key-{offer.code}",
+        **fields,
+    }
+    return client.post("/orders/new/", data)
+
+
+def test_paas_from_the_portal_keeps_the_variables_secret(personas, shop, client):
+    offer = _family_offer("paas", "PAAS-T", paas_containers=5, paas_ram_per_container_gb=4)
+    client.force_login(personas.member)
+    html = client.get(f"/orders/new/?offer={offer.code}").content.decode()
+    assert 'name="service_repository"' in html and 'name="service_env"' in html and 'name="user_data"' not in html
+    response = _post(
+        client,
+        personas,
+        shop,
+        offer,
+        service_source_kind="git",
+        service_repository="git@github.com:acme/api.git",
+        service_branch="release/2",
+        service_environment="staging",
+        service_env="DATABASE_URL=postgres://u:p@db/x?sslmode=require\r\n\r\nDEBUG=\r\n",
+        service_containers="5",
+        service_ram_gb="2",
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    service = ManagedService.objects.get()
+    assert service.config == {
+        "source": {"kind": "git", "url": "git@github.com:acme/api.git", "branch": "release/2"},
+        "environment": "staging",
+        "env": ["DATABASE_URL", "DEBUG"],
+        "containers": 5,
+        "ram_gb": 2,
+    }
+    assert ServiceSecret.objects.filter(service=service).count() == 2
+
+
+def test_paas_form_errors_name_the_line(personas, shop, client):
+    offer = _family_offer("paas", "PAAS-T", paas_containers=5, paas_ram_per_container_gb=4)
+    client.force_login(personas.member)
+    response = _post(
+        client,
+        personas,
+        shop,
+        offer,
+        service_source_kind="image",
+        service_image="Not An Image",
+        service_environment="prod",
+        service_env="OK=1\n1BAD=2",
+        service_containers="1",
+        service_ram_gb="4",
+    )
+    errors = response.context["form"].errors
+    assert "service_image" in errors and errors["service_env"][0].startswith("Line 2: ")
+    assert not ManagedService.objects.exists()
+
+
+def test_cdn_from_the_portal_with_one_of_my_servers_as_origin(personas, shop, client):
+    from tests.orders.conftest import place
+
+    server = place(personas, shop, name="origin-1").instance
+    offer = _family_offer("cdn", "CDN-T", cdn_waf="advanced", cdn_pops=10)
+    client.force_login(personas.member)
+    html = client.get(f"/orders/new/?offer={offer.code}").content.decode()
+    assert f'value="{server.public_id}"' in html and 'value="custom_rules"' not in html
+    response = _post(
+        client,
+        personas,
+        shop,
+        offer,
+        service_origin_kind="server",
+        service_origin_id=str(server.public_id),
+        service_hostnames="cdn.example.com\nstatic.example.com",
+        service_cache_rules="/static/* 86400\n/ 0",
+        service_waf="basic",
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    config = ManagedService.objects.get(family="cdn").config
+    assert config["origin"]["name"] == "origin-1"
+    assert config["cache_rules"] == [{"path": "/static/*", "ttl": 86400}, {"path": "/", "ttl": 0}]
+    assert (config["hostnames"], config["waf"]) == (["cdn.example.com", "static.example.com"], "basic")
+
+
+def test_load_balancer_from_the_portal(personas, shop, client):
+    offer = _family_offer("load-balancer", "LB-T", lb_backends=5, lb_protocols=["HTTP", "HTTPS"])
+    client.force_login(personas.member)
+    response = _post(
+        client, personas, shop, offer, service_rules="HTTPS 443 -> HTTP 8080\nTCP 22 TCP 22", service_targets="role=web"
+    )
+    assert "service_rules" in response.context["form"].errors  # TCP is not in this tier
+    response = _post(client, personas, shop, offer, service_rules="HTTPS 443 -> HTTP 8080", service_targets="role=web")
+    assert response.status_code == 302, response.context["form"].errors
+    config = ManagedService.objects.get().config
+    assert config["rules"] == [{"protocol": "HTTPS", "port": 443, "target_protocol": "HTTP", "target_port": 8080}]
+    assert config["targets"] == [{"kind": "label_selector", "label_selector": "role=web"}]
