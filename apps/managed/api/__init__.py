@@ -1,0 +1,1 @@
+"""The managed services API (/api/v1/services/)."""
