@@ -416,6 +416,8 @@ SPECTACULAR_SETTINGS = {
         "FamilyKindEnum": "apps.catalogue.choices.FamilyKind",
         "ActionTypeEnum": "apps.instances.choices.ActionType",
         "ActionStatusEnum": "apps.instances.choices.ActionStatus",
+        "ServiceStateEnum": "apps.managed.choices.ServiceState",
+        "ServiceFamilyEnum": "apps.managed.choices.ServiceFamily",
     },
     "TAGS": [
         {"name": "catalogue", "description": "Public product catalogue: no login needed."},
