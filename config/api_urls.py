@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("apps.networks.api.urls")),
     path("", include("apps.firewalls.api.urls")),
     path("", include("apps.floating_ips.api.urls")),
+    path("", include("apps.managed.api.urls")),
     path("billing/", include("apps.billing.api.urls")),
 ]
