@@ -24,6 +24,8 @@ characters of printable ASCII text (PVE base64-encodes it), or 46080 bytes of an
 else (sent base64-encoded), so a larger file is written in parts beside its destination
 and joined by ``cat`` in the guest. ``exec`` takes the command as an array and answers at
 once with a pid; the runner polls ``exec-status`` and requires exit code 0.
+Health is read the same way: ``runtime_read`` is the exec whose output ``apps.loadbalancers.health``
+parses (``show stat`` on the stats socket; a VM the agent cannot reach means health unknown).
 Privileges: ``VM.Monitor`` on 8.4; on 9.x ``VM.GuestAgent.FileWrite`` and, for ``exec``,
 ``VM.GuestAgent.Unrestricted`` (apps/docs/content/load-balancer-engine.md).
 """
@@ -176,6 +178,31 @@ def agent_plan(
     ]
     on_failure: tuple[Step, ...] = (Exec(("/bin/rm", "-f", *temporary), "remove the new files"),)
     return AgentPlan(steps=tuple(steps), on_failure=on_failure)
+
+
+# HAProxy 2.6 ships no runtime API client and socat is not on the template, but python3 always is (cloud-init
+# is written in it): a few lines send one command to the stats socket and print the whole answer.
+_SOCKET_CLIENT = """import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\\n")
+while chunk := s.recv(65536):
+    sys.stdout.buffer.write(chunk)
+"""
+RUNTIME_READS = ("show stat", "show servers state", "show info")
+
+
+def runtime_read(
+    command: str = "show stat", *, stats_socket: str = "/run/haproxy/admin.sock", python: str = "/usr/bin/python3"
+) -> Exec:
+    """The ``agent/exec`` that reads HAProxy's runtime API on the VM (its stdout goes to ``apps.loadbalancers.health``).
+
+    Only reads (``RUNTIME_READS``): the admin socket also takes commands that change the running HAProxy.
+    """
+    if command not in RUNTIME_READS:
+        raise ValueError(f"not a runtime API read: {command!r}")
+    return Exec((python, "-c", _SOCKET_CLIENT, stats_socket, command), f"read HAProxy's {command}", timeout_seconds=20)
 
 
 class _Literal(str):

@@ -26,6 +26,7 @@ from apps.loadbalancers.delivery import (
     Layout,
     agent_plan,
     certificate_path,
+    runtime_read,
     user_data_render,
 )
 from apps.loadbalancers.haproxy import Runtime, haproxy_config_render
@@ -201,3 +202,10 @@ def test_user_data_with_awkward_text_round_trips():
     config = "global\n    master-worker\n\t# tab\ntrailing space \n"
     document = yaml.safe_load(user_data_render(config=config, layout=dataclasses.replace(Layout())))
     assert document["write_files"][0]["content"] == config
+
+
+def test_only_reads_of_the_runtime_api_are_run():
+    read = runtime_read()
+    assert read.command[0] == "/usr/bin/python3" and read.command[-2:] == ("/run/haproxy/admin.sock", "show stat")
+    with pytest.raises(ValueError):
+        runtime_read("disable server be_80/a")

@@ -271,3 +271,11 @@ def test_an_invalid_spec_is_never_rendered(runtime):
     with pytest.raises(ValidationFailed) as caught:
         haproxy_config_render(spec, runtime=runtime)
     assert "targets" in caught.value.fields
+
+
+def test_a_missing_haproxy_fails_the_tests_with_how_to_install_it(monkeypatch):
+    from tests.loadbalancers import support
+
+    monkeypatch.setattr(support, "HAPROXY", "/nonexistent/haproxy")
+    with pytest.raises(AssertionError, match="apt-get install haproxy"):
+        support.haproxy_binary()

@@ -16,11 +16,12 @@ import datetime as dt
 import hashlib
 import socket
 import ssl
+import subprocess
 import threading
 from pathlib import Path
 
 from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.delivery import Layout, agent_plan, certificate_path
+from apps.loadbalancers.delivery import Layout, agent_plan, certificate_path, runtime_read
 from apps.loadbalancers.haproxy import haproxy_config_render
 from apps.loadbalancers.health import Health, health_from_servers_state, health_from_show_stat, target_health
 from apps.loadbalancers.spec import (
@@ -88,6 +89,11 @@ def test_a_stopped_target_is_taken_out_by_its_health_check_and_put_back(backends
     _wait_health(process, {"a": Health.UP, "b": Health.DOWN})
     state = target_health(health_from_servers_state(process.command("show servers state")), ["a", "b"])
     assert state == {"a": Health.UP, "b": Health.DOWN}  # both runtime API answers agree
+    # What the platform runs on the VM through the guest agent reads the same.
+    read = runtime_read("show stat", stats_socket=str(process.stats_socket))
+    output = subprocess.run(list(read.command), capture_output=True, text=True, timeout=read.timeout_seconds)
+    assert output.returncode == 0, output.stderr
+    assert target_health(health_from_show_stat(output.stdout), ["a", "b"]) == {"a": Health.UP, "b": Health.DOWN}
     answers = [http_get(port) for _ in range(6)]
     assert [(status, body) for status, _, body in answers] == [(200, "a")] * 6
 
