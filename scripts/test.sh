@@ -18,6 +18,10 @@ for tool in promtool kubectl; do
     exit 1
   fi
 done
+if [ ! -x /usr/sbin/haproxy ]; then
+  echo "error: the load balancer tests run Debian's haproxy: apt-get install haproxy" >&2
+  exit 1
+fi
 if ! command -v xmlsec1 >/dev/null 2>&1; then
   echo "error: SAML tests need xmlsec1 (pysaml2 signs with it): apt-get install xmlsec1" >&2
   exit 1
