@@ -254,7 +254,7 @@ def user_data_render(*, config: str, certificate: CertificateFile | None = None,
     document = {
         "write_files": files,
         "runcmd": [
-            ["systemctl", "enable", "--now", "qemu-guest-agent"],
+            ["systemctl", "start", "qemu-guest-agent"],  # a static unit on Debian: udev starts it, this makes sure
             ["sh", "-c", start],
         ],
     }
