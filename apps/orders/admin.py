@@ -2,7 +2,8 @@
 
 Orders are read-only here: state only changes through admin actions that call
 the services (approve, reject with a reason the customer sees, retry a failed
-order, start and finish fulfilment of a managed service), so every change
+order, mark that staff started on a managed service's order; its delivery is the
+service's, in apps.managed's back office), so every change
 follows the state machine and is recorded (transition + audit event).
 """
 
@@ -38,14 +39,6 @@ class ReasonForm(forms.Form):
     )
 
 
-class NotesForm(forms.Form):
-    notes = forms.CharField(
-        label=_("Notes (shown to the customer: how to reach the service)"),
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=4000,
-    )
-
-
 class OrderTransitionInline(admin.TabularInline):  # type: ignore[type-arg]
     model = OrderTransition
     extra = 0
@@ -74,12 +67,24 @@ class OrderAdmin(AuditedModelAdmin):
     list_select_related = ("organisation", "offer", "datacentre")
     date_hierarchy = "created_at"
     inlines = [OrderTransitionInline]
-    actions = ["approve", "reject", "retry", "fulfilment_start", "fulfil"]
+    actions = ["approve", "reject", "retry", "fulfilment_start"]
     fieldsets = (
         (None, {"fields": ("public_id", "state", "organisation", "project", "created_by", "created_at")}),
         (_("Ordered"), {"fields": ("offer", "datacentre", "image", "gpu_stack", "name", "ssh_key_ids", "user_data")}),
         (_("Price (frozen)"), {"fields": ("price_hourly", "price_monthly", "currency")}),
-        (_("Delivery"), {"fields": ("reservation", "fulfilment_status", "fulfilment_notes")}),
+        (
+            _("Delivery"),
+            {
+                "fields": (
+                    "reservation",
+                    "instance",
+                    "service",
+                    "service_config",
+                    "fulfilment_status",
+                    "fulfilment_notes",
+                )
+            },
+        ),
         (_("Decision"), {"fields": ("flags", "risk_signals", "rejection_reason", "error_message")}),
         (_("Idempotency"), {"fields": ("idempotency_key", "request_hash", "response_status")}),
     )
@@ -185,27 +190,13 @@ class OrderAdmin(AuditedModelAdmin):
             str(_("%(n)d order(s) retried.")),
         )
 
-    @admin.action(description=_("Fulfilment: mark in progress"))
+    @admin.action(description=_("Fulfilment: staff started (the customer can no longer cancel the order)"))
     def fulfilment_start(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._each(
             request,
             queryset,
             lambda order: services.order_fulfilment_start(order=order, actor=request.user),
             str(_("%(n)d order(s) in progress.")),
-        )
-
-    @admin.action(description=_("Fulfilment: mark fulfilled (with notes)"))
-    def fulfil(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
-        return self._form_action(
-            request,
-            queryset,
-            form_class=NotesForm,
-            action="fulfil",
-            title=str(_("Mark orders fulfilled")),
-            intro=str(_("The orders become completed; the customer sees the notes below.")),
-            submit_label=str(_("Mark fulfilled")),
-            call=lambda order, data: services.order_fulfil(order=order, actor=request.user, notes=data["notes"]),
-            done_message=str(_("%(n)d order(s) fulfilled.")),
         )
 
 
@@ -235,11 +226,25 @@ class ApprovalQueueAdmin(OrderAdmin):
 
 @admin.register(FulfilmentQueueOrder)
 class FulfilmentQueueAdmin(OrderAdmin):
-    """Managed-service orders to deliver by hand, oldest first."""
+    """Managed-service orders whose service is not delivered yet, oldest first.
 
-    list_display = ["public_id", "organisation", "offer", "datacentre", "name", "fulfilment_status", "created_at"]
+    Staff mark here that they started on an order (the customer can no longer
+    cancel it), then deliver its service in the managed services' back office
+    (``apps.managed``: endpoints, credentials, notes), which completes the order.
+    """
+
+    list_display = [
+        "public_id",
+        "organisation",
+        "offer",
+        "datacentre",
+        "name",
+        "service",
+        "fulfilment_status",
+        "created_at",
+    ]
     list_filter = ["fulfilment_status", "offer__family", "datacentre"]
-    actions = ["fulfilment_start", "fulfil"]
+    actions = ["fulfilment_start"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         return selectors.fulfilment_queue()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from apps.catalogue.choices import FamilyKind
@@ -192,23 +191,4 @@ def fulfilment_queue() -> QuerySet[Order]:
             fulfilment_status__in=[choices.FulfilmentStatus.QUEUED, choices.FulfilmentStatus.IN_PROGRESS],
         )
         .order_by("created_at", "id")
-    )
-
-
-# ---------------------------------------------------------------------------
-# What is billable during an hour (read by billing's metering; every organisation)
-# ---------------------------------------------------------------------------
-def services_billable(*, start: datetime, end: datetime) -> QuerySet[Order]:
-    """Managed services delivered before ``end`` and not ended before ``start``: billed one unit an hour."""
-    return Order.objects.filter(fulfilled_at__isnull=False, fulfilled_at__lt=end).filter(
-        Q(service_ended_at__isnull=True) | Q(service_ended_at__gt=start)
-    )
-
-
-def services_billable_since(*, floor: datetime) -> datetime | None:
-    """When the earliest service still billable after ``floor`` was delivered."""
-    return (
-        Order.objects.filter(fulfilled_at__isnull=False)
-        .filter(Q(service_ended_at__isnull=True) | Q(service_ended_at__gt=floor))
-        .aggregate(m=Min("fulfilled_at"))["m"]
     )

@@ -8,6 +8,9 @@ from django.urls import reverse
 
 from apps.core.models import AuditEvent
 from apps.infrastructure import choices as infrastructure_choices
+from apps.managed import services as managed_services
+from apps.orders import services as order_services
+from apps.orders.admin import FulfilmentQueueAdmin, OrderAdmin
 from apps.orders.choices import FulfilmentStatus, OrderState
 from apps.orders.models import OrganisationQuota
 from tests.orders.conftest import place
@@ -87,15 +90,19 @@ def test_approving_an_order_that_is_not_waiting_shows_an_error_and_changes_nothi
     assert order.state == OrderState.PROVISIONING
 
 
-def test_staff_fulfil_a_service_order_with_notes(personas, shop, staff, client):
+def test_staff_start_a_service_order_and_deliver_it_on_the_service(personas, shop, staff, client):
     order = place(personas, shop, offer=shop.service, name="shop.example.com")
     _action(client, "fulfilmentqueueorder", "fulfilment_start", [order])
     order.refresh_from_db()
-    assert order.fulfilment_status == FulfilmentStatus.IN_PROGRESS
-    _action(client, "fulfilmentqueueorder", "fulfil", [order], apply="1", notes="Panel: https://cp1.vmcloud.eu")
+    assert order.fulfilment_status == FulfilmentStatus.IN_PROGRESS and not order.is_cancellable
+    # Issue 14: the order's free-text "fulfil" action is gone: delivery is the service's (apps.managed).
+    assert "fulfil" not in FulfilmentQueueAdmin.actions and "fulfil" not in OrderAdmin.actions
+    managed_services.service_deliver(
+        service=order.service, actor=staff, endpoints={"urls": ["https://cp1.vmcloud.eu"]}, notes="Panel"
+    )
+    order_services.orders_sync_provisioning()
     order.refresh_from_db()
     assert (order.state, order.fulfilment_status) == (OrderState.COMPLETED, FulfilmentStatus.FULFILLED)
-    assert order.fulfilment_notes == "Panel: https://cp1.vmcloud.eu"
 
 
 def test_quota_edits_are_audited(personas, staff, client):

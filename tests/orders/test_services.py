@@ -13,6 +13,7 @@ from apps.infrastructure import choices as infrastructure_choices
 from apps.infrastructure.models import Node, Reservation
 from apps.instances.choices import ActionStatus, InstanceStatus
 from apps.instances.models import Action, Instance, SshKey
+from apps.managed import services as managed_services
 from apps.orders import selectors, services
 from apps.orders.choices import FulfilmentStatus, OrderFlag, OrderState
 from apps.orders.models import Order, OrganisationQuota
@@ -315,9 +316,15 @@ def test_non_vm_products_land_in_the_fulfilment_queue_and_are_never_dropped(pers
     order = services.order_fulfilment_start(order=order, actor=staff_user)
     assert order.fulfilment_status == FulfilmentStatus.IN_PROGRESS
     assert list(selectors.fulfilment_queue()) == [order]
-    order = services.order_fulfil(order=order, actor=staff_user, notes="cPanel: https://cp1.vmcloud.eu")
+    # Issue 14: delivery is the service's (endpoints, credentials, notes), no longer a free-text note on the
+    # order; the order follows its service.
+    managed_services.service_deliver(
+        service=order.service, actor=staff_user, endpoints={"urls": ["https://cp1.vmcloud.eu"]}, notes="cPanel"
+    )
+    assert services.orders_sync_provisioning() == 1
+    order.refresh_from_db()
     assert (order.state, order.fulfilment_status) == (OrderState.COMPLETED, FulfilmentStatus.FULFILLED)
-    assert order.fulfilment_notes == "cPanel: https://cp1.vmcloud.eu"
+    assert order.service.delivery_notes == "cPanel"
     assert list(selectors.fulfilment_queue()) == []
 
 
@@ -392,7 +399,8 @@ def test_retry_resumes_a_server_whose_provisioning_failed(personas, shop, staff_
 
 def test_the_state_machine_refuses_a_transition_it_does_not_list(personas, shop, staff_user):
     order = place(personas, shop, offer=shop.service, name="svc")
-    services.order_fulfil(order=order, actor=staff_user, notes="done")
+    managed_services.service_deliver(service=order.service, actor=staff_user, endpoints={}, notes="done")
+    services.order_sync_service(order=order)
     with pytest.raises(Conflict) as exc:
         services.order_fail(order=order, actor=staff_user, message="late")
     assert exc.value.code == "order_invalid_transition"

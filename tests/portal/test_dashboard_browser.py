@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.managed import services as managed_services
 from apps.orders import services as order_services
 from tests.orders.conftest import place
 
@@ -21,7 +22,9 @@ def test_dashboard_follows_a_managed_service_until_it_is_delivered(login_page, s
 
     order_services.order_fulfilment_start(order=order, actor=staff_user, notes="")
     page.wait_for_selector(f'tr[data-order="{order.public_id}"] [data-fulfilment="in_progress"]', timeout=15_000)
-    order_services.order_fulfil(order=order, actor=staff_user, notes="Your site is live.")
+    # Issue 14: staff deliver the service (no more free-text fulfilment of the order); the order follows it.
+    managed_services.service_deliver(service=order.service, actor=staff_user, endpoints={}, notes="Your site is live.")
+    order_services.orders_sync_provisioning()
     page.wait_for_selector(f'tr[data-order="{order.public_id}"] [data-fulfilment="fulfilled"]', timeout=15_000)
 
     assert page.locator("#service-table").get_attribute("data-polling") == "false"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from apps.managed import services as managed_services
 from apps.orders import services as order_services
 from apps.orders.choices import OrderState
 from tests.orders.conftest import place
@@ -44,7 +45,9 @@ def test_the_partial_follows_staff_progress_and_stops_polling_once_delivered(per
     assert html.lstrip().startswith('<div id="service-table"')
     assert 'data-fulfilment="in_progress"' in html and 'data-polling="true"' in html
 
-    order_services.order_fulfil(order=order, actor=staff_user, notes="Your site is live.")
+    # Issue 14: staff deliver the service (no more free-text fulfilment of the order); the order follows it.
+    managed_services.service_deliver(service=order.service, actor=staff_user, endpoints={}, notes="Your site is live.")
+    order_services.orders_sync_provisioning()
     html = client.get("/dashboard/services/").content.decode()
     assert 'data-fulfilment="fulfilled"' in html and 'data-state="completed"' in html
     assert 'data-polling="false"' in html and "hx-get" not in html

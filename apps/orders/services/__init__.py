@@ -4,9 +4,10 @@
   its ``Idempotency-Key``) and cancel;
 * ``idempotency``: the key, the body fingerprint, the stored first response;
 * ``fulfilment``: start delivery (a server through ``apps.instances``, a
-  managed service to staff), follow the server (``order_sync``, told by
-  ``apps.instances.signals.instance_status_changed``; the beat safety net
-  ``orders_sync_provisioning``), staff fulfilment of managed services;
+  managed service created through ``apps.managed``), follow the server
+  (``order_sync``, told by ``apps.instances.signals.instance_status_changed``)
+  and the service (``order_sync_service``; the beat safety net
+  ``orders_sync_provisioning`` for both), staff starting on a service order;
 * ``staff``: approve, reject, retry, fail, blocks on new orders;
 * ``transitions``: the state machine every state change goes through.
 """
@@ -14,12 +15,12 @@
 from __future__ import annotations
 
 from apps.orders.services.fulfilment import (
-    order_fulfil,
     order_fulfilment_start,
-    order_service_end,
     order_start,
     order_sync,
     order_sync_on_instance_change,
+    order_sync_on_service_change,
+    order_sync_service,
     orders_sync_provisioning,
 )
 from apps.orders.services.idempotency import (
@@ -56,18 +57,18 @@ __all__ = [
     "order_block_set",
     "order_cancel",
     "order_fail",
-    "order_fulfil",
     "order_fulfilment_start",
     "order_place",
     "order_place_authorised",
     "order_reject",
     "order_response_remember",
     "order_retry",
-    "order_service_end",
     "order_start",
     "order_submit",
     "order_sync",
     "order_sync_on_instance_change",
+    "order_sync_on_service_change",
+    "order_sync_service",
     "order_transition",
     "orders_sync_provisioning",
     "request_fingerprint",

@@ -8,8 +8,12 @@
   ``OrdersConfig.ready()`` to ``order_sync_on_instance_change``); the beat task
   ``orders.sync`` (``orders_sync_provisioning``) is a safety net for a signal
   lost with its process, and finds nothing in the normal case;
-* staff fulfil a managed service (``order_fulfilment_start``, ``order_fulfil``)
-  and end it (``order_service_end``).
+* a managed service is created when its order starts (``apps.managed``:
+  ``service_create``); staff mark that they started on it
+  (``order_fulfilment_start``: the order can no longer be cancelled), deliver
+  it on the service (``service_deliver``), and its order follows the service
+  (``order_sync_service``: completed when delivered, cancelled when it ended
+  before). Billing, suspension and the end of a service are the service's.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor, actor_user
@@ -232,7 +235,9 @@ def orders_sync_provisioning() -> int:
 # Managed services, fulfilled by staff
 # ---------------------------------------------------------------------------
 def order_fulfilment_start(*, order: Order, actor: Actor, notes: str = "") -> Order:
-    """Staff took a managed-service order in hand."""
+    """Staff took a managed-service order in hand: from now on the customer cannot cancel the order
+    (they cancel the service on its page once it is delivered). Delivery itself is the service's
+    (``apps.managed.services.service_deliver``), which completes the order."""
     with transaction.atomic():
         order = order_lock(order)
         if order.state != OrderState.PROVISIONING or order.fulfilment_status != FulfilmentStatus.QUEUED:
@@ -246,49 +251,6 @@ def order_fulfilment_start(*, order: Order, actor: Actor, notes: str = "") -> Or
             action="orders.order.fulfilment_start",
             target=order,
             organisation_id=order.organisation_id,
-            actor_kind=ActorKind.STAFF,
-        )
-    return order
-
-
-def order_fulfil(*, order: Order, actor: Actor, notes: str) -> Order:
-    """Staff delivered a managed service; ``notes`` (shown to the customer) say how to reach it."""
-    with transaction.atomic():
-        order = order_lock(order)
-        if order.state != OrderState.PROVISIONING or order.fulfilment_status not in (
-            FulfilmentStatus.QUEUED,
-            FulfilmentStatus.IN_PROGRESS,
-        ):
-            raise Conflict(_("Only open service orders can be fulfilled."), code=OrderErrorCode.INVALID_TRANSITION)
-        order.fulfilment_status = FulfilmentStatus.FULFILLED
-        order.fulfilment_notes = notes
-        order.fulfilled_at = timezone.now()
-        order.save(update_fields=["fulfilment_status", "fulfilment_notes", "fulfilled_at", "updated_at"])
-        order_transition(order=order, to=OrderState.COMPLETED, actor=actor, reason=notes or _("Fulfilled by staff."))
-        audit_record(
-            actor=actor,
-            action="orders.order.fulfil",
-            target=order,
-            organisation_id=order.organisation_id,
-            actor_kind=ActorKind.STAFF,
-        )
-    return order
-
-
-def order_service_end(*, order: Order, actor: Actor, reason: str) -> Order:
-    """Staff ended a delivered managed service (cancelled, or terminated by dunning): billing stops now."""
-    with transaction.atomic():
-        order = order_lock(order)
-        if order.fulfilment_status != FulfilmentStatus.FULFILLED or order.service_ended_at is not None:
-            raise Conflict(_("Only a delivered, running service can be ended."), code=OrderErrorCode.INVALID_TRANSITION)
-        order.service_ended_at = timezone.now()
-        order.save(update_fields=["service_ended_at", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="orders.order.service_end",
-            target=order,
-            organisation_id=order.organisation_id,
-            changes={"reason": reason},
             actor_kind=ActorKind.STAFF,
         )
     return order
