@@ -200,3 +200,12 @@ class ServiceUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric}={self.value}"
+
+
+class FulfilmentQueueService(ManagedService):
+    """The staff fulfilment queue, as staff see it in the back office (a proxy: services to deliver by hand)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("service to deliver")
+        verbose_name_plural = _("fulfilment queue (services to deliver)")
