@@ -1,0 +1,106 @@
+"""The guest-agent plan run through the Proxmox driver against the simulator's Debian guest.
+
+What the load balancer's runner will do on real Proxmox: each ``FileWrite`` is ``agent_file_write``,
+each ``Exec`` is ``agent_exec`` then ``agent_exec_wait`` until exit code 0, stopping at the first
+failure and running ``on_failure``. The simulator models the programs the plan uses (install,
+sh with "$@", chmod, mv, find, the real ``haproxy -c``, systemctl reload with Debian's check)
+(docs/dev/proxmox-behaviour.md#simulator-guest).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from apps.loadbalancers.certificates import certificate_validate
+from apps.loadbalancers.delivery import AgentPlan, CertificateFile, Exec, FileWrite, agent_plan, certificate_path
+from apps.loadbalancers.haproxy import haproxy_config_render
+from apps.loadbalancers.spec import (
+    ForwardingRule,
+    HealthCheck,
+    HealthCheckProtocol,
+    LoadBalancerSpec,
+    Protocol,
+    Target,
+    Tls,
+    TlsMode,
+)
+from tests.loadbalancers.support import make_chain
+from tests.pvesim.client import clone, connect, exitstatus
+
+VMID = 100900
+NODE = "pve1"
+P = Protocol
+
+
+@pytest.fixture
+def guest_vm(pvesim):
+    pve = connect(pvesim)
+    clone(pve, VMID, name="lb-sim")
+    assert exitstatus(pve, pve.nodes(NODE).qemu(VMID).status.start.post()) == "OK"
+    return pvesim
+
+
+def _run(driver, plan: AgentPlan) -> Exec | None:
+    """The runner: the failed step (after ``on_failure``), or None when every step succeeded."""
+    for step in plan.steps:
+        if isinstance(step, FileWrite):
+            driver.agent_file_write(NODE, VMID, step.path, step.content)
+            continue
+        pid = driver.agent_exec(NODE, VMID, list(step.command))
+        status = driver.agent_exec_wait(NODE, VMID, pid, timeout=step.timeout_seconds)
+        if status.exitcode != 0:
+            for undo in plan.on_failure:
+                assert isinstance(undo, Exec)
+                driver.agent_exec_wait(NODE, VMID, driver.agent_exec(NODE, VMID, list(undo.command)), timeout=30)
+            return step
+    return None
+
+
+def _spec(cert: str, targets: int) -> LoadBalancerSpec:
+    return LoadBalancerSpec(
+        name="lb-sim",
+        rules=(ForwardingRule(P.HTTP, 80, P.HTTP, 8080), ForwardingRule(P.HTTPS, 443, P.HTTP, 8080)),
+        targets=tuple(Target(f"srv-{i:04d}", f"10.1.{i // 256}.{i % 256}") for i in range(targets)),
+        health_check=HealthCheck(HealthCheckProtocol.HTTP, path="/health"),
+        tls=Tls(TlsMode.TERMINATE, cert),
+    )
+
+
+def test_a_change_reaches_the_guest_checked_and_reloaded(guest_vm, pve_driver):
+    chain = make_chain()
+    checked = certificate_validate(
+        certificate=chain.leaf.certificate,
+        chain=chain.intermediate.certificate,
+        private_key=chain.leaf.key,
+        now=dt.datetime.now(dt.UTC),
+    )
+    cert = certificate_path(checked.fingerprint_sha256)
+    # 1000 targets: larger than one file-write, so the configuration goes in parts joined in the guest.
+    config = haproxy_config_render(_spec(cert, targets=1000))
+    guest = guest_vm.guest(VMID)
+    reloads = guest.haproxy_reloads
+
+    failed = _run(pve_driver, agent_plan(config=config, certificate=CertificateFile(cert, checked.bundle)))
+
+    assert failed is None
+    guest = guest_vm.guest(VMID)
+    assert guest.files["/etc/haproxy/haproxy.cfg"] == config.encode()
+    assert guest.haproxy_config == config.encode(), "the running HAProxy loaded it"
+    assert guest.haproxy_reloads == reloads + 1
+    assert guest.files[cert] == checked.bundle.encode()
+    assert guest.modes[cert] == 0o600 and guest.modes["/etc/haproxy/certs"] == 0o700
+    assert not [p for p in guest.files if p.startswith("/etc/haproxy/haproxy.cfg.")]  # no .new, no parts
+    assert [(r.method, r.path, r.validation_errors) for r in guest_vm.validation_failures] == []
+
+    # A configuration that fails the check never replaces the running one.
+    broken = config + "backend broken\n    server x 10.0.0.1:80 no-such-keyword\n"
+    failed = _run(pve_driver, agent_plan(config=broken, certificate=CertificateFile(cert, checked.bundle)))
+
+    assert failed is not None and failed.failure_code == "config_check_failed"
+    guest = guest_vm.guest(VMID)
+    assert guest.files["/etc/haproxy/haproxy.cfg"] == config.encode()
+    assert guest.haproxy_config == config.encode()
+    assert guest.haproxy_reloads == reloads + 1
+    assert "/etc/haproxy/haproxy.cfg.new" not in guest.files
