@@ -163,6 +163,8 @@ def test_portal_proposes_exactly_what_can_be_built_and_each_kind_is_delivered(
         _open(page, offer=offer, datacentre=dc, image=image, gpu_stack=stack)
         _quote(page, f"{offer}|{dc}|{image}|{stack}")
         page.fill("#id_name", name)
+        if offer == "WEB-T":  # a managed plan asks for its family's fields (issue 14): the site's domain
+            page.fill("#id_service_domain", "walk.example.com")
         page.click("#place-order")
         page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
 
@@ -170,6 +172,7 @@ def test_portal_proposes_exactly_what_can_be_built_and_each_kind_is_delivered(
         order = Order.objects.get(name=name)
         if offer == "WEB-T":
             assert order.fulfilment_status == FulfilmentStatus.QUEUED  # in the staff fulfilment queue
+            assert order.service is not None and order.service.config["domain"] == "walk.example.com"
             continue
         instance = _wait(
             lambda name=name: Instance.objects.filter(name=name).first(),
