@@ -9,12 +9,22 @@ sh with "$@", chmod, mv, find, the real ``haproxy -c``, systemctl reload with De
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
-from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.delivery import AgentPlan, CertificateFile, Exec, FileWrite, agent_plan, certificate_path
+from apps.loadbalancers.certificates import CheckedCertificate, certificate_validate
+from apps.loadbalancers.delivery import (
+    AgentPlan,
+    CertificateFile,
+    Exec,
+    FileWrite,
+    agent_plan,
+    certificate_path,
+    user_data_render,
+)
 from apps.loadbalancers.haproxy import haproxy_config_render
 from apps.loadbalancers.spec import (
     ForwardingRule,
@@ -26,6 +36,8 @@ from apps.loadbalancers.spec import (
     Tls,
     TlsMode,
 )
+from apps.pvesim.fleet import StorageSpec
+from apps.pvesim.server import PveSimulator
 from tests.loadbalancers.support import make_chain
 from tests.pvesim.client import clone, connect, exitstatus
 
@@ -58,6 +70,16 @@ def _run(driver, plan: AgentPlan) -> Exec | None:
     return None
 
 
+def _checked() -> CheckedCertificate:
+    chain = make_chain()
+    return certificate_validate(
+        certificate=chain.leaf.certificate,
+        chain=chain.intermediate.certificate,
+        private_key=chain.leaf.key,
+        now=dt.datetime.now(dt.UTC),
+    )
+
+
 def _spec(cert: str, targets: int) -> LoadBalancerSpec:
     return LoadBalancerSpec(
         name="lb-sim",
@@ -69,13 +91,7 @@ def _spec(cert: str, targets: int) -> LoadBalancerSpec:
 
 
 def test_a_change_reaches_the_guest_checked_and_reloaded(guest_vm, pve_driver):
-    chain = make_chain()
-    checked = certificate_validate(
-        certificate=chain.leaf.certificate,
-        chain=chain.intermediate.certificate,
-        private_key=chain.leaf.key,
-        now=dt.datetime.now(dt.UTC),
-    )
+    checked = _checked()
     cert = certificate_path(checked.fingerprint_sha256)
     # 1000 targets: larger than one file-write, so the configuration goes in parts joined in the guest.
     config = haproxy_config_render(_spec(cert, targets=1000))
@@ -104,3 +120,50 @@ def test_a_change_reaches_the_guest_checked_and_reloaded(guest_vm, pve_driver):
     assert guest.haproxy_config == config.encode()
     assert guest.haproxy_reloads == reloads + 1
     assert "/etc/haproxy/haproxy.cfg.new" not in guest.files
+
+
+@pytest.fixture
+def snippets(tmp_path: Path) -> Path:
+    path = tmp_path / "snippets-share"
+    (path / "snippets").mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def pvesim_with_snippets(pvesim_fleet, pvesim_ca, snippets: Path):
+    """The test fleet plus a snippets storage backed by a temporary directory (cicustom user-data)."""
+    spec = pvesim_fleet.cluster()
+    nfs = StorageSpec(
+        name="snippets-nfs", type="nfs", content=("snippets",), shared=True, size_gb=1, path=str(snippets)
+    )
+    simulator = PveSimulator(
+        dataclasses.replace(spec, storages=(*spec.storages, nfs)),
+        task_seconds=0.0,
+        lock_wait_seconds=0.0,
+        ca=pvesim_ca[0],
+        ca_path=pvesim_ca[1],
+    ).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+def test_first_boot_user_data_starts_haproxy_on_the_configuration(pvesim_with_snippets, snippets):
+    sim = pvesim_with_snippets
+    checked = _checked()
+    cert = certificate_path(checked.fingerprint_sha256)
+    config = haproxy_config_render(_spec(cert, targets=3))
+    user_data = user_data_render(config=config, certificate=CertificateFile(cert, checked.bundle))
+    (snippets / "snippets" / "lb-user.yaml").write_text(user_data)
+    pve = connect(sim)
+    clone(pve, VMID, name="lb-sim")
+    vm = pve.nodes(NODE).qemu(VMID)
+    vm.config.put(cicustom="user=snippets-nfs:snippets/lb-user.yaml")
+
+    assert exitstatus(pve, vm.status.start.post()) == "OK"
+
+    guest = sim.guest(VMID)
+    assert guest.haproxy_active and guest.haproxy_config == config.encode()
+    assert guest.files[cert] == checked.bundle.encode()
+    assert guest.modes[cert] == 0o600 and guest.modes["/etc/haproxy/certs"] == 0o700
