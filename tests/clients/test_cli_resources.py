@@ -97,14 +97,60 @@ def test_a_refused_firewall_rule_is_one_line_with_the_field(config):
 def test_floating_ip_by_address_and_volume_actions_answer_a_printable_action(config):
     fip = {"id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706", "name": "vip", "address": "203.0.113.9"}
     page = {"count": 1, "next": None, "previous": None, "page": 1, "per_page": 200, "last_page": 1, "results": [fip]}
-    volume_action = {**ACTION, "type": "detach", "volume_id": "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"}
+    volume_id = "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9"
+    volume_action = {**ACTION, "type": "detach", "resource": {"type": "volume", "id": volume_id}}
     with stub_server([(200, {}, page), (202, {}, {**ACTION, "type": "unassign"}), (202, {}, volume_action)]) as stub:
         env = {"VMCL_URL": stub.url, "VMCL_TOKEN": "t"}
         unassigned = run_vmcl("floating-ip", "unassign", "203.0.113.9", "-o", "json", config=config, env=env)
-        detached = run_vmcl("volume", "detach", volume_action["volume_id"], config=config, env=env)
+        detached = run_vmcl("volume", "detach", volume_id, config=config, env=env)
     assert unassigned.code == 0, unassigned.err
     assert "address=203.0.113.9" in stub.requests[0]["path"]
     assert stub.requests[1]["path"] == f"/api/v1/floating_ips/{fip['id']}/actions/unassign/"
     assert json.loads(unassigned.out)["type"] == "unassign"
     assert detached.code == 0, detached.err
     assert "detach" in detached.out and "success" in detached.out
+
+
+SERVER_ID = "7e6d5c4b-3a29-4180-a6f5-e4d3c2b1a097"
+
+
+def test_volume_and_network_creates_print_the_new_object_and_floating_ips_name_server_id(config):
+    """Creates answer 201 {"<resource>": …, "action": …} (issue 13); the server is ``server_id`` everywhere."""
+    volume = {
+        "id": "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9",
+        "name": "data",
+        "status": "creating",
+        "server_id": SERVER_ID,
+    }
+    network = {"id": "2a3b4c5d-6e7f-4081-9a2b-3c4d5e6f7081", "name": "backend", "status": "creating", "subnets": []}
+    fip = {"id": "5c4b3a29-1807-4f6e-9d5c-4b3a29180706", "name": "vip", "address": "203.0.113.9", "server_id": None}
+    answers = [
+        (201, {}, {"volume": volume, "action": {**ACTION, "type": "create", "status": "pending"}}),
+        (201, {}, {"network": network, "action": {**ACTION, "type": "create", "status": "pending"}}),
+        (201, {}, {"floating_ip": {**fip, "server_id": SERVER_ID}, "action": {**ACTION, "type": "assign"}}),
+        (202, {}, {**ACTION, "type": "assign"}),
+    ]
+    with stub_server(answers) as stub:
+        env = {"VMCL_URL": stub.url, "VMCL_TOKEN": "t"}
+        made_volume = run_vmcl(
+            "volume", "create", "--name", "data", "--tier", "STORAGE-NVME", "--size", "20", "--datacentre", "PAR-1",
+            "--server", SERVER_ID, "--organisation", "7", "-o", "json", config=config, env=env,
+        )  # fmt: skip
+        made_network = run_vmcl(
+            "network", "create", "--name", "backend", "--ip-range", "10.20.0.0/16", "--datacentre", "PAR-1",
+            "--organisation", "7", "-o", "json", config=config, env=env,
+        )  # fmt: skip
+        made_fip = run_vmcl(
+            "floating-ip", "create", "--name", "vip", "--server", SERVER_ID, "--organisation", "7", "-o", "json",
+            config=config, env=env,
+        )  # fmt: skip
+        moved = run_vmcl("floating-ip", "assign", fip["id"], "--server", SERVER_ID, config=config, env=env)
+    for result in (made_volume, made_network, made_fip, moved):
+        assert result.code == 0, result.err
+    assert json.loads(made_volume.out) == volume
+    assert _sent(stub, 0)["server_id"] == SERVER_ID
+    assert json.loads(made_network.out) == network
+    assert json.loads(made_fip.out)["server_id"] == SERVER_ID
+    assert _sent(stub, 2) == {"organisation_id": 7, "name": "vip", "delete_protection": False, "server_id": SERVER_ID}
+    assert stub.requests[3]["path"] == f"/api/v1/floating_ips/{fip['id']}/actions/assign/"
+    assert _sent(stub, 3) == {"server_id": SERVER_ID}

@@ -118,7 +118,7 @@ def test_volumes_networks_firewalls_and_floating_ips_through_the_cli(platform, e
     assert floating["status"] == "assigned" and floating["address"]
     ok("floating-ip", "assign", floating["address"], "--server", "app-2", "--wait")
     server_2 = as_json("server", "describe", "app-2")["id"]
-    assert as_json("floating-ip", "describe", "vip")["server"] == server_2
+    assert as_json("floating-ip", "describe", "vip")["server_id"] == server_2
     assert [f["name"] for f in as_json("floating-ip", "list", "--label-selector", "env=prod")] == ["vip"]
     ok("floating-ip", "unassign", "vip", "--wait")
     ok("floating-ip", "update", "vip", "--protect")

@@ -117,6 +117,6 @@ def test_volume_network_firewall_and_floating_ip_helpers_wait_on_their_actions(p
 
     floating_ip, action = client.create_floating_ip(name="vip", server=server_id)
     assert action is not None and action.wait(timeout=60, poll_interval=0.2).status == "success"
-    assert client.floating_ips_retrieve(floating_ip["id"])["server"] == server_id
+    assert client.floating_ips_retrieve(floating_ip["id"])["server_id"] == server_id
     unassigned, none = client.create_floating_ip(name="spare", datacentre=platform.fleet.dc.code)
     assert none is None and unassigned["status"] == "available"

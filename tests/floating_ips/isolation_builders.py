@@ -42,5 +42,5 @@ OBJECT_BUILDERS = {"floating_ip_id": _floating_ip}
 
 WRITE_BODIES: dict[str, dict[str, Any]] = {
     "api:floating-ip-list": {"organisation_id": "{org_id}", "name": "probe", "datacentre": "NONE"},
-    "api:floating-ip-assign": {"server": "{instance_id}"},
+    "api:floating-ip-assign": {"server_id": "{instance_id}"},
 }

@@ -31,7 +31,7 @@ def test_create_get_list_patch_assign_unassign_delete(fip_env, monkeypatch):
     created = response.json()
     assert created["action"] is None
     fip = created["floating_ip"]
-    assert (fip["type"], fip["status"], fip["datacentre"], fip["server"], fip["price_monthly"]) == (
+    assert (fip["type"], fip["status"], fip["datacentre"], fip["server_id"], fip["price_monthly"]) == (
         "ipv4",
         "available",
         "PAR-1",
@@ -49,7 +49,7 @@ def test_create_get_list_patch_assign_unassign_delete(fip_env, monkeypatch):
     assert owner.delete(f"{URL}{fip['id']}/").json()["error"]["code"] == "delete_protected"
 
     server = server_row(fip_env)
-    assigned = owner.post(f"{URL}{fip['id']}/actions/assign/", {"server": str(server.public_id)}, format="json")
+    assigned = owner.post(f"{URL}{fip['id']}/actions/assign/", {"server_id": str(server.public_id)}, format="json")
     assert assigned.status_code == 202, assigned.json()
     body = assigned.json()
     assert (body["type"], body["resource"], body["instance_id"]) == (
@@ -57,19 +57,19 @@ def test_create_get_list_patch_assign_unassign_delete(fip_env, monkeypatch):
         {"type": "floating_ip", "id": fip["id"]},
         str(server.public_id),
     )
-    again = owner.post(f"{URL}{fip['id']}/actions/assign/", {"server": str(server.public_id)}, format="json")
+    again = owner.post(f"{URL}{fip['id']}/actions/assign/", {"server_id": str(server.public_id)}, format="json")
     assert (again.status_code, again.json()["error"]["code"]) == (409, "floating_ip_busy")
     actions = owner.get(f"{URL}{fip['id']}/actions/").json()["results"]
     assert [a["type"] for a in actions] == ["assign"]
     assert owner.get(f"/api/v1/actions/{body['id']}/").status_code == 200
-    assert owner.get(f"{URL}{fip['id']}/").json()["server"] == str(server.public_id)
+    assert owner.get(f"{URL}{fip['id']}/").json()["server_id"] == str(server.public_id)
 
 
 def test_create_with_a_server_takes_its_organisation_project_and_datacentre(fip_env, monkeypatch):
     monkeypatch.setattr("apps.instances.services.actions.task_enqueue", lambda *args: None)
     server = server_row(fip_env)
     response = _client(fip_env.personas.owner).post(
-        URL, {"name": "vip", "server": str(server.public_id)}, format="json"
+        URL, {"name": "vip", "server_id": str(server.public_id)}, format="json"
     )
     assert response.status_code == 201, response.json()
     assert response.json()["action"]["type"] == "assign"

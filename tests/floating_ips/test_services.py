@@ -86,7 +86,7 @@ def test_assign_checks_datacentre_project_and_server_state(fip_env):
     elsewhere = server_row(fip_env, name="far", vmid=100_700, datacentre=DatacentreFactory(code="FRA-1"))
     with pytest.raises(ValidationFailed) as exc:
         services.floating_ip_assign(actor=owner, floating_ip=fip, server=elsewhere)
-    assert "server" in exc.value.fields
+    assert "server_id" in exc.value.fields
     other = server_row(fip_env, name="other", vmid=100_701, project=fip_env.personas.org.projects.create(name="B"))
     with pytest.raises(ValidationFailed):
         services.floating_ip_assign(actor=owner, floating_ip=fip, server=other)

@@ -29,14 +29,17 @@ def _body(env, **extra):
     return body
 
 
-def test_create_answers_202_with_the_action_and_lists_with_label_selector(networks_env):
+def test_create_answers_201_with_the_network_and_its_action_and_lists_with_label_selector(networks_env):
     owner = _client(networks_env.personas.owner)
     response = owner.post(URL, _body(networks_env, labels={"env": "prod"}, subnets=["10.0.1.0/24"]), format="json")
-    assert response.status_code == 202, response.json()
-    action = response.json()
+    assert response.status_code == 201, response.json()
+    assert set(response.json()) == {"network", "action"}
+    assert response.json()["network"]["status"] == "creating"
+    assert response.json()["network"]["id"] == response.json()["action"]["resource"]["id"]
+    action = response.json()["action"]
     assert (action["type"], action["status"], action["resource"]["type"]) == ("create", "pending", "network")
     network_id = action["resource"]["id"]
-    assert owner.post(URL, _body(networks_env, name="other", labels={"env": "dev"}), format="json").status_code == 202
+    assert owner.post(URL, _body(networks_env, name="other", labels={"env": "dev"}), format="json").status_code == 201
     listed = owner.get(URL, {"label_selector": "env=prod"})
     assert listed.status_code == 200
     assert [row["id"] for row in listed.json()["results"]] == [network_id]
@@ -56,7 +59,7 @@ def test_create_answers_202_with_the_action_and_lists_with_label_selector(networ
 def test_vnets_and_tags_are_distinct(networks_env):
     owner = _client(networks_env.personas.owner)
     for name in ("a", "b", "c"):
-        assert owner.post(URL, _body(networks_env, name=name), format="json").status_code == 202
+        assert owner.post(URL, _body(networks_env, name=name), format="json").status_code == 201
     rows = list(Network.objects.values_list("tag", "vnet"))
     assert len({t for t, _v in rows}) == 3 and len({v for _t, v in rows}) == 3
     assert all(1000 <= t <= 4000 and len(v) <= 8 for t, v in rows)
@@ -97,11 +100,11 @@ def test_a_range_overlapping_a_platform_pool_names_it(networks_env, settings):
 def test_quota_is_a_409_and_staff_may_raise_it(networks_env):
     owner = _client(networks_env.personas.owner)
     NetworkQuota.objects.create(organisation=networks_env.personas.org, max_networks=1)
-    assert owner.post(URL, _body(networks_env), format="json").status_code == 202
+    assert owner.post(URL, _body(networks_env), format="json").status_code == 201
     response = owner.post(URL, _body(networks_env, name="two"), format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "quota_exceeded"
     NetworkQuota.objects.filter(organisation=networks_env.personas.org).update(max_networks=2)
-    assert owner.post(URL, _body(networks_env, name="two"), format="json").status_code == 202
+    assert owner.post(URL, _body(networks_env, name="two"), format="json").status_code == 201
 
 
 def test_a_datacentre_without_zone_is_a_409(networks_env):

@@ -42,9 +42,9 @@ def test_api_actions_endpoint_serves_volume_actions(volumes_env):
     owner = _client(volumes_env.personas.owner)
     server = server_row(volumes_env)
     created = owner.post("/api/v1/volumes/", _body(volumes_env, server_id=str(server.public_id)), format="json")
-    assert created.status_code == 202, created.json()
-    body = created.json()
-    volume = Volume.objects.get(public_id=body["volume_id"])
+    assert created.status_code == 201, created.json()
+    body = created.json()["action"]
+    volume = Volume.objects.get(public_id=created.json()["volume"]["id"])
     assert body["resource"] == {"type": "volume", "id": str(volume.public_id)}
     assert body["instance_id"] == str(server.public_id)
     shown = owner.get(f"/api/v1/actions/{body['id']}/")

@@ -31,12 +31,17 @@ def _body(env, **extra):
     return body
 
 
-def test_create_answers_202_with_the_action_and_lists_with_label_selector(volumes_env):
+def test_create_answers_201_with_the_volume_and_its_action_and_lists_with_label_selector(volumes_env):
     owner = _client(volumes_env.personas.owner)
     response = owner.post(URL, _body(volumes_env, labels={"env": "prod"}), format="json")
-    assert response.status_code == 202, response.json()
-    assert response.json()["type"] == "create" and response.json()["status"] == "pending"
-    volume_id = response.json()["volume_id"]
+    assert response.status_code == 201, response.json()
+    created = response.json()
+    assert set(created) == {"volume", "action"}
+    assert created["action"]["type"] == "create" and created["action"]["status"] == "pending"
+    volume_id = created["volume"]["id"]
+    assert created["action"]["resource"] == {"type": "volume", "id": volume_id}
+    assert "volume_id" not in created["action"]  # the shared Action shape, as every resource's
+    assert (created["volume"]["status"], created["volume"]["labels"]) == ("creating", {"env": "prod"})
     owner.post(URL, _body(volumes_env, name="other", labels={"env": "dev"}), format="json")
     listed = owner.get(URL, {"label_selector": "env=prod"})
     assert listed.status_code == 200
@@ -64,7 +69,7 @@ def test_bad_input_is_a_400_naming_the_field(volumes_env, field, value):
 
 def test_capacity_exhausted_is_a_409(volumes_env):
     owner = _client(volumes_env.personas.owner)
-    assert owner.post(URL, _body(volumes_env, size_gb=600), format="json").status_code == 202
+    assert owner.post(URL, _body(volumes_env, size_gb=600), format="json").status_code == 201
     response = owner.post(URL, _body(volumes_env, name="more", size_gb=10), format="json")
     assert response.status_code == 409 and response.json()["error"]["code"] == "capacity_exhausted"
 

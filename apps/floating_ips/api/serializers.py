@@ -19,7 +19,9 @@ class FloatingIpOutputSerializer(serializers.ModelSerializer):
     project_id = serializers.IntegerField(read_only=True)
     datacentre = serializers.CharField(source="datacentre.code", read_only=True)
     type = serializers.SerializerMethodField()
-    server = serializers.SerializerMethodField(help_text=_("The server it is assigned to (or being assigned to)."))
+    server_id = serializers.SerializerMethodField(
+        help_text=_("The server it is assigned to (or being assigned to), as volumes name it.")
+    )
     price_hourly = serializers.DecimalField(max_digits=12, decimal_places=6, read_only=True)
     price_monthly = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
 
@@ -34,7 +36,7 @@ class FloatingIpOutputSerializer(serializers.ModelSerializer):
             "type",
             "address",
             "datacentre",
-            "server",
+            "server_id",
             "status",
             "delete_protection",
             "error_message",
@@ -49,7 +51,7 @@ class FloatingIpOutputSerializer(serializers.ModelSerializer):
         return "ipv4" if obj.family == 4 else "ipv6"
 
     @extend_schema_field(serializers.UUIDField(allow_null=True))
-    def get_server(self, obj: FloatingIp) -> str | None:
+    def get_server_id(self, obj: FloatingIp) -> str | None:
         return str(obj.server.public_id) if obj.server_id and obj.server else None
 
 
@@ -71,7 +73,7 @@ class FloatingIpCreateInputSerializer(serializers.Serializer):
     datacentre = serializers.CharField(
         required=False, max_length=32, help_text=_("Datacentre code, e.g. PAR-1; the server's when left out.")
     )
-    server = serializers.UUIDField(required=False, help_text=_("Assign it to this server at once."))
+    server_id = serializers.UUIDField(required=False, help_text=_("Assign it to this server at once."))
     labels = LabelsField(required=False)
     delete_protection = serializers.BooleanField(required=False, default=False)
 
@@ -83,7 +85,7 @@ class FloatingIpUpdateInputSerializer(serializers.Serializer):
 
 
 class FloatingIpAssignInputSerializer(serializers.Serializer):
-    server = serializers.UUIDField(
+    server_id = serializers.UUIDField(
         help_text=_("A running or stopped server of the floating IP's project and datacentre.")
     )
 

@@ -71,7 +71,7 @@ class FloatingIpListApi(FloatingIpsApiView):
         tags=TAG,
         summary="Reserve a floating IP",
         description="Reserves an IPv4 address of the datacentre's pool, yours until you release it (billed "
-        "hourly at the add-on price, capped monthly). Give `datacentre`, or `server` to assign it to that server "
+        "hourly at the add-on price, capped monthly). Give `datacentre`, or `server_id` to assign it to that server "
         "at once (then the `assign` Action is returned too). 409 `quota_exceeded` past the organisation's "
         "floating IP quota, 409 `no_address_available` when the datacentre's pool is full.",
         request=s.FloatingIpCreateInputSerializer,
@@ -82,8 +82,8 @@ class FloatingIpListApi(FloatingIpsApiView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         server = None
-        if v.get("server"):
-            server = instance_get(actor=request.user, public_id=v["server"], permission=P.RESOURCES_WRITE)
+        if v.get("server_id"):
+            server = instance_get(actor=request.user, public_id=v["server_id"], permission=P.RESOURCES_WRITE)
         if "organisation_id" in v:
             organisation = organisation_get_for_actor(
                 actor=request.user, org_slug_or_id=v["organisation_id"], permission=P.RESOURCES_WRITE
@@ -196,7 +196,9 @@ class FloatingIpAssignApi(FloatingIpsApiView):
         floating_ip = self.floating_ip(P.RESOURCES_WRITE)
         data = s.FloatingIpAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        server = instance_get(actor=request.user, public_id=data.validated_data["server"], permission=P.RESOURCES_WRITE)
+        server = instance_get(
+            actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
+        )
         return _accepted(services.floating_ip_assign(actor=request.user, floating_ip=floating_ip, server=server))
 
 

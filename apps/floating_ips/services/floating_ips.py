@@ -143,11 +143,11 @@ def _name_clean(name: str, *, project: Project, exclude: int | None = None) -> s
 def _server_check(server: Instance, *, floating_ip: FloatingIp | None, project: Project, datacentre_id: int) -> None:
     if server.organisation_id != project.organisation_id or server.project_id != project.pk:
         raise ValidationFailed(
-            _("Invalid server."), fields={"server": [_("The server must be in the floating IP's project.")]}
+            _("Invalid server."), fields={"server_id": [_("The server must be in the floating IP's project.")]}
         )
     if server.datacentre_id != datacentre_id:
         raise ValidationFailed(
-            _("Invalid server."), fields={"server": [_("The server must be in the floating IP's datacentre.")]}
+            _("Invalid server."), fields={"server_id": [_("The server must be in the floating IP's datacentre.")]}
         )
     if server.status not in ASSIGNABLE_SERVER_STATUSES or server.vmid is None or not server.ipv4:
         raise Conflict(_("Only a running or stopped server takes a floating IP."), code="server_not_ready")
@@ -226,7 +226,7 @@ def floating_ip_create(
         )
     if datacentre is not None and server is not None and server.datacentre_id != datacentre.pk:
         raise ValidationFailed(
-            _("Invalid server."), fields={"server": [_("The server must be in the floating IP's datacentre.")]}
+            _("Invalid server."), fields={"server_id": [_("The server must be in the floating IP's datacentre.")]}
         )
     dc: Datacentre = datacentre if datacentre is not None else server.datacentre  # type: ignore[union-attr]
     clean_labels = labels_validate(dict(labels or {}))

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apps.core.api.fields import IdField, LabelsField
 from apps.core.api.queries import ListQuerySerializer, multiple_choice
+from apps.instances.api.serializers import ActionOutputSerializer
 from apps.networks import choices, rules
 from apps.networks.models import Attachment, Network, Subnet
 
@@ -87,6 +88,13 @@ class NetworkOutputSerializer(serializers.ModelSerializer):
                 obj.attachments.filter(status__in=choices.LIVE_ATTACHMENT_STATUSES).select_related("instance", "subnet")
             )
         return NetworkAttachmentOutputSerializer(rows, many=True).data  # type: ignore[return-value]
+
+
+class NetworkCreateOutputSerializer(serializers.Serializer):
+    """What a create answers (201), like the other resources' creates: the network and its ``create`` Action."""
+
+    network = NetworkOutputSerializer()
+    action = ActionOutputSerializer(help_text=_("The create action: the network is usable once it succeeded."))
 
 
 class NetworkCreateInputSerializer(serializers.Serializer):

@@ -2,8 +2,9 @@
 
 Networks are found through the teams layer: another organisation's id is 404;
 reading needs ``resources.read``, any write ``resources.write`` (403 for a
-viewer). Work on Proxmox answers 202 with an Action (``/api/v1/actions/{id}/``,
-or the network's ``/actions/`` list).
+viewer). A create answers 201 with the network and its Action; other work on
+Proxmox answers 202 with an Action (``/api/v1/actions/{id}/``, or the network's
+``/actions/`` list), as volumes, firewalls and floating IPs do.
 """
 
 from __future__ import annotations
@@ -71,11 +72,11 @@ class NetworkListApi(NetworksApiView):
         summary="Create a private network",
         description="A private network in one datacentre with a private (RFC 1918) IPv4 range and its subnets. "
         "A range or subnet that is malformed, public, of the wrong size or overlapping another (or a range the "
-        "platform uses) is a 400 naming `ip_range` or `subnets`. Answers 202 with the `create` Action; the "
-        "network's id is the action's `resource.id`. 409 `quota_exceeded` past the organisation's network quota, "
-        "`networks_unavailable` where the datacentre offers no private networks.",
+        "platform uses) is a 400 naming `ip_range` or `subnets`. Answers 201 with the `network` and its "
+        "`create` Action (the network is `available` once it succeeded). 409 `quota_exceeded` past the "
+        "organisation's network quota, `networks_unavailable` where the datacentre offers no private networks.",
         request=s.NetworkCreateInputSerializer,
-        responses={202: ActionOutputSerializer, **ERRORS},
+        responses={201: s.NetworkCreateOutputSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = s.NetworkCreateInputSerializer(data=request.data)
@@ -91,7 +92,7 @@ class NetworkListApi(NetworksApiView):
         datacentre = Datacentre.objects.filter(code=v["datacentre"]).first()
         if datacentre is None:
             raise ValidationFailed(_("Invalid datacentre."), fields={"datacentre": [_("Unknown datacentre.")]})
-        _network, action = services.network_create(
+        network, action = services.network_create(
             actor=request.user,
             organisation=organisation,
             project=project,
@@ -101,7 +102,8 @@ class NetworkListApi(NetworksApiView):
             subnets=v.get("subnets") or (),
             labels=v.get("labels"),
         )
-        return _accepted(action)
+        body = {"network": s.NetworkOutputSerializer(network).data, "action": ActionOutputSerializer(action).data}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class NetworkDetailApi(NetworksApiView):

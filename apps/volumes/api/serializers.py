@@ -13,15 +13,6 @@ from apps.volumes import choices, rules
 from apps.volumes.models import Volume
 
 
-class VolumeActionOutputSerializer(ActionOutputSerializer):
-    """The shared Action shape (``/api/v1/actions/{id}/``) plus ``volume_id``, the volume it acts on."""
-
-    volume_id = serializers.UUIDField(source="resource_id", read_only=True, help_text=_("The volume acted on."))
-
-    class Meta(ActionOutputSerializer.Meta):
-        fields = [*ActionOutputSerializer.Meta.fields[:1], "volume_id", *ActionOutputSerializer.Meta.fields[1:]]
-
-
 class VolumeOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation_id = serializers.IntegerField(read_only=True)
@@ -63,6 +54,13 @@ class VolumeOutputSerializer(serializers.ModelSerializer):
     def get_device_path(self, obj: Volume) -> str | None:
         """The stable path in a Linux guest while attached (``/dev/disk/by-id/…``, from the disk serial)."""
         return obj.device_path if obj.server_id else None
+
+
+class VolumeCreateOutputSerializer(serializers.Serializer):
+    """What a create answers (201), like the other resources' creates: the volume and its ``create`` Action."""
+
+    volume = VolumeOutputSerializer()
+    action = ActionOutputSerializer(help_text=_("The create action (it attaches the volume too, when asked)."))
 
 
 class VolumeCreateInputSerializer(serializers.Serializer):

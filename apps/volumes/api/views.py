@@ -2,8 +2,9 @@
 
 Volumes are found through the teams layer: another organisation's id is 404;
 reading needs ``resources.read``, any write ``resources.write`` (403 for a
-viewer). Work on Proxmox answers 202 with the volume's Action, to poll at
-``/volumes/{id}/actions/``.
+viewer). A create answers 201 with the volume and its Action; other work on
+Proxmox answers 202 with the shared Action (``/api/v1/actions/{id}/``, or the
+volume's ``/actions/`` list), as networks, firewalls and floating IPs do.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from apps.catalogue.models import Datacentre, Offer
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query
 from apps.core.errors import ValidationFailed
+from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.selectors import instance_get
 from apps.teams.access import organisation_get_for_actor, project_get_for_actor
 from apps.teams.api.permissions import ScopedPermission
@@ -36,7 +38,8 @@ ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.
 
 
 def _accepted(action: Any) -> Response:
-    return Response(s.VolumeActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
+    """202 with the shared Action (``/api/v1/actions/{id}/``); the volume is its ``resource.id``."""
+    return Response(ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
 
 
 class VolumesApiView(APIView):
@@ -67,11 +70,12 @@ class VolumeListApi(VolumesApiView):
         tags=["volumes"],
         summary="Create a volume",
         description="Allocates a volume of a STORAGE-* tier (10 to 10000 GB), attached at once to `server_id` "
-        "when given. Answers 202 with the `create` Action; the volume is in the action's `volume_id`. 409 "
+        "when given. Answers 201 with the `volume` and its `create` Action (follow it until the volume is "
+        "`available`, or `in_use` when attached). 409 "
         "`capacity_exhausted` when the tier has no room left in the datacentre, 409 `quota_exceeded` past the "
         "organisation's volume quota (number of volumes, total GB).",
         request=s.VolumeCreateInputSerializer,
-        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+        responses={201: s.VolumeCreateOutputSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         data = s.VolumeCreateInputSerializer(data=request.data)
@@ -93,7 +97,7 @@ class VolumeListApi(VolumesApiView):
         server = None
         if v.get("server_id"):
             server = instance_get(actor=request.user, public_id=v["server_id"], permission=P.RESOURCES_WRITE)
-        _volume, action = services.volume_create(
+        volume, action = services.volume_create(
             actor=request.user,
             organisation=organisation,
             project=project,
@@ -105,7 +109,8 @@ class VolumeListApi(VolumesApiView):
             labels=v.get("labels"),
             delete_protection=v["delete_protection"],
         )
-        return _accepted(action)
+        body = {"volume": s.VolumeOutputSerializer(volume).data, "action": ActionOutputSerializer(action).data}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class VolumeDetailApi(VolumesApiView):
@@ -141,7 +146,7 @@ class VolumeDetailApi(VolumesApiView):
         description="Frees the volume and its data. Refused with 409 while attached (`volume_attached`) or "
         "protected (`delete_protected`). Answers 202 with the `delete` Action.",
         parameters=[ID],
-        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+        responses={202: ActionOutputSerializer, **ERRORS},
     )
     def delete(self, request: Request, volume_id: str) -> Response:
         return _accepted(services.volume_delete(volume=self.volume(P.RESOURCES_WRITE), actor=request.user))
@@ -154,12 +159,10 @@ class VolumeActionListApi(VolumesApiView):
         summary="List a volume's actions",
         description="The volume's asynchronous operations, newest first.",
         parameters=[ID],
-        responses=paginated(s.VolumeActionOutputSerializer),
+        responses=paginated(ActionOutputSerializer),
     )
     def get(self, request: Request, volume_id: str) -> Response:
-        return paginate(
-            request, self, selectors.volume_action_list(volume=self.volume()), s.VolumeActionOutputSerializer
-        )
+        return paginate(request, self, selectors.volume_action_list(volume=self.volume()), ActionOutputSerializer)
 
 
 class VolumeAttachApi(VolumesApiView):
@@ -171,7 +174,7 @@ class VolumeAttachApi(VolumesApiView):
         "must be in the volume's project and datacentre. One attach at a time: 409 `volume_busy` otherwise.",
         parameters=[ID],
         request=s.VolumeAttachInputSerializer,
-        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+        responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
         volume = self.volume(P.RESOURCES_WRITE)
@@ -191,7 +194,7 @@ class VolumeDetachApi(VolumesApiView):
         description="Removes the disk from its server; the data stays on the volume.",
         parameters=[ID],
         request=None,
-        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+        responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
         return _accepted(services.volume_detach(actor=request.user, volume=self.volume(P.RESOURCES_WRITE)))
@@ -207,7 +210,7 @@ class VolumeResizeApi(VolumesApiView):
         "a detached volume (Proxmox grows a disk through a server), `capacity_exhausted` or `quota_exceeded`.",
         parameters=[ID],
         request=s.VolumeResizeInputSerializer,
-        responses={202: s.VolumeActionOutputSerializer, **ERRORS},
+        responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
         volume = self.volume(P.RESOURCES_WRITE)

@@ -232,8 +232,8 @@ class Client(Operations):
             "delete_protection": delete_protection,
         }
         _put(body, project_id=project, server_id=server, labels=labels)
-        action = self.action(self.volumes_create(body=body))  # type: ignore[arg-type]
-        return dict(self.volumes_retrieve(str(action["volume_id"]))), action
+        created = self.volumes_create(body=body)  # type: ignore[arg-type]
+        return dict(created["volume"]), self.action(dict(created["action"]))
 
     def create_network(
         self,
@@ -254,8 +254,8 @@ class Client(Operations):
             "datacentre": datacentre,
         }
         _put(body, project_id=project, subnets=subnets, labels=labels)
-        action = self.action(self.networks_create(body=body))  # type: ignore[arg-type]
-        return dict(self.networks_retrieve(str(action["resource"]["id"]))), action
+        created = self.networks_create(body=body)  # type: ignore[arg-type]
+        return dict(created["network"]), self.action(dict(created["action"]))
 
     def create_firewall(
         self,
@@ -293,7 +293,7 @@ class Client(Operations):
             "name": name,
             "delete_protection": delete_protection,
         }
-        _put(body, project_id=project, datacentre=datacentre, server=server, labels=labels)
+        _put(body, project_id=project, datacentre=datacentre, server_id=server, labels=labels)
         created = self.floating_ips_create(body=body)  # type: ignore[arg-type]
         action = created.get("action")
         return dict(created["floating_ip"]), (Action(self, dict(action)) if isinstance(action, dict) else None)

@@ -98,9 +98,9 @@ class Volume(_Cloud):
         )
         if _known(planned.get("server_id")):
             body["server_id"] = planned["server_id"]
-        action = self.client.action(self.client.volumes_create(body=body))  # type: ignore[arg-type]
-        partial["id"] = str(action["volume_id"])
-        self._wait(action, planned, "create")
+        created = self.client.volumes_create(body=body)  # type: ignore[arg-type]
+        partial["id"] = str(created["volume"]["id"])
+        self._wait(dict(created["action"]), planned, "create")
         return self._read_or_fail({**planned, "id": partial["id"]})
 
     def _read_or_fail(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -178,9 +178,9 @@ class Network(_Cloud):
         body = self._create_body(planned, ip_range=planned["ip_range"], datacentre=planned["datacentre"])
         if _known(planned.get("subnets")) and planned["subnets"]:
             body["subnets"] = list(planned["subnets"])
-        action = self.client.action(self.client.networks_create(body=body))  # type: ignore[arg-type]
-        partial["id"] = str(action["resource"]["id"])
-        self._wait(action, planned, "create")
+        created = self.client.networks_create(body=body)  # type: ignore[arg-type]
+        partial["id"] = str(created["network"]["id"])
+        self._wait(dict(created["action"]), planned, "create")
         read = self.do_read({**planned, "id": partial["id"]})
         if read is None:
             raise vmcloud.ConfigurationError(f"network {partial['id']} disappeared during its creation")
@@ -469,7 +469,7 @@ class FloatingIp(_Cloud):
         if _known(planned.get("datacentre")):
             body["datacentre"] = planned["datacentre"]
         if _known(planned.get("server_id")):
-            body["server"] = planned["server_id"]
+            body["server_id"] = planned["server_id"]
         created = self.client.floating_ips_create(body=body)  # type: ignore[arg-type]
         partial["id"] = str(created["floating_ip"]["id"])
         action = created.get("action")
@@ -490,7 +490,7 @@ class FloatingIp(_Cloud):
             "id": str(fip["id"]),
             "name": fip["name"],
             "datacentre": fip["datacentre"],
-            "server_id": fip.get("server") or None,
+            "server_id": fip.get("server_id") or None,
             "project": int(fip["project_id"]),
             "labels": labels_out(fip.get("labels"), current.get("labels")),
             "delete_protection": bool(fip.get("delete_protection", False)),
@@ -507,7 +507,7 @@ class FloatingIp(_Cloud):
         server, before = planned.get("server_id") or None, current.get("server_id") or None
         if server != before:
             if server:
-                self._wait(self.client.floating_ips_assign(fip_id, body={"server": server}), planned, "update")
+                self._wait(self.client.floating_ips_assign(fip_id, body={"server_id": server}), planned, "update")
             else:
                 self._wait(self.client.floating_ips_unassign(fip_id), planned, "update")
         return self.do_read({**planned, "id": fip_id})

@@ -330,7 +330,7 @@ SSH_KEY_ITEM = ("id", "name", "fingerprint", "public_key")
 VOLUME_ITEM = ("id", "name", "tier", "size_gb", "datacentre", "status", "server_id", "device_path")
 NETWORK_ITEM = ("id", "name", "ip_range", "datacentre", "status")
 FIREWALL_ITEM = ("id", "name", "status")
-FLOATING_IP_ITEM = ("id", "name", "address", "datacentre", "status", "server")
+FLOATING_IP_ITEM = ("id", "name", "address", "datacentre", "status", "server_id")
 
 
 class ObjectList(t.TfType):

@@ -32,7 +32,7 @@ from ..common import (
 from .organisation import organisation_id
 
 app = typer.Typer(rich_markup_mode=None, help="Floating IPs.", no_args_is_help=True)
-COLUMNS = ["id", "name", "address", "datacentre", "status", "server", "labels"]
+COLUMNS = ["id", "name", "address", "datacentre", "status", "server_id", "labels"]
 ACTION_COLUMNS = ["id", "type", "status", "progress", "created_at", "error"]
 FloatingIp = Annotated[str, typer.Argument(help="Floating IP id, name or address.")]
 
@@ -106,7 +106,7 @@ def create(
     if datacentre is not None:
         body["datacentre"] = datacentre
     if server is not None:
-        body["server"] = _server(server)
+        body["server_id"] = _server(server)
     if label:
         body["labels"] = labels_dict(label)
     created = api.floating_ips_create(body=body)  # type: ignore[arg-type]
@@ -168,7 +168,7 @@ def assign(
     output: Output = "table",
 ) -> None:
     """Assign a floating IP to a server, or move it from the server it is on."""
-    action = client().floating_ips_assign(_id(floating_ip), body={"server": _server(server)})
+    action = client().floating_ips_assign(_id(floating_ip), body={"server_id": _server(server)})
     action_result(action, wait=wait, timeout=timeout, output=output)
 
 

@@ -95,7 +95,7 @@ def create(
     timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
-    """Create a network; with --wait, wait until it is available and show it."""
+    """Create a network and show it; with --wait, once it is available."""
     api = client()
     body: dict[str, object] = {
         "organisation_id": organisation_id(organisation),
@@ -110,13 +110,12 @@ def create(
         body["subnets"] = subnet
     if label:
         body["labels"] = labels_dict(label)
-    action = as_action(api.networks_create(body=body))  # type: ignore[arg-type]
-    network_id = str(action["resource"]["id"])
-    if not wait:
-        emit(dict(action), output=output, default=["id", "type", "status", "progress", "resource"])
-        return
-    wait_for(action, timeout=timeout)
-    emit(api.networks_retrieve(network_id), output=output)
+    created = api.networks_create(body=body)  # type: ignore[arg-type]
+    network = dict(created["network"])
+    if wait:
+        wait_for(as_action(dict(created["action"])), timeout=timeout)
+        network = dict(api.networks_retrieve(str(network["id"])))
+    emit(network, output=output)
 
 
 @app.command()

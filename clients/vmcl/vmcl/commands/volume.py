@@ -1,8 +1,9 @@
 """``vmcl volume``: list, describe, create, update, labels, attach, detach, resize, delete, actions.
 
-Volume operations answer with the volume's Action. ``--wait`` follows it with a
-progress bar: ``/api/v1/actions/{id}/`` serves every resource's Actions, so the
-SDK's ``Action.wait`` works for volumes as for servers.
+A create answers the volume and its Action; the other operations answer the
+shared Action. ``--wait`` follows it with a progress bar: ``/api/v1/actions/{id}/``
+serves every resource's Actions, so the SDK's ``Action.wait`` works for volumes
+as for servers.
 """
 
 from typing import Annotated
@@ -80,7 +81,7 @@ def create(
     timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
-    """Create a volume, optionally attached to a server; with --wait, wait and show the volume."""
+    """Create a volume, optionally attached to a server, and show it; with --wait, once it is ready."""
     api = client()
     body: dict[str, object] = {
         "organisation_id": organisation_id(organisation),
@@ -97,13 +98,12 @@ def create(
         body["server_id"] = _server(server)
     if label:
         body["labels"] = labels_dict(label)
-    action = as_action(api.volumes_create(body=body))  # type: ignore[arg-type]
-    volume_id = str(action["volume_id"])  # before waiting: /actions/{id}/ names it under `resource`
-    if not wait:
-        emit(dict(action), output=output, default=ACTION_COLUMNS)
-        return
-    wait_for(action, timeout=timeout)
-    emit(api.volumes_retrieve(volume_id), output=output)
+    created = api.volumes_create(body=body)  # type: ignore[arg-type]
+    volume = dict(created["volume"])
+    if wait:
+        wait_for(as_action(dict(created["action"])), timeout=timeout)
+        volume = dict(api.volumes_retrieve(str(volume["id"])))
+    emit(volume, output=output)
 
 
 @app.command()
