@@ -21,7 +21,8 @@ One frontend ``fe_<entry port>`` and one backend ``be_<entry port>`` per rule:
 * HTTP, WebSocket, gRPC and terminated HTTPS run in ``mode http`` (``option forwardfor``,
   ``X-Forwarded-Proto``); WebSocket upgrades are native in HTTP mode and live under
   ``timeout tunnel``; gRPC listens as cleartext HTTP/2 (``proto h2``) or, behind TLS, with
-  ALPN ``h2,http/1.1``, and reaches its targets as HTTP/2 (``proto h2``);
+  ALPN ``h2,http/1.1``, and reaches its targets as HTTP/2 (``proto h2``), over TLS with ALPN
+  ``h2`` when the rule's target protocol is HTTPS;
 * TCP and passthrough HTTPS run in ``mode tcp``: bytes are forwarded untouched;
 * HTTPS targets are reached over TLS without verifying their certificate (``verify none``):
   they are the customer's own servers, usually with self-signed certificates.
@@ -198,15 +199,17 @@ def _backend(spec: LoadBalancerSpec, index: int) -> list[str]:
     if check.port is not None:
         server.append(f"port {check.port}")
     target_tls = http and rule.target_protocol == Protocol.HTTPS
+    # gRPC is HTTP/2 to the targets, whether the rule names gRPC, HTTP (cleartext) or HTTPS (TLS) as their side.
+    grpc = http and Protocol.GRPC in (rule.entry_protocol, rule.target_protocol)
     if target_tls:
-        server.append("ssl verify none")
-    if http and rule.target_protocol == Protocol.GRPC:
+        server.append("ssl verify none alpn h2" if grpc else "ssl verify none")
+    if grpc:
         server.append("proto h2")
     if check.protocol == HealthCheckProtocol.HTTPS and not target_tls:
         server.append("check-ssl verify none")
     elif check.protocol != HealthCheckProtocol.HTTPS and target_tls:
         server.append("no-check-ssl")
-    if check.protocol != HealthCheckProtocol.TCP and http and rule.target_protocol == Protocol.GRPC:
+    if check.protocol != HealthCheckProtocol.TCP and grpc:
         server.append("check-proto h2")
         if check.protocol == HealthCheckProtocol.HTTPS:
             server.append("check-alpn h2")

@@ -12,7 +12,9 @@ Which entry protocol may forward to which target protocol (``RULE_TARGETS``):
 * HTTPS with TLS termination → HTTP, HTTPS, WebSocket (``wss://`` in, ``ws://`` out) or
   gRPC (TLS with ALPN ``h2`` in, cleartext HTTP/2 out); with TLS passthrough → HTTPS
   only, forwarded as TCP, untouched;
-* WebSocket → WebSocket (``ws://``), gRPC → gRPC (cleartext HTTP/2 both sides), TCP → TCP;
+* WebSocket → WebSocket or HTTP (``ws://`` to the targets), or HTTPS (``wss://`` to them);
+* gRPC → gRPC or HTTP (cleartext HTTP/2 to the targets), or HTTPS (HTTP/2 over TLS, ALPN ``h2``);
+* TCP → TCP;
 * UDP → UDP and HTTP/3 → HTTP or HTTPS are valid specs that the engine refuses
   (``apps/docs/content/load-balancer-engine.md``, "What is refused").
 
@@ -73,8 +75,8 @@ class HealthCheckProtocol(StrEnum):
 RULE_TARGETS: dict[Protocol, frozenset[Protocol]] = {
     Protocol.HTTP: frozenset({Protocol.HTTP, Protocol.HTTPS}),
     Protocol.HTTPS: frozenset({Protocol.HTTP, Protocol.HTTPS, Protocol.WEBSOCKET, Protocol.GRPC}),
-    Protocol.WEBSOCKET: frozenset({Protocol.WEBSOCKET}),
-    Protocol.GRPC: frozenset({Protocol.GRPC}),
+    Protocol.WEBSOCKET: frozenset({Protocol.WEBSOCKET, Protocol.HTTP, Protocol.HTTPS}),
+    Protocol.GRPC: frozenset({Protocol.GRPC, Protocol.HTTP, Protocol.HTTPS}),
     Protocol.TCP: frozenset({Protocol.TCP}),
     Protocol.UDP: frozenset({Protocol.UDP}),
     Protocol.HTTP3: frozenset({Protocol.HTTP, Protocol.HTTPS}),

@@ -36,7 +36,7 @@ from apps.loadbalancers.spec import (
     Tls,
     TlsMode,
 )
-from tests.loadbalancers.support import free_port, make_chain, wait_until
+from tests.loadbalancers.support import free_port, make_certificate, make_chain, wait_until
 
 P = Protocol
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"  # RFC 6455, section 1.3
@@ -47,8 +47,10 @@ GRPC_MESSAGE = b"\x00\x00\x00\x00\x05hello"  # uncompressed, 5 bytes (gRPC over 
 class RawServer:
     """A TCP server in a thread, one thread per connection running ``handle``; stopped by the fixture."""
 
-    def __init__(self, handle: Callable[[socket.socket], None]) -> None:
+    def __init__(self, handle: Callable[[socket.socket], None], tls: ssl.SSLContext | None = None) -> None:
         self.handle = handle
+        self.tls = tls
+        self.alpn: list[str | None] = []  # what each TLS connection negotiated
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self.listener.getsockname()[1])
         self.stopped = threading.Event()
@@ -70,6 +72,9 @@ class RawServer:
         with conn:
             conn.settimeout(5)
             with contextlib.suppress(OSError):  # a health check that connects and leaves
+                if self.tls is not None:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                    self.alpn.append(conn.selected_alpn_protocol())
                 self.handle(conn)
 
     def stop(self) -> None:
@@ -79,11 +84,11 @@ class RawServer:
 
 
 @pytest.fixture
-def raw_servers() -> Iterator[Callable[[Callable[[socket.socket], None]], RawServer]]:
+def raw_servers() -> Iterator[Callable[..., RawServer]]:
     started: list[RawServer] = []
 
-    def start(handle: Callable[[socket.socket], None]) -> RawServer:
-        server = RawServer(handle)
+    def start(handle: Callable[[socket.socket], None], tls: ssl.SSLContext | None = None) -> RawServer:
+        server = RawServer(handle, tls)
         started.append(server)
         return server
 
@@ -278,15 +283,30 @@ def _grpc_call(sock: socket.socket) -> list[tuple[int, int, bytes]]:
                 return frames
 
 
+def _target_tls(tmp_path: Path) -> ssl.SSLContext:
+    """A target's own TLS (self-signed, as customers' servers often are), offering HTTP/2 by ALPN."""
+    own = make_certificate("grpc-target", names=("grpc-target",))
+    (tmp_path / "target.pem").write_text(own.certificate + own.key)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "target.pem")
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
 def test_grpc_is_http2_from_the_client_to_the_target(raw_servers, haproxy_run, runtime, tmp_path):
     prefaces: list[bytes] = []
     server = raw_servers(_grpc_target(prefaces))
-    h2c_port, h2_tls_port = free_port(), free_port()
+    tls_server = raw_servers(_grpc_target(prefaces), tls=_target_tls(tmp_path))
+    h2c_port, h2_tls_port, to_tls_port = free_port(), free_port(), free_port()
     bundle, client = _tls(tmp_path)
     spec = LoadBalancerSpec(
         name="grpc",
-        rules=(ForwardingRule(P.GRPC, h2c_port, P.GRPC, 1), ForwardingRule(P.HTTPS, h2_tls_port, P.GRPC, 1)),
-        targets=(Target("grpc-1", "127.0.0.1", server.port),),
+        rules=(
+            ForwardingRule(P.GRPC, h2c_port, P.GRPC, server.port),
+            ForwardingRule(P.HTTPS, h2_tls_port, P.GRPC, server.port),
+            ForwardingRule(P.GRPC, to_tls_port, P.HTTPS, tls_server.port),  # HTTP/2 over TLS to the target
+        ),
+        targets=(Target("grpc-1", "127.0.0.1"),),
         health_check=HealthCheck(interval_seconds=1, timeout_seconds=1, rise=1, fall=1),
         tls=Tls(TlsMode.TERMINATE, bundle),
         limits=Limits(max_connections=1000),
@@ -301,8 +321,11 @@ def test_grpc_is_http2_from_the_client_to_the_target(raw_servers, haproxy_run, r
     with client.wrap_socket(raw, server_hostname="lb.test") as secure:
         assert secure.selected_alpn_protocol() == "h2"
         frames_tls = _grpc_call(secure)
+    with socket.create_connection(("127.0.0.1", to_tls_port), timeout=5) as plain:
+        frames_to_tls = _grpc_call(plain)
 
-    for got in (frames, frames_tls):
+    assert "h2" in tls_server.alpn, "HAProxy negotiated HTTP/2 with the TLS target"
+    for got in (frames, frames_tls, frames_to_tls):
         kinds = [kind for kind, _, _ in got]
         assert kinds[0] == HEADERS and kinds[-1] == HEADERS, got  # response headers ... trailers
         assert b"".join(payload for kind, _, payload in got if kind == DATA) == GRPC_MESSAGE
