@@ -76,13 +76,13 @@ class _OnPage(Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.column,) = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.column)
-        return f"{sql} = ANY(%s::bigint[])", [*params, _PAGE]
+        return f"{sql} = ANY(%s::bigint[])", (*params, _PAGE)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         sql, params = compiler.compile(self.column)
-        return f"{sql} IN (SELECT value FROM json_each(%s))", [*params, _PAGE]  # noqa: S608 - a compiled column
+        return f"{sql} IN (SELECT value FROM json_each(%s))", (*params, _PAGE)  # noqa: S608 - a compiled column
 
 
 def server_extra_register(*, field: str, rows: Callable[[], QuerySet[Any]], shape: Callable[[str, str], Any]) -> None:
