@@ -22,6 +22,8 @@ OPERATOR_PAGES = [
     "runbook-capacity",
     "runbook-restore",
     "runbook-incident",
+    # Managed services' backends (issue 14).
+    "service-backends",
 ]
 
 
