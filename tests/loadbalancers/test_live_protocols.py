@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from apps.loadbalancers.certificates import certificate_validate
 from apps.loadbalancers.delivery import Layout, certificate_path
@@ -331,3 +332,69 @@ def test_grpc_is_http2_from_the_client_to_the_target(raw_servers, haproxy_run, r
         assert b"".join(payload for kind, _, payload in got if kind == DATA) == GRPC_MESSAGE
         assert got[-1][1] & END_STREAM
     assert prefaces and all(p == H2_PREFACE for p in prefaces), "HAProxy speaks HTTP/2 to the target"
+
+
+# ------------------------------------------------------------------ TCP, TLS passthrough, PROXY protocol
+
+
+def _read_line(conn: socket.socket, end: bytes) -> bytes:
+    line = b""
+    while not line.endswith(end):
+        chunk = conn.recv(1)  # byte by byte: nothing past the line is consumed
+        if not chunk:
+            raise ConnectionError(f"closed after {line!r}")
+        line += chunk
+    return line
+
+
+def _proxy_echo(tls: ssl.SSLContext | None = None) -> Callable[[socket.socket], None]:
+    """Reads the PROXY v1 line (HAProxy's proxy-protocol.txt, 2.1), then (over the target's own TLS) echoes a line."""
+
+    def handle(conn: socket.socket) -> None:
+        header = _read_line(conn, b"\r\n")
+        if tls is not None:
+            conn = tls.wrap_socket(conn, server_side=True)
+        conn.sendall(header + _read_line(conn, b"\n"))
+
+    return handle
+
+
+def test_tcp_and_tls_passthrough_forward_bytes_with_the_proxy_header(raw_servers, haproxy_run, runtime, tmp_path):
+    plain = raw_servers(_proxy_echo())
+    own = make_certificate("tls-target", names=("tls-target",))
+    (tmp_path / "own.pem").write_text(own.certificate + own.key)
+    target_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    target_context.load_cert_chain(tmp_path / "own.pem")
+    tls_target = raw_servers(_proxy_echo(target_context))
+    tcp_port, passthrough_port = free_port(), free_port()
+    spec = LoadBalancerSpec(
+        name="tcp",
+        rules=(
+            ForwardingRule(P.TCP, tcp_port, P.TCP, plain.port),
+            ForwardingRule(P.HTTPS, passthrough_port, P.HTTPS, tls_target.port),
+        ),
+        targets=(Target("tcp-1", "127.0.0.1"),),
+        health_check=HealthCheck(interval_seconds=1, timeout_seconds=1, rise=1, fall=1),
+        tls=Tls(TlsMode.PASSTHROUGH),
+        proxy_protocol=True,
+        limits=Limits(max_connections=1000),
+    )
+    process = haproxy_run(haproxy_config_render(spec, runtime=runtime))
+    _up(process, ["tcp-1"])
+
+    with socket.create_connection(("127.0.0.1", tcp_port), timeout=5) as client:
+        client.sendall(b"ping\n")
+        answer = _read_line(client, b"ping\n")
+    header, echoed = answer.split(b"\r\n", 1)
+    assert header.startswith(b"PROXY TCP4 127.0.0.1 127.0.0.1 ") and header.split()[-1] == str(tcp_port).encode()
+    assert echoed == b"ping\n"
+
+    # Passthrough: the client's TLS ends at the target, which serves its own certificate.
+    client_context = ssl.create_default_context(cadata=own.certificate)
+    raw = socket.create_connection(("127.0.0.1", passthrough_port), timeout=5)
+    with client_context.wrap_socket(raw, server_hostname="tls-target") as secure:
+        served = secure.getpeercert(binary_form=True)
+        assert served is not None and served == own.cert.public_bytes(serialization.Encoding.DER)
+        secure.sendall(b"hello over tls\n")
+        answer = _read_line(secure, b"hello over tls\n")
+    assert answer.startswith(b"PROXY TCP4 127.0.0.1 127.0.0.1 ")
