@@ -365,7 +365,11 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
     require_permission(actor, order.organisation, Permission.RESOURCES_WRITE, obj=order)
     with transaction.atomic():
         order = order_lock(order)
-        service = ManagedService.objects.filter(pk=order.service_id).first() if order.service_id is not None else None
+        # The service under its own lock (after the order's: the order every path takes), so staff delivering
+        # it meanwhile is seen here: a delivered, billed service is never cancelled through its order.
+        service = (
+            managed_services.service_lock(ManagedService(pk=order.service_id)) if order.service_id is not None else None
+        )
         if not order.is_cancellable or (service is not None and service.state != ServiceState.PROVISIONING):
             if order.state == OrderState.PROVISIONING and order.fulfilment_status:
                 message = _("Our staff have started delivering this service: cancel the service on its page instead.")
