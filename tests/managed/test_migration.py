@@ -28,6 +28,7 @@ def test_fulfilled_orders_become_services_that_keep_their_ledger_id(personas, sh
     old_apps = state.apps
     # Rows written with today's model (the database has the later columns); the step reads them as of 0004.
     from apps.orders.models import Order
+
     delivered = timezone.now().replace(microsecond=0) - dt.timedelta(hours=5)
     common = {
         "organisation_id": personas.org.pk,

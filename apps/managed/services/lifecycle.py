@@ -224,7 +224,7 @@ def service_create(
     if project.organisation_id != organisation.pk:
         raise ValidationFailed(_("Invalid project."), fields={"project": [_("Not a project of this organisation.")]})
     with transaction.atomic():
-        service = ManagedService(
+        service = ManagedService(  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
             organisation=organisation,
             project=project,
             offer=offer,
