@@ -30,6 +30,7 @@ from apps.managed.choices import ServiceFamily, ServiceState
 from apps.managed.models import (
     FulfilmentQueueService,
     ManagedService,
+    ManagedServiceQuota,
     ServicePricePeriod,
     ServiceSecret,
     ServiceTransition,
@@ -366,3 +367,12 @@ class FulfilmentQueueAdmin(ManagedServiceAdmin):
             "opts": self.model._meta,
         }
         return render(request, "admin/managed/deliver.html", context)
+
+
+@admin.register(ManagedServiceQuota)
+class ManagedServiceQuotaAdmin(AuditedModelAdmin):
+    """Staff raise or lower an organisation's managed services limit; blank means ``MANAGED_DEFAULT_QUOTAS``."""
+
+    list_display = ["organisation", "max_services", "notes", "updated_at"]
+    search_fields = ("organisation__name", "organisation__slug")
+    autocomplete_fields = ("organisation",)

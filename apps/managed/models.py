@@ -209,3 +209,18 @@ class FulfilmentQueueService(ManagedService):
         proxy = True
         verbose_name = _("service to deliver")
         verbose_name_plural = _("fulfilment queue (services to deliver)")
+
+
+class ManagedServiceQuota(TimeStampedModel):
+    """Managed services limit of one organisation; blank means the default (``MANAGED_DEFAULT_QUOTAS``)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="managed_service_quota")
+    max_services = models.PositiveIntegerField(_("max live services"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("managed services quota")
+        verbose_name_plural = _("managed services quotas")
+
+    def __str__(self) -> str:
+        return str(self.organisation)

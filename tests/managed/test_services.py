@@ -212,3 +212,18 @@ def test_a_call_on_a_service_another_call_holds_is_busy(personas, shop):
     ManagedService.objects.filter(pk=service.pk).update(backend_task="other-task")
     outcome = services.service_backend_call(service_id=service.pk, operation="provision", task_id="mine")
     assert outcome == services.CallOutcome.BUSY
+
+
+def test_the_live_services_quota_counts_live_services_only(personas, shop, settings):
+    settings.MANAGED_DEFAULT_QUOTAS = {"max_services": 2}
+    first = service_row(personas, shop, name="one")
+    service_row(personas, shop, name="two", active=False)
+    with pytest.raises(Conflict) as exc:
+        service_row(personas, shop, name="three")
+    assert exc.value.code == "quota_exceeded"
+    services.service_cancel(service=first, actor=personas.owner, confirm_name=first.name)
+    assert service_row(personas, shop, name="three").state == ServiceState.ACTIVE
+    from apps.managed.models import ManagedServiceQuota
+
+    ManagedServiceQuota.objects.create(organisation=personas.org, max_services=5)
+    services.service_quota_check(organisation=personas.org, add=3)

@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +42,7 @@ from apps.managed.choices import (
 )
 from apps.managed.models import (
     ManagedService,
+    ManagedServiceQuota,
     ServicePricePeriod,
     ServiceSecret,
     ServiceTransition,
@@ -191,6 +193,25 @@ def service_secrets_clear(*, service: ManagedService) -> dict[str, str]:
     return {s.name: crypto.decrypt(s.value) for s in ServiceSecret.objects.filter(service=service, kind=SecretKind.ENV)}
 
 
+def service_quota_check(*, organisation: Organisation, add: int = 1) -> None:
+    """Refuse (409 ``quota_exceeded``) what would take the organisation past its live services quota.
+
+    Orders call it when a managed offer is ordered; ``service_create`` checks again under the organisation's
+    row lock, so two orders cannot both pass the last free slot.
+    """
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
+    quota = ManagedServiceQuota.objects.filter(organisation=organisation).first()
+    default = settings.MANAGED_DEFAULT_QUOTAS["max_services"]
+    limit = quota.max_services if quota and quota.max_services is not None else default
+    live = ManagedService.objects.filter(organisation=organisation).exclude(state__in=ENDED_STATES).count()
+    if live + add > limit:
+        raise Conflict(
+            _("Your organisation may have %(n)s managed services: cancel one or ask us to raise the quota.")
+            % {"n": limit},
+            code="quota_exceeded",
+        )
+
+
 # --- create --------------------------------------------------------------------------------------
 
 
@@ -224,6 +245,7 @@ def service_create(
     if project.organisation_id != organisation.pk:
         raise ValidationFailed(_("Invalid project."), fields={"project": [_("Not a project of this organisation.")]})
     with transaction.atomic():
+        service_quota_check(organisation=organisation)
         service = ManagedService(  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
             organisation=organisation,
             project=project,
