@@ -742,6 +742,12 @@ FLOATING_IPS_OFFER_CODE = "FLOATING-IPV4"
 FLOATING_IPS_DEFAULT_QUOTAS = {"max_floating_ips": env.int("FLOATING_IPS_MAX_PER_ORGANISATION", default=5)}
 
 # ---------------------------------------------------------------------------
+# Managed services (apps.managed, issue 14; apps/docs/content/service-backends.md):
+# MANAGED_DEFAULT_QUOTAS applies when an organisation has no ManagedServiceQuota row.
+# ---------------------------------------------------------------------------
+MANAGED_DEFAULT_QUOTAS = {"max_services": env.int("MANAGED_QUOTA_MAX_SERVICES", default=20)}
+
+# ---------------------------------------------------------------------------
 # Firewalls (apps/firewalls, issue 13; apps/docs/content/firewalls.md).
 # FIREWALLS_DEFAULT_QUOTAS applies when an organisation has no FirewallQuota row
 # (staff edit it in the back office); rules per firewall never exceed the
