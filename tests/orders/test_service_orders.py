@@ -334,3 +334,11 @@ def test_a_server_order_in_provisioning_is_still_not_cancellable(personas, shop)
     order = place(personas, shop)
     with pytest.raises(Conflict):
         services.order_cancel(order=order, actor=personas.member)
+
+
+def test_a_name_another_live_service_of_the_project_holds_is_refused(personas, shop):
+    place(personas, shop, offer=shop.service, name="shop", service=WEB)
+    with pytest.raises(ValidationFailed) as exc:
+        place(personas, shop, offer=shop.service, name="shop", service=WEB)
+    assert "name" in exc.value.fields
+    assert Order.objects.count() == 1 and ManagedService.objects.count() == 1  # nothing half-made
