@@ -10,31 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query
 from apps.firewalls import selectors, services
 from apps.firewalls.api import serializers as s
-from apps.firewalls.models import Firewall
+from apps.instances.api.resource_views import (
+    ResourceActionListApi,
+    ResourceApiView,
+    ResourceDetailApi,
+    accepted,
+)
 from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.models import Instance
 from apps.instances.selectors import instance_get
 from apps.teams.access import organisation_get_for_actor, project_get_for_actor
-from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 
 P = Permission
 ID = OpenApiParameter("firewall_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Firewall id.")
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT}
-
-
-def _accepted(action: Any) -> Response:
-    return Response(ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _targets(request: Request, items: list[dict[str, Any]]) -> tuple[list[Instance], list[str]]:
@@ -51,13 +50,10 @@ def _targets(request: Request, items: list[dict[str, Any]]) -> tuple[list[Instan
     return servers, selectors_
 
 
-class FirewallsApiView(APIView):
-    permission_classes = [ScopedPermission]
-
-    def firewall(self, permission: Permission = P.RESOURCES_READ) -> Firewall:
-        return selectors.firewall_get(
-            actor=self.request.user, public_id=self.kwargs["firewall_id"], permission=permission
-        )
+class FirewallsApiView(ResourceApiView):
+    lookup_kwarg = "firewall_id"
+    getter = selectors.firewall_get
+    output_serializer = s.FirewallOutputSerializer
 
 
 class FirewallListApi(FirewallsApiView):
@@ -116,17 +112,14 @@ class FirewallListApi(FirewallsApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class FirewallDetailApi(FirewallsApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="firewalls_retrieve",
         tags=["firewalls"],
         parameters=[ID],
         responses={200: s.FirewallOutputSerializer, 404: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request, firewall_id: str) -> Response:
-        return Response(s.FirewallOutputSerializer(self.firewall()).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         operation_id="firewalls_update",
         tags=["firewalls"],
         summary="Rename or relabel a firewall",
@@ -134,15 +127,8 @@ class FirewallDetailApi(FirewallsApiView):
         parameters=[ID],
         request=s.FirewallUpdateInputSerializer,
         responses={200: s.FirewallOutputSerializer, **ERRORS},
-    )
-    def patch(self, request: Request, firewall_id: str) -> Response:
-        firewall = self.firewall(P.RESOURCES_WRITE)
-        data = s.FirewallUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.firewall_update(firewall=firewall, actor=request.user, **data.validated_data)
-        return Response(s.FirewallOutputSerializer(self.firewall()).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="firewalls_destroy",
         tags=["firewalls"],
         summary="Delete a firewall",
@@ -150,22 +136,28 @@ class FirewallDetailApi(FirewallsApiView):
         "then deletes it. Answers 202 with the `delete` Action.",
         parameters=[ID],
         responses={202: ActionOutputSerializer, **ERRORS},
-    )
-    def delete(self, request: Request, firewall_id: str) -> Response:
-        return _accepted(services.firewall_delete(firewall=self.firewall(P.RESOURCES_WRITE), actor=request.user))
+    ),
+)
+class FirewallDetailApi(FirewallsApiView, ResourceDetailApi):
+    noun = "firewall"
+    update_serializer = s.FirewallUpdateInputSerializer
+    update = services.firewall_update
+    remove = services.firewall_delete
 
 
-class FirewallActionListApi(FirewallsApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="firewalls_actions_list",
         tags=["firewalls"],
         summary="List a firewall's actions",
         description="The firewall's asynchronous operations (apply, delete), newest first.",
         parameters=[ID],
         responses=paginated(ActionOutputSerializer),
-    )
-    def get(self, request: Request, firewall_id: str) -> Response:
-        return paginate(request, self, selectors.firewall_action_list(firewall=self.firewall()), ActionOutputSerializer)
+    ),
+)
+class FirewallActionListApi(FirewallsApiView, ResourceActionListApi):
+    noun = "firewall"
+    actions = selectors.firewall_action_list
 
 
 class FirewallSetRulesApi(FirewallsApiView):
@@ -180,13 +172,13 @@ class FirewallSetRulesApi(FirewallsApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, firewall_id: str) -> Response:
-        firewall = self.firewall(P.RESOURCES_WRITE)
+        firewall = self.resource(P.RESOURCES_WRITE)
         data = s.FirewallSetRulesInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = services.firewall_set_rules(
             firewall=firewall, actor=request.user, rules_data=data.validated_data["rules"]
         )
-        return _accepted(action)
+        return accepted(action)
 
 
 class FirewallApplyApi(FirewallsApiView):
@@ -202,14 +194,14 @@ class FirewallApplyApi(FirewallsApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, firewall_id: str) -> Response:
-        firewall = self.firewall(P.RESOURCES_WRITE)
+        firewall = self.resource(P.RESOURCES_WRITE)
         data = s.FirewallApplyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         servers, label_selectors = _targets(request, data.validated_data["apply_to"])
         action = services.firewall_apply_to(
             firewall=firewall, actor=request.user, servers=servers, label_selectors=label_selectors
         )
-        return _accepted(action)
+        return accepted(action)
 
 
 class FirewallRemoveApi(FirewallsApiView):
@@ -224,11 +216,11 @@ class FirewallRemoveApi(FirewallsApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, firewall_id: str) -> Response:
-        firewall = self.firewall(P.RESOURCES_WRITE)
+        firewall = self.resource(P.RESOURCES_WRITE)
         data = s.FirewallRemoveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         servers, label_selectors = _targets(request, data.validated_data["remove_from"])
         action = services.firewall_remove_from(
             firewall=firewall, actor=request.user, servers=servers, label_selectors=label_selectors
         )
-        return _accepted(action)
+        return accepted(action)

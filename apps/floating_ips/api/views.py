@@ -8,15 +8,12 @@ viewer). Assign, unassign and delete answer 202 with an Action, to poll at
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.catalogue.models import Datacentre
 from apps.core.api.pagination import list_parameters, paginate, paginated
@@ -24,11 +21,15 @@ from apps.core.api.queries import list_query
 from apps.core.errors import ValidationFailed
 from apps.floating_ips import selectors, services
 from apps.floating_ips.api import serializers as s
-from apps.floating_ips.models import FloatingIp
+from apps.instances.api.resource_views import (
+    ResourceActionListApi,
+    ResourceApiView,
+    ResourceDetailApi,
+    accepted,
+)
 from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.selectors import instance_get
 from apps.teams.access import organisation_get_for_actor, project_get_for_actor
-from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 
 P = Permission
@@ -37,17 +38,10 @@ ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.
 TAG = ["floating_ips"]
 
 
-def _accepted(action: Any) -> Response:
-    return Response(ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
-
-
-class FloatingIpsApiView(APIView):
-    permission_classes = [ScopedPermission]
-
-    def floating_ip(self, permission: Permission = P.RESOURCES_READ) -> FloatingIp:
-        return selectors.floating_ip_get(
-            actor=self.request.user, public_id=self.kwargs["floating_ip_id"], permission=permission
-        )
+class FloatingIpsApiView(ResourceApiView):
+    lookup_kwarg = "floating_ip_id"
+    getter = selectors.floating_ip_get
+    output_serializer = s.FloatingIpOutputSerializer
 
 
 class FloatingIpListApi(FloatingIpsApiView):
@@ -119,17 +113,14 @@ class FloatingIpListApi(FloatingIpsApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class FloatingIpDetailApi(FloatingIpsApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="floating_ips_retrieve",
         tags=TAG,
         parameters=[ID],
         responses={200: s.FloatingIpOutputSerializer, 404: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request, floating_ip_id: str) -> Response:
-        return Response(s.FloatingIpOutputSerializer(self.floating_ip()).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         operation_id="floating_ips_update",
         tags=TAG,
         summary="Rename, relabel or protect a floating IP",
@@ -137,15 +128,8 @@ class FloatingIpDetailApi(FloatingIpsApiView):
         parameters=[ID],
         request=s.FloatingIpUpdateInputSerializer,
         responses={200: s.FloatingIpOutputSerializer, **ERRORS},
-    )
-    def patch(self, request: Request, floating_ip_id: str) -> Response:
-        floating_ip = self.floating_ip(P.RESOURCES_WRITE)
-        data = s.FloatingIpUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        updated = services.floating_ip_update(floating_ip=floating_ip, actor=request.user, **data.validated_data)
-        return Response(s.FloatingIpOutputSerializer(updated).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="floating_ips_destroy",
         tags=TAG,
         summary="Release a floating IP",
@@ -154,29 +138,28 @@ class FloatingIpDetailApi(FloatingIpsApiView):
         "`delete` Action.",
         parameters=[ID],
         responses={202: ActionOutputSerializer, **ERRORS},
-    )
-    def delete(self, request: Request, floating_ip_id: str) -> Response:
-        return _accepted(
-            services.floating_ip_delete(floating_ip=self.floating_ip(P.RESOURCES_WRITE), actor=request.user)
-        )
+    ),
+)
+class FloatingIpDetailApi(FloatingIpsApiView, ResourceDetailApi):
+    noun = "floating_ip"
+    update_serializer = s.FloatingIpUpdateInputSerializer
+    update = services.floating_ip_update
+    remove = services.floating_ip_delete
 
 
-class FloatingIpActionListApi(FloatingIpsApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="floating_ips_actions_list",
         tags=TAG,
         summary="List a floating IP's actions",
         description="The floating IP's asynchronous operations, newest first.",
         parameters=[ID],
         responses=paginated(ActionOutputSerializer),
-    )
-    def get(self, request: Request, floating_ip_id: str) -> Response:
-        return paginate(
-            request,
-            self,
-            selectors.floating_ip_action_list(floating_ip=self.floating_ip()),
-            ActionOutputSerializer,
-        )
+    ),
+)
+class FloatingIpActionListApi(FloatingIpsApiView, ResourceActionListApi):
+    noun = "floating_ip"
+    actions = selectors.floating_ip_action_list
 
 
 class FloatingIpAssignApi(FloatingIpsApiView):
@@ -193,13 +176,13 @@ class FloatingIpAssignApi(FloatingIpsApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, floating_ip_id: str) -> Response:
-        floating_ip = self.floating_ip(P.RESOURCES_WRITE)
+        floating_ip = self.resource(P.RESOURCES_WRITE)
         data = s.FloatingIpAssignInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         server = instance_get(
             actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
         )
-        return _accepted(services.floating_ip_assign(actor=request.user, floating_ip=floating_ip, server=server))
+        return accepted(services.floating_ip_assign(actor=request.user, floating_ip=floating_ip, server=server))
 
 
 class FloatingIpUnassignApi(FloatingIpsApiView):
@@ -213,6 +196,4 @@ class FloatingIpUnassignApi(FloatingIpsApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, floating_ip_id: str) -> Response:
-        return _accepted(
-            services.floating_ip_unassign(actor=request.user, floating_ip=self.floating_ip(P.RESOURCES_WRITE))
-        )
+        return accepted(services.floating_ip_unassign(actor=request.user, floating_ip=self.resource(P.RESOURCES_WRITE)))

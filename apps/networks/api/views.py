@@ -9,27 +9,28 @@ Proxmox answers 202 with an Action (``/api/v1/actions/{id}/``, or the network's
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.catalogue.models import Datacentre
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query
 from apps.core.errors import NotFound, ValidationFailed
+from apps.instances.api.resource_views import (
+    ResourceActionListApi,
+    ResourceApiView,
+    ResourceDetailApi,
+    accepted,
+)
 from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.selectors import instance_get
 from apps.networks import selectors, services
 from apps.networks.api import serializers as s
-from apps.networks.models import Network
 from apps.teams.access import organisation_get_for_actor, project_get_for_actor
-from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 
 P = Permission
@@ -37,17 +38,10 @@ ID = OpenApiParameter("network_id", OpenApiTypes.UUID, OpenApiParameter.PATH, de
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT}
 
 
-def _accepted(action: Any) -> Response:
-    return Response(ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
-
-
-class NetworksApiView(APIView):
-    permission_classes = [ScopedPermission]
-
-    def network(self, permission: Permission = P.RESOURCES_READ) -> Network:
-        return selectors.network_get(
-            actor=self.request.user, public_id=self.kwargs["network_id"], permission=permission
-        )
+class NetworksApiView(ResourceApiView):
+    lookup_kwarg = "network_id"
+    getter = selectors.network_get
+    output_serializer = s.NetworkOutputSerializer
 
 
 class NetworkListApi(NetworksApiView):
@@ -106,17 +100,14 @@ class NetworkListApi(NetworksApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class NetworkDetailApi(NetworksApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="networks_retrieve",
         tags=["networks"],
         parameters=[ID],
         responses={200: s.NetworkOutputSerializer, 404: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request, network_id: str) -> Response:
-        return Response(s.NetworkOutputSerializer(self.network()).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         operation_id="networks_update",
         tags=["networks"],
         summary="Rename or relabel a network",
@@ -124,15 +115,8 @@ class NetworkDetailApi(NetworksApiView):
         parameters=[ID],
         request=s.NetworkUpdateInputSerializer,
         responses={200: s.NetworkOutputSerializer, **ERRORS},
-    )
-    def patch(self, request: Request, network_id: str) -> Response:
-        network = self.network(P.RESOURCES_WRITE)
-        data = s.NetworkUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.network_update(network=network, actor=request.user, **data.validated_data)
-        return Response(s.NetworkOutputSerializer(self.network()).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="networks_destroy",
         tags=["networks"],
         summary="Delete a network",
@@ -140,9 +124,13 @@ class NetworkDetailApi(NetworksApiView):
         "`network_busy` during another operation. Answers 202 with the `delete` Action.",
         parameters=[ID],
         responses={202: ActionOutputSerializer, **ERRORS},
-    )
-    def delete(self, request: Request, network_id: str) -> Response:
-        return _accepted(services.network_delete(network=self.network(P.RESOURCES_WRITE), actor=request.user))
+    ),
+)
+class NetworkDetailApi(NetworksApiView, ResourceDetailApi):
+    noun = "network"
+    update_serializer = s.NetworkUpdateInputSerializer
+    update = services.network_update
+    remove = services.network_delete
 
 
 class SubnetListApi(NetworksApiView):
@@ -154,7 +142,7 @@ class SubnetListApi(NetworksApiView):
         responses=paginated(s.SubnetOutputSerializer),
     )
     def get(self, request: Request, network_id: str) -> Response:
-        return paginate(request, self, self.network().subnets.order_by("id"), s.SubnetOutputSerializer)
+        return paginate(request, self, self.resource().subnets.order_by("id"), s.SubnetOutputSerializer)
 
     @extend_schema(
         operation_id="networks_subnets_create",
@@ -167,11 +155,11 @@ class SubnetListApi(NetworksApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, network_id: str) -> Response:
-        network = self.network(P.RESOURCES_WRITE)
+        network = self.resource(P.RESOURCES_WRITE)
         data = s.SubnetCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _subnet, action = services.subnet_add(actor=request.user, network=network, cidr=data.validated_data["cidr"])
-        return _accepted(action)
+        return accepted(action)
 
 
 SUBNET_ID = OpenApiParameter("subnet_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Subnet id.")
@@ -189,24 +177,26 @@ class SubnetDetailApi(NetworksApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def delete(self, request: Request, network_id: str, subnet_id: str) -> Response:
-        network = self.network(P.RESOURCES_WRITE)
+        network = self.resource(P.RESOURCES_WRITE)
         subnet = network.subnets.filter(public_id=subnet_id).first()
         if subnet is None:
             raise NotFound(_("No such subnet."))
-        return _accepted(services.subnet_delete(actor=request.user, network=network, subnet=subnet))
+        return accepted(services.subnet_delete(actor=request.user, network=network, subnet=subnet))
 
 
-class NetworkActionListApi(NetworksApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="networks_actions_list",
         tags=["networks"],
         summary="List a network's actions",
         description="The network's asynchronous operations (create, apply, attach, detach, delete), newest first.",
         parameters=[ID],
         responses=paginated(ActionOutputSerializer),
-    )
-    def get(self, request: Request, network_id: str) -> Response:
-        return paginate(request, self, selectors.network_action_list(network=self.network()), ActionOutputSerializer)
+    ),
+)
+class NetworkActionListApi(NetworksApiView, ResourceActionListApi):
+    noun = "network"
+    actions = selectors.network_action_list
 
 
 class NetworkAttachApi(NetworksApiView):
@@ -224,13 +214,13 @@ class NetworkAttachApi(NetworksApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, network_id: str) -> Response:
-        network = self.network(P.RESOURCES_WRITE)
+        network = self.resource(P.RESOURCES_WRITE)
         data = s.NetworkAttachInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         server = instance_get(
             actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
         )
-        return _accepted(
+        return accepted(
             services.network_attach(
                 actor=request.user, network=network, server=server, ip=data.validated_data.get("ip")
             )
@@ -248,10 +238,10 @@ class NetworkDetachApi(NetworksApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, network_id: str) -> Response:
-        network = self.network(P.RESOURCES_WRITE)
+        network = self.resource(P.RESOURCES_WRITE)
         data = s.NetworkDetachInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         server = instance_get(
             actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
         )
-        return _accepted(services.network_detach(actor=request.user, network=network, server=server))
+        return accepted(services.network_detach(actor=request.user, network=network, server=server))

@@ -9,44 +9,39 @@ volume's ``/actions/`` list), as networks, firewalls and floating IPs do.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.catalogue.models import Datacentre, Offer
 from apps.core.api.pagination import list_parameters, paginate, paginated
 from apps.core.api.queries import list_query
 from apps.core.errors import ValidationFailed
+from apps.instances.api.resource_views import (
+    ResourceActionListApi,
+    ResourceApiView,
+    ResourceDetailApi,
+    accepted,
+)
 from apps.instances.api.serializers import ActionOutputSerializer
 from apps.instances.selectors import instance_get
 from apps.teams.access import organisation_get_for_actor, project_get_for_actor
-from apps.teams.api.permissions import ScopedPermission
 from apps.teams.choices import Permission
 from apps.volumes import selectors, services
 from apps.volumes.api import serializers as s
-from apps.volumes.models import Volume
 
 P = Permission
 ID = OpenApiParameter("volume_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="Volume id.")
 ERRORS = {400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT}
 
 
-def _accepted(action: Any) -> Response:
-    """202 with the shared Action (``/api/v1/actions/{id}/``); the volume is its ``resource.id``."""
-    return Response(ActionOutputSerializer(action).data, status=status.HTTP_202_ACCEPTED)
-
-
-class VolumesApiView(APIView):
-    permission_classes = [ScopedPermission]
-
-    def volume(self, permission: Permission = P.RESOURCES_READ) -> Volume:
-        return selectors.volume_get(actor=self.request.user, public_id=self.kwargs["volume_id"], permission=permission)
+class VolumesApiView(ResourceApiView):
+    lookup_kwarg = "volume_id"
+    getter = selectors.volume_get
+    output_serializer = s.VolumeOutputSerializer
 
 
 class VolumeListApi(VolumesApiView):
@@ -113,17 +108,14 @@ class VolumeListApi(VolumesApiView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class VolumeDetailApi(VolumesApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="volumes_retrieve",
         tags=["volumes"],
         parameters=[ID],
         responses={200: s.VolumeOutputSerializer, 404: OpenApiTypes.OBJECT},
-    )
-    def get(self, request: Request, volume_id: str) -> Response:
-        return Response(s.VolumeOutputSerializer(self.volume()).data)
-
-    @extend_schema(
+    ),
+    patch=extend_schema(
         operation_id="volumes_update",
         tags=["volumes"],
         summary="Rename, relabel or protect a volume",
@@ -131,15 +123,8 @@ class VolumeDetailApi(VolumesApiView):
         parameters=[ID],
         request=s.VolumeUpdateInputSerializer,
         responses={200: s.VolumeOutputSerializer, **ERRORS},
-    )
-    def patch(self, request: Request, volume_id: str) -> Response:
-        volume = self.volume(P.RESOURCES_WRITE)
-        data = s.VolumeUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        updated = services.volume_update(volume=volume, actor=request.user, **data.validated_data)
-        return Response(s.VolumeOutputSerializer(updated).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="volumes_destroy",
         tags=["volumes"],
         summary="Delete a volume",
@@ -147,22 +132,28 @@ class VolumeDetailApi(VolumesApiView):
         "protected (`delete_protected`). Answers 202 with the `delete` Action.",
         parameters=[ID],
         responses={202: ActionOutputSerializer, **ERRORS},
-    )
-    def delete(self, request: Request, volume_id: str) -> Response:
-        return _accepted(services.volume_delete(volume=self.volume(P.RESOURCES_WRITE), actor=request.user))
+    ),
+)
+class VolumeDetailApi(VolumesApiView, ResourceDetailApi):
+    noun = "volume"
+    update_serializer = s.VolumeUpdateInputSerializer
+    update = services.volume_update
+    remove = services.volume_delete
 
 
-class VolumeActionListApi(VolumesApiView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="volumes_actions_list",
         tags=["volumes"],
         summary="List a volume's actions",
         description="The volume's asynchronous operations, newest first.",
         parameters=[ID],
         responses=paginated(ActionOutputSerializer),
-    )
-    def get(self, request: Request, volume_id: str) -> Response:
-        return paginate(request, self, selectors.volume_action_list(volume=self.volume()), ActionOutputSerializer)
+    ),
+)
+class VolumeActionListApi(VolumesApiView, ResourceActionListApi):
+    noun = "volume"
+    actions = selectors.volume_action_list
 
 
 class VolumeAttachApi(VolumesApiView):
@@ -177,13 +168,13 @@ class VolumeAttachApi(VolumesApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
-        volume = self.volume(P.RESOURCES_WRITE)
+        volume = self.resource(P.RESOURCES_WRITE)
         data = s.VolumeAttachInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         server = instance_get(
             actor=request.user, public_id=data.validated_data["server_id"], permission=P.RESOURCES_WRITE
         )
-        return _accepted(services.volume_attach(actor=request.user, volume=volume, server=server))
+        return accepted(services.volume_attach(actor=request.user, volume=volume, server=server))
 
 
 class VolumeDetachApi(VolumesApiView):
@@ -197,7 +188,7 @@ class VolumeDetachApi(VolumesApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
-        return _accepted(services.volume_detach(actor=request.user, volume=self.volume(P.RESOURCES_WRITE)))
+        return accepted(services.volume_detach(actor=request.user, volume=self.resource(P.RESOURCES_WRITE)))
 
 
 class VolumeResizeApi(VolumesApiView):
@@ -213,9 +204,9 @@ class VolumeResizeApi(VolumesApiView):
         responses={202: ActionOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, volume_id: str) -> Response:
-        volume = self.volume(P.RESOURCES_WRITE)
+        volume = self.resource(P.RESOURCES_WRITE)
         data = s.VolumeResizeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return _accepted(
+        return accepted(
             services.volume_resize(actor=request.user, volume=volume, size_gb=data.validated_data["size_gb"])
         )
