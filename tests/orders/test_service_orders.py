@@ -342,3 +342,23 @@ def test_a_name_another_live_service_of_the_project_holds_is_refused(personas, s
         place(personas, shop, offer=shop.service, name="shop", service=WEB)
     assert "name" in exc.value.fields
     assert Order.objects.count() == 1 and ManagedService.objects.count() == 1  # nothing half-made
+
+
+def test_the_live_services_quota_applies_at_placement(personas, shop, settings):
+    settings.MANAGED_DEFAULT_QUOTAS = {"max_services": 1}
+    client = client_for(personas.member)
+    assert client.post(ORDERS, body(personas, shop, name="one"), format="json").status_code == 202
+    response = client.post(ORDERS, body(personas, shop, name="two"), format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "quota_exceeded"
+    assert Order.objects.count() == 1 and ManagedService.objects.count() == 1
+
+
+def test_service_orders_awaiting_approval_count_against_the_quota(personas, shop, settings):
+    settings.MANAGED_DEFAULT_QUOTAS = {"max_services": 1}
+    settings.ORDERS_APPROVAL_FIRST_ORDER_ABOVE = 1
+    waiting = place(personas, shop, offer=shop.service, name="one", service=WEB)
+    assert waiting.state == OrderState.AWAITING_APPROVAL and not ManagedService.objects.exists()
+    with pytest.raises(Conflict) as exc:
+        place(personas, shop, offer=shop.service, name="two", service=WEB)
+    assert exc.value.code == "quota_exceeded"

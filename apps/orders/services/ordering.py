@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from apps.catalogue.choices import BillingUnit, FamilyKind
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -287,6 +288,20 @@ def _check_not_blocked(*, organisation: Organisation) -> None:
 
 def _check_quota(*, order: Order) -> None:
     offer = order.offer
+    if validation.is_service_offer(offer):
+        # The organisation's live services quota (apps.managed), counting the service orders still
+        # waiting for approval: each becomes a service when approved (409 ``quota_exceeded``).
+        waiting = (
+            Order.objects.filter(
+                organisation_id=order.organisation_id, state=OrderState.AWAITING_APPROVAL, service__isnull=True
+            )
+            .exclude(pk=order.pk)
+            .filter(offer__family__kind=FamilyKind.MANAGED_SERVICE)
+            .exclude(offer__billing_unit=BillingUnit.GB_MONTH)
+            .count()
+        )
+        managed_services.service_quota_check(organisation=order.organisation, add=1 + waiting)
+        return
     if not validation.is_vm_offer(offer):
         return
     usage = selectors.quota_usage(organisation=order.organisation, exclude=order)
