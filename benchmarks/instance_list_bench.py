@@ -1,9 +1,14 @@
 """Instance list API throughput vs a bare Django JSON view, same run, gunicorn on loopback (goal: ratio >= 1/5).
 
-    python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2] [--rounds 4]
+    python benchmarks/instance_list_bench.py [--seconds 10] [--clients 4] [--workers 2] [--rounds 4] [--no-extras]
 
 Puts 10,000 instances in a throwaway PostgreSQL database
-(``test_vmcloud_listbench``, recreated each run), starts gunicorn (sync
+(``test_vmcloud_listbench``, recreated each run), with what issue 13 puts
+around them (volumes, a private network card, firewalls, some floating IPs:
+about 200 values on a page of 50, which the API shows; ``--no-extras`` leaves
+them out, as the data was before), measures both endpoints in-process (ms per
+request, queries of a page of 1 and of 50 servers: the run fails if they
+differ), then starts gunicorn (sync
 workers) on a free loopback port with ``benchmarks.listbench.settings`` (the
 test settings plus a ``/bench/bare/`` view in the benchmark's own URLconf),
 then drives each endpoint for the same time with the same number of client
@@ -69,7 +74,9 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -95,30 +102,151 @@ def _database() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
 
 
-def _data() -> str:
-    """10,000 instances of one organisation (created once), and a fresh read-only token; returns the token."""
+def _server_extras_data(org: Any) -> None:
+    """What issue 13 puts around a server, on every one of the servers: a volume (two on every third
+    server), a card on a private network, the firewall "web" (and "ssh" on every second server), and a
+    floating IP on every fourth server. A page of 50 servers shows about 200 of these values."""
+    from apps.catalogue import choices as cc
+    from apps.catalogue.models import Datacentre, Offer, ProductFamily
+    from apps.firewalls.models import Firewall, FirewallServer
+    from apps.floating_ips.models import FloatingIp
+    from apps.floating_ips.services import floating_ip_offer_placeholder_ensure
+    from apps.infrastructure.models import Cluster, IpPool
+    from apps.instances.models import Instance
+    from apps.networks.models import Attachment, Network, NetworkZone, Subnet
+    from apps.volumes.models import Volume
+
+    project = org.projects.get()
+    dc = Datacentre.objects.get(code="PAR-1")
+    servers = list(Instance.objects.order_by("id").values_list("pk", flat=True))
+    storage = ProductFamily.objects.create(slug="storage", name="Storage", kind=cc.FamilyKind.MANAGED_SERVICE)
+    ssd = Offer.objects.create(
+        family=storage,
+        code="STORAGE-SSD",
+        name="SSD",
+        tier=cc.Tier.values[0],
+        price_hourly=Decimal("0.000137"),
+        price_monthly=Decimal("0.10"),
+    )
+    owned = {"organisation": org, "project": project, "datacentre": dc}
+    price = {"price_hourly": Decimal("0.002055"), "price_monthly": Decimal("1.50")}
+    Volume.objects.bulk_create(
+        [
+            Volume(**owned, **price, name=f"data-{pk}-{n}", tier=ssd, size_gb=10, server_id=pk, status="in_use")
+            for pk in servers
+            for n in range(2 if pk % 3 == 0 else 1)
+        ],
+        batch_size=2000,
+    )
+    cluster = Cluster.objects.create(name="bench", datacentre=dc, api_url="https://pve.bench.test:8006")
+    zone = NetworkZone.objects.create(cluster=cluster, name="benchnet", zone_type="vxlan")
+    network = Network.objects.create(
+        **owned,
+        name="backend",
+        ip_range="10.20.0.0/16",
+        status="available",
+        cluster=cluster,
+        zone=zone,
+        vnet="vnb1",
+        tag=1001,
+    )
+    subnet = Subnet.objects.create(network=network, cidr="10.20.0.0/16")
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                network=network,
+                subnet=subnet,
+                instance_id=pk,
+                address=f"10.20.{n // 250}.{n % 250 + 2}",
+                nic_index=1,
+                status="attached",
+            )
+            for n, pk in enumerate(servers)
+        ],
+        batch_size=2000,
+    )
+    web = Firewall.objects.create(organisation=org, project=project, name="web")
+    ssh = Firewall.objects.create(organisation=org, project=project, name="ssh")
+    FirewallServer.objects.bulk_create(
+        [FirewallServer(firewall=web, instance_id=pk, direct=True, status="applied") for pk in servers]
+        + [FirewallServer(firewall=ssh, instance_id=pk, direct=True, status="applied") for pk in servers[::2]],
+        batch_size=2000,
+    )
+    pool = IpPool.objects.create(datacentre=dc, family=4, cidr="198.18.0.0/15", gateway="198.18.0.1")
+    offer = floating_ip_offer_placeholder_ensure()
+    FloatingIp.objects.bulk_create(
+        [
+            FloatingIp(
+                **owned,
+                **price,
+                name=f"vip-{pk}",
+                address=f"198.18.{n // 250}.{n % 250 + 2}",
+                pool=pool,
+                offer=offer,
+                server_id=pk,
+                status="assigned",
+            )
+            for n, pk in enumerate(servers[::4])
+        ],
+        batch_size=2000,
+    )
+
+
+def _data(*, extras: bool) -> str:
+    """10,000 instances of one organisation (with what surrounds them unless ``extras`` is off), and a
+    fresh read-only token; returns the token."""
     from django.core.management import call_command
 
     from apps.accounts.models import User
-    from apps.instances.models import Instance
     from apps.teams.choices import TokenScope
     from apps.teams.services import api_token_create
     from benchmarks.benchdata import servers_of_one_organisation
 
-    if Instance.objects.count() != INSTANCES or not User.objects.filter(email="bench@example.test").exists():
-        call_command("flush", interactive=False, verbosity=0)
-        owner, org = servers_of_one_organisation(INSTANCES)
-        with connection.cursor() as cursor:
-            # What autovacuum does to a table in service: statistics, and the visibility map an
-            # index-only scan of instance_live_project_idx needs (the COUNT uses one only when
-            # random_page_cost makes it cheaper than a sequential scan: see the docstring).
-            cursor.execute("VACUUM ANALYZE")
+    call_command("flush", interactive=False, verbosity=0)
+    owner, org = servers_of_one_organisation(INSTANCES)
+    if extras:
+        _server_extras_data(org)
+    with connection.cursor() as cursor:
+        # What autovacuum does to a table in service: statistics, and the visibility map an
+        # index-only scan of instance_live_project_idx needs (the COUNT uses one only when
+        # random_page_cost makes it cheaper than a sequential scan: see the docstring).
+        cursor.execute("VACUUM ANALYZE")
     owner = User.objects.get(email="bench@example.test")
     org = owner.memberships.get().organisation
     _token, secret = api_token_create(
         user=owner, organisation=org, name=f"bench-{time.time_ns()}", scope=TokenScope.READ_ONLY, expires_at=None
     )
     return secret
+
+
+def _in_process(token: str) -> dict[str, float]:
+    """Milliseconds per request through Django's test client (best of 5 x 20), and the queries of an API
+    page of 1 and of 50 servers: the figures behind the req/s of the run."""
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost")
+    auth = {"Authorization": f"Bearer {token}"}
+    api = f"/api/v1/instances/?per_page={PAGE}"
+
+    def best(path: str, headers: dict[str, str]) -> float:
+        for _ in range(5):
+            client.get(path, headers=headers)
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(20):
+                client.get(path, headers=headers)
+            times.append((time.perf_counter() - started) / 20 * 1000)
+        return min(times)
+
+    figures = {"bare_ms": best("/bench/bare/", {}), "api_ms": best(api, auth)}
+    for per_page in (1, PAGE):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/api/v1/instances/?per_page={per_page}", headers=auth).status_code == 200
+        figures[f"queries_{per_page}"] = len(queries)
+    connection.close()
+    return figures
 
 
 def _free_port() -> int:
@@ -174,10 +302,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="alternate the two endpoints this many times")
+    parser.add_argument(
+        "--no-extras",
+        action="store_true",
+        help="servers without volumes, networks, firewalls or floating IPs (the data before issue 13)",
+    )
     args = parser.parse_args()
 
     _database()
-    token = _data()
+    token = _data(extras=not args.no_extras)
+    figures = _in_process(token)
     connection.close()
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
@@ -207,6 +341,8 @@ def main() -> None:
                 time.sleep(0.2)
         if status != 200 or body.count(b'"id"') < PAGE:
             sys.exit(f"the API answered {status}: {body[:300]!r}")
+        if not args.no_extras and body.count(b'"network_id"') != PAGE:
+            sys.exit(f"the API's servers do not show their private networks: {body[:600]!r}")
         status, body = _get(port, "/bench/bare/", {})
         if status != 200 or body.count(b'"public_id"') != PAGE:
             sys.exit(f"the bare view answered {status}: {body[:300]!r}")
@@ -228,6 +364,15 @@ def main() -> None:
         gunicorn.wait(timeout=20)
 
     print(f"instances in the database: {INSTANCES}; {PAGE} per page")
+    print(
+        "around each server:         "
+        + ("nothing (--no-extras)" if args.no_extras else "1-2 volumes, 1 network card, 1-2 firewalls, 1/4 floating IP")
+    )
+    print(
+        f"in-process, ms per request: bare {figures['bare_ms']:.2f}, API {figures['api_ms']:.2f} "
+        f"(1/{figures['api_ms'] / figures['bare_ms']:.1f}; best of 5x20, Django's test client)"
+    )
+    print(f"queries per API page:       {figures['queries_50']} ({PAGE} servers), {figures['queries_1']} (1 server)")
     print(f"gunicorn sync workers:      {args.workers}; client processes: {args.clients}")
     print(f"bare Django JSON view:      {bare:8.1f} req/s ({bare_errors} errors)")
     print(f"DRF /api/v1/instances/:     {drf:8.1f} req/s ({drf_errors} errors)")
@@ -236,6 +381,8 @@ def main() -> None:
         "per round (bare / API):     "
         + ", ".join(f"{b[0]:.0f}/{d[0]:.0f}" for b, d in zip(bare_runs, drf_runs, strict=True))
     )
+    if figures["queries_50"] != figures["queries_1"]:
+        sys.exit("the API's query count grows with the page's length")
 
 
 if __name__ == "__main__":
