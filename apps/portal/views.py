@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.urls import reverse
 from apps.catalogue.choices import FamilyKind
 from apps.instances import selectors as instance_selectors
 from apps.instances.choices import InstanceStatus
+from apps.managed import selectors as managed_selectors
 from apps.orders import selectors as order_selectors
 from apps.orders.choices import FulfilmentStatus, OrderState
 from apps.portal.selectors import home_facts
@@ -73,10 +74,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """
     organisation = current_organisation(request)
     instances: list[Any] = []
+    services_cap = Decimal("0")
     can_order = False
     if organisation is not None and not organisation.is_suspended:
         instances = list(instance_selectors.instance_list(actor=request.user).filter(organisation=organisation)[:200])
         can_order = actor_has_permission(request.user, organisation, Permission.RESOURCES_WRITE)
+        # Live managed services count in the monthly cap like servers (issue 14): each at most its tier's price.
+        services_cap = managed_selectors.service_list(
+            actor=request.user, where=Q(organisation=organisation), include_ended=False
+        ).aggregate(cap=Sum("price_monthly"))["cap"] or Decimal("0")
     context = {
         "organisation": organisation,
         "instances": instances,
@@ -86,7 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "running": sum(1 for i in instances if i.status == S.RUNNING),
         "stopped": sum(1 for i in instances if i.status == S.STOPPED),
         "attention": sum(1 for i in instances if i.status == S.ERROR),
-        "monthly_cap": sum((i.price_monthly for i in instances), Decimal("0")),
+        "monthly_cap": sum((i.price_monthly for i in instances), Decimal("0")) + services_cap,
         "can_order": can_order,
         **_services_context(request, organisation),
         # The empty state's "ready in about a minute in …": only where a server can be ordered now.
