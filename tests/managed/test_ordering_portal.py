@@ -271,3 +271,16 @@ def test_load_balancer_from_the_portal(personas, shop, client):
     config = ManagedService.objects.get().config
     assert config["rules"] == [{"protocol": "HTTPS", "port": 443, "target_protocol": "HTTP", "target_port": 8080}]
     assert config["targets"] == [{"kind": "label_selector", "label_selector": "role=web"}]
+
+
+def test_the_dashboards_monthly_cap_counts_live_services(personas, shop, client):
+    from decimal import Decimal
+
+    live = service_row(personas, shop, name="site-1")
+    ended = service_row(personas, shop, name="site-2")
+    from apps.managed import services as managed_services
+
+    managed_services.service_cancel(service=ended, actor=personas.member, confirm_name="site-2")
+    client.force_login(personas.member)
+    response = client.get("/dashboard/")
+    assert response.context["monthly_cap"] == live.price_monthly == Decimal("4.99")
