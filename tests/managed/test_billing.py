@@ -10,7 +10,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from apps.billing.choices import DunningState, ResourceType
-from apps.billing.models import DunningPolicy, UsageRecord
+from apps.billing.models import DunningPolicy, UsageRecord, VatRate
 from apps.billing.selectors import costs
 from apps.billing.selectors.usage import rate_month
 from apps.billing.services import billing_account_for, dunning, payments
@@ -85,6 +85,8 @@ def test_the_month_is_capped_at_the_tier_monthly_price(personas, shop):
 
 
 def test_costs_forecast_follows_the_open_price_period(personas, shop):
+    # The rates come from billing's data migration; a transactional test elsewhere may have flushed them.
+    VatRate.objects.get_or_create(country=personas.org.country or "EE", defaults={"rate": Decimal("22.00")})
     now = timezone.now()
     service_row(personas, shop)
     summary = costs.cost_summary(organisation=personas.org, now=now)

@@ -29,7 +29,7 @@ def test_create_is_provisioning_with_encrypted_env_secrets_and_queued_for_staff(
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         service = service_row(personas, shop, active=False, secrets={"DATABASE_URL": "postgres://x"})
-    assert len(callbacks) == 1  # the backend's provision, enqueued on commit
+    assert len(callbacks) == 2  # the state signal and the backend's provision, both on commit
     service.refresh_from_db()
     assert service.state == ServiceState.PROVISIONING
     assert service.family == ServiceFamily.WEB_HOSTING
@@ -227,3 +227,24 @@ def test_the_live_services_quota_counts_live_services_only(personas, shop, setti
 
     ManagedServiceQuota.objects.create(organisation=personas.org, max_services=5)
     services.service_quota_check(organisation=personas.org, add=3)
+
+
+def test_state_changes_are_signalled_once_committed(personas, shop, django_capture_on_commit_callbacks):
+    from apps.managed.signals import service_state_changed
+
+    seen: list[tuple[str, str]] = []
+
+    def receiver(sender, *, service_id, before, after, **kwargs):
+        seen.append((before, after))
+
+    service_state_changed.connect(receiver, dispatch_uid="test-managed-signal")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            service = service_row(personas, shop)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.service_cancel(service=service, actor=personas.owner, confirm_name=service.name)
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict):
+            services.service_cancel(service=service, actor=personas.owner, confirm_name=service.name)
+    finally:
+        service_state_changed.disconnect(dispatch_uid="test-managed-signal")
+    assert seen == [("", "provisioning"), ("provisioning", "active"), ("active", "cancelled")]

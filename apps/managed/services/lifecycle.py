@@ -48,6 +48,7 @@ from apps.managed.models import (
     ServiceTransition,
     ServiceUsage,
 )
+from apps.managed.signals import service_state_changed
 from apps.teams.access import require_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
@@ -119,9 +120,13 @@ def _name_clean(name: str, *, project: Project, exclude: int | None = None) -> s
 
 
 def service_lock(service: ManagedService) -> ManagedService:
-    """Re-read ``service`` under a row lock (no key: its price periods and secrets still point at it)."""
+    """Re-read ``service`` under a row lock (no key: its price periods and secrets still point at it).
+
+    Only the service's row (``of=("self",)``): the joined offer, organisation and project rows stay unlocked,
+    so writes on two services of one offer or organisation never wait on each other.
+    """
     return (
-        ManagedService.objects.select_for_update(no_key=True)
+        ManagedService.objects.select_for_update(no_key=True, of=("self",))
         .select_related("offer", "offer__family", "organisation", "project")
         .get(pk=service.pk)
     )
@@ -141,6 +146,10 @@ def _transition(
         )
     service.state = to
     service.state_reason = reason
+    service_id = service.pk
+    transaction.on_commit(
+        lambda: service_state_changed.send(sender=ManagedService, service_id=service_id, before=current, after=to)
+    )
     user = actor_user(actor)
     ServiceTransition.objects.create(
         service=service,
@@ -268,6 +277,12 @@ def service_create(
             to_state=S.PROVISIONING,
             actor=user,  # type: ignore[misc]
             actor_label=user.get_username() if user is not None else "system",
+        )
+        created_id = service.pk
+        transaction.on_commit(
+            lambda: service_state_changed.send(
+                sender=ManagedService, service_id=created_id, before="", after=S.PROVISIONING
+            )
         )
         secret_names = _secrets_store(service, kind=SecretKind.ENV, values=secrets or {})
         audit_record(
