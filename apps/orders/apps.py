@@ -13,6 +13,15 @@ def _instance_status_changed(sender: Any, **kwargs: Any) -> None:
     order_sync_on_instance_change(**kwargs)
 
 
+def _service_state_changed(sender: Any, **kwargs: Any) -> None:
+    """A managed service's state changed (``apps.managed.signals``): its order follows (delivered → completed)."""
+    if kwargs.get("after") == kwargs.get("before") or kwargs.get("before") == "":
+        return  # created (its order is starting it) or no change: nothing for an order to follow
+    from apps.orders.services import order_sync_on_service_change
+
+    order_sync_on_service_change(**kwargs)
+
+
 class OrdersConfig(AppConfig):
     name = "apps.orders"
     verbose_name = _("Orders")
@@ -23,5 +32,9 @@ class OrdersConfig(AppConfig):
         from apps.instances.signals import instance_status_changed
 
         instance_status_changed.connect(_instance_status_changed, dispatch_uid="orders.order_sync")
+        # Managed services likewise (apps.managed.signals.service_state_changed, sent on commit).
+        from apps.managed.signals import service_state_changed
+
+        service_state_changed.connect(_service_state_changed, dispatch_uid="orders.order_sync_service")
         # Register the tasks in every process so eager mode applies and beat finds them.
         from apps.orders import tasks  # noqa: F401

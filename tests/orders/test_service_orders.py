@@ -362,3 +362,24 @@ def test_service_orders_awaiting_approval_count_against_the_quota(personas, shop
     with pytest.raises(Conflict) as exc:
         place(personas, shop, offer=shop.service, name="two", service=WEB)
     assert exc.value.code == "quota_exceeded"
+
+
+def test_the_order_completes_as_soon_as_staff_deliver_its_service(
+    personas, shop, staff_user, django_capture_on_commit_callbacks
+):
+    order = place(personas, shop, offer=shop.service, name="shop", service=WEB)
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_deliver(service=order.service, actor=staff_user, endpoints={}, notes="Live.")
+    order.refresh_from_db()
+    assert (order.state, order.fulfilment_status) == (OrderState.COMPLETED, FulfilmentStatus.FULFILLED)
+    assert services.orders_sync_provisioning() == 0  # nothing left for the safety net
+
+
+def test_the_order_is_cancelled_as_soon_as_its_service_is_cancelled_before_delivery(
+    personas, shop, django_capture_on_commit_callbacks
+):
+    order = place(personas, shop, offer=shop.service, name="shop", service=WEB)
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_cancel(service=order.service, actor=personas.member, confirm_name="shop")
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
