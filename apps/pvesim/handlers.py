@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from apps.pvesim.load import cpu_load
 from apps.pvesim.netstate import bridge_error, ipam_dhcp, ipam_forget_vm, sdn_state
 from apps.pvesim.schema import _expand_indexed, _schema_for, load_schema
 from apps.pvesim.state import (
@@ -1693,6 +1694,7 @@ def qemu_rrddata(call: Call) -> Any:
     step = _timeframe_step(str(call.params.get("timeframe", "hour")))
     now = int(time.time()) // step * step
     cpus = int(vm.config.get("cores", 1)) * int(vm.config.get("sockets", 1))
+    pinned = cpu_load(call.cluster, vm.vmid)  # a test's pinned load (apps.pvesim.load)
     points = []
     for i in range(70):
         point: dict[str, Any] = {
@@ -1706,7 +1708,7 @@ def qemu_rrddata(call: Call) -> Any:
             # Keys with no value are omitted for a stopped VM (docs/dev/proxmox-behaviour.md#metrics).
             point.update(
                 {
-                    "cpu": round(0.2 + 0.15 * math.sin((vm.vmid + i) / 6), 4),
+                    "cpu": pinned if pinned is not None else round(0.2 + 0.15 * math.sin((vm.vmid + i) / 6), 4),
                     "mem": vm.memory_mb() * MIB * (0.35 + 0.05 * math.sin(i / 9)),
                     "netin": 15000.0 + 4000 * math.sin(i / 4),
                     "netout": 9000.0 + 3000 * math.cos(i / 5),

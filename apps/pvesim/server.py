@@ -258,6 +258,12 @@ class PveSimulator:
         with self.cluster.lock:
             self.cluster.hotplug_failures.setdefault(int(vmid), deque()).append(message)
 
+    def set_cpu_load(self, vmid: int, fraction: float | None) -> None:
+        """Report ``fraction`` (0..1) as VM ``vmid``'s CPU in ``rrddata``; None: back to the simulated curve."""
+        from apps.pvesim.load import cpu_load_set
+
+        cpu_load_set(self.cluster, vmid, fraction)
+
     def finish_tasks(self) -> None:
         """End every running task now (tests with long task durations)."""
         with self.cluster.lock:
