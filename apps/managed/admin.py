@@ -189,7 +189,7 @@ class ManagedServiceAdmin(AuditedModelAdmin):
         (_("Tier"), {"fields": ("family", "offer", "datacentre", "price_hourly", "price_monthly")}),
         (_("Configuration (validated order data)"), {"fields": ("config", "labels", "delete_protection")}),
         (_("Delivery"), {"fields": ("deliver_link", "endpoints", "delivery_notes", "backend_ref", "backend_task")}),
-        (_("Dates"), {"fields": ("created_at", "activated_at", "ended_at")}),
+        (_("Dates"), {"fields": ("created_at", "fulfilment_started_at", "activated_at", "ended_at")}),
     )
 
     @admin.display(description=_("deliver"))
@@ -327,9 +327,28 @@ admin.site.register(ManagedService, ManagedServiceAdmin)
 class FulfilmentQueueAdmin(ManagedServiceAdmin):
     """Services staff deliver by hand (staff-backed families), provisioning or changing tier, oldest first."""
 
-    list_display = ["name", "organisation", "family", "offer", "state", "datacentre", "created_at", "deliver_link"]
+    list_display = [
+        "name",
+        "organisation",
+        "family",
+        "offer",
+        "state",
+        "datacentre",
+        "created_at",
+        "fulfilment_started_at",
+        "deliver_link",
+    ]
     list_filter = ["family", "state", "offer"]
-    actions = ["terminate"]
+    actions = ["fulfilment_start", "terminate"]
+
+    @admin.action(description=_("Start work (the customer can no longer cancel the order)"))
+    def fulfilment_start(self, request: HttpRequest, queryset: QuerySet[ManagedService]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda s: services.service_fulfilment_start(service=s, actor=request.user),
+            str(_("Work started on %(n)d service(s).")),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ManagedService]:
         return selectors.fulfilment_queue()

@@ -68,6 +68,9 @@ class ManagedService(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When staff started delivering by hand (the fulfilment queue's "start work"): the order can no longer be
+    # cancelled as a queued order from then on (apps.orders follows ``signals.service_fulfilment_started``).
+    fulfilment_started_at = models.DateTimeField(_("staff started at"), null=True, blank=True)
     activated_at = models.DateTimeField(_("active since"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     # The external id a plugged backend gave the service (hosting panel account, Nomad job, CDN zone).

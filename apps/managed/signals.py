@@ -5,7 +5,8 @@ state commits (``services.lifecycle._transition`` and ``service_create``, the
 only places states change), with ``service_id``, ``before`` ("" at creation)
 and ``after`` (``ServiceState`` values). A higher app (``apps.orders``: an
 order completes or ends with its service) connects a receiver in its
-``AppConfig.ready()``; managed never imports it.
+``AppConfig.ready()``; managed never imports it. ``service_fulfilment_started``
+is sent (on commit, once) when staff start delivering a service by hand.
 """
 
 from __future__ import annotations
@@ -14,3 +15,6 @@ from django.dispatch import Signal
 
 # Arguments: service_id (int), before (str, a ServiceState or ""), after (str, a ServiceState).
 service_state_changed = Signal()
+
+# Arguments: service_id (int). Staff started delivering the service by hand (sent on commit, once).
+service_fulfilment_started = Signal()

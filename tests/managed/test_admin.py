@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin import helpers
+from django.test import TestCase
 
 from apps.infrastructure import crypto
 from apps.managed.choices import ServiceState
@@ -91,3 +92,28 @@ def test_suspend_resume_terminate_and_usage_actions(personas, shop, client):
     _action(client, "terminate", [service.pk], apply="1", reason="contract ended")
     ended = ManagedService.objects.get(pk=service.pk)
     assert ended.state == ServiceState.TERMINATED and ended.price_periods.get().ended_at == ended.ended_at
+
+
+def test_staff_start_work_from_the_queue_once(personas, shop, client):
+    from apps.core.models import AuditEvent
+    from apps.managed.signals import service_fulfilment_started
+
+    waiting = service_row(personas, shop, name="waiting", active=False)
+    seen: list[int] = []
+
+    def receiver(sender, *, service_id, **kwargs):
+        seen.append(service_id)
+
+    service_fulfilment_started.connect(receiver, dispatch_uid="test-fulfilment-started")
+    try:
+        client.force_login(personas.staff)
+        body = {"action": "fulfilment_start", helpers.ACTION_CHECKBOX_NAME: [str(waiting.pk)]}
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            assert client.post("/admin/managed/fulfilmentqueueservice/", body).status_code == 302
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            client.post("/admin/managed/fulfilmentqueueservice/", body)  # again: nothing more
+    finally:
+        service_fulfilment_started.disconnect(dispatch_uid="test-fulfilment-started")
+    assert ManagedService.objects.get(pk=waiting.pk).fulfilment_started_at is not None
+    assert seen == [waiting.pk]
+    assert AuditEvent.objects.filter(action="managed.service.fulfilment_start").count() == 1

@@ -48,7 +48,7 @@ from apps.managed.models import (
     ServiceTransition,
     ServiceUsage,
 )
-from apps.managed.signals import service_state_changed
+from apps.managed.signals import service_fulfilment_started, service_state_changed
 from apps.teams.access import require_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
@@ -351,6 +351,31 @@ def service_deliver(
             actor_kind=_actor_kind(actor),
             changes={"state": [previous, S.ACTIVE], "endpoints": clean_endpoints, "credentials": names},
         )
+    return locked
+
+
+def service_fulfilment_start(*, service: ManagedService, actor: Actor) -> ManagedService:
+    """Staff start delivering a provisioning service by hand (idempotent: a second call changes nothing)."""
+    _staff_only(actor)
+    with transaction.atomic():
+        locked = service_lock(service)
+        if locked.state != S.PROVISIONING:
+            raise Conflict(
+                _("Only a service being provisioned can be started on."), code=ServiceErrorCode.INVALID_TRANSITION
+            )
+        if locked.fulfilment_started_at is not None:
+            return locked
+        locked.fulfilment_started_at = timezone.now()
+        locked.save(update_fields=["fulfilment_started_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="managed.service.fulfilment_start",
+            target=locked,
+            organisation_id=locked.organisation_id,
+            actor_kind=_actor_kind(actor),
+        )
+        service_id = locked.pk
+        transaction.on_commit(lambda: service_fulfilment_started.send(sender=ManagedService, service_id=service_id))
     return locked
 
 
