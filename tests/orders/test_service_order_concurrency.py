@@ -57,4 +57,4 @@ def test_a_cancel_racing_a_delivery_never_cancels_the_delivered_service(personas
     service = ManagedService.objects.get()
     assert service.state == ServiceState.ACTIVE and service.ended_at is None
     assert getattr(outcome.get("error"), "code", None) == "order_not_cancellable"
-    assert Order.objects.get().state == OrderState.PROVISIONING  # completed by its sync, never cancelled
+    assert Order.objects.get().state == OrderState.COMPLETED  # it followed its delivered service
