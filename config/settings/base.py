@@ -18,6 +18,7 @@ from kombu import Exchange, Queue
 
 # Task names are constants of each app (plain strings, importable before Django is set up), so the
 # beat schedule and the routes below spell them as the tasks do (docs/dev/style.md#celery-tasks).
+from apps.alerts import task_names as alerts_tasks
 from apps.billing import task_names as billing_tasks
 from apps.core import task_names as core_tasks
 from apps.firewalls import task_names as firewalls_tasks
@@ -106,6 +107,7 @@ LOCAL_APPS = [
     "apps.managed",
     "apps.loadbalancers",
     "apps.orders",
+    "apps.alerts",
     "apps.billing",
     "apps.docs",
     "apps.portal",
@@ -785,3 +787,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined
         "FirewallRuleProtocolEnum": "apps.firewalls.choices.Protocol",
     }
 )
+
+# ---------------------------------------------------------------------------
+# Monitoring alerts (apps.alerts, issue 16; apps/docs/content/alerts.md).
+# Policies per organisation (409 quota_exceeded past it); alert webhooks go to
+# public https URLs only, plain http to loopback for development and tests.
+# ---------------------------------------------------------------------------
+ALERTS_MAX_POLICIES_PER_ORGANISATION = env.int("ALERTS_MAX_POLICIES_PER_ORGANISATION", default=50)
+ALERTS_WEBHOOK_ALLOW_LOOPBACK = env.bool("ALERTS_WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
+# Evaluate alert policies on the servers' metrics every minute (apps.alerts).
+CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {"task": alerts_tasks.EVALUATE, "schedule": 60.0}
+CELERY_TASK_ROUTES[alerts_tasks.WEBHOOK_SEND] = {"queue": "notifications"}
