@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.instances.urls")),
     path("", include("apps.volumes.urls")),
+    path("", include("apps.alerts.urls")),
     path("", include("apps.networks.urls")),
     path("", include("apps.firewalls.urls")),
     path("", include("apps.floating_ips.urls")),
