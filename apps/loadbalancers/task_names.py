@@ -1,0 +1,4 @@
+"""Names of the load balancers' Celery tasks: services enqueue by name and never import ``tasks``."""
+
+APPLY = "loadbalancers.apply"
+HEALTH_READ = "loadbalancers.health_read"

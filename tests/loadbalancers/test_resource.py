@@ -1,0 +1,379 @@
+"""The load balancer as a resource, end to end on the Proxmox simulator (Celery eager).
+
+Created the way orders create it (``apps.managed.services.service_create`` for an LB offer):
+its VM is built from the load-balancer image's template in the platform's organisation, boots
+with the first configuration (cloud-init user-data), and the service becomes active once HAProxy
+answers; later changes reach the simulator's guest through the guest agent, where the real
+``haproxy -c`` checks them. Servers with the selected label join and leave the pool; deleting
+the service deletes the VM and ends its billing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from apps.catalogue.choices import FamilyKind
+from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.infrastructure import services as infra
+from apps.instances import services as instance_services
+from apps.instances.choices import InstanceStatus
+from apps.instances.models import Instance
+from apps.loadbalancers import services as lb_services
+from apps.loadbalancers.delivery import certificate_path
+from apps.loadbalancers.models import LoadBalancer
+from apps.managed import services as managed_services
+from apps.managed.choices import ServiceState
+from apps.managed.models import ManagedService, ServicePricePeriod
+from apps.managed.validation import service_config_clean
+from apps.pvesim.fleet import StorageSpec
+from apps.pvesim.server import PveSimulator
+from tests.factories import Personas
+from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory, OsImageFactory, ip_pools
+from tests.loadbalancers.support import haproxy_binary, make_chain
+
+
+@pytest.fixture(autouse=True)
+def _fast_driver(settings):
+    settings.INSTANCES_DRIVER_OPTIONS = {
+        "task_poll_interval": 0.01,
+        "retries": 2,
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+    }
+    settings.INSTANCES_GUEST_AGENT_WAIT_SECONDS = 5
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    return tmp_path / "share"
+
+
+@pytest.fixture
+def pvesim(pvesim_fleet, pvesim_ca, share: Path) -> Iterator[PveSimulator]:
+    """The test fleet plus a shared snippets storage (cloud-init user-data), as tests/instances/test_user_data.py."""
+    spec = pvesim_fleet.cluster()
+    nfs = StorageSpec(name="snippets-nfs", type="nfs", content=("snippets",), shared=True, size_gb=10, path=str(share))
+    simulator = PveSimulator(
+        dataclasses.replace(spec, storages=(*spec.storages, nfs)),
+        task_seconds=0.0,
+        lock_wait_seconds=0.0,
+        ca=pvesim_ca[0],
+        ca_path=pvesim_ca[1],
+    ).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@dataclass
+class Env:
+    sim: Any
+    dc: Any
+    vps: Any
+    ubuntu: Any
+    lb_offer: Any
+
+
+def _env(pvesim, share: Path) -> Env:
+    haproxy_binary()  # the guest's "haproxy -c" is the real one: fail clearly without it
+    ubuntu = OsImageFactory(slug="ubuntu-24.04")
+    OsImageFactory(slug="debian-12", family="Debian", version="12")  # LOADBALANCERS_VM_IMAGE's default
+    dc = DatacentreFactory(code="PAR-1")
+    cluster = infra.cluster_create(
+        datacentre=dc,
+        name="test",
+        api_url=pvesim.url + "/api2/json",
+        token_id=pvesim.token_id,
+        token_secret=pvesim.token_secret,
+        tls_ca_pem=pvesim.ca_path.read_text(),
+    )
+    infra.inventory_sync(cluster=cluster)
+    infra.cluster_update(cluster=cluster, snippets_storage="snippets-nfs", snippets_path=str(share))
+    ip_pools(dc)
+    vps = FamilyFactory(slug="vps", name="VPS")
+    vps_offer = OfferFactory(family=vps, code="VPS-NANO", vcpu=1, ram_gb=2, disk_gb=20)  # LOADBALANCERS_VM_OFFER
+    lb_family = FamilyFactory(slug="load-balancer", name="Load balancer", kind=FamilyKind.MANAGED_SERVICE)
+    lb_offer = OfferFactory(
+        family=lb_family,
+        code="LB-STARTER",
+        vcpu=None,
+        ram_gb=None,
+        disk_gb=None,
+        price_monthly=Decimal("29.00"),
+        price_hourly=Decimal("0.0397"),
+        lb_backends=5,
+        lb_protocols=["HTTP", "HTTPS"],
+        lb_requests_per_second=10_000,
+        datacentres=[dc],
+    )
+    return Env(sim=pvesim, dc=dc, vps=vps_offer, ubuntu=ubuntu, lb_offer=lb_offer)
+
+
+@pytest.fixture
+def env(db, pvesim, share) -> Env:
+    return _env(pvesim, share)
+
+
+def _server(env: Env, personas: Personas, name: str, labels: dict[str, str]) -> Instance:
+    reservation = infra.placement_reserve(offer=env.vps, datacentre=env.dc, image=env.ubuntu, actor=personas.owner)
+    instance, _action = instance_services.instance_create(
+        organisation=personas.org,
+        project=personas.project,
+        offer=env.vps,
+        datacentre=env.dc,
+        image=env.ubuntu,
+        name=name,
+        ssh_keys=[],
+        user_data="",
+        reservation=reservation,
+        price_hourly=env.vps.price_hourly,
+        price_monthly=env.vps.price_monthly,
+        actor=personas.owner,
+        labels=labels,
+    )
+    return instance
+
+
+def _order_lb(env: Env, personas: Personas, name: str = "front") -> ManagedService:
+    """As orders does when an LB order starts: the order's service object cleaned, then service_create."""
+    config, secrets = service_config_clean(
+        offer=env.lb_offer,
+        data={
+            "rules": [
+                {"protocol": "HTTP", "port": 80, "target_protocol": "HTTP", "target_port": 8080},
+                {"protocol": "HTTPS", "port": 443, "target_protocol": "HTTP", "target_port": 8080},
+            ],
+            "targets": [{"kind": "label_selector", "label_selector": "role=web"}],
+        },
+    )
+    return managed_services.service_create(
+        actor=personas.owner,
+        organisation=personas.org,
+        project=personas.project,
+        offer=env.lb_offer,
+        datacentre=env.dc,
+        name=name,
+        labels={},
+        config=config,
+        secrets=secrets,
+    )
+
+
+def _guest(env: Env, lb: LoadBalancer):
+    assert lb.instance is not None
+    return env.sim.guest(lb.instance.vmid)
+
+
+def _lb(service: ManagedService) -> LoadBalancer:
+    return LoadBalancer.objects.select_related("instance", "certificate").get(service=service)
+
+
+def _upload(lb: LoadBalancer, personas: Personas, name: str):
+    chain = make_chain((name,))
+    return lb_services.lb_certificate_upload(
+        actor=personas.owner,
+        load_balancer=lb,
+        certificate=chain.leaf.certificate,
+        chain=chain.intermediate.certificate,
+        private_key=chain.leaf.key,
+    )
+
+
+def test_create_apply_follow_labels_change_certificate_and_delete(env, personas, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        web1 = _server(env, personas, "web-1", {"role": "web"})
+        _server(env, personas, "db-1", {"role": "db"})
+
+    # Created as an order creates it: the VM is built, boots with the first configuration, the service goes live.
+    with django_capture_on_commit_callbacks(execute=True):
+        service = _order_lb(env, personas)
+    service.refresh_from_db()
+    lb = _lb(service)
+    assert service.state == ServiceState.ACTIVE, lb.apply_error
+    vm = lb.instance
+    assert vm is not None and vm.status == InstanceStatus.RUNNING
+    assert vm.organisation.slug == "platform-load-balancers" and vm.price_monthly == 0
+    assert not Instance.objects.filter(organisation=personas.org, pk=vm.pk).exists(), "not a customer's server"
+    assert vm.user_data.startswith("#cloud-config") and "PRIVATE KEY" not in vm.user_data
+    assert ServicePricePeriod.objects.get(service=service).ended_at is None  # billed from activation
+    assert service.endpoints["urls"] == [f"http://{vm.ipv4}:80", f"https://{vm.ipv4}:443"]
+
+    web1.refresh_from_db()
+    assert (lb.applied_generation, lb.config_generation) == (1, 1)
+    assert [t["id"] for t in lb.applied_targets] == [str(web1.public_id)]
+    guest = _guest(env, lb)
+    assert guest.haproxy_active and guest.haproxy_config == lb.applied_config.encode()
+    assert f"{web1.ipv4}:8080" in lb.applied_config
+    assert ":443" not in lb.applied_config, "the HTTPS rule waits for a certificate"
+    assert "haproxy -c -f /etc/haproxy/haproxy.cfg.new: 0" in guest.journal, "the real haproxy -c passed"
+
+    # A new server with the label joins the pool: the configuration is applied again.
+    reloads = guest.haproxy_reloads
+    with django_capture_on_commit_callbacks(execute=True):
+        web2 = _server(env, personas, "web-2", {"role": "web"})
+    web2.refresh_from_db()
+    lb = _lb(service)
+    assert (lb.applied_generation, lb.config_generation) == (2, 2)
+    assert {t["id"] for t in lb.applied_targets} == {str(web1.public_id), str(web2.public_id)}
+    guest = _guest(env, lb)
+    assert f"{web2.ipv4}:8080" in guest.haproxy_config.decode()
+    assert guest.haproxy_reloads == reloads + 1
+
+    # Health: the simulator's guest cannot run the stats socket reader, so it is unknown, never invented.
+    health = lb_services.lb_health_read(lb_id=lb.pk)
+    assert health == {str(web1.public_id): "unknown", str(web2.public_id): "unknown"}
+
+    # A certificate: TLS termination starts; a second one replaces it, the first file is removed.
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _upload(lb, personas, "shop.example.com")
+    lb = _lb(service)
+    first_path = certificate_path(first.fingerprint_sha256)
+    guest = _guest(env, lb)
+    assert lb.applied_generation == lb.config_generation == 3
+    assert f"crt {first_path}" in guest.haproxy_config.decode() and ":443" in lb.applied_config
+    assert b"PRIVATE KEY" in guest.files[first_path] and guest.modes[first_path] == 0o600
+    assert "PRIVATE KEY" not in first.certificate_pem + first.chain_pem
+    assert "PRIVATE KEY" not in first.private_key_encrypted
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = _upload(lb, personas, "www.example.com")
+    lb = _lb(service)
+    second_path = certificate_path(second.fingerprint_sha256)
+    guest = _guest(env, lb)
+    assert lb.applied_generation == lb.config_generation == 4 and lb.certificate_id == second.pk
+    assert f"crt {second_path}" in guest.haproxy_config.decode()
+    assert second_path in guest.files and first_path not in guest.files
+
+    # A deleted server leaves the pool.
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_delete(instance=web1, actor=personas.owner)
+    lb = _lb(service)
+    assert [t["id"] for t in lb.applied_targets] == [str(web2.public_id)]
+    assert f"{web1.ipv4}:8080" not in _guest(env, lb).haproxy_config.decode()
+
+    # Deleted: the VM goes, billing ends with the service.
+    vmid = vm.vmid
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_cancel(service=service, actor=personas.owner, confirm_name="front")
+    service.refresh_from_db()
+    vm.refresh_from_db()
+    assert service.state == ServiceState.CANCELLED and service.ended_at is not None
+    assert ServicePricePeriod.objects.get(service=service).ended_at == service.ended_at
+    assert vm.status == InstanceStatus.DELETED
+    with env.sim.cluster.lock:
+        assert vmid not in env.sim.cluster.vms
+
+
+def test_changes_are_checked_against_the_tier_and_the_engine(env, personas, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        service = _order_lb(env, personas)
+    lb = _lb(service)
+    with pytest.raises(ValidationFailed) as tcp:
+        lb_services.lb_rules_set(
+            actor=personas.owner,
+            load_balancer=lb,
+            rules=[{"protocol": "TCP", "port": 5432, "target_protocol": "TCP", "target_port": 5432}],
+        )
+    assert "rules.0.protocol" in tcp.value.fields
+    with pytest.raises(ValidationFailed) as check:
+        lb_services.lb_health_check_set(
+            actor=personas.owner,
+            load_balancer=lb,
+            health_check={"protocol": "http", "interval_seconds": 1, "timeout_seconds": 5},
+        )
+    assert "health_check" in check.value.fields
+    with pytest.raises(ValidationFailed) as redirect:
+        lb_services.lb_settings_update(
+            actor=personas.owner, load_balancer=lb, sticky_sessions={"cookie_name": "bad cookie"}
+        )
+    assert "sticky_sessions.cookie_name" in redirect.value.fields
+    one, other = make_chain(("a.example.com",)), make_chain(("b.example.com",))
+    with pytest.raises(ValidationFailed) as mismatch:  # the key is another certificate's
+        lb_services.lb_certificate_upload(
+            actor=personas.owner,
+            load_balancer=lb,
+            certificate=one.leaf.certificate,
+            chain=one.intermediate.certificate,
+            private_key=other.leaf.key,
+        )
+    assert "private_key" in mismatch.value.fields
+    with pytest.raises(PermissionDenied):
+        lb_services.lb_rules_set(actor=personas.viewer, load_balancer=lb, rules=lb.rules)
+    lb.refresh_from_db()
+    assert lb.config_generation == lb.applied_generation == 1, "nothing refused was saved or applied"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lb_services.lb_settings_update(
+            actor=personas.owner,
+            load_balancer=lb,
+            sticky_sessions={"cookie_name": "SRV", "ttl_seconds": 600},
+            proxy_protocol=True,
+        )
+    lb = _lb(service)
+    assert lb.applied_generation == lb.config_generation == 2
+    assert "cookie SRV" in lb.applied_config and "send-proxy" in lb.applied_config
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_at_once_the_last_generation_wins_each_applied_once(transactional_db, pvesim, share, monkeypatch):
+    from tests.factories import personas_create
+
+    env = _env(pvesim, share)
+    personas = personas_create()
+    _server(env, personas, "web-1", {"role": "web"})  # autocommit: provisioned on commit (eager)
+    service = _order_lb(env, personas)
+    service.refresh_from_db()
+    assert service.state == ServiceState.ACTIVE
+    lb = _lb(service)
+    reloads = _guest(env, lb).haproxy_reloads
+
+    applied: list[int] = []
+    original = lb_services._apply_once
+
+    def recording(row, instance):
+        applied.append(row.config_generation)
+        return original(row, instance)
+
+    monkeypatch.setattr(lb_services, "_apply_once", recording)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def change(port: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            lb_services.lb_rules_set(
+                actor=personas.owner,
+                load_balancer=lb,
+                rules=[{"protocol": "HTTP", "port": 80, "target_protocol": "HTTP", "target_port": port}],
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change, args=(port,)) for port in (8081, 8082)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+    lb = _lb(service)
+    last_port = lb.rules[0]["target_port"]
+    assert lb.config_generation == 3 and lb.applied_generation == 3, lb.apply_error
+    assert f":{last_port}" in lb.applied_config and f":{8163 - last_port}" not in lb.applied_config
+    assert applied and applied[-1] == 3 and len(applied) == len(set(applied)), applied
+    guest = _guest(env, lb)
+    assert guest.haproxy_config == lb.applied_config.encode()
+    assert guest.haproxy_reloads == reloads + len(applied)
+    assert lb.apply_task == ""
