@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from apps.core.actors import Actor
@@ -120,3 +120,28 @@ def services_live_billed(*, organisation_id: int, project_id: int | None = None)
 def services_to_terminate_for(*, organisation_id: int) -> QuerySet[ManagedService]:
     """The organisation's services that have not ended (dunning's termination)."""
     return ManagedService.objects.filter(organisation_id=organisation_id).exclude(state__in=ENDED_STATES)
+
+
+def services_to_suspend_for(*, organisation_id: int) -> QuerySet[ManagedService]:
+    """The organisation's services that serve now (dunning's suspension)."""
+    return ManagedService.objects.filter(
+        organisation_id=organisation_id, state__in=(ServiceState.ACTIVE, ServiceState.CHANGING)
+    )
+
+
+def services_suspended_by_platform_since(*, organisation_id: int, since: datetime) -> QuerySet[ManagedService]:
+    """Services the platform (no actor: dunning) suspended since ``since`` and nobody touched since.
+
+    Their latest transition is to ``suspended``, by no user, at or after ``since``; a service staff suspended
+    (an actor) is never among them, so lifting a dunning suspension never resumes it.
+    """
+    latest = ServiceTransition.objects.filter(service_id=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        ManagedService.objects.filter(organisation_id=organisation_id, state=ServiceState.SUSPENDED)
+        .annotate(
+            last_to=Subquery(latest.values("to_state")[:1]),
+            last_actor=Subquery(latest.values("actor_id")[:1]),
+            last_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .filter(last_to=ServiceState.SUSPENDED, last_actor__isnull=True, last_at__gte=since)
+    )

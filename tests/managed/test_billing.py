@@ -117,3 +117,28 @@ def test_dunning_termination_ends_every_service_through_service_terminate(org): 
         assert service.state == ServiceState.TERMINATED and service.ended_at is not None
         assert service.transitions.last().reason == "Terminated for non-payment."
     assert live.price_periods.get().ended_at == live.ended_at
+
+
+def test_dunning_suspension_suspends_services_and_paying_resumes_only_those(org, staff_user):  # noqa: F811
+    from tests.factories import shop_create
+
+    shop = shop_create(nodes=1)
+    DunningPolicy.objects.create(reminder_days=[1], suspend_after_days=14, terminate_after_days=30)
+    t0 = timezone.now().replace(microsecond=0) - dt.timedelta(days=45)
+    serving = service_billed(organisation=org, offer=shop.service, started_at=t0 - dt.timedelta(days=20), name="a")
+    by_staff = service_billed(organisation=org, offer=shop.service, started_at=t0 - dt.timedelta(days=20), name="b")
+    services.service_suspend(service=by_staff, actor=staff_user, reason="abuse")
+    invoice = make_invoice(org, issued_at=t0 - dt.timedelta(days=14), due_at=t0)
+    payments.invoice_payment_failed(invoice=invoice, at=t0)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        dunning.dunning_run(now=t0 + dt.timedelta(days=14))
+    assert billing_account_for(organisation=org).dunning_state == DunningState.SUSPENDED
+    serving.refresh_from_db()
+    assert serving.state == ServiceState.SUSPENDED and serving.price_periods.get().ended_at is None  # still billed
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        payments.invoice_mark_paid(invoice=invoice, actor=staff_user)
+    assert billing_account_for(organisation=org).dunning_state == DunningState.GOOD
+    serving.refresh_from_db()
+    by_staff.refresh_from_db()
+    assert serving.state == ServiceState.ACTIVE
+    assert by_staff.state == ServiceState.SUSPENDED  # staff's own suspension stays

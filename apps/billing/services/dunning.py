@@ -155,11 +155,29 @@ def _restart_stopped(account: BillingAccount) -> list[str]:
     return started
 
 
+def _resume_services(account: BillingAccount, *, since: datetime) -> None:
+    """Resume the managed services the dunning suspension suspended (never one staff suspended)."""
+    from apps.core.errors import ApplicationError
+    from apps.managed import selectors as managed_selectors
+    from apps.managed.services import service_resume
+
+    services = managed_selectors.services_suspended_by_platform_since(
+        organisation_id=account.organisation_id, since=since
+    )
+    for service in services:
+        try:
+            service_resume(service=service, actor=None, reason=str(_("Suspension for non-payment lifted.")))
+        except ApplicationError as exc:  # one service that cannot resume must not keep the others down
+            logger.warning("dunning: could not resume service %s: %s", service.pk, exc)
+
+
 def _lift(account: BillingAccount, *, actor: Actor, at: datetime, state: str, why: str) -> None:
     from apps.orders.services import order_block_clear
 
     previous = account.dunning_state
     started = _restart_stopped(account) if previous == DunningState.SUSPENDED else []
+    if previous == DunningState.SUSPENDED and account.suspended_at is not None:
+        _resume_services(account, since=account.suspended_at)
     order_block_clear(organisation=account.organisation, source=ORDER_BLOCK_SOURCE, actor=actor)
     account.dunning_state = state
     account.stopped_instance_ids = []
@@ -221,6 +239,19 @@ def _suspend(account: BillingAccount, *, now: datetime) -> None:
             stopped.append(str(instance.pk))
         except Exception as exc:  # busy server: the next run stops it
             logger.warning("dunning: could not stop instance %s: %s", instance.pk, exc)
+    # Managed services take the staff path (apps.managed.services.service_suspend, actor None): kept and
+    # billed, not serving; lifting the suspension resumes the ones it suspended.
+    from apps.core.errors import ApplicationError
+    from apps.managed import selectors as managed_selectors
+    from apps.managed.services import service_suspend
+
+    suspended_services: list[str] = []
+    for service in managed_selectors.services_to_suspend_for(organisation_id=account.organisation_id):
+        try:
+            service_suspend(service=service, actor=None, reason=str(_("Suspended for non-payment.")))
+            suspended_services.append(str(service.public_id))
+        except ApplicationError as exc:  # it moved meanwhile: the next run looks again
+            logger.warning("dunning: could not suspend service %s: %s", service.pk, exc)
     account.dunning_state = DunningState.SUSPENDED
     account.suspended_at = now
     account.stopped_instance_ids = sorted(set(stopped))
@@ -230,7 +261,7 @@ def _suspend(account: BillingAccount, *, now: datetime) -> None:
         action="billing.dunning.suspended",
         target=account,
         organisation_id=account.organisation_id,
-        changes=_changes(at=now, stopped_instances=account.stopped_instance_ids),
+        changes=_changes(at=now, stopped_instances=account.stopped_instance_ids, suspended_services=suspended_services),
     )
     _notify(
         organisation=account.organisation,
