@@ -38,7 +38,7 @@ def window_average(points: Iterable[Any], *, metric: str, minutes: int, now: flo
     an alert fires on a sustained condition, never on a lone point.
     """
     start = now - minutes * 60
-    values = [v for p in points if start <= p.time <= now and (v := point_value(p, metric)) is not None]
+    values = [v for p in points if start < p.time <= now and (v := point_value(p, metric)) is not None]
     if len(values) < max(1, minutes // 2):
         return None
     return Decimal(str(sum(values) / len(values))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -8,13 +8,16 @@ loopback HTTP server that records what it receives and answers ``statuses`` in t
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from apps.infrastructure.proxmox.types import RrdPoint
 from apps.instances.models import Instance
 from tests.instances.conftest import _fast_driver, create_instance, fleet  # noqa: F401 - fixtures
 
@@ -62,3 +65,30 @@ def webhook_receiver(settings) -> Iterator[WebhookReceiver]:
     yield receiver
     server.shutdown()
     server.server_close()
+
+
+def server_row(shop: Any, personas: Any, *, name: str = "db-1", vmid: int = 100_700, **fields: Any) -> Instance:
+    """A running server row of Acme's default project on the shop's cluster (no Proxmox behind it)."""
+    values: dict[str, Any] = {
+        "organisation": personas.org,
+        "project": personas.project,
+        "name": name,
+        "offer": shop.vps,
+        "datacentre": shop.dc,
+        "image": shop.image,
+        "status": "running",
+        "cluster": shop.fleet["cluster"],
+        "node_name": shop.fleet["nodes"][0].name,
+        "vmid": vmid,
+        "price_hourly": Decimal("0.0137"),
+        "price_monthly": Decimal("9.99"),
+        "created_by": personas.owner,
+    }
+    values.update(fields)
+    return Instance.objects.create(**values)
+
+
+def points(cpu: float, *, minutes: int = 10, now: float | None = None) -> list[RrdPoint]:
+    """``rrddata`` points of the last ``minutes``, one a minute, at ``cpu`` (a fraction)."""
+    end = int(now if now is not None else time.time()) // 60 * 60
+    return [RrdPoint(time=end - 60 * i, cpu=cpu, mem=1.0, maxmem=4.0, netin=10.0, netout=5.0) for i in range(minutes)]
