@@ -598,6 +598,14 @@ def lb_health_read(*, lb_id: int) -> dict[str, str]:
     return health
 
 
+def lb_apply_again(*, load_balancer: LoadBalancer, actor: Actor) -> None:
+    """Staff: apply the current configuration again (after a failure fixed on the platform's side); audited."""
+    managed_services.service_authorise(actor, load_balancer.service)
+    with transaction.atomic():
+        locked = _lock(load_balancer)
+        _changed(locked, actor=actor, action="loadbalancers.apply_again", changes={}, fields=[])
+
+
 # --- following servers -----------------------------------------------------------------------------
 
 
@@ -703,6 +711,7 @@ __all__ = [
     "LoadBalancerBackend",
     "first_config",
     "lb_apply",
+    "lb_apply_again",
     "lb_certificate_upload",
     "lb_ensure",
     "lb_health_check_set",

@@ -377,3 +377,34 @@ def test_two_changes_at_once_the_last_generation_wins_each_applied_once(transact
     assert guest.haproxy_config == lb.applied_config.encode()
     assert guest.haproxy_reloads == reloads + len(applied)
     assert lb.apply_task == ""
+
+
+def test_back_office_lists_every_load_balancer_with_its_vm_and_applied_configuration(
+    env, personas, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        service = _order_lb(env, personas)
+    lb = _lb(service)
+    client.force_login(personas.staff)
+
+    listing = client.get("/admin/loadbalancers/loadbalancer/")
+    assert listing.status_code == 200
+    body = listing.content.decode()
+    assert "front" in body and f"{lb.instance.node_name}/{lb.instance.vmid}" in body
+
+    page = client.get(f"/admin/loadbalancers/loadbalancer/{lb.pk}/change/")
+    assert page.status_code == 200
+    assert lb.applied_config.splitlines()[0] in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/loadbalancers/loadbalancer/",
+            {"action": "apply_again", "_selected_action": [lb.pk]},
+        )
+    assert response.status_code == 302
+    lb.refresh_from_db()
+    assert lb.applied_generation == lb.config_generation == 2
+    response = client.get("/admin/loadbalancers/loadbalancer/", {"q": "front"})
+    assert response.status_code == 200
+    client.force_login(personas.owner)
+    assert client.get("/admin/loadbalancers/loadbalancer/").status_code == 302  # not staff: to the login
