@@ -108,7 +108,8 @@ def policy_create(request: HttpRequest, organisation: Organisation) -> HttpRespo
         else:
             messages.success(request, _("Alert policy “%(name)s” created.") % {"name": policy.name})
             return redirect("alerts:policy_detail", policy_id=policy.public_id)
-    return render(request, "alerts/policy_form.html", {"form": form, "policy": None})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "alerts/policy_form.html", {"form": form, "policy": None}, status=status)
 
 
 @org_view(P.RESOURCES_WRITE)
@@ -140,7 +141,8 @@ def policy_edit(request: HttpRequest, organisation: Organisation, policy_id: Any
         else:
             messages.success(request, _("Alert policy saved."))
             return redirect("alerts:policy_detail", policy_id=policy.public_id)
-    return render(request, "alerts/policy_form.html", {"form": form, "policy": policy})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "alerts/policy_form.html", {"form": form, "policy": policy}, status=status)
 
 
 @org_view(P.ORG_READ)
