@@ -117,6 +117,28 @@ def test_snapshots_and_services_are_forecast(costs_world, settings):  # noqa: F8
     assert forecasts[ResourceType.SERVICE] == Decimal("3.98")  # 398 h × 0.01 (cap 5.00)
 
 
+def test_volumes_are_forecast_at_their_price_and_cap_until_deleted(costs_world):  # noqa: F811
+    from apps.volumes.models import Volume
+    from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory
+
+    w = costs_world
+    tier = OfferFactory(code="STORAGE-VOLCOST", family=FamilyFactory(slug="storage-vc", name="Storage"))
+    dc = DatacentreFactory(code="VOL-1")
+    common = {"organisation": w.org, "project": w.project, "tier": tier, "datacentre": dc, "status": "available"}
+    data = Volume.objects.create(
+        name="data", size_gb=100, volid="ceph:vm-1-disk-1", price_hourly=Decimal("0.01"), price_monthly="5.00", **common
+    )
+    Volume.objects.create(
+        name="old", size_gb=10, volid="ceph:vm-1-disk-2", price_hourly=Decimal("0.001"), price_monthly="0.50",
+        deleted_at=NOW - timedelta(hours=2), **{**common, "status": "deleted"},
+    )  # fmt: skip
+    Volume.objects.update(created_at=NOW - timedelta(days=3))  # the test's clock, not the machine's
+    summary = costs.cost_summary(organisation=w.org, now=NOW)
+    (row,) = [r for r in summary.resources if r.resource_type == ResourceType.VOLUME]
+    assert (row.resource_id, row.name, row.kind) == (data.public_id, "data", "Block storage volume")
+    assert row.billable_now and row.forecast == Decimal("3.98")  # 398 h × 0.01 (cap 5.00)
+
+
 def test_a_past_month_has_no_forecast(costs_world, ledger):  # noqa: F811
     feb = NOW + timedelta(days=31)
     summary = costs.cost_summary(organisation=costs_world.org, month=date(2026, 1, 1), now=feb)

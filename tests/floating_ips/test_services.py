@@ -166,3 +166,19 @@ def test_billable_rows_cover_create_to_release(fip_env):
     fields = ("organisation_id", "project_id", "public_id", "name", "price_hourly", "price_monthly")
     row = hour.values(*fields, "created_at", "deleted_at").get()
     assert row["price_monthly"] == Decimal("3.00") and row["deleted_at"] is None
+
+
+def test_the_costs_forecast_counts_held_floating_ips_and_not_released_ones(fip_env):
+    from apps.billing.choices import ResourceType
+    from apps.billing.selectors import costs
+
+    held, _ = create(fip_env, name="held")
+    gone, _ = create(fip_env, name="gone")
+    FloatingIp.objects.filter(pk=gone.pk).update(status=S.RELEASED, deleted_at=timezone.now() - timedelta(hours=1))
+    summary = costs.cost_summary(organisation=fip_env.personas.org)
+    rows = [r for r in summary.resources if r.resource_type == ResourceType.FLOATING_IP]
+    assert [r.resource_id for r in rows] == [held.public_id]
+    (row,) = rows
+    assert row.billable_now and row.price_hourly == held.price_hourly and row.monthly_cap == Decimal("3.00")
+    assert row.name == f"held ({held.address})" and row.kind == "Floating IP"
+    assert Decimal("0") < row.forecast <= Decimal("3.00")

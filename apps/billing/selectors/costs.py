@@ -39,10 +39,12 @@ from apps.billing.selectors.usage import rate_month
 from apps.billing.selectors.vat import vat_decision_for
 from apps.catalogue.models import Offer
 from apps.core.money import ZERO, to_cents
+from apps.floating_ips import selectors as floating_ips_selectors
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import InstancePricePeriod, Snapshot
 from apps.managed import selectors as managed_selectors
 from apps.teams.models import Organisation, Project
+from apps.volumes import selectors as volumes_selectors
 
 ResourceKey = tuple[str, uuid.UUID]
 
@@ -62,6 +64,11 @@ class ResourceCost:
     price_hourly: Decimal | None = None  # the price it is billed at now (per hour)
     monthly_cap: Decimal | None = None  # the highest cap it had this month
     remaining_hours: int = 0
+
+    @property
+    def kind(self) -> str:
+        """What it is, for people: "Server", "Block storage volume", "Floating IP"..."""
+        return str(ResourceType(self.resource_type).label)
 
 
 @dataclass
@@ -132,8 +139,11 @@ def _snapshot_offer() -> Offer | None:
     return Offer.objects.filter(code=settings.BILLING_SNAPSHOT_OFFER_CODE).first()
 
 
-def billable_now(*, organisation_id: int, project_id: int | None = None) -> list[_Billable]:
-    """Resources of the organisation that keep billing now (three queries)."""
+def billable_now(
+    *, organisation_id: int, project_id: int | None = None, now: datetime | None = None
+) -> list[_Billable]:
+    """Resources of the organisation that keep billing now (five queries): servers, snapshots, managed
+    services, volumes and floating IPs, at the price each is billed at (as metering bills them)."""
     periods = InstancePricePeriod.objects.filter(
         instance__organisation_id=organisation_id, ended_at__isnull=True
     ).exclude(instance__status=InstanceStatus.DELETED)
@@ -169,6 +179,23 @@ def billable_now(*, organisation_id: int, project_id: int | None = None) -> list
         "service__public_id", "service__name", "service__project_id", "price_hourly", "price_monthly"
     ):
         out.append(_Billable((ResourceType.SERVICE, public_id), name, proj, hourly, monthly))
+    now = now or timezone.now()
+    volumes = volumes_selectors.volumes_billable(start=now, end=now + HOUR).filter(organisation_id=organisation_id)
+    floating_ips = floating_ips_selectors.floating_ips_billable(start=now, end=now + HOUR).filter(
+        organisation_id=organisation_id
+    )
+    if project_id is not None:
+        volumes = volumes.filter(project_id=project_id)
+        floating_ips = floating_ips.filter(project_id=project_id)
+    for public_id, name, proj, hourly, monthly in volumes.values_list(
+        "public_id", "name", "project_id", "price_hourly", "price_monthly"
+    ):
+        out.append(_Billable((ResourceType.VOLUME, public_id), name, proj, hourly, monthly))
+    for public_id, name, address, proj, hourly, monthly in floating_ips.values_list(
+        "public_id", "name", "address", "project_id", "price_hourly", "price_monthly"
+    ):
+        label = f"{name} ({address})" if name else str(address)
+        out.append(_Billable((ResourceType.FLOATING_IP, public_id), label, proj, hourly, monthly))
     return out
 
 
@@ -253,7 +280,7 @@ def cost_summary(
 
     if is_current:
         first_open_hour = hour_floor(now)
-        for billable in billable_now(organisation_id=organisation.pk, project_id=project_id):
+        for billable in billable_now(organisation_id=organisation.pk, project_id=project_id, now=now):
             last_metered, ledger_cap = facts.get(billable.key, (None, None))
             found = resources.get(billable.key)
             if found is None:
