@@ -492,11 +492,14 @@ def plan_run(driver: Any, instance: Instance, plan: Any) -> Exec | None:
 
 
 def _claim(lb_id: int, task_id: str) -> bool:
+    # Only the row's own columns in the UPDATE: a join would make Django filter by ``id IN (subquery)``, which
+    # PostgreSQL does not re-check after waiting on a concurrent claim's row lock (both would claim).
+    if LoadBalancer.objects.filter(pk=lb_id, service__state__in=ENDED_STATES).exists():
+        return False
     stale = timezone.now() - APPLY_LEASE
     return bool(
         LoadBalancer.objects.filter(pk=lb_id, applied_generation__lt=F("config_generation"))
         .filter(Q(apply_task="") | Q(apply_task=task_id) | Q(apply_claimed_at__lt=stale))
-        .exclude(service__state__in=ENDED_STATES)
         .update(apply_task=task_id, apply_claimed_at=timezone.now())
     )
 
