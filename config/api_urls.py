@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("apps.firewalls.api.urls")),
     path("", include("apps.floating_ips.api.urls")),
     path("", include("apps.managed.api.urls")),
+    path("", include("apps.loadbalancers.api.urls")),
     path("", include("apps.alerts.api.urls")),
     path("billing/", include("apps.billing.api.urls")),
 ]
