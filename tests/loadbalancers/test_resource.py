@@ -408,3 +408,54 @@ def test_back_office_lists_every_load_balancer_with_its_vm_and_applied_configura
     assert response.status_code == 200
     client.force_login(personas.owner)
     assert client.get("/admin/loadbalancers/loadbalancer/").status_code == 302  # not staff: to the login
+
+
+def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        web1 = _server(env, personas, "web-1", {"role": "web"})
+        service = _order_lb(env, personas)
+    base = f"/api/v1/services/{service.public_id}/load-balancer/"
+    api_client.force_authenticate(personas.member)
+
+    body = api_client.get(base).json()
+    assert body["applied_generation"] == body["config_generation"] == 1
+    assert body["applied_targets"] == [
+        {"id": str(web1.public_id), "name": "web-1", "address": Instance.objects.get(pk=web1.pk).ipv4,
+         "health": "unknown"}
+    ]  # fmt: skip
+    assert body["certificate"] is None and body["tls_mode"] == "terminate"
+
+    refused = api_client.put(
+        f"{base}rules/",
+        {"rules": [{"protocol": "TCP", "port": 22, "target_protocol": "TCP", "target_port": 22}]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "rules.0.protocol" in refused.json()["error"]["fields"]
+
+    chain = make_chain(("api.example.com",))
+    with django_capture_on_commit_callbacks(execute=True):
+        uploaded = api_client.post(
+            f"{base}certificate/",
+            {"certificate": chain.leaf.certificate, "chain": chain.intermediate.certificate,
+             "private_key": chain.leaf.key},
+            format="json",
+        )  # fmt: skip
+    assert uploaded.status_code == 200, uploaded.json()
+    assert uploaded.json()["certificate"]["names"] == ["api.example.com", "127.0.0.1"]
+    assert "PRIVATE KEY" not in uploaded.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        patched = api_client.patch(f"{base}settings/", {"redirect_http_to_https": True}, format="json")
+    assert patched.status_code == 200 and patched.json()["redirect_http_to_https"] is True
+    body = api_client.get(base).json()
+    assert body["applied_generation"] == body["config_generation"] == 3
+    assert "http-request redirect location" in _lb(service).applied_config
+
+    health = api_client.post(f"{base}actions/read_health/")
+    assert health.status_code == 200 and health.json()["applied_targets"][0]["health"] == "unknown"
+
+    api_client.force_authenticate(personas.viewer)
+    assert api_client.get(base).status_code == 200
+    assert api_client.patch(f"{base}settings/", {"proxy_protocol": True}, format="json").status_code == 403
+    api_client.force_authenticate(personas.outsider)
+    assert api_client.get(base).status_code == 404
