@@ -64,10 +64,13 @@ def test_create_edit_and_see_a_policy_with_its_incidents(shop, personas, client)
     assert "alert-notices" in listing and "cpu-high" in listing
     tab = client.get(f"/servers/{server.public_id}/alerts/").content.decode()
     assert "cpu-high" in tab and "95.00" in tab
+    dashboard = client.get("/dashboard/").content.decode()
+    assert "dashboard-alert-notices" in dashboard and "cpu-high" in dashboard
     notice = AlertNotice.objects.get()
     assert client.post(f"/alerts/notices/{notice.pk}/dismiss/").status_code == 302
     notice.refresh_from_db()
     assert notice.dismissed_at is not None
+    assert "dashboard-alert-notices" not in client.get("/dashboard/").content.decode()
 
     assert client.post(f"/alerts/{policy.public_id}/delete/").status_code == 302
     assert not AlertPolicy.objects.exists()
