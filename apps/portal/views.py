@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from apps.alerts import selectors as alert_selectors
 from apps.catalogue.choices import FamilyKind
 from apps.instances import selectors as instance_selectors
 from apps.instances.choices import InstanceStatus
@@ -97,6 +98,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         **_services_context(request, organisation),
         # The empty state's "ready in about a minute in …": only where a server can be ordered now.
         "server_cities": home_facts().server_cities if not instances else [],
+        # Alerts fired or resolved, until dismissed (apps.alerts, issue 16).
+        "alert_notices": list(alert_selectors.alert_notices_open(organisation=organisation, limit=5))
+        if organisation is not None
+        else [],
     }
     return render(request, "portal/dashboard.html", context)
 
