@@ -1,0 +1,17 @@
+"""Portal page of a load balancer (below its service's page)."""
+
+from django.urls import path
+
+from apps.loadbalancers import views
+
+app_name = "loadbalancers"
+
+urlpatterns = [
+    path("services/<uuid:service_id>/load-balancer/", views.load_balancer_detail, name="load_balancer_detail"),
+    path(
+        "services/<uuid:service_id>/load-balancer/certificate/",
+        views.load_balancer_certificate,
+        name="load_balancer_certificate",
+    ),
+    path("services/<uuid:service_id>/load-balancer/health/", views.load_balancer_health, name="load_balancer_health"),
+]

@@ -1,0 +1,102 @@
+"""Portal page of a load balancer: its rules, targets with their health, certificate and what its VM runs.
+
+``/services/<id>/load-balancer/``, below the service's own page (``apps.managed``: name, state,
+tier, cancel). Login required and the current organisation (``org_view``); another
+organisation's service, or a service of another family, is a 404. Plain HTML forms: upload a
+certificate, read the targets' health now (both need ``resources.write``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import ApplicationError, NotFound
+from apps.loadbalancers import services
+from apps.loadbalancers.models import LoadBalancer
+from apps.managed import selectors as managed_selectors
+from apps.teams.access import actor_has_permission
+from apps.teams.choices import Permission
+from apps.teams.models import Organisation
+from apps.teams.portal import org_view
+
+P = Permission
+
+
+def _lb(
+    request: HttpRequest, organisation: Organisation, service_id: uuid.UUID, *, write: bool = False
+) -> LoadBalancer:
+    try:
+        service = managed_selectors.service_get(
+            actor=request.user, public_id=service_id, permission=P.RESOURCES_WRITE if write else P.RESOURCES_READ
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    lb = (
+        LoadBalancer.objects.select_related("service", "service__offer", "datacentre", "certificate", "instance")
+        .filter(service=service, service__organisation=organisation)
+        .first()
+    )
+    if lb is None:
+        raise Http404(_("This service is not a load balancer."))
+    return lb
+
+
+def _snippets(request: HttpRequest, lb: LoadBalancer) -> dict[str, str]:
+    """The same curl snippets as a server's page (``$VMC_TOKEN``: an API token of the organisation)."""
+    url = request.build_absolute_uri(f"/api/v1/services/{lb.service.public_id}/load-balancer/")
+    auth = '-H "Authorization: Bearer $VMC_TOKEN"'
+    body = '{"targets": [{"kind": "label_selector", "label_selector": "role=web"}]}'
+    return {
+        "get": f"curl {auth} {url}",
+        "targets": f"curl -X PUT {auth} -H \"Content-Type: application/json\" -d '{body}' {url}targets/",
+    }
+
+
+@org_view(P.RESOURCES_READ)
+def load_balancer_detail(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    lb = _lb(request, organisation, service_id)
+    health = lb.target_health or {}
+    context = {
+        "lb": lb,
+        "service": lb.service,
+        "targets": [{**t, "health": health.get(t["id"], "unknown")} for t in lb.applied_targets or []],
+        "pending": lb.applied_generation < lb.config_generation,
+        "can_write": actor_has_permission(request.user, organisation, P.RESOURCES_WRITE),
+        "snippets": _snippets(request, lb),
+    }
+    return render(request, "loadbalancers/load_balancer_detail.html", context)
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_certificate(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    lb = _lb(request, organisation, service_id, write=True)
+    try:
+        services.lb_certificate_upload(
+            actor=request.user,
+            load_balancer=lb,
+            certificate=request.POST.get("certificate", ""),
+            chain=request.POST.get("chain", ""),
+            private_key=request.POST.get("private_key", ""),
+        )
+    except ApplicationError as exc:
+        fields = getattr(exc, "fields", None) or {}
+        detail = " ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
+        messages.error(request, f"{exc.message} {detail}".strip())
+    else:
+        messages.success(request, _("The certificate is checked and being applied."))
+    return redirect("loadbalancers:load_balancer_detail", service_id=service_id)
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_health(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    lb = _lb(request, organisation, service_id, write=True)
+    services.lb_health_read(lb_id=lb.pk)
+    return redirect("loadbalancers:load_balancer_detail", service_id=service_id)
