@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("apps.firewalls.urls")),
     path("", include("apps.floating_ips.urls")),
     path("", include("apps.managed.urls")),
+    path("", include("apps.loadbalancers.urls")),
     path("billing/", include("apps.billing.urls")),
     path("", include("apps.portal.urls")),
 ]
