@@ -420,9 +420,13 @@ def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, dj
     body = api_client.get(base).json()
     assert body["applied_generation"] == body["config_generation"] == 1
     assert body["applied_targets"] == [
-        {"id": str(web1.public_id), "name": "web-1", "address": Instance.objects.get(pk=web1.pk).ipv4,
-         "health": "unknown"}
-    ]  # fmt: skip
+        {
+            "id": str(web1.public_id),
+            "name": "web-1",
+            "address": Instance.objects.get(pk=web1.pk).ipv4,
+            "health": "unknown",
+        }
+    ]
     assert body["certificate"] is None and body["tls_mode"] == "terminate"
 
     refused = api_client.put(
@@ -436,10 +440,13 @@ def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, dj
     with django_capture_on_commit_callbacks(execute=True):
         uploaded = api_client.post(
             f"{base}certificate/",
-            {"certificate": chain.leaf.certificate, "chain": chain.intermediate.certificate,
-             "private_key": chain.leaf.key},
+            {
+                "certificate": chain.leaf.certificate,
+                "chain": chain.intermediate.certificate,
+                "private_key": chain.leaf.key,
+            },
             format="json",
-        )  # fmt: skip
+        )
     assert uploaded.status_code == 200, uploaded.json()
     assert uploaded.json()["certificate"]["names"] == ["api.example.com", "127.0.0.1"]
     assert "PRIVATE KEY" not in uploaded.content.decode()
@@ -459,3 +466,45 @@ def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, dj
     assert api_client.patch(f"{base}settings/", {"proxy_protocol": True}, format="json").status_code == 403
     api_client.force_authenticate(personas.outsider)
     assert api_client.get(base).status_code == 404
+
+
+def test_the_portal_page_shows_rules_targets_health_and_takes_a_certificate(
+    env, personas, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        web1 = _server(env, personas, "web-1", {"role": "web"})
+        service = _order_lb(env, personas)
+    url = f"/services/{service.public_id}/load-balancer/"
+    client.force_login(personas.member)
+
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "HTTP 80" in html and "HTTPS 443" in html and "role=web" in html
+    assert f'data-target="{web1.public_id}"' in html and 'data-health="unknown"' in html
+    assert "HTTPS rules that terminate TLS wait for one" in html
+    assert f"/api/v1/services/{service.public_id}/load-balancer/" in html and "$VMC_TOKEN" in html
+
+    chain = make_chain(("portal.example.com",))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"{url}certificate/",
+            {
+                "certificate": chain.leaf.certificate,
+                "chain": chain.intermediate.certificate,
+                "private_key": chain.leaf.key,
+            },
+        )
+    assert response.status_code == 302
+    html = client.get(url).content.decode()
+    assert "portal.example.com" in html and "expires on" in html
+    assert _lb(service).applied_generation == 2
+
+    bad = client.post(f"{url}certificate/", {"certificate": "nope", "chain": "", "private_key": "nope"}, follow=True)
+    assert "certificate" in bad.content.decode() and _lb(service).config_generation == 2
+
+    client.force_login(personas.viewer)
+    assert client.get(url).status_code == 200
+    assert client.post(f"{url}health/").status_code == 403
+    client.force_login(personas.outsider)
+    assert client.get(url).status_code == 404
