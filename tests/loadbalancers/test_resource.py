@@ -508,3 +508,25 @@ def test_the_portal_page_shows_rules_targets_health_and_takes_a_certificate(
     assert client.post(f"{url}health/").status_code == 403
     client.force_login(personas.outsider)
     assert client.get(url).status_code == 404
+
+
+def test_suspend_stops_the_vm_resume_starts_it_and_status_reads_it(env, personas, django_capture_on_commit_callbacks):
+    from apps.managed.backends import backend_for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        service = _order_lb(env, personas)
+    service.refresh_from_db()
+    backend = backend_for(service.family)
+    assert not backend.staff_fulfilled
+    assert backend.status(service).state == "active"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_suspend(service=service, actor=personas.staff, reason="Unpaid invoice.")
+    vm = _lb(service).instance
+    assert vm.status == InstanceStatus.STOPPED
+    assert backend.status(service).state == "suspended"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_resume(service=service, actor=personas.staff, reason="Paid.")
+    vm.refresh_from_db()
+    assert vm.status == InstanceStatus.RUNNING and backend.status(service).state == "active"
