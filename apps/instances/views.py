@@ -414,11 +414,18 @@ def _human(value: float, unit: str) -> str:
 
 
 def build_charts(points: Sequence[Any]) -> list[dict[str, Any]]:
-    """Server-side SVG line charts: polyline coordinates in a 600x160 viewBox, y from 0 to the series' max."""
+    """Server-side SVG line charts: polyline coordinates in a 600x160 viewBox, y from 0 to the series' max.
+
+    Each chart also carries its y-axis ticks (top, middle, 0 in the chart's unit), its x-axis times
+    (start, middle, end), one hover band per point in time whose ``<title>`` is the tooltip (native, no
+    JavaScript), and ``sparse`` when a series has fewer than two points (a server just started): the
+    page then says the chart fills in rather than drawing a lone dot.
+    """
     charts = []
-    times = [int(p.time) for p in points]
-    t0, t1 = (min(times), max(times)) if times else (0, 1)
+    times = sorted({int(p.time) for p in points})
+    t0, t1 = (times[0], times[-1]) if times else (0, 1)
     span = max(t1 - t0, 1)
+    band = CHART_W / max(len(times) - 1, 1)
     for key, title, series, unit in METRIC_CHARTS:
         values: dict[str, list[tuple[int, float]]] = {}
         for field, _label in series:
@@ -455,19 +462,32 @@ def build_charts(points: Sequence[Any]) -> list[dict[str, Any]]:
                     "last_y": last_xy[1] if last_xy else None,
                 }
             )
+        by_time = {field: dict(raw) for field, raw in values.items()}
+        hover = []
+        for t in times:
+            parts = [f"{label} {_human(by_time[field][t], unit)}" for field, label in series if t in by_time[field]]
+            if parts:
+                x = (t - t0) / span * CHART_W
+                when = timezone.localtime(dt.datetime.fromtimestamp(t, tz=dt.UTC))
+                hover.append({"x": f"{max(x - band / 2, 0):.1f}", "w": f"{band:.1f}", "when": when, "text": parts})
         charts.append(
             {
                 "key": key,
                 "title": title,
+                "unit": unit,
                 "lines": lines,
                 "top": _human(top, unit),
+                "ticks": [_human(top, unit), _human(top / 2, unit), _human(0, unit)],
+                "hover": hover,
                 "empty": not any(values.values()),
+                "sparse": max((len(raw) for raw in values.values()), default=0) < 2,
             }
         )
     start = timezone.localtime(dt.datetime.fromtimestamp(t0, tz=dt.UTC)) if times else None
     end = timezone.localtime(dt.datetime.fromtimestamp(t1, tz=dt.UTC)) if times else None
+    middle = timezone.localtime(dt.datetime.fromtimestamp((t0 + t1) // 2, tz=dt.UTC)) if times else None
     for chart in charts:
-        chart["start"], chart["end"] = start, end
+        chart["start"], chart["middle"], chart["end"] = start, middle, end
     return charts
 
 

@@ -147,6 +147,17 @@ def test_metrics_tab_draws_svg_charts_from_rrddata(personas, fleet, instance):
     assert html.count('<svg class="chart"') == 4
     points = re.findall(r'<polyline class="chart-line chart-series-0" points="([^"]+)"', html)
     assert points and all(len(p.split()) > 2 for p in points)
+    # Axes with units and ticks, a tooltip per point in time (SVG <title>), no lone dots.
+    assert html.count('class="chart-y') == 4 and html.count('class="chart-x') == 4
+    assert "100 %" in html and "50 %" in html and "(B/s)" in html
+    titles = re.findall(r'<rect class="chart-hit"[^>]*><title>([^<]+)</title>', html)
+    assert len(titles) > 50 and any("CPU" in t and "%" in t for t in titles)
+
+
+def test_metrics_tab_of_a_just_started_server_says_the_charts_fill_in(personas, fleet, instance):
+    html = client_for(personas.member).get(f"/servers/{instance.public_id}/metrics/?timeframe=hour").content.decode()
+    assert "Not enough data yet" in html or "No metrics yet" in html
+    assert 'class="chart-dot' not in html
 
 
 # ---------------------------------------------------------------------------
