@@ -23,7 +23,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -32,6 +32,9 @@ from . import __version__
 from ._generated.operations import OPERATIONS, Operation, Operations
 from .actions import Action
 from .errors import APIConnectionError, APIError, ConfigurationError, error_class
+
+if TYPE_CHECKING:
+    from ._generated.models import OrderOutput, ServiceOutput
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
@@ -297,6 +300,72 @@ class Client(Operations):
         created = self.floating_ips_create(body=body)  # type: ignore[arg-type]
         action = created.get("action")
         return dict(created["floating_ip"]), (Action(self, dict(action)) if isinstance(action, dict) else None)
+
+    # Managed services (web hosting, PaaS, load balancer, CDN): ordered like a server with
+    # ``POST /api/v1/orders/`` and a ``service`` object (docs page ``/docs/sdk/#managed-services``),
+    # then read, changed and cancelled under ``/api/v1/services/``.
+
+    def create_service(
+        self,
+        *,
+        name: str,
+        offer: str,
+        datacentre: str,
+        service: dict[str, Any] | None = None,
+        project: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[OrderOutput, ServiceOutput | None]:
+        """Order a managed service; return the order and the service it created.
+
+        ``service`` holds the family's fields (a ``domain``, a ``source``, an ``origin``,
+        forwarding ``rules``…). The service is ``None`` while the order awaits staff approval;
+        otherwise it is ``provisioning`` until our staff (or its backend) deliver it.
+        """
+        body: dict[str, Any] = {"name": name, "offer": offer, "datacentre": datacentre}
+        body["project"] = project if project is not None else self.default_project()["id"]
+        if service is not None:
+            body["service"] = service
+        order = self.orders_create(body=body, idempotency_key=idempotency_key)  # type: ignore[arg-type]
+        service_id = order.get("service")
+        return order, (self.services_retrieve(str(service_id)) if service_id else None)
+
+    def cancel_service(self, service_id: str, *, reason: str = "", confirm: str | None = None) -> ServiceOutput:
+        """Cancel a managed service for good (billing stops now); return it, ``cancelled``.
+
+        The API wants the service's name typed again: ``confirm`` defaults to the name it has now.
+        """
+        if confirm is None:
+            confirm = self.services_retrieve(service_id)["name"]
+        return self.services_destroy(service_id, confirm=confirm, reason=reason or None)
+
+    def wait_service(
+        self,
+        service_id: str,
+        *,
+        states: tuple[str, ...] = ("active",),
+        timeout: float = 900.0,
+        interval: float = 2.0,
+    ) -> ServiceOutput:
+        """Poll a service until its state is one of ``states`` (a managed service has no Action).
+
+        Raises ``ActionTimeout`` after ``timeout`` seconds, and ``ActionFailed`` when the
+        service ended (``cancelled``, ``terminated``) while another state was awaited.
+        """
+        from .errors import ActionFailed, ActionTimeout
+
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.services_retrieve(service_id)
+            if current["state"] in states:
+                return current
+            # The errors of ``Action.wait()``, given the service in an Action's shape.
+            seen = {"id": service_id, "type": "service", "status": current["state"]}
+            if current["state"] in ("cancelled", "terminated"):
+                reason = current.get("state_reason") or f"the service is {current['state']}"
+                raise ActionFailed({**seen, "error": {"code": f"service_{current['state']}", "message": reason}})
+            if time.monotonic() >= deadline:
+                raise ActionTimeout(seen, timeout)
+            time.sleep(interval)
 
     # The transport.
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..common import (
+    UUID,
     Columns,
     Filter,
     LabelSelector,
@@ -26,6 +27,7 @@ from ..common import (
     labels_dict,
     list_items,
     resolve_id,
+    usage_error,
     wait_for,
 )
 from .organisation import organisation_id
@@ -203,6 +205,26 @@ def add_subnet(
 ) -> None:
     """Add a subnet to a network."""
     action = client().networks_subnets_create(_id(network), body={"cidr": cidr})
+    action_result(action, wait=wait, timeout=timeout, output=output)
+
+
+@app.command("delete-subnet")
+def delete_subnet(
+    network: Network,
+    subnet: Annotated[str, typer.Argument(help="Subnet id or CIDR (`vmcl network subnets`).")],
+    wait: Wait = False,
+    timeout: Timeout = 900.0,
+    output: Output = "table",
+) -> None:
+    """Delete a subnet no server uses (409 subnet_in_use otherwise: detach the servers first)."""
+    network_id = _id(network)
+    subnet_id = subnet
+    if not UUID.match(subnet):
+        found = [s for s in list_items("networks_subnets_list", network_id) if s.get("cidr") == subnet]
+        if not found:
+            raise usage_error(f"the network has no subnet {subnet!r} (`vmcl network subnets` lists them)")
+        subnet_id = str(found[0]["id"])
+    action = client().networks_subnets_destroy(network_id, subnet_id)
     action_result(action, wait=wait, timeout=timeout, output=output)
 
 
