@@ -58,7 +58,7 @@ def test_order_create_sends_the_service_object_from_json_and_key_value_flags(con
         "service": {
             "domain": "shop.example.com",
             "runtime": "php",
-            "version": 8.3,
+            "version": "8.3",
             "extra_domains": ["www.shop.example.com"],
         },
     }

@@ -165,4 +165,33 @@ class FloatingIps(_Labelled):
     gone = ("releasing", "released")
 
 
-DATA_SOURCES = (Offers, Images, Datacentres, Servers, SshKeys, Volumes, Networks, Firewalls, FloatingIps)
+class Services(_List):
+    name = "services"
+    description = "Your managed services, optionally filtered by label selector, name or family; ended ones left out."
+    filters = [
+        schemas.Field("label_selector", "string", "e.g. `env=prod`."),
+        schemas.Field("name", "string", "Exact name."),
+        schemas.Field("family", "string", "`web_hosting`, `paas`, `load_balancer` or `cdn`."),
+    ]
+    results, keys, item = "services", "ids", schemas.SERVICE_ITEM
+
+    def fetch(self, client: vmcloud.Client, config: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        query = _filters(config, "label_selector", "name", "family")
+        if "family" in query:
+            query["family"] = [query["family"]]
+        rows = client.services_list_iter(**query)
+        return (dict(row) for row in rows if row["state"] not in ("cancelled", "terminated"))
+
+
+DATA_SOURCES = (
+    Offers,
+    Images,
+    Datacentres,
+    Servers,
+    SshKeys,
+    Volumes,
+    Networks,
+    Firewalls,
+    FloatingIps,
+    Services,
+)

@@ -69,9 +69,10 @@ class VMCloudProvider(Provider):
 
     def get_resources(self) -> list[type[Resource]]:
         from .cloud_resources import CLOUD_RESOURCES
+        from .managed_resources import MANAGED_RESOURCES
         from .resources import RESOURCES
 
-        return [*RESOURCES, *CLOUD_RESOURCES]
+        return [*RESOURCES, *CLOUD_RESOURCES, *MANAGED_RESOURCES]
 
 
 def _version() -> str:

@@ -321,6 +321,47 @@ FLOATING_IP = [
     Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
 ]
 
+SERVICE = [
+    Field("id", "string", "Service id.", computed=True),
+    Field("name", "string", "Name, unique among the project's live services. Changed in place.", required=True),
+    Field(
+        "offer",
+        "string",
+        "The tier (offer code), e.g. `WEB-START`. Another tier of the same family is changed in place "
+        "(the service must be `active`); another family is refused by the API.",
+        required=True,
+    ),
+    Field("datacentre", "string", "Datacentre code, e.g. `PAR-1`.", required=True, force_new=True),
+    Field(
+        "config",
+        "string",
+        "The order's `service` object as JSON (`jsonencode({domain = ...})`): the family's fields (docs page "
+        "`/docs/ordering/`). Used at creation; a change orders a new service. Secrets in it (PaaS `env` values) "
+        "are kept only in the state.",
+        optional=True,
+        sensitive=True,
+        force_new=True,
+    ),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field(
+        "delete_protection", "bool", "Refuse cancellation while true. Changed in place.", optional=True, computed=True
+    ),
+    Field(
+        "wait_until_active",
+        "bool",
+        "Wait (within `timeouts.create`) until our staff or the backend delivered the service. Default: false "
+        "(the service is `provisioning` when apply ends).",
+        optional=True,
+    ),
+    Field("family", "string", "`web_hosting`, `paas`, `load_balancer` or `cdn`.", computed=True),
+    Field("state", "string", "`provisioning`, `active`, `changing`, `suspended`, ...", computed=True),
+    Field("order_id", "string", "The order that created the service.", computed=True),
+    Field("urls", "list", "The service's delivered URLs.", computed=True),
+    Field("hostnames", "list", "The service's delivered hostnames.", computed=True),
+    Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
+]
+
 # Data sources: filters in, a list of objects out (their attribute names below).
 OFFER_ITEM = ("code", "name", "family", "price_monthly", "price_hourly")
 IMAGE_ITEM = ("slug", "distribution", "version", "os_type")
@@ -331,6 +372,7 @@ VOLUME_ITEM = ("id", "name", "tier", "size_gb", "datacentre", "status", "server_
 NETWORK_ITEM = ("id", "name", "ip_range", "datacentre", "status")
 FIREWALL_ITEM = ("id", "name", "status")
 FLOATING_IP_ITEM = ("id", "name", "address", "datacentre", "status", "server_id")
+SERVICE_ITEM = ("id", "name", "family", "tier", "state", "datacentre", "price_monthly")
 
 
 class ObjectList(t.TfType):

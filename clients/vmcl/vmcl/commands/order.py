@@ -4,7 +4,8 @@
 ``--user-data-from-file``; ``vmcl server create`` does the same and waits for
 it) or a managed service, whose family's fields go in the order's ``service``
 object: ``--service-json`` (JSON text, or ``@file`` with JSON or YAML) and/or
-``--service KEY=VALUE`` (a VALUE that parses as JSON is sent as such).
+``--service KEY=VALUE`` (VALUE is text; a JSON list, object, true, false or
+null is sent as such).
 See the docs page ``/docs/cli/#managed-services``.
 """
 
@@ -61,9 +62,14 @@ def service_object(service_json: str | None, service: list[str] | None) -> dict[
             raise usage_error('--service-json must be an object, e.g. \'{"domain": "example.com"}\'')
         result.update(loaded)
     for key, value in parse_pairs(service, "--service").items():
-        try:
-            result[key] = json.loads(value)
-        except ValueError:
+        # Text stays text (``version=8.3`` is the string the API wants; numbers are read from text too);
+        # a list, an object or true/false/null is JSON.
+        if value[:1] in ("[", "{") or value in ("true", "false", "null"):
+            try:
+                result[key] = json.loads(value)
+            except ValueError:
+                raise usage_error(f"--service {key}: {value!r} is not valid JSON") from None
+        else:
             result[key] = value
     return result if (service_json is not None or service) else None
 
@@ -81,7 +87,9 @@ def create(
     ] = None,
     service: Annotated[
         list[str] | None,
-        typer.Option("--service", help="One field of the service object, KEY=VALUE (repeatable; JSON values)."),
+        typer.Option(
+            "--service", help="One field of the service object, KEY=VALUE (repeatable; [..], {..}, true, false: JSON)."
+        ),
     ] = None,
     image: Annotated[str | None, typer.Option(help="Image slug (servers only).")] = None,
     ssh_key: Annotated[list[str] | None, typer.Option("--ssh-key", help="SSH key id or name (servers only).")] = None,
