@@ -160,7 +160,7 @@ def test_shell_completion_scripts_and_completion_of_commands(config):
     groups = run_vmcl(
         config=config, env={"_VMCL_COMPLETE": "complete_bash", "COMP_WORDS": "vmcl ser", "COMP_CWORD": "1"}
     )
-    assert groups.out.split() == ["server"]
+    assert groups.out.split() == ["server", "service"]
 
 
 def test_the_installed_entry_point_is_vmcl():

@@ -130,6 +130,7 @@ variable "tier" {
   default = "WEB-TEST"
 }
 variable "labels" {
+  type    = map(string)
   default = { env = "prod" }
 }
 
@@ -139,10 +140,16 @@ resource "vmcloud_service" "site" {
   datacentre = "PAR-1"
   config     = jsonencode({ domain = "tf.example.com", runtime = "php", version = "8.3" })
   labels     = var.labels
+
+  # An imported service's config is the API's copy (normalised by the platform): as the docs say.
+  lifecycle {
+    ignore_changes = [config]
+  }
 }
 
 data "vmcloud_services" "web" {
-  family = "web_hosting"
+  family     = "web_hosting"
+  depends_on = [vmcloud_service.site]
 }
 
 output "state" {

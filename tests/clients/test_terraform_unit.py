@@ -67,6 +67,7 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_network_attachment",
         "vmcloud_firewall",
         "vmcloud_floating_ip",
+        "vmcloud_service",
     }
     firewall = resources["vmcloud_firewall"].block
     assert {b.type_name: b.nesting for b in firewall.block_types} == {
@@ -85,9 +86,12 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_networks",
         "vmcloud_firewalls",
         "vmcloud_floating_ips",
+        "vmcloud_services",
     }
     sensitive = {a.name for a in resources["vmcloud_server"].block.attributes if a.sensitive}
     assert sensitive == {"user_data"}
+    # A managed service's config may hold secrets (a PaaS env's values).
+    assert {a.name for a in resources["vmcloud_service"].block.attributes if a.sensitive} == {"config"}
     provider = VMCloudProvider().get_provider_schema(None).to_pb()  # type: ignore[arg-type]
     assert {a.name for a in provider.block.attributes if a.sensitive} == {"token"}
 
