@@ -3,7 +3,7 @@
 One scenario, since every Terraform command starts the Python provider: apply a server
 with a volume, a network and its attachment, a firewall and a floating IP; an empty
 plan; changes in place (grow, add a subnet, new rules, apply to a label selector,
-unassign); a shrink refused at plan time; import; destroy.
+unassign); a shrink refused at plan time; a subnet removed in place; import; destroy.
 """
 
 from __future__ import annotations
@@ -205,11 +205,14 @@ def test_volume_network_firewall_floating_ip_apply_update_import_and_destroy(pla
     assert found["floating_addresses"] == [str(fip.address)]
     assert tf.plan_exit(*CHANGED).code == 0
 
-    # A smaller volume and a removed subnet are errors at plan time, not a silent replacement.
+    # A smaller volume is an error at plan time, not a silent replacement.
     shrink = tf.run("plan", "-input=false", *CHANGED, "-var", "size=10")
     assert shrink.code == 1 and "a volume never shrinks" in shrink.err, shrink.err
-    fewer = tf.run("plan", "-input=false", *CHANGED, "-var", 'subnets=["10.20.1.0/24"]')
-    assert fewer.code == 1 and "a subnet cannot be removed" in fewer.err, fewer.err
+    # A dropped subnet is deleted in place (the API deletes a subnet no server uses), then added back.
+    fewer = tf.apply(*SERIAL, *CHANGED, "-var", 'subnets=["10.20.1.0/24"]')
+    assert "0 added" in fewer.out and "0 destroyed" in fewer.out, fewer.out
+    assert [s["cidr"] for s in api.networks_retrieve(str(network.public_id))["subnets"]] == ["10.20.1.0/24"]
+    tf.apply(*SERIAL, *CHANGED)
 
     # Import: forget the new resources, import them by id, and the plan stays empty.
     ids = {address: tf.state()[address]["values"]["id"] for address in (

@@ -50,14 +50,39 @@ def test_a_volume_that_grows_or_moves_plans_its_status_and_device_path_as_unknow
     assert unchanged["status"] == "in_use"
 
 
-def test_a_network_subnet_cannot_be_removed_but_one_can_be_added():
-    network = Network(VMCloudProvider())
-    state = {**network.blank(), "id": "n1", "name": "b", "ip_range": "10.0.0.0/16", "subnets": ["10.0.1.0/24"]}
+def test_a_network_subnet_is_removed_before_one_is_added_in_place():
+    calls: list[tuple[str, ...]] = []
+    existing = [{"id": "s1", "cidr": "10.0.1.0/24"}, {"id": "s2", "cidr": "10.0.2.0/24"}]
+
+    class Client:
+        def networks_update(self, *args: Any, **kwargs: Any) -> None:
+            calls.append(("update",))
+
+        def networks_subnets_list_iter(self, network_id: str) -> Any:
+            return iter(existing)
+
+        def networks_subnets_destroy(self, network_id: str, subnet_id: str) -> None:
+            calls.append(("destroy", network_id, subnet_id))
+
+        def networks_subnets_create(self, network_id: str, *, body: dict[str, Any]) -> None:
+            calls.append(("create", network_id, body["cidr"]))
+
+        def networks_retrieve(self, network_id: str) -> dict[str, Any]:
+            subnets = [{"cidr": "10.0.2.0/24"}, {"cidr": "10.0.3.0/24"}]
+            return {"id": network_id, "name": "b", "ip_range": "10.0.0.0/16", "datacentre": "PAR-1",
+                    "subnets": subnets, "project_id": 1, "labels": {}, "status": "available"}  # fmt: skip
+
+    provider = VMCloudProvider()
+    provider.client = lambda: Client()  # type: ignore[method-assign,assignment,return-value]
+    network = Network(provider)
+    state = {**network.blank(), "id": "n1", "name": "b", "ip_range": "10.0.0.0/16", "datacentre": "PAR-1",
+             "subnets": ["10.0.1.0/24", "10.0.2.0/24"]}  # fmt: skip
     ctx = Ctx()
-    network.plan(ctx, state, {**state, "subnets": ["10.0.1.0/24", "10.0.2.0/24"]})
+    planned = network.plan(ctx, state, {**state, "subnets": ["10.0.2.0/24", "10.0.3.0/24"]})
     assert not ctx.diagnostics.has_errors()
-    network.plan(ctx, state, {**state, "subnets": ["10.0.2.0/24"]})
-    assert "cannot be removed" in str(ctx.diagnostics.to_pb())
+    read = network.do_update(state, planned)
+    assert calls == [("destroy", "n1", "s1"), ("create", "n1", "10.0.3.0/24")]
+    assert read is not None and read["subnets"] == ["10.0.2.0/24", "10.0.3.0/24"]
 
 
 def test_firewall_rules_round_trip_with_nulls_and_equal_addresses():

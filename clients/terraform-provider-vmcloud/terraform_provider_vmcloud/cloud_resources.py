@@ -207,18 +207,6 @@ class Network(_Cloud):
             "status": network.get("status") or "",
         }
 
-    def check_plan(self, ctx: Any, current: dict[str, Any], planned: dict[str, Any]) -> None:
-        wanted, before = planned.get("subnets"), current.get("subnets") or []
-        if isinstance(wanted, list) and all(_known(s) for s in wanted):
-            removed = sorted(set(before) - set(wanted))
-            if removed:
-                ctx.diagnostics.add_error(
-                    "vmcloud_network: a subnet cannot be removed",
-                    f"{', '.join(removed)}: the API adds subnets but removes none. Keep it, or replace the network "
-                    "(`terraform apply -replace=...`).",
-                    path=["subnets"],
-                )
-
     def do_update(self, current: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any] | None:
         network_id = current["id"]
         changes = self._changes(current, planned)
@@ -226,6 +214,15 @@ class Network(_Cloud):
             self.client.networks_update(network_id, body=changes)  # type: ignore[arg-type]
         wanted = planned.get("subnets")
         if isinstance(wanted, list):
+            # Removed subnets first (a server's address in one is a 409 subnet_in_use: detach it first),
+            # so a range can move from one subnet to another that overlaps it.
+            removed = [c for c in (current.get("subnets") or []) if c not in wanted]
+            if removed:
+                ids = {s["cidr"]: str(s["id"]) for s in self.client.networks_subnets_list_iter(network_id)}
+                for cidr in removed:
+                    if cidr in ids:
+                        action = self.client.networks_subnets_destroy(network_id, ids[cidr])
+                        self._wait(action, planned, "update")
             for cidr in [c for c in wanted if c not in (current.get("subnets") or [])]:
                 self._wait(self.client.networks_subnets_create(network_id, body={"cidr": cidr}), planned, "update")
         read = self.do_read({**planned, "id": network_id})

@@ -255,8 +255,8 @@ NETWORK = [
     Field(
         "subnets",
         "list",
-        "Subnet CIDRs inside the range. Default: one subnet, the whole range. New subnets are added in place; "
-        "the API cannot remove one (an error at plan time: replace the network).",
+        "Subnet CIDRs inside the range. Default: one subnet, the whole range. Subnets are added and removed in "
+        "place (removing one a server has an address in is refused: `subnet_in_use`).",
         optional=True,
         computed=True,
     ),
