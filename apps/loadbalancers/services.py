@@ -637,6 +637,26 @@ def lb_targets_refresh(*, lb: LoadBalancer) -> bool:
     return True
 
 
+def lb_sync_all() -> dict[str, int]:
+    """The beat's safety net (``tasks.targets_sync``): targets follow label edits, lost applies are sent again.
+
+    The instances app sends no signal when a server's labels are edited, and a lost message leaves
+    a generation unapplied: every live load balancer whose applied targets differ from its resolved
+    ones gets a new generation; every one with a generation left to apply and no live claim gets its
+    apply enqueued again.
+    """
+    refreshed = resent = 0
+    stale = timezone.now() - APPLY_LEASE
+    for lb in LoadBalancer.objects.exclude(service__state__in=ENDED_STATES).exclude(instance__isnull=True):
+        if lb.applied_generation < lb.config_generation:
+            if not lb.apply_task or (lb.apply_claimed_at is not None and lb.apply_claimed_at < stale):
+                task_enqueue(task_names.APPLY, lb.pk)
+                resent += 1
+        elif lb_targets_refresh(lb=lb):
+            refreshed += 1
+    return {"refreshed": refreshed, "resent": resent}
+
+
 def lb_on_instance_status(*, instance_id: int, after: str) -> None:
     """An instance changed status: an LB's own VM running → apply; a customer's server → its LBs' targets follow."""
     own = LoadBalancer.objects.filter(instance_id=instance_id).first()
@@ -722,6 +742,7 @@ __all__ = [
     "lb_on_instance_status",
     "lb_rules_set",
     "lb_settings_update",
+    "lb_sync_all",
     "lb_targets_refresh",
     "lb_targets_set",
     "lb_vm_create",

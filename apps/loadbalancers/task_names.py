@@ -2,3 +2,4 @@
 
 APPLY = "loadbalancers.apply"
 HEALTH_READ = "loadbalancers.health_read"
+TARGETS_SYNC = "loadbalancers.targets_sync"

@@ -47,3 +47,9 @@ def apply(self: Task, lb_id: int) -> str:  # type: ignore[type-arg]
 def health_read(lb_id: int) -> dict[str, str]:
     """Read the targets' health from HAProxy on the VM ("unknown" when it cannot be read)."""
     return services.lb_health_read(lb_id=lb_id)
+
+
+@shared_task(name=task_names.TARGETS_SYNC, ignore_result=True)
+def targets_sync() -> dict[str, int]:
+    """Beat: targets follow label edits; applies whose message was lost are sent again."""
+    return services.lb_sync_all()

@@ -530,3 +530,25 @@ def test_suspend_stops_the_vm_resume_starts_it_and_status_reads_it(env, personas
         managed_services.service_resume(service=service, actor=personas.staff, reason="Paid.")
     vm.refresh_from_db()
     assert vm.status == InstanceStatus.RUNNING and backend.status(service).state == "active"
+
+
+def test_a_label_edit_is_followed_by_the_beat_and_a_lost_apply_is_sent_again(
+    env, personas, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        db1 = _server(env, personas, "db-1", {"role": "db"})
+        service = _order_lb(env, personas)
+    assert _lb(service).applied_targets == []
+
+    instance_services.instance_update(instance=db1, actor=personas.owner, labels={"role": "web"})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lb_services.lb_sync_all() == {"refreshed": 1, "resent": 0}
+    lb = _lb(service)
+    assert [t["id"] for t in lb.applied_targets] == [str(db1.public_id)] and lb.applied_generation == 2
+
+    # A change whose apply message was lost: the beat sends it again, once.
+    LoadBalancer.objects.filter(pk=lb.pk).update(config_generation=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert lb_services.lb_sync_all() == {"refreshed": 0, "resent": 1}
+    assert _lb(service).applied_generation == 3
+    assert lb_services.lb_sync_all() == {"refreshed": 0, "resent": 0}
