@@ -24,6 +24,7 @@ from apps.core import task_names as core_tasks
 from apps.firewalls import task_names as firewalls_tasks
 from apps.infrastructure import task_names as infrastructure_tasks
 from apps.instances import task_names as instances_tasks
+from apps.loadbalancers import task_names as loadbalancers_tasks
 from apps.orders import task_names as orders_tasks
 from apps.sso import task_names as sso_tasks
 
@@ -509,6 +510,8 @@ CELERY_TASK_ROUTES = {
     "floating_ips.*": {"queue": "provisioning"},
     # Managed services' backend calls (apps.managed.tasks): a hosting panel, Nomad or a CDN partner's API.
     "managed.*": {"queue": "provisioning"},
+    # Load balancers' applies act on their VM through the Proxmox guest agent (apps.loadbalancers.tasks).
+    "loadbalancers.*": {"queue": "provisioning"},
     "billing.*": {"queue": "billing"},
 }
 # Periodic tasks declared in code; the DatabaseScheduler copies them into its
@@ -536,6 +539,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "instances-reconcile": {"task": instances_tasks.RECONCILE, "schedule": 300.0},
     # Send again the task of a volume, network, firewall or floating IP action whose message was lost (apps.instances).
     "instances-resume-resource-actions": {"task": instances_tasks.RESUME_RESOURCE_ACTIONS, "schedule": 120.0},
+    # Load balancers' targets follow servers' label edits; applies whose message was lost are sent again.
+    "loadbalancers-targets-sync": {"task": loadbalancers_tasks.TARGETS_SYNC, "schedule": 120.0},
     # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
     "billing-meter": {"task": billing_tasks.METER, "schedule": crontab(minute=5)},
     # Evaluate budgets after metering (apps.billing).
