@@ -59,6 +59,14 @@ def test_member_creates_a_policy_that_fires_and_resolves(login_page, fleet, pers
     _shot(page, "alert-policy-firing")
     page.goto("/alerts/")
     assert "cpu-high" in page.locator("#alert-notices").inner_text()
+    page.evaluate("document.documentElement.setAttribute('data-theme', 'dark')")
+    _shot(page, "alert-policies-dark")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/alerts/{policy.public_id}/")
+    # Nothing is wider than a phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(page, "alert-policy-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     fleet.sim.set_cpu_load(running_server.vmid, 0.05)
     assert services.alerts_evaluate_all()["resolved"] == 1
