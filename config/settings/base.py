@@ -798,7 +798,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(  # type: ignore[attr-defined
 # Policies per organisation (409 quota_exceeded past it); alert webhooks go to
 # public https URLs only, plain http to loopback for development and tests.
 # ---------------------------------------------------------------------------
+# Alert policies an organisation may have (a count).
 ALERTS_MAX_POLICIES_PER_ORGANISATION = env.int("ALERTS_MAX_POLICIES_PER_ORGANISATION", default=50)
+# Alert webhooks may use plain http to the loopback interface (development and tests only).
 ALERTS_WEBHOOK_ALLOW_LOOPBACK = env.bool("ALERTS_WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
 # Evaluate alert policies on the servers' metrics every minute (apps.alerts).
 CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {"task": alerts_tasks.EVALUATE, "schedule": 60.0}
