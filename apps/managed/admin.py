@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin_audit import AuditedModelAdmin
 from apps.core.errors import ApplicationError
 from apps.managed import selectors, services
+from apps.managed.backends import is_staff_fulfilled
 from apps.managed.choices import ServiceFamily, ServiceState
 from apps.managed.models import (
     FulfilmentQueueService,
@@ -366,6 +367,8 @@ class FulfilmentQueueAdmin(ManagedServiceAdmin):
         if not self.has_change_permission(request) and not self.has_view_permission(request):
             raise DjangoPermissionDenied
         service = get_object_or_404(ManagedService.objects.select_related("offer", "organisation"), pk=pk)
+        if not is_staff_fulfilled(service.family):
+            raise Http404  # an automated backend builds it (a load balancer): staff deliver nothing by hand
         form = DeliveryForm(request.POST or None, family=service.family)
         if request.method == "POST" and form.is_valid():
             try:

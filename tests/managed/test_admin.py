@@ -117,3 +117,16 @@ def test_staff_start_work_from_the_queue_once(personas, shop, client):
     assert ManagedService.objects.get(pk=waiting.pk).fulfilment_started_at is not None
     assert seen == [waiting.pk]
     assert AuditEvent.objects.filter(action="managed.service.fulfilment_start").count() == 1
+
+
+def test_no_delivery_form_for_a_family_an_automated_backend_builds(personas, shop, client):
+    from apps.managed.backends import is_staff_fulfilled
+    from apps.managed.choices import ServiceFamily
+
+    assert not is_staff_fulfilled(ServiceFamily.LOAD_BALANCER)  # apps.loadbalancers registered its backend
+    waiting = service_row(personas, shop, name="waits", active=False)
+    lb = service_row(personas, shop, name="lb", active=False)
+    ManagedService.objects.filter(pk=lb.pk).update(family=ServiceFamily.LOAD_BALANCER)
+    client.force_login(personas.staff)
+    assert client.get(f"/admin/managed/fulfilmentqueueservice/{waiting.pk}/deliver/").status_code == 200
+    assert client.get(f"/admin/managed/fulfilmentqueueservice/{lb.pk}/deliver/").status_code == 404
