@@ -755,14 +755,14 @@ FLOATING_IPS_DEFAULT_QUOTAS = {"max_floating_ips": env.int("FLOATING_IPS_MAX_PER
 MANAGED_DEFAULT_QUOTAS = {"max_services": env.int("MANAGED_QUOTA_MAX_SERVICES", default=20)}
 
 # ---------------------------------------------------------------------------
-# Load balancers (apps.loadbalancers, issue 14; apps/docs/content/load-balancer-engine.md, "The resource"):
-# each load balancer runs on a VM of LOADBALANCERS_VM_OFFER (a VPS offer code: its size) cloned from the
-# template of the OS image LOADBALANCERS_VM_IMAGE (a catalogue image slug whose templates ship haproxy and
-# qemu-guest-agent), owned by the platform's organisation LOADBALANCERS_PLATFORM_ORGANISATION (slug;
-# created on first use), so it is never in a customer's server list or bill.
+# Load balancers (apps.loadbalancers, issue 14; apps/docs/content/load-balancer-engine.md, "The resource").
 # ---------------------------------------------------------------------------
+# The size of each load balancer's VM: a VPS offer code.
 LOADBALANCERS_VM_OFFER = env.str("LOADBALANCERS_VM_OFFER", default="VPS-NANO")
+# The catalogue image slug the VM is cloned from: its templates must ship haproxy and qemu-guest-agent.
 LOADBALANCERS_VM_IMAGE = env.str("LOADBALANCERS_VM_IMAGE", default="debian-12")
+# The platform's own organisation (slug, created on first use) that owns the VMs, so they are never in a
+# customer's server list, quota or bill.
 LOADBALANCERS_PLATFORM_ORGANISATION = env.str("LOADBALANCERS_PLATFORM_ORGANISATION", default="platform-load-balancers")
 
 # ---------------------------------------------------------------------------
