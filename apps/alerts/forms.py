@@ -19,7 +19,7 @@ class AlertPolicyForm(forms.Form):
         label=_("Threshold"),
         min_value=0,
         decimal_places=2,
-        help_text=_("% for CPU, memory and disk; bytes/s for traffic."),
+        help_text=_("Percent for CPU, memory and disk; bytes per second for network traffic."),
     )
     duration_minutes = forms.TypedChoiceField(
         label=_("For at least"), choices=AlertDuration.choices, coerce=int, initial=AlertDuration.FIVE
