@@ -51,6 +51,18 @@ GROUPS: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
         "Managed services (web hosting, PaaS, load balancer, CDN): list, change, cancel.",
         ("services",),
     ),
+    "load-balancer": (
+        "load_balancer",
+        "app",
+        "Load balancers: rules, targets, health check, certificate, settings.",
+        ("load-balancers", "lb"),
+    ),
+    "alert-policy": (
+        "alert_policy",
+        "app",
+        "Alert policies on server metrics and their incidents.",
+        ("alert-policies",),
+    ),
     "project": ("project", "app", "Projects of an organisation.", ("projects",)),
     "organisation": ("organisation", "app", "Organisations.", ("organisations", "organization")),
     "offer": ("catalogue", "offer", "Offers (server types and services) and their prices.", ("offers",)),
