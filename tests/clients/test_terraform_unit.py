@@ -68,6 +68,7 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_firewall",
         "vmcloud_floating_ip",
         "vmcloud_service",
+        "vmcloud_alert_policy",
     }
     firewall = resources["vmcloud_firewall"].block
     assert {b.type_name: b.nesting for b in firewall.block_types} == {
@@ -92,6 +93,7 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
     assert sensitive == {"user_data"}
     # A managed service's config may hold secrets (a PaaS env's values).
     assert {a.name for a in resources["vmcloud_service"].block.attributes if a.sensitive} == {"config"}
+    assert {a.name for a in resources["vmcloud_alert_policy"].block.attributes if a.sensitive} == {"webhook_secret"}
     provider = VMCloudProvider().get_provider_schema(None).to_pb()  # type: ignore[arg-type]
     assert {a.name for a in provider.block.attributes if a.sensitive} == {"token"}
 

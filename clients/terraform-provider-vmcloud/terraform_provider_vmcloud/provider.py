@@ -68,11 +68,12 @@ class VMCloudProvider(Provider):
         return list(DATA_SOURCES)
 
     def get_resources(self) -> list[type[Resource]]:
+        from .alert_resources import ALERT_RESOURCES
         from .cloud_resources import CLOUD_RESOURCES
         from .managed_resources import MANAGED_RESOURCES
         from .resources import RESOURCES
 
-        return [*RESOURCES, *CLOUD_RESOURCES, *MANAGED_RESOURCES]
+        return [*RESOURCES, *CLOUD_RESOURCES, *MANAGED_RESOURCES, *ALERT_RESOURCES]
 
 
 def _version() -> str:

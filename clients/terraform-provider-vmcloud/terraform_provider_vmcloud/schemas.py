@@ -362,6 +362,59 @@ SERVICE = [
     Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
 ]
 
+ALERT_POLICY = [
+    Field("id", "string", "Alert policy id.", computed=True),
+    Field("name", "string", "Name. Changed in place.", required=True),
+    Field(
+        "metric",
+        "string",
+        "`cpu`, `memory`, `disk` (%), `network_in` or `network_out` (bytes/s). Changed in place.",
+        required=True,
+    ),
+    Field("comparison", "string", "`gt` (above) or `lt` (below). Changed in place.", required=True),
+    Field(
+        "threshold",
+        "number",
+        "% (0 to 100) for cpu, memory and disk; bytes per second for the network metrics. Changed in place.",
+        required=True,
+    ),
+    Field(
+        "duration_minutes",
+        "number",
+        "Minutes the average must hold: 5, 10, 30 or 60. Default 5. Changed in place.",
+        optional=True,
+        computed=True,
+    ),
+    Field(
+        "server_id",
+        "string",
+        "Watch this server; or give `label_selector` (exactly one of the two). Changed in place.",
+        optional=True,
+    ),
+    Field(
+        "label_selector",
+        "string",
+        "Watch the project's servers whose labels match, now and later (e.g. `role=web`). Changed in place.",
+        optional=True,
+    ),
+    Field("email_members", "bool", "E-mail the organisation's members. Default true.", optional=True, computed=True),
+    Field("emails", "list", "Further addresses to e-mail (at most 10).", optional=True),
+    Field("portal_notice", "bool", "Show a notice in the console. Default true.", optional=True, computed=True),
+    Field("webhook_url", "string", "POST a signed JSON body here when it fires and resolves.", optional=True),
+    Field("enabled", "bool", "Evaluated while true. Default true.", optional=True, computed=True),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field("unit", "string", "The threshold's unit: `%` or `bytes/s`.", computed=True),
+    Field(
+        "webhook_secret",
+        "string",
+        "Signs the webhooks (`X-VMCloud-Signature`). Known from creation only: null after an import, and a "
+        "rotation outside Terraform (`vmcl alert-policy rotate-secret`) leaves the old value here.",
+        computed=True,
+        sensitive=True,
+    ),
+]
+
 # Data sources: filters in, a list of objects out (their attribute names below).
 OFFER_ITEM = ("code", "name", "family", "price_monthly", "price_hourly")
 IMAGE_ITEM = ("slug", "distribution", "version", "os_type")
