@@ -59,6 +59,11 @@ class FakeClient:
             self.policy["server_id"] = None
         return dict(self.policy)
 
+    def alert_policies_rotate_secret(self, policy_id: str) -> dict[str, Any]:
+        self.calls.append(("rotate", policy_id))
+        assert self.policy is not None
+        return {**self.policy, "webhook_secret": "whsec_2"}
+
     def alert_policies_destroy(self, policy_id: str) -> None:
         self.calls.append(("delete", policy_id))
         self.policy = None
@@ -170,3 +175,15 @@ def test_the_provider_registers_the_resource_with_a_sensitive_secret():
     project = next(a for a in schema.attributes if a.name == "project")
     assert project.requires_replace
     assert not next(a for a in schema.attributes if a.name == "server_id").requires_replace
+
+
+def test_a_webhook_url_set_in_place_rotates_the_unseen_secret_once():
+    client = FakeClient()
+    resource = _resource(client)
+    created = {**resource.do_create(_planned(), {}), "webhook_secret": ""}  # no URL: the API answers no secret
+    hooked = resource.do_update(created, {**created, "webhook_url": "https://hooks.example.com/x"})
+    assert hooked is not None and hooked["webhook_secret"] == "whsec_2"
+    assert [c[0] for c in client.calls] == ["create", "update", "rotate"]
+    again = resource.do_update(hooked, {**hooked, "threshold": 95})
+    assert again is not None and again["webhook_secret"] == "whsec_2"
+    assert [c[0] for c in client.calls] == ["create", "update", "rotate", "update"]

@@ -2,7 +2,8 @@
 
 Every field but the project is changed in place with one ``PATCH``; the target is one
 server (``server_id``) or a label selector, and changing either replaces the other.
-The webhook signing secret is answered once, at creation, and kept in the state as a
+The webhook signing secret (made when a webhook URL is set) is answered at creation
+only; a URL set in place rotates it once to learn it. It is kept in the state as a
 sensitive value. A policy deleted outside Terraform answers 404: the next plan creates
 it again. Docs page ``/docs/terraform/#alert-policies``.
 """
@@ -130,7 +131,12 @@ class AlertPolicy(_Base):
             body["server_id"] = planned.get("server_id") or None
             body["label_selector"] = planned.get("label_selector") or ""
         updated = dict(self.client.alert_policies_update(current["id"], body=body))  # type: ignore[arg-type]
-        return self._state(updated, {**planned, "webhook_secret": current.get("webhook_secret")})
+        secret = current.get("webhook_secret")
+        if updated.get("webhook_url") and not secret:
+            # The API makes a secret when a webhook URL is first set but answers it only at creation and
+            # rotation: rotate the one nobody has seen, so the state holds the secret that signs.
+            secret = self.client.alert_policies_rotate_secret(current["id"])["webhook_secret"]
+        return self._state(updated, {**planned, "webhook_secret": secret})
 
     def do_delete(self, current: dict[str, Any]) -> None:
         self.client.alert_policies_destroy(current["id"])

@@ -408,7 +408,8 @@ ALERT_POLICY = [
     Field(
         "webhook_secret",
         "string",
-        "Signs the webhooks (`X-VMCloud-Signature`). Known from creation only: null after an import, and a "
+        "Signs the webhooks (`X-VMCloud-Signature`); empty without a `webhook_url`. Known from creation, or from "
+        "the apply that first sets `webhook_url` (it rotates the unseen secret); null after an import, and a "
         "rotation outside Terraform (`vmcl alert-policy rotate-secret`) leaves the old value here.",
         computed=True,
         sensitive=True,
