@@ -34,7 +34,9 @@ from .actions import Action
 from .errors import APIConnectionError, APIError, ConfigurationError, error_class
 
 if TYPE_CHECKING:
-    from ._generated.models import OrderOutput, ServiceOutput
+    from pathlib import Path
+
+    from ._generated.models import AlertPolicyCreateOutput, LoadBalancerOutput, OrderOutput, ServiceOutput
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
@@ -367,6 +369,85 @@ class Client(Operations):
                 raise ActionTimeout(seen, timeout)
             time.sleep(interval)
 
+    # Load balancers: a load balancer service's configuration under
+    # ``/api/v1/services/{id}/load-balancer/`` (docs page ``/docs/sdk/#load-balancers``). Every change
+    # answers the whole load balancer at once; the platform applies it to the load balancer's VM
+    # afterwards, and ``applied_generation`` catches up with ``config_generation``.
+
+    def upload_load_balancer_certificate(
+        self, service_id: str, *, certificate: str | Path, private_key: str | Path, chain: str | Path = ""
+    ) -> LoadBalancerOutput:
+        """Upload a TLS certificate, its key and chain: PEM text, or a ``pathlib.Path`` to read it from."""
+        return self.load_balancers_certificate_upload(
+            service_id,
+            body={"certificate": _pem(certificate), "private_key": _pem(private_key), "chain": _pem(chain)},
+        )
+
+    def wait_load_balancer_applied(
+        self, service_id: str, *, timeout: float = 300.0, interval: float = 2.0
+    ) -> LoadBalancerOutput:
+        """Poll a load balancer until its VM runs its latest configuration (a change has no Action).
+
+        Raises ``ActionTimeout`` after ``timeout`` seconds.
+        """
+        from .errors import ActionTimeout
+
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.load_balancers_retrieve(service_id)
+            if current["applied_generation"] >= current["config_generation"]:
+                return current
+            if time.monotonic() >= deadline:
+                seen = {"id": service_id, "type": "load_balancer_apply", "status": "pending"}
+                raise ActionTimeout(seen, timeout)
+            time.sleep(interval)
+
+    # Alert policies (docs page ``/docs/sdk/#alert-policies``).
+
+    def create_alert_policy(
+        self,
+        *,
+        name: str,
+        metric: str,
+        threshold: str | float,
+        comparison: str = "gt",
+        server: str | None = None,
+        label_selector: str | None = None,
+        duration_minutes: int = 5,
+        organisation: int | None = None,
+        project: int | None = None,
+        emails: list[str] | None = None,
+        webhook_url: str | None = None,
+        labels: dict[str, str] | None = None,
+        enabled: bool = True,
+    ) -> AlertPolicyCreateOutput:
+        """Create an alert policy on one ``server`` or a ``label_selector`` (exactly one).
+
+        The answer holds ``webhook_secret`` (with a ``webhook_url``): the only time it is shown,
+        apart from ``alert_policies_rotate_secret``.
+        """
+        if (server is None) == (label_selector is None):
+            raise ValueError("give server or label_selector (exactly one)")
+        body: dict[str, Any] = {
+            "organisation_id": self.organisation_id(organisation),
+            "name": name,
+            "metric": metric,
+            "comparison": comparison,
+            "threshold": str(threshold),
+            "duration_minutes": duration_minutes,
+            "enabled": enabled,
+        }
+        _put(
+            body,
+            project_id=project,
+            server_id=server,
+            label_selector=label_selector,
+            emails=emails,
+            webhook_url=webhook_url,
+            labels=labels,
+        )
+        return self.alert_policies_create(body=body)  # type: ignore[arg-type]
+
     # The transport.
 
     def _send(
@@ -447,3 +528,10 @@ def _error(response: requests.Response, retry_after: float | None) -> APIError:
 def _put(body: dict[str, Any], **values: Any) -> None:
     """Add the optional values that were given (``None`` leaves the API's default)."""
     body.update({key: value for key, value in values.items() if value is not None})
+
+
+def _pem(value: str | Path) -> str:
+    """PEM text as given, or read from a path."""
+    if isinstance(value, str):
+        return value
+    return value.read_text()
