@@ -9,12 +9,10 @@ never shown: staff see credential names and whether the customer revealed them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -23,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin_audit import AuditedModelAdmin
+from apps.core.admin_audit import AuditedModelAdmin, StaffActionsMixin
 from apps.core.errors import ApplicationError
 from apps.managed import selectors, services
 from apps.managed.backends import is_staff_fulfilled
@@ -165,7 +163,7 @@ class ServiceSecretInline(_ReadOnlyInline):
     verbose_name_plural = _("secrets (names only)")
 
 
-class ManagedServiceAdmin(AuditedModelAdmin):
+class ManagedServiceAdmin(StaffActionsMixin, AuditedModelAdmin):
     """Every managed service per organisation, family and state, with its history, billing and usage."""
 
     list_display = [
@@ -210,52 +208,8 @@ class ManagedServiceAdmin(AuditedModelAdmin):
         return False
 
     # -- actions -------------------------------------------------------------
-    def _each(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[ManagedService],
-        call: Callable[[ManagedService], Any],
-        done_message: str,
-    ) -> None:
-        done = 0
-        for service in queryset:
-            try:
-                call(service)
-            except ApplicationError as exc:
-                self.message_user(request, f"{service.name}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
-
-    def _form_action(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[ManagedService],
-        *,
-        form_class: type[forms.Form],
-        action: str,
-        title: str,
-        intro: str,
-        submit_label: str,
-        call: Callable[[ManagedService, dict[str, Any]], Any],
-        done_message: str,
-    ) -> HttpResponse | None:
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            self._each(request, queryset, lambda service: call(service, form.cleaned_data), done_message)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "services": queryset.select_related("offer", "organisation"),
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "title": title,
-            "intro": intro,
-            "submit_label": submit_label,
-        }
-        return render(request, "admin/managed/service_action_form.html", context)
+    def action_row_label(self, obj: ManagedService) -> str:
+        return f"{obj.offer.code} “{obj.name}” — {obj.organisation.name} ({obj.get_state_display()})"
 
     @admin.action(description=_("Suspend (with a reason)"))
     def suspend(self, request: HttpRequest, queryset: QuerySet[ManagedService]) -> HttpResponse | None:

@@ -9,19 +9,15 @@ follows the state machine and is recorded (transition + audit event).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.admin_audit import AuditedModelAdmin
-from apps.core.errors import ApplicationError
+from apps.core.admin_audit import AuditedModelAdmin, StaffActionsMixin
 from apps.orders import risk, selectors, services
 from apps.orders.models import (
     ApprovalQueueOrder,
@@ -50,7 +46,7 @@ class OrderTransitionInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class OrderAdmin(AuditedModelAdmin):
+class OrderAdmin(StaffActionsMixin, AuditedModelAdmin):
     list_display = [
         "public_id",
         "organisation",
@@ -115,48 +111,8 @@ class OrderAdmin(AuditedModelAdmin):
         return False
 
     # -- actions -------------------------------------------------------------
-    def _each(
-        self, request: HttpRequest, queryset: QuerySet[Order], call: Callable[[Order], Any], done_message: str
-    ) -> None:
-        done = 0
-        for order in queryset:
-            try:
-                call(order)
-            except ApplicationError as exc:
-                self.message_user(request, f"{order.public_id}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
-
-    def _form_action(
-        self,
-        request: HttpRequest,
-        queryset: QuerySet[Order],
-        *,
-        form_class: type[forms.Form],
-        action: str,
-        title: str,
-        intro: str,
-        submit_label: str,
-        call: Callable[[Order, dict[str, Any]], Any],
-        done_message: str,
-    ) -> HttpResponse | None:
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            self._each(request, queryset, lambda order: call(order, form.cleaned_data), done_message)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "form": form,
-            "orders": queryset.select_related("offer", "organisation"),
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "title": title,
-            "intro": intro,
-            "submit_label": submit_label,
-        }
-        return render(request, "admin/orders/order_action_form.html", context)
+    def action_row_label(self, obj: Order) -> str:
+        return f"{obj.offer.code} “{obj.name}” — {obj.organisation.name} ({obj.public_id})"
 
     @admin.action(description=_("Approve (start provisioning)"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
