@@ -160,3 +160,27 @@ def test_incidents_list_says_firing_then_resolved(personas, server):
     services.alert_policy_evaluate(policy=policy, instance=server, points=points(0.2, now=now.timestamp()), now=now)
     rows = owner.get(f"{URL}{policy.public_id}/incidents/").json()["results"]
     assert rows[0]["state"] == "resolved" and rows[0]["resolved_at"] and rows[0]["last_value"] == "20.00"
+
+
+def test_patch_that_sets_the_first_webhook_url_answers_the_new_secret_once(personas, server, settings):
+    settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK = False
+    owner = _client(personas.owner)
+    created = owner.post(URL, _body(personas, server), format="json").json()
+    assert created["webhook_secret"] == ""
+    detail_url = f"{URL}{created['id']}/"
+
+    first = owner.patch(detail_url, {"webhook_url": "https://hooks.example.com/a"}, format="json")
+    assert first.status_code == 200, first.json()
+    secret = first.json()["webhook_secret"]
+    stored = AlertPolicy.objects.get(public_id=created["id"]).webhook_secret
+    assert len(secret) == 64 and secret == stored
+
+    # Later changes (even of the URL) keep the secret and never show it again.
+    again = owner.patch(detail_url, {"webhook_url": "https://hooks.example.com/b", "threshold": "70"}, format="json")
+    assert again.status_code == 200 and "webhook_secret" not in again.json()
+    assert AlertPolicy.objects.get(public_id=created["id"]).webhook_secret == stored
+    assert "webhook_secret" not in owner.get(detail_url).json()
+    # Removing the URL and adding another keeps the old secret too (it is only made once).
+    owner.patch(detail_url, {"webhook_url": ""}, format="json")
+    back = owner.patch(detail_url, {"webhook_url": "https://hooks.example.com/c"}, format="json")
+    assert back.status_code == 200 and "webhook_secret" not in back.json()

@@ -21,6 +21,10 @@ class AlertPolicyOutputSerializer(serializers.ModelSerializer):
     server_id = serializers.SerializerMethodField()
     unit = serializers.CharField(read_only=True, help_text=_("The unit of the threshold: % or bytes/s."))
     threshold = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+    labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+    emails = serializers.ListField(
+        child=serializers.EmailField(), read_only=True, help_text=_("Also e-mail these addresses.")
+    )
 
     class Meta:
         model = AlertPolicy
@@ -60,6 +64,29 @@ class AlertPolicyCreateOutputSerializer(AlertPolicyOutputSerializer):
 
     class Meta(AlertPolicyOutputSerializer.Meta):
         fields = [*AlertPolicyOutputSerializer.Meta.fields, "webhook_secret"]
+
+
+class AlertPolicyUpdateOutputSerializer(AlertPolicyOutputSerializer):
+    """A change that gives the policy its first webhook URL also answers the new signing secret, once."""
+
+    # Not read_only, so that the schema leaves it out of `required` (it is absent from every other answer);
+    # this serializer only ever answers, it never reads a body.
+    webhook_secret = serializers.CharField(
+        required=False,
+        help_text=_(
+            "Signs the webhooks (X-VMCloud-Signature). Only when this change gave the policy its first "
+            "webhook URL; shown in this response only."
+        ),
+    )
+
+    class Meta(AlertPolicyOutputSerializer.Meta):
+        fields = [*AlertPolicyOutputSerializer.Meta.fields, "webhook_secret"]
+
+    def to_representation(self, instance: AlertPolicy) -> dict[str, object]:
+        data = super().to_representation(instance)
+        if not self.context.get("with_secret"):
+            data.pop("webhook_secret", None)
+        return data
 
 
 class AlertPolicyCreateInputSerializer(serializers.Serializer):

@@ -111,6 +111,10 @@ class AlertPolicyListApi(AlertPoliciesApiView):
     get=extend_schema(
         operation_id="alert_policies_retrieve",
         tags=TAG,
+        summary="Show an alert policy",
+        description="One policy: what it watches (`server_id` or `label_selector`), its condition and whom it "
+        "tells. The webhook secret is never shown here (only on create, on the change that sets the first "
+        "`webhook_url`, and on rotate-secret).",
         parameters=[ID],
         responses={200: s.AlertPolicyOutputSerializer, 404: OpenApiTypes.OBJECT},
     ),
@@ -119,10 +123,12 @@ class AlertPolicyListApi(AlertPoliciesApiView):
         tags=TAG,
         summary="Change an alert policy",
         description="Change any field; `server_id` and `label_selector` replace the target (one of the two). "
-        "An open incident stays open until the next evaluation finds the new condition unmet.",
+        "An open incident stays open until the next evaluation finds the new condition unmet. "
+        "When the change gives the policy its first `webhook_url`, a signing secret is made and answered "
+        "once as `webhook_secret` (later changes of the URL keep it; rotate it with rotate-secret).",
         parameters=[ID],
         request=s.AlertPolicyUpdateInputSerializer,
-        responses={200: s.AlertPolicyOutputSerializer, **ERRORS},
+        responses={200: s.AlertPolicyUpdateOutputSerializer, **ERRORS},
     ),
     delete=extend_schema(
         operation_id="alert_policies_destroy",
@@ -145,8 +151,11 @@ class AlertPolicyDetailApi(AlertPoliciesApiView):
         v.pop("label_selector", None)
         if "duration_minutes" in v:
             v["duration_minutes"] = int(v["duration_minutes"])
-        services.alert_policy_update(actor=request.user, policy=policy, **v, **target)
-        return self.shown(self.resource())
+        updated = services.alert_policy_update(actor=request.user, policy=policy, **v, **target)
+        # A first webhook URL gets a fresh secret in the service: answer it once, as create does.
+        new_secret = bool(updated.webhook_secret) and updated.webhook_secret != policy.webhook_secret
+        shown = self.resource()
+        return Response(s.AlertPolicyUpdateOutputSerializer(shown, context={"with_secret": new_secret}).data)
 
     def delete(self, request: Request, policy_id: str) -> Response:
         services.alert_policy_delete(actor=request.user, policy=self.resource(P.RESOURCES_WRITE))
