@@ -163,6 +163,10 @@ def policy_delete(request: HttpRequest, organisation: Organisation, policy_id: A
     policy: AlertPolicy = selectors.alert_policy_get(
         actor=request.user, public_id=policy_id, permission=P.RESOURCES_WRITE
     )
+    # The detail page's delete form asks for the policy's name, as volumes do (no JavaScript needed).
+    if str(request.POST.get("confirm_name", "")).strip() != policy.name:
+        messages.error(request, _("Type the alert policy's exact name to delete it."))
+        return redirect("alerts:policy_detail", policy_id=policy.public_id)
     services.alert_policy_delete(actor=request.user, policy=policy)
     messages.success(request, _("Alert policy “%(name)s” deleted.") % {"name": policy.name})
     return redirect("alerts:policy_list")

@@ -72,7 +72,15 @@ def test_create_edit_and_see_a_policy_with_its_incidents(shop, personas, client)
     assert notice.dismissed_at is not None
     assert "dashboard-alert-notices" not in client.get("/dashboard/").content.decode()
 
-    assert client.post(f"/alerts/{policy.public_id}/delete/").status_code == 302
+    assert 'name="confirm_name"' in detail and "delete-form" in detail
+    # No name, or a wrong one: back to the policy's page with an error; the policy stays.
+    for wrong in ({}, {"confirm_name": "cpu-low"}):
+        response = client.post(f"/alerts/{policy.public_id}/delete/", wrong)
+        assert response.status_code == 302 and response.url == f"/alerts/{policy.public_id}/"
+        assert AlertPolicy.objects.filter(pk=policy.pk).exists()
+    assert client.get(f"/alerts/{policy.public_id}/delete/").status_code == 405
+    response = client.post(f"/alerts/{policy.public_id}/delete/", {"confirm_name": "cpu-high"})
+    assert response.status_code == 302 and response.url == "/alerts/"
     assert not AlertPolicy.objects.exists()
 
 
@@ -91,7 +99,8 @@ def test_viewer_reads_but_cannot_write_and_outsider_sees_nothing(shop, personas,
     client.force_login(personas.viewer)
     assert client.get(f"/alerts/{policy.public_id}/").status_code == 200
     assert client.get("/alerts/new/").status_code == 403
-    assert client.post(f"/alerts/{policy.public_id}/delete/").status_code == 403
+    assert client.post(f"/alerts/{policy.public_id}/delete/", {"confirm_name": "cpu"}).status_code == 403
+    assert "delete-form" not in client.get(f"/alerts/{policy.public_id}/").content.decode()
     client.force_login(personas.outsider)
     assert client.get(f"/alerts/{policy.public_id}/").status_code == 404
     assert client.get(f"/alerts/{policy.public_id}/edit/").status_code == 404
