@@ -14,4 +14,18 @@ urlpatterns = [
         name="load_balancer_certificate",
     ),
     path("services/<uuid:service_id>/load-balancer/health/", views.load_balancer_health, name="load_balancer_health"),
+    path("services/<uuid:service_id>/load-balancer/rules/", views.load_balancer_rules, name="load_balancer_rules"),
+    path(
+        "services/<uuid:service_id>/load-balancer/targets/", views.load_balancer_targets, name="load_balancer_targets"
+    ),
+    path(
+        "services/<uuid:service_id>/load-balancer/health-check/",
+        views.load_balancer_health_check,
+        name="load_balancer_health_check",
+    ),
+    path(
+        "services/<uuid:service_id>/load-balancer/settings/",
+        views.load_balancer_settings,
+        name="load_balancer_settings",
+    ),
 ]

@@ -9,15 +9,28 @@ certificate, read the targets' health now (both need ``resources.write``).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.core.errors import ApplicationError, NotFound
+from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.loadbalancers import services
+from apps.loadbalancers.forms import (
+    HealthCheckForm,
+    RulesForm,
+    SettingsForm,
+    TargetsForm,
+    errors_from,
+    initial_forms,
+    rules_parse,
+    targets_parse,
+)
 from apps.loadbalancers.models import LoadBalancer
 from apps.managed import selectors as managed_selectors
 from apps.teams.access import actor_has_permission
@@ -58,11 +71,18 @@ def _snippets(request: HttpRequest, lb: LoadBalancer) -> dict[str, str]:
     }
 
 
-@org_view(P.RESOURCES_READ)
-def load_balancer_detail(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
-    lb = _lb(request, organisation, service_id)
+def _page(
+    request: HttpRequest,
+    organisation: Organisation,
+    lb: LoadBalancer,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     health = lb.target_health or {}
-    context = {
+    context: dict[str, Any] = {
+        **initial_forms(lb),
+        **(bound or {}),
         "lb": lb,
         "service": lb.service,
         "targets": [{**t, "health": health.get(t["id"], "unknown")} for t in lb.applied_targets or []],
@@ -70,7 +90,119 @@ def load_balancer_detail(request: HttpRequest, organisation: Organisation, servi
         "can_write": actor_has_permission(request.user, organisation, P.RESOURCES_WRITE),
         "snippets": _snippets(request, lb),
     }
-    return render(request, "loadbalancers/load_balancer_detail.html", context)
+    return render(request, "loadbalancers/load_balancer_detail.html", context, status=status)
+
+
+@org_view(P.RESOURCES_READ)
+def load_balancer_detail(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    return _page(request, organisation, _lb(request, organisation, service_id))
+
+
+def _edit(
+    request: HttpRequest,
+    organisation: Organisation,
+    service_id: uuid.UUID,
+    *,
+    form_class: type[forms.Form],
+    key: str,
+    change: Callable[[LoadBalancer, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Validate the form, call the service; field errors re-render the page (400), success redirects."""
+    lb = _lb(request, organisation, service_id, write=True)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            change(lb, form.cleaned_data)
+        except PermissionDenied:
+            raise
+        except ApplicationError as exc:
+            errors_from(form, exc.message, getattr(exc, "fields", None))
+        else:
+            messages.success(request, done)
+            return redirect("loadbalancers:load_balancer_detail", service_id=service_id)
+    lb.refresh_from_db()
+    return _page(request, organisation, lb, bound={key: form}, status=400)
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_rules(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        organisation,
+        service_id,
+        form_class=RulesForm,
+        key="rules_form",
+        change=lambda lb, data: services.lb_rules_set(
+            actor=request.user, load_balancer=lb, rules=rules_parse(data["rules"])
+        ),
+        done=_("The forwarding rules are saved and being applied."),
+    )
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_targets(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        organisation,
+        service_id,
+        form_class=TargetsForm,
+        key="targets_form",
+        change=lambda lb, data: services.lb_targets_set(
+            actor=request.user,
+            load_balancer=lb,
+            targets=targets_parse(data["targets"], organisation=organisation),
+        ),
+        done=_("The targets are saved and being applied."),
+    )
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_health_check(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        organisation,
+        service_id,
+        form_class=HealthCheckForm,
+        key="health_form",
+        change=lambda lb, data: services.lb_health_check_set(
+            actor=request.user, load_balancer=lb, health_check={**data, "path": data["path"] or "/"}
+        ),
+        done=_("The health check is saved and being applied."),
+    )
+
+
+def _settings(request: HttpRequest, lb: LoadBalancer, data: dict[str, Any]) -> LoadBalancer:
+    current = lb.sticky_sessions or {}
+    sticky = (
+        {"cookie_name": data["cookie_name"] or "LBSTICKY", "ttl_seconds": current.get("ttl_seconds", 3600)}
+        if data["sticky"]
+        else None
+    )
+    return services.lb_settings_update(
+        actor=request.user,
+        load_balancer=lb,
+        sticky_sessions=sticky,
+        redirect_http_to_https=data["redirect_http_to_https"],
+        proxy_protocol=data["proxy_protocol"],
+    )
+
+
+@require_POST
+@org_view(P.RESOURCES_READ)
+def load_balancer_settings(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        organisation,
+        service_id,
+        form_class=SettingsForm,
+        key="settings_form",
+        change=lambda lb, data: _settings(request, lb, data),
+        done=_("The settings are saved and being applied."),
+    )
 
 
 @require_POST
