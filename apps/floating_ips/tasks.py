@@ -12,7 +12,7 @@ from celery.app.task import Task
 
 from apps.floating_ips import services, task_names
 from apps.floating_ips.routing import RoutingError
-from apps.instances.tasks import RESOURCE_ACTION_TASK_OPTIONS, TRANSIENT_ERRORS, run_claimed_action
+from apps.instances.tasks import MAX_RETRIES, RESOURCE_ACTION_TASK_OPTIONS, TRANSIENT_ERRORS, run_claimed_action
 
 
 @shared_task(name=task_names.RUN_ACTION, **RESOURCE_ACTION_TASK_OPTIONS)
@@ -26,3 +26,12 @@ def run_action(self: Task, action_id: int) -> None:  # type: ignore[type-arg]
         fail=services.floating_ip_action_fail,
         transient=(*TRANSIENT_ERRORS, RoutingError),
     )
+
+
+@shared_task(name=task_names.SERVER_IPSET_SYNC, bind=True, ignore_result=True, acks_late=True, max_retries=MAX_RETRIES)
+def server_ipset_sync(self: Task, instance_id: int) -> None:  # type: ignore[type-arg]
+    """Put a rebuilt server's anti-spoofing IP set back with its floating IPs (idempotent; retried)."""
+    try:
+        services.server_ipset_sync(instance_id=instance_id)
+    except TRANSIENT_ERRORS as exc:
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc

@@ -103,3 +103,51 @@ def test_a_duplicated_task_message_runs_an_action_once(fleet, personas, django_c
     run_action.apply(args=[action.pk])  # the broker delivered it twice: the claim refuses the second
     action.refresh_from_db()
     assert (action.status, action.attempts) == ("success", 1)
+
+
+def test_a_rebuild_puts_the_floating_ips_back_in_the_new_vms_ip_set(
+    fleet,  # noqa: F811 - the fixture
+    personas,
+    django_capture_on_commit_callbacks,
+):
+    cap, owner = django_capture_on_commit_callbacks, personas.owner
+    offer_ensure()
+    with cap(execute=True):
+        server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
+    with cap(execute=True):
+        fip, _assign = services.floating_ip_create(
+            actor=owner, organisation=personas.org, project=personas.project, name="vip", server=server
+        )
+    server.refresh_from_db()
+    assert _allowed(server) == {server.ipv4, server.ipv6, fip.address}
+
+    with cap(execute=True):
+        rebuild = instance_services.instance_rebuild(instance=server, image=fleet.ubuntu24, actor=owner)
+    rebuild.refresh_from_db()
+    server.refresh_from_db()
+    assert (rebuild.status, server.status) == ("success", "running"), rebuild.error_detail
+    # The VM was destroyed and cloned again: its set holds the floating IP again, as its cloud-init does.
+    assert _allowed(server) == {server.ipv4, server.ipv6, fip.address}
+    assert fip.address in services.server_floating_addresses(server)
+    fip.refresh_from_db()
+    assert (fip.status, fip.server_id) == (S.ASSIGNED, server.pk)
+
+
+def test_a_rebuild_of_a_server_without_floating_ips_enqueues_nothing(
+    fleet,  # noqa: F811 - the fixture
+    personas,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from apps.floating_ips.services import floating_ips as fip_services
+
+    cap, owner = django_capture_on_commit_callbacks, personas.owner
+    with cap(execute=True):
+        server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
+    sent = []
+    monkeypatch.setattr(fip_services, "task_enqueue", lambda name, *args: sent.append((name, args)))
+    with cap(execute=True):
+        rebuild = instance_services.instance_rebuild(instance=server, image=fleet.ubuntu24, actor=owner)
+    rebuild.refresh_from_db()
+    assert rebuild.status == "success", rebuild.error_detail
+    assert sent == []

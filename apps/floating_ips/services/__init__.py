@@ -7,6 +7,7 @@ from apps.floating_ips.services.execution import (
     floating_ip_action_fail,
     server_allowed_cidrs,
     server_floating_addresses,
+    server_ipset_sync,
 )
 from apps.floating_ips.services.floating_ips import (
     floating_ip_assign,
@@ -36,4 +37,5 @@ __all__ = [
     "floating_ips_server_status_changed",
     "server_allowed_cidrs",
     "server_floating_addresses",
+    "server_ipset_sync",
 ]

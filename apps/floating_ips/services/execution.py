@@ -117,6 +117,16 @@ def server_floating_addresses(server: Instance) -> list[str]:
     return [fip.address for fip in floating]
 
 
+def server_ipset_sync(*, instance_id: int) -> None:
+    """Put the server's IP set (and cloud-init addresses) back in step with its floating IPs.
+
+    For a VM made anew under a server (a rebuild destroys and re-clones it, so its ``ipfilter-net0`` is
+    gone); idempotent, a missing or deleted server is a no-op. Transient Proxmox errors propagate (the task
+    retries).
+    """
+    _ipset_sync(Instance.objects.select_related("cluster").filter(pk=instance_id).first())
+
+
 def _ipset_sync(server: Instance | None) -> None:
     """Make the server's anti-spoofing set and cloud-init network-config match the database.
 

@@ -30,9 +30,9 @@ from apps.core.actors import Actor, actor_is_back_office_staff, actor_user
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
 from apps.core.labels import labels_validate
 from apps.core.money import to_cents, to_rate
-from apps.core.services import audit_record
+from apps.core.services import audit_record, task_enqueue
 from apps.floating_ips import task_names
-from apps.floating_ips.choices import SETTLED_STATUSES, FloatingIpStatus
+from apps.floating_ips.choices import ROUTED_STATUSES, SETTLED_STATUSES, FloatingIpStatus
 from apps.floating_ips.models import FloatingIp, FloatingIpQuota
 from apps.infrastructure.models import IpAllocation, IpPool
 from apps.instances.choices import ActionResource, ActionType, InstanceStatus
@@ -385,7 +385,14 @@ def floating_ips_server_status_changed(
 
     They stay reserved (the customer's addresses), shown unassigned, each with an ``unassign`` action that
     withdraws its route. A floating IP busy with an action loses its server here; its running task notices.
+
+    A rebuilt server (out of ``rebuilding``) has a new VM whose anti-spoofing IP set no longer holds its
+    floating IPs (cloud-init does, from the guest address provider): a task puts the set back.
     """
+    if before == InstanceStatus.REBUILDING and after != InstanceStatus.DELETED:
+        if FloatingIp.objects.filter(server_id=instance_id, status__in=ROUTED_STATUSES).exists():
+            task_enqueue(task_names.SERVER_IPSET_SYNC, instance_id)
+        return
     if after != InstanceStatus.DELETED:
         return
     with transaction.atomic():
