@@ -79,3 +79,15 @@ def test_member_creates_a_policy_that_fires_and_resolves(login_page, fleet, pers
         "[VMCloud] Alert",
         "[VMCloud] Resolved",
     ]
+
+    # Deleting asks for the policy's name (no JavaScript): a wrong name keeps it, the right one deletes it.
+    page.fill("#id_confirm_name", "cpu-low")
+    page.click("#delete-submit")
+    page.wait_for_selector("#delete-form")
+    assert AlertPolicy.objects.filter(pk=policy.pk).exists()
+    assert "exact name" in page.content()
+    _shot(page, "alert-policy-delete-refused")
+    page.fill("#id_confirm_name", "cpu-high")
+    page.click("#delete-submit")
+    page.wait_for_url(lambda url: url.rstrip("/").endswith("/alerts"))
+    assert not AlertPolicy.objects.filter(pk=policy.pk).exists()
