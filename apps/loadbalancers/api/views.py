@@ -172,12 +172,13 @@ class LoadBalancerReadHealthApi(LoadBalancerApiView):
         summary="Read the targets' health now",
         description="Asks HAProxy on the load balancer's VM (its stats socket, through the guest agent) and "
         "answers the load balancer with each target's health: up, down, maint, or unknown when it cannot be "
-        "read. Never invented.",
+        "read. Never invented. Needs resources.write (it runs a command on the VM); GET shows the last answer.",
         parameters=[ID],
         request=None,
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_READ)
+        # It runs a command on the load balancer's VM: a write, as in the portal (viewers read the last answer).
+        lb = self.load_balancer(P.RESOURCES_WRITE)
         services.lb_health_read(lb_id=lb.pk)
         return self.answer(lb)
