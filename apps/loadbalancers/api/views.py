@@ -9,6 +9,9 @@ applied to the VM in the background (``applied_generation`` catches up).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -46,6 +49,14 @@ class LoadBalancerApiView(APIView):
             raise NotFound(_("This service is not a load balancer (or is not built yet)."))
         return lb
 
+    def change(self, serializer_class: type[Any], call: Callable[[LoadBalancer, dict[str, Any]], Any]) -> Response:
+        """A write: the load balancer (``resources.write``), the body checked, the service called, the answer."""
+        lb = self.load_balancer(P.RESOURCES_WRITE)
+        data = serializer_class(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        call(lb, data.validated_data)
+        return self.answer(lb)
+
     def answer(self, lb: LoadBalancer) -> Response:
         fresh = LoadBalancer.objects.select_related("service", "datacentre", "certificate").get(pk=lb.pk)
         return Response(s.LoadBalancerOutputSerializer(fresh).data)
@@ -78,11 +89,9 @@ class LoadBalancerRulesApi(LoadBalancerApiView):
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def put(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_WRITE)
-        data = s.LbRulesInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self.answer(
-            services.lb_rules_set(actor=request.user, load_balancer=lb, rules=data.validated_data["rules"])
+        return self.change(
+            s.LbRulesInputSerializer,
+            lambda lb, data: services.lb_rules_set(actor=request.user, load_balancer=lb, rules=data["rules"]),
         )
 
 
@@ -99,11 +108,9 @@ class LoadBalancerTargetsApi(LoadBalancerApiView):
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def put(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_WRITE)
-        data = s.LbTargetsInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self.answer(
-            services.lb_targets_set(actor=request.user, load_balancer=lb, targets=data.validated_data["targets"])
+        return self.change(
+            s.LbTargetsInputSerializer,
+            lambda lb, data: services.lb_targets_set(actor=request.user, load_balancer=lb, targets=data["targets"]),
         )
 
 
@@ -119,11 +126,9 @@ class LoadBalancerHealthCheckApi(LoadBalancerApiView):
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def put(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_WRITE)
-        data = s.LbHealthCheckSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self.answer(
-            services.lb_health_check_set(actor=request.user, load_balancer=lb, health_check=data.validated_data)
+        return self.change(
+            s.LbHealthCheckSerializer,
+            lambda lb, data: services.lb_health_check_set(actor=request.user, load_balancer=lb, health_check=data),
         )
 
 
@@ -140,11 +145,10 @@ class LoadBalancerCertificateApi(LoadBalancerApiView):
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def post(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_WRITE)
-        data = s.LbCertificateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.lb_certificate_upload(actor=request.user, load_balancer=lb, **data.validated_data)
-        return self.answer(lb)
+        return self.change(
+            s.LbCertificateInputSerializer,
+            lambda lb, data: services.lb_certificate_upload(actor=request.user, load_balancer=lb, **data),
+        )
 
 
 class LoadBalancerSettingsApi(LoadBalancerApiView):
@@ -159,10 +163,10 @@ class LoadBalancerSettingsApi(LoadBalancerApiView):
         responses={200: s.LoadBalancerOutputSerializer, **ERRORS},
     )
     def patch(self, request: Request, service_id: str) -> Response:
-        lb = self.load_balancer(P.RESOURCES_WRITE)
-        data = s.LbSettingsInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self.answer(services.lb_settings_update(actor=request.user, load_balancer=lb, **data.validated_data))
+        return self.change(
+            s.LbSettingsInputSerializer,
+            lambda lb, data: services.lb_settings_update(actor=request.user, load_balancer=lb, **data),
+        )
 
 
 class LoadBalancerReadHealthApi(LoadBalancerApiView):
