@@ -67,7 +67,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # import-linter enforces (see .importlinter): higher apps may import lower ones.
 # ---------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the back office's site as the default one (apps/docs/content/back-office.md).
+    "apps.backoffice.admin.config.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -112,6 +113,7 @@ LOCAL_APPS = [
     "apps.billing",
     "apps.docs",
     "apps.portal",
+    "apps.backoffice",
     "apps.pvesim",  # Proxmox VE simulator: a dev/test tool, imported by no production app
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -284,6 +286,10 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
 SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)  # UDP/TCP port of those nameservers
 SSO_DNS_TIMEOUT = env.float("SSO_DNS_TIMEOUT", default=5.0)  # seconds, all tries included
+# IdP metadata URLs are fetched from public addresses only (server-side request
+# forgery, apps/docs/content/single-sign-on.md); True lets an on-premises IdP
+# on a private network through.
+SSO_METADATA_PRIVATE_ADDRESSES = env.bool("SSO_METADATA_PRIVATE_ADDRESSES", default=False)
 # Seconds an IdP signing certificate that its metadata no longer lists is still
 # accepted (certificate rollover, apps/docs/content/single-sign-on.md).
 SSO_IDP_CERT_GRACE = env.int("SSO_IDP_CERT_GRACE", default=7 * 24 * 3600)

@@ -7,19 +7,23 @@ logout), certificate rollover, and a malformed SAMLResponse.
 
 from __future__ import annotations
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import urllib3
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from apps.core.errors import ValidationFailed
 from apps.core.models import AuditEvent
-from apps.sso import services, tasks
+from apps.sso import saml, services, tasks
 from apps.sso.models import SamlDomain
 from apps.teams.choices import Role
 from apps.teams.models import Membership
@@ -351,10 +355,16 @@ class _MetadataServer:
 
     def __init__(self) -> None:
         self.xml = ""
+        self.redirect_to = ""
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                if outer.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", outer.redirect_to)
+                    self.end_headers()
+                    return
                 body = outer.xml.encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/samlmetadata+xml")
@@ -382,6 +392,7 @@ def metadata_server():
 
 
 def test_certificate_rollover_through_refresh(sso, idp_keys, metadata_server, settings):
+    settings.SSO_METADATA_PRIVATE_ADDRESSES = True  # the test IdP serves its metadata on loopback
     sp_metadata = sso.idp.sp_metadata
     metadata_server.xml = sso.idp.metadata_xml()
     services.saml_connection_save(
@@ -525,3 +536,53 @@ def test_back_office_pages_show_the_verification_and_rollover_state(sso):
     assert domain_page.status_code == 200 and domain.verification_token in domain_page.content.decode()
     listing = admin.get(reverse("admin:sso_samldomain_changelist"))
     assert "Check the DNS TXT record" in listing.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/metadata",  # loopback: the platform's own services
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's instance metadata service
+        "http://10.0.0.5:8006/api2/json",  # a private network (Proxmox)
+        "http://[::1]/metadata",
+        "http://localhost/metadata",  # a name that resolves to loopback
+        "ftp://idp.example.com/metadata",
+        "file:///etc/passwd",
+    ],
+)
+def test_metadata_url_to_a_private_address_or_other_scheme_is_refused_without_a_request(sso, url, settings):
+    settings.SSO_METADATA_PRIVATE_ADDRESSES = False
+    with mock.patch("urllib3.HTTPConnectionPool.urlopen") as urlopen, pytest.raises(ValidationFailed) as refused:
+        services.saml_connection_save(
+            organisation=sso.org, actor=sso.owner, data={"idp_metadata_xml": "", "idp_metadata_url": url}
+        )
+    urlopen.assert_not_called()
+    assert list(refused.value.fields) == ["idp_metadata_url"]
+    message = refused.value.fields["idp_metadata_url"][0]
+    assert "private or reserved address" in message or "must start with https://" in message, message
+
+
+def test_metadata_url_that_redirects_is_refused(sso, metadata_server, settings):
+    settings.SSO_METADATA_PRIVATE_ADDRESSES = True  # the test IdP is on loopback
+    metadata_server.redirect_to = "http://169.254.169.254/latest/meta-data/"
+    with pytest.raises(saml.MetadataError, match="redirects"):
+        saml.fetch_idp_metadata(metadata_server.url)
+
+
+def test_metadata_url_on_a_public_address_is_fetched_from_the_address_checked(sso, metadata_server, settings):
+    """The name is resolved once and the connection goes to that address (no second DNS answer)."""
+    settings.SSO_METADATA_PRIVATE_ADDRESSES = False
+    metadata_server.xml = sso.idp.metadata_xml()
+    port = metadata_server.httpd.server_address[1]
+    public = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port))]
+    with (
+        mock.patch("socket.getaddrinfo", return_value=public) as resolve,
+        mock.patch("urllib3.HTTPConnectionPool.urlopen", autospec=True) as urlopen,
+    ):
+        urlopen.side_effect = lambda pool, method, target, **kw: (_ for _ in ()).throw(
+            urllib3.exceptions.NewConnectionError(pool, f"would connect to {pool.host}")
+        )
+        with pytest.raises(saml.MetadataError, match=r"93\.184\.215\.14"):
+            saml.fetch_idp_metadata(f"http://idp.example.com:{port}/metadata")
+    resolve.assert_called_once()
+    assert urlopen.call_args.kwargs["headers"]["Host"] == f"idp.example.com:{port}"
