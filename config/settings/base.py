@@ -68,7 +68,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # ---------------------------------------------------------------------------
 DJANGO_APPS = [
     # Django's admin with the back office's site as the default one (apps/docs/content/back-office.md).
-    "apps.backoffice.admin.config.BackOfficeAdminConfig",
+    "apps.backoffice.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
