@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/services/", views.dashboard_services, name="dashboard_services"),
+    path("search/", views.search, name="search"),
 ]

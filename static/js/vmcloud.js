@@ -9,6 +9,9 @@
  * - Copy to clipboard: .copy-btn[data-copy-target="#id"] copies the target's
  *   text; code blocks in rendered docs (.prose pre) get a copy button.
  * - Alerts with .alert-dismiss close themselves.
+ * - Global search: "/" or Ctrl+K (Cmd+K) opens the search dialog of console
+ *   pages (#search-dialog); htmx fills its results as you type. Without
+ *   JavaScript the sidebar's search form posts to /search/ as a plain page.
  * Everything here is progressive: pages work without JavaScript.
  */
 (function () {
@@ -253,6 +256,50 @@
     });
   }
 
+  /* Global search --------------------------------------------------------- */
+  function isTyping(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function initSearch() {
+    var dialog = document.getElementById("search-dialog");
+    if (!dialog) return;
+    var input = dialog.querySelector("input[name=q]");
+    var opener = null;
+    function open() {
+      opener = document.activeElement;
+      if (typeof dialog.showModal === "function") {
+        if (!dialog.open) dialog.showModal();
+      } else {
+        dialog.setAttribute("open", "");
+      }
+      input.focus();
+      input.select();
+    }
+    document.addEventListener("keydown", function (event) {
+      var ctrlK = (event.ctrlKey || event.metaKey) && (event.key === "k" || event.key === "K");
+      var slash = event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey && !isTyping(event.target);
+      if (ctrlK || slash) {
+        event.preventDefault();
+        open();
+      }
+    });
+    document.querySelectorAll("[data-search-open]").forEach(function (btn) {
+      btn.addEventListener("click", function (event) {
+        event.preventDefault();
+        open();
+      });
+    });
+    dialog.addEventListener("close", function () {
+      if (opener && typeof opener.focus === "function") opener.focus();
+    });
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close(); /* a click on the backdrop */
+    });
+  }
+
   function ready(fn) {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
@@ -266,6 +313,7 @@
     initAlerts();
     initDocsFilter();
     initSkipLinks();
+    initSearch();
   });
 
   /* A tiny namespace for other pages' scripts. */
