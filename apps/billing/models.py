@@ -138,6 +138,11 @@ class UsageRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.resource_type} {self.resource_name} {self.hour:%Y-%m-%d %H}h"
 
+    @property
+    def holds_project(self) -> bool:
+        """Invoiced and metered hours are history: they name their project but do not keep it (teams.project_delete)."""
+        return False
+
 
 class MeteringRun(models.Model):
     """One metered hour: proof it ran, what it wrote and how long it took (catch-up starts after the last)."""

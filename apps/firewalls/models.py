@@ -62,6 +62,11 @@ class Firewall(TimeStampedModel):
         return self.name
 
     @property
+    def holds_project(self) -> bool:
+        """A deleted firewall is history (teams.project_delete)."""
+        return self.status != choices.FirewallStatus.DELETED
+
+    @property
     def group(self) -> str:
         return rules.group_name(self.public_id.hex)
 

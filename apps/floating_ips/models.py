@@ -96,6 +96,11 @@ class FloatingIp(TimeStampedModel):
         return f"{self.name} ({self.address})"
 
     @property
+    def holds_project(self) -> bool:
+        """A released floating IP is history (teams.project_delete)."""
+        return self.status != choices.FloatingIpStatus.RELEASED
+
+    @property
     def cidr(self) -> str:
         return f"{self.address}/{32 if self.family == 4 else 128}"
 

@@ -120,6 +120,11 @@ class Instance(TimeStampedModel):
         return f"{self.name} ({self.public_id.hex[:8]})"
 
     @property
+    def holds_project(self) -> bool:
+        """A deleted server is history: it no longer keeps its project from being deleted (teams.project_delete)."""
+        return self.status != choices.InstanceStatus.DELETED
+
+    @property
     def is_gpu(self) -> bool:
         return bool(self.gpu_mappings)
 

@@ -97,6 +97,11 @@ class ManagedService(TimeStampedModel):
         return f"{self.name} ({self.get_family_display()})"
 
     @property
+    def holds_project(self) -> bool:
+        """A cancelled or terminated service is history (teams.project_delete)."""
+        return self.state not in choices.ENDED_STATES
+
+    @property
     def is_ended(self) -> bool:
         return self.state in choices.ENDED_STATES
 

@@ -106,6 +106,11 @@ class Network(TimeStampedModel):
         return f"{self.name} ({self.ip_range})"
 
     @property
+    def holds_project(self) -> bool:
+        """A deleted network is history (teams.project_delete)."""
+        return self.status != choices.NetworkStatus.DELETED
+
+    @property
     def network(self) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(self.ip_range)
 

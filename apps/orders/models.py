@@ -160,6 +160,15 @@ class Order(TimeStampedModel):
         return f"{self.offer_id and self.offer.code} {self.name} ({self.public_id.hex[:8]})"
 
     @property
+    def holds_project(self) -> bool:
+        """A finished order is history; an open one keeps its project (teams.project_delete)."""
+        return self.state not in (
+            choices.OrderState.COMPLETED,
+            choices.OrderState.CANCELLED,
+            choices.OrderState.REJECTED,
+        )
+
+    @property
     def is_cancellable(self) -> bool:
         """Pending, awaiting approval or failed; or a managed service's order staff have not started on yet."""
         if self.state in choices.CANCELLABLE_STATES:

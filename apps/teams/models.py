@@ -74,8 +74,20 @@ class Organisation(TimeStampedModel):
         return owner.user.email if owner is not None else ""
 
 
+class ProjectManager(models.Manager["Project"]):
+    """Projects still in use: a deleted project that resources of the past still name is archived, not shown."""
+
+    def get_queryset(self) -> models.QuerySet[Project]:
+        return super().get_queryset().filter(archived_at__isnull=True)
+
+
 class Project(TimeStampedModel):
-    """A folder of resources inside an organisation; grants to outsiders attach here."""
+    """A folder of resources inside an organisation; grants to outsiders attach here.
+
+    Deleting a project whose servers, orders or invoiced hours are history (a
+    deleted server still names its project in the ledger) archives it:
+    ``objects`` hides it, ``all_objects`` and foreign keys still reach it.
+    """
 
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="projects"
@@ -86,10 +98,15 @@ class Project(TimeStampedModel):
     is_default = models.BooleanField(_("default"), default=False)
     # Kubernetes-style labels, selected with ``label_selector`` (apps/docs/content/api-overview.md).
     labels = models.JSONField(_("labels"), default=dict, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True, editable=False)
+
+    objects = ProjectManager()
+    all_objects = models.Manager()
 
     class Meta:
         verbose_name = _("project")
         verbose_name_plural = _("projects")
+        base_manager_name = "all_objects"
         ordering = ["-is_default", "name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "slug"], name="teams_project_unique_slug_per_org"),

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from guardian.shortcuts import assign_perm, remove_perm
+from guardian.shortcuts import assign_perm, get_users_with_perms, remove_perm
 
 from apps.accounts.selectors import user_has_second_factor
 from apps.core.choices import ActorKind
@@ -571,7 +571,7 @@ def project_create(
 ) -> Project:
     name, description = _validate_project(name, description)
     clean_labels = labels_validate(labels)
-    slug = _unique_slug(name, lambda s: Project.objects.filter(organisation=organisation, slug=s).exists())
+    slug = _unique_slug(name, lambda s: Project.all_objects.filter(organisation=organisation, slug=s).exists())
     project = Project.objects.create(
         organisation=organisation, name=name, slug=slug, description=description, labels=clean_labels
     )
@@ -613,7 +613,14 @@ def project_update(
 
 @transaction.atomic
 def project_delete(*, project: Project, actor: User) -> None:
-    """Delete an empty, non-default project (resources of higher apps protect their project)."""
+    """Delete a non-default project with no live resources (resources of higher apps protect their project).
+
+    Rows of the past also point at a project: a deleted server, a completed
+    order, invoiced hours in the ledger. They must keep it (invoices name it),
+    so a project that only they hold is archived instead: hidden everywhere,
+    its slug freed. A protecting model says whether a row still holds its
+    project with a ``holds_project`` property; a model without one always does.
+    """
     project = Project.objects.select_for_update().select_related("organisation").get(pk=project.pk)
     if project.is_default:
         raise Conflict(_("The default project cannot be deleted."), code="project_is_default")
@@ -622,7 +629,22 @@ def project_delete(*, project: Project, actor: User) -> None:
         with transaction.atomic():
             project.delete()
     except ProtectedError as exc:
-        raise Conflict(_("Delete or move the project's resources first."), code="project_not_empty") from exc
+        live = [row for row in exc.protected_objects if getattr(row, "holds_project", True)]
+        if live:
+            names = [f"{row} ({row._meta.verbose_name})" for row in live[:5]]
+            if len(live) > 5:
+                names.append(_("and %(count)s more") % {"count": len(live) - 5})
+            raise Conflict(
+                _("Delete or move the project's resources first: %(resources)s.") % {"resources": ", ".join(names)},
+                code="project_not_empty",
+            ) from exc
+        project.archived_at = timezone.now()
+        project.slug = f"{project.slug[:40]}-deleted-{project.pk}"
+        project.save(update_fields=["archived_at", "slug", "updated_at"])
+        # Grants on an archived project give access to nothing; they go with it.
+        for user in get_users_with_perms(project, with_group_users=False):
+            for codename in GRANT_CODENAMES.values():
+                remove_perm(f"teams.{codename}", user, project)
 
 
 def _grant(*, project: Project, user: User, access: str) -> None:

@@ -84,6 +84,11 @@ class Volume(TimeStampedModel):
         return f"{self.name} ({self.size_gb} GB)"
 
     @property
+    def holds_project(self) -> bool:
+        """A deleted volume is history (teams.project_delete)."""
+        return self.status != choices.VolumeStatus.DELETED
+
+    @property
     def serial(self) -> str:
         return rules.device_serial(self.public_id.hex)
 

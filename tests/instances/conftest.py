@@ -92,7 +92,9 @@ def fleet(db, pvesim) -> Fleet:
 ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop"
 
 
-def create_instance(fleet: Fleet, personas: Personas, *, offer=None, image=None, name: str = "web-1", keys=None):
+def create_instance(
+    fleet: Fleet, personas: Personas, *, offer=None, image=None, name: str = "web-1", keys=None, project=None
+):
     """Place and create an instance of ``personas.org``, as its owner, the way apps.orders does.
 
     Provisioning runs on commit (eager Celery).
@@ -102,7 +104,7 @@ def create_instance(fleet: Fleet, personas: Personas, *, offer=None, image=None,
     reservation = infra.placement_reserve(offer=offer, datacentre=fleet.dc, image=image, actor=personas.owner)
     return services.instance_create(
         organisation=personas.org,
-        project=personas.project,
+        project=project or personas.project,
         offer=offer,
         datacentre=fleet.dc,
         image=image,

@@ -304,7 +304,7 @@ def cost_summary(
             cost.monthly_cap = cap
             cost.remaining_hours = remaining
 
-    project_names = dict(Project.objects.filter(organisation=organisation).values_list("pk", "name"))
+    project_names = dict(Project.all_objects.filter(organisation=organisation).values_list("pk", "name"))
     projects: dict[int, ProjectCost] = {}
     for cost in resources.values():
         cost.project_name = project_names.get(cost.project_id, "")

@@ -85,7 +85,7 @@ def _line_description(charge: ChargeLine) -> str:
 def _fill_lines(*, invoice: Invoice) -> list[InvoiceLine]:
     """Replace the draft's lines with the month's charged lines and link the month's usage records."""
     charges = rate_month(organisation_id=invoice.organisation_id, month=invoice.period_start)
-    projects = dict(Project.objects.filter(pk__in={c.project_id for c in charges}).values_list("pk", "name"))
+    projects = dict(Project.all_objects.filter(pk__in={c.project_id for c in charges}).values_list("pk", "name"))
     invoice.lines.all().delete()
     lines = [
         InvoiceLine(

@@ -140,7 +140,7 @@ def costs_usage(request: HttpRequest, organisation: Organisation) -> HttpRespons
     now = timezone.now()
     month = _month_from(request) or month_start(now)
     lines = selectors.rate_month(organisation_id=organisation.pk, month=month)
-    project_names = dict(Project.objects.filter(organisation=organisation).values_list("pk", "name"))
+    project_names = dict(Project.all_objects.filter(organisation=organisation).values_list("pk", "name"))
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="usage-{organisation.slug}-{month:%Y-%m}.csv"'
