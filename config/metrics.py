@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from kombu import Connection
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -21,16 +21,36 @@ from prometheus_client.registry import Collector
 
 logger = logging.getLogger(__name__)
 
+# Orders that should move on by themselves; completed, failed, cancelled and rejected ones are history.
+OPEN_ORDER_STATES = ("pending", "awaiting_approval", "provisioning")
+
 
 class PlatformCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         from apps.billing.models import Invoice, MeteringRun, StripeWebhookEvent
+        from apps.core.models import UnsentTask
         from apps.orders.models import Order
 
         orders = GaugeMetricFamily("vmcloud_orders", "Orders by state.", labels=["state"])
-        for row in Order.objects.values("state").annotate(n=Count("id")).order_by():
+        oldest = GaugeMetricFamily(
+            "vmcloud_orders_oldest_seconds",
+            "Seconds since the oldest order in each open state last changed (a stuck order grows it).",
+            labels=["state"],
+        )
+        now = timezone.now()
+        rows = Order.objects.values("state").annotate(n=Count("id"), oldest=Min("updated_at")).order_by()
+        for row in rows:
             orders.add_metric([row["state"]], row["n"])
+            if row["state"] in OPEN_ORDER_STATES:
+                oldest.add_metric([row["state"]], (now - row["oldest"]).total_seconds())
         yield orders
+        yield oldest
+
+        unsent = GaugeMetricFamily(
+            "vmcloud_unsent_tasks", "Tasks the broker refused, waiting for beat to send them again."
+        )
+        unsent.add_metric([], UnsentTask.objects.count())
+        yield unsent
 
         invoices = GaugeMetricFamily("vmcloud_invoices", "Invoices by status.", labels=["status"])
         for status, n in Invoice.objects.values_list("status").annotate(n=Count("id")).order_by():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 
@@ -179,3 +180,28 @@ def test_json_log_lines_of_a_request_carry_its_id_user_and_organisation(rf):
     # Outside the request nothing is left behind.
     after = _json_line(logging.LogRecord("apps.x", logging.INFO, __file__, 1, "after", (), None))
     assert "user_id" not in after and "request_id" not in after
+
+
+@pytest.mark.django_db
+def test_the_oldest_open_order_and_the_unsent_tasks_are_gauges_for_the_stuck_orders_alert(personas, shop):
+    """VMCloudOrdersStuck (deploy/prometheus/alerts.yaml) reads these two series."""
+    from django.utils import timezone
+
+    from apps.core.models import UnsentTask
+    from apps.orders.models import Order
+    from config.metrics import PlatformCollector
+    from tests.orders.conftest import place
+
+    old, new, done = (place(personas, shop, name=f"web-{n}") for n in range(3))
+    Order.objects.filter(pk__in=[old.pk, new.pk]).update(state="provisioning")
+    Order.objects.filter(pk=old.pk).update(updated_at=timezone.now() - dt.timedelta(hours=2))
+    Order.objects.filter(pk=done.pk).update(state="completed", updated_at=timezone.now() - dt.timedelta(days=9))
+    UnsentTask.objects.create(task_name="core.heartbeat", args=[], error="refused")
+    samples = {
+        (sample.name, sample.labels.get("state", "")): sample.value
+        for family in PlatformCollector().collect()
+        for sample in family.samples
+    }
+    assert 7190 < samples[("vmcloud_orders_oldest_seconds", "provisioning")] < 7300
+    assert ("vmcloud_orders_oldest_seconds", "completed") not in samples  # history is never stuck
+    assert samples[("vmcloud_unsent_tasks", "")] == 1
