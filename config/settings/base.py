@@ -145,6 +145,8 @@ MIDDLEWARE = [
     "apps.sso.middleware.MfaRequiredMiddleware",
     # A domain error no portal view handled is a page with its status, not a 500.
     "apps.core.middleware.ApplicationErrorPageMiddleware",
+    # Opening another organisation's object makes it the current organisation (apps/portal/middleware.py).
+    "apps.portal.middleware.OrganisationFollowsObjectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

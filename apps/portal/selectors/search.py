@@ -30,6 +30,7 @@ from apps.volumes import selectors as volume_selectors
 
 PER_KIND = 8
 ADDRESS_CHARS = re.compile(r"[0-9a-fA-F]*[.:][0-9a-fA-F.:]*|[0-9]+")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 QUERY_MAX = 100  # characters looked at: a name is at most 63, an invoice number 32
 
 
@@ -74,7 +75,8 @@ def _named(text: str) -> Q:
 def search(*, actor: Actor, organisation: Organisation | None, query: str) -> SearchResults:
     """What matches ``query`` in ``organisation`` (as ``actor`` may see it) and in the docs, ``PER_KIND`` at most
     per kind; an empty query finds nothing."""
-    text = (query or "").strip()[:QUERY_MAX]
+    # Control characters (a NUL byte PostgreSQL refuses in text) match no name: dropped, never an error.
+    text = CONTROL_CHARS.sub("", query or "").strip()[:QUERY_MAX]
     results = SearchResults(query=text)
     if not text:
         return results
