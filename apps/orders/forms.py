@@ -1,25 +1,28 @@
-"""Portal forms of orders: the order wizard (choices scoped to the organisation and the catalogue)."""
+"""Portal forms of orders: the create flow (cards scoped to the organisation and catalogue, with live state)."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue import selectors as catalogue_selectors
+from apps.catalogue import specs
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor
-from apps.core.formats import money_per
-from apps.infrastructure.selectors import availability_matrix
+from apps.infrastructure.choices import UnavailableCode
+from apps.infrastructure.selectors import ImageChoice, availability_matrix
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance, SshKey
 from apps.managed import validation as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
-from apps.orders.validation import is_vm_offer
 from apps.teams.access import project_list_for_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
@@ -28,7 +31,8 @@ from apps.teams.models import Organisation, Project
 class OfferChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
         offer: Offer = obj
-        return f"{offer.family.name} · {offer.code} — {money_per(offer.price_monthly, str(_('month')))}"
+        # The code once: seeded offers are named by their code ("VPS-NANO — VPS-NANO" repeated it).
+        return plan_label(offer)
 
 
 class ImageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -42,40 +46,96 @@ class StackChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
         return f"{stack.name} (cuDNN {stack.cudnn_version}, TensorRT {stack.tensorrt_version})"
 
 
-class OrderForm(forms.Form):
-    """What the wizard asks; ``order_place`` does the real validation (its field errors land here too).
+def plan_label(offer: Offer) -> str:
+    """ "VPS-NANO", or "GPU-PRO · Pro GPU" when the offer has a name of its own."""
+    return offer.code if not offer.name or offer.name == offer.code else f"{offer.code} · {offer.name}"
 
-    The datacentre, image and GPU stack choices follow the chosen plan: only
-    datacentres where it is sold and can be built, and only the images (and,
-    for GPU plans, software stacks) a template there builds (availability is
-    per offer, datacentre and image: apps/docs/content/ordering.md).
+
+# Why a card cannot be chosen (``apps.infrastructure.choices.UnavailableCode`` → what the customer reads).
+UNAVAILABLE_REASONS: dict[str, Any] = {
+    UnavailableCode.NOT_ORDERABLE: _("No longer sold"),
+    UnavailableCode.NOT_IN_DATACENTRE: _("Not sold in this datacentre"),
+    UnavailableCode.DATACENTRE_MAINTENANCE: _("Maintenance"),
+    UnavailableCode.NO_CAPACITY: _("No capacity for this plan right now"),
+    UnavailableCode.GPU_ENVELOPE: _("No capacity for this plan right now"),
+    UnavailableCode.NO_TEMPLATE: _("No image can build this plan here yet"),
+}
+QUANTITY_MAX = 10
+
+
+@dataclass
+class Card:
+    """One radio card of the create flow: what it selects, whether it can be chosen, and why not."""
+
+    value: str
+    obj: Any
+    checked: bool = False
+    disabled: bool = False
+    reason: str = ""
+    level: str = "available"  # available, limited, on_request, unavailable
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass
+class ImageGroup:
+    """One distribution's tile: its versions as radio choices."""
+
+    distribution: str
+    slug: str
+    versions: list[Card]
+
+    @property
+    def checked(self) -> bool:
+        return any(v.checked for v in self.versions)
+
+    @property
+    def disabled(self) -> bool:
+        return all(v.disabled for v in self.versions)
+
+
+class OrderForm(forms.Form):
+    """The create flow: family, datacentre, image, plan, options; ``order_place`` does the real validation.
+
+    Every choice is shown as a card with its live state from the availability
+    selectors (apps/docs/content/ordering.md): what cannot be ordered with the
+    other choices is disabled with the reason, and a crafted post choosing it
+    gets that reason as a form error (``clean``), never a 500.
     """
 
-    offer = OfferChoiceField(label=_("Plan"), queryset=Offer.objects.none(), to_field_name="code")
-    datacentre = forms.ModelChoiceField(label=_("Datacentre"), queryset=Datacentre.objects.none(), to_field_name="code")
+    family = forms.ChoiceField(label=_("Product"), required=False, widget=forms.RadioSelect)
+    offer = OfferChoiceField(
+        label=_("Plan"), queryset=Offer.objects.none(), to_field_name="code", widget=forms.RadioSelect
+    )
+    datacentre = forms.ModelChoiceField(
+        label=_("Datacentre"), queryset=Datacentre.objects.none(), to_field_name="code", widget=forms.RadioSelect
+    )
     image = ImageChoiceField(
         label=_("Operating system"),
         queryset=OsImage.objects.none(),
         to_field_name="slug",
         required=False,
-        help_text=_("Servers only: the images we can build for this plan in this datacentre."),
+        widget=forms.RadioSelect,
     )
     gpu_stack = StackChoiceField(
         label=_("GPU software stack"),
         queryset=GpuSoftwareStack.objects.none(),
         to_field_name="slug",
         required=False,
-        empty_label=_("None: the OS with the NVIDIA driver only"),
-        help_text=_(
-            "GPU plans only: CUDA, cuDNN, TensorRT, PyTorch, TensorFlow, JAX, Jupyter Lab and Docker with the "
-            "NVIDIA Container Toolkit, preinstalled on the chosen image."
-        ),
+        widget=forms.RadioSelect,
     )
     project = forms.ModelChoiceField(label=_("Project"), queryset=Project.objects.none())
     name = forms.CharField(
         label=_("Name"),
         max_length=253,
-        help_text=_("Servers: a hostname such as web-1 (lower-case letters, digits, hyphens). Services: a name."),
+        help_text=_("Servers: a hostname such as web (lower-case letters, digits, hyphens). Services: a name."),
+    )
+    quantity = forms.IntegerField(
+        label=_("How many servers"),
+        min_value=1,
+        max_value=QUANTITY_MAX,
+        initial=1,
+        required=False,
+        help_text=_("Several servers at once are named name-1, name-2, …"),
     )
     ssh_keys = forms.ModelMultipleChoiceField(
         label=_("SSH keys"),
@@ -83,6 +143,13 @@ class OrderForm(forms.Form):
         to_field_name="public_id",
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    new_ssh_key_name = forms.CharField(label=_("New key's name"), required=False, max_length=100)
+    new_ssh_key = forms.CharField(
+        label=_("New public key"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "placeholder": "ssh-ed25519 AAAA… you@laptop"}),
+        help_text=_("Pasted here, it is added to your organisation's keys and to these servers."),
     )
     user_data = forms.CharField(
         label=_("Cloud-init user-data (optional)"),
@@ -96,18 +163,12 @@ class OrderForm(forms.Form):
             "message, 64 KiB at most; cloud-init runs it at first boot. Your hostname and SSH keys are set as usual."
         ),
     )
-    # One key per rendered form: submitting it twice places one order (Idempotency-Key).
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # One key per rendered form: submitting it twice places the same orders (Idempotency-Key).
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=48)
 
-    # Fields the plan decides (rendered by orders/_order_choices.html, refreshed when the plan changes):
-    # where and what to build, then what the plan's family needs (a server: SSH keys and cloud-init; a
-    # managed service: its family's fields, added by ``_add_service_fields``).
-    CHOICE_FIELDS = ("datacentre", "image", "gpu_stack")
-    SERVER_FIELDS = ("ssh_keys", "user_data")
-
-    def clean_user_data(self) -> str:
-        # Browsers send textareas with CRLF line ends; a "#!/bin/sh\r" script would not run.
-        return str(self.cleaned_data.get("user_data") or "").replace("\r\n", "\n")
+    SERVER_FIELDS = ("quantity", "ssh_keys", "new_ssh_key_name", "new_ssh_key", "user_data")
+    # Values a GET refresh (or a deep link) carries over into the re-rendered form.
+    KEPT = ("project", "name", "quantity", "new_ssh_key_name", "new_ssh_key", "user_data", "idempotency_key")
 
     def __init__(
         self, *args: Any, organisation: Organisation, actor: Actor, selection: Any = None, **kwargs: Any
@@ -115,27 +176,32 @@ class OrderForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         # Block storage tiers are sold as volumes (their own page), not through an order.
-        offers = (
-            catalogue_selectors.offer_list_public()
-            .exclude(billing_unit=catalogue_choices.BillingUnit.GB_MONTH)
-            .select_related("family")
+        self.offers = list(
+            catalogue_selectors.offer_list_public().exclude(billing_unit=catalogue_choices.BillingUnit.GB_MONTH)
         )
-        self.fields["offer"].queryset = offers  # type: ignore[attr-defined]
+        self.fields["offer"].queryset = Offer.objects.filter(pk__in=[o.pk for o in self.offers]).select_related(  # type: ignore[attr-defined]
+            "family"
+        )
+        self.fields["datacentre"].queryset = Datacentre.objects.all()  # type: ignore[attr-defined]
+        self.fields["image"].queryset = catalogue_selectors.image_list()  # type: ignore[attr-defined]
+        self.fields["gpu_stack"].queryset = catalogue_selectors.gpu_stack_list()  # type: ignore[attr-defined]
         projects = project_list_for_actor(actor=actor, organisation=organisation, permission=Permission.RESOURCES_WRITE)
         self.fields["project"].queryset = projects  # type: ignore[attr-defined]
-        default = projects.filter(is_default=True).first()
+        self.has_projects = False
+        project_list = list(projects)
+        self.has_projects = bool(project_list)
+        default = next((p for p in project_list if p.is_default), None)
         if default is not None and not self.is_bound:
             self.initial.setdefault("project", default.pk)
         self.fields["ssh_keys"].queryset = SshKey.objects.filter(organisation=organisation).order_by("name")  # type: ignore[attr-defined]
-        if not self.is_bound and selection:
-            self.initial.setdefault("offer", selection.get("offer"))
         data = selection if selection is not None else (self.data if self.is_bound else {})
-        self._restrict_choices(offers, data)
+        self._build_flow(data)
+        self.fields["family"].choices = [(f.value, f.obj.name) for f in self.family_cards]  # type: ignore[attr-defined]
         self.service_family = (
             service_validation.service_family_of(self.offer_obj) if self.offer_obj is not None else None
         )
-        if self.offer_obj is not None and not self.is_vm:
-            # A managed service takes no SSH keys nor cloud-init: those fields are not even in the form.
+        if not self.is_vm:
+            # A managed service takes no SSH keys, cloud-init nor quantity: those fields are not in the form.
             for name in self.SERVER_FIELDS:
                 del self.fields[name]
         if self.service_family is not None and self.offer_obj is not None:
@@ -145,85 +211,212 @@ class OrderForm(forms.Form):
         else:
             self.service_fields = []
         if not self.is_bound and selection is not None:
-            # The partial re-renders the form unbound: keep what the customer typed in the fields it redraws.
-            for name in [*self.SERVER_FIELDS, *self.service_fields]:
-                if name in self.fields and name in selection:
-                    getlist = getattr(selection, "getlist", None)
+            # A refresh re-renders the form unbound: keep what the customer typed.
+            getlist = getattr(selection, "getlist", None)
+            for name in [*self.KEPT, "ssh_keys", *self.service_fields]:
+                if name in self.fields and selection.get(name) not in (None, ""):
                     multiple = isinstance(self.fields[name], forms.MultipleChoiceField)
                     self.initial[name] = getlist(name) if getlist and multiple else selection.get(name)
 
-    def _restrict_choices(self, offers: Any, data: Any) -> None:
-        """Datacentres, images and stacks the chosen plan can really be built with (availability selectors)."""
-        self.offer_obj = offers.filter(code=data.get("offer") or "").first() if data.get("offer") else None
-        self.datacentre_obj = None
-        self.image_obj = None
-        self.is_vm = bool(self.offer_obj is not None and is_vm_offer(self.offer_obj))
-        self.is_gpu = bool(self.is_vm and self.offer_obj is not None and self.offer_obj.is_gpu)
-        dc_field = self.fields["datacentre"]
-        image_field = self.fields["image"]
-        stack_field = self.fields["gpu_stack"]
-        if self.offer_obj is None:
-            dc_field.queryset = Datacentre.objects.none()  # type: ignore[attr-defined]
-            return
-        offer = self.offer_obj
-        datacentres = [
-            dc for dc in catalogue_selectors.datacentre_list() if dc.is_operational and offer_sold_in(offer, dc)
+    # ------------------------------------------------------------------
+    # The cards, with their state (one availability matrix for the family's offers)
+    # ------------------------------------------------------------------
+    def _build_flow(self, data: Any) -> None:
+        offers = self.offers
+        by_code = {o.code: o for o in offers}
+        families: dict[int, Any] = {}
+        for offer in offers:
+            families.setdefault(offer.family_id, offer.family)
+        family_list = sorted(
+            families.values(),
+            key=lambda f: (f.kind != catalogue_choices.FamilyKind.VIRTUAL_MACHINE, f.position, f.name),
+        )
+        chosen_offer = by_code.get(str(data.get("offer") or ""))
+        family_slug = str(data.get("family") or "")
+        family = next((f for f in family_list if f.slug == family_slug), None)
+        if family is None and chosen_offer is not None:
+            family = chosen_offer.family
+        if family is None and family_list:
+            family = family_list[0]
+        self.family_obj = family
+        if chosen_offer is not None and family is not None and chosen_offer.family_id != family.pk:
+            chosen_offer = None  # the customer switched family: the plan of the other one no longer applies
+        self.family_cards = [
+            Card(value=f.slug, obj=f, checked=f is family, extra={"managed": f.kind != "vm"}) for f in family_list
         ]
-        matrix = availability_matrix(offers=[offer], datacentres=datacentres) if datacentres else {}
-        if self.is_vm:
-            # A datacentre without any template for this plan cannot build it: not proposed.
-            datacentres = [dc for dc in datacentres if matrix[(offer.pk, dc.pk)].images]
-        dc_field.queryset = Datacentre.objects.filter(pk__in=[dc.pk for dc in datacentres]).order_by(  # type: ignore[attr-defined]
-            "position", "code"
-        )
-        chosen_dc = next((dc for dc in datacentres if dc.code == data.get("datacentre")), None)
-        if chosen_dc is None and len(datacentres) == 1:
-            chosen_dc = datacentres[0]
-        self.datacentre_obj = chosen_dc
-        if not self.is_bound:
-            # The partial re-renders the form unbound: keep what the customer chose, where it is still offered.
-            self.initial["datacentre"] = chosen_dc.code if chosen_dc is not None else None
-        if not self.is_vm or chosen_dc is None:
-            return
-        choices = matrix[(offer.pk, chosen_dc.pk)].images
-        image_field.required = True
-        image_field.queryset = catalogue_selectors.image_list().filter(  # type: ignore[attr-defined]
-            pk__in={c.image_id for c in choices}
-        )
-        image = image_field.queryset.filter(slug=data.get("image") or "").first() if data.get("image") else None  # type: ignore[attr-defined]
-        self.image_obj = image
-        if not self.is_bound:
-            self.initial["image"] = image.slug if image is not None else None
-        if self.is_gpu and image is not None:
-            stack_field.queryset = catalogue_selectors.gpu_stack_list().filter(  # type: ignore[attr-defined]
-                pk__in={c.gpu_stack_id for c in choices if c.image_id == image.pk and c.gpu_stack_id}
-            )
-            if not any(c.image_id == image.pk and c.gpu_stack_id is None for c in choices):
-                # Only stacks are built on this image here: one must be chosen.
-                stack_field.required = True
-            if not self.is_bound:
-                chosen = stack_field.queryset.filter(slug=data.get("gpu_stack") or "").first()  # type: ignore[attr-defined]
-                self.initial["gpu_stack"] = chosen.slug if chosen is not None else None
+        self.family_offers = [o for o in offers if family is not None and o.family_id == family.pk]
+        self.offer_obj = chosen_offer
+        self.is_vm = bool(family is not None and family.kind == catalogue_choices.FamilyKind.VIRTUAL_MACHINE)
+        self.is_gpu = bool(self.is_vm and any(o.is_gpu for o in self.family_offers))
+        if chosen_offer is not None:
+            self.is_gpu = chosen_offer.is_gpu
 
-    def choice_fields(self) -> list[Any]:
-        """The bound fields the plan decides, those that apply to it only."""
-        shown = ["datacentre"]
-        if self.is_vm:
-            shown.append("image")
-        if self.is_gpu:
-            shown.append("gpu_stack")
-        return [self[name] for name in shown]
+        datacentres = list(catalogue_selectors.datacentre_list())
+        matrix = availability_matrix(offers=self.family_offers, datacentres=datacentres) if self.family_offers else {}
+        self.matrix = matrix
+        dc_code = str(data.get("datacentre") or "")
+        chosen_dc = next((dc for dc in datacentres if dc.code == dc_code), None)
+
+        def pair_state(offer: Offer, dc: Datacentre) -> tuple[str, str, int]:
+            """(level, reason, count) of one offer in one datacentre."""
+            avail = matrix.get((offer.pk, dc.pk))
+            if avail is None:
+                return "unavailable", str(UNAVAILABLE_REASONS[UnavailableCode.NOT_IN_DATACENTRE]), 0
+            if not self.is_vm:
+                # Managed services are set up by staff: sold and open is all that counts.
+                if avail.reason in _CATALOGUE_CODES:
+                    return "unavailable", str(UNAVAILABLE_REASONS[avail.reason]), 0
+                return "on_request", "", -1
+            if avail.level == "unavailable":
+                return "unavailable", str(UNAVAILABLE_REASONS.get(avail.reason, _("Unavailable right now"))), 0
+            return avail.level, "", avail.count
+
+        # Datacentre cards: for the chosen plan, else for the family (open and selling it at all).
+        self.datacentre_cards = []
+        for dc in datacentres:
+            card = Card(value=dc.code, obj=dc, extra={"gpus": list(dc.gpu_presence.all())})
+            if chosen_offer is not None:
+                card.level, card.reason, card.extra["count"] = pair_state(chosen_offer, dc)
+            elif dc.status != catalogue_choices.DatacentreStatus.OPERATIONAL:
+                card.level, card.reason = (
+                    "unavailable",
+                    str(UNAVAILABLE_REASONS[UnavailableCode.DATACENTRE_MAINTENANCE]),
+                )
+            elif not any(offer_sold_in(o, dc) for o in self.family_offers):
+                card.level, card.reason = "unavailable", str(_("This product is not sold here"))
+            else:
+                states = [pair_state(o, dc) for o in self.family_offers]
+                card.level = next((s[0] for s in states if s[0] != "unavailable"), "unavailable")
+                if card.level == "unavailable":
+                    card.reason = str(_("No capacity for this product right now"))
+            card.disabled = card.level == "unavailable"
+            self.datacentre_cards.append(card)
+        open_cards = [c for c in self.datacentre_cards if not c.disabled]
+        if chosen_dc is None and chosen_offer is not None and len(open_cards) == 1:
+            chosen_dc = open_cards[0].obj
+        for card in self.datacentre_cards:
+            card.checked = chosen_dc is not None and card.obj.pk == chosen_dc.pk
+        self.datacentre_obj = chosen_dc
+
+        # Plan cards: for the chosen datacentre, else wherever they can be built.
+        self.plan_cards = []
+        table = specs.spec_table(self.family_offers)
+        shown = [i for i, c in enumerate(table.columns) if c.key != "tier"]
+        for offer, cells in table.rows:
+            card = Card(value=offer.code, obj=offer, checked=offer is chosen_offer)
+            card.extra["specs"] = [(table.columns[i].label, cells[i]) for i in shown if cells[i]]
+            if chosen_dc is not None:
+                card.level, card.reason, card.extra["count"] = pair_state(offer, chosen_dc)
+            else:
+                states = [pair_state(offer, dc) for dc in datacentres]
+                card.level = next((s[0] for s in states if s[0] != "unavailable"), "unavailable")
+                if card.level == "unavailable":
+                    card.reason = str(_("Not available in any datacentre right now"))
+            card.disabled = card.level == "unavailable"
+            self.plan_cards.append(card)
+
+        # Image tiles (servers): what a template builds for the plan (or the family) in the datacentre(s).
+        self.image_groups: list[ImageGroup] = []
+        self.stack_cards: list[Card] = []
+        self.image_obj = None
+        self.gpu_stack_obj = None
+        if not self.is_vm:
+            return
+        scope_offers = [chosen_offer] if chosen_offer is not None else self.family_offers
+        scope_dcs = [chosen_dc] if chosen_dc is not None else datacentres
+        buildable = {
+            choice
+            for o in scope_offers
+            for dc in scope_dcs
+            for choice in (matrix.get((o.pk, dc.pk)).images if matrix.get((o.pk, dc.pk)) else ())  # type: ignore[union-attr]
+        }
+        anywhere = {choice for avail in matrix.values() for choice in avail.images}
+        image_ids = {c.image_id for c in anywhere}
+        images = [i for i in self.fields["image"].queryset if i.pk in image_ids]  # type: ignore[attr-defined]
+        usable_ids = {c.image_id for c in buildable}
+        image_slug = str(data.get("image") or "")
+        groups: dict[str, ImageGroup] = {}
+        for image in images:
+            card = Card(value=image.slug, obj=image)
+            if image.pk not in usable_ids:
+                card.disabled, card.level = True, "unavailable"
+                card.reason = str(_("Not built for this plan in this datacentre"))
+            card.checked = image.slug == image_slug and not card.disabled
+            if card.checked:
+                self.image_obj = image
+            group = groups.setdefault(
+                image.family, ImageGroup(distribution=image.family, slug=slugify(image.family), versions=[])
+            )
+            group.versions.append(card)
+        self.image_groups = list(groups.values())
+        if self.is_gpu and self.image_obj is not None:
+            image = self.image_obj
+            stacks = [s for s in self.fields["gpu_stack"].queryset if s.base_image_id == image.pk]  # type: ignore[attr-defined]
+            stack_slug = str(data.get("gpu_stack") or "")
+            driver_only = ImageChoice(image.pk, None) in buildable
+            none_card = Card(value="", obj=None, disabled=not driver_only, checked=not stack_slug and driver_only)
+            if not driver_only:
+                none_card.reason = str(_("Only the stacks below are built on this image here"))
+            self.stack_cards = [none_card]
+            for stack in stacks:
+                card = Card(value=stack.slug, obj=stack)
+                if ImageChoice(image.pk, stack.pk) not in buildable:
+                    card.disabled, card.level = True, "unavailable"
+                    card.reason = str(_("Not built for this plan in this datacentre"))
+                card.checked = stack.slug == stack_slug and not card.disabled
+                if card.checked:
+                    self.gpu_stack_obj = stack
+                self.stack_cards.append(card)
+            self.fields["gpu_stack"].required = not driver_only
+
+    # ------------------------------------------------------------------
+    def clean_user_data(self) -> str:
+        # Browsers send textareas with CRLF line ends; a "#!/bin/sh\r" script would not run.
+        return str(self.cleaned_data.get("user_data") or "").replace("\r\n", "\n")
+
+    def clean_quantity(self) -> int:
+        return int(self.cleaned_data.get("quantity") or 1)
+
+    def clean(self) -> dict[str, Any]:
+        """A choice shown disabled is refused with the reason shown on its card (a crafted post)."""
+        data = super().clean() or {}
+        for name, cards in (
+            ("offer", self.plan_cards),
+            ("datacentre", self.datacentre_cards),
+            ("image", [v for g in self.image_groups for v in g.versions]),
+            ("gpu_stack", [c for c in self.stack_cards if c.value]),
+        ):
+            chosen = str(self.data.get(name) or "")
+            card = next((c for c in cards if c.value == chosen), None)
+            if chosen and card is not None and card.disabled and name not in self.errors:
+                self.add_error(name, card.reason or _("This choice cannot be ordered right now."))
+        image_missing = self.is_vm and self.offer_obj is not None and not data.get("image")
+        if image_missing and self.datacentre_obj is not None and "image" not in self.errors:
+            self.add_error("image", _("Choose an operating system."))
+        quantity = data.get("quantity") or 1
+        dc_card = next((c for c in self.datacentre_cards if c.checked), None)
+        count = dc_card.extra.get("count", -1) if dc_card is not None else -1
+        if self.is_vm and count > 0 and quantity > count and "quantity" not in self.errors:
+            self.add_error(
+                "quantity",
+                _("Only %(n)s of this plan can be placed in this datacentre right now.") % {"n": count},
+            )
+        if bool(data.get("new_ssh_key")) != bool(data.get("new_ssh_key_name")) and self.is_vm:
+            self.add_error(
+                "new_ssh_key_name" if data.get("new_ssh_key") else "new_ssh_key",
+                _("Give both a name and the public key to add a key."),
+            )
+        return data
+
+    def names(self) -> list[str]:
+        """The server names to order: the name itself, or name-1 … name-N for several."""
+        name = self.cleaned_data["name"]
+        quantity = self.cleaned_data.get("quantity") or 1
+        return [name] if quantity == 1 else [f"{name}-{i}" for i in range(1, quantity + 1)]
 
     def family_fields(self) -> list[Any]:
-        """What the plan's family needs: a server's SSH keys and cloud-init, or a managed service's fields."""
-        if self.offer_obj is None:
-            return []
-        names = list(self.SERVER_FIELDS) if self.is_vm else list(self.service_fields)
-        return [self[name] for name in names if name in self.fields]
-
-    def other_fields(self) -> list[Any]:
-        decided = {*self.CHOICE_FIELDS, *self.SERVER_FIELDS, *self.service_fields, "offer"}
-        return [f for f in self.visible_fields() if f.name not in decided]
+        """What the plan's family needs: a managed service's own fields (servers have the options step)."""
+        return [self[name] for name in self.service_fields if name in self.fields]
 
     def service_data(self) -> dict[str, Any] | None:
         """The order's ``service`` object from the cleaned family fields (None for a server)."""
@@ -243,6 +436,36 @@ class OrderForm(forms.Form):
             else:
                 rest[path] = messages
         return rest
+
+    # The summary beside the form: the price of what is chosen, times the quantity.
+    def summary(self) -> dict[str, Any] | None:
+        if self.offer_obj is None:
+            return None
+        quantity = 1
+        if self.is_vm:
+            raw = self.cleaned_data.get("quantity") if hasattr(self, "cleaned_data") else None
+            raw = raw or self.data.get("quantity") or self.initial.get("quantity") or 1
+            try:
+                quantity = max(1, min(QUANTITY_MAX, int(raw)))
+            except (TypeError, ValueError):
+                quantity = 1
+        offer = self.offer_obj
+        return {
+            "offer": offer,
+            "datacentre": self.datacentre_obj,
+            "image": self.image_obj,
+            "gpu_stack": self.gpu_stack_obj,
+            "quantity": quantity,
+            "hourly": offer.price_hourly * quantity,
+            "monthly": offer.price_monthly * quantity,
+        }
+
+
+_CATALOGUE_CODES = (
+    UnavailableCode.NOT_ORDERABLE,
+    UnavailableCode.NOT_IN_DATACENTRE,
+    UnavailableCode.DATACENTRE_MAINTENANCE,
+)
 
 
 class OrderCancelForm(forms.Form):

@@ -1,4 +1,4 @@
-"""Portal pages of orders: the order wizard with a live price, the list, an order's page, cancel.
+"""Portal pages of orders: the create flow (family, datacentre, image, plan, options, summary), list, page, cancel.
 
 Same shape as the API: login and the current organisation through
 ``teams.portal.org_view``, one service or selector per request, the
@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from apps.catalogue.models import OsImage
 from apps.core.errors import ApplicationError, NotFound
+from apps.instances.services import ssh_key_create
 from apps.orders import forms, selectors, services
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
@@ -50,43 +52,97 @@ def order_list(request: HttpRequest, organisation: Organisation) -> HttpResponse
     return render(request, "orders/order_list.html", context)
 
 
+def _order_form(request: HttpRequest, organisation: Organisation) -> forms.OrderForm:
+    """The create flow's form: bound to a POST, else re-rendered from the query string.
+
+    The query string is both the deep link (/orders/new/?offer=GPU-PRO&datacentre=PAR-1&image=ubuntu-24.04,
+    from the pricing page) and the refresh that re-renders the flow with the choices made so far
+    (the "Update" button without JavaScript, htmx with it).
+    """
+    if request.method == "POST":
+        return forms.OrderForm(request.POST, organisation=organisation, actor=request.user)
+    return forms.OrderForm(organisation=organisation, actor=request.user, selection=request.GET)
+
+
+def _orders_place(request: HttpRequest, organisation: Organisation, form: forms.OrderForm) -> list[Any]:
+    """Place the form's order, or one per server when several are asked, all or none.
+
+    ``order_place`` places one order; N servers are N orders in one transaction
+    (name-1 … name-N), each with its own idempotency key derived from the
+    form's, so a resubmitted form places nothing twice. A key pasted inline is
+    added through the instances service first, in the same transaction.
+    """
+    data = form.cleaned_data
+    names = form.names() if form.is_vm else [data["name"]]
+    key = data["idempotency_key"]
+    orders = []
+    with transaction.atomic():
+        ssh_keys = [k.public_id for k in data.get("ssh_keys") or []]
+        if form.is_vm and data.get("new_ssh_key"):
+            try:
+                created = ssh_key_create(
+                    organisation=organisation,
+                    name=data["new_ssh_key_name"],
+                    public_key=data["new_ssh_key"],
+                    actor=request.user,
+                )
+            except ApplicationError as exc:
+                raise _KeyError(exc) from exc
+            ssh_keys.append(created.public_id)
+        for index, name in enumerate(names, start=1):
+            orders.append(
+                services.order_place(
+                    actor=request.user,
+                    organisation=organisation,
+                    project=data["project"],
+                    offer=data["offer"],
+                    datacentre=data["datacentre"],
+                    image=data.get("image"),
+                    gpu_stack=data.get("gpu_stack"),
+                    name=name,
+                    ssh_keys=ssh_keys,
+                    user_data=data.get("user_data") or "",
+                    service=form.service_data(),
+                    idempotency_key=key if len(names) == 1 else f"{key}-{index}",
+                )
+            )
+    return orders
+
+
+class _KeyError(Exception):
+    """The inline SSH key was refused: its errors go on the new key's fields."""
+
+    def __init__(self, exc: ApplicationError) -> None:
+        super().__init__(exc.message)
+        self.exc = exc
+
+
 @org_view(Permission.RESOURCES_READ)
 def order_create(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    if request.method == "POST":
-        form = forms.OrderForm(request.POST, organisation=organisation, actor=request.user)
-    else:
-        # /orders/new/?offer=GPU-PRO&datacentre=PAR-1 (links from the pricing page) preselects the plan.
-        preset = {k: request.GET[k] for k in ("offer", "datacentre", "image", "gpu_stack") if request.GET.get(k)}
-        # A plan chosen without JavaScript ("Show this plan's fields") keeps what was typed.
-        preset.update({k: str(request.GET[k]) for k in ("name", "project") if request.GET.get(k)})
-        form = forms.OrderForm(organisation=organisation, actor=request.user, selection=preset, initial=dict(preset))
-    if not form.fields["project"].queryset.exists():  # type: ignore[attr-defined]
+    form = _order_form(request, organisation)
+    if not form.has_projects:
         # No project in which the actor may create resources (a viewer, a read-only guest).
         return render(
             request, "teams/forbidden.html", {"message": _("Your role does not allow this action.")}, status=403
         )
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            order = services.order_place(
-                actor=request.user,
-                organisation=organisation,
-                project=data["project"],
-                offer=data["offer"],
-                datacentre=data["datacentre"],
-                image=data["image"],
-                gpu_stack=data["gpu_stack"],
-                name=data["name"],
-                ssh_keys=[key.public_id for key in data.get("ssh_keys") or []],
-                user_data=data.get("user_data") or "",
-                service=form.service_data(),
-                idempotency_key=data["idempotency_key"],
-            )
+            orders = _orders_place(request, organisation, form)
+        except _KeyError as err:
+            for field, errors in err.exc.fields.items():
+                target = "new_ssh_key" if field == "public_key" else "new_ssh_key_name"
+                for error in errors:
+                    form.add_error(target, error)
+            if not err.exc.fields:
+                form.add_error("new_ssh_key", err.exc.message)
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _("Order placed."))
-            return redirect("orders:order_detail", order_id=order.public_id)
+            if len(orders) == 1:
+                messages.success(request, _("Order placed."))
+                return redirect("orders:order_detail", order_id=orders[0].public_id)
+            messages.success(request, _("%(n)s orders placed.") % {"n": len(orders)})
+            return redirect("orders:order_list")
     return render(request, "orders/order_create.html", {"organisation": organisation, "form": form})
 
 
@@ -114,12 +170,9 @@ def order_quote(request: HttpRequest, organisation: Organisation) -> HttpRespons
 
 @org_view(Permission.RESOURCES_READ)
 def order_choices(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    """The datacentre, image and GPU stack fields for the chosen plan (htmx partial): only what can be built."""
-    form = forms.OrderForm(organisation=organisation, actor=request.user, selection=request.GET)
-    response = render(request, "orders/_order_choices.html", {"form": form})
-    # The price panel follows the new choices (orders/order_create.html listens for this event).
-    response["HX-Trigger-After-Settle"] = "order-choices-changed"
-    return response
+    """The create flow alone (the cards, the options and the summary) for the choices in the query string."""
+    form = _order_form(request, organisation)
+    return render(request, "orders/_order_flow.html", {"organisation": organisation, "form": form})
 
 
 @org_view(Permission.RESOURCES_READ)

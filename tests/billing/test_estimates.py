@@ -103,5 +103,6 @@ def test_wizard_fragment_and_include(client, costs_world, offer):  # noqa: F811
     assert 'id="estimate-monthly-total"' in html
     assert "Estonian VAT" in html
     assert "Unknown offer." in client.get("/billing/estimate/fragment/?offer=NOPE").content.decode()
-    wizard = client.get("/orders/new/").content.decode()
-    assert "/billing/estimate/fragment/" in wizard
+    # The order create flow's summary shows the same VAT (billing's billing_vat template tags).
+    wizard = client.get("/orders/new/?offer=VPS-EST&datacentre=PAR-1").content.decode()
+    assert 'id="summary-monthly-vat"' in wizard and "Estonian VAT" in wizard
