@@ -158,7 +158,7 @@ def _api_base(request: HttpRequest) -> str:
 
 
 def _curl(request: HttpRequest, method: str, path: str, body: str = "") -> str:
-    line = f'curl -X {method} -H "Authorization: Bearer $VMC_TOKEN" {_api_base(request)}{path}'
+    line = f'curl -X {method} -H "Authorization: Bearer $VMCLOUD_TOKEN" {_api_base(request)}{path}'
     if body:
         line += f" \\\n  -H \"Content-Type: application/json\" -d '{body}'"
     return line

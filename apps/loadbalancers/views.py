@@ -61,9 +61,9 @@ def _lb(
 
 
 def _snippets(request: HttpRequest, lb: LoadBalancer) -> dict[str, str]:
-    """The same curl snippets as a server's page (``$VMC_TOKEN``: an API token of the organisation)."""
+    """The same curl snippets as a server's page (``$VMCLOUD_TOKEN``: an API token of the organisation)."""
     url = request.build_absolute_uri(f"/api/v1/services/{lb.service.public_id}/load-balancer/")
-    auth = '-H "Authorization: Bearer $VMC_TOKEN"'
+    auth = '-H "Authorization: Bearer $VMCLOUD_TOKEN"'
     body = '{"targets": [{"kind": "label_selector", "label_selector": "role=web"}]}'
     return {
         "get": f"curl {auth} {url}",

@@ -46,7 +46,7 @@ def _report(request: HttpRequest, exc: ApplicationError) -> None:
 
 def _curl(request: HttpRequest, method: str, path: str, body: dict[str, Any] | None = None) -> str:
     base = request.build_absolute_uri("/api/v1/").rstrip("/")
-    line = f'curl -X {method} -H "Authorization: Bearer $VMC_TOKEN" {base}{path}'
+    line = f'curl -X {method} -H "Authorization: Bearer $VMCLOUD_TOKEN" {base}{path}'
     if body:
         line += f" \\\n  -H \"Content-Type: application/json\" -d '{json.dumps(body)}'"
     return line

@@ -95,7 +95,7 @@ def _detail_url(volume: Volume, action: Action | None = None) -> str:
 
 def _curl(request: HttpRequest, method: str, path: str, body: str = "") -> str:
     base = request.build_absolute_uri("/api/v1/").rstrip("/")
-    line = f'curl -X {method} -H "Authorization: Bearer $VMC_TOKEN" {base}{path}'
+    line = f'curl -X {method} -H "Authorization: Bearer $VMCLOUD_TOKEN" {base}{path}'
     if body:
         line += f" \\\n  -H \"Content-Type: application/json\" -d '{body}'"
     return line

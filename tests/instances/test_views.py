@@ -115,7 +115,7 @@ def test_instance_page_shows_ips_specs_price_and_curl_snippets(personas, instanc
     assert "VPS-S" in html
     assert str(instance.price_monthly) in html
     assert f"/api/v1/instances/{instance.public_id}/actions/stop/" in html
-    assert "Authorization: Bearer $VMC_TOKEN" in html
+    assert "Authorization: Bearer $VMCLOUD_TOKEN" in html
     for action in ("start", "stop", "shutdown", "reboot", "reset"):
         assert f'action="/servers/{instance.public_id}/power/{action}/"' in html
     assert 'id="delete-form"' in html

@@ -483,7 +483,7 @@ def test_the_portal_page_shows_rules_targets_health_and_takes_a_certificate(
     assert "HTTP 80" in html and "HTTPS 443" in html and "role=web" in html
     assert f'data-target="{web1.public_id}"' in html and 'data-health="unknown"' in html
     assert "HTTPS rules that terminate TLS wait for one" in html
-    assert f"/api/v1/services/{service.public_id}/load-balancer/" in html and "$VMC_TOKEN" in html
+    assert f"/api/v1/services/{service.public_id}/load-balancer/" in html and "$VMCLOUD_TOKEN" in html
 
     chain = make_chain(("portal.example.com",))
     with django_capture_on_commit_callbacks(execute=True):
