@@ -13,5 +13,6 @@ urlpatterns = [
     path("alerts/<uuid:policy_id>/", views.policy_detail, name="policy_detail"),
     path("alerts/<uuid:policy_id>/edit/", views.policy_edit, name="policy_edit"),
     path("alerts/<uuid:policy_id>/delete/", views.policy_delete, name="policy_delete"),
+    path("alerts/<uuid:policy_id>/rotate-secret/", views.policy_rotate_secret, name="policy_rotate_secret"),
     path("servers/<uuid:instance_id>/alerts/", views.server_alerts, name="server_alerts"),
 ]

@@ -31,6 +31,15 @@ P = Permission
 FORM_FIELDS = {"instance_id": "server", "project_id": "project"}
 
 
+# The session key under which a new webhook secret waits to be shown once on the policy's page.
+_SECRET_SESSION_KEY = "alerts-webhook-secret-{}"
+
+
+def _secret_show_once(request: HttpRequest, policy: AlertPolicy) -> None:
+    """Keep the policy's new signing secret for the next page only, as API tokens are shown once."""
+    request.session[_SECRET_SESSION_KEY.format(policy.public_id)] = policy.webhook_secret
+
+
 def _form_error(form: Any, exc: ApplicationError) -> None:
     if isinstance(exc, NotFound | PermissionDenied):
         raise exc
@@ -107,6 +116,8 @@ def policy_create(request: HttpRequest, organisation: Organisation) -> HttpRespo
             _form_error(form, exc)
         else:
             messages.success(request, _("Alert policy “%(name)s” created.") % {"name": policy.name})
+            if policy.webhook_secret:
+                _secret_show_once(request, policy)
             return redirect("alerts:policy_detail", policy_id=policy.public_id)
     status = 400 if request.method == "POST" else 200
     return render(request, "alerts/policy_form.html", {"form": form, "policy": None}, status=status)
@@ -134,12 +145,17 @@ def policy_edit(request: HttpRequest, organisation: Organisation, policy_id: Any
     }
     form = forms.AlertPolicyForm(request.POST or None, initial=initial, projects=projects, servers=servers)
     if request.method == "POST" and form.is_valid():
+        had_secret = bool(policy.webhook_secret)
         try:
-            services.alert_policy_update(actor=request.user, policy=policy, **_write_args(request, form, servers))
+            saved = services.alert_policy_update(
+                actor=request.user, policy=policy, **_write_args(request, form, servers)
+            )
         except ApplicationError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, _("Alert policy saved."))
+            if saved.webhook_secret and not had_secret:  # its first webhook URL: a secret was made
+                _secret_show_once(request, saved)
             return redirect("alerts:policy_detail", policy_id=policy.public_id)
     status = 400 if request.method == "POST" else 200
     return render(request, "alerts/policy_form.html", {"form": form, "policy": policy}, status=status)
@@ -150,11 +166,27 @@ def policy_detail(request: HttpRequest, organisation: Organisation, policy_id: A
     policy = selectors.alert_policy_get(actor=request.user, public_id=policy_id)
     context = {
         "policy": policy,
+        "new_secret": request.session.pop(_SECRET_SESSION_KEY.format(policy.public_id), ""),
         "incidents": list(selectors.alert_incident_list(policy=policy)[:50]),
         "targets": list(selectors.alert_policy_targets(policy=policy)[:50]),
         "can_write": actor_has_permission(request.user, organisation, P.RESOURCES_WRITE),
     }
     return render(request, "alerts/policy_detail.html", context)
+
+
+@require_POST
+@org_view(P.RESOURCES_WRITE)
+def policy_rotate_secret(request: HttpRequest, organisation: Organisation, policy_id: Any) -> HttpResponse:
+    policy: AlertPolicy = selectors.alert_policy_get(
+        actor=request.user, public_id=policy_id, permission=P.RESOURCES_WRITE
+    )
+    if not policy.webhook_url:
+        messages.error(request, _("This policy has no webhook, so it has no signing secret."))
+        return redirect("alerts:policy_detail", policy_id=policy.public_id)
+    policy = services.alert_policy_secret_rotate(actor=request.user, policy=policy)
+    messages.success(request, _("A new signing secret was made; the old one no longer verifies."))
+    _secret_show_once(request, policy)
+    return redirect("alerts:policy_detail", policy_id=policy.public_id)
 
 
 @require_POST

@@ -125,3 +125,57 @@ def test_back_office_pages(shop, personas, client):
     change = client.get(f"/admin/alerts/alertpolicy/{policy.pk}/change/")
     assert change.status_code == 200
     assert client.get("/admin/alerts/alertpolicy/add/").status_code == 403
+
+
+def test_the_webhook_secret_is_shown_once_on_create_on_the_first_url_and_on_rotate(shop, personas, client):
+    client.force_login(personas.owner)
+    server = server_row(shop, personas)
+    hook = "https://hooks.example.net/vmcloud"
+    created = client.post("/alerts/new/", _form(personas, server, webhook_url=hook), follow=True)
+    policy = AlertPolicy.objects.get(name="cpu-high")
+    assert len(policy.webhook_secret) == 64
+    assert policy.webhook_secret in created.content.decode()
+    again = client.get(f"/alerts/{policy.public_id}/")
+    assert policy.webhook_secret not in again.content.decode() and b'id="rotate-secret"' in again.content
+
+    rotated = client.post(f"/alerts/{policy.public_id}/rotate-secret/", follow=True)
+    old = policy.webhook_secret
+    policy.refresh_from_db()
+    assert policy.webhook_secret != old
+    page = rotated.content.decode()
+    assert policy.webhook_secret in page and old not in page
+    assert policy.webhook_secret not in client.get(f"/alerts/{policy.public_id}/").content.decode()
+
+    # A policy without a webhook has no secret to show; its first URL makes one, shown once.
+    quiet = client.post("/alerts/new/", _form(personas, server, name="mem-high", metric="memory"), follow=True)
+    assert quiet.status_code == 200
+    second = AlertPolicy.objects.get(name="mem-high")
+    assert second.webhook_secret == "" and b'id="rotate-secret"' not in quiet.content
+    refused = client.post(f"/alerts/{second.public_id}/rotate-secret/", follow=True)
+    assert "has no webhook" in refused.content.decode()
+    edited = client.post(
+        f"/alerts/{second.public_id}/edit/",
+        _form(personas, server, name="mem-high", metric="memory", webhook_url=hook),
+        follow=True,
+    )
+    second.refresh_from_db()
+    assert len(second.webhook_secret) == 64 and second.webhook_secret in edited.content.decode()
+
+
+def test_a_viewer_cannot_rotate_the_webhook_secret(shop, personas, client):
+    server = server_row(shop, personas)
+    policy = services.alert_policy_create(
+        actor=personas.owner,
+        organisation=personas.org,
+        project=personas.project,
+        name="cpu-high",
+        metric="cpu",
+        comparison="gt",
+        threshold=Decimal("80"),
+        duration_minutes=5,
+        instance=server,
+        webhook_url="https://hooks.example.net/vmcloud",
+    )
+    client.force_login(personas.viewer)
+    assert client.post(f"/alerts/{policy.public_id}/rotate-secret/").status_code == 403
+    assert AlertPolicy.objects.get(pk=policy.pk).webhook_secret == policy.webhook_secret
