@@ -104,7 +104,7 @@ QUEUES: tuple[WorkQueue, ...] = (
         key="drift",
         label=_("Drift findings"),
         help=_("Differences between the platform and Proxmox found by reconciliation."),
-        permission="instances.view_drift",
+        permission="instances.change_drift",  # a finding is work for those who can act on it
         changelist="admin:instances_drift_changelist",
         query=lambda now: f"status__exact={DriftStatus.OPEN}",
         items=lambda now: Drift.objects.filter(status=DriftStatus.OPEN),
