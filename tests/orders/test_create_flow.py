@@ -5,11 +5,13 @@ form error, and a query count that does not grow with the offers and keys."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.billing.models import VatRate
 from apps.catalogue.choices import DatacentreStatus, FamilyKind
 from apps.instances.models import SshKey
 from apps.orders.models import Order
@@ -201,3 +203,13 @@ def test_the_order_page_names_the_plan_once(personas, shop, client):
     client.post("/orders/new/", _post(personas, shop))
     html = client.get(f"/orders/{Order.objects.get().public_id}/").content.decode()
     assert "VPS-TEST — VPS-TEST" not in html and "VPS-TEST" in html
+
+
+def test_plan_cards_and_the_summary_show_prices_with_the_organisations_vat(personas, shop, client):
+    VatRate.objects.update_or_create(country=personas.org.country or "EE", defaults={"rate": Decimal("20.00")})
+    client.force_login(personas.member)
+    html = client.get(f"/orders/new/?offer={shop.vps.code}&quantity=2").content.decode()
+    # 9.99 + 20 % = 11.99 a month; 0.0137 + 20 % = 0.01644 an hour; two servers in the summary.
+    assert re.search(r'data-price="monthly-vat">€11.99<', html)
+    assert re.search(r'data-price="hourly-vat">€0.016440<', html)  # money pads rates to 2, 4 or 6 decimals
+    assert 'id="summary-monthly-vat">€23.98<' in html and 'id="summary-monthly">€19.98<' in html

@@ -1,0 +1,155 @@
+"""Browser: the order create flow clicked through for a VPS (several at once), a GPU server with a CUDA
+image, a managed service, and without JavaScript; disabled choices say why; deep links and the pricing
+page's Order buttons preselect; axe-core finds no serious violation, light and dark."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from apps.billing.models import VatRate
+from apps.catalogue.choices import DatacentreStatus
+from apps.catalogue.models import DatacentreGpuModel
+from apps.instances.services import access as instance_services
+from apps.orders.models import Order
+from tests.accessibility import axe_report, axe_violations
+from tests.catalogue.factories import GpuSoftwareStackFactory
+from tests.infrastructure.factories import DatacentreFactory, TemplateFactory
+from tests.orders.wizard import wizard_choose
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/ordering-shots")
+
+
+@pytest.fixture(autouse=True)
+def _no_provisioning(monkeypatch):
+    # Provisioning itself (Celery, Proxmox) is tested with apps.instances; here the task is not sent.
+    monkeypatch.setattr(instance_services, "task_enqueue", lambda name, *args: None)
+
+
+@pytest.fixture
+def cuda(shop):
+    """A CUDA stack on the shop's image, with the GPU template that builds it in PAR-1."""
+    stack = GpuSoftwareStackFactory(
+        base_image=shop.image,
+        slug="ubuntu-24.04-cuda-12",
+        name="Ubuntu 24.04 + CUDA 12.4",
+        cuda_version="12.4",
+        cudnn_version="9.1",
+        tensorrt_version="10.0",
+        frameworks=["PyTorch", "JAX"],
+    )
+    TemplateFactory(cluster=shop.fleet["cluster"], os_image=shop.image, gpu_ready=True, gpu_stack=stack)
+    return stack
+
+
+@pytest.fixture
+def fra(shop):
+    dc = DatacentreFactory(code="FRA-1", city="Frankfurt", country="DE", status=DatacentreStatus.MAINTENANCE)
+    shop.vps.datacentres.add(dc)
+    return dc
+
+
+def test_a_member_creates_two_vps_at_once(personas, shop, login_page, fra):
+    page = login_page(personas.member)
+    page.goto("/orders/new/")
+    wizard_choose(page, offer=shop.vps.code, datacentre=shop.dc.code, image=shop.image.slug)
+    # FRA-1 is in maintenance: disabled, with the reason on its card.
+    assert page.locator("#datacentre-FRA-1").is_disabled()
+    assert page.locator("#datacentre-FRA-1-reason").inner_text() == "Maintenance"
+    page.fill("#id_name", "web")
+    page.fill("#id_quantity", "2")
+    page.locator("#id_quantity").dispatch_event("change")
+    page.wait_for_selector("#summary-quantity:has-text('2')")
+    assert page.locator("#summary-monthly").inner_text() == "€19.98"
+    assert page.input_value("#id_name") == "web"  # kept across the refresh
+    page.click("#place-order")
+    page.wait_for_url(re.compile(r".*/orders/$"))
+    assert sorted(Order.objects.values_list("name", flat=True)) == ["web-1", "web-2"]
+
+
+def test_a_member_creates_a_gpu_server_with_a_cuda_image(personas, shop, login_page, cuda):
+    page = login_page(personas.member)
+    page.goto("/orders/new/")
+    wizard_choose(page, offer=shop.gpu.code, datacentre=shop.dc.code, image=shop.image.slug, gpu_stack=cuda.slug)
+    assert "CUDA 12.4" in page.locator("#step-gpu-stack").inner_text()
+    assert "Ubuntu 24.04 + CUDA 12.4" in page.locator("#summary-image").inner_text()
+    page.fill("#id_name", "gpu-1")
+    page.click("#place-order")
+    page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
+    order = Order.objects.get()
+    assert (order.offer, order.gpu_stack, order.name) == (shop.gpu, cuda, "gpu-1")
+
+
+def test_a_member_orders_a_managed_service(personas, shop, login_page):
+    page = login_page(personas.member)
+    page.goto("/orders/new/")
+    wizard_choose(page, offer=shop.service.code, datacentre=shop.dc.code)
+    assert page.locator('input[name="image"], #id_quantity').count() == 0
+    page.fill("#id_name", "shop")
+    page.fill("#id_service_domain", "shop.example.com")
+    page.click("#place-order")
+    page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
+    assert Order.objects.get().offer == shop.service
+
+
+def test_the_flow_works_without_javascript(personas, shop, browser, live_server, client):
+    client.force_login(personas.member)
+    context = browser.new_context(base_url=live_server.url, locale="en-GB", java_script_enabled=False)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto("/orders/new/")
+        page.check(f"#family-{shop.vps.family.slug}")
+        page.click("#refresh-choices")
+        page.check(f"#datacentre-{shop.dc.code}")
+        page.click("#refresh-choices")
+        page.check(f'input[name="image"][value="{shop.image.slug}"]')
+        page.check(f"#offer-{shop.vps.code}")
+        page.fill("#id_name", "nojs")
+        page.click("#refresh-choices")
+        # The refresh is a GET that re-renders the flow with what was chosen and typed.
+        assert page.locator(f"#offer-{shop.vps.code}").is_checked()
+        assert page.input_value("#id_name") == "nojs"
+        assert page.locator("#summary-monthly").inner_text() == "€9.99"
+        page.click("#place-order")
+        page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
+        assert Order.objects.get().name == "nojs"
+    finally:
+        context.close()
+
+
+def test_deep_links_and_the_pricing_order_button_preselect(personas, shop, login_page):
+    page = login_page(personas.member)
+    page.goto(f"/orders/new/?offer={shop.gpu.code}&datacentre={shop.dc.code}&image={shop.image.slug}")
+    assert page.locator(f"#offer-{shop.gpu.code}").is_checked()
+    assert page.locator(f"#datacentre-{shop.dc.code}").is_checked()
+    assert page.locator(f'input[name="image"][value="{shop.image.slug}"]').is_checked()
+    page.goto("/pricing/")
+    page.click(f'a.order-link[href$="offer={shop.vps.code}"]')
+    page.wait_for_url(re.compile(rf".*/orders/new/\?offer={shop.vps.code}$"))
+    assert page.locator(f"#offer-{shop.vps.code}").is_checked()
+    assert page.locator(f"#family-{shop.vps.family.slug}").is_checked()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_flow_has_no_serious_accessibility_violation(personas, shop, login_page, fra, cuda, theme):
+    # Prices with the organisation's VAT and the datacentre's GPU models, as a real catalogue shows them.
+    VatRate.objects.get_or_create(country=personas.org.country or "EE", defaults={"rate": Decimal("20.00")})
+    DatacentreGpuModel.objects.get_or_create(datacentre=shop.dc, gpu_model=shop.gpu.gpu_model)
+    page = login_page(personas.member)
+    page.add_init_script(f"window.localStorage.setItem('vmcloud-theme', '{theme}')")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/orders/new/?offer={shop.gpu.code}&datacentre={shop.dc.code}&image={shop.image.slug}")
+    violations = axe_violations(page)
+    assert not violations, axe_report(violations, label=f"/orders/new/ ({theme})")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"ordering-{theme}.png"), full_page=True)
+    page.goto(f"/orders/new/?offer={shop.vps.code}")
+    violations = axe_violations(page)
+    assert not violations, axe_report(violations, label=f"/orders/new/?offer=VPS ({theme})")
+    page.screenshot(path=str(SHOTS / f"ordering-vps-{theme}.png"), full_page=True)
