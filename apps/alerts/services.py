@@ -44,6 +44,7 @@ from apps.alerts.models import AlertIncident, AlertNotice, AlertPolicy
 from apps.core.actors import Actor, actor_is_back_office_staff, actor_user
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.labels import label_selector_parse, labels_validate
+from apps.core.outbound import OutboundError, OutboundRefused, outbound_request
 from apps.core.services import audit_record, task_enqueue
 from apps.instances.models import Instance
 from apps.instances.services import instance_metrics
@@ -55,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 MAX_EMAILS = 10
 WEBHOOK_TIMEOUT_SECONDS = 5
+# A receiver's answer is not used; read a little of it so that a huge one costs nothing.
+WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
 SIGNATURE_HEADER = "X-VMCloud-Signature"
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 UNSET: Any = object()
@@ -614,8 +617,6 @@ def alert_webhook_deliver(*, incident: AlertIncident, event: str, final_attempt:
     Raises ``WebhookTransientError`` on a connection error, a timeout or a 5xx (the task retries with
     backoff), unless this is the final attempt. A 4xx is final: the receiver refused it.
     """
-    import requests
-
     policy = incident.policy
     stamp = "webhook_sent_at" if event == AlertEvent.FIRED else "webhook_resolved_sent_at"
     if getattr(incident, stamp) is not None or not policy.webhook_url:
@@ -631,20 +632,29 @@ def alert_webhook_deliver(*, incident: AlertIncident, event: str, final_attempt:
         SIGNATURE_HEADER: alert_webhook_signature(secret=policy.webhook_secret, body=raw, timestamp=int(time.time())),
     }
     try:
-        response = requests.post(
-            policy.webhook_url, data=raw, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
+        # Sent to the address checked when the name was resolved (apps.core.outbound: no private address).
+        response = outbound_request(
+            "POST",
+            policy.webhook_url,
+            body=raw,
+            headers=headers,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+            max_bytes=WEBHOOK_ANSWER_MAX_BYTES,
+            allow_loopback=settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK,
         )
-    except requests.RequestException as exc:
-        status = f"{event}: error {type(exc).__name__}"
+    except OutboundRefused as exc:
+        return _store(incident, f"refused: {exc}")
+    except OutboundError as exc:
+        status = f"{event}: error {exc.kind}"
         _store(incident, status + ("" if final_attempt else ", retrying"))
         if final_attempt:
             return incident.webhook_status
         raise WebhookTransientError(status) from exc
-    status = f"{event}: HTTP {response.status_code}"
-    if response.status_code >= 500 and not final_attempt:
+    status = f"{event}: HTTP {response.status}"
+    if response.status >= 500 and not final_attempt:
         _store(incident, status + ", retrying")
         raise WebhookTransientError(status)
-    return _store(incident, status, sent_field=stamp if 200 <= response.status_code < 300 else None)
+    return _store(incident, status, sent_field=stamp if 200 <= response.status < 300 else None)
 
 
 def _store(incident: AlertIncident, status: str, *, sent_field: str | None = None) -> str:

@@ -11,15 +11,10 @@ require signatures, so every key that matters is set explicitly here.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from functools import cache
 from pathlib import Path
 from typing import Any, TypedDict
-from urllib.parse import urlsplit
 
-import certifi
-import urllib3
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.saml.utils import build_saml_config, prepare_django_request
 from django.conf import settings
@@ -29,6 +24,7 @@ from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from apps.core.outbound import OutboundError, OutboundRefused, outbound_request
 from apps.sso.choices import NAMEID_FORMAT_EMAIL
 from apps.sso.models import SamlConnection
 
@@ -192,87 +188,34 @@ def parse_idp_metadata(xml: str, entity_id: str | None = None) -> IdpMetadata:
 METADATA_MAX_BYTES = 1024 * 1024
 
 
-def _metadata_address(host: str, port: int) -> str:
-    """The one address the metadata is fetched from, refused unless it is a public one.
+def metadata_download(url: str, *, timeout: float = 10) -> str:
+    """The IdP metadata document at ``url``: http(s), public addresses only, no redirects, 1 MiB at most.
 
-    The URL is typed by a customer and fetched by the platform, so without this
-    check it reaches whatever the platform's network reaches (the cloud's
-    metadata service at 169.254.169.254, Proxmox, the database): server-side
-    request forgery (https://owasp.org/www-community/attacks/Server_Side_Request_Forgery).
-    Every address the name resolves to must be global; the connection then goes
-    to the address checked, so a second DNS answer cannot swap it (DNS rebinding).
-    ``SSO_METADATA_PRIVATE_ADDRESSES`` lets a private IdP through, for an
-    on-premises deployment (and for tests on loopback).
+    The URL is typed by an organisation's admin and fetched by the platform
+    (apps.core.outbound says why addresses are checked). ``SSO_METADATA_PRIVATE_ADDRESSES``
+    lets an IdP on a private network through, for an on-premises deployment.
     """
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise MetadataError(_("The host name %(host)s does not resolve.") % {"host": host}) from exc
-    addresses = sorted({str(answer[4][0]) for answer in answers})
-    if not addresses:
-        raise MetadataError(_("The host name %(host)s does not resolve.") % {"host": host})
-    if not settings.SSO_METADATA_PRIVATE_ADDRESSES:
-        for address in addresses:
-            if not ipaddress.ip_address(address.split("%")[0]).is_global:
-                raise MetadataError(
-                    _(
-                        "The metadata URL leads to a private or reserved address (%(address)s); "
-                        "give a public URL or paste the metadata XML."
-                    )
-                    % {"address": address}
-                )
-    return addresses[0]
-
-
-def metadata_download(url: str, *, timeout: float = 10) -> str:
-    """The IdP metadata document at ``url``: http(s) only, public addresses only, no redirects, 1 MiB at most."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise MetadataError(_("The metadata URL must start with https:// or http:// and name a host."))
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise MetadataError(_("The metadata URL has an invalid port.")) from exc
-    address = _metadata_address(parts.hostname, port)
-    pool: urllib3.HTTPConnectionPool
-    if parts.scheme == "https":
-        # Connect to the checked address, but verify the certificate (and send SNI) for the host name.
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            port,
-            server_hostname=parts.hostname,
-            assert_hostname=parts.hostname,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+        response = outbound_request(
+            "GET",
+            url,
+            headers={"Accept": "application/samlmetadata+xml, */*"},
             timeout=timeout,
-            retries=False,
+            max_bytes=METADATA_MAX_BYTES,
+            allow_private=settings.SSO_METADATA_PRIVATE_ADDRESSES,
         )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    try:
-        with pool:
-            response = pool.urlopen(
-                "GET",
-                target,
-                headers={"Host": parts.netloc.rpartition("@")[2], "Accept": "application/samlmetadata+xml, */*"},
-                redirect=False,
-                preload_content=False,
-            )
-            if 300 <= response.status < 400:
-                raise MetadataError(_("The metadata URL redirects elsewhere; give the final URL."))
-            if response.status != 200:
-                raise MetadataError(_("The metadata URL answered HTTP %(status)s.") % {"status": response.status})
-            body = response.read(METADATA_MAX_BYTES + 1)
-            response.release_conn()
-    except urllib3.exceptions.HTTPError as exc:
+    except OutboundRefused as exc:
         raise MetadataError(str(exc)) from exc
-    if len(body) > METADATA_MAX_BYTES:
-        raise MetadataError(_("The metadata document is larger than 1 MiB."))
+    except OutboundError as exc:
+        if exc.kind == "ResponseTooLarge":
+            raise MetadataError(_("The metadata document is larger than 1 MiB.")) from exc
+        raise MetadataError(str(exc)) from exc
+    if response.redirect:
+        raise MetadataError(_("The metadata URL redirects elsewhere; give the final URL."))
+    if response.status != 200:
+        raise MetadataError(_("The metadata URL answered HTTP %(status)s.") % {"status": response.status})
     try:
-        return body.decode()
+        return response.body.decode()
     except UnicodeDecodeError as exc:
         raise MetadataError(_("The metadata document is not UTF-8 text.")) from exc
 

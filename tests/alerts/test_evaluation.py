@@ -136,3 +136,27 @@ def test_webhook_4xx_is_not_retried(
     assert len(webhook_receiver.requests) == 1
     incident = AlertIncident.objects.get()
     assert incident.webhook_sent_at is None and incident.webhook_status == "fired: HTTP 410"
+
+
+def test_a_webhook_name_that_now_resolves_to_a_private_address_is_refused_not_retried(
+    fleet, personas, running_server, django_capture_on_commit_callbacks, settings
+):
+    """The URL passed the save-time check; at delivery its name resolves inside VMCloud's network (rebinding)."""
+    import socket
+    from unittest import mock
+
+    settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK = False
+    _policy(personas, running_server, webhook_url="https://hooks.customer.example/vmcloud")
+    fleet.sim.set_cpu_load(running_server.vmid, 0.95)
+    private = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.0.5", 443))]
+    real_resolve = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        return private if host == "hooks.customer.example" else real_resolve(host, *args, **kwargs)
+
+    # (Proxmox's metrics are read through urllib3 too, so the proof is the status, not a mock of urlopen.)
+    with mock.patch("socket.getaddrinfo", side_effect=resolve), django_capture_on_commit_callbacks(execute=True):
+        services.alerts_evaluate_all()
+    incident = AlertIncident.objects.get()
+    assert incident.webhook_sent_at is None
+    assert incident.webhook_status.startswith("refused:") and "10.20.0.5" in incident.webhook_status

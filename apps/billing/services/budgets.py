@@ -50,6 +50,7 @@ from apps.billing.services.account import notice_post
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.money import to_cents
+from apps.core.outbound import OutboundError, OutboundRefused, outbound_request
 from apps.core.services import audit_record, task_enqueue
 from apps.instances.models import Instance
 from apps.instances.services import instance_stop
@@ -63,6 +64,8 @@ DEFAULT_THRESHOLDS = [50, 80, 100]
 MAX_THRESHOLDS = 10
 MAX_EMAILS = 10
 WEBHOOK_TIMEOUT_SECONDS = 5
+# A receiver's answer is not used; read a little of it so that a huge one costs nothing.
+WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
 WEBHOOK_EVENT = "budget.threshold_crossed"
 SIGNATURE_HEADER = "X-VMCloud-Signature"
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -576,8 +579,6 @@ def budget_webhook_deliver(*, alert: BudgetAlert, final_attempt: bool = False) -
     Raises ``WebhookTransientError`` on a connection error, a timeout or a 5xx
     (the task retries with backoff), unless this is the final attempt.
     """
-    import requests
-
     budget = alert.budget
     if alert.webhook_sent_at is not None or not budget.webhook_url:
         return alert.webhook_status
@@ -591,20 +592,29 @@ def budget_webhook_deliver(*, alert: BudgetAlert, final_attempt: bool = False) -
         SIGNATURE_HEADER: webhook_signature(secret=budget.webhook_secret, body=body, timestamp=int(time.time())),
     }
     try:
-        response = requests.post(
-            budget.webhook_url, data=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
+        # Sent to the address checked when the name was resolved (apps.core.outbound: no private address).
+        response = outbound_request(
+            "POST",
+            budget.webhook_url,
+            body=body,
+            headers=headers,
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+            max_bytes=WEBHOOK_ANSWER_MAX_BYTES,
+            allow_loopback=_allow_loopback_http(),
         )
-    except requests.RequestException as exc:
-        status = f"error: {type(exc).__name__}"
+    except OutboundRefused as exc:
+        return _store(alert, f"refused: {exc}"[:100])
+    except OutboundError as exc:
+        status = f"error: {exc.kind}"
         _store(alert, status + ("" if final_attempt else ", retrying"))
         if final_attempt:
             return alert.webhook_status
         raise WebhookTransientError(status) from exc
-    status = f"HTTP {response.status_code}"
-    if response.status_code >= 500 and not final_attempt:
+    status = f"HTTP {response.status}"
+    if response.status >= 500 and not final_attempt:
         _store(alert, status + ", retrying")
         raise WebhookTransientError(status)
-    return _store(alert, status, sent=200 <= response.status_code < 300)
+    return _store(alert, status, sent=200 <= response.status < 300)
 
 
 def _store(alert: BudgetAlert, status: str, *, sent: bool = False) -> str:
