@@ -437,6 +437,11 @@ class OrderForm(forms.Form):
                 rest[path] = messages
         return rest
 
+    @property
+    def chosen_plan(self) -> Card | None:
+        """The chosen plan's card: its state in the chosen datacentre (``level``) is the summary's availability."""
+        return next((c for c in self.plan_cards if c.checked), None)
+
     # The summary beside the form: the price of what is chosen, times the quantity.
     def summary(self) -> dict[str, Any] | None:
         if self.offer_obj is None:

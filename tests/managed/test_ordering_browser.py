@@ -13,6 +13,7 @@ from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService
 from apps.orders.choices import OrderState
 from apps.orders.models import Order
+from tests.orders.wizard import wizard_choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,8 +30,7 @@ def web_stack(shop):
 def test_member_orders_web_hosting_follows_it_and_cancels_it(personas, shop, login_page, staff_user):
     page = login_page(personas.member)
     page.goto("/orders/new/")
-    page.select_option("#id_offer", shop.service.code)
-    page.wait_for_selector(f'#order-choices[data-key^="{shop.service.code}|"]')
+    wizard_choose(page, offer=shop.service.code, datacentre=shop.dc.code)
     # The family's fields, and nothing of a server's.
     page.wait_for_selector("#service-fields[data-family=web_hosting]")
     assert page.locator("#id_ssh_keys, #id_user_data, #id_image").count() == 0

@@ -17,6 +17,7 @@ from apps.catalogue.choices import FamilyKind
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod
 from tests.infrastructure.factories import FamilyFactory, OfferFactory
+from tests.orders.wizard import wizard_choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,8 +52,8 @@ def families(shop):
 
 def _order(page, offer_code: str, name: str, fill) -> None:
     page.goto("/orders/new/")
-    page.select_option("#id_offer", offer_code)
-    page.wait_for_selector(f'#order-choices[data-key^="{offer_code}|"] #service-fields')
+    wizard_choose(page, offer=offer_code, datacentre="PAR-1")
+    page.wait_for_selector("#service-fields")
     assert page.locator("#id_ssh_keys, #id_user_data, #id_image").count() == 0
     page.fill("#id_name", name)
     fill(page)

@@ -63,28 +63,28 @@ def catalogue(fleet):  # noqa: F811
     return {"stack": stack, "service": service, "ams": ams}
 
 
-def _options(page, selector: str) -> list[str]:
-    if not page.locator(selector).count():
-        return []
-    values = page.eval_on_selector_all(f"{selector} option", "els => els.map(e => e.value)")
+def _enabled(page, name: str) -> list[str]:
+    """The values of the radio cards of ``name`` that can be chosen (disabled ones say why, and are skipped)."""
+    values = page.eval_on_selector_all(
+        f'input[type="radio"][name="{name}"]:not([disabled])', "els => els.map(e => e.value)"
+    )
     return [v for v in values if v]
 
 
 def _open(page, **selection: str) -> None:
-    """The order form preselected as a link from the pricing page does (/orders/new/?offer=…): the same
-    form code decides what it proposes as when the customer picks each field (tests/orders/test_browser.py)."""
+    """The create flow preselected as a link from the pricing page does (/orders/new/?offer=…): the same
+    form code decides what it proposes as when the customer picks each card (tests/orders/test_browser.py)."""
     query = "&".join(f"{k}={v}" for k, v in selection.items() if v)
     page.goto(f"/orders/new/?{query}")
-    # A plan sold in one datacentre comes with it chosen: match the parts given, as a prefix.
-    parts = [selection[k] for k in ("offer", "datacentre", "image") if selection.get(k)]
-    page.wait_for_selector(
-        f'#order-choices[data-key^="{"|".join(parts)}|"], #order-choices[data-key="{"|".join(parts)}"]'
-    )
+    if selection.get("offer"):
+        assert page.locator(f"#offer-{selection['offer']}").is_checked()
 
 
 def _quote(page, key: str) -> str:
-    page.wait_for_selector(f'#quote-figures[data-key="{key}"]')
-    return page.locator("#quote-figures").get_attribute("data-availability") or ""
+    """The chosen plan's state in the chosen datacentre, as the summary says it (``key``: what was chosen)."""
+    flow = page.locator("#order-flow")
+    assert (flow.get_attribute("data-key") or "").endswith(key), (flow.get_attribute("data-key"), key)
+    return page.locator("#summary").get_attribute("data-availability") or ""
 
 
 def _api_combos(offer_codes: list[str]) -> set[tuple[str, str, str, str]]:
@@ -123,24 +123,27 @@ def test_portal_proposes_exactly_what_can_be_built_and_each_kind_is_delivered(
     page = login_page(personas.member)
     page.goto("/orders/new/")
     proposed: set[tuple[str, str, str, str]] = set()
-    offers = _options(page, "#id_offer")
+    offers = []
+    for family in _enabled(page, "family"):
+        _open(page, family=family)
+        offers += _enabled(page, "offer")
     assert set(offers) == {"GPU-A100", "GPU-A100-L", "VPS-S", "VPS-M", "WEB-T"}
     for offer in offers:
         _open(page, offer=offer)
-        datacentres = _options(page, "#id_datacentre")
+        datacentres = _enabled(page, "datacentre")
         if offer.startswith("VPS"):
             assert "AMS-1" not in datacentres  # sold there, but no template: not proposed
         for dc in datacentres:
             _open(page, offer=offer, datacentre=dc)
-            images = _options(page, "#id_image")
+            images = _enabled(page, "image")
             if not images:  # a managed service: no image
                 assert _quote(page, f"{offer}|{dc}||") == "on_request"
                 proposed.add((offer, dc, "", ""))
                 continue
             for image in images:
                 _open(page, offer=offer, datacentre=dc, image=image)
-                stacks = _options(page, "#id_gpu_stack")
-                required = page.locator("#id_gpu_stack[required]").count() > 0
+                stacks = _enabled(page, "gpu_stack")
+                required = page.locator("#gpu-stack-none[disabled]").count() > 0
                 for stack in ([] if required else [""]) + stacks:
                     _open(page, offer=offer, datacentre=dc, image=image, gpu_stack=stack)
                     availability = _quote(page, f"{offer}|{dc}|{image}|{stack}")

@@ -152,7 +152,7 @@ def test_member_orders_a_gpu_server_in_the_portal_and_clicks_through_its_lifecyc
     page = login_page(personas.member)
     page.goto("/orders/new/")
     wizard_choose(page, offer=fleet.gpu_offer.code, datacentre=fleet.dc.code, image=fleet.ubuntu22.slug)
-    page.wait_for_selector("#quote-monthly")
+    page.wait_for_selector("#summary-monthly")
     page.fill("#id_name", "gpu-portal")
     page.click("#place-order")
     page.wait_for_url(re.compile(r".*/orders/[0-9a-f-]{36}/$"))
