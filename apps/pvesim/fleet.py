@@ -9,7 +9,8 @@ with generated addresses. One cluster PCI mapping per GPU model is created with
 one entry per device (docs/dev/proxmox-behaviour.md#pci-mappings, #gpu-allocation). A storage with ``snippets`` content
 may give a ``path``: a local directory standing for its shared root, where the
 platform writes cloud-init snippets and the simulator reads them at VM start
-(the platform's ``Cluster.snippets_path``). See ``fleets/test.yaml`` for a small
+(the platform's ``Cluster.snippets_path``). An optional ``acl`` gives the API tokens' roles and grants
+(default: the platform's documented grants; ``apps.pvesim.acl``). See ``fleets/test.yaml`` for a small
 complete example and the staff docs page "Proxmox simulator".
 """
 
@@ -93,6 +94,25 @@ class TemplateSpec:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One ACL entry: ``pveum acl modify <path> --tokens <token> --roles <role> [--propagate 0]``
+    (apps.pvesim.acl; docs/dev/proxmox-permissions.md)."""
+
+    path: str
+    role: str
+    propagate: bool = True
+
+
+@dataclass(frozen=True)
+class TokenAcl:
+    """A token's grants and its user's (None: the same grants, as the docs give both)."""
+
+    grants: tuple[Grant, ...]
+    user_grants: tuple[Grant, ...] | None = None
+    privsep: bool = True
+
+
+@dataclass(frozen=True)
 class ClusterSpec:
     name: str
     datacentre: str
@@ -107,6 +127,10 @@ class ClusterSpec:
     # The datacentre firewall switch at start (``/cluster/firewall/options enable``): off on a fresh PVE
     # cluster; ``firewall: true`` in the fleet file starts it on, as an operator would have set it.
     firewall_enabled: bool = False
+    # ``acl:`` in the fleet file: extra roles, and each token's grants. None: the platform's documented grants
+    # for every token (apps.pvesim.acl.platform_grants; docs/dev/proxmox-permissions.md#fleet-acl).
+    acl_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    acl_tokens: dict[str, TokenAcl] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +236,7 @@ def _parse_cluster(raw: dict[str, Any], ctx: _Ctx, source: str) -> ClusterSpec:
             )
         )
     next_id = raw.get("next_id") or {}
+    acl_roles, acl_tokens = _parse_acl(raw.get("acl"), source)
     return ClusterSpec(
         name=name,
         datacentre=str(raw.get("datacentre", name)),
@@ -224,7 +249,38 @@ def _parse_cluster(raw: dict[str, Any], ctx: _Ctx, source: str) -> ClusterSpec:
         next_id_lower=int(next_id.get("lower", 100)),
         next_id_upper=int(next_id.get("upper", 1_000_000)),
         firewall_enabled=bool(raw.get("firewall", False)),
+        acl_roles=acl_roles,
+        acl_tokens=acl_tokens,
     )
+
+
+def _grants(raw: Any, source: str) -> tuple[Grant, ...]:
+    grants = []
+    for item in raw or []:
+        if not isinstance(item, dict) or not item.get("path") or not item.get("role"):
+            raise FleetError(f"{source}: an ACL grant needs a path and a role: {item!r}")
+        path = "/" + "/".join(p for p in str(item["path"]).split("/") if p)
+        grants.append(Grant(path=path, role=str(item["role"]), propagate=bool(item.get("propagate", True))))
+    return tuple(grants)
+
+
+def _parse_acl(raw: Any, source: str) -> tuple[dict[str, tuple[str, ...]], dict[str, TokenAcl] | None]:
+    """``acl: {roles: {Name: [privileges]}, tokens: {"user@realm!id": {grants: [...], user_grants?, privsep?}}}``."""
+    if raw is None:
+        return {}, None
+    if not isinstance(raw, dict):
+        raise FleetError(f"{source}: 'acl' must be a mapping")
+    roles = {str(name): tuple(str(p) for p in privs) for name, privs in (raw.get("roles") or {}).items()}
+    tokens = {}
+    for token, spec in (raw.get("tokens") or {}).items():
+        spec = spec or {}
+        user = spec.get("user_grants")
+        tokens[str(token)] = TokenAcl(
+            grants=_grants(spec.get("grants"), source),
+            user_grants=_grants(user, source) if user is not None else None,
+            privsep=bool(spec.get("privsep", True)),
+        )
+    return roles, tokens
 
 
 def _parse_node(raw: dict[str, Any], ctx: _Ctx, source: str, cluster_maintenance: bool) -> NodeSpec:

@@ -9,9 +9,12 @@ can go in the HTTP reason phrase as PVE puts it (``responses`` cannot; docs/dev/
    401 ``No ticket``, wrong → 401 ``Authentication failed!``, both with an empty body;
 2. routing against the official schema: unknown path or method → 501
    ``Method 'GET /x' not implemented``; known to PVE but not simulated → 501 too;
-3. a path naming an offline node → 595 (pveproxy could not reach it);
-4. parameter validation against the schema (``schema.py``) → 400 with ``errors``;
-5. the handler (``handlers.py``) under the cluster lock, after finishing due tasks.
+3. the token's privileges against the method's ``permissions`` from the schema
+   (``acl.py``; docs/dev/proxmox-permissions.md) → 403 ``Permission check failed (<path>, <privilege>)``;
+4. a path naming an offline node → 595 (pveproxy could not reach it);
+5. parameter validation against the schema (``schema.py``) → 400 with ``errors``;
+6. the handler (``handlers.py``) under the cluster lock, after finishing due tasks, behind the checks Proxmox
+   makes in code (``acl.CODE_CHECKS``); listings leave out what the token may not see (``acl.LIST_FILTERS``).
 
 Every request is recorded (``requests``) with its validation result, so tests
 can assert that the driver only sends schema-valid requests. Fault injection is
@@ -38,7 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 import trustme
 
 from apps.pvesim import agent, firewall, sdn, storage, vnc  # noqa: F401 - agent, firewall, sdn, storage register routes
-from apps.pvesim.fleet import ClusterSpec
+from apps.pvesim.acl import CODE_CHECKS, Acl, Checker, filter_rows, schema_major
+from apps.pvesim.fleet import ClusterSpec, TokenAcl
 from apps.pvesim.handlers import ROUTES, Call, Envelope, match_route
 from apps.pvesim.schema import PveSchema, load_schema
 from apps.pvesim.state import NODE_UNREACHABLE, PveHttpError, SimCluster
@@ -97,12 +101,18 @@ class PveSimulator:
         schema: PveSchema | None = None,
         load_default_schema: bool = True,
         record_limit: int = 100_000,
+        acl: Acl | None = None,
+        enforce_acl: bool = True,
     ) -> None:
         self.spec = spec
         self.cluster = SimCluster(spec, task_seconds=task_seconds, lock_wait_seconds=lock_wait_seconds)
         self.tokens = dict(tokens or {DEFAULT_TOKEN_ID: DEFAULT_TOKEN_SECRET})
         self.auth_fail_delay = auth_fail_delay
         self.schema = schema if schema is not None else (load_schema() if load_default_schema else None)
+        # Every call is checked against the token's privileges as PVE does (docs/dev/proxmox-permissions.md);
+        # the default ACLs are the grants the operator docs tell staff to create (apps.pvesim.acl).
+        self.acl = acl or Acl.platform(spec, pve_major=schema_major(self.schema))
+        self.enforce_acl = enforce_acl
         self.ca = ca or create_ca()
         self.ca_path = Path(ca_path) if ca_path else None
         self.requests: deque[RecordedRequest] = deque(maxlen=record_limit)
@@ -173,6 +183,20 @@ class PveSimulator:
             self.requests.clear()
 
     # --------------------------------------------------------- fault injection
+
+    def set_token_acl(self, token_acl: TokenAcl | None, token: str | None = None) -> None:
+        """Give ``token`` (default: the simulator's token) these grants; None: back to the cluster's default."""
+        token = token or self.token_id
+        with self.cluster.lock:
+            if token_acl is None:
+                self.acl.tokens.pop(token, None)
+            else:
+                self.acl.tokens[token] = token_acl
+
+    def check_permission(self, token: str, path: str, privileges: list[str]) -> None:
+        """403 unless ``token`` has ``privileges`` on ``path`` (for calls served outside ``handle_api``)."""
+        if self.enforce_acl:
+            Checker(self.acl, token, self.cluster).check(path, privileges)
 
     def fail_next_task(self, task_type: str, message: str) -> None:
         """The next task of ``task_type`` (``qmstart``, ``qmclone``…) stops with ``message`` as exitstatus."""
@@ -342,6 +366,9 @@ class PveSimulator:
                     raise not_implemented
                 template, path_params = matched
             record.template = template
+            if self.enforce_acl and info is not None:
+                # Before proxying to the node and before parameter validation, as pve-http-server does.
+                Checker(self.acl, token, self.cluster, {**params, **path_params}).api2(info.get("permissions"))
             node = path_params.get("node")
             if node and node in self.cluster.nodes and not self.cluster.nodes[node].online:
                 return 595, NODE_UNREACHABLE, None
@@ -373,7 +400,16 @@ class PveSimulator:
             )
             with self.cluster.lock:
                 self.cluster.tick()
+                checker = Checker(self.acl, token, self.cluster, {**call.params, **path_params})
+                code_check = CODE_CHECKS.get((method, template)) if self.enforce_acl else None
+                if code_check is not None:
+                    code_check(checker, path_params)
                 result = handler(call)
+                if self.enforce_acl:
+                    if isinstance(result, Envelope):
+                        result.data = filter_rows(checker, method, template, path_params, result.data)
+                    else:
+                        result = filter_rows(checker, method, template, path_params, result)
         except PveHttpError as exc:
             body: dict[str, Any] = {"data": None, "message": f"{exc.message}\n"}
             if exc.errors is not None:
@@ -504,6 +540,12 @@ class _Handler(BaseHTTPRequestHandler):
         match = VNC_WEBSOCKET_RE.match(urlsplit(self.path).path)
         assert match is not None  # noqa: S101 - checked by do_GET
         node, vmid = match.group(1), int(match.group(2))
+        try:
+            # The schema's check of ``GET …/vncwebsocket``: VM.Console on the VM.
+            simulator.check_permission(token, f"/vms/{vmid}", ["VM.Console"])
+        except PveHttpError as exc:
+            self._send(exc.status, exc.message, {"data": None, "message": exc.message + "\n"})
+            return
         params = _flatten(parse_qs(urlsplit(self.path).query))
         key = self.headers.get("Sec-WebSocket-Key", "")
         if self.headers.get("Sec-WebSocket-Version") != "13" or not key:
