@@ -149,7 +149,13 @@ def test_the_flow_has_no_serious_accessibility_violation(personas, shop, login_p
     assert not violations, axe_report(violations, label=f"/orders/new/ ({theme})")
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"ordering-{theme}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"docs-ordering-{theme}.png"))  # the first screen, for the docs page
     page.goto(f"/orders/new/?offer={shop.vps.code}")
     violations = axe_violations(page)
     assert not violations, axe_report(violations, label=f"/orders/new/?offer=VPS ({theme})")
     page.screenshot(path=str(SHOTS / f"ordering-vps-{theme}.png"), full_page=True)
+    # A phone: one column, nothing wider than the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/orders/new/?offer={shop.vps.code}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / f"ordering-phone-{theme}.png"), full_page=True)
