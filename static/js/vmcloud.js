@@ -292,6 +292,13 @@
         open();
       });
     });
+    /* Escape closes at once, even while the search field has text (a search input would only clear it). */
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && dialog.open) {
+        event.preventDefault();
+        dialog.close();
+      }
+    });
     dialog.addEventListener("close", function () {
       if (opener && typeof opener.focus === "function") opener.focus();
     });
