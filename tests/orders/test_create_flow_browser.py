@@ -159,3 +159,16 @@ def test_the_flow_has_no_serious_accessibility_violation(personas, shop, login_p
     page.goto(f"/orders/new/?offer={shop.vps.code}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SHOTS / f"ordering-phone-{theme}.png"), full_page=True)
+
+
+def test_the_cards_are_keyboard_radios_and_keep_the_focus_across_a_refresh(personas, shop, login_page):
+    page = login_page(personas.member)
+    page.goto(f"/orders/new/?family={shop.vps.family.slug}")
+    page.focus(f"#family-{shop.vps.family.slug}")
+    # Arrow keys move within the radio group (and choose); htmx redraws the flow, the focus stays on the card.
+    page.keyboard.press("ArrowLeft")
+    other = page.evaluate("document.activeElement.value")
+    assert other != shop.vps.family.slug
+    page.wait_for_selector(f'#order-flow[data-key^="{other}|"]')
+    assert page.evaluate("document.activeElement.id") == f"family-{other}"
+    assert page.locator(f"#family-{other}").is_checked()
