@@ -80,6 +80,22 @@ def test_member_creates_a_policy_that_fires_and_resolves(login_page, fleet, pers
         "[VMCloud] Resolved",
     ]
 
+    # Its first webhook URL makes a signing secret, shown once; "New signing secret" makes another.
+    page.click("#edit-policy")
+    page.fill("#id_webhook_url", "https://hooks.example.net/vmcloud")
+    page.click("#save-policy")
+    page.wait_for_selector("#webhook-secret")
+    policy.refresh_from_db()
+    assert page.inner_text("#webhook-secret-value") == policy.webhook_secret != ""
+    _shot(page, "alert-policy-webhook-secret")
+    page.reload()
+    assert page.locator("#webhook-secret").count() == 0
+    first = policy.webhook_secret
+    page.click("#rotate-secret")
+    page.wait_for_selector("#webhook-secret")
+    policy.refresh_from_db()
+    assert page.inner_text("#webhook-secret-value") == policy.webhook_secret != first
+
     # Deleting asks for the policy's name (no JavaScript): a wrong name keeps it, the right one deletes it.
     page.fill("#id_confirm_name", "cpu-low")
     page.click("#delete-submit")
