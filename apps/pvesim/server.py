@@ -184,10 +184,14 @@ class PveSimulator:
 
     # --------------------------------------------------------- fault injection
 
-    def set_token_acl(self, token_acl: TokenAcl | None, token: str | None = None) -> None:
-        """Give ``token`` (default: the simulator's token) these grants; None: back to the cluster's default."""
+    def set_token_acl(
+        self, token_acl: TokenAcl | None, token: str | None = None, *, roles: dict[str, list[str]] | None = None
+    ) -> None:
+        """Give ``token`` (default: the simulator's token) these grants, after adding ``roles`` (name →
+        privileges); None: back to the cluster's default grants."""
         token = token or self.token_id
         with self.cluster.lock:
+            self.acl.roles.update({name: frozenset(privs) for name, privs in (roles or {}).items()})
             if token_acl is None:
                 self.acl.tokens.pop(token, None)
             else:
