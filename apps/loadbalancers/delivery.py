@@ -56,6 +56,7 @@ class Layout:
     reload_command: tuple[str, ...] = ("/usr/bin/systemctl", "reload", "haproxy")
     install: str = "/usr/bin/install"
     shell: str = "/bin/sh"
+    ip: str = "/bin/ip"  # Debian 12's iproute2
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ class Exec:
 
 
 Step = FileWrite | Exec
+
+
+@dataclass(frozen=True)
+class PrivateCard:
+    """A card of the VM on a customer's private network: the guest's interface name and its address (CIDR)."""
+
+    interface: str
+    address: str  # e.g. "10.20.1.3/24"
 
 
 @dataclass(frozen=True)
@@ -130,22 +139,45 @@ def _write(
     return steps, parts
 
 
+def card_steps(cards: tuple[PrivateCard, ...] | list[PrivateCard], layout: Layout | None = None) -> list[Step]:
+    """Bring up each private card with its address now (``ip addr replace`` is idempotent).
+
+    A card added to a running VM is hot-plugged: the guest sees a new interface but cloud-init configures
+    its address only at the next boot (apps/docs/content/networks.md), and a load balancer is not rebooted.
+    """
+    layout = layout or Layout()
+    steps: list[Step] = []
+    for card in cards:
+        steps += [
+            Exec((layout.ip, "link", "set", "dev", card.interface, "up"), f"bring up {card.interface}"),
+            Exec(
+                (layout.ip, "addr", "replace", card.address, "dev", card.interface),
+                f"address {card.interface}",
+                failure_code="private_card_failed",
+            ),
+        ]
+    return steps
+
+
 def agent_plan(
     *,
     config: str,
     certificate: CertificateFile | None = None,
     layout: Layout | None = None,
     chunk_size: int | None = None,
+    cards: tuple[PrivateCard, ...] | list[PrivateCard] = (),
 ) -> AgentPlan:
     """The guest-agent steps that replace the running configuration with ``config`` (module docstring).
 
     ``certificate``: the bundle the configuration names (``spec.tls.certificate_path``), or None
-    when it terminates no TLS. ``chunk_size`` lowers the part size (tests).
+    when it terminates no TLS. ``cards``: the private cards the configuration's targets are reached
+    through, addressed first (``card_steps``). ``chunk_size`` lowers the part size (tests).
     """
     layout = layout or Layout()
     new_config = f"{layout.config_path}.new"
     steps: list[Step] = [
-        Exec((layout.install, "-d", "-m", "0700", layout.certificate_dir), "create the private certificate directory")
+        *card_steps(cards, layout),
+        Exec((layout.install, "-d", "-m", "0700", layout.certificate_dir), "create the private certificate directory"),
     ]
     temporary: list[str] = [new_config]
     prune = ["/usr/bin/find", layout.certificate_dir, "-maxdepth", "1", "-name", "lb-*.pem"]

@@ -4,6 +4,11 @@ Targets are resolved in the service's organisation: servers named by id, and ser
 labels match a selector, that are running or stopped (a server being deleted, deleted or in
 error is left out: it leaves the pool). Each target is named by the server's id in HAProxy's
 configuration, so its health reads back per server.
+
+A target is addressed over a private network when it shares one with the load balancer's VM
+(both cards attached, apps/docs/content/load-balancers.md "Targets on a private network"),
+by its public IPv4 otherwise. ``networks_wanted`` names the networks the VM should be on: those
+of the datacentre (and the VM's cluster) that a target's card is attached to.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from apps.loadbalancers.spec import (
     TlsMode,
 )
 from apps.managed import selectors as managed_selectors
+from apps.networks.choices import AttachmentStatus, NetworkStatus
+from apps.networks.models import Attachment, Network
 from apps.teams.choices import Permission
 
 # Servers that can take traffic (or will again): the others leave the pool.
@@ -90,14 +97,76 @@ def targets_resolve(lb: LoadBalancer) -> list[ResolvedTarget]:
                 continue
     if ids:
         q |= Q(public_id__in=ids)
-    rows = (
+    rows = list(
         Instance.objects.filter(q)
         .filter(organisation_id=lb.service.organisation_id, status__in=TARGET_STATUSES)
         .exclude(ipv4__isnull=True)
         .order_by("public_id")
-        .values_list("public_id", "name", "ipv4")
+        .values_list("pk", "public_id", "name", "ipv4")
     )
-    return [ResolvedTarget(str(pid), name, str(ip)) for pid, name, ip in rows]
+    private = _private_addresses(lb, [pk for pk, *_rest in rows])
+    return [ResolvedTarget(str(pid), name, private.get(pk, str(ip))) for pk, pid, name, ip in rows]
+
+
+def _private_addresses(lb: LoadBalancer, instance_ids: list[int]) -> dict[int, str]:
+    """Each target's address on a network the load balancer's VM is attached to (the oldest such network)."""
+    if lb.instance_id is None or not instance_ids:
+        return {}
+    joined = list(
+        Attachment.objects.filter(instance_id=lb.instance_id, status=AttachmentStatus.ATTACHED).values_list(
+            "network_id", flat=True
+        )
+    )
+    if not joined:
+        return {}
+    found: dict[int, str] = {}
+    cards = (
+        Attachment.objects.filter(
+            instance_id__in=instance_ids,
+            network_id__in=joined,
+            status=AttachmentStatus.ATTACHED,
+            network__status=NetworkStatus.AVAILABLE,
+        )
+        .order_by("network_id")
+        .values_list("instance_id", "address")
+    )
+    for instance_id, address in cards:
+        found.setdefault(instance_id, str(address))
+    return found
+
+
+def networks_wanted(lb: LoadBalancer) -> list[Network]:
+    """The networks the load balancer's VM should be on: a target's card is attached to each (module docstring)."""
+    if lb.instance_id is None:
+        return []
+    vm = Instance.objects.filter(pk=lb.instance_id).values_list("cluster_id", flat=True).first()
+    ids = [uuid.UUID(t.id) for t in targets_resolve(lb)]
+    if vm is None or not ids:
+        return []
+    return list(
+        Network.objects.filter(
+            organisation_id=lb.service.organisation_id,
+            datacentre_id=lb.datacentre_id,
+            cluster_id=vm,
+            status=NetworkStatus.AVAILABLE,
+            attachments__instance__public_id__in=ids,
+            attachments__status=AttachmentStatus.ATTACHED,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def lb_cards(lb: LoadBalancer) -> list[Attachment]:
+    """The load balancer VM's live cards on customer networks (attaching, attached or detaching)."""
+    if lb.instance_id is None:
+        return []
+    return list(
+        Attachment.objects.filter(instance_id=lb.instance_id)
+        .exclude(status=AttachmentStatus.DETACHED)
+        .select_related("network", "subnet")
+        .order_by("nic_index")
+    )
 
 
 def _rules(lb: LoadBalancer) -> tuple[ForwardingRule, ...]:

@@ -34,6 +34,7 @@ activates the service writes it through the guest agent.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -60,7 +61,7 @@ from apps.instances.models import Instance
 from apps.instances.services.access import instance_driver
 from apps.loadbalancers import selectors, task_names
 from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.delivery import Exec, FileWrite, agent_plan, runtime_read, user_data_render
+from apps.loadbalancers.delivery import Exec, FileWrite, PrivateCard, agent_plan, runtime_read, user_data_render
 from apps.loadbalancers.haproxy import engine_problems, haproxy_config_render
 from apps.loadbalancers.health import Health, health_from_show_stat, target_health
 from apps.loadbalancers.models import Certificate, LoadBalancer, TlsModeChoice
@@ -78,6 +79,8 @@ from apps.managed.backends import BackendError, BackendResult, BackendStatus
 from apps.managed.choices import ENDED_STATES, ServiceState
 from apps.managed.models import ManagedService
 from apps.managed.validation import service_config_clean
+from apps.networks import services as network_services
+from apps.networks.choices import AttachmentStatus
 from apps.teams.models import Organisation, Project
 
 logger = logging.getLogger(__name__)
@@ -512,6 +515,23 @@ def _endpoints(lb: LoadBalancer, instance: Instance) -> dict[str, list[str]]:
     return {"urls": urls, "hostnames": [str(a) for a in (instance.ipv4, instance.ipv6) if a]}
 
 
+def _cards(driver: Any, lb: LoadBalancer, instance: Instance) -> list[PrivateCard]:
+    """The VM's attached private cards as the guest names them (matched by MAC, ``agent/network-get-interfaces``)."""
+    attached = [c for c in selectors.lb_cards(lb) if c.status == AttachmentStatus.ATTACHED and c.subnet is not None]
+    if not attached:
+        return []
+    options = dict(driver.config(instance.node_name, instance.vmid).options)
+    names = {i.mac.lower(): i.name for i in driver.guest_network(instance.node_name, instance.vmid)}
+    cards = []
+    for card in attached:
+        # netN is "<model>=<MAC>,bridge=…" (https://pve.proxmox.com/pve-docs/qm.1.html, "Network Device").
+        mac = str(options.get(f"net{card.nic_index}", "")).split(",", 1)[0].partition("=")[2].lower()
+        if not mac or mac not in names:
+            raise ApplyFailed("private_card_missing", f"net{card.nic_index} ({mac or 'absent'}) not seen by the guest")
+        cards.append(PrivateCard(names[mac], f"{card.address}/{card.subnet.block.prefixlen}"))  # type: ignore[union-attr]
+    return cards
+
+
 def _apply_once(lb: LoadBalancer, instance: Instance) -> None:
     generation = lb.config_generation
     resolved = selectors.targets_resolve(lb)
@@ -524,7 +544,8 @@ def _apply_once(lb: LoadBalancer, instance: Instance) -> None:
         raise ApplyFailed("invalid", f"{exc.message} {exc.fields}") from exc
     certificate = selectors.certificate_file(lb.certificate) if spec.tls and spec.tls.certificate_path else None
     driver = instance_driver(instance.cluster)  # type: ignore[arg-type]
-    failed = plan_run(driver, instance, agent_plan(config=config, certificate=certificate))
+    cards = _cards(driver, lb, instance)
+    failed = plan_run(driver, instance, agent_plan(config=config, certificate=certificate, cards=cards))
     if failed is not None:
         raise ApplyFailed(failed.failure_code, failed.description)
     LoadBalancer.objects.filter(pk=lb.pk, applied_generation__lt=generation).update(
@@ -568,6 +589,7 @@ def lb_apply(*, lb_id: int, task_id: str) -> str:
             try:
                 _apply_once(lb, instance)
                 _activate_if_provisioning(lb, instance)
+                lb_networks_sync(lb=lb)
                 outcome = "applied"
             except ApplyFailed as exc:
                 LoadBalancer.objects.filter(pk=lb_id).update(apply_error=f"{exc.code}: {exc}"[:2000])
@@ -581,6 +603,52 @@ def lb_apply(*, lb_id: int, task_id: str) -> str:
         finally:
             LoadBalancer.objects.filter(pk=lb_id, apply_task=task_id).update(apply_task="")
     return outcome
+
+
+def lb_networks_sync(*, lb: LoadBalancer) -> dict[str, int]:
+    """Put the VM on the networks its targets are on, and take it off those no target uses any more.
+
+    Through the networks app's own attach and detach (IPAM: the next free address of the subnet, the
+    card's slot; an action each, apps/docs/content/networks.md), by the platform. A card leaves only
+    once the applied configuration names no address of its network. The configuration uses a private
+    address once the card is attached (the beat's ``lb_sync_all`` notices and applies it).
+    """
+    instance = Instance.objects.filter(pk=lb.instance_id).first() if lb.instance_id else None
+    if instance is None or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):
+        return {"attached": 0, "detached": 0}
+    lb = LoadBalancer.objects.select_related("service").get(pk=lb.pk)
+    if lb.service.state in ENDED_STATES:
+        return {"attached": 0, "detached": 0}
+    wanted = {network.pk: network for network in selectors.networks_wanted(lb)}
+    cards = selectors.lb_cards(lb)
+    attached = detached = 0
+    for network_id, network in wanted.items():
+        if any(card.network_id == network_id for card in cards):
+            continue
+        try:
+            network_services.network_attach(actor=None, network=network, server=instance, platform_vm=True)
+            attached += 1
+        except (Conflict, ValidationFailed) as exc:  # full network, too many cards, a busy network: next sync
+            logger.info("load balancer %s: not joining network %s: %s", lb.pk, network.pk, exc)
+    applied = [t.get("address", "") for t in lb.applied_targets or []]
+    for card in cards:
+        if card.network_id in wanted or card.status != AttachmentStatus.ATTACHED:
+            continue
+        if any(_in_range(address, card.network.ip_range) for address in applied):
+            continue  # the running configuration still reaches a target through it
+        try:
+            network_services.network_detach(actor=None, network=card.network, server=instance)
+            detached += 1
+        except Conflict as exc:
+            logger.info("load balancer %s: not leaving network %s: %s", lb.pk, card.network_id, exc)
+    return {"attached": attached, "detached": detached}
+
+
+def _in_range(address: str, ip_range: str) -> bool:
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(ip_range)
+    except ValueError:
+        return False
 
 
 def lb_health_read(*, lb_id: int) -> dict[str, str]:
@@ -643,11 +711,13 @@ def lb_sync_all() -> dict[str, int]:
     The instances app sends no signal when a server's labels are edited, and a lost message leaves
     a generation unapplied: every live load balancer whose applied targets differ from its resolved
     ones gets a new generation; every one with a generation left to apply and no live claim gets its
-    apply enqueued again.
+    apply enqueued again. Each VM first joins and leaves its targets' private networks
+    (``lb_networks_sync``): a card that became attached changes the targets' addresses, so it is applied.
     """
     refreshed = resent = 0
     stale = timezone.now() - APPLY_LEASE
     for lb in LoadBalancer.objects.exclude(service__state__in=ENDED_STATES).exclude(instance__isnull=True):
+        lb_networks_sync(lb=lb)
         if lb.applied_generation < lb.config_generation:
             if not lb.apply_task or (lb.apply_claimed_at is not None and lb.apply_claimed_at < stale):
                 task_enqueue(task_names.APPLY, lb.pk)
@@ -739,6 +809,7 @@ __all__ = [
     "lb_ensure",
     "lb_health_check_set",
     "lb_health_read",
+    "lb_networks_sync",
     "lb_on_instance_status",
     "lb_rules_set",
     "lb_settings_update",

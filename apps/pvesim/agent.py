@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import ipaddress
 import posixpath
 import re
 import subprocess
@@ -33,7 +34,7 @@ from typing import Any
 import yaml
 
 from apps.pvesim.handlers import Call, _agent_ready, _cicustom_file, route
-from apps.pvesim.state import PveHttpError, SimCluster, SimVm, param_error
+from apps.pvesim.state import NODE_BRIDGES, PveHttpError, SimCluster, SimVm, param_error
 
 # pve qemu-server API2/Qemu/Agent.pm: file-write's ``content`` maxLength ("60k, smaller than our 64k POST limit")
 # and ``$MAX_READ_SIZE``.
@@ -176,6 +177,8 @@ class Guest:
     modes: dict[str, int] = field(default_factory=dict)  # permission bits of files and directories
     haproxy_enabled: bool = True
     cloud_init_instance: str = ""  # the cloud-init data the last per-instance run applied
+    addresses: dict[str, set[str]] = field(default_factory=dict)  # interface -> CIDRs set by ``ip addr`` this boot
+    host: Any = field(default=None, compare=False, repr=False)  # (SimCluster, SimVm): the VM and its neighbours
 
     def is_file(self, path: str) -> bool:
         return path in self.files
@@ -225,9 +228,12 @@ def guest_of(vm: SimVm, cluster: SimCluster | None = None) -> Guest:
     if guest is None:
         guest = seed_guest()
         vm.guest = guest
+    if cluster is not None:
+        guest.host = (cluster, vm)
     if guest.boot != vm.started_at:
         guest.boot = vm.started_at
         guest.processes.clear()
+        guest.addresses.clear()  # ``ip addr`` lasts until reboot; cloud-init's cards come from the booted data
         # systemd starts the enabled haproxy.service at boot with the file on disk.
         config = guest.files.get(HAPROXY_CONFIG)
         ok = guest.haproxy_enabled and config is not None and haproxy_check(guest, HAPROXY_CONFIG)[0] == 0
@@ -743,6 +749,174 @@ def prog_systemctl(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult
         guest.journal.append(f"systemctl {verb} haproxy")
         return 0, b"", b""
     return _fail("systemctl", f"simulator models no 'systemctl {verb}'")
+
+
+# ------------------------------------------------------------------ the guest's cards and what they reach
+
+
+def _vm_cards(vm: SimVm) -> dict[int, str]:
+    """netN index -> bridge (node bridge or SDN vnet) of the VM's cards as its config holds them now."""
+    cards = {}
+    for key, value in vm.config.items():
+        if key.startswith("net") and key[3:].isdigit():
+            options = dict(part.partition("=")[::2] for part in str(value).split(",")[1:])
+            cards[int(key[3:])] = options.get("bridge", "")
+    return cards
+
+
+def _booted_address(vm: SimVm, index: int) -> str | None:
+    """The static address cloud-init gave card ``index`` at the VM's last boot (``ipconfigN`` it booted with)."""
+    ipconfig = str(vm.booted_ipconfig.get(f"ipconfig{index}") or "")
+    options = dict(part.partition("=")[::2] for part in ipconfig.split(","))
+    ip = options.get("ip", "")
+    return ip.split("/")[0] if ip and ip not in ("dhcp", "manual") else None
+
+
+def guest_reaches(guest: Guest, address: str) -> bool:
+    """Whether a connection from this guest to ``address`` is answered (docs/dev/proxmox-behaviour.md#simulator-guest).
+
+    A running VM holds ``address`` on a card (the address it booted with); this guest has a configured card
+    (booted address, or ``ip addr`` since boot) on the same vnet, or both are on node bridges (the public
+    network). A VM that holds the address answers every port.
+    """
+    if guest.host is None:
+        return False
+    cluster, vm = guest.host
+    own: set[str] = set()
+    for index, bridge in _vm_cards(vm).items():
+        if _booted_address(vm, index) or guest.addresses.get(f"eth{index}"):
+            own.add("public" if bridge in NODE_BRIDGES else bridge)
+    for other in list(cluster.vms.values()):
+        if other is vm or not other.running:
+            continue
+        for index, bridge in _vm_cards(other).items():
+            segment = "public" if bridge in NODE_BRIDGES else bridge
+            if _booted_address(other, index) == address and segment in own:
+                return True
+    return False
+
+
+@program("/bin/ip", "/sbin/ip", "/usr/bin/ip", "/usr/sbin/ip")
+def prog_ip(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    """``ip link set [dev] NAME up`` and ``ip addr add|replace CIDR dev NAME`` on the guest's cards (ethN is netN)."""
+    names = {f"eth{index}" for index in _vm_cards(guest.host[1])} if guest.host is not None else set()
+    names.add("lo")
+    if args[:2] == ["link", "set"] and len(args) in (4, 5) and args[-1] == "up":
+        name = args[3] if args[2] == "dev" else args[2]
+        if name not in names:
+            return 1, b"", f'Cannot find device "{name}"\n'.encode()
+        return 0, b"", b""
+    if len(args) == 5 and args[0] in ("addr", "address") and args[1] in ("add", "replace") and args[3] == "dev":
+        try:
+            cidr = str(ipaddress.ip_interface(args[2]))
+        except ValueError:
+            return 1, b"", f'Error: any valid prefix is expected rather than "{args[2]}".\n'.encode()
+        if args[4] not in names:
+            return 1, b"", f'Cannot find device "{args[4]}"\n'.encode()
+        held = guest.addresses.setdefault(args[4], set())
+        if args[1] == "add" and cidr in held:
+            return 2, b"", b"RTNETLINK answers: File exists\n"
+        held.add(cidr)
+        return 0, b"", b""
+    return _fail("ip", "simulator models only 'ip link set [dev] NAME up' and 'ip addr add|replace CIDR dev NAME'")
+
+
+# ------------------------------------------------------------------ HAProxy's runtime API (the stats socket)
+
+# ``show stat``'s columns in HAProxy 2.6 (https://docs.haproxy.org/2.6/management.html#9.1), as Debian's 2.6.12
+# prints them (one string split: 120 names).
+_STAT_HEADER = (
+    "pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,"
+    "bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,"
+    "check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,"
+    "req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,"
+    "rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,"
+    "agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,"
+    "wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,"
+    "idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,"
+    "agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,h2_headers_rcvd,h2_data_rcvd,h2_settings_rcvd,"
+    "h2_rst_stream_rcvd,h2_goaway_rcvd,h2_detected_conn_protocol_errors,h2_detected_strm_protocol_errors,"
+    "h2_rst_stream_resp,h2_goaway_resp,h2_open_connections,h2_backend_open_streams,h2_total_connections,"
+    "h2_backend_total_streams,h1_open_connections,h1_open_streams,h1_total_connections,h1_total_streams,h1_bytes_in,"
+    "h1_bytes_out,h1_spliced_bytes_in,h1_spliced_bytes_out"
+)
+STAT_COLUMNS = _STAT_HEADER.split(",")
+
+
+def _stat_row(values: dict[str, str]) -> str:
+    return ",".join(values.get(column, "") for column in STAT_COLUMNS) + ","
+
+
+def show_stat(guest: Guest, config: str) -> str:
+    """``show stat`` of the HAProxy running ``config``: a row per frontend, server and backend.
+
+    A server with a check is UP when ``guest_reaches`` its address, DOWN ("Layer4 timeout") otherwise;
+    one without is "no check". Counters are zero: the simulator carries no traffic.
+    """
+    rows = ["# " + ",".join(STAT_COLUMNS) + ","]
+    section, name, mode = "", "", "http"
+    default_check = False
+    servers: list[tuple[str, str, bool]] = []
+
+    def close() -> None:
+        if section == "frontend":
+            rows.append(_stat_row({"pxname": name, "svname": "FRONTEND", "status": "OPEN", "type": "0", "mode": mode}))
+        elif section == "backend":
+            up = 0
+            for server, address, checked in servers:
+                host = address.rsplit(":", 1)[0].strip("[]")
+                reached = guest_reaches(guest, host)
+                status = ("UP" if reached else "DOWN") if checked else "no check"
+                up += status != "DOWN"
+                detail = ("L4OK", "Layer4 check passed") if reached else ("L4TOUT", "Layer4 timeout")
+                values = {"pxname": name, "svname": server, "status": status, "type": "2", "addr": address}
+                if checked:
+                    values.update(check_status=detail[0], check_desc=detail[1])
+                rows.append(_stat_row({**values, "mode": mode, "weight": "1", "act": "1"}))
+            status = "UP" if up or not servers else "DOWN"
+            rows.append(_stat_row({"pxname": name, "svname": "BACKEND", "status": status, "type": "1", "mode": mode}))
+
+    for line in config.splitlines():
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if line[0] not in " \t":
+            close()
+            section, name, mode = words[0], (words[1] if len(words) > 1 else ""), "http"
+            default_check, servers = False, []
+        elif words[0] == "mode" and len(words) > 1:
+            mode = words[1]
+        elif words[0] == "default-server":
+            default_check = "check" in words[1:]
+        elif words[0] == "server" and len(words) >= 3:
+            checked = ("check" in words[3:] or default_check) and "no-check" not in words[3:]
+            servers.append((words[1], words[2], checked))
+    close()
+    return "\n".join(rows) + "\n\n"
+
+
+def _stats_socket(config: bytes | None) -> str | None:
+    for line in (config or b"").decode("utf-8", "replace").splitlines():
+        words = line.split()
+        if words[:2] == ["stats", "socket"] and len(words) > 2:
+            return words[2]
+    return None
+
+
+@program("/usr/bin/python3", "/usr/bin/python3.11")
+def prog_python3(guest: Guest, args: list[str], stdin: bytes) -> ProgramResult:
+    """Only a one-shot UNIX socket client: ``python3 -c SCRIPT SOCKET COMMAND`` (``delivery.runtime_read``'s)."""
+    script = args[1] if len(args) == 4 and args[0] == "-c" else ""
+    if not all(word in script for word in ("AF_UNIX", "sys.argv[1]", "sys.argv[2]")):
+        return _fail("python3", "simulator models only 'python3 -c <UNIX socket client> SOCKET COMMAND'")
+    socket_path, command = _norm(args[2]), args[3]
+    if not guest.haproxy_active or _stats_socket(guest.haproxy_config) != socket_path:
+        # No HAProxy listening: the socket file is gone (a stopped HAProxy removes it) or was never there.
+        error = "FileNotFoundError: [Errno 2] No such file or directory"
+        return 1, b"", f"Traceback (most recent call last):\n{error}\n".encode()
+    if command.strip() != "show stat":
+        return _fail("python3", f"simulator's HAProxy models only 'show stat' on its stats socket, not {command!r}")
+    return 0, show_stat(guest, (guest.haproxy_config or b"").decode("utf-8", "replace")).encode(), b""
 
 
 def resolve(name: str) -> Program | None:

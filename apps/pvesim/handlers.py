@@ -1413,6 +1413,7 @@ def qemu_reset(call: Call) -> Any:
 
     def reset(task: SimTask) -> None:
         vm.started_at = time.time()
+        vm.booted_ipconfig = {k: v for k, v in vm.cloudinit_applied.items() if k.startswith("ipconfig")}
 
     return _power_task(call, "reset", reset)
 

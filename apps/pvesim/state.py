@@ -192,6 +192,9 @@ class SimVm:
     parent: str | None = None
     gpus: list[tuple[str, str]] = field(default_factory=list)  # (node, mapping path) in use
     cloudinit_applied: dict[str, Any] = field(default_factory=dict)
+    # The ``ipconfigN`` of the cloud-init drive the guest last booted from: the addresses its cards have
+    # (a card added later is bare until the next boot, or until the guest configures it; apps.pvesim.agent).
+    booted_ipconfig: dict[str, Any] = field(default_factory=dict)
     pool: str | None = None
     acpi: bool = True  # the guest powers off on an ACPI shutdown request (False: hung or no acpid)
     # What runs inside: files, agent exec processes, services (apps.pvesim.agent.Guest; created on first use).
@@ -843,6 +846,7 @@ class SimCluster:
         vm.started_at = time.time()
         vm.pid = self.rng.randrange(10_000, 4_000_000)
         vm.cloudinit_applied = {k: v for k, v in vm.config.items() if k in CLOUDINIT_KEYS or k.startswith("ipconfig")}
+        vm.booted_ipconfig = {k: v for k, v in vm.cloudinit_applied.items() if k.startswith("ipconfig")}
 
     def power_off(self, vm: SimVm) -> None:
         vm.running = False

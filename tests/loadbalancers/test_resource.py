@@ -24,9 +24,11 @@ from django.db import connection
 from apps.catalogue.choices import FamilyKind
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.infrastructure import services as infra
+from apps.infrastructure.models import Cluster
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
+from apps.instances.services.access import instance_driver
 from apps.loadbalancers import services as lb_services
 from apps.loadbalancers.delivery import certificate_path
 from apps.loadbalancers.models import LoadBalancer
@@ -34,6 +36,8 @@ from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod
 from apps.managed.validation import service_config_clean
+from apps.networks import services as network_services
+from apps.networks.models import Attachment, NetworkZone
 from apps.pvesim.fleet import StorageSpec
 from apps.pvesim.server import PveSimulator
 from tests.factories import Personas
@@ -229,9 +233,21 @@ def test_create_apply_follow_labels_change_certificate_and_delete(env, personas,
     assert f"{web2.ipv4}:8080" in guest.haproxy_config.decode()
     assert guest.haproxy_reloads == reloads + 1
 
-    # Health: the simulator's guest cannot run the stats socket reader, so it is unknown, never invented.
+    # Health as HAProxy reports it on its stats socket (the simulator's answers the checks from whether each
+    # target's VM runs): both up; a stopped server is down, up again once started.
     health = lb_services.lb_health_read(lb_id=lb.pk)
-    assert health == {str(web1.public_id): "unknown", str(web2.public_id): "unknown"}
+    assert health == {str(web1.public_id): "up", str(web2.public_id): "up"}
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_stop(instance=web2, actor=personas.owner)
+    assert lb_services.lb_health_read(lb_id=lb.pk) == {str(web1.public_id): "up", str(web2.public_id): "down"}
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_start(instance=web2, actor=personas.owner)
+    assert lb_services.lb_health_read(lb_id=lb.pk) == {str(web1.public_id): "up", str(web2.public_id): "up"}
+    # Unreadable (HAProxy stopped on the VM: no stats socket): unknown, never invented.
+    guest = _guest(env, lb)
+    guest.haproxy_active = False
+    assert set(lb_services.lb_health_read(lb_id=lb.pk).values()) == {"unknown"}
+    guest.haproxy_active = True
 
     # A certificate: TLS termination starts; a second one replaces it, the first file is removed.
     with django_capture_on_commit_callbacks(execute=True):
@@ -272,6 +288,85 @@ def test_create_apply_follow_labels_change_certificate_and_delete(env, personas,
     assert vm.status == InstanceStatus.DELETED
     with env.sim.cluster.lock:
         assert vmid not in env.sim.cluster.vms
+
+
+def _ok(action) -> None:
+    action.refresh_from_db()
+    assert action.status == "success", (action.error_code, action.error_detail)
+
+
+def test_targets_sharing_a_private_network_are_reached_over_it(env, personas, django_capture_on_commit_callbacks):
+    cap = django_capture_on_commit_callbacks
+    cluster = Cluster.objects.get(datacentre=env.dc)
+    NetworkZone.objects.create(cluster=cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"})
+    with cap(execute=True):
+        web1 = _server(env, personas, "web-1", {"role": "web"})
+        web2 = _server(env, personas, "web-2", {"role": "web"})
+    with cap(execute=True):
+        network, action = network_services.network_create(
+            actor=personas.owner,
+            organisation=personas.org,
+            project=personas.project,
+            name="backend",
+            datacentre=env.dc,
+            ip_range="10.20.0.0/16",
+            subnets=["10.20.1.0/24"],
+        )
+    _ok(action)
+    network.refresh_from_db()
+    with cap(execute=True):
+        action = network_services.network_attach(actor=personas.owner, network=network, server=web1)
+    _ok(action)
+    with cap(execute=True):  # the server's guest configures its new card at boot
+        instance_services.instance_reboot(instance=web1, actor=personas.owner)
+    web1.refresh_from_db()
+    web2.refresh_from_db()
+
+    with cap(execute=True):
+        service = _order_lb(env, personas)
+    lb = _lb(service)
+    assert ManagedService.objects.get(pk=service.pk).state == ServiceState.ACTIVE, lb.apply_error
+    # The load balancer's VM joined the network its target is on, through the networks app (next free address).
+    card = Attachment.objects.get(network=network, instance=lb.instance)
+    assert (card.status, card.address, card.nic_index) == ("attached", "10.20.1.3", 1)
+    driver = instance_driver(cluster)
+    options = driver.config(lb.instance.node_name, lb.instance.vmid).options
+    assert f"bridge={network.vnet}" in options["net1"] and options["ipconfig1"] == "ip=10.20.1.3/24"
+    assert "platform" not in Instance.objects.filter(organisation=personas.org).values_list("name", flat=True)
+
+    # The beat notices the card: the configuration now reaches web-1 by its private address, web-2 by its public one.
+    with cap(execute=True):
+        assert lb_services.lb_sync_all()["refreshed"] == 1
+    lb = _lb(service)
+    assert f"server {web1.public_id} 10.20.1.2:8080" in lb.applied_config
+    assert f"server {web2.public_id} {web2.ipv4}:8080" in lb.applied_config
+    assert {t["id"]: t["address"] for t in lb.applied_targets} == {
+        str(web1.public_id): "10.20.1.2",
+        str(web2.public_id): str(web2.ipv4),
+    }
+    guest = _guest(env, lb)
+    assert guest.addresses == {"eth1": {"10.20.1.3/24"}}, "the hot-plugged card was addressed by the guest agent"
+    assert lb_services.lb_health_read(lb_id=lb.pk) == {str(web1.public_id): "up", str(web2.public_id): "up"}
+    # Strict: without its private card's address, the load balancer's HAProxy cannot reach web-1.
+    guest.addresses.clear()
+    assert lb_services.lb_health_read(lb_id=lb.pk)[str(web1.public_id)] == "down"
+
+    # web-1 leaves the network: it is reached by its public address again, and the load balancer leaves too.
+    with cap(execute=True):
+        action = network_services.network_detach(actor=personas.owner, network=network, server=web1)
+    _ok(action)
+    with cap(execute=True):
+        lb_services.lb_sync_all()
+    lb = _lb(service)
+    assert f"server {web1.public_id} {web1.ipv4}:8080" in lb.applied_config and "10.20.1." not in lb.applied_config
+    card.refresh_from_db()
+    assert card.status == "detached"
+    options = driver.config(lb.instance.node_name, lb.instance.vmid).options
+    assert "net1" not in options and "ipconfig1" not in options
+    # Nothing left on the network: the customer can delete it.
+    with cap(execute=True):
+        action = network_services.network_delete(actor=personas.owner, network=network)
+    _ok(action)
 
 
 def test_changes_are_checked_against_the_tier_and_the_engine(env, personas, django_capture_on_commit_callbacks):
@@ -459,7 +554,7 @@ def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, dj
     assert "http-request redirect location" in _lb(service).applied_config
 
     health = api_client.post(f"{base}actions/read_health/")
-    assert health.status_code == 200 and health.json()["applied_targets"][0]["health"] == "unknown"
+    assert health.status_code == 200 and health.json()["applied_targets"][0]["health"] == "up"
 
     api_client.force_authenticate(personas.viewer)
     assert api_client.get(base).status_code == 200
@@ -484,6 +579,14 @@ def test_the_portal_page_shows_rules_targets_health_and_takes_a_certificate(
     assert f'data-target="{web1.public_id}"' in html and 'data-health="unknown"' in html
     assert "HTTPS rules that terminate TLS wait for one" in html
     assert f"/api/v1/services/{service.public_id}/load-balancer/" in html and "$VMCLOUD_TOKEN" in html
+
+    # "Read health now": HAProxy's answer on the VM, UP while web-1 runs, DOWN once it is stopped.
+    html = client.post(f"{url}health/", follow=True).content.decode()
+    assert 'data-health="up">UP<' in html
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_stop(instance=web1, actor=personas.owner)
+    html = client.post(f"{url}health/", follow=True).content.decode()
+    assert 'data-health="down">DOWN<' in html
 
     chain = make_chain(("portal.example.com",))
     with django_capture_on_commit_callbacks(execute=True):

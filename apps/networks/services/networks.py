@@ -366,8 +366,12 @@ def network_delete(*, actor: Actor, network: Network) -> Action:
 # --------------------------------------------------------------------------- attachments
 
 
-def _server_check(server: Instance, network: Network) -> None:
-    if server.organisation_id != network.organisation_id or server.project_id != network.project_id:
+def _server_check(server: Instance, network: Network, *, platform_vm: bool = False) -> None:
+    # A platform VM serving the network's organisation (a load balancer's, apps/docs/content/load-balancers.md)
+    # lives in the platform's organisation: only its datacentre and cluster are checked.
+    if not platform_vm and (
+        server.organisation_id != network.organisation_id or server.project_id != network.project_id
+    ):
         raise ValidationFailed(
             _("Invalid server."), fields={"server_id": [_("The server must be in the network's project.")]}
         )
@@ -421,16 +425,21 @@ def _subnet_for(network: Network, ip: str | None) -> Subnet:
     raise Conflict(_("Every address of this network is taken."), code="network_full")
 
 
-def network_attach(*, actor: Actor, network: Network, server: Instance, ip: str | None = None) -> Action:
+def network_attach(
+    *, actor: Actor, network: Network, server: Instance, ip: str | None = None, platform_vm: bool = False
+) -> Action:
     """Put ``server`` on ``network`` with ``ip`` (when free) or the next free address; the ``attach`` action adds
-    the card and its cloud-init configuration."""
+    the card and its cloud-init configuration. ``platform_vm``: the platform's own VM serving the network's
+    organisation (a load balancer), attached by the platform (``actor`` None) from another organisation."""
+    if platform_vm and actor is not None:
+        raise ValueError("only the platform attaches its own VMs")
     network_authorise(actor, network.organisation, network)
     with transaction.atomic():
         locked = Network.objects.select_for_update(no_key=True).select_related("project").get(pk=network.pk)
         if locked.status != NetworkStatus.AVAILABLE:
             raise Conflict(_("This network is not available."), code="network_busy")
         server = Instance.objects.select_for_update(no_key=True).get(pk=server.pk)
-        _server_check(server, locked)
+        _server_check(server, locked, platform_vm=platform_vm)
         if Attachment.objects.filter(network=locked, instance=server, status__in=LIVE_ATTACHMENT_STATUSES).exists():
             raise Conflict(_("This server is already on this network."), code="already_attached")
         joined = Attachment.objects.filter(instance=server, status__in=LIVE_ATTACHMENT_STATUSES).values_list(
