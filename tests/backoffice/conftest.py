@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from apps.backoffice import roles
 from apps.backoffice.services import staff_roles_apply
-from apps.billing.models import BillingAccount, Invoice
-from apps.infrastructure.models import Node
+from apps.billing.models import BillingAccount, Invoice, VatRate
+from apps.infrastructure.models import GpuDevice, Node, Reservation
 from apps.instances.models import Drift, Instance
 from apps.orders.models import Order
 from apps.teams.models import Organisation
@@ -68,6 +69,30 @@ def server_add(desk_org: Organisation, shop: Shop, project: Any, n: int) -> Inst
     )
 
 
+def gpu_server_add(personas: Personas, shop: Shop) -> Instance:
+    """A GPU server on the first node holding its first GPU through a committed reservation."""
+    node, gpu = shop.fleet["nodes"][0], shop.fleet["gpus"][0]
+    reservation = Reservation.objects.create(
+        state="committed",
+        offer=shop.gpu,
+        datacentre=shop.dc,
+        cluster=node.cluster,
+        node=node,
+        vmid=2000,
+        vcpu=8,
+        ram_gb=32,
+        gpu_model=gpu.gpu_model,
+        gpu_count=1,
+    )
+    GpuDevice.objects.filter(pk=gpu.pk).update(state="in_use", reservation=reservation)
+    Node.objects.filter(pk=node.pk).update(allocated_vcpu=8, allocated_ram_gb=32)
+    server = server_add(personas.org, shop, personas.project, 200)
+    Instance.objects.filter(pk=server.pk).update(
+        name="gpu-box", offer=shop.gpu, reservation=reservation, vmid=2000, ipv4=None
+    )
+    return server
+
+
 def _order(personas: Personas, shop: Shop, **fields: Any) -> Order:
     return Order.objects.create(
         organisation=personas.org,
@@ -82,7 +107,9 @@ def _order(personas: Personas, shop: Shop, **fields: Any) -> Order:
 
 @pytest.fixture
 def desk(personas: Personas, shop: Shop) -> Desk:
-    staff_roles_apply()
+    staff_roles_apply()  # again: a transactional test's flush empties the groups the migration made
+    # The seller's VAT rate (a data migration's row, flushed the same way) so the month's spend is rated.
+    VatRate.objects.get_or_create(country=settings.BILLING_SELLER["country"], defaults={"rate": Decimal("22.00")})
     staff = {role: staff_member(role) for role in (roles.SUPPORT, roles.OPERATIONS, roles.FINANCE, roles.SUPERUSER)}
     servers = [server_add(personas.org, shop, personas.project, n) for n in range(3)]
     failed = _order(personas, shop, offer=shop.vps, name="failed-1", state="failed", error_message="No capacity.")
@@ -107,6 +134,7 @@ def desk(personas: Personas, shop: Shop) -> Desk:
         defaults={"dunning_state": "past_due", "past_due_since": now - dt.timedelta(days=16), "reminders_sent": 1},
     )
     Drift.objects.create(cluster=shop.fleet["cluster"], vmid=4242, node_name="pve-x", kind="orphan")
+    gpu_server_add(personas, shop)
     drained = shop.fleet["nodes"][1]
     Node.objects.filter(pk=drained.pk).update(maintenance=True, maintenance_reason="RAM swap")
     drained.refresh_from_db()

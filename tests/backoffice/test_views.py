@@ -248,7 +248,14 @@ def test_fleet_pages_show_capacity_gpus_and_tenants(desk, client):
     caps = {cap.node.pk: cap for cap in cluster.context["view"].nodes}
     assert caps[desk.drained.pk].node.maintenance and caps[desk.drained.pk].gpus_total == 2
     node = client.get(reverse("admin:backoffice_node", args=[desk.shop.fleet["nodes"][0].pk])).content.decode()
-    assert "web-0" in node and "0000:21:00.0" in node
+    assert "web-0" in node and "gpu-box" in node
+    gpus = {
+        gpu.pci_address: tenant
+        for gpu, tenant in client.get(reverse("admin:backoffice_node", args=[desk.shop.fleet["nodes"][0].pk])).context[
+            "gpus"
+        ]
+    }
+    assert gpus == {"0000:21:00.0": desk.org, "0000:41:00.0": None}  # the GPU's state and its tenant
 
 
 def test_drain_and_undrain_a_node_as_operations(desk, client):
@@ -315,3 +322,14 @@ def test_search_with_a_too_long_query_is_not_an_error(desk, client):
     client.force_login(desk.staff[SUPPORT])
     response = client.get(reverse("admin:backoffice_search"), {"q": "x" * 5000})
     assert response.status_code == 200
+
+
+def test_organisation_page_answers_even_when_billing_cannot_rate_the_month(desk, client):
+    from apps.billing.models import VatRate
+
+    VatRate.objects.all().delete()
+    client.force_login(desk.staff[SUPPORT])
+    response = client.get(_org_url(desk))
+    assert response.status_code == 200
+    assert "No VAT rate is configured" in response.content.decode()
+    assert "web-0" in response.content.decode()

@@ -19,6 +19,7 @@ from apps.billing.models import CreditGrant, Invoice
 from apps.billing.selectors import billing_state, cost_summary, credit_available
 from apps.billing.selectors.costs import CostSummary
 from apps.billing.selectors.payments import BillingState
+from apps.core.errors import ApplicationError
 from apps.core.models import AuditEvent
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
@@ -54,7 +55,8 @@ class OrganisationView:
     volumes_more: bool
     open_orders: list[Order]
     failed_orders: list[Order]
-    costs: CostSummary
+    costs: CostSummary | None
+    costs_error: str
     invoices: list[Invoice]
     invoices_more: bool
     credits: list[CreditGrant]
@@ -94,6 +96,14 @@ def organisation_view(*, organisation: Organisation) -> OrganisationView:
     )
     invoices, invoices_more = _cut(Invoice.objects.filter(organisation=org).order_by("-period_start", "-id"), limit=12)
     sso = SamlConnection.objects.filter(organisation=org).first()
+    # The page must answer a support call even when billing cannot rate the month (a VAT rate
+    # missing for the organisation's country, say): the reason is shown in place of the spend.
+    costs: CostSummary | None = None
+    costs_error = ""
+    try:
+        costs = cost_summary(organisation=org)
+    except ApplicationError as exc:
+        costs_error = exc.message
     return OrganisationView(
         organisation=org,
         memberships=list(
@@ -108,7 +118,8 @@ def organisation_view(*, organisation: Organisation) -> OrganisationView:
         volumes_more=volumes_more,
         open_orders=[o for o in orders if o.state != OrderState.FAILED],
         failed_orders=[o for o in orders if o.state == OrderState.FAILED],
-        costs=cost_summary(organisation=org),
+        costs=costs,
+        costs_error=costs_error,
         invoices=invoices,
         invoices_more=invoices_more,
         credits=list(CreditGrant.objects.filter(organisation=org).order_by("-created_at")[:10]),
