@@ -9,10 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
+from apps.accounts.models import User
 from apps.billing.models import VatRate
+from apps.billing.services import vat_rates_seed
 from apps.catalogue.choices import DatacentreStatus
-from apps.catalogue.models import DatacentreGpuModel
+from apps.catalogue.models import DatacentreGpuModel, Offer
 from apps.instances.services import access as instance_services
 from apps.orders.models import Order
 from tests.accessibility import axe_report, axe_violations
@@ -172,3 +175,35 @@ def test_the_cards_are_keyboard_radios_and_keep_the_focus_across_a_refresh(perso
     page.wait_for_selector(f'#order-flow[data-key^="{other}|"]')
     assert page.evaluate("document.activeElement.id") == f"family-{other}"
     assert page.locator(f"#family-{other}").is_checked()
+
+
+@pytest.mark.slow
+def test_the_demo_catalogue_in_the_create_flow(login_page):
+    """`make run`'s demo data (the real catalogue and fleet): every family, CUDA stacks, VAT; the docs' screenshots."""
+    call_command("demo_setup", verbosity=0)
+    vat_rates_seed()  # a data migration's rows, flushed between transactional tests
+    page = login_page(User.objects.get(email="demo@vmcloud.test"))
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.goto("/orders/new/")
+    families = page.eval_on_selector_all('input[name="family"]', "els => els.map(e => e.value)")
+    assert {"vps", "gpu", "web-hosting", "paas", "load-balancer", "cdn"} <= set(families)
+    assert "storage" not in families  # block storage is sold as volumes
+    gpu = Offer.objects.filter(family__slug="gpu").order_by("position").first()
+    page.goto(f"/orders/new/?offer={gpu.code}")
+    wizard_choose(
+        page, offer=gpu.code, datacentre=page.locator('input[name="datacentre"]:checked').get_attribute("value")
+    )
+    page.locator('input[name="image"]:not([disabled])').first.check()
+    page.wait_for_selector('#step-gpu-stack input[name="gpu_stack"]')
+    stacks = page.locator('#step-gpu-stack input[name="gpu_stack"]:not([disabled])')
+    stacks.last.check()
+    page.wait_for_selector('#summary-image:has-text("CUDA")')
+    assert page.locator("#summary-monthly-vat").count() == 1
+    violations = axe_violations(page)
+    assert not violations, axe_report(violations, label="/orders/new/ (demo catalogue)")
+    SHOTS.mkdir(exist_ok=True)
+    for theme in ("light", "dark"):
+        page.evaluate(f"document.documentElement.setAttribute('data-theme', '{theme}'); window.scrollTo(0, 0)")
+        page.wait_for_timeout(400)  # the theme's colour transitions end before the picture
+        page.screenshot(path=str(SHOTS / f"demo-ordering-{theme}.png"))
+        page.screenshot(path=str(SHOTS / f"demo-ordering-full-{theme}.png"), full_page=True)
