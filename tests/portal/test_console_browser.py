@@ -9,6 +9,7 @@ import pytest
 
 from apps.instances import services as instance_services
 from apps.instances.models import Instance
+from tests.accessibility import axe_report, axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,6 +78,8 @@ def test_slash_opens_the_search_and_results_come_as_you_type(login_page, persona
     hit = dialog.locator(f'a.search-hit[href="/servers/{srv.public_id}/"]')
     hit.wait_for()
     page.screenshot(path="/tmp/portal-search.png")
+    violations = axe_violations(page)  # the open dialog: labelled, contrasted, in both themes' tokens
+    assert not violations, axe_report(violations, label="search dialog")
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
     page.keyboard.press("Control+k")
