@@ -10,6 +10,7 @@ from apps.infrastructure.proxmox.errors import ProxmoxAuthError
 from apps.pvesim.acl import PLATFORM_ROLES, Acl, schema_major
 from apps.pvesim.fleet import Grant, TokenAcl, parse_fleet
 from apps.pvesim.schema import load_schema, schema_path
+from apps.pvesim.server import PveSimulator
 from tests.pvesim.client import clone, connect, exitstatus, refused
 from tests.pvesim_fixtures import make_driver
 
@@ -210,7 +211,56 @@ def test_the_driver_reports_a_403_once_as_a_permanent_auth_error(pve, pvesim):
 
 
 def test_the_documented_grants_let_the_whole_vm_flow_pass(pvesim):
-    """Create with a GPU, configure, resize, power, snapshot, console, volumes, firewall, delete: no 403."""
+    """Create with a GPU, configure, resize, power, guest agent, snapshot, console, volumes, firewall, delete."""
+    _whole_vm_flow(pvesim)
+
+
+def test_on_pve_9_the_documented_grants_let_the_whole_vm_flow_pass(pvesim_fleet, pvesim_ca):
+    """The same under the 9.1 schema, where the guest-agent calls check VM.GuestAgent.* instead of VM.Monitor."""
+    nine_schema = (
+        schema_path().parent / "pve-apidata-9.1.json"
+    )  # beside the 8.4 one (docs/dev/proxmox-behaviour.md#schema-source)
+    if not nine_schema.is_file():
+        pytest.skip("the PVE 9.1 schema is not installed")
+    simulator = PveSimulator(
+        pvesim_fleet.cluster(), schema=load_schema(nine_schema), ca=pvesim_ca[0], ca_path=pvesim_ca[1]
+    ).start()
+    try:
+        _whole_vm_flow(simulator)
+    finally:
+        simulator.stop()
+
+
+def test_on_pve_9_vm_monitor_no_longer_opens_the_guest_agent(pvesim_fleet, pvesim_ca):
+    nine_schema = schema_path().parent / "pve-apidata-9.1.json"
+    if not nine_schema.is_file():
+        pytest.skip("the PVE 9.1 schema is not installed")
+    spec = pvesim_fleet.cluster()
+    simulator = PveSimulator(
+        spec,
+        schema=load_schema(nine_schema),
+        acl=Acl.platform(spec, pve_major=8),  # the 8.4 roles: VM.Monitor, no VM.GuestAgent.*
+        ca=pvesim_ca[0],
+        ca_path=pvesim_ca[1],
+    ).start()
+    try:
+        pve = connect(simulator)
+        clone(pve, VMID)
+        assert exitstatus(pve, pve.nodes("pve1").qemu(VMID).status.start.post()) == "OK"
+        error = refused(pve.nodes("pve1").qemu(VMID).agent.exec.post, command=["/bin/true"])
+        assert (error.status_code, error.content) == (
+            403,
+            f"Permission check failed (/vms/{VMID}, VM.GuestAgent.Unrestricted)",
+        )
+        error = refused(pve.nodes("pve1").qemu(VMID).agent.ping.post)
+        assert error.content == (
+            f"Permission check failed (/vms/{VMID}, VM.GuestAgent.Audit|VM.GuestAgent.Unrestricted)"
+        )
+    finally:
+        simulator.stop()
+
+
+def _whole_vm_flow(pvesim: PveSimulator) -> None:
     driver = make_driver(pvesim)
     node, vmid = "gpu1", 100975
     upid = driver.clone("pve1", 9001, vmid, "c42-gpu", pool="customers", target_storage="ceph-nvme", target_node=node)
@@ -239,6 +289,11 @@ def test_the_documented_grants_let_the_whole_vm_flow_pass(pvesim):
     driver.wait_task(node, resized)
     driver.wait_task(node, driver.start(node, vmid))
     assert driver.status(node, vmid).status == "running"
+    assert driver.guest_ping(node, vmid)
+    driver.guest_network(node, vmid)
+    driver.agent_file_write(node, vmid, "/tmp/probe", b"ok\n")
+    pid = driver.agent_exec(node, vmid, ["/bin/true"])
+    assert driver.agent_exec_wait(node, vmid, pid).exited
     driver.rrddata(node, vmid)
     driver.wait_task(node, driver.snapshot_create(node, vmid, "before"))
     driver.wait_task(node, driver.snapshot_rollback(node, vmid, "before"))
