@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -333,3 +335,17 @@ def test_organisation_page_answers_even_when_billing_cannot_rate_the_month(desk,
     assert response.status_code == 200
     assert "No VAT rate is configured" in response.content.decode()
     assert "web-0" in response.content.decode()
+
+
+def test_the_staff_docs_page_shows_its_screenshots(desk, client):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    assert client.get("/docs/back-office/").status_code == 404  # staff only
+    client.force_login(desk.staff[SUPPORT])
+    page = client.get("/docs/back-office/").content.decode()
+    images = re.findall(r'<img[^>]* src="/static/(docs/back-office/[a-z-]+\.png)"', page)
+    assert {"docs/back-office/landing-light.png", "docs/back-office/landing-dark.png"} <= set(images)
+    for image in images:
+        assert (Path(settings.BASE_DIR) / "static" / image).is_file(), image
