@@ -117,6 +117,24 @@ def _checklist(request: HttpRequest, organisation: Organisation) -> list[dict[st
     return items
 
 
+def _newest_servers(request: HttpRequest, organisation: Organisation) -> list[Any]:
+    return list(instance_selectors.instance_list(actor=request.user).filter(organisation=organisation)[:SERVERS_SHOWN])
+
+
+@login_required
+def dashboard_servers(request: HttpRequest) -> HttpResponse:
+    """The dashboard's newest servers, polled by htmx while one moves (the servers page polls its whole list)."""
+    organisation = current_organisation(request)
+    instances = _newest_servers(request, organisation) if organisation and not organisation.is_suspended else []
+    context = {
+        "instances": instances,
+        "compact": True,
+        "polling": any(i.status not in SETTLED for i in instances),
+        "table_url": reverse("portal:dashboard_servers"),
+    }
+    return render(request, "instances/_server_table.html", context)
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The current organisation at a glance: its first steps until they are done, every resource it has across
@@ -132,7 +150,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "instances": [],
         "compact": True,
         "polling": False,
-        "table_url": reverse("instances:server_table"),
+        "table_url": reverse("portal:dashboard_servers"),
         "can_order": False,
         "overview": None,
         "checklist": [],
@@ -141,9 +159,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if organisation is not None and not organisation.is_suspended:
         overview = dashboard_overview(actor=request.user, organisation=organisation)
-        instances = list(
-            instance_selectors.instance_list(actor=request.user).filter(organisation=organisation)[:SERVERS_SHOWN]
-        )
+        instances = _newest_servers(request, organisation)
         checklist = _checklist(request, organisation)
         context.update(
             {

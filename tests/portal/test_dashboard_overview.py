@@ -188,3 +188,13 @@ def test_the_dashboard_query_count_does_not_grow_with_resources(personas, shop, 
         response = client.get("/dashboard/")
     assert response.status_code == 200
     assert re.search(r'data-resource="servers">.*?data-count>62<', response.content.decode(), re.S)
+
+
+def test_the_newest_servers_poll_their_own_ten_rows_not_the_whole_list(personas, shop):
+    servers(personas, shop, 12, status="rebooting")
+    client = client_for(personas.member)
+    html = client.get("/dashboard/").content.decode()
+    assert 'hx-get="/dashboard/servers/?compact=1"' in html and html.count("data-instance=") == 10
+    partial = client.get("/dashboard/servers/?compact=1").content.decode()
+    assert partial.lstrip().startswith('<div id="server-table"') and partial.count("data-instance=") == 10
+    assert 'hx-get="/dashboard/servers/?compact=1"' in partial
