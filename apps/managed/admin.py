@@ -187,7 +187,20 @@ class ManagedServiceAdmin(StaffActionsMixin, AuditedModelAdmin):
         (None, {"fields": ("public_id", "name", "state", "state_reason", "organisation", "project", "created_by")}),
         (_("Tier"), {"fields": ("family", "offer", "datacentre", "price_hourly", "price_monthly")}),
         (_("Configuration (validated order data)"), {"fields": ("config", "labels", "delete_protection")}),
-        (_("Delivery"), {"fields": ("deliver_link", "endpoints", "delivery_notes", "backend_ref", "backend_task")}),
+        (
+            _("Delivery"),
+            {
+                "fields": (
+                    "deliver_link",
+                    "endpoints",
+                    "delivery_notes",
+                    "backend_ref",
+                    "backend_task",
+                    "backend_operation",
+                    "backend_claimed_at",
+                )
+            },
+        ),
         (_("Dates"), {"fields": ("created_at", "fulfilment_started_at", "activated_at", "ended_at")}),
     )
 

@@ -77,6 +77,10 @@ class ManagedService(TimeStampedModel):
     backend_ref = models.CharField(_("backend reference"), max_length=200, blank=True)
     # The Celery claim of a backend call in flight (tasks.py claims it with a conditional UPDATE).
     backend_task = models.CharField(_("backend task"), max_length=64, blank=True)
+    # What that call does and when it was claimed: a claim older than the lease is a dead worker's, which
+    # the beat's sweep releases and sends again (services.service_backend_calls_resume).
+    backend_operation = models.CharField(_("backend call"), max_length=16, blank=True)
+    backend_claimed_at = models.DateTimeField(_("backend call claimed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("managed service")

@@ -51,3 +51,9 @@ def backend_call(self: Task, service_id: int, operation: str) -> str:  # type: i
     if outcome == services.CallOutcome.BUSY:
         raise self.retry(countdown=_countdown(self.request.retries))
     return outcome.value
+
+
+@shared_task(name=task_names.RESUME_BACKEND_CALLS, ignore_result=True)
+def resume_backend_calls() -> int:
+    """Beat: send again the backend calls whose worker died mid-call (``services.service_backend_calls_resume``)."""
+    return len(services.service_backend_calls_resume())

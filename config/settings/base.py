@@ -25,6 +25,7 @@ from apps.firewalls import task_names as firewalls_tasks
 from apps.infrastructure import task_names as infrastructure_tasks
 from apps.instances import task_names as instances_tasks
 from apps.loadbalancers import task_names as loadbalancers_tasks
+from apps.managed import task_names as managed_tasks
 from apps.orders import task_names as orders_tasks
 from apps.sso import task_names as sso_tasks
 
@@ -549,6 +550,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "instances-resume-resource-actions": {"task": instances_tasks.RESUME_RESOURCE_ACTIONS, "schedule": 120.0},
     # Load balancers' targets follow servers' label edits; applies whose message was lost are sent again.
     "loadbalancers-targets-sync": {"task": loadbalancers_tasks.TARGETS_SYNC, "schedule": 120.0},
+    # Send again a managed service's backend call whose worker died mid-call (apps.managed).
+    "managed-resume-backend-calls": {"task": managed_tasks.RESUME_BACKEND_CALLS, "schedule": 300.0},
     # Meter every billable resource for each closed hour, catching up missed ones (apps.billing).
     "billing-meter": {"task": billing_tasks.METER, "schedule": crontab(minute=5)},
     # Evaluate budgets after metering (apps.billing).

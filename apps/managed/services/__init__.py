@@ -1,6 +1,6 @@
 """Writes of the managed app (docs/dev/style.md#services): re-exported from its modules."""
 
-from apps.managed.services.backend_calls import CallOutcome, service_backend_call
+from apps.managed.services.backend_calls import CallOutcome, service_backend_call, service_backend_calls_resume
 from apps.managed.services.lifecycle import (
     ServiceErrorCode,
     service_authorise,
@@ -25,6 +25,7 @@ __all__ = [
     "ServiceErrorCode",
     "service_authorise",
     "service_backend_call",
+    "service_backend_calls_resume",
     "service_cancel",
     "service_change_tier",
     "service_create",
