@@ -349,3 +349,29 @@ def test_the_staff_docs_page_shows_its_screenshots(desk, client):
     assert {"docs/back-office/landing-light.png", "docs/back-office/landing-dark.png"} <= set(images)
     for image in images:
         assert (Path(settings.BASE_DIR) / "static" / image).is_file(), image
+
+
+def test_stock_edit_forms_link_to_the_back_office_pages(desk, client):
+    client.force_login(desk.staff[SUPERUSER])
+    org_form = client.get(reverse("admin:teams_organisation_change", args=[desk.org.pk])).content.decode()
+    assert reverse("admin:backoffice_organisation", args=[desk.org.pk]) in org_form
+    node = desk.shop.fleet["nodes"][0]
+    node_form = client.get(reverse("admin:infrastructure_node_change", args=[node.pk])).content.decode()
+    assert reverse("admin:backoffice_node", args=[node.pk]) in node_form
+    cluster = desk.shop.fleet["cluster"]
+    cluster_form = client.get(reverse("admin:infrastructure_cluster_change", args=[cluster.pk])).content.decode()
+    assert reverse("admin:backoffice_cluster", args=[cluster.pk]) in cluster_form
+
+
+def test_cluster_page_query_count_is_constant_in_nodes(desk, client, django_assert_max_num_queries):
+    from tests.infrastructure.factories import NodeFactory
+
+    cluster = desk.shop.fleet["cluster"]
+    url = reverse("admin:backoffice_cluster", args=[cluster.pk])
+    client.force_login(desk.staff[OPERATIONS])
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(10):
+        NodeFactory(cluster=cluster, datacentre=cluster.datacentre)
+    with django_assert_max_num_queries(len(few)):
+        assert client.get(url).status_code == 200
