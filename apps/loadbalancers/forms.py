@@ -3,8 +3,7 @@
 The forms only turn text into the services' input (the order form's "HTTP 80 HTTP 8080" line
 syntax for rules; a server id or name, or a label selector per line for targets); the services
 check everything and their field errors are put back on the form's fields (``errors_from``).
-The order form's parser lives in ``apps.orders``, a layer above this app, so its few lines are
-repeated here rather than imported.
+Rule lines are parsed by ``apps.managed.validation.lb_rules_parse``, the order form's parser too.
 """
 
 from __future__ import annotations
@@ -19,28 +18,15 @@ from django.utils.translation import gettext_lazy as _
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.loadbalancers.models import LoadBalancer
+from apps.managed.validation import lb_rules_text
 from apps.teams.models import Organisation
 
 LINES = {"rows": 4, "spellcheck": "false"}
-RULE_KEYS = ("protocol", "port", "target_protocol", "target_port")
 SELECTOR_CHARS = set("=!(), ")
 
 
 def lines_of(value: Any) -> list[str]:
     return [line.strip() for line in str(value or "").replace("\r\n", "\n").split("\n") if line.strip()]
-
-
-def rules_parse(text: str) -> list[dict[str, str]]:
-    """ "HTTPS 443 HTTP 8080" (or "HTTPS 443 -> HTTP 8080") per line → the services' rule objects."""
-    rules = []
-    for line in lines_of(text):
-        parts = line.replace("->", " ").replace("→", " ").split()
-        rules.append(dict(zip(RULE_KEYS, parts, strict=False)))
-    return rules
-
-
-def rules_text(rules: list[dict[str, Any]]) -> str:
-    return "\n".join(" ".join(str(r.get(k, "")) for k in RULE_KEYS) for r in rules or [])
 
 
 def targets_parse(text: str, *, organisation: Organisation) -> list[dict[str, str]]:
@@ -115,7 +101,7 @@ def initial_forms(lb: LoadBalancer) -> dict[str, forms.Form]:
     health = lb.health_check or {}
     sticky = lb.sticky_sessions or {}
     return {
-        "rules_form": RulesForm(initial={"rules": rules_text(lb.rules)}),
+        "rules_form": RulesForm(initial={"rules": lb_rules_text(lb.rules)}),
         "targets_form": TargetsForm(initial={"targets": targets_text(lb.targets)}),
         "health_form": HealthCheckForm(
             initial={k: health.get(k) for k in ("protocol", "port", "path", "interval_seconds", "rise", "fall")}

@@ -28,11 +28,11 @@ from apps.loadbalancers.forms import (
     TargetsForm,
     errors_from,
     initial_forms,
-    rules_parse,
     targets_parse,
 )
 from apps.loadbalancers.models import LoadBalancer
 from apps.managed import selectors as managed_selectors
+from apps.managed.validation import lb_rules_parse
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
@@ -135,7 +135,7 @@ def load_balancer_rules(request: HttpRequest, organisation: Organisation, servic
         form_class=RulesForm,
         key="rules_form",
         change=lambda lb, data: services.lb_rules_set(
-            actor=request.user, load_balancer=lb, rules=rules_parse(data["rules"])
+            actor=request.user, load_balancer=lb, rules=lb_rules_parse(data["rules"])
         ),
         done=_("The forwarding rules are saved and being applied."),
     )

@@ -96,6 +96,28 @@ WAF_ORDER = (
     catalogue_choices.WafLevel.CUSTOM_RULES,
 )
 
+LB_RULE_KEYS = ("protocol", "port", "target_protocol", "target_port")
+
+
+def lb_rules_parse(text: Any) -> list[dict[str, str]]:
+    """The forms' rule lines → rule objects: "HTTPS 443 HTTP 8080" (or "HTTPS 443 -> HTTP 8080") per line.
+
+    The one parser of the order form and the load balancer's page (apps/docs/content/load-balancers.md,
+    "Order it"); what it gives is checked by ``service_config_clean`` (a short line misses keys, named there).
+    """
+    rules = []
+    for line in str(text or "").replace("\r\n", "\n").split("\n"):
+        parts = line.strip().replace("->", " ").replace("\u2192", " ").split()
+        if parts:
+            rules.append(dict(zip(LB_RULE_KEYS, parts, strict=False)))
+    return rules
+
+
+def lb_rules_text(rules: Any) -> str:
+    """Rule objects → the forms' lines (``lb_rules_parse`` reads them back)."""
+    return "\n".join(" ".join(str(r.get(k, "")) for k in LB_RULE_KEYS) for r in rules or [])
+
+
 LB_RULES_MAX = 50
 LB_TARGETS_MAX = 200
 # The protocols as the catalogue writes them (seed: "HTTP", "HTTPS", "TCP", "UDP", "WebSocket", "gRPC", "HTTP/3").

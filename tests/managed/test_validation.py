@@ -717,3 +717,17 @@ def test_load_balancer_target_problems():
         "service.targets.3.label_selector",
         "service.targets.4.kind",
     }
+
+
+def test_one_rule_parser_reads_the_forms_lines_and_writes_them_back():
+    lb_rules_parse, lb_rules_text = validation.lb_rules_parse, validation.lb_rules_text
+    text = "HTTPS 443 HTTP 8080\r\n\r\n  TCP 5432 -> TCP 5432  \nHTTP 80 \u2192 HTTP 8080\nUDP 53"
+    rules = lb_rules_parse(text)
+    assert rules == [
+        {"protocol": "HTTPS", "port": "443", "target_protocol": "HTTP", "target_port": "8080"},
+        {"protocol": "TCP", "port": "5432", "target_protocol": "TCP", "target_port": "5432"},
+        {"protocol": "HTTP", "port": "80", "target_protocol": "HTTP", "target_port": "8080"},
+        {"protocol": "UDP", "port": "53"},  # short: service_config_clean names what is missing
+    ]
+    assert lb_rules_parse(lb_rules_text(rules[:3])) == rules[:3]
+    assert lb_rules_parse(None) == [] and lb_rules_parse("  \n ") == []
