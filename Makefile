@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 export PYTHON VENV
 
-.PHONY: run test venv services lint fmt typecheck migrations messages bench clients clean help image compose-test backup restore chaos
+.PHONY: run test venv services lint fmt typecheck migrations messages bench clients clean help image engine-images compose-test backup restore chaos
 
 help:
 	@echo "make run    - start web, worker, beat and the Proxmox simulator on http://127.0.0.1:8000"
@@ -16,7 +16,8 @@ help:
 	@echo "make fmt    - format and auto-fix with ruff"
 	@echo "make messages - refresh locale/fr (makemessages) and compile it (compilemessages)"
 	@echo "make image  - build the container image (needs a Docker daemon)"
-	@echo "make compose-test - smoke-test the compose stack (needs a Docker daemon)"
+	@echo "make engine-images - PostgreSQL, RabbitMQ, Redis, HAProxy images from Debian packages (no registry)"
+	@echo "make compose-test - smoke-test the compose stack (needs a Docker daemon; LOCAL_ENGINES=1 with no registry)"
 	@echo "make backup / make restore BACKUP=dir - pg_dump + keys / pg_restore into DATABASE_URL"
 
 run:
@@ -67,6 +68,10 @@ clients: venv
 # Production packaging (deploy/, apps/docs/content/production.md).
 image:
 	@bash scripts/image.sh
+
+# Engine images from Debian's packages, for a host with no registry.
+engine-images:
+	@bash scripts/engine_images.sh
 
 compose-test:
 	@bash scripts/compose_test.sh

@@ -2,14 +2,21 @@
 # `make compose-test`: start deploy/compose on this host, then check that web
 # answers /readyz through the proxy, a worker completes a task and beat
 # schedules one; tear everything down. Needs a Docker daemon and the image
-# (make image). Loopback only.
+# (make image). Loopback only. LOCAL_ENGINES=1: the engines are built from
+# Debian's packages first (scripts/engine_images.sh), for a host with no registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! docker info >/dev/null 2>&1; then
   echo "error: make compose-test needs a running Docker daemon (docker info failed)" >&2
   exit 1
 fi
-export COMPOSE_PROJECT_NAME=vmcloud-smoke HTTP_PORT="${HTTP_PORT:-18080}"
+export COMPOSE_PROJECT_NAME=vmcloud-smoke HTTP_PORT="${HTTP_PORT:-18080}" HTTP_BIND=127.0.0.1
+if [ "${LOCAL_ENGINES:-0}" = "1" ]; then
+  echo "==> building the engine images from Debian's packages"
+  engines="$(bash scripts/engine_images.sh)"
+  echo "$engines"
+  while IFS= read -r line; do export "${line?}"; done <<<"$engines"
+fi
 env_file=deploy/compose/.env
 created_env=0
 if [ ! -f "$env_file" ]; then
@@ -25,7 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 echo "==> starting the stack"
+started=$SECONDS
 "${compose[@]}" up -d --wait --wait-timeout 300
+echo "==> up and healthy in $((SECONDS - started)) s"
+"${compose[@]}" ps --format 'table {{.Service}}\t{{.Image}}\t{{.Status}}\t{{.Ports}}'
 echo "==> web answers /readyz through the proxy"
 curl -fsS "http://127.0.0.1:${HTTP_PORT}/readyz" -H "Host: 127.0.0.1"
 echo
@@ -43,4 +53,4 @@ for _ in $(seq 1 60); do
   sleep 2
 done
 "${compose[@]}" logs beat 2>&1 | grep -q "Sending due task"
-echo "==> compose smoke test passed"
+echo "==> compose smoke test passed in $((SECONDS - started)) s after the start"

@@ -109,6 +109,27 @@ class RequestIdMiddleware:
         return response
 
 
+class ProbeMiddleware:
+    """Answers ``/healthz`` and ``/readyz`` before the host check and the HTTPS redirect.
+
+    The kubelet, HAProxy and the compose health check call the probes by the
+    container's address over plain HTTP: Django would refuse that ``Host``
+    (``ALLOWED_HOSTS``) or redirect it to HTTPS (``SECURE_SSL_REDIRECT``), and
+    a 400 or a 301 says nothing about the process. Found by running the compose
+    stack (apps/docs/content/production.md, "Probes").
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in {"GET", "HEAD"} and request.path_info in {"/healthz", "/readyz"}:
+            from apps.core import views  # the views import the API layer; loaded on first probe
+
+            return views.healthz(request) if request.path_info == "/healthz" else views.readyz(request)
+        return self.get_response(request)
+
+
 class ApplicationErrorPageMiddleware:
     """A domain error a portal page did not handle is shown to the user, never a 500.
 

@@ -127,6 +127,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # /healthz and /readyz answer before the host check and the HTTPS redirect (apps/core/middleware.py).
+    "apps.core.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -199,6 +199,24 @@ def test_compose_runs_the_production_like_stack():
         assert services[name]["user"] == "10001:10001", name
 
 
+def test_compose_takes_the_official_engine_images_unless_told_otherwise():
+    """An operator with a registry changes nothing; make engine-images (no registry) sets the variables."""
+    services = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())["services"]
+    assert services["postgres"]["image"] == "${POSTGRES_IMAGE:-postgres:15-bookworm}"
+    assert services["rabbitmq"]["image"] == "${RABBITMQ_IMAGE:-rabbitmq:3.13-management}"
+    assert services["redis"]["image"] == "${REDIS_IMAGE:-redis:7-bookworm}"
+    assert services["proxy"]["image"] == "${HAPROXY_IMAGE:-haproxy:2.8-bookworm}"
+    engines = (ROOT / "scripts" / "engine_images.sh").read_text()
+    for variable in ["POSTGRES_IMAGE", "RABBITMQ_IMAGE", "REDIS_IMAGE", "HAPROXY_IMAGE"]:
+        assert f"{variable}=" in engines
+
+
+def test_compose_publishes_only_on_loopback_by_default():
+    services = yaml.safe_load((DEPLOY / "compose" / "compose.yaml").read_text())["services"]
+    published = [port for service in services.values() for port in service.get("ports", [])]
+    assert published == ["${HTTP_BIND:-127.0.0.1}:${HTTP_PORT:-8080}:8080"]
+
+
 # --- image -----------------------------------------------------------------------
 
 
@@ -211,8 +229,18 @@ def _hadolint(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_dockerfile_passes_hadolint():
-    result = _hadolint(DEPLOY / "docker" / "Dockerfile")
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "docker/Dockerfile",
+        "engines/postgres/Dockerfile",
+        "engines/rabbitmq/Dockerfile",
+        "engines/redis/Dockerfile",
+        "engines/haproxy/Dockerfile",
+    ],
+)
+def test_the_dockerfiles_pass_hadolint(dockerfile):
+    result = _hadolint(DEPLOY / dockerfile)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
