@@ -390,6 +390,9 @@ class OrderForm(forms.Form):
             card = next((c for c in cards if c.value == chosen), None)
             if chosen and card is not None and card.disabled and name not in self.errors:
                 self.add_error(name, card.reason or _("This choice cannot be ordered right now."))
+        if data.get("offer") is not None and self.offer_obj is None and "offer" not in self.errors:
+            # A plan of another product than the one chosen (a crafted or stale post).
+            self.add_error("offer", _("Choose a plan of the chosen product."))
         image_missing = self.is_vm and self.offer_obj is not None and not data.get("image")
         if image_missing and self.datacentre_obj is not None and "image" not in self.errors:
             self.add_error("image", _("Choose an operating system."))

@@ -213,3 +213,10 @@ def test_plan_cards_and_the_summary_show_prices_with_the_organisations_vat(perso
     assert re.search(r'data-price="monthly-vat">€11.99<', html)
     assert re.search(r'data-price="hourly-vat">€0.016440<', html)  # money pads rates to 2, 4 or 6 decimals
     assert 'id="summary-monthly-vat">€23.98<' in html and 'id="summary-monthly">€19.98<' in html
+
+
+def test_a_plan_of_another_product_than_the_chosen_one_is_a_form_error(personas, shop, client):
+    client.force_login(personas.member)
+    response = client.post("/orders/new/", _post(personas, shop, offer=shop.service.code))
+    assert response.status_code == 200 and "Choose a plan of the chosen product." in response.content.decode()
+    assert Order.objects.count() == 0
