@@ -167,3 +167,13 @@ def test_search_box_on_any_page(desk, login_page, q, expected):
     results.locator(f"a:has-text('{expected}')").first.click()
     page.wait_for_load_state()
     assert expected in page.inner_text("#content")
+
+
+def test_pages_fit_a_phone_width(desk, login_page):
+    page = login_page(desk.staff[SUPERUSER])
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin/", f"/admin/organisation/{desk.org.pk}/", f"/admin/fleet/node/{desk.drained.pk}/"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        page.screenshot(path=f"/tmp/bo-phone{path.replace('/', '-')}.png", full_page=True)
+        assert overflow <= 0, (path, overflow)
