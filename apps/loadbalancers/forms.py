@@ -92,12 +92,29 @@ class SettingsForm(forms.Form):
     cookie_name = forms.CharField(
         label=_("Sticky cookie name"), required=False, max_length=64, help_text=_("Empty: LBSTICKY.")
     )
-    redirect_http_to_https = forms.BooleanField(label=_("Redirect HTTP to HTTPS"), required=False)
+    redirect_http_to_https = forms.BooleanField(
+        label=_("Redirect HTTP to HTTPS"),
+        required=False,
+        help_text=_("Takes effect once a certificate is set: until then HTTP is served as it is."),
+    )
     proxy_protocol = forms.BooleanField(label=_("PROXY protocol to the targets"), required=False)
 
 
+class CertificateForm(forms.Form):
+    """A PEM certificate, its chain and its key (``certificates.certificate_validate`` checks them)."""
+
+    certificate = forms.CharField(
+        label=_("Certificate (PEM)"),
+        widget=forms.Textarea(attrs={**LINES, "placeholder": "-----BEGIN CERTIFICATE-----"}),
+    )
+    chain = forms.CharField(label=_("Chain (PEM, intermediates)"), required=False, widget=forms.Textarea(attrs=LINES))
+    private_key = forms.CharField(
+        label=_("Private key (PEM, stored encrypted, never shown again)"), widget=forms.Textarea(attrs=LINES)
+    )
+
+
 def initial_forms(lb: LoadBalancer) -> dict[str, forms.Form]:
-    """The four forms filled with the load balancer's current configuration."""
+    """The five forms, filled with the load balancer's current configuration (the certificate's is empty)."""
     health = lb.health_check or {}
     sticky = lb.sticky_sessions or {}
     return {
@@ -114,6 +131,7 @@ def initial_forms(lb: LoadBalancer) -> dict[str, forms.Form]:
                 "proxy_protocol": lb.proxy_protocol,
             }
         ),
+        "certificate_form": CertificateForm(),
     }
 
 

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.loadbalancers import services
 from apps.loadbalancers.forms import (
+    CertificateForm,
     HealthCheckForm,
     RulesForm,
     SettingsForm,
@@ -208,22 +209,21 @@ def load_balancer_settings(request: HttpRequest, organisation: Organisation, ser
 @require_POST
 @org_view(P.RESOURCES_READ)
 def load_balancer_certificate(request: HttpRequest, organisation: Organisation, service_id: uuid.UUID) -> HttpResponse:
-    lb = _lb(request, organisation, service_id, write=True)
-    try:
-        services.lb_certificate_upload(
+    return _edit(
+        request,
+        organisation,
+        service_id,
+        form_class=CertificateForm,
+        key="certificate_form",
+        change=lambda lb, data: services.lb_certificate_upload(
             actor=request.user,
             load_balancer=lb,
-            certificate=request.POST.get("certificate", ""),
-            chain=request.POST.get("chain", ""),
-            private_key=request.POST.get("private_key", ""),
-        )
-    except ApplicationError as exc:
-        fields = getattr(exc, "fields", None) or {}
-        detail = " ".join(f"{k}: {' '.join(v)}" for k, v in fields.items())
-        messages.error(request, f"{exc.message} {detail}".strip())
-    else:
-        messages.success(request, _("The certificate is checked and being applied."))
-    return redirect("loadbalancers:load_balancer_detail", service_id=service_id)
+            certificate=data["certificate"],
+            chain=data["chain"],
+            private_key=data["private_key"],
+        ),
+        done=_("The certificate is checked and being applied."),
+    )
 
 
 @require_POST
