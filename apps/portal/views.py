@@ -1,4 +1,4 @@
-"""Portal pages: the public home and the signed-in dashboard."""
+"""Portal pages: the public home, the signed-in dashboard (with its live partials) and the global search."""
 
 from __future__ import annotations
 
