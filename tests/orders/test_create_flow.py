@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.billing.models import VatRate
 from apps.catalogue.choices import DatacentreStatus, FamilyKind
+from apps.core.errors import Unavailable
 from apps.instances.models import SshKey
+from apps.orders import services
 from apps.orders.models import Order
 from tests.catalogue.factories import GpuSoftwareStackFactory
 from tests.infrastructure.factories import DatacentreFactory, FamilyFactory, OfferFactory, TemplateFactory
@@ -220,3 +222,20 @@ def test_a_plan_of_another_product_than_the_chosen_one_is_a_form_error(personas,
     response = client.post("/orders/new/", _post(personas, shop, offer=shop.service.code))
     assert response.status_code == 200 and "Choose a plan of the chosen product." in response.content.decode()
     assert Order.objects.count() == 0
+
+
+def test_several_servers_are_placed_all_or_none(personas, shop, client, monkeypatch):
+    real = services.order_place
+    calls = []
+
+    def second_fails(**kwargs):
+        calls.append(kwargs["name"])
+        if len(calls) == 2:
+            raise Unavailable("No capacity left for this offer here right now.", code="no_capacity")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "order_place", second_fails)
+    client.force_login(personas.member)
+    response = client.post("/orders/new/", _post(personas, shop, quantity="3"))
+    assert response.status_code == 200 and "No capacity left" in response.content.decode()
+    assert calls == ["web-1", "web-2"] and Order.objects.count() == 0  # web-1 rolled back with the rest
