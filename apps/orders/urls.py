@@ -9,7 +9,6 @@ app_name = "orders"
 urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_create, name="order_create"),
-    path("orders/new/quote/", views.order_quote, name="order_quote"),
     path("orders/new/choices/", views.order_choices, name="order_choices"),
     path("orders/<uuid:order_id>/", views.order_detail, name="order_detail"),
     path("orders/<uuid:order_id>/cancel/", views.order_cancel, name="order_cancel"),

@@ -17,7 +17,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.catalogue.models import OsImage
 from apps.core.errors import ApplicationError, NotFound
 from apps.instances.services import ssh_key_create
 from apps.orders import forms, selectors, services
@@ -144,28 +143,6 @@ def order_create(request: HttpRequest, organisation: Organisation) -> HttpRespon
             messages.success(request, _("%(n)s orders placed.") % {"n": len(orders)})
             return redirect("orders:order_list")
     return render(request, "orders/order_create.html", {"organisation": organisation, "form": form})
-
-
-@org_view(Permission.RESOURCES_READ)
-def order_quote(request: HttpRequest, organisation: Organisation) -> HttpResponse:
-    """The live price beside the wizard (htmx partial): no side effects."""
-    form = forms.OrderForm(organisation=organisation, actor=request.user, selection=request.GET)
-    quote = None
-    if form.offer_obj is not None and form.datacentre_obj is not None:
-        image = form.image_obj
-        stack_slug = request.GET.get("gpu_stack")
-        stack = (
-            form.fields["gpu_stack"].queryset.filter(slug=stack_slug).first()  # type: ignore[attr-defined]
-            if stack_slug and image is not None
-            else None
-        )
-        if image is None and request.GET.get("image"):
-            # An image the plan cannot be built with here: say so rather than quote without it.
-            image = OsImage.objects.filter(slug=request.GET["image"]).first()
-        quote = selectors.quote_build(
-            offer=form.offer_obj, datacentre=form.datacentre_obj, image=image, gpu_stack=stack
-        )
-    return render(request, "orders/_quote.html", {"quote": quote})
 
 
 @org_view(Permission.RESOURCES_READ)

@@ -64,5 +64,5 @@ def test_a_french_pricing_page_shows_french_prices(client):
 def test_the_order_quote_in_french(client, personas, shop):
     client.force_login(personas.member)
     query = {"offer": shop.vps.code, "datacentre": shop.dc.code, "image": shop.image.slug}
-    html = client.get("/orders/new/quote/", query, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    html = client.get("/orders/new/", query, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert f"9,99{NBSP}€" in html and f"0,0137{NBSP}€" in html

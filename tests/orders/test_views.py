@@ -65,10 +65,10 @@ def test_viewer_cannot_order_from_the_portal(personas, shop, client):
 
 def test_live_price_partial(personas, shop, client):
     client.force_login(personas.member)
-    response = client.get("/orders/new/quote/", {"offer": shop.gpu.code, "datacentre": shop.dc.code})
+    response = client.get("/orders/new/choices/", {"offer": shop.gpu.code, "datacentre": shop.dc.code})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "€80.00" in html and "€0.39<" in html
+    assert 'id="summary-monthly">€80.00<' in html and 'id="summary-hourly">€0.39<' in html
 
 
 def test_order_page_of_another_organisation_is_404(personas, shop, client):
