@@ -6,12 +6,15 @@ delivered service's page with its endpoints, and cancels each with its typed nam
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
+from apps.billing.models import VatRate
+from apps.billing.services.metering import hour_floor, meter_hour
 from apps.catalogue import seed
 from apps.catalogue.choices import FamilyKind
 from apps.managed.choices import ServiceState
@@ -155,3 +158,27 @@ def test_one_service_of_each_family_ordered_delivered_and_cancelled(
         assert period.ended_at is not None and before <= period.ended_at <= timezone.now()
     page.goto("/services/")
     assert page.locator("tr[data-state=cancelled]").count() == 4
+
+    # The hourly meter runs (as the beat does once each hour closes): the costs page shows each delivered service
+    # billed up to the hour it ended and no longer billed; the never-delivered load balancer is not there.
+    ended = {name: ManagedService.objects.get(pk=s.pk).ended_at for name, s in staff_backed.items()}
+    for hour in sorted({hour_floor(at) for at in ended.values() if at is not None}):
+        meter_hour(hour=hour)
+    # Estonia's rate: an organisation without a country is taxed as a domestic supply (apps/billing/rules/vat.py).
+    VatRate.objects.get_or_create(country="EE", defaults={"rate": Decimal("22.00")})
+    page = login_page(personas.billing)  # costs need billing.read: the member has none
+    page.goto("/billing/")
+    page.screenshot(path="/tmp/lb-costs-stopped.png", full_page=True)
+    table = page.locator("#costs-resources")
+    for name, at in ended.items():
+        assert at is not None
+        row = table.locator("tr", has_text=name).filter(has=page.locator("[data-billing-stopped]")).first
+        stopped = row.locator("[data-billing-stopped]")
+        assert "no longer billed" in stopped.inner_text() and "last billed hour" in stopped.inner_text(), name
+        shown = datetime.fromisoformat(stopped.get_attribute("data-billing-stopped") or "")
+        assert shown == hour_floor(at), (name, shown, at)
+        # The hour as the customer reads it (the page's language is the default: English).
+        with translation.override("en"):
+            text = formats.date_format(timezone.localtime(hour_floor(at)), "SHORT_DATETIME_FORMAT")
+        assert f"last billed hour: {text}" in stopped.inner_text(), (stopped.inner_text(), text)
+    assert table.locator("tr", has_text="front").count() == 0

@@ -64,6 +64,7 @@ class ResourceCost:
     price_hourly: Decimal | None = None  # the price it is billed at now (per hour)
     monthly_cap: Decimal | None = None  # the highest cap it had this month
     remaining_hours: int = 0
+    last_billed_hour: datetime | None = None  # the start of the last hour the ledger billed it this month
 
     @property
     def kind(self) -> str:
@@ -273,6 +274,7 @@ def cost_summary(
                 name=line.resource_name,
                 project_id=line.project_id,
                 monthly_cap=facts.get(key, (None, None))[1],
+                last_billed_hour=facts.get(key, (None, None))[0],
             )
     for key, cost in resources.items():
         cost.month_to_date = by_resource.get(key, ZERO)
