@@ -4,7 +4,13 @@ separation, filtered listings, and PVE's 403 text; the documented grants let the
 
 from __future__ import annotations
 
+import ssl
+from urllib.parse import quote
+
 import pytest
+from proxmoxer import ProxmoxAPI
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect as ws_connect
 
 from apps.infrastructure.proxmox.errors import ProxmoxAuthError
 from apps.pvesim.acl import PLATFORM_ROLES, Acl, schema_major
@@ -180,8 +186,6 @@ def test_tasks_of_another_token_need_sys_audit_on_the_node(pve, pvesim):
     upid = pve.nodes("pve1").qemu(VMID).status.start.post()
     pvesim.tokens["ops@pve!other"] = "secret"
     pvesim.set_token_acl(grants(("/vms", "Observer")), token="ops@pve!other", roles={"Observer": ["VM.Audit"]})
-    from proxmoxer import ProxmoxAPI
-
     other = ProxmoxAPI(
         "127.0.0.1",
         port=pvesim.port,
@@ -356,3 +360,18 @@ def test_the_fleet_file_gives_tokens_their_grants():
     assert acl.privileges("portal@pve!celery", "/vms") == {"VM.Audit"}
     assert acl.privileges("portal@pve!celery", "/vms/100") == set()
     assert acl.privileges("someone@pve!else", "/") == set()
+
+
+def test_the_console_websocket_needs_vm_console(pve, pvesim):
+    proxy = pve.nodes("pve1").qemu(VMID).vncproxy.post(websocket=1, **{"generate-password": 1})
+    pvesim.set_token_acl(grants(("/", "Observer")), roles={"Observer": OBSERVER})
+    context = ssl.create_default_context(cafile=str(pvesim.ca_path))
+    url = (
+        f"wss://127.0.0.1:{pvesim.port}/api2/json/nodes/pve1/qemu/{VMID}/vncwebsocket"
+        f"?port={proxy['port']}&vncticket={quote(proxy['ticket'], safe='')}"
+    )
+    headers = {"Authorization": f"PVEAPIToken={pvesim.token_id}={pvesim.token_secret}"}
+    with pytest.raises(InvalidStatus) as info:
+        ws_connect(url, ssl=context, additional_headers=headers, subprotocols=["binary"], open_timeout=5)
+    assert info.value.response.status_code == 403
+    assert info.value.response.reason_phrase == f"Permission check failed (/vms/{VMID}, VM.Console)"
