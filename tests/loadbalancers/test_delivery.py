@@ -24,6 +24,7 @@ from apps.loadbalancers.delivery import (
     Exec,
     FileWrite,
     Layout,
+    PrivateCard,
     agent_plan,
     certificate_path,
     runtime_read,
@@ -209,3 +210,14 @@ def test_only_reads_of_the_runtime_api_are_run():
     assert read.command[0] == "/usr/bin/python3" and read.command[-2:] == ("/run/haproxy/admin.sock", "show stat")
     with pytest.raises(ValueError):
         runtime_read("disable server be_80/a")
+
+
+def test_private_cards_are_addressed_before_anything_else_idempotently():
+    plan = agent_plan(config="global\n", cards=[PrivateCard("ens19", "10.20.1.3/24")])
+    first = [step.command for step in plan.steps[:2] if isinstance(step, Exec)]
+    assert first == [
+        ("/bin/ip", "link", "set", "dev", "ens19", "up"),
+        ("/bin/ip", "addr", "replace", "10.20.1.3/24", "dev", "ens19"),  # replace: applying twice is harmless
+    ]
+    assert plan.steps[1].failure_code == "private_card_failed"
+    assert not any("/bin/ip" in getattr(s, "command", ()) for s in agent_plan(config="global\n").steps)

@@ -23,9 +23,11 @@ from apps.loadbalancers.delivery import (
     FileWrite,
     agent_plan,
     certificate_path,
+    runtime_read,
     user_data_render,
 )
 from apps.loadbalancers.haproxy import haproxy_config_render
+from apps.loadbalancers.health import Health, health_from_show_stat
 from apps.loadbalancers.spec import (
     ForwardingRule,
     HealthCheck,
@@ -36,6 +38,7 @@ from apps.loadbalancers.spec import (
     Tls,
     TlsMode,
 )
+from apps.pvesim.agent import Guest, show_stat
 from apps.pvesim.fleet import StorageSpec
 from apps.pvesim.server import PveSimulator
 from tests.loadbalancers.support import make_chain
@@ -167,3 +170,45 @@ def test_first_boot_user_data_starts_haproxy_on_the_configuration(pvesim_with_sn
     assert guest.haproxy_active and guest.haproxy_config == config.encode()
     assert guest.files[cert] == checked.bundle.encode()
     assert guest.modes[cert] == 0o600 and guest.modes["/etc/haproxy/certs"] == 0o700
+
+
+def _exec(driver, argv: list[str]):
+    return driver.agent_exec_wait(NODE, VMID, driver.agent_exec(NODE, VMID, argv), timeout=30)
+
+
+def test_the_guest_models_only_the_stats_socket_client_and_ip_on_its_own_cards(guest_vm, pve_driver):
+    other = _exec(pve_driver, ["/usr/bin/python3", "-c", "print(1)"])
+    assert other.exitcode == 1 and b"simulator models only" in other.stderr
+    # HAProxy runs the package's default configuration, whose socket is /run/haproxy/admin.sock; another path fails.
+    read = runtime_read("show stat", stats_socket="/run/haproxy/other.sock")
+    missing = _exec(pve_driver, list(read.command))
+    assert missing.exitcode == 1 and b"FileNotFoundError" in missing.stderr
+    assert _exec(pve_driver, list(runtime_read("show info").command)).exitcode == 1, "only show stat is modelled"
+
+    assert _exec(pve_driver, ["/bin/ip", "link", "set", "dev", "eth0", "up"]).exitcode == 0
+    absent = _exec(pve_driver, ["/bin/ip", "addr", "replace", "10.9.0.2/24", "dev", "eth7"])
+    assert absent.exitcode == 1 and absent.stderr == b'Cannot find device "eth7"\n'
+    assert _exec(pve_driver, ["/bin/ip", "addr", "add", "192.0.2.10/24", "dev", "eth0"]).exitcode == 0
+    again = _exec(pve_driver, ["/bin/ip", "addr", "add", "192.0.2.10/24", "dev", "eth0"])
+    assert again.exitcode == 2 and b"File exists" in again.stderr
+    assert _exec(pve_driver, ["/bin/ip", "route", "show"]).exitcode == 1
+    assert guest_vm.guest(VMID).addresses == {"eth0": {"192.0.2.10/24"}}
+
+
+def test_the_simulated_show_stat_has_haproxys_header_and_reads_back():
+    config = haproxy_config_render(
+        LoadBalancerSpec(
+            name="lb-sim",
+            rules=(ForwardingRule(P.HTTP, 80, P.HTTP, 8080),),
+            targets=(Target("a", "192.0.2.1"), Target("b", "192.0.2.2")),
+            health_check=HealthCheck(HealthCheckProtocol.TCP),
+        )
+    )
+    text = show_stat(Guest(), config + "backend be_9\n    server nock 192.0.2.3:80\n")
+    real = (Path(__file__).parent / "data" / "show_stat.csv").read_text().splitlines()[0]
+    assert text.splitlines()[0] == real, "the columns Debian's HAProxy 2.6 prints"
+    rows = {(r.backend, r.server): r for r in health_from_show_stat(text)}
+    # A guest with no neighbours reaches nothing: checked servers are down, an unchecked one is not judged.
+    assert rows[("be_80", "a")].health == Health.DOWN and "Layer4 timeout" in rows[("be_80", "a")].detail
+    assert rows[("be_80", "b")].health == Health.DOWN
+    assert rows[("be_9", "nock")].health == Health.UNKNOWN
