@@ -113,6 +113,11 @@ def test_instance_page_shows_ips_specs_price_and_curl_snippets(personas, instanc
     assert f'<code id="ipv4">{instance.ipv4}</code>' in html
     assert 'data-copy-target="#ipv4"' in html
     assert "VPS-S" in html
+    # The plan is named once when its name is its code (the seeded catalogue's offers are).
+    instance.offer.name = instance.offer.code
+    instance.offer.save(update_fields=["name"])
+    plan = client_for(personas.member).get(f"/servers/{instance.public_id}/").content.decode()
+    assert f"{instance.offer.code} — {instance.offer.code}" not in plan and instance.offer.code in plan
     assert str(instance.price_monthly) in html
     assert f"/api/v1/instances/{instance.public_id}/actions/stop/" in html
     assert "Authorization: Bearer $VMCLOUD_TOKEN" in html
