@@ -402,6 +402,69 @@ class Client(Operations):
                 raise ActionTimeout(seen, timeout)
             time.sleep(interval)
 
+    def create_load_balancer(
+        self,
+        *,
+        name: str,
+        offer: str,
+        datacentre: str,
+        rules: list[dict[str, Any]],
+        targets: list[dict[str, Any]] | None = None,
+        project: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> tuple[OrderOutput, ServiceOutput | None]:
+        """Order a load balancer with its forwarding ``rules`` and ``targets`` (``create_service``'s answer).
+
+        A rule is ``{protocol, port, target_protocol, target_port}``; a target ``{"kind": "server", "id": …}``
+        or ``{"kind": "label_selector", "label_selector": "role=web"}`` (docs page ``/docs/load-balancers/``).
+        """
+        service: dict[str, Any] = {"rules": rules}
+        if targets:
+            service["targets"] = targets
+        return self.create_service(
+            name=name,
+            offer=offer,
+            datacentre=datacentre,
+            service=service,
+            project=project,
+            idempotency_key=idempotency_key,
+        )
+
+    def configure_load_balancer(
+        self,
+        service_id: str,
+        *,
+        rules: list[dict[str, Any]] | None = None,
+        targets: list[dict[str, Any]] | None = None,
+        health_check: dict[str, Any] | None = None,
+        certificate: str | Path | None = None,
+        private_key: str | Path | None = None,
+        chain: str | Path = "",
+        settings: dict[str, Any] | None = None,
+    ) -> LoadBalancerOutput:
+        """Make only the changes given, in the order the API needs them, and return the load balancer.
+
+        Rules, then targets, health check, certificate (it turns TLS termination on), and last the
+        ``settings`` (``sticky_sessions`` (``None``: off), ``redirect_http_to_https``, ``proxy_protocol``,
+        ``tls_mode``), so that an explicit ``tls_mode`` wins over what the rules or certificate imply.
+        """
+        current: LoadBalancerOutput | None = None
+        if rules is not None:
+            current = self.load_balancers_rules_set(service_id, body={"rules": rules})  # type: ignore[typeddict-item]
+        if targets is not None:
+            current = self.load_balancers_targets_set(service_id, body={"targets": targets})  # type: ignore[typeddict-item]
+        if health_check is not None:
+            current = self.load_balancers_health_check_set(service_id, body=health_check)  # type: ignore[arg-type]
+        if certificate is not None:
+            if private_key is None:
+                raise ConfigurationError("a certificate needs its private_key")
+            current = self.upload_load_balancer_certificate(
+                service_id, certificate=certificate, private_key=private_key, chain=chain
+            )
+        if settings:
+            current = self.load_balancers_settings_update(service_id, body=settings)  # type: ignore[arg-type]
+        return current if current is not None else self.load_balancers_retrieve(service_id)
+
     # Alert policies (docs page ``/docs/sdk/#alert-policies``).
 
     def create_alert_policy(
@@ -535,3 +598,23 @@ def _pem(value: str | Path) -> str:
     if isinstance(value, str):
         return value
     return value.read_text()
+
+
+def certificate_fingerprint(pem: str) -> str | None:
+    """The SHA-256 fingerprint (lowercase hex of the DER) of the first certificate in ``pem``, as the API shows it.
+
+    ``None`` when ``pem`` holds no certificate block (RFC 7468 textual encoding).
+    """
+    import base64
+    import binascii
+    import hashlib
+    import re
+
+    match = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", pem or "", re.S)
+    if match is None:
+        return None
+    try:
+        der = base64.b64decode("".join(match.group(1).split()), validate=True)
+    except binascii.Error:
+        return None
+    return hashlib.sha256(der).hexdigest()

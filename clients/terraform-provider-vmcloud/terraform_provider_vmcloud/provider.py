@@ -70,10 +70,11 @@ class VMCloudProvider(Provider):
     def get_resources(self) -> list[type[Resource]]:
         from .alert_resources import ALERT_RESOURCES
         from .cloud_resources import CLOUD_RESOURCES
+        from .lb_resources import LB_RESOURCES
         from .managed_resources import MANAGED_RESOURCES
         from .resources import RESOURCES
 
-        return [*RESOURCES, *CLOUD_RESOURCES, *MANAGED_RESOURCES, *ALERT_RESOURCES]
+        return [*RESOURCES, *CLOUD_RESOURCES, *MANAGED_RESOURCES, *LB_RESOURCES, *ALERT_RESOURCES]
 
 
 def _version() -> str:

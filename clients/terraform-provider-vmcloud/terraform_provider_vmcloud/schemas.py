@@ -362,6 +362,106 @@ SERVICE = [
     Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
 ]
 
+LOAD_BALANCER = [
+    Field("id", "string", "The load balancer's service id.", computed=True),
+    Field("name", "string", "Name, unique among the project's live services. Changed in place.", required=True),
+    Field(
+        "offer",
+        "string",
+        "The tier, e.g. `LB-STARTER`; another load balancer tier is changed in place (the service must be `active`).",
+        required=True,
+    ),
+    Field(
+        "datacentre", "string", "Datacentre code, e.g. `PAR-1` (the one of its targets).", required=True, force_new=True
+    ),
+    PROJECT_ID,
+    Field("labels", "map", "Key/value labels. Changed in place.", optional=True),
+    Field(
+        "delete_protection", "bool", "Refuse cancellation while true. Changed in place.", optional=True, computed=True
+    ),
+    Field(
+        "redirect_http_to_https",
+        "bool",
+        "Answer plain HTTP with a redirect to HTTPS. Default false. Changed in place.",
+        optional=True,
+        computed=True,
+    ),
+    Field(
+        "proxy_protocol",
+        "bool",
+        "Send the PROXY protocol header to the targets. Default false. Changed in place.",
+        optional=True,
+        computed=True,
+    ),
+    Field(
+        "tls_mode",
+        "string",
+        "`terminate` (HTTPS ends on the load balancer, with `certificate`), `passthrough`, or empty. Default: what "
+        "the rules imply. Changed in place.",
+        optional=True,
+        computed=True,
+    ),
+    Field(
+        "certificate",
+        "string",
+        "TLS certificate (PEM) for HTTPS rules, with `private_key`; a new one is uploaded in place. A certificate "
+        "replaced outside Terraform (another fingerprint) shows as a change.",
+        optional=True,
+        sensitive=True,
+    ),
+    Field("certificate_chain", "string", "Intermediate certificates (PEM), sent with `certificate`.", optional=True),
+    Field(
+        "private_key",
+        "string",
+        "The certificate's private key (PEM). Kept only in the state.",
+        optional=True,
+        sensitive=True,
+    ),
+    Field("certificate_fingerprint", "string", "SHA-256 fingerprint of the certificate in use.", computed=True),
+    Field("certificate_names", "list", "Names the certificate in use covers.", computed=True),
+    Field("certificate_not_after", "string", "When the certificate in use expires.", computed=True),
+    Field("state", "string", "`provisioning`, `active`, `changing`, `suspended`, ...", computed=True),
+    Field("urls", "list", "The load balancer's public URLs (one per rule).", computed=True),
+    Field("hostnames", "list", "Its public hostnames, if any.", computed=True),
+    Field("applied_target_ids", "list", "Servers the running configuration forwards to.", computed=True),
+    Field("price_monthly", "string", "Monthly price, in the organisation's currency.", computed=True),
+]
+
+LB_RULE = [
+    Field(
+        "protocol",
+        "string",
+        "`HTTP`, `HTTPS`, `TCP`, `UDP`, `WebSocket`, `gRPC` or `HTTP/3`, as the tier allows.",
+        required=True,
+    ),
+    Field("port", "number", "Entry port (each once).", required=True),
+    Field("target_protocol", "string", "Protocol towards the targets (`HTTP`, `HTTPS`, `TCP`, `UDP`).", required=True),
+    Field("target_port", "number", "Port on the targets.", required=True),
+]
+
+LB_TARGET = [
+    Field("server_id", "string", "A server id (of the load balancer's organisation).", optional=True),
+    Field(
+        "label_selector", "string", "Every server whose labels match, now and later (e.g. `role=web`).", optional=True
+    ),
+]
+
+LB_HEALTH_CHECK = [
+    Field("protocol", "string", "`tcp`, `http` or `https`. Default `tcp`.", optional=True),
+    Field("port", "number", "Port checked. Default: each rule's target port.", optional=True),
+    Field("path", "string", "HTTP(S) path. Default `/`.", optional=True),
+    Field("host", "string", "HTTP(S) Host header. Default none.", optional=True),
+    Field("interval_seconds", "number", "Seconds between checks. Default 5.", optional=True),
+    Field("timeout_seconds", "number", "Seconds before a check fails. Default 3.", optional=True),
+    Field("rise", "number", "Successes before a target is up. Default 2.", optional=True),
+    Field("fall", "number", "Failures before a target is down. Default 3.", optional=True),
+]
+
+LB_STICKY = [
+    Field("cookie_name", "string", "Cookie that pins a client to a target. Default `LBSTICKY`.", optional=True),
+    Field("ttl_seconds", "number", "Cookie lifetime in seconds. Default 3600.", optional=True),
+]
+
 ALERT_POLICY = [
     Field("id", "string", "Alert policy id.", computed=True),
     Field("name", "string", "Name. Changed in place.", required=True),
