@@ -163,6 +163,11 @@ def test_validation_wants_a_rule_one_kind_per_target_one_block_and_the_key_with_
         _config(target=[{"server_id": Unknown, "label_selector": None}], certificate=PEM_A, private_key=KEY),
     )
     assert not fine.diagnostics.has_errors(), fine.diagnostics.to_pb()
+    dynamic = Ctx()  # dynamic blocks are unknown at validation: the API checks them at apply time
+    _resource().validate(
+        dynamic.diagnostics, "vmcloud_load_balancer", _config(rule=Unknown, target=Unknown, sticky_sessions=Unknown)
+    )
+    assert not dynamic.diagnostics.has_errors(), dynamic.diagnostics.to_pb()
 
 
 def test_create_orders_with_rules_and_targets_then_configures_the_rest_and_waits_until_applied():

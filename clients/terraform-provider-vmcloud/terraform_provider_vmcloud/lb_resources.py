@@ -148,10 +148,14 @@ class LoadBalancer(_Base):
     def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
         super().validate(diags, type_name, config)
         config = config or {}
+        # A dynamic block, or one whose values are not known yet, is checked by the API at apply time.
         rules = config.get("rule")
         if isinstance(rules, list) and not rules:
             diags.add_error("vmcloud_load_balancer: at least one rule", "Add a `rule { ... }` block.", path=["rule"])
-        for index, target in enumerate(config.get("target") or []):
+        targets = config.get("target")
+        for index, target in enumerate(targets if isinstance(targets, list) else ()):
+            if not isinstance(target, dict):
+                continue
             given = [k for k in ("server_id", "label_selector") if _known(target.get(k))]
             pending = any(target.get(k) is Unknown for k in ("server_id", "label_selector"))
             if len(given) > 1 or (not given and not pending):
@@ -161,11 +165,12 @@ class LoadBalancer(_Base):
                     path=["target"],
                 )
         for block in ("health_check", "sticky_sessions"):
-            if len(config.get(block) or []) > 1:
+            value = config.get(block)
+            if isinstance(value, list) and len(value) > 1:
                 diags.add_error(f"vmcloud_load_balancer: one {block} block at most", "", path=[block])
         has_certificate = config.get("certificate") is not None
         has_key = config.get("private_key") is not None
-        if has_certificate != has_key:
+        if has_certificate != has_key and Unknown not in (config.get("certificate"), config.get("private_key")):
             diags.add_error(
                 "vmcloud_load_balancer: certificate and private_key go together",
                 'Set both (PEM text, e.g. file("cert.pem")) or neither.',

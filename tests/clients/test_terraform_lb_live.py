@@ -1,0 +1,247 @@
+"""``vmcloud_load_balancer`` through the real ``terraform`` against a live platform running load balancers.
+
+The simulator's fleet gains what load balancers need (a snippets storage for the first
+boot's cloud-init, the VM offer and image of ``LOADBALANCERS_VM_*``, the LB tiers), so an
+order builds the load balancer's VM and the real ``haproxy -c`` checks every configuration
+the guest agent writes. One scenario, since every Terraform command starts the Python
+provider: apply two servers and a load balancer over their label; an empty plan; a rule
+changed, an HTTPS rule with its certificate and sticky sessions added in place; a health
+check changed outside Terraform noticed and put back; import; destroy (= cancel).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from apps.catalogue.choices import FamilyKind
+from apps.infrastructure import services as infra
+from apps.instances.models import Instance
+from apps.loadbalancers.models import LoadBalancer
+from apps.managed.choices import ServiceState
+from apps.pvesim.fleet import StorageSpec
+from apps.pvesim.server import PveSimulator
+from tests.clients.terraform import PROVIDER_BLOCK, Terraform
+from tests.infrastructure.factories import FamilyFactory, OfferFactory
+from tests.loadbalancers.support import haproxy_binary, make_chain
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def pvesim(pvesim_fleet, pvesim_ca, tmp_path: Path) -> Iterator[PveSimulator]:
+    """The test fleet plus a shared snippets storage (cloud-init user-data), as tests/loadbalancers/test_resource.py."""
+    spec = pvesim_fleet.cluster()
+    share = tmp_path / "share"
+    nfs = StorageSpec(name="snippets-nfs", type="nfs", content=("snippets",), shared=True, size_gb=10, path=str(share))
+    simulator = PveSimulator(
+        dataclasses.replace(spec, storages=(*spec.storages, nfs)),
+        task_seconds=0.0,
+        lock_wait_seconds=0.0,
+        ca=pvesim_ca[0],
+        ca_path=pvesim_ca[1],
+    ).start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@pytest.fixture
+def lb_platform(platform, tmp_path: Path):
+    """The fleet's cluster writes snippets; the VM offer of load balancers and two LB tiers sold in PAR-1."""
+    haproxy_binary()  # the guest's "haproxy -c" is the real one: fail clearly without it
+    fleet = platform.fleet
+    infra.cluster_update(cluster=fleet.cluster, snippets_storage="snippets-nfs", snippets_path=str(tmp_path / "share"))
+    OfferFactory(family=fleet.vps_offer.family, code="VPS-NANO", vcpu=1, ram_gb=2, disk_gb=20)
+    family = FamilyFactory(slug="load-balancer", name="Load balancer", kind=FamilyKind.MANAGED_SERVICE)
+    tiers = (("LB-STARTER", 5, ["HTTP", "HTTPS"]), ("LB-BUSINESS", 20, ["HTTP", "HTTPS", "TCP", "UDP"]))
+    for code, backends, protocols in tiers:
+        OfferFactory(
+            family=family,
+            code=code,
+            vcpu=None,
+            ram_gb=None,
+            disk_gb=None,
+            price_monthly=Decimal("29.00"),
+            price_hourly=Decimal("0.0397"),
+            lb_backends=backends,
+            lb_protocols=protocols,
+            lb_requests_per_second=10_000,
+            datacentres=[fleet.dc],
+        )
+    return platform
+
+
+STACK = (
+    PROVIDER_BLOCK
+    + """
+variable "target_port" {
+  default = 8080
+}
+variable "https" {
+  default = false
+}
+variable "certificate" {
+  default = null
+}
+variable "private_key" {
+  default   = null
+  sensitive = true
+}
+
+resource "vmcloud_server" "web" {
+  count      = 2
+  name       = "web-${count.index + 1}"
+  offer      = "VPS-S"
+  datacentre = "PAR-1"
+  image      = "ubuntu-24.04"
+  labels     = { role = "web" }
+}
+
+resource "vmcloud_load_balancer" "front" {
+  name       = "front"
+  offer      = "LB-STARTER"
+  datacentre = "PAR-1"
+  labels     = { env = "prod" }
+
+  rule {
+    protocol        = "HTTP"
+    port            = 80
+    target_protocol = "HTTP"
+    target_port     = var.target_port
+  }
+  dynamic "rule" {
+    for_each = var.https ? [443] : []
+    content {
+      protocol        = "HTTPS"
+      port            = rule.value
+      target_protocol = "HTTP"
+      target_port     = var.target_port
+    }
+  }
+
+  target {
+    label_selector = "role=web"
+  }
+
+  health_check {
+    protocol = "http"
+    path     = "/healthz"
+  }
+
+  dynamic "sticky_sessions" {
+    for_each = var.https ? [1] : []
+    content {
+      ttl_seconds = 600
+    }
+  }
+
+  certificate = var.certificate
+  private_key = var.private_key
+
+  depends_on = [vmcloud_server.web]
+}
+
+output "urls" {
+  value = vmcloud_load_balancer.front.urls
+}
+output "targets" {
+  value = vmcloud_load_balancer.front.applied_target_ids
+}
+"""
+)
+SERIAL = ("-parallelism=1",)
+ADDRESS = "vmcloud_load_balancer.front"
+
+
+def _lb() -> LoadBalancer:
+    return LoadBalancer.objects.select_related("service", "certificate", "instance").get(service__name="front")
+
+
+def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform, tmp_path):
+    tf = Terraform(tmp_path / "stack", url=lb_platform.url, token=lb_platform.token)
+    tf.write(STACK)
+    chain = make_chain(("shop.example.com",))
+    (tf.workdir / "cert.pem").write_text(chain.leaf.certificate)
+    (tf.workdir / "key.pem").write_text(chain.leaf.key)
+    changed = (
+        "-var", "target_port=9090", "-var", "https=true",
+        "-var", f"certificate={chain.leaf.certificate}", "-var", f"private_key={chain.leaf.key}",
+    )  # fmt: skip
+    tf.init()
+
+    started = time.monotonic()
+    tf.apply(*SERIAL)
+    first_apply = time.monotonic() - started
+    lb = _lb()
+    servers = {str(i.public_id) for i in Instance.objects.filter(name__in=["web-1", "web-2"])}
+    assert lb.service.state == ServiceState.ACTIVE, lb.apply_error
+    assert lb.rules == [{"protocol": "HTTP", "port": 80, "target_protocol": "HTTP", "target_port": 8080}]
+    assert lb.targets == [{"kind": "label_selector", "label_selector": "role=web"}]
+    assert (lb.health_check["protocol"], lb.health_check["path"], lb.health_check["interval_seconds"]) == (
+        "http",
+        "/healthz",
+        5,
+    )
+    assert lb.applied_generation == lb.config_generation and {t["id"] for t in lb.applied_targets} == servers
+    assert lb.service.labels == {"env": "prod"}
+    outputs = tf.outputs()
+    assert set(outputs["targets"]) == servers and outputs["urls"] == lb.service.endpoints["urls"]
+
+    plan = tf.plan_exit()
+    assert plan.code == 0, plan.out
+
+    # A rule changed, an HTTPS rule with its certificate and sticky sessions: all in place.
+    started = time.monotonic()
+    update = tf.apply(*SERIAL, *changed)
+    update_apply = time.monotonic() - started
+    assert "0 added" in update.out and "0 destroyed" in update.out, update.out
+    lb = _lb()
+    assert [(r["protocol"], r["port"], r["target_port"]) for r in lb.rules] == [
+        ("HTTP", 80, 9090),
+        ("HTTPS", 443, 9090),
+    ]
+    assert lb.certificate is not None and lb.tls_mode == "terminate"
+    assert lb.sticky_sessions == {"cookie_name": "LBSTICKY", "ttl_seconds": 600}
+    assert lb.applied_generation == lb.config_generation
+    guest = lb_platform.fleet.sim.guest(lb.instance.vmid)
+    assert ":443" in guest.haproxy_config.decode() and ":9090" in guest.haproxy_config.decode()
+    state = tf.state()[ADDRESS]["values"]
+    assert state["certificate_names"][0] == "shop.example.com" and state["tls_mode"] == "terminate"
+    assert tf.plan_exit(*changed).code == 0
+
+    # Changed outside Terraform: the next plan shows it, and apply puts the configuration back.
+    api = lb_platform.client()
+    api.load_balancers_health_check_set(str(lb.service.public_id), body={"interval_seconds": 30})
+    drift = tf.plan_exit(*changed)
+    assert drift.code == 2 and "interval_seconds" in drift.out and "1 to change" in drift.out, drift.out
+    tf.apply(*SERIAL, *changed)
+    assert _lb().health_check["interval_seconds"] == 5
+    assert tf.plan_exit(*changed).code == 0
+
+    # Import: the platform never answers the certificate's PEM, so the first plan sets it again in
+    # place; the apply sends nothing (same fingerprint) and the plan after it is empty.
+    service_id = tf.state()[ADDRESS]["values"]["id"]
+    generation = _lb().config_generation
+    tf.ok("state", "rm", ADDRESS)
+    tf.ok("import", *changed, ADDRESS, service_id)
+    after_import = tf.plan_exit(*changed)
+    assert "0 to add, 1 to change, 0 to destroy" in after_import.out, after_import.out
+    assert "certificate" in after_import.out and "rule" not in after_import.out.split("Terraform will perform")[-1]
+    tf.apply(*SERIAL, *changed)
+    assert _lb().config_generation == generation, "the same certificate is not uploaded again"
+    assert tf.plan_exit(*changed).code == 0
+
+    started = time.monotonic()
+    tf.ok("destroy", "-input=false", "-auto-approve", *SERIAL, *changed)
+    destroy = time.monotonic() - started
+    lb = _lb()
+    assert lb.service.state == ServiceState.CANCELLED
+    assert not Instance.objects.filter(name__in=["web-1", "web-2"]).exclude(status="deleted").exists()
+    print(f"terraform apply {first_apply:.1f}s, update {update_apply:.1f}s, destroy {destroy:.1f}s")
