@@ -1,7 +1,6 @@
 """``vmcloud_load_balancer`` through the real ``terraform`` against a live platform running load balancers.
 
-The simulator's fleet gains what load balancers need (a snippets storage for the first
-boot's cloud-init, the VM offer and image of ``LOADBALANCERS_VM_*``, the LB tiers), so an
+The simulator's fleet gains what load balancers need (``tests/clients/lbsim.py``), so an
 order builds the load balancer's VM and the real ``haproxy -c`` checks every configuration
 the guest agent writes. One scenario, since every Terraform command starts the Python
 provider: apply two servers and a load balancer over their label; an empty plan; a rule
@@ -11,71 +10,18 @@ check changed outside Terraform noticed and put back; import; destroy (= cancel)
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Iterator
-from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from apps.catalogue.choices import FamilyKind
-from apps.infrastructure import services as infra
 from apps.instances.models import Instance
 from apps.loadbalancers.models import LoadBalancer
 from apps.managed.choices import ServiceState
-from apps.pvesim.fleet import StorageSpec
-from apps.pvesim.server import PveSimulator
+from tests.clients.lbsim import lb_platform, pvesim  # noqa: F401  (fixtures)
 from tests.clients.terraform import PROVIDER_BLOCK, Terraform
-from tests.infrastructure.factories import FamilyFactory, OfferFactory
-from tests.loadbalancers.support import haproxy_binary, make_chain
+from tests.loadbalancers.support import make_chain
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def pvesim(pvesim_fleet, pvesim_ca, tmp_path: Path) -> Iterator[PveSimulator]:
-    """The test fleet plus a shared snippets storage (cloud-init user-data), as tests/loadbalancers/test_resource.py."""
-    spec = pvesim_fleet.cluster()
-    share = tmp_path / "share"
-    nfs = StorageSpec(name="snippets-nfs", type="nfs", content=("snippets",), shared=True, size_gb=10, path=str(share))
-    simulator = PveSimulator(
-        dataclasses.replace(spec, storages=(*spec.storages, nfs)),
-        task_seconds=0.0,
-        lock_wait_seconds=0.0,
-        ca=pvesim_ca[0],
-        ca_path=pvesim_ca[1],
-    ).start()
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
-
-
-@pytest.fixture
-def lb_platform(platform, tmp_path: Path):
-    """The fleet's cluster writes snippets; the VM offer of load balancers and two LB tiers sold in PAR-1."""
-    haproxy_binary()  # the guest's "haproxy -c" is the real one: fail clearly without it
-    fleet = platform.fleet
-    infra.cluster_update(cluster=fleet.cluster, snippets_storage="snippets-nfs", snippets_path=str(tmp_path / "share"))
-    OfferFactory(family=fleet.vps_offer.family, code="VPS-NANO", vcpu=1, ram_gb=2, disk_gb=20)
-    family = FamilyFactory(slug="load-balancer", name="Load balancer", kind=FamilyKind.MANAGED_SERVICE)
-    tiers = (("LB-STARTER", 5, ["HTTP", "HTTPS"]), ("LB-BUSINESS", 20, ["HTTP", "HTTPS", "TCP", "UDP"]))
-    for code, backends, protocols in tiers:
-        OfferFactory(
-            family=family,
-            code=code,
-            vcpu=None,
-            ram_gb=None,
-            disk_gb=None,
-            price_monthly=Decimal("29.00"),
-            price_hourly=Decimal("0.0397"),
-            lb_backends=backends,
-            lb_protocols=protocols,
-            lb_requests_per_second=10_000,
-            datacentres=[fleet.dc],
-        )
-    return platform
 
 
 STACK = (
@@ -164,7 +110,7 @@ def _lb() -> LoadBalancer:
     return LoadBalancer.objects.select_related("service", "certificate", "instance").get(service__name="front")
 
 
-def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform, tmp_path):
+def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform, tmp_path):  # noqa: F811
     tf = Terraform(tmp_path / "stack", url=lb_platform.url, token=lb_platform.token)
     tf.write(STACK)
     chain = make_chain(("shop.example.com",))
