@@ -68,6 +68,7 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_firewall",
         "vmcloud_floating_ip",
         "vmcloud_service",
+        "vmcloud_load_balancer",
         "vmcloud_alert_policy",
     }
     firewall = resources["vmcloud_firewall"].block
@@ -94,6 +95,9 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
     # A managed service's config may hold secrets (a PaaS env's values).
     assert {a.name for a in resources["vmcloud_service"].block.attributes if a.sensitive} == {"config"}
     assert {a.name for a in resources["vmcloud_alert_policy"].block.attributes if a.sensitive} == {"webhook_secret"}
+    lb = resources["vmcloud_load_balancer"].block
+    assert {a.name for a in lb.attributes if a.sensitive} == {"certificate", "private_key"}
+    assert {b.type_name for b in lb.block_types} == {"rule", "target", "health_check", "sticky_sessions", "timeouts"}
     provider = VMCloudProvider().get_provider_schema(None).to_pb()  # type: ignore[arg-type]
     assert {a.name for a in provider.block.attributes if a.sensitive} == {"token"}
 

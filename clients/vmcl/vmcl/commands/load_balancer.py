@@ -1,9 +1,10 @@
-"""``vmcl load-balancer``: the configuration of a load balancer service.
+"""``vmcl load-balancer``: load balancer services and their configuration.
 
-A load balancer is ordered as a managed service (``vmcl order create --offer
-LB-…``) and named here by that service's id or name; these commands read and
-set its forwarding rules, targets, health check, TLS certificate and settings
-(docs page ``/docs/cli/#load-balancers``). Each change answers the whole load
+A load balancer is a managed service, ordered with ``vmcl load-balancer create``
+(or ``vmcl order create --offer LB-…``), listed with ``vmcl load-balancer list``,
+cancelled with ``vmcl service cancel``, and named here by that service's id or
+name; the other commands read and set its forwarding rules, targets, health
+check, TLS certificate and settings (docs page ``/docs/cli/#load-balancers``). Each change answers the whole load
 balancer; the platform applies it to the load balancer's VM.
 
 Rules come from ``--rule PROTOCOL:PORT[:TARGET_PROTOCOL]:TARGET_PORT`` flags
@@ -19,12 +20,28 @@ from typing import Annotated, Any
 
 import typer
 
-from ..common import Output, client, emit, resolve_id, usage_error
+from ..common import (
+    Columns,
+    Filter,
+    LabelSelector,
+    NoHeader,
+    Output,
+    Sort,
+    State,
+    Timeout,
+    client,
+    emit,
+    labels_dict,
+    list_items,
+    resolve_id,
+    usage_error,
+)
 
 app = typer.Typer(
     rich_markup_mode=None, help="Load balancers (a load balancer service's configuration).", no_args_is_help=True
 )
 HEALTH_COLUMNS = ["id", "name", "address", "health"]
+COLUMNS = ["id", "name", "tier", "state", "datacentre", "price_monthly", "labels"]
 Service = Annotated[str, typer.Argument(help="The load balancer service's id or name.")]
 Document = Annotated[
     str | None,
@@ -84,6 +101,85 @@ def _pem(path: Path | None, option: str) -> str:
         raise usage_error(f"{option} {path}: {exc.strerror}") from None
 
 
+def _targets(server: list[str] | None, target_selector: list[str] | None) -> list[dict[str, Any]]:
+    body = [{"kind": "server", "id": resolve_id("instances_list", s, kind="server")} for s in server or []]
+    return body + [{"kind": "label_selector", "label_selector": s} for s in target_selector or []]
+
+
+@app.command("list")
+def list_(
+    output: Output = "table",
+    columns: Columns = None,
+    no_header: NoHeader = False,
+    label_selector: LabelSelector = None,
+    sort: Sort = None,
+    filter: Filter = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(help="provisioning, active, changing, suspended, cancelled or terminated (repeatable)."),
+    ] = None,
+    project: Annotated[int | None, typer.Option(help="Only this project's load balancers.")] = None,
+) -> None:
+    """List load balancer services, newest first (ended ones included)."""
+    rows = list_items(
+        "services_list",
+        label_selector=label_selector,
+        sort=sort,
+        filters=filter,
+        family=["load_balancer"],
+        state=state,
+        project=project,
+    )
+    emit(rows, output=output, columns=columns, no_header=no_header, default=COLUMNS)
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Option(help="The load balancer's name, unique among the project's services.")],
+    offer: Annotated[str, typer.Option(help="Tier, e.g. LB-STARTER (`vmcl offer list --family load-balancer`).")],
+    datacentre: Annotated[str, typer.Option(help="Datacentre code, e.g. PAR-1 (the one of its targets).")],
+    rule: Annotated[
+        list[str], typer.Option("--rule", help="PROTOCOL:PORT[:TARGET_PROTOCOL]:TARGET_PORT (repeatable, 1 or more).")
+    ],
+    server: Annotated[list[str] | None, typer.Option("--server", help="Server id or name (repeatable).")] = None,
+    target_selector: Annotated[
+        list[str] | None,
+        typer.Option("--target-selector", help="Every server whose labels match, now and later (repeatable)."),
+    ] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE (repeatable).")] = None,
+    project: Annotated[int | None, typer.Option(help="Project id (default: the context's, else your default).")] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", "-w", help="Wait until it is active and runs its configuration.")
+    ] = False,
+    timeout: Timeout = 900.0,
+    output: Output = "table",
+) -> None:
+    """Order a load balancer with its forwarding rules and targets; print the service."""
+    rules = [parse_rule(r) for r in rule]
+    labels = labels_dict(label)
+    api = client()
+    order, service = api.create_load_balancer(
+        name=name,
+        offer=offer,
+        datacentre=datacentre,
+        rules=rules,
+        targets=_targets(server, target_selector),
+        project=project if project is not None else State.project,
+    )
+    if service is None:
+        typer.echo(f"order {order['id']} is {order.get('state')}: the load balancer exists once approved", err=True)
+        emit(dict(order), output=output, default=["id", "state", "offer", "datacentre"])
+        return
+    service_id = str(service["id"])
+    if labels:
+        service = api.services_update(service_id, body={"labels": labels})  # type: ignore[typeddict-item]
+    if wait:
+        api.wait_service(service_id, timeout=timeout)
+        api.wait_load_balancer_applied(service_id, timeout=timeout)
+        service = api.services_retrieve(service_id)
+    emit(dict(service), output=output, default=COLUMNS)
+
+
 @app.command()
 def describe(service: Service, output: Output = "table") -> None:
     """Show a load balancer: rules, targets, health check, settings, certificate, applied generation."""
@@ -130,8 +226,7 @@ def set_targets(
     if targets is not None:
         body = _list_of_objects(load_document(targets, "--targets"), "targets", "--targets")
     else:
-        body += [{"kind": "server", "id": resolve_id("instances_list", s, kind="server")} for s in server or []]
-        body += [{"kind": "label_selector", "label_selector": s} for s in target_selector or []]
+        body = _targets(server, target_selector)
     emit(client().load_balancers_targets_set(_id(service), body={"targets": body}), output=output)
 
 
