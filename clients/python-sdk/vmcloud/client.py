@@ -600,7 +600,7 @@ def _pem(value: str | Path) -> str:
     return value.read_text()
 
 
-def certificate_fingerprint(pem: str) -> str | None:
+def certificate_fingerprint(pem: str | None) -> str | None:
     """The SHA-256 fingerprint (lowercase hex of the DER) of the first certificate in ``pem``, as the API shows it.
 
     ``None`` when ``pem`` holds no certificate block (RFC 7468 textual encoding).

@@ -107,7 +107,7 @@ def _block_out(api: dict[str, Any], defaults: dict[str, Any], prior: list[dict[s
     A value left out of the configuration stays null while the platform keeps the default, so the
     plan is empty; one changed outside Terraform appears, and the plan puts it back.
     """
-    before = (prior or [None])[0] or {}
+    before: dict[str, Any] = (prior or [{}])[0] or {}
     out = {
         key: (_int(api.get(key)) if before.get(key) is not None or api.get(key) != default else None)
         for key, default in defaults.items()
@@ -245,7 +245,7 @@ class LoadBalancer(_Base):
             raise vmcloud.ConfigurationError(
                 f"service {current['id']} is a {service.get('family')}, not a load balancer"
             )
-        lb = dict(self.client.load_balancers_retrieve(current["id"]))
+        lb: dict[str, Any] = dict(self.client.load_balancers_retrieve(current["id"]))
         endpoints = service.get("endpoints") or {}
         rules = [rule_in(r) for r in lb.get("rules") or []]
         prior_rules = current.get("rule") or []
