@@ -3,7 +3,8 @@
 The simulator's fleet gains what load balancers need (``tests/clients/lbsim.py``), so an
 order builds the load balancer's VM and the real ``haproxy -c`` checks every configuration
 the guest agent writes. One scenario, since every Terraform command starts the Python
-provider: apply two servers and a load balancer over their label; an empty plan; a rule
+provider: apply two servers and a load balancer over their label; an empty plan; the data
+source finds it by name; a rule
 changed, an HTTPS rule with its certificate and sticky sessions added in place; a health
 check changed outside Terraform noticed and put back; import; destroy (= cancel).
 """
@@ -102,6 +103,25 @@ output "targets" {
 }
 """
 )
+DATA = """
+data "vmcloud_load_balancer" "front" {
+  # By name; the reference makes Terraform read it again after each change of the load balancer.
+  name = vmcloud_load_balancer.front.name
+}
+
+output "lb_id" {
+  value = data.vmcloud_load_balancer.front.id
+}
+output "lb_state" {
+  value = data.vmcloud_load_balancer.front.state
+}
+output "lb_rule_ports" {
+  value = data.vmcloud_load_balancer.front.rules[*].port
+}
+output "lb_servers" {
+  value = data.vmcloud_load_balancer.front.applied_target_ids
+}
+"""
 SERIAL = ("-parallelism=1",)
 ADDRESS = "vmcloud_load_balancer.front"
 
@@ -143,6 +163,14 @@ def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform,
     plan = tf.plan_exit()
     assert plan.code == 0, plan.out
 
+    # The data source finds it by name (read at plan time, now that it exists).
+    tf.write(DATA, "data.tf")
+    tf.apply(*SERIAL)
+    found = tf.outputs()
+    assert found["lb_id"] == str(lb.service.public_id) and found["lb_state"] == "active"
+    assert found["lb_rule_ports"] == ["80"] and set(found["lb_servers"]) == servers
+    assert tf.plan_exit().code == 0
+
     # A rule changed, an HTTPS rule with its certificate and sticky sessions: all in place.
     started = time.monotonic()
     update = tf.apply(*SERIAL, *changed)
@@ -179,7 +207,10 @@ def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform,
     tf.ok("import", *changed, ADDRESS, service_id)
     after_import = tf.plan_exit(*changed)
     assert "0 to add, 1 to change, 0 to destroy" in after_import.out, after_import.out
-    assert "certificate" in after_import.out and "rule" not in after_import.out.split("Terraform will perform")[-1]
+    assert "vmcloud_load_balancer.front will be updated in-place" in after_import.out, after_import.out
+    # Only the certificate and its key: the two rules, the target, the health check and sticky sessions match.
+    assert "+ certificate" in after_import.out and "+ private_key" in after_import.out, after_import.out
+    assert "(5 unchanged blocks hidden)" in after_import.out, after_import.out
     tf.apply(*SERIAL, *changed)
     assert _lb().config_generation == generation, "the same certificate is not uploaded again"
     assert tf.plan_exit(*changed).code == 0

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from terraform_provider_vmcloud.lb_resources import HEALTH_DEFAULTS, LoadBalancer
+from terraform_provider_vmcloud.lb_resources import HEALTH_DEFAULTS, LoadBalancer, LoadBalancerData
 from terraform_provider_vmcloud.provider import VMCloudProvider
 from tf.types import Unknown
 from tf.utils import Diagnostics
@@ -111,6 +111,11 @@ class FakeClient:
             self.lb["tls_mode"] = "terminate"
         self.lb.update(given.get("settings") or {})
         return self.load_balancers_retrieve(service_id)
+
+    def services_list_iter(self, *, family: list[str], name: str) -> list[dict[str, Any]]:
+        assert family == ["load_balancer"]
+        live = {**self.service, "state": "active"}
+        return [self.services_retrieve(SID), {**live, "id": "ended", "state": "cancelled"}] if name == "front" else []
 
     def cancel_service(self, service_id: str, *, confirm: str, reason: str) -> dict[str, Any]:
         self.calls.append(("cancel", confirm))
@@ -309,3 +314,24 @@ def test_destroy_cancels_with_the_current_name_as_confirmation():
     client.service["name"] = "renamed-in-the-console"
     _resource(client).do_delete({"id": SID})
     assert client.calls == [("cancel", "renamed-in-the-console")]
+
+
+def test_the_data_source_finds_one_by_name_or_id_and_wants_exactly_one_of_them():
+    client = FakeClient()
+    data = LoadBalancerData(VMCloudProvider())
+    data.provider.client = lambda: client  # type: ignore[method-assign]
+    for config in ({"name": "front"}, {"id": SID}):
+        ctx = Ctx()
+        found = data.read(ctx, config)
+        assert not ctx.diagnostics.has_errors() and found is not None
+        assert (found["id"], found["offer"], found["datacentre"]) == (SID, "LB-STARTER", "PAR-1")
+        assert found["rules"] == [{"protocol": "HTTP", "port": "80", "target_protocol": "HTTP", "target_port": "8080"}]
+        assert found["targets"] == [{"server_id": "", "label_selector": "role=web"}]
+        assert found["applied_target_ids"] == [WEB] and found["urls"] == ["http://203.0.113.9:80"]
+    missing = Ctx()
+    assert data.read(missing, {"name": "back"}) is None
+    assert "0 live load balancers are named" in str(missing.diagnostics.to_pb())
+    for config in ({}, {"id": SID, "name": "front"}):
+        ctx = Ctx()
+        data.validate(ctx.diagnostics, "vmcloud_load_balancer", config)
+        assert ctx.diagnostics.has_errors()

@@ -89,6 +89,7 @@ def test_every_schema_encodes_and_secrets_are_sensitive():
         "vmcloud_firewalls",
         "vmcloud_floating_ips",
         "vmcloud_services",
+        "vmcloud_load_balancer",
     }
     sensitive = {a.name for a in resources["vmcloud_server"].block.attributes if a.sensitive}
     assert sensitive == {"user_data"}

@@ -381,4 +381,105 @@ class LoadBalancer(_Base):
         self.client.cancel_service(current["id"], confirm=service["name"], reason="terraform destroy")
 
 
+class LoadBalancerData:
+    """``data "vmcloud_load_balancer"``: one load balancer by ``id`` or ``name``, with its configuration."""
+
+    name = "load_balancer"
+    description = "One load balancer, by `id` or `name`: its tier, state, URLs, rules, targets and servers in use."
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+
+    @classmethod
+    def get_name(cls) -> str:
+        return cls.name
+
+    @classmethod
+    def get_schema(cls) -> Schema:
+        return _data_schema()
+
+    def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
+        config = config or {}
+        given = [k for k in ("id", "name") if config.get(k) is not None]
+        if len(given) != 1 and not any(config.get(k) is Unknown for k in ("id", "name")):
+            diags.add_error("data vmcloud_load_balancer: give id or name", "Exactly one of the two.", path=["id"])
+
+    def read(self, ctx: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+        from .common import Failed, reporting
+
+        config = config or {}
+        client = self.provider.client()
+        try:
+            with reporting(ctx.diagnostics, "read load_balancer"):
+                service_id = config.get("id")
+                if not service_id:
+                    found = [
+                        row
+                        for row in client.services_list_iter(family=["load_balancer"], name=config["name"])
+                        if row["state"] not in ENDED
+                    ]
+                    if len(found) != 1:
+                        ctx.diagnostics.add_error(
+                            "data vmcloud_load_balancer: not found",
+                            f"{len(found)} live load balancers are named {config['name']!r}.",
+                        )
+                        return None
+                    service_id = str(found[0]["id"])
+                service = client.services_retrieve(str(service_id))
+                lb: dict[str, Any] = dict(client.load_balancers_retrieve(str(service_id)))
+        except Failed:
+            return None
+        endpoints = service.get("endpoints") or {}
+        return {
+            "id": str(service["id"]),
+            "name": service["name"],
+            "offer": service["tier"],
+            "datacentre": lb.get("datacentre") or "",
+            "state": service["state"],
+            "labels": dict(service.get("labels") or {}),
+            "urls": list(endpoints.get("urls") or []),
+            "rules": [{k: str(v) for k, v in rule_in(r).items()} for r in lb.get("rules") or []],
+            "targets": [{k: (v or "") for k, v in _target_out(t).items()} for t in lb.get("targets") or []],
+            "applied_target_ids": [str(t["id"]) for t in lb.get("applied_targets") or []],
+            "tls_mode": lb.get("tls_mode") or "",
+            "certificate_fingerprint": (lb.get("certificate") or {}).get("fingerprint_sha256") or "",
+        }
+
+
+def _data_schema() -> Schema:
+    from tf import types as t
+    from tf.schema import Attribute
+
+    def computed(name: str, kind: Any, description: str) -> Attribute:
+        return Attribute(name, kind, description=description, computed=True)
+
+    return Schema(
+        version=0,
+        description=LoadBalancerData.description,
+        attributes=[
+            Attribute(
+                "id",
+                t.String(),
+                description="The load balancer's service id (or give `name`).",
+                optional=True,
+                computed=True,
+            ),
+            Attribute("name", t.String(), description="Its exact name (or give `id`).", optional=True, computed=True),
+            computed("offer", t.String(), "Its tier."),
+            computed("datacentre", t.String(), "Datacentre code."),
+            computed("state", t.String(), "`provisioning`, `active`, ..."),
+            computed("labels", t.Map(t.String()), "Key/value labels."),
+            computed("urls", t.List(t.String()), "Public URLs."),
+            computed(
+                "rules", schemas.ObjectList(("protocol", "port", "target_protocol", "target_port")), "Forwarding rules."
+            ),
+            computed("targets", schemas.ObjectList(("server_id", "label_selector")), "Targets (one of the two set)."),
+            computed("applied_target_ids", t.List(t.String()), "Servers the running configuration forwards to."),
+            computed("tls_mode", t.String(), "`terminate`, `passthrough` or empty."),
+            computed("certificate_fingerprint", t.String(), "SHA-256 fingerprint of the certificate in use."),
+        ],
+    )
+
+
 LB_RESOURCES = (LoadBalancer,)
+LB_DATA_SOURCES = (LoadBalancerData,)

@@ -64,8 +64,9 @@ class VMCloudProvider(Provider):
 
     def get_data_sources(self) -> list[type[DataSource]]:
         from .data_sources import DATA_SOURCES
+        from .lb_resources import LB_DATA_SOURCES
 
-        return list(DATA_SOURCES)
+        return [*DATA_SOURCES, *LB_DATA_SOURCES]
 
     def get_resources(self) -> list[type[Resource]]:
         from .alert_resources import ALERT_RESOURCES
