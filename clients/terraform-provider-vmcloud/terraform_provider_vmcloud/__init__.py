@@ -7,6 +7,9 @@ Layout (docs page ``/docs/terraform/``):
   HashiCorp's Go plugin framework reads the same declarations.
 - ``resources.py`` / ``data_sources.py``: create, read, update, delete and import, each a
   few SDK calls; every long operation waits on its Action within ``timeouts``.
+- ``cloud_resources.py``, ``managed_resources.py``, ``lb_resources.py``, ``alert_resources.py``:
+  the network and storage resources, managed services, the load balancer (resource and data
+  source), alert policies.
 - ``provider.py``: the provider block (``url``, ``token``, ``organisation``) and the registry.
 - ``mirror.py``: builds a filesystem mirror so that ``terraform init`` works offline.
 """
