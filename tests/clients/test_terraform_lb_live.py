@@ -4,9 +4,9 @@ The simulator's fleet gains what load balancers need (``tests/clients/lbsim.py``
 order builds the load balancer's VM and the real ``haproxy -c`` checks every configuration
 the guest agent writes. One scenario, since every Terraform command starts the Python
 provider: apply two servers and a load balancer over their label; an empty plan; the data
-source finds it by name; a rule
-changed, an HTTPS rule with its certificate and sticky sessions added in place; a health
-check changed outside Terraform noticed and put back; import; destroy (= cancel).
+source finds it by name; in place, a rule changed, an HTTPS rule with its certificate,
+sticky sessions and another tier; a health check changed outside Terraform noticed and put
+back; import; destroy (= cancel).
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ STACK = (
 variable "target_port" {
   default = 8080
 }
+variable "tier" {
+  default = "LB-STARTER"
+}
 variable "https" {
   default = false
 }
@@ -53,7 +56,7 @@ resource "vmcloud_server" "web" {
 
 resource "vmcloud_load_balancer" "front" {
   name       = "front"
-  offer      = "LB-STARTER"
+  offer      = var.tier
   datacentre = "PAR-1"
   labels     = { env = "prod" }
 
@@ -91,6 +94,11 @@ resource "vmcloud_load_balancer" "front" {
 
   certificate = var.certificate
   private_key = var.private_key
+
+  timeouts {
+    create = "5m"
+    update = "5m"
+  }
 
   depends_on = [vmcloud_server.web]
 }
@@ -137,7 +145,7 @@ def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform,
     (tf.workdir / "cert.pem").write_text(chain.leaf.certificate)
     (tf.workdir / "key.pem").write_text(chain.leaf.key)
     changed = (
-        "-var", "target_port=9090", "-var", "https=true",
+        "-var", "target_port=9090", "-var", "https=true", "-var", "tier=LB-BUSINESS",
         "-var", f"certificate={chain.leaf.certificate}", "-var", f"private_key={chain.leaf.key}",
     )  # fmt: skip
     tf.init()
@@ -182,12 +190,14 @@ def test_load_balancer_apply_change_a_rule_drift_import_and_destroy(lb_platform,
         ("HTTPS", 443, 9090),
     ]
     assert lb.certificate is not None and lb.tls_mode == "terminate"
+    assert (lb.service.offer.code, lb.service.state) == ("LB-BUSINESS", ServiceState.ACTIVE)
     assert lb.sticky_sessions == {"cookie_name": "LBSTICKY", "ttl_seconds": 600}
     assert lb.applied_generation == lb.config_generation
     guest = lb_platform.fleet.sim.guest(lb.instance.vmid)
     assert ":443" in guest.haproxy_config.decode() and ":9090" in guest.haproxy_config.decode()
     state = tf.state()[ADDRESS]["values"]
     assert state["certificate_names"][0] == "shop.example.com" and state["tls_mode"] == "terminate"
+    assert (state["offer"], state["state"]) == ("LB-BUSINESS", "active")
     assert tf.plan_exit(*changed).code == 0
 
     # Changed outside Terraform: the next plan shows it, and apply puts the configuration back.
