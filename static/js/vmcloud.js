@@ -207,6 +207,8 @@
       if (holder.querySelector(".copy-btn")) return;
       n += 1;
       if (!pre.id) pre.id = "code-" + n;
+      /* A long line makes the block scroll sideways: keyboard users reach it with Tab (WCAG 2.1.1). */
+      if (!pre.hasAttribute("tabindex")) pre.setAttribute("tabindex", "0");
       holder.classList.add("code-block");
       var button = document.createElement("button");
       button.type = "button";

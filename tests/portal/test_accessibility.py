@@ -30,6 +30,13 @@ PAGES = [
     "/search/?q=web",
     "/ssh-keys/",
     "/accounts/email/",
+    "/orders/",
+    "/org/settings/",
+    "/org/members/",
+    "/tokens/",
+    "/audit/",
+    "/",
+    "/docs/console/",
 ]
 
 
