@@ -42,12 +42,15 @@ def test_staff_note_refuses_empty_or_too_long(personas, body):
 
 
 def test_the_data_migration_makes_the_four_groups():
-    # Run the migration's function itself (the test database may have been flushed since it ran).
-    from django.apps import apps
+    # Run the migration's function itself, on the historical models it gets when migrating (the test
+    # database may have been flushed since it ran).
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
 
     migration = importlib.import_module("apps.backoffice.migrations.0002_staff_roles")
+    state = MigrationExecutor(connection).loader.project_state(("backoffice", "0002_staff_roles"))
     Group.objects.all().delete()
-    migration.apply_roles(apps, None)
+    migration.apply_roles(state.apps, None)
     assert set(Group.objects.values_list("name", flat=True)) == {"support", "operations", "finance", "superuser"}
     assert "teams.change_organisation" in _codes(roles.SUPPORT)
 

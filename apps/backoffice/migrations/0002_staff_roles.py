@@ -14,9 +14,12 @@ def apply_roles(apps, schema_editor):
     from apps.backoffice.services import staff_roles_apply
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = True  # create_permissions skips an app config without one
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = models_module
     staff_roles_apply(
         group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission")
     )
