@@ -115,3 +115,11 @@ def test_every_console_page_has_the_search_form_and_the_shortcut_dialog(personas
     html = client_for(personas.member).get("/dashboard/").content.decode()
     assert 'action="/search/"' in html and 'role="search"' in html
     assert 'id="search-dialog"' in html and 'aria-keyshortcuts="/ Control+K"' in html
+
+
+def test_a_user_without_organisation_searches_the_docs(user):
+    client = Client()
+    client.force_login(user)
+    user.organisations.clear()
+    response = client.get("/search/", {"q": "floating"})
+    assert response.status_code == 200 and 'data-kind="doc"' in response.content.decode()
