@@ -75,3 +75,18 @@ class OrderErrorCode:
     NOT_CANCELLABLE = "order_not_cancellable"
     QUOTA_EXCEEDED = "quota_exceeded"
     ORDERS_BLOCKED = "orders_blocked"
+
+
+class OptionsStatus(models.TextChoices):
+    """Where the options ordered with a server stand (apps/docs/content/ordering.md, "Options").
+
+    Empty: none ordered. ``pending`` once the server runs, ``applying`` while the task
+    (``orders.apply_options``) holds them, then ``applied`` or ``failed`` (each failure is listed on the order;
+    the server is kept).
+    """
+
+    NONE = "", _("none")
+    PENDING = "pending", _("pending")
+    APPLYING = "applying", _("applying")
+    APPLIED = "applied", _("applied")
+    FAILED = "failed", _("some failed")

@@ -75,6 +75,28 @@ class Order(TimeStampedModel):
     )
     user_data = models.TextField(_("cloud-init user-data"), blank=True)
 
+    # Options of a server, checked when ordered (``validation.check_options``) and applied once it runs
+    # (``fulfilment.order_options_apply``): labels are set at creation; networks, firewalls and volumes after.
+    labels = models.JSONField(_("labels"), default=dict, blank=True)
+    network_ids = models.JSONField(
+        _("private network ids"), default=list, blank=True, help_text=_("Public ids of networks to join.")
+    )
+    firewall_ids = models.JSONField(
+        _("firewall ids"), default=list, blank=True, help_text=_("Public ids of firewalls to apply.")
+    )
+    volumes = models.JSONField(
+        _("volumes"), default=list, blank=True, help_text=_("Volumes to create and attach: size_gb and tier code.")
+    )
+    options_status = models.CharField(
+        _("options status"), max_length=12, choices=choices.OptionsStatus.choices, default="", blank=True
+    )
+    options_done = models.JSONField(
+        _("options applied"), default=list, blank=True, help_text=_("Keys of the options already applied.")
+    )
+    options_errors = models.JSONField(
+        _("options that failed"), default=list, blank=True, help_text=_("Shown to the customer.")
+    )
+
     # Prices frozen at order time (EUR, excluding VAT); see apps.catalogue.pricing.
     # Frozen from the offer (apps.core.money: a rate keeps its 6 places from the offer to the invoice).
     price_hourly = RateField(_("hourly price"))
@@ -167,6 +189,11 @@ class Order(TimeStampedModel):
             choices.OrderState.CANCELLED,
             choices.OrderState.REJECTED,
         )
+
+    @property
+    def has_options(self) -> bool:
+        """Networks, firewalls or volumes to apply once the server runs (labels are set at creation)."""
+        return bool(self.network_ids or self.firewall_ids or self.volumes)
 
     @property
     def is_cancellable(self) -> bool:

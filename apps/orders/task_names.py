@@ -2,3 +2,4 @@
 schedule (plain strings: settings import this module; docs/dev/style.md#celery-tasks)."""
 
 SYNC = "orders.sync"
+APPLY_OPTIONS = "orders.apply_options"

@@ -21,11 +21,18 @@ one 400 listing every problem at once. Decisions written down here:
   ``apps.managed.validation.service_config_clean`` against the tier; a CDN
   origin named by id must be one of the organisation's servers or load
   balancers (``service_origin_resolver``). Its name is the service's: at
-  most 63 characters.
+  most 63 characters;
+- a server's options (``check_options``): labels with the syntax of
+  ``apps.core.labels``; private networks of the order's project, in its
+  datacentre and available (the networks' own rule for attaching a server);
+  firewalls of the project, at most the per-server limit; volumes of a block
+  storage tier sold in the datacentre, with the volumes' size rule
+  (``apps.volumes.rules.size_error``), at most ``MAX_ORDER_VOLUMES``.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +41,10 @@ from django.utils.translation import gettext as _
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.errors import ValidationFailed
+from apps.core.labels import labels_validate
+from apps.firewalls import rules as firewall_rules
+from apps.firewalls.choices import FirewallStatus
+from apps.firewalls.models import Firewall
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
@@ -41,7 +52,10 @@ from apps.instances.rules import hostname_problems
 from apps.managed import validation as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
-from apps.teams.models import Organisation
+from apps.networks.choices import NetworkStatus
+from apps.networks.models import Network
+from apps.teams.models import Organisation, Project
+from apps.volumes import rules as volume_rules
 
 Errors = dict[str, list[str]]
 
@@ -201,3 +215,128 @@ def check_service(
             errors.setdefault(field, []).extend(messages)
         return errors, {}, {}
     return errors, config, secrets
+
+
+MAX_ORDER_VOLUMES = 3
+STORAGE_FAMILY = "storage"  # apps.volumes: the block storage family, whose offers are the volume tiers
+
+
+def _ids_clean(raw: Sequence[Any], field: str, errors: Errors) -> list[str]:
+    clean: list[str] = []
+    for value in raw:
+        try:
+            text = str(uuid.UUID(str(value)))
+        except ValueError:
+            _add(errors, field, _("“%(id)s” is not a valid id.") % {"id": str(value)[:80]})
+            continue
+        if text not in clean:
+            clean.append(text)
+    return clean
+
+
+def check_options(
+    *,
+    organisation: Organisation,
+    project: Project,
+    offer: Offer,
+    datacentre: Datacentre,
+    labels: Mapping[str, str] | None,
+    network_ids: Sequence[Any],
+    firewall_ids: Sequence[Any],
+    volumes: Sequence[Mapping[str, Any]],
+) -> tuple[Errors, dict[str, Any]]:
+    """A server's options: field → messages, and the clean options (``labels``, ``network_ids``,
+    ``firewall_ids``, ``volumes``) to store on the order."""
+    errors: Errors = {}
+    clean: dict[str, Any] = {"labels": {}, "network_ids": [], "firewall_ids": [], "volumes": []}
+    given = {"labels": labels, "network_ids": network_ids, "firewall_ids": firewall_ids, "volumes": volumes}
+    if not is_vm_offer(offer):
+        for field, value in given.items():
+            if value:
+                _add(errors, field, _("Only servers take this option."))
+        return errors, clean
+    try:
+        clean["labels"] = labels_validate(labels)
+    except ValidationFailed as exc:
+        for message in (exc.fields or {}).get("labels", [str(exc)]):
+            _add(errors, "labels", message)
+
+    ids = _ids_clean(network_ids or (), "network_ids", errors)
+    found = {
+        str(n.public_id): n
+        for n in Network.objects.filter(organisation=organisation, public_id__in=ids).select_related("datacentre")
+    }
+    for public_id in ids:
+        network = found.get(public_id)
+        if network is None:
+            _add(errors, "network_ids", _("“%(id)s” is not one of your networks.") % {"id": public_id})
+        elif network.project_id != project.pk:
+            _add(errors, "network_ids", _("The network %(name)s is in another project.") % {"name": network.name})
+        elif network.datacentre_id != datacentre.pk:
+            _add(
+                errors,
+                "network_ids",
+                _("The network %(name)s is in %(dc)s, not in the chosen datacentre.")
+                % {"name": network.name, "dc": network.datacentre.code},
+            )
+        elif network.status != NetworkStatus.AVAILABLE:
+            _add(errors, "network_ids", _("The network %(name)s is not available.") % {"name": network.name})
+    clean["network_ids"] = ids
+
+    ids = _ids_clean(firewall_ids or (), "firewall_ids", errors)
+    firewalls = {
+        str(f.public_id): f
+        for f in Firewall.objects.filter(organisation=organisation, public_id__in=ids, status=FirewallStatus.ACTIVE)
+    }
+    for public_id in ids:
+        firewall = firewalls.get(public_id)
+        if firewall is None:
+            _add(errors, "firewall_ids", _("“%(id)s” is not one of your firewalls.") % {"id": public_id})
+        elif firewall.project_id != project.pk:
+            _add(errors, "firewall_ids", _("The firewall %(name)s is in another project.") % {"name": firewall.name})
+    if len(ids) > firewall_rules.MAX_FIREWALLS_PER_SERVER:
+        _add(
+            errors,
+            "firewall_ids",
+            _("A server uses at most %(n)s firewalls.") % {"n": firewall_rules.MAX_FIREWALLS_PER_SERVER},
+        )
+    clean["firewall_ids"] = ids
+
+    if len(volumes or ()) > MAX_ORDER_VOLUMES:
+        _add(errors, "volumes", _("At most %(n)s volumes with a server.") % {"n": MAX_ORDER_VOLUMES})
+        volumes = ()
+    for index, spec in enumerate(volumes or ()):
+        field = f"volumes[{index}]"
+        tier_code = str(spec.get("tier") or "") if isinstance(spec, Mapping) else ""
+        tier = (
+            Offer.objects.filter(code=tier_code, family__slug=STORAGE_FAMILY, datacentres=datacentre)
+            .exclude(status=catalogue_choices.OfferStatus.RETIRED)
+            .first()
+            if tier_code
+            else None
+        )
+        if tier is None:
+            _add(errors, f"{field}.tier", _("Choose a block storage tier sold in the chosen datacentre."))
+        try:
+            size_gb = int(spec.get("size_gb") or 0) if isinstance(spec, Mapping) else 0
+        except (TypeError, ValueError):
+            size_gb = 0
+        problem = volume_rules.size_error(size_gb)
+        if problem:
+            _add(errors, f"{field}.size_gb", problem)
+        if tier is not None and not problem:
+            clean["volumes"].append({"tier": tier.code, "size_gb": size_gb})
+    return errors, clean
+
+
+def check_networks_reachable(*, network_ids: Sequence[str], cluster_id: int) -> None:
+    """Once capacity is reserved: every network ordered is on the cluster of the reserved server
+    (a private network lives on one cluster: apps/docs/content/networks.md). A 400 naming the field."""
+    if not network_ids:
+        return
+    far = list(
+        Network.objects.filter(public_id__in=network_ids).exclude(cluster_id=cluster_id).values_list("name", flat=True)
+    )
+    if far:
+        message = _("The network %(name)s cannot reach a server placed now: choose another network.") % {"name": far[0]}
+        raise ValidationFailed(_("The order is not valid."), fields={"network_ids": [message]})

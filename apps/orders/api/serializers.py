@@ -73,6 +73,13 @@ class QuoteOutputSerializer(serializers.Serializer):
 # ---------------------------------------------------------------------------
 # Orders
 # ---------------------------------------------------------------------------
+class OrderVolumeInputSerializer(serializers.Serializer):
+    size_gb = serializers.IntegerField(help_text=_("Size in GB, within the volumes' limits."))
+    tier = serializers.CharField(
+        max_length=64, help_text=_("A block storage tier's offer code sold in the datacentre.")
+    )
+
+
 class OrderCreateInputSerializer(QuoteInputSerializer):
     project = IdField(help_text=_("Project id; the order belongs to its organisation."))
     name = serializers.CharField(
@@ -109,6 +116,42 @@ class OrderCreateInputSerializer(QuoteInputSerializer):
             "target_protocol, target_port}]`), `targets` (`[{kind: server, id}]` or `[{kind: label_selector, "
             "label_selector}]`). The tier's limits apply; problems are 400s naming `service.<field>`. "
             "Servers take no service object, and managed services take no image, ssh_keys or user_data."
+        ),
+    )
+    labels = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        default=dict,
+        help_text=_(
+            "Servers only: labels set on the server when it is created (apps/docs/content/api-overview.md, "
+            '"Labels and label selectors"); firewalls selecting them apply once it runs.'
+        ),
+    )
+    network_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=8,
+        help_text=_(
+            "Servers only: private networks to join once the server runs, ids of the project's networks in the "
+            "chosen datacentre, available (400 `network_ids` otherwise)."
+        ),
+    )
+    firewall_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=5,
+        help_text=_("Servers only: firewalls of the project to apply to the server once it runs."),
+    )
+    volumes = OrderVolumeInputSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=3,
+        help_text=_(
+            "Servers only: at most 3 volumes created and attached once the server runs (billed as volumes), "
+            "named `<name>-vol1`…"
         ),
     )
 
@@ -161,6 +204,18 @@ class OrderOutputSerializer(serializers.ModelSerializer):
     service_config = serializers.JSONField(
         read_only=True, help_text=_("A managed service's configuration as ordered (never its secrets).")
     )
+    labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+    network_ids = serializers.ListField(child=serializers.UUIDField(), read_only=True)
+    firewall_ids = serializers.ListField(child=serializers.UUIDField(), read_only=True)
+    volumes = OrderVolumeInputSerializer(many=True, read_only=True)
+    options_status = serializers.ChoiceField(
+        choices=choices.OptionsStatus.choices,
+        read_only=True,
+        help_text=_("Networks, firewalls and volumes: empty (none), pending, applying, applied or failed."),
+    )
+    options_errors = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text=_("The options that could not be applied, and why.")
+    )
     cancellable = serializers.BooleanField(source="is_cancellable", read_only=True)
     history = OrderTransitionOutputSerializer(source="transitions", many=True, read_only=True)
 
@@ -178,6 +233,12 @@ class OrderOutputSerializer(serializers.ModelSerializer):
             "name",
             "ssh_keys",
             "user_data_size",
+            "labels",
+            "network_ids",
+            "firewall_ids",
+            "volumes",
+            "options_status",
+            "options_errors",
             "price_hourly",
             "price_monthly",
             "currency",

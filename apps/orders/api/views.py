@@ -67,6 +67,10 @@ _ORDER_REQUEST = {
     "name": "web-1",
     "ssh_keys": ["5b0d7c1e-9a43-4f4e-8a55-1c9e0c6f3d21"],
     "user_data": "#cloud-config\npackages: [nginx]\n",
+    "labels": {"env": "prod"},
+    "network_ids": ["0b6f3c52-3d0e-4c5f-9d0e-6a1d2b3c4d5e"],
+    "firewall_ids": ["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"],
+    "volumes": [{"size_gb": 50, "tier": "STORAGE-NVME"}],
 }
 _SERVICE_ORDER_REQUEST = {
     "project": 12,
@@ -87,6 +91,12 @@ _ORDER_RESPONSE: dict[str, Any] = {
     "name": "web-1",
     "ssh_keys": ["5b0d7c1e-9a43-4f4e-8a55-1c9e0c6f3d21"],
     "user_data_size": 34,
+    "labels": {"env": "prod"},
+    "network_ids": ["0b6f3c52-3d0e-4c5f-9d0e-6a1d2b3c4d5e"],
+    "firewall_ids": ["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"],
+    "volumes": [{"size_gb": 50, "tier": "STORAGE-NVME"}],
+    "options_status": "",
+    "options_errors": [],
     "price_hourly": "0.039700",
     "price_monthly": "29.00",
     "currency": "EUR",
@@ -214,6 +224,10 @@ class OrderListApi(OrdersApiView):
             "A managed offer takes a `service` object with its family's fields (a domain, a repository, an "
             "origin, forwarding rules…), checked against the tier's limits (400 naming `service.<field>`), and no "
             "`image`, `ssh_keys` or `user_data`.\n\n"
+            "A server's options: `labels` are set when it is created; `network_ids`, `firewall_ids` and `volumes` "
+            "are checked now (400 naming the field: another datacentre, another project, an unknown id, a size "
+            "out of limits) and applied once the server runs; follow `options_status` and `options_errors` on "
+            "the order (a refused option never removes the server).\n\n"
             "A server's order answers with `action`, the Action that builds it (poll "
             "`GET /api/v1/actions/{id}/`), also linked from `links.actions`; both are empty while nothing is "
             "being built.\n\n"

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from apps.orders.services.fulfilment import (
     order_fulfilment_start,
+    order_options_apply,
+    order_options_resume,
     order_start,
     order_sync,
     order_sync_on_instance_change,
@@ -58,6 +60,8 @@ __all__ = [
     "order_cancel",
     "order_fail",
     "order_fulfilment_start",
+    "order_options_apply",
+    "order_options_resume",
     "order_place",
     "order_place_authorised",
     "order_reject",

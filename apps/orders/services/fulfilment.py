@@ -19,15 +19,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.catalogue.models import Offer
 from apps.core.actors import Actor, actor_user
 from apps.core.choices import ActorKind
-from apps.core.errors import Conflict, ValidationFailed
-from apps.core.services import audit_record
+from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.services import audit_record, task_enqueue
+from apps.firewalls import services as firewall_services
+from apps.firewalls.models import Firewall, FirewallServer
 from apps.infrastructure import crypto
 from apps.infrastructure import services as placement
 from apps.infrastructure.models import Reservation
@@ -37,13 +42,20 @@ from apps.instances.models import Instance
 from apps.managed import services as managed_services
 from apps.managed.choices import ENDED_STATES, ServiceState
 from apps.managed.models import ManagedService
-from apps.orders import validation
-from apps.orders.choices import FulfilmentStatus, OrderErrorCode, OrderState
+from apps.networks import services as network_services
+from apps.networks.models import LIVE as LIVE_ATTACHMENT
+from apps.networks.models import Attachment, Network
+from apps.orders import task_names, validation
+from apps.orders.choices import FulfilmentStatus, OptionsStatus, OrderErrorCode, OrderState
 from apps.orders.models import Order
 from apps.orders.services.transitions import order_lock, order_transition
+from apps.volumes import services as volume_services
+from apps.volumes.models import Volume
 
 # Orders the safety net re-reads per query (``orders_sync_provisioning``).
 SYNC_BATCH = 200
+# Options left ``applying`` this long are taken as lost with their worker and applied again (idempotent).
+OPTIONS_STALE = timedelta(minutes=10)
 
 
 # ---------------------------------------------------------------------------
@@ -116,6 +128,7 @@ def _deliver_vm(*, order: Order, actor: Actor) -> None:
         image=order.image,
         name=order.name,
         ssh_keys=instance_services.ssh_keys_of(organisation=order.organisation, ssh_key_ids=order.ssh_key_ids),
+        labels=order.labels or None,
         user_data=order.user_data,
         reservation=order.reservation,
         price_hourly=order.price_hourly,
@@ -155,7 +168,113 @@ def order_sync(*, order: Order) -> Order:
             audit_record(
                 actor=None, action="orders.order.complete", target=order, organisation_id=order.organisation_id
             )
+            if order.has_options and not order.options_status:
+                order.options_status = OptionsStatus.PENDING
+                order.save(update_fields=["options_status", "updated_at"])
+                task_enqueue(task_names.APPLY_OPTIONS, order.pk)
     return order
+
+
+def order_options_apply(*, order_id: int) -> Order | None:
+    """Join the networks, apply the firewalls and create and attach the volumes ordered with a server.
+
+    Run by the task ``orders.apply_options`` once the order completed (its server runs). Claimed with one
+    conditional UPDATE (``pending`` → ``applying``), so two workers never both run it; each option is
+    skipped when already in place (its key in ``options_done``, or found on the server), so a run cut short
+    and started again by the safety net (``orders_sync_provisioning``) never applies one twice. A refusal is
+    written on the order (``options_errors``, shown to the customer) and the server is kept. The platform
+    acts (actor None): the customer's rights were checked when they ordered.
+    """
+    claimed = Order.objects.filter(pk=order_id, options_status=OptionsStatus.PENDING).update(
+        options_status=OptionsStatus.APPLYING, updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    order = Order.objects.select_related("organisation", "project", "datacentre", "instance").get(pk=order_id)
+    instance = order.instance
+    done: list[str] = list(order.options_done or [])
+    errors: list[str] = []
+
+    def step(key: str, label: str, apply: Any) -> None:
+        if key in done:
+            return
+        try:
+            with transaction.atomic():
+                apply()
+        except ApplicationError as exc:
+            errors.append(f"{label}: {exc.message}")
+            return
+        done.append(key)
+        Order.objects.filter(pk=order.pk).update(options_done=done, updated_at=timezone.now())
+
+    if instance is None:
+        errors.append(str(_("The server is gone.")))
+    else:
+        for network in Network.objects.filter(public_id__in=order.network_ids).order_by("pk"):
+
+            def attach(network: Network = network) -> None:
+                if not Attachment.objects.filter(LIVE_ATTACHMENT, network=network, instance=instance).exists():
+                    network_services.network_attach(actor=None, network=network, server=instance)
+
+            step(f"network:{network.public_id}", _("Network %(name)s") % {"name": network.name}, attach)
+        for firewall in Firewall.objects.filter(public_id__in=order.firewall_ids).order_by("pk"):
+
+            def apply_firewall(firewall: Firewall = firewall) -> None:
+                if not FirewallServer.objects.filter(firewall=firewall, instance=instance, direct=True).exists():
+                    firewall_services.firewall_apply_to(firewall=firewall, actor=None, servers=[instance])
+
+            step(f"firewall:{firewall.public_id}", _("Firewall %(name)s") % {"name": firewall.name}, apply_firewall)
+        for index, spec in enumerate(order.volumes or []):
+            name = f"{order.name}-vol{index + 1}"
+
+            def create_volume(spec: dict[str, Any] = spec, name: str = name) -> None:
+                if Volume.objects.filter(project=order.project, name=name, server=instance).exists():
+                    return
+                tier = Offer.objects.get(code=spec["tier"])
+                volume_services.volume_create(
+                    actor=None,
+                    organisation=order.organisation,
+                    project=order.project,
+                    name=name,
+                    tier=tier,
+                    size_gb=int(spec["size_gb"]),
+                    datacentre=order.datacentre,
+                    server=instance,
+                )
+
+            step(f"volume:{index}", _("Volume %(name)s") % {"name": name}, create_volume)
+    status = OptionsStatus.FAILED if errors else OptionsStatus.APPLIED
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(
+            options_status=status, options_done=done, options_errors=errors, updated_at=timezone.now()
+        )
+        audit_record(
+            actor=None,
+            action="orders.order.options_apply",
+            target=order,
+            organisation_id=order.organisation_id,
+            changes={"applied": done, "failed": errors},
+        )
+    order.refresh_from_db()
+    return order
+
+
+def order_options_resume(*, now: Any = None) -> int:
+    """Safety net: send the options task again for orders left ``pending`` (a task lost with the broker) or
+    ``applying`` for ``OPTIONS_STALE`` (a worker lost mid-run: put back to ``pending`` first)."""
+    now = now or timezone.now()
+    stale = now - OPTIONS_STALE
+    Order.objects.filter(options_status=OptionsStatus.APPLYING, updated_at__lt=stale).update(
+        options_status=OptionsStatus.PENDING, updated_at=now
+    )
+    ids = list(
+        Order.objects.filter(options_status=OptionsStatus.PENDING, updated_at__lt=now - timedelta(minutes=1))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SYNC_BATCH]
+    )
+    for order_id in ids:
+        task_enqueue(task_names.APPLY_OPTIONS, order_id)
+    return len(ids)
 
 
 def order_sync_on_instance_change(*, instance_id: int, before: str, after: str, **_kwargs: Any) -> None:

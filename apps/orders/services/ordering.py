@@ -87,6 +87,10 @@ def order_place(
     user_data: str = "",
     gpu_stack: GpuSoftwareStack | None = None,
     service: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    network_ids: Sequence[uuid.UUID | str] = (),
+    firewall_ids: Sequence[uuid.UUID | str] = (),
+    volumes: Sequence[Mapping[str, Any]] = (),
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Order:
@@ -111,6 +115,10 @@ def order_place(
         user_data=user_data,
         gpu_stack=gpu_stack,
         service=service,
+        labels=labels,
+        network_ids=network_ids,
+        firewall_ids=firewall_ids,
+        volumes=volumes,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
@@ -129,6 +137,10 @@ def order_place_authorised(
     user_data: str = "",
     gpu_stack: GpuSoftwareStack | None = None,
     service: Mapping[str, Any] | None = None,
+    labels: Mapping[str, str] | None = None,
+    network_ids: Sequence[uuid.UUID | str] = (),
+    firewall_ids: Sequence[uuid.UUID | str] = (),
+    volumes: Sequence[Mapping[str, Any]] = (),
     idempotency_key: str | None = None,
     request_hash: str | None = None,
 ) -> Order:
@@ -147,6 +159,10 @@ def order_place_authorised(
             "ssh_keys": ssh_key_ids,
             "user_data": user_data,
             **({"service": dict(service)} if service else {}),
+            **({"labels": dict(labels)} if labels else {}),
+            **({"network_ids": sorted(str(i) for i in network_ids)} if network_ids else {}),
+            **({"firewall_ids": sorted(str(i) for i in firewall_ids)} if firewall_ids else {}),
+            **({"volumes": [dict(v) for v in volumes]} if volumes else {}),
         }
     )
     if key:
@@ -154,8 +170,9 @@ def order_place_authorised(
         if existing is not None:
             return order_replay(existing, fingerprint)
 
-    service_config, service_secrets = _validate(
+    service_config, service_secrets, options = _validate(
         organisation=organisation,
+        project=project,
         offer=offer,
         datacentre=datacentre,
         image=image,
@@ -164,6 +181,7 @@ def order_place_authorised(
         ssh_key_ids=ssh_key_ids,
         user_data=user_data,
         service=service,
+        options={"labels": labels, "network_ids": network_ids, "firewall_ids": firewall_ids, "volumes": volumes},
     )
     try:
         with transaction.atomic():
@@ -178,6 +196,7 @@ def order_place_authorised(
                 name=name,
                 ssh_key_ids=ssh_key_ids,
                 user_data=user_data,
+                **options,
                 service_config=service_config,
                 # Encrypted until the service holds them (a flagged order waits for approval first).
                 service_secrets=crypto.encrypt(json.dumps(service_secrets)) if service_secrets else "",
@@ -240,6 +259,7 @@ def order_submit(
 def _validate(
     *,
     organisation: Organisation,
+    project: Project,
     offer: Offer,
     datacentre: Datacentre,
     image: OsImage | None,
@@ -248,8 +268,10 @@ def _validate(
     ssh_key_ids: list[str],
     user_data: str,
     service: Mapping[str, Any] | None,
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every problem of the order at once (400); for a managed service, its clean configuration and secrets."""
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+    """Every problem of the order at once (400); for a managed service, its clean configuration and secrets;
+    a server's clean options (``validation.check_options``)."""
     errors: dict[str, list[str]] = {}
     if user_data and not validation.is_vm_offer(offer):
         user_data_errors: dict[str, list[str]] = {"user_data": [_("This product does not take cloud-init user-data.")]}
@@ -259,6 +281,16 @@ def _validate(
     service_errors, service_config, service_secrets = validation.check_service(
         organisation=organisation, offer=offer, name=name, service=service
     )
+    options_errors, options_clean = validation.check_options(
+        organisation=organisation,
+        project=project,
+        offer=offer,
+        datacentre=datacentre,
+        labels=options.get("labels"),
+        network_ids=options.get("network_ids") or (),
+        firewall_ids=options.get("firewall_ids") or (),
+        volumes=options.get("volumes") or (),
+    )
     for found in (
         validation.check_offer_place(offer=offer, datacentre=datacentre),
         validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack),
@@ -266,6 +298,7 @@ def _validate(
         user_data_errors,
         validation.check_ssh_keys(organisation=organisation, offer=offer, ssh_key_ids=ssh_key_ids),
         service_errors,
+        options_errors,
     ):
         for field, messages in found.items():
             errors.setdefault(field, []).extend(messages)
@@ -274,7 +307,7 @@ def _validate(
         if set(errors) == {"user_data"} and user_data_code == "user_data_unavailable":
             raise ValidationFailed(errors["user_data"][0], fields=errors, code=user_data_code)
         raise ValidationFailed(_("The order is not valid."), fields=errors)
-    return service_config, service_secrets
+    return service_config, service_secrets, options_clean
 
 
 def _check_not_blocked(*, organisation: Organisation) -> None:
@@ -347,6 +380,7 @@ def _place(*, order: Order, actor: Actor) -> None:
         # Reserve before anything is created or charged; Unavailable rolls the order back.
         order.reservation = order_reserve(order=order, actor=actor)
         order.save(update_fields=["reservation", "updated_at"])
+        validation.check_networks_reachable(network_ids=order.network_ids, cluster_id=order.reservation.cluster_id)
     order.flags = _flags(order=order)
     audit_record(
         actor=actor,
