@@ -79,7 +79,8 @@ class ManagedService(TimeStampedModel):
     backend_task = models.CharField(_("backend task"), max_length=64, blank=True)
     # What that call does and when it was claimed: a claim older than the lease is a dead worker's, which
     # the beat's sweep releases and sends again (services.service_backend_calls_resume).
-    backend_operation = models.CharField(_("backend call"), max_length=16, blank=True)
+    # db_default: rows written by code that predates the column (the 0003 data step, a rolling deploy) get "".
+    backend_operation = models.CharField(_("backend call"), max_length=16, blank=True, default="", db_default="")
     backend_claimed_at = models.DateTimeField(_("backend call claimed at"), null=True, blank=True)
 
     class Meta:
