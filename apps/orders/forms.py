@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -16,6 +17,8 @@ from apps.catalogue import selectors as catalogue_selectors
 from apps.catalogue import specs
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor
+from apps.firewalls.choices import FirewallStatus
+from apps.firewalls.models import Firewall
 from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import ImageChoice, availability_matrix
 from apps.instances.choices import InstanceStatus
@@ -23,9 +26,13 @@ from apps.instances.models import Instance, SshKey
 from apps.managed import validation as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
+from apps.networks.choices import NetworkStatus
+from apps.networks.models import Network
+from apps.orders.validation import MAX_ORDER_VOLUMES, STORAGE_FAMILY
 from apps.teams.access import project_list_for_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
+from apps.volumes.services import volume_prices
 
 
 class OfferChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -163,12 +170,57 @@ class OrderForm(forms.Form):
             "message, 64 KiB at most; cloud-init runs it at first boot. Your hostname and SSH keys are set as usual."
         ),
     )
+    # A server's options (apps/docs/content/ordering.md, "Options"): checked by order_place, applied once it runs.
+    labels = forms.CharField(
+        label=_("Labels"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "placeholder": "env=prod\nteam=web"}),
+        help_text=_("One key=value a line; firewalls and load balancers can select servers by label."),
+    )
+    network_ids = forms.ModelMultipleChoiceField(
+        label=_("Private networks"),
+        queryset=Network.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    firewall_ids = forms.ModelMultipleChoiceField(
+        label=_("Firewalls"),
+        queryset=Firewall.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     # One key per rendered form: submitting it twice places the same orders (Idempotency-Key).
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=48)
 
-    SERVER_FIELDS = ("quantity", "ssh_keys", "new_ssh_key_name", "new_ssh_key", "user_data")
+    VOLUME_FIELDS = tuple(
+        name for i in range(1, MAX_ORDER_VOLUMES + 1) for name in (f"volume_size_{i}", f"volume_tier_{i}")
+    )
+    SERVER_FIELDS = (
+        "quantity",
+        "ssh_keys",
+        "new_ssh_key_name",
+        "new_ssh_key",
+        "user_data",
+        "labels",
+        "network_ids",
+        "firewall_ids",
+        *VOLUME_FIELDS,
+    )
     # Values a GET refresh (or a deep link) carries over into the re-rendered form.
-    KEPT = ("project", "name", "quantity", "new_ssh_key_name", "new_ssh_key", "user_data", "idempotency_key")
+    KEPT = (
+        "project",
+        "name",
+        "quantity",
+        "new_ssh_key_name",
+        "new_ssh_key",
+        "user_data",
+        "labels",
+        *VOLUME_FIELDS,
+        "idempotency_key",
+    )
+    MULTIPLE = ("ssh_keys", "network_ids", "firewall_ids")
 
     def __init__(
         self, *args: Any, organisation: Organisation, actor: Actor, selection: Any = None, **kwargs: Any
@@ -196,6 +248,7 @@ class OrderForm(forms.Form):
         self.fields["ssh_keys"].queryset = SshKey.objects.filter(organisation=organisation).order_by("name")  # type: ignore[attr-defined]
         data = selection if selection is not None else (self.data if self.is_bound else {})
         self._build_flow(data)
+        self._options_fields(organisation)
         self.fields["family"].choices = [(f.value, f.obj.name) for f in self.family_cards]  # type: ignore[attr-defined]
         self.service_family = (
             service_validation.service_family_of(self.offer_obj) if self.offer_obj is not None else None
@@ -213,10 +266,111 @@ class OrderForm(forms.Form):
         if not self.is_bound and selection is not None:
             # A refresh re-renders the form unbound: keep what the customer typed.
             getlist = getattr(selection, "getlist", None)
-            for name in [*self.KEPT, "ssh_keys", *self.service_fields]:
+            for name in [*self.KEPT, *self.MULTIPLE, *self.service_fields]:
                 if name in self.fields and selection.get(name) not in (None, ""):
                     multiple = isinstance(self.fields[name], forms.MultipleChoiceField)
                     self.initial[name] = getlist(name) if getlist and multiple else selection.get(name)
+
+    def _options_fields(self, organisation: Organisation) -> None:
+        """Networks available in the chosen datacentre, the organisation's firewalls, the datacentre's tiers."""
+        dc = self.datacentre_obj
+        networks = Network.objects.filter(organisation=organisation, status=NetworkStatus.AVAILABLE)
+        self.fields["network_ids"].queryset = (  # type: ignore[attr-defined]
+            networks.filter(datacentre=dc).order_by("name") if dc is not None else networks.none()
+        )
+        self.fields["network_ids"].label_from_instance = lambda n: f"{n.name} ({n.ip_range})"  # type: ignore[attr-defined]
+        self.fields["firewall_ids"].queryset = Firewall.objects.filter(  # type: ignore[attr-defined]
+            organisation=organisation, status=FirewallStatus.ACTIVE
+        ).order_by("name")
+        tiers = (
+            list(
+                Offer.objects.filter(family__slug=STORAGE_FAMILY, datacentres=dc)
+                .exclude(status=catalogue_choices.OfferStatus.RETIRED)
+                .order_by("price_monthly", "code")
+            )
+            if dc is not None
+            else []
+        )
+        self.volume_tiers = {t.code: t for t in tiers}
+        tier_choices = [("", _("No volume"))] + [
+            (t.code, _("%(name)s (%(price)s € per GB a month)") % {"name": t.name, "price": t.price_monthly})
+            for t in tiers
+        ]
+        for i in range(1, MAX_ORDER_VOLUMES + 1):
+            self.fields[f"volume_size_{i}"] = forms.IntegerField(
+                label=_("Volume %(n)s size (GB)") % {"n": i},
+                required=False,
+                min_value=1,
+                widget=forms.NumberInput(attrs={"class": "flow-refresh"}),
+            )
+            self.fields[f"volume_tier_{i}"] = forms.ChoiceField(
+                label=_("Volume %(n)s tier") % {"n": i},
+                required=False,
+                choices=tier_choices,
+                widget=forms.Select(attrs={"class": "flow-refresh"}),
+            )
+
+    def volume_rows(self) -> list[tuple[Any, Any]]:
+        """The (size, tier) bound fields of each volume row, for the template."""
+        return [
+            (self[f"volume_size_{i}"], self[f"volume_tier_{i}"])
+            for i in range(1, MAX_ORDER_VOLUMES + 1)
+            if f"volume_size_{i}" in self.fields
+        ]
+
+    def clean_labels(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for line in str(self.cleaned_data.get("labels") or "").splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if "=" not in line:
+                raise forms.ValidationError(_("Write each label as key=value."))
+            key, value = line.split("=", 1)
+            out[key.strip()] = value.strip()
+        return out
+
+    def volumes(self) -> list[dict[str, Any]]:
+        """The volumes asked for: each row with a tier (a size without a tier is a form error in ``clean``)."""
+        data = getattr(self, "cleaned_data", {})
+        return [
+            {"size_gb": data.get(f"volume_size_{i}"), "tier": data.get(f"volume_tier_{i}")}
+            for i in range(1, MAX_ORDER_VOLUMES + 1)
+            if data.get(f"volume_tier_{i}")
+        ]
+
+    def options(self) -> dict[str, Any]:
+        """The server options for ``order_place``."""
+        if not self.is_vm:
+            return {}
+        data = self.cleaned_data
+        return {
+            "labels": data.get("labels") or {},
+            "network_ids": [n.public_id for n in data.get("network_ids") or []],
+            "firewall_ids": [f.public_id for f in data.get("firewall_ids") or []],
+            "volumes": self.volumes(),
+        }
+
+    def add_option_errors(self, fields: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Put ``volumes[i].size_gb`` / ``.tier`` errors of ``order_place`` on the row's fields; returns the rest."""
+        rest: dict[str, list[str]] = {}
+        rows = [i for i in range(1, MAX_ORDER_VOLUMES + 1) if getattr(self, "cleaned_data", {}).get(f"volume_tier_{i}")]
+        for path, messages in fields.items():
+            target = None
+            if path.startswith("volumes[") and "]" in path:
+                try:
+                    index = int(path[len("volumes[") : path.index("]")])
+                except ValueError:
+                    index = -1
+                if 0 <= index < len(rows):
+                    kind = "tier" if path.endswith(".tier") else "size"
+                    target = f"volume_{kind}_{rows[index]}"
+            if target is not None and target in self.fields:
+                for message in messages:
+                    self.add_error(target, message)
+            else:
+                rest[path] = messages
+        return rest
 
     # ------------------------------------------------------------------
     # The cards, with their state (one availability matrix for the family's offers)
@@ -404,6 +558,13 @@ class OrderForm(forms.Form):
                 "quantity",
                 _("Only %(n)s of this plan can be placed in this datacentre right now.") % {"n": count},
             )
+        if self.is_vm:
+            for i in range(1, MAX_ORDER_VOLUMES + 1):
+                size, tier = data.get(f"volume_size_{i}"), data.get(f"volume_tier_{i}")
+                if size and not tier and f"volume_tier_{i}" not in self.errors:
+                    self.add_error(f"volume_tier_{i}", _("Choose a tier for this volume."))
+                if tier and not size and f"volume_size_{i}" not in self.errors:
+                    self.add_error(f"volume_size_{i}", _("Give this volume a size."))
         if bool(data.get("new_ssh_key")) != bool(data.get("new_ssh_key_name")) and self.is_vm:
             self.add_error(
                 "new_ssh_key_name" if data.get("new_ssh_key") else "new_ssh_key",
@@ -458,15 +619,35 @@ class OrderForm(forms.Form):
             except (TypeError, ValueError):
                 quantity = 1
         offer = self.offer_obj
+        volumes = self._summary_volumes() if self.is_vm else []
+        volumes_hourly = sum((v["hourly"] for v in volumes), Decimal(0))
+        volumes_monthly = sum((v["monthly"] for v in volumes), Decimal(0))
         return {
             "offer": offer,
             "datacentre": self.datacentre_obj,
             "image": self.image_obj,
             "gpu_stack": self.gpu_stack_obj,
             "quantity": quantity,
-            "hourly": offer.price_hourly * quantity,
-            "monthly": offer.price_monthly * quantity,
+            "volumes": volumes,
+            "hourly": (offer.price_hourly + volumes_hourly) * quantity,
+            "monthly": (offer.price_monthly + volumes_monthly) * quantity,
         }
+
+    def _summary_volumes(self) -> list[dict[str, Any]]:
+        """The volumes chosen so far, each with its price (``apps.volumes``: the tier's price per GB × size)."""
+        source = self.data if self.is_bound else self.initial
+        out: list[dict[str, Any]] = []
+        for i in range(1, MAX_ORDER_VOLUMES + 1):
+            tier = getattr(self, "volume_tiers", {}).get(str(source.get(f"volume_tier_{i}") or ""))
+            try:
+                size = int(source.get(f"volume_size_{i}") or 0)
+            except (TypeError, ValueError):
+                size = 0
+            if tier is None or size < 1:
+                continue
+            hourly, monthly = volume_prices(tier=tier, size_gb=size)
+            out.append({"tier": tier, "size_gb": size, "hourly": hourly, "monthly": monthly})
+        return out
 
 
 _CATALOGUE_CODES = (

@@ -28,6 +28,8 @@ from apps.teams.portal import org_view
 
 def _form_error(form: Any, exc: ApplicationError) -> None:
     fields = form.add_service_errors(exc.fields) if hasattr(form, "add_service_errors") else exc.fields
+    if hasattr(form, "add_option_errors"):
+        fields = form.add_option_errors(fields)
     for field, errors in fields.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
@@ -102,6 +104,7 @@ def _orders_place(request: HttpRequest, organisation: Organisation, form: forms.
                     ssh_keys=ssh_keys,
                     user_data=data.get("user_data") or "",
                     service=form.service_data(),
+                    **form.options(),
                     idempotency_key=key if len(names) == 1 else f"{key}-{index}",
                 )
             )

@@ -144,7 +144,7 @@ class OrderCreateInputSerializer(QuoteInputSerializer):
         max_length=5,
         help_text=_("Servers only: firewalls of the project to apply to the server once it runs."),
     )
-    volumes = OrderVolumeInputSerializer(
+    volumes = OrderVolumeInputSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length (DRF 3.14)
         many=True,
         required=False,
         default=list,
