@@ -58,12 +58,12 @@ class OrderAdmin(StaffActionsMixin, AuditedModelAdmin):
         "price_monthly",
         "created_at",
     ]
-    list_filter = ["state", "fulfilment_status", "offer__family", "datacentre", "created_at"]
+    list_filter = ["state", "fulfilment_status", "options_status", "offer__family", "datacentre", "created_at"]
     search_fields = ("public_id", "name", "organisation__name", "organisation__slug", "idempotency_key")
     list_select_related = ("organisation", "offer", "datacentre")
     date_hierarchy = "created_at"
     inlines = [OrderTransitionInline]
-    actions = ["approve", "reject", "retry", "fulfilment_start"]
+    actions = ["approve", "reject", "retry", "fulfilment_start", "options_retry"]
     fieldsets = (
         (None, {"fields": ("public_id", "state", "organisation", "project", "created_by", "created_at")}),
         (_("Ordered"), {"fields": ("offer", "datacentre", "image", "gpu_stack", "name", "ssh_key_ids", "user_data")}),
@@ -78,6 +78,20 @@ class OrderAdmin(StaffActionsMixin, AuditedModelAdmin):
                     "service_config",
                     "fulfilment_status",
                     "fulfilment_notes",
+                )
+            },
+        ),
+        (
+            _("Options"),
+            {
+                "fields": (
+                    "labels",
+                    "network_ids",
+                    "firewall_ids",
+                    "volumes",
+                    "options_status",
+                    "options_done",
+                    "options_errors",
                 )
             },
         ),
@@ -153,6 +167,15 @@ class OrderAdmin(StaffActionsMixin, AuditedModelAdmin):
             queryset,
             lambda order: services.order_fulfilment_start(order=order, actor=request.user),
             str(_("%(n)d order(s) in progress.")),
+        )
+
+    @admin.action(description=_("Apply the options that failed again (networks, firewalls, volumes)"))
+    def options_retry(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda order: services.order_options_retry(order=order, actor=request.user),
+            str(_("%(n)d order(s): options applied again.")),
         )
 
 

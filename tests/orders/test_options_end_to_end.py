@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.core.errors import Conflict
 from apps.firewalls.choices import MemberStatus
 from apps.firewalls.models import FirewallServer
 from apps.infrastructure.models import ClusterStorage
@@ -142,3 +143,14 @@ def test_a_refused_option_is_written_on_the_order_and_the_server_is_kept(
     assert FirewallServer.objects.filter(firewall=firewall, instance=order.instance).exists()  # the rest applied
     order.instance.refresh_from_db()
     assert order.instance.status == InstanceStatus.RUNNING  # the server is kept
+
+    # Staff apply the failed options again once the network is available: only the network is tried.
+    Network.objects.filter(pk=network.pk).update(status="available")
+    with cap(execute=True):
+        services.order_options_retry(order=order, actor=personas.staff)
+    order.refresh_from_db()
+    assert (order.options_status, order.options_errors) == (OptionsStatus.APPLIED, [])
+    assert Attachment.objects.filter(network=network, instance=order.instance, status="attached").exists()
+    assert FirewallServer.objects.filter(firewall=firewall, instance=order.instance).count() == 1
+    with pytest.raises(Conflict):
+        services.order_options_retry(order=order, actor=personas.staff)  # nothing failed any more

@@ -259,6 +259,27 @@ def order_options_apply(*, order_id: int) -> Order | None:
     return order
 
 
+def order_options_retry(*, order: Order, actor: Actor) -> Order:
+    """Staff apply again the options of an order whose options ``failed`` (a network available again, a volume
+    quota raised): the failed ones are tried again, those applied are skipped (``options_done``)."""
+    with transaction.atomic():
+        won = Order.objects.filter(pk=order.pk, options_status=OptionsStatus.FAILED).update(
+            options_status=OptionsStatus.PENDING, options_errors=[], updated_at=timezone.now()
+        )
+        if not won:
+            raise Conflict(_("Only options that failed can be applied again."), code=OrderErrorCode.INVALID_TRANSITION)
+        audit_record(
+            actor=actor,
+            action="orders.order.options_retry",
+            target=order,
+            organisation_id=order.organisation_id,
+            actor_kind=ActorKind.STAFF,
+        )
+        task_enqueue(task_names.APPLY_OPTIONS, order.pk)
+    order.refresh_from_db()
+    return order
+
+
 def order_options_resume(*, now: Any = None) -> int:
     """Safety net: send the options task again for orders left ``pending`` (a task lost with the broker) or
     ``applying`` for ``OPTIONS_STALE`` (a worker lost mid-run: put back to ``pending`` first)."""
