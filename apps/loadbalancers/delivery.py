@@ -8,6 +8,8 @@ Every later change: ``agent_plan`` gives the QEMU guest agent's steps (``FileWri
 ``POST …/agent/file-write``, ``Exec`` for ``POST …/agent/exec`` then ``exec-status`` until
 it exits, docs/dev/proxmox-behaviour.md#guest-agent-files-exec):
 
+0. each private-network card the targets are reached through is up with its address
+   (``card_steps``: ``ip link set … up``, ``ip addr replace``; a hot-plugged card has none until reboot);
 1. the certificate directory exists, private (``install -d -m 0700``);
 2. the certificate bundle, when there is one, is written beside the one in use under a new,
    fingerprint-named file (``lb-<sha256 prefix>.pem``): the running configuration never
