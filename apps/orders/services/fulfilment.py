@@ -284,15 +284,20 @@ def order_options_resume(*, now: Any = None) -> int:
     """Safety net: send the options task again for orders left ``pending`` (a task lost with the broker) or
     ``applying`` for ``OPTIONS_STALE`` (a worker lost mid-run: put back to ``pending`` first)."""
     now = now or timezone.now()
-    stale = now - OPTIONS_STALE
-    Order.objects.filter(options_status=OptionsStatus.APPLYING, updated_at__lt=stale).update(
+    stale = list(
+        Order.objects.filter(options_status=OptionsStatus.APPLYING, updated_at__lt=now - OPTIONS_STALE)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SYNC_BATCH]
+    )
+    Order.objects.filter(pk__in=stale, options_status=OptionsStatus.APPLYING).update(
         options_status=OptionsStatus.PENDING, updated_at=now
     )
-    ids = list(
+    lost = list(
         Order.objects.filter(options_status=OptionsStatus.PENDING, updated_at__lt=now - timedelta(minutes=1))
         .order_by("pk")
         .values_list("pk", flat=True)[:SYNC_BATCH]
     )
+    ids = sorted({*stale, *lost})
     for order_id in ids:
         task_enqueue(task_names.APPLY_OPTIONS, order_id)
     return len(ids)
