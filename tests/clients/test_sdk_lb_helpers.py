@@ -73,3 +73,11 @@ def test_the_certificate_fingerprint_is_the_one_the_platform_computes():
     assert certificate_fingerprint(pem) == inspected.fingerprint_sha256
     assert certificate_fingerprint(chain.intermediate.certificate) != inspected.fingerprint_sha256
     assert certificate_fingerprint("no certificate here") is None
+
+
+def test_waiting_for_an_apply_stops_at_a_failure_with_its_code():
+    failed = {**LB, "apply_status": "failed", "apply_error_code": "haproxy_inactive"}
+    answers = [(200, {}, {**LB, "apply_status": "pending"}), (200, {}, failed)]
+    with stub_server(answers) as stub, pytest.raises(vmcloud.ActionFailed) as error:
+        Client(stub.url, "t").wait_load_balancer_applied(SID, timeout=30, interval=0)
+    assert error.value.code == "haproxy_inactive" and len(stub.requests) == 2

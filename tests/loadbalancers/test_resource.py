@@ -514,6 +514,17 @@ def test_the_api_reads_and_changes_a_load_balancer(env, personas, api_client, dj
 
     body = api_client.get(base).json()
     assert body["applied_generation"] == body["config_generation"] == 1
+    assert (body["apply_status"], body["apply_error_code"]) == ("applied", "")
+    # A failed apply says so with its code only; Proxmox's or the VM's text stays for staff.
+    LoadBalancer.objects.filter(pk=_lb(service).pk).update(
+        config_generation=2, apply_error="proxmox: 500 QEMU guest agent is not running on node gpu2"
+    )
+    failed = api_client.get(base).json()
+    assert (failed["apply_status"], failed["apply_error_code"]) == ("failed", "proxmox")
+    assert "gpu2" not in api_client.get(base).content.decode()
+    LoadBalancer.objects.filter(pk=_lb(service).pk).update(apply_error="")
+    assert api_client.get(base).json()["apply_status"] == "pending"
+    LoadBalancer.objects.filter(pk=_lb(service).pk).update(config_generation=1)
     assert body["applied_targets"] == [
         {
             "id": str(web1.public_id),

@@ -72,8 +72,33 @@ class LoadBalancerOutputSerializer(serializers.Serializer):
     config_generation = serializers.IntegerField()
     applied_generation = serializers.IntegerField()
     applied_at = serializers.DateTimeField(allow_null=True)
+    apply_status = serializers.SerializerMethodField(
+        help_text=_(
+            "applied: the VM runs the newest configuration; pending: it is being applied; failed: the last "
+            "apply failed (apply_error_code says why) and the VM still runs the one before."
+        )
+    )
+    apply_error_code = serializers.SerializerMethodField(
+        help_text=_(
+            "Why the last apply failed (invalid, haproxy_inactive, private_card_missing, proxmox, vm_error, …); "
+            "empty otherwise. Staff see the details in the back office."
+        )
+    )
     applied_targets = serializers.SerializerMethodField()
     health_read_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=["applied", "pending", "failed"]))
+    def get_apply_status(self, obj: LoadBalancer) -> str:
+        if obj.applied_generation >= obj.config_generation:
+            return "applied"
+        return "failed" if obj.apply_error else "pending"
+
+    @extend_schema_field(serializers.CharField())
+    def get_apply_error_code(self, obj: LoadBalancer) -> str:
+        # Only the code: the message can carry Proxmox's or the VM's own text, which is for staff.
+        if self.get_apply_status(obj) != "failed":
+            return ""
+        return obj.apply_error.split(":", 1)[0].strip()[:40]
 
     @extend_schema_field(LbAppliedTargetOutputSerializer(many=True))
     def get_applied_targets(self, obj: LoadBalancer) -> list[dict[str, Any]]:

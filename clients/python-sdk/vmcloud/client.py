@@ -388,15 +388,27 @@ class Client(Operations):
     ) -> LoadBalancerOutput:
         """Poll a load balancer until its VM runs its latest configuration (a change has no Action).
 
-        Raises ``ActionTimeout`` after ``timeout`` seconds.
+        Raises ``ActionFailed`` when the platform reports the apply failed (``apply_status``), and
+        ``ActionTimeout`` after ``timeout`` seconds.
         """
-        from .errors import ActionTimeout
+        from .errors import ActionFailed, ActionTimeout
 
         deadline = time.monotonic() + timeout
         while True:
             current = self.load_balancers_retrieve(service_id)
             if current["applied_generation"] >= current["config_generation"]:
                 return current
+            if current.get("apply_status") == "failed":
+                code = current.get("apply_error_code") or "apply_failed"
+                message = "the load balancer's VM refused the new configuration; it still runs the previous one"
+                raise ActionFailed(
+                    {
+                        "id": service_id,
+                        "type": "load_balancer_apply",
+                        "status": "error",
+                        "error": {"code": code, "message": message},
+                    }
+                )
             if time.monotonic() >= deadline:
                 seen = {"id": service_id, "type": "load_balancer_apply", "status": "pending"}
                 raise ActionTimeout(seen, timeout)
