@@ -73,3 +73,29 @@ def staff_roles_apply(*, group_model: Any = Group, permission_model: Any = Permi
             group.permissions.set(granted)
             counts[role] = len(granted)
     return counts
+
+
+def staff_roles_grant_new_models() -> int:
+    """Give each existing role group its default permissions on models it holds no permission on yet.
+
+    Run after every ``migrate`` (``BackofficeConfig.ready`` connects it to ``post_migrate``): a model
+    that lands after the roles' data migration (a new app, a new resource) reaches support,
+    operations, finance and superuser without anyone running ``manage.py staff_roles``. A group's
+    own choices on models it already holds permissions on are left as they are. Returns how many
+    permissions were added.
+    """
+    permissions = list(Permission.objects.select_related("content_type"))
+    added = 0
+    with transaction.atomic():
+        for group in Group.objects.filter(name__in=list(roles.ROLE_RULES)):
+            rules = roles.ROLE_RULES[group.name]
+            held = set(group.permissions.values_list("content_type_id", flat=True))
+            new = [
+                p
+                for p in permissions
+                if p.content_type_id not in held and (group.name == roles.SUPERUSER or _granted(p, rules))
+            ]
+            if new:
+                group.permissions.add(*new)
+                added += len(new)
+    return added

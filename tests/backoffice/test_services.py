@@ -84,3 +84,29 @@ def test_staff_roles_command_is_idempotent_and_resets_hand_edits(capsys):
     assert _codes(roles.SUPPORT) == before
     assert Group.objects.filter(name=roles.FINANCE).count() == 1
     assert "support:" in capsys.readouterr().out
+
+
+def test_a_model_added_after_the_roles_migration_gets_its_role_defaults_at_the_next_migrate():
+    """post_migrate grants the defaults on models a group holds nothing on, and keeps its own choices."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from apps.backoffice.services import staff_roles_grant_new_models
+
+    staff_roles_apply()
+    operations = Group.objects.get(name=roles.OPERATIONS)
+    # As if managed services had landed after the roles' migration: operations holds nothing on them.
+    managed = Permission.objects.filter(content_type__app_label="managed", content_type__model="managedservice")
+    operations.permissions.remove(*managed)
+    # A choice made by hand on a model the group already knows is kept.
+    assert "infrastructure.delete_node" in _codes(roles.OPERATIONS)
+    operations.permissions.remove(
+        Permission.objects.get(codename="delete_node", content_type__app_label="infrastructure")
+    )
+    assert "managed.change_managedservice" not in _codes(roles.OPERATIONS)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")  # what every migrate ends with
+
+    codes = _codes(roles.OPERATIONS)
+    assert "managed.change_managedservice" in codes
+    assert "infrastructure.delete_node" not in codes
+    assert staff_roles_grant_new_models() == 0  # nothing more to add
