@@ -17,6 +17,7 @@ from apps.catalogue import selectors as catalogue_selectors
 from apps.catalogue import specs
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor
+from apps.core.formats import money
 from apps.firewalls.choices import FirewallStatus
 from apps.firewalls.models import Firewall
 from apps.infrastructure.choices import UnavailableCode
@@ -293,7 +294,7 @@ class OrderForm(forms.Form):
         )
         self.volume_tiers = {t.code: t for t in tiers}
         tier_choices = [("", _("No volume"))] + [
-            (t.code, _("%(name)s (%(price)s € per GB a month)") % {"name": t.name, "price": t.price_monthly})
+            (t.code, _("%(name)s (%(price)s per GB a month)") % {"name": t.name, "price": money(t.price_monthly)})
             for t in tiers
         ]
         for i in range(1, MAX_ORDER_VOLUMES + 1):
