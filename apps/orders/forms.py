@@ -907,11 +907,8 @@ def service_data_from(family: str, data: dict[str, Any]) -> dict[str, Any]:
             "cache_rules": rules,
             "waf": data.get("service_waf", ""),
         }
-    rules_out = []
-    for line in _lines(data.get("service_rules")):
-        parts = line.replace("->", " ").replace("→", " ").split()
-        keys = ("protocol", "port", "target_protocol", "target_port")
-        rules_out.append(dict(zip(keys, parts, strict=False)))
+    # The same parser as the load balancer's page.
+    rules_out = service_validation.lb_rules_parse(data.get("service_rules"))
     targets = []
     for line in _lines(data.get("service_targets")):
         try:
