@@ -188,12 +188,29 @@ class Client(Operations):
         ssh_keys: list[str] | None = None,
         user_data: str | None = None,
         gpu_stack: str | None = None,
+        labels: dict[str, str] | None = None,
+        network_ids: list[str] | None = None,
+        firewall_ids: list[str] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
         idempotency_key: str | None = None,
     ) -> tuple[dict[str, Any], Action | None]:
-        """Order a server; return the order and the Action that builds it (None while it awaits approval)."""
+        """Order a server; return the order and the Action that builds it (None while it awaits approval).
+
+        ``labels`` are set when the server is created; ``network_ids``, ``firewall_ids`` and ``volumes``
+        (``[{"size_gb": 50, "tier": "ssd"}]``, at most 3) are applied once it runs: follow the order's
+        ``options_status`` (apps/docs/content/ordering.md, "Options").
+        """
         body: dict[str, Any] = {"name": name, "offer": offer, "datacentre": datacentre}
         body["project"] = project if project is not None else self.default_project()["id"]
-        for key, value in (("image", image), ("ssh_keys", ssh_keys), ("user_data", user_data)):
+        for key, value in (
+            ("image", image),
+            ("ssh_keys", ssh_keys),
+            ("user_data", user_data),
+            ("labels", labels),
+            ("network_ids", network_ids),
+            ("firewall_ids", firewall_ids),
+            ("volumes", volumes),
+        ):
             if value is not None:
                 body[key] = value
         if gpu_stack is not None:

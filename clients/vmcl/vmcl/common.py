@@ -236,6 +236,26 @@ def resolve_id(operation: str, reference: str, *, key: str = "name", kind: str =
     return str(matches[0]["id"])
 
 
+def order_options(*, network: list[str] | None, firewall: list[str] | None, volume: list[str] | None) -> dict[str, Any]:
+    """The server order's options from the CLI's flags: networks and firewalls by id or name, volumes as SIZE:TIER."""
+    options: dict[str, Any] = {}
+    if network:
+        options["network_ids"] = [resolve_id("networks_list", n, kind="network") for n in network]
+    if firewall:
+        options["firewall_ids"] = [resolve_id("firewalls_list", f, kind="firewall") for f in firewall]
+    if volume:
+        from vmcloud.errors import BadRequest
+
+        volumes = []
+        for spec in volume:
+            size, _sep, tier = spec.partition(":")
+            if not size.strip().isdigit() or not tier.strip():
+                raise BadRequest(400, "invalid", f"--volume {spec!r}: give SIZE_GB:TIER, e.g. 50:STORAGE-NVME.")
+            volumes.append({"size_gb": int(size), "tier": tier.strip()})
+        options["volumes"] = volumes
+    return options
+
+
 def action_result(action: Action, *, wait: bool, timeout: float, output: str, quiet_when_json: bool = True) -> None:
     """Print an Action, after waiting for it with --wait."""
     if wait:

@@ -20,6 +20,7 @@ from ..common import (
     emit,
     labels_dict,
     list_items,
+    order_options,
     resolve_id,
     wait_for,
 )
@@ -80,14 +81,28 @@ def create(
     gpu_stack: Annotated[str | None, typer.Option(help="GPU software stack slug (GPU offers).")] = None,
     project: Annotated[int | None, typer.Option(help="Project id (default: the context's, else your default).")] = None,
     label: Annotated[list[str] | None, typer.Option("--label", help="KEY=VALUE label (repeatable).")] = None,
+    network: Annotated[
+        list[str] | None, typer.Option("--network", help="Private network id or name to attach (repeatable).")
+    ] = None,
+    firewall: Annotated[
+        list[str] | None, typer.Option("--firewall", help="Firewall id or name to apply (repeatable).")
+    ] = None,
+    volume: Annotated[
+        list[str] | None,
+        typer.Option("--volume", help="A volume to create and attach: SIZE_GB:TIER, e.g. 50:STORAGE-NVME (up to 3)."),
+    ] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="Retry-safe key (default: a new UUID).")] = None,
     wait: Wait = False,
     timeout: Timeout = 900.0,
     output: Output = "table",
 ) -> None:
-    """Order a server; with --wait, wait until it runs and show it (with its address)."""
+    """Order a server; with --wait, wait until it runs and show it (with its address).
+
+    Labels are set when it is created; networks, firewalls and volumes once it runs.
+    """
     api = client()
     keys = [resolve_id("ssh_keys_list", k, kind="SSH key") for k in ssh_key or []]
+    options = order_options(network=network, firewall=firewall, volume=volume)
     order, action = api.create_server(
         name=name,
         offer=offer,
@@ -97,10 +112,10 @@ def create(
         ssh_keys=keys or None,
         user_data=user_data_from_file.read_text() if user_data_from_file else None,
         gpu_stack=gpu_stack,
+        labels=labels_dict(label) if label else None,
         idempotency_key=idempotency_key,
+        **options,
     )
-    if label and order.get("instance"):
-        api.instances_update(order["instance"], body={"labels": labels_dict(label)})
     if not wait or action is None:
         if wait and action is None:
             typer.echo(f"order {order['id']} is {order.get('state')}: nothing to wait for yet", err=True)
