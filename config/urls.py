@@ -7,9 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from apps.core import metrics as core_metrics
 from apps.core import views as core_views
 
-admin.site.site_header = "VMCloud back office"
-admin.site.site_title = "VMCloud back office"
-admin.site.index_title = "Back office"
+# The back office's titles (translatable) are its site's own: apps/backoffice/admin/site.py.
 
 urlpatterns = [
     path("admin/", admin.site.urls),
