@@ -59,21 +59,22 @@ def world(personas, shop):
     return {"server": server.public_id}
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_portal_page_has_no_serious_violation_in_light_and_dark(login_page, personas, world, path):
+def test_portal_pages_have_no_serious_violation_in_light_and_dark(login_page, personas, world):
+    """One walk over PAGES (one login, one database): every failure is collected and reported together."""
     page = login_page(personas.owner)
-    url = path.format(**world)
     failures = []
-    page.goto(url)
-    for theme in ("light", "dark"):
-        # Stored before a reload, as the toggle stores it: theme-init.js applies it before the first paint, so
-        # axe never measures colours halfway through the toggle's transition.
-        page.evaluate(f"window.localStorage.setItem('vmcloud-theme', '{theme}')")
-        page.reload()
-        assert page.evaluate("document.documentElement.getAttribute('data-theme')") == theme
-        violations = axe_violations(page)
-        if violations:
-            failures.append(axe_report(violations, label=f"{url} ({theme})"))
+    for path in PAGES:
+        url = path.format(**world)
+        page.goto(url)
+        for theme in ("light", "dark"):
+            # Stored before a reload, as the toggle stores it: theme-init.js applies it before the first paint,
+            # so axe never measures colours halfway through the toggle's transition.
+            page.evaluate(f"window.localStorage.setItem('vmcloud-theme', '{theme}')")
+            page.reload()
+            assert page.evaluate("document.documentElement.getAttribute('data-theme')") == theme, url
+            violations = axe_violations(page)
+            if violations:
+                failures.append(axe_report(violations, label=f"{url} ({theme})"))
     assert not failures, "\n\n".join(failures)
 
 
