@@ -49,12 +49,14 @@ def test_production_refuses_to_start_without_redis_or_an_encryption_key():
     assert both.returncode == 0, both.stderr
 
 
-def test_check_deploy_reports_the_missing_cache_and_key():
-    # `make run`'s settings start without them (development), but check --deploy names both.
+def test_check_deploy_reports_the_missing_cache_and_key(tmp_path):
+    # `make run`'s settings start without them (development), but check --deploy names both. Its SQLite
+    # file goes to a temporary var/: an empty var/db.sqlite3 left in the checkout would make the next
+    # `make run` skip the migrated template and run every migration.
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=ROOT,
-        env=_env(DJANGO_SETTINGS_MODULE="config.settings.local"),
+        env=_env(DJANGO_SETTINGS_MODULE="config.settings.local", VMCLOUD_VAR_DIR=str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=180,
