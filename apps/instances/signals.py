@@ -5,6 +5,11 @@ instance's status commits (``services.instance_transition``, the one place
 statuses change), with ``instance_id``, ``before`` and ``after``. A higher app
 (``apps.orders``: an order completes or fails with its server) connects a
 receiver in its ``AppConfig.ready()``; instances never imports it.
+
+``instance_labels_changed`` is sent once the transaction that changed a
+server's labels commits (``services.instance_update``), with ``instance_id``
+and ``organisation_id``: load balancers whose targets select servers by label
+follow at once (``apps.loadbalancers``), rather than at their next sweep.
 """
 
 from __future__ import annotations
@@ -13,3 +18,6 @@ from django.dispatch import Signal
 
 # Arguments: instance_id (int), before (str, an InstanceStatus), after (str, an InstanceStatus).
 instance_status_changed = Signal()
+
+# Arguments: instance_id (int), organisation_id (int).
+instance_labels_changed = Signal()

@@ -45,7 +45,7 @@ from apps.instances.services.validation import (
     ssh_keys_resolve,
     user_data_check,
 )
-from apps.instances.signals import instance_status_changed
+from apps.instances.signals import instance_labels_changed, instance_status_changed
 from apps.teams.models import Organisation, Project
 
 PASSWORD_LENGTH = 20
@@ -242,6 +242,14 @@ def instance_update(
                 organisation_id=locked.organisation_id,
                 changes=changes,
             )
+            if "labels" in changes:
+                instance_id, organisation_id = locked.pk, locked.organisation_id
+                transaction.on_commit(
+                    lambda: instance_labels_changed.send(
+                        sender=Instance, instance_id=instance_id, organisation_id=organisation_id
+                    ),
+                    robust=True,
+                )
     return locked
 
 

@@ -44,6 +44,7 @@ from apps.instances.services import (
 )
 from apps.networks.choices import AttachmentStatus, NetworkStatus
 from apps.networks.models import Attachment, Network, NetworkZone
+from apps.networks.signals import server_network_changed
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,21 @@ def _attach(action: Action) -> None:
             pk=attachment.pk, status__in=(AttachmentStatus.ATTACHING, AttachmentStatus.ATTACHED)
         ).update(status=AttachmentStatus.ATTACHED, attached_at=timezone.now(), needs_reboot=running)
         resource_action_succeed(action=action)
+        _card_changed(attachment, AttachmentStatus.ATTACHED)
+
+
+def _card_changed(attachment: Attachment, status: str) -> None:
+    """Tell the apps above, once this commits, that a server's card joined or left a network."""
+    if attachment.instance_id is None:
+        return
+    instance_id, network_id = attachment.instance_id, attachment.network_id
+    # Robust: a receiver that fails is logged and never undoes the card (the load balancers' sweep catches up).
+    transaction.on_commit(
+        lambda: server_network_changed.send(
+            sender=Attachment, instance_id=instance_id, network_id=network_id, status=status
+        ),
+        robust=True,
+    )
 
 
 def _detach(action: Action) -> None:
@@ -234,6 +250,7 @@ def _detach(action: Action) -> None:
             status=AttachmentStatus.DETACHED, detached_at=timezone.now(), detached_reason="detached", needs_reboot=False
         )
         resource_action_succeed(action=action)
+        _card_changed(attachment, AttachmentStatus.DETACHED)
 
 
 def _delete(action: Action) -> None:
