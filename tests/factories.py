@@ -20,9 +20,9 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.catalogue.choices import FamilyKind
 from apps.catalogue.models import Datacentre, Offer, OsImage
-from apps.teams import tokens
 from apps.teams.choices import Role, TokenScope
 from apps.teams.models import ApiToken, Membership, Organisation, Project
+from apps.teams.rules import tokens
 from tests.infrastructure.factories import FamilyFactory, GpuModelFactory, OfferFactory, envelopes, fleet
 
 

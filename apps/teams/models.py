@@ -2,7 +2,7 @@
 
 Invariants live here as database constraints (one membership per user and
 organisation, one default project per organisation, unique slugs, one pending
-invitation per address); workflows live in ``services.py``.
+invitation per address); workflows live in ``services/``.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ class ApiToken(models.Model):
 
     The token reads ``vmc_pat_<id>_<secret><checksum>``; ``prefix`` (``vmc_pat_<id>``)
     is stored in clear to find the row and to show in lists and audit events,
-    the secret only as a SHA-256 hash (see ``apps.teams.tokens`` for why a fast
+    the secret only as a SHA-256 hash (see ``apps.teams.rules.tokens`` for why a fast
     hash is right for random secrets). Effective rights are the holder's role
     ∩ ``scope`` ∩ ``projects`` (when limited).
     """

@@ -21,10 +21,10 @@ from guardian.models import UserObjectPermission
 from apps.core.errors import NotFound
 from apps.core.models import AuditEvent
 from apps.core.selectors import audit_event_list
-from apps.teams import tokens
 from apps.teams.access import Actor, project_list_for_actor
 from apps.teams.choices import GRANT_CODENAMES, InvitationStatus, Permission
 from apps.teams.models import ApiToken, Invitation, Membership, Organisation, Project
+from apps.teams.rules import tokens
 
 
 def member_list(*, organisation: Organisation) -> QuerySet[Membership]:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from apps.teams.choices import ROLE_PERMISSIONS, Permission, Role
-from apps.teams.role_table import roles_markdown
+from apps.teams.rules.role_table import roles_markdown
 
 PAGE = Path(__file__).resolve().parents[2] / "apps" / "docs" / "content" / "roles-and-permissions.md"
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.core.models import AuditEvent
-from apps.teams import tokens
 from apps.teams.choices import Role, TokenScope
 from apps.teams.models import ApiToken
+from apps.teams.rules import tokens
 from apps.teams.services import api_token_create, api_token_revoke, project_create
 from tests.factories import ApiTokenFactory
 

@@ -19,8 +19,8 @@ from apps.core.errors import PermissionDenied
 from apps.core.middleware import client_ip
 from apps.teams.access import bind_token, token_auth_queryset
 from apps.teams.models import ApiToken
+from apps.teams.rules.tokens import parse_api_token, token_matches
 from apps.teams.services import api_token_touch
-from apps.teams.tokens import parse_api_token, token_matches
 
 
 class ApiTokenAuthentication(BaseAuthentication):

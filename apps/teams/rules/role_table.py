@@ -4,7 +4,7 @@ A test compares the page's table with this output, so the published table
 cannot drift from the code. Regenerate with::
 
     .venv/bin/python -c "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings.local'; \
-django.setup(); from apps.teams.role_table import roles_markdown; print(roles_markdown())"
+django.setup(); from apps.teams.rules.role_table import roles_markdown; print(roles_markdown())"
 """
 
 from __future__ import annotations
