@@ -7,11 +7,12 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from apps.core.actors import Actor
 from apps.teams.choices import Role
 from apps.teams.models import Organisation
 
 
-def block_or_prepare_user_deletion(sender: Any, user: Any, actor: Any, **kwargs: Any) -> list[str]:
+def block_or_prepare_user_deletion(sender: Any, user: Any, actor: Actor, **kwargs: Any) -> list[str]:
     """Refuse deletion while the user is the last owner of an organisation that has other members.
 
     Those members would be left with nobody able to manage billing or

@@ -286,7 +286,7 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the org's verified domains vouch fo
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
-# SSO domain ownership is proven by a DNS TXT record (apps/sso/dns_txt.py):
+# SSO domain ownership is proven by a DNS TXT record (apps/sso/services/dns_txt.py):
 # the nameservers asked (empty: the system's resolver) and their port.
 SSO_DNS_NAMESERVERS = env.list("SSO_DNS_NAMESERVERS", default=[])
 SSO_DNS_PORT = env.int("SSO_DNS_PORT", default=53)  # UDP/TCP port of those nameservers

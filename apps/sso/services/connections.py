@@ -1,4 +1,9 @@
-"""SSO writes: configure an organisation's SAML connection and domains, consume assertions, provision members."""
+"""An organisation's SAML connection and its IdP metadata: save the settings, refresh the metadata.
+
+Metadata (XML, or fetched from its URL through ``apps.sso.saml``) fills in the
+IdP's entity id, endpoints and certificates; certificate changes are audited as
+their SHA-256 fingerprints.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,22 @@ import base64
 import datetime as dt
 import hashlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from apps.core.actors import actor_is_back_office_staff
+from apps.core.actors import Actor, actor_is_back_office_staff
 from apps.core.choices import ActorKind
-from apps.core.errors import ApplicationError, Conflict, PermissionDenied, Unavailable, ValidationFailed
+from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.services import audit_record, model_changes
-from apps.sso import dns_txt, saml
-from apps.sso.choices import PUBLIC_EMAIL_DOMAINS, DomainVerification
-from apps.sso.models import SamlAssertionUse, SamlConnection, SamlDomain
+from apps.sso import saml
+from apps.sso.models import SamlConnection
 from apps.teams.choices import Role
-from apps.teams.models import Membership, Organisation
-from apps.teams.services import membership_create
-
-if TYPE_CHECKING:
-    from apps.accounts.models import User
+from apps.teams.models import Organisation
 
 CONNECTION_FIELDS = [
     "enabled",
@@ -54,10 +54,6 @@ METADATA_FIELDS = [
     "idp_x509_cert_previous_until",
 ]
 AUDITED_FIELDS = list(dict.fromkeys([*CONNECTION_FIELDS, *METADATA_FIELDS]))
-_DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-# An assertion without NotOnOrAfter (python3-saml refuses those in strict mode,
-# but be safe) is remembered this long.
-ASSERTION_MEMORY = dt.timedelta(hours=24)
 
 
 def _clean_cert(value: str) -> str:
@@ -111,7 +107,7 @@ def _apply_metadata(connection: SamlConnection, parsed: saml.IdpMetadata) -> Non
 
 
 @transaction.atomic
-def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[str, Any]) -> SamlConnection:
+def saml_connection_save(*, organisation: Organisation, actor: Actor, data: dict[str, Any]) -> SamlConnection:
     """Create or update the organisation's connection from ``data`` (keys of ``CONNECTION_FIELDS``).
 
     Metadata XML (or, when no certificate is given, a metadata URL, fetched
@@ -176,7 +172,7 @@ def saml_connection_save(*, organisation: Organisation, actor: Any, data: dict[s
     return connection
 
 
-def saml_connection_refresh_metadata(*, connection: SamlConnection, actor: Any) -> SamlConnection:
+def saml_connection_refresh_metadata(*, connection: SamlConnection, actor: Actor) -> SamlConnection:
     """Re-read the IdP metadata (its URL, else the stored XML) and apply it: new certificates, endpoints.
 
     For certificate rollovers (apps/docs/content/single-sign-on.md,
@@ -246,183 +242,3 @@ def _unique_slug(base: str) -> str:
         n += 1
         slug = f"{root}-{n}"
     return slug
-
-
-def _normalise_domain(domain: str) -> str:
-    return (domain or "").strip().lower().rstrip(".").removeprefix("@")
-
-
-@transaction.atomic
-def saml_domain_add(*, connection: SamlConnection, domain: str, actor: Any) -> SamlDomain:
-    """Claim ``domain`` for the connection; it is used only once verified (DNS TXT record or staff).
-
-    Public mail domains are refused. A domain another organisation already
-    claimed is accepted as a competing claim that only staff can verify
-    (``staff_review``): at most one organisation ever holds it verified.
-    """
-    domain = _normalise_domain(domain)
-    if not _DOMAIN_RE.match(domain):
-        raise ValidationFailed(_("Enter a domain name such as example.com."), fields={"domain": [_("Invalid domain.")]})
-    if domain in PUBLIC_EMAIL_DOMAINS:
-        raise ValidationFailed(
-            _("Public email providers cannot be routed to an organisation's SSO."),
-            fields={"domain": [_("Public email domain.")]},
-        )
-    if SamlDomain.objects.filter(connection=connection, domain=domain).exists():
-        raise Conflict(
-            _("The domain %(domain)s is already listed.") % {"domain": domain},
-            code="domain_taken",
-            fields={"domain": [_("Already listed.")]},
-        )
-    contested = SamlDomain.objects.filter(domain=domain).exclude(connection=connection).exists()
-    try:
-        with transaction.atomic():
-            row = SamlDomain.objects.create(connection=connection, domain=domain, staff_review=contested)
-    except IntegrityError as exc:  # the same domain added twice at once
-        raise Conflict(
-            _("The domain %(domain)s is already listed.") % {"domain": domain},
-            code="domain_taken",
-            fields={"domain": [_("Already listed.")]},
-        ) from exc
-    audit_record(
-        actor=actor,
-        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
-        action="sso.domain.add",
-        target=row,
-        organisation_id=connection.organisation_id,
-        changes={"domain": domain, "staff_review": contested},
-    )
-    return row
-
-
-def _mark_verified(row: SamlDomain, *, method: str, actor: Any) -> SamlDomain:
-    row.verified_at = timezone.now()
-    row.verification_method = method
-    try:
-        with transaction.atomic():
-            row.save(update_fields=["verified_at", "verification_method"])
-    except IntegrityError as exc:
-        raise Conflict(
-            _("%(domain)s is already verified for another organisation.") % {"domain": row.domain},
-            code="domain_taken",
-            fields={"domain": [_("Verified for another organisation.")]},
-        ) from exc
-    audit_record(
-        actor=actor,
-        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
-        action="sso.domain.verify",
-        target=row,
-        organisation_id=row.connection.organisation_id,
-        changes={"domain": row.domain, "method": method},
-    )
-    return row
-
-
-@transaction.atomic
-def saml_domain_verify_dns(*, domain: SamlDomain, actor: Any) -> SamlDomain:
-    """Verify the domain by its DNS TXT record (``row.txt_name`` must carry ``row.txt_value``).
-
-    Raises ``ValidationFailed`` (record missing, or the claim awaits staff) or
-    ``Unavailable`` (DNS could not be asked); both leave the domain unverified.
-    """
-    row = SamlDomain.objects.select_for_update().select_related("connection").get(pk=domain.pk)
-    if row.verified_at is not None:
-        return row
-    if row.staff_review:
-        raise ValidationFailed(
-            _("Another organisation has claimed %(domain)s: our staff will review the claims.")
-            % {"domain": row.domain},
-            code="domain_staff_review",
-            fields={"domain": [_("Awaiting staff review.")]},
-        )
-    try:
-        records = dns_txt.txt_records(row.txt_name)
-    except dns_txt.DnsLookupError as exc:
-        raise Unavailable(
-            _("DNS could not be queried for %(name)s; try again in a few minutes.") % {"name": row.txt_name},
-            code="dns_unavailable",
-        ) from exc
-    if row.txt_value not in (r.strip() for r in records):
-        raise ValidationFailed(
-            _("No TXT record %(name)s with the value %(value)s was found. DNS changes can take a while to appear.")
-            % {"name": row.txt_name, "value": row.txt_value},
-            code="domain_txt_missing",
-            fields={"domain": [_("TXT record not found.")]},
-        )
-    return _mark_verified(row, method=DomainVerification.DNS, actor=actor)
-
-
-@transaction.atomic
-def saml_domain_verify(*, domain: SamlDomain, actor: Any) -> SamlDomain:
-    """Staff confirm, in the back office, that the organisation controls the domain."""
-    if not actor_is_back_office_staff(actor):
-        raise PermissionDenied(_("Only staff can verify a domain without its DNS record."))
-    row = SamlDomain.objects.select_for_update().select_related("connection").get(pk=domain.pk)
-    if row.domain in PUBLIC_EMAIL_DOMAINS:
-        raise ValidationFailed(
-            _("Public email providers cannot be routed to an organisation's SSO."),
-            fields={"domain": [_("Public email domain.")]},
-        )
-    if row.verified_at is not None:
-        return row
-    return _mark_verified(row, method=DomainVerification.STAFF, actor=actor)
-
-
-@transaction.atomic
-def saml_domain_remove(*, domain: SamlDomain, actor: Any) -> None:
-    connection = domain.connection
-    audit_record(
-        actor=actor,
-        actor_kind=ActorKind.STAFF if actor_is_back_office_staff(actor) else None,
-        action="sso.domain.remove",
-        target=domain,
-        organisation_id=connection.organisation_id,
-        changes={"domain": domain.domain},
-    )
-    domain.delete()
-
-
-def saml_assertion_consume(*, connection: SamlConnection, assertion_id: str, expires_at: dt.datetime | None) -> None:
-    """Remember a consumed assertion id; a second use raises ``Conflict`` (replay)."""
-    if not assertion_id:
-        raise ValidationFailed(_("The SAML assertion has no id."), code="saml_assertion_invalid")
-    try:
-        with transaction.atomic():
-            SamlAssertionUse.objects.create(
-                connection=connection,
-                assertion_id=assertion_id[:255],
-                expires_at=expires_at or timezone.now() + ASSERTION_MEMORY,
-            )
-    except IntegrityError as exc:
-        raise Conflict(_("This SAML assertion was already used."), code="saml_assertion_replayed") from exc
-
-
-def saml_assertions_purge(*, now: dt.datetime | None = None) -> int:
-    """Forget assertion ids past their expiry (their signatures are no longer accepted anyway)."""
-    deleted, _details = SamlAssertionUse.objects.filter(expires_at__lt=now or timezone.now()).delete()
-    return deleted
-
-
-@transaction.atomic
-def saml_login_record(*, connection: SamlConnection, user: User) -> Membership | None:
-    """After an SSO login: create the membership just in time (default role) and audit the login.
-
-    Returns the membership when one was created.
-    """
-    created = None
-    if not Membership.objects.filter(organisation_id=connection.organisation_id, user=user).exists():
-        # actor None: the system provisions on the IdP's word (teams allows it).
-        try:
-            created = membership_create(
-                organisation=connection.organisation, user=user, role=connection.default_role, actor=None
-            )
-        except Conflict:  # a simultaneous first login won the race
-            created = None
-    audit_record(
-        actor=user,
-        action="sso.login",
-        target=connection,
-        organisation_id=connection.organisation_id,
-        changes={"connection": connection.slug, "member_created": created is not None},
-    )
-    return created
