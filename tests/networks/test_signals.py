@@ -39,7 +39,9 @@ def _ok(action: Action) -> None:
 
 def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, heard, django_capture_on_commit_callbacks):  # noqa: F811
     cap = django_capture_on_commit_callbacks
-    NetworkZone.objects.create(cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"})
+    NetworkZone.objects.create(
+        cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"}
+    )
     with cap(execute=True):
         server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
         network, action = services.network_create(
@@ -73,7 +75,9 @@ def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, hear
 
 def test_a_failed_attach_tells_nothing(fleet, personas, heard, django_capture_on_commit_callbacks):  # noqa: F811
     cap = django_capture_on_commit_callbacks
-    NetworkZone.objects.create(cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"})
+    NetworkZone.objects.create(
+        cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"}
+    )
     with cap(execute=True):
         server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
         network, _action = services.network_create(
