@@ -24,9 +24,9 @@ from apps.core.labels import label_selector_parse, label_selector_q
 from apps.infrastructure import crypto
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.loadbalancers.delivery import CertificateFile, certificate_path
 from apps.loadbalancers.models import Certificate, LoadBalancer
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.delivery import CertificateFile, certificate_path
+from apps.loadbalancers.rules.spec import (
     CATALOGUE_NAMES,
     MAX_CONNECTIONS,
     ForwardingRule,

@@ -9,7 +9,7 @@ import pytest
 import vmcloud
 from vmcloud.client import Client, certificate_fingerprint
 
-from apps.loadbalancers.certificates import certificate_validate
+from apps.loadbalancers.rules.certificates import certificate_validate
 from tests.clients.stub import stub_server
 from tests.loadbalancers.support import make_chain
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.loadbalancers.haproxy import Runtime
+from apps.loadbalancers.rules.haproxy import Runtime
 from tests.loadbalancers.support import Backend, HaproxyProcess, haproxy_binary
 
 

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from apps.loadbalancers.delivery import AgentPlan, Exec, FileWrite
+from apps.loadbalancers.rules.delivery import AgentPlan, Exec, FileWrite
 
 HAPROXY = "/usr/sbin/haproxy"
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from apps.core.errors import ValidationFailed
-from apps.loadbalancers.certificates import certificate_validate
+from apps.loadbalancers.rules.certificates import certificate_validate
 from tests.loadbalancers.support import make_certificate, make_chain
 
 NOW = dt.datetime.now(dt.UTC)

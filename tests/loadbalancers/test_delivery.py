@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from apps.instances.rules.user_data import user_data_problems
-from apps.loadbalancers.certificates import CheckedCertificate, certificate_validate
-from apps.loadbalancers.delivery import (
+from apps.loadbalancers.rules.certificates import CheckedCertificate, certificate_validate
+from apps.loadbalancers.rules.delivery import (
     FILE_WRITE_MAX,
     FILE_WRITE_MAX_BINARY,
     CertificateFile,
@@ -30,8 +30,8 @@ from apps.loadbalancers.delivery import (
     runtime_read,
     user_data_render,
 )
-from apps.loadbalancers.haproxy import Runtime, haproxy_config_render
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.haproxy import Runtime, haproxy_config_render
+from apps.loadbalancers.rules.spec import (
     ForwardingRule,
     HealthCheck,
     HealthCheckProtocol,

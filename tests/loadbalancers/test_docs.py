@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from apps.docs import selectors
-from apps.loadbalancers.haproxy import ENGINE_REFUSED, HARD_STOP_AFTER
-from apps.loadbalancers.spec import DISPLAY_NAMES, MAX_CONNECTIONS
+from apps.loadbalancers.rules.haproxy import ENGINE_REFUSED, HARD_STOP_AFTER
+from apps.loadbalancers.rules.spec import DISPLAY_NAMES, MAX_CONNECTIONS
 
 SLUG = "load-balancer-engine"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from apps.core.errors import ValidationFailed
-from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.haproxy import ENGINE_PROTOCOLS, ENGINE_REFUSED, haproxy_config_render
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.certificates import certificate_validate
+from apps.loadbalancers.rules.haproxy import ENGINE_PROTOCOLS, ENGINE_REFUSED, haproxy_config_render
+from apps.loadbalancers.rules.spec import (
     PASSTHROUGH_TARGETS,
     RULE_TARGETS,
     ForwardingRule,

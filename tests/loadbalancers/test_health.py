@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.loadbalancers.health import (
+from apps.loadbalancers.rules.health import (
     Health,
     ServerHealth,
     health_from_servers_state,

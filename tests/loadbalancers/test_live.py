@@ -1,9 +1,9 @@
 """The generated configuration run by the real HAProxy on loopback, in front of two tiny HTTP backends.
 
 Round-robin across both; a stopped backend taken out by its health check (read through the stats
-socket by ``apps.loadbalancers.health``) and put back when it returns; TLS termination with a
-certificate checked by ``apps.loadbalancers.certificates``; the HTTP→HTTPS redirect; a reload with
-a changed configuration, delivered by ``apps.loadbalancers.delivery``'s plan, while a client sends
+socket by ``apps.loadbalancers.rules.health``) and put back when it returns; TLS termination with a
+certificate checked by ``apps.loadbalancers.rules.certificates``; the HTTP→HTTPS redirect; a reload with
+a changed configuration, delivered by ``apps.loadbalancers.rules.delivery``'s plan, while a client sends
 requests without pause: not one fails, and a request in flight across the reload completes.
 Every wait is bounded (``support.wait_until``); processes and threads are stopped by the fixtures.
 """
@@ -20,11 +20,11 @@ import subprocess
 import threading
 from pathlib import Path
 
-from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.delivery import Layout, agent_plan, certificate_path, runtime_read
-from apps.loadbalancers.haproxy import haproxy_config_render
-from apps.loadbalancers.health import Health, health_from_servers_state, health_from_show_stat, target_health
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.certificates import certificate_validate
+from apps.loadbalancers.rules.delivery import Layout, agent_plan, certificate_path, runtime_read
+from apps.loadbalancers.rules.haproxy import haproxy_config_render
+from apps.loadbalancers.rules.health import Health, health_from_servers_state, health_from_show_stat, target_health
+from apps.loadbalancers.rules.spec import (
     ForwardingRule,
     HealthCheck,
     HealthCheckProtocol,

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from apps.loadbalancers.certificates import certificate_validate
-from apps.loadbalancers.delivery import Layout, certificate_path
-from apps.loadbalancers.haproxy import haproxy_config_render
-from apps.loadbalancers.health import Health, health_from_show_stat, target_health
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.certificates import certificate_validate
+from apps.loadbalancers.rules.delivery import Layout, certificate_path
+from apps.loadbalancers.rules.haproxy import haproxy_config_render
+from apps.loadbalancers.rules.health import Health, health_from_show_stat, target_health
+from apps.loadbalancers.rules.spec import (
     ForwardingRule,
     HealthCheck,
     Limits,

@@ -30,8 +30,8 @@ from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.instances.services.access import instance_driver
 from apps.loadbalancers import services as lb_services
-from apps.loadbalancers.delivery import certificate_path
 from apps.loadbalancers.models import LoadBalancer
+from apps.loadbalancers.rules.delivery import certificate_path
 from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod
@@ -433,13 +433,13 @@ def test_two_changes_at_once_the_last_generation_wins_each_applied_once(transact
     reloads = _guest(env, lb).haproxy_reloads
 
     applied: list[int] = []
-    original = lb_services._apply_once
+    original = lb_services.apply._apply_once
 
     def recording(row, instance):
         applied.append(row.config_generation)
         return original(row, instance)
 
-    monkeypatch.setattr(lb_services, "_apply_once", recording)
+    monkeypatch.setattr(lb_services.apply, "_apply_once", recording)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.loadbalancers.certificates import CheckedCertificate, certificate_validate
-from apps.loadbalancers.delivery import (
+from apps.loadbalancers.rules.certificates import CheckedCertificate, certificate_validate
+from apps.loadbalancers.rules.delivery import (
     AgentPlan,
     CertificateFile,
     Exec,
@@ -26,9 +26,9 @@ from apps.loadbalancers.delivery import (
     runtime_read,
     user_data_render,
 )
-from apps.loadbalancers.haproxy import haproxy_config_render
-from apps.loadbalancers.health import Health, health_from_show_stat
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.haproxy import haproxy_config_render
+from apps.loadbalancers.rules.health import Health, health_from_show_stat
+from apps.loadbalancers.rules.spec import (
     ForwardingRule,
     HealthCheck,
     HealthCheckProtocol,

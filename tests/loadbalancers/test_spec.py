@@ -8,7 +8,7 @@ import pytest
 
 from apps.catalogue.seed import OFFERS
 from apps.core.errors import ValidationFailed
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.spec import (
     CATALOGUE_NAMES,
     ForwardingRule,
     HealthCheck,

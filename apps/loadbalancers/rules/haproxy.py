@@ -4,7 +4,7 @@ The engine is Debian 12's ``haproxy`` package (2.6 LTS, ``haproxy -vv``: OpenSSL
 the same on the load-balancer template as in the tests, which run ``haproxy -c`` on every
 variant and a live instance on loopback. It runs in master-worker mode (Debian's unit starts
 ``haproxy -Ws``; ``master-worker`` here makes a plain ``haproxy -f`` do the same) with an
-admin stats socket: the platform reads health through it (``show stat``, ``apps.loadbalancers.health``)
+admin stats socket: the platform reads health through it (``show stat``, ``apps.loadbalancers.rules.health``)
 and ``expose-fd listeners`` lets a reload hand the listening sockets to the new workers, so a
 reload (``systemctl reload haproxy``: SIGUSR2 to the master) drops no connection; old workers
 finish their connections, for at most ``HARD_STOP_AFTER``.
@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.core.errors import ValidationFailed
-from apps.loadbalancers.spec import (
+from apps.loadbalancers.rules.spec import (
     DISPLAY_NAMES,
     HealthCheckProtocol,
     LoadBalancerSpec,
@@ -99,7 +99,7 @@ def _address(address: str, port: int) -> str:
 
 
 def _comment(text: str) -> str:
-    # ASCII only: the file then goes through the guest agent as plain text (apps.loadbalancers.delivery).
+    # ASCII only: the file then goes through the guest agent as plain text (apps.loadbalancers.rules.delivery).
     return "".join(c if c.isascii() and c.isprintable() else "?" for c in text)[:200]
 
 

@@ -7,7 +7,7 @@ traffic by an administrator's decision) or ``unknown`` (the target is not checke
 the output, or the output could not be read). Nothing is inferred beyond that.
 
 A target is a server in one backend per forwarding rule (``be_<entry port>``, named after the
-target, ``apps.loadbalancers.haproxy``); ``target_health`` folds the backends into one state
+target, ``apps.loadbalancers.rules.haproxy``); ``target_health`` folds the backends into one state
 per target: down if any backend has it down, else maint if any has it in maintenance, else up
 if every backend has it up, else unknown.
 """

@@ -18,7 +18,7 @@ it exits, docs/dev/proxmox-behaviour.md#guest-agent-files-exec):
 4. ``haproxy -c -f haproxy.cfg.new`` checks it; if it fails, the plan stops, ``on_failure``
    removes the new files and the running HAProxy keeps its configuration;
 5. ``mv -f`` puts it in place (a rename: atomic) and ``systemctl reload haproxy`` reloads
-   it without dropping connections (``apps.loadbalancers.haproxy``: master-worker, sockets
+   it without dropping connections (``apps.loadbalancers.rules.haproxy``: master-worker, sockets
    handed over); certificate files no longer named are removed.
 
 The guest agent's limits (``FILE_WRITE_MAX``): one file-write takes at most 61440
@@ -26,7 +26,7 @@ characters of printable ASCII text (PVE base64-encodes it), or 46080 bytes of an
 else (sent base64-encoded), so a larger file is written in parts beside its destination
 and joined by ``cat`` in the guest. ``exec`` takes the command as an array and answers at
 once with a pid; the runner polls ``exec-status`` and requires exit code 0.
-Health is read the same way: ``runtime_read`` is the exec whose output ``apps.loadbalancers.health``
+Health is read the same way: ``runtime_read`` is the exec whose output ``apps.loadbalancers.rules.health``
 parses (``show stat`` on the stats socket; a VM the agent cannot reach means health unknown).
 Privileges: ``VM.Monitor`` on 8.4; on 9.x ``VM.GuestAgent.FileWrite`` and, for ``exec``,
 ``VM.GuestAgent.Unrestricted`` (apps/docs/content/load-balancer-engine.md).
@@ -230,7 +230,7 @@ RUNTIME_READS = ("show stat", "show servers state", "show info")
 def runtime_read(
     command: str = "show stat", *, stats_socket: str = "/run/haproxy/admin.sock", python: str = "/usr/bin/python3"
 ) -> Exec:
-    """The ``agent/exec`` that reads HAProxy's runtime API on the VM (its stdout goes to ``apps.loadbalancers.health``).
+    """The ``agent/exec`` that reads HAProxy's runtime API on the VM (its stdout goes to ``rules.health``).
 
     Only reads (``RUNTIME_READS``): the admin socket also takes commands that change the running HAProxy.
     """
