@@ -51,5 +51,5 @@ def health_read(lb_id: int) -> dict[str, str]:
 
 @shared_task(name=task_names.TARGETS_SYNC, ignore_result=True)
 def targets_sync() -> dict[str, int]:
-    """Beat: targets follow label edits; applies whose message was lost are sent again."""
+    """Beat, a safety net: targets catch up with a lost label or network event; lost applies are sent again."""
     return services.lb_sync_all()

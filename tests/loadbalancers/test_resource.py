@@ -334,9 +334,10 @@ def test_targets_sharing_a_private_network_are_reached_over_it(env, personas, dj
     assert f"bridge={network.vnet}" in options["net1"] and options["ipconfig1"] == "ip=10.20.1.3/24"
     assert "platform" not in Instance.objects.filter(organisation=personas.org).values_list("name", flat=True)
 
-    # The beat notices the card: the configuration now reaches web-1 by its private address, web-2 by its public one.
+    # The card's attachment was an event (server_network_changed): the configuration already reaches
+    # web-1 by its private address, web-2 by its public one, and the beat's safety net finds nothing to do.
     with cap(execute=True):
-        assert lb_services.lb_sync_all()["refreshed"] == 1
+        assert lb_services.lb_sync_all() == {"refreshed": 0, "resent": 0}
     lb = _lb(service)
     assert f"server {web1.public_id} 10.20.1.2:8080" in lb.applied_config
     assert f"server {web2.public_id} {web2.ipv4}:8080" in lb.applied_config
@@ -646,6 +647,29 @@ def test_suspend_stops_the_vm_resume_starts_it_and_status_reads_it(env, personas
     assert vm.status == InstanceStatus.RUNNING and backend.status(service).state == "active"
 
 
+def test_a_label_edit_is_followed_at_once_without_the_beat(
+    env, personas, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        db1 = _server(env, personas, "db-1", {"role": "db"})
+        service = _order_lb(env, personas)
+    assert _lb(service).applied_targets == []
+
+    def beat(*args, **kwargs):
+        raise AssertionError("the beat's sweep ran: the label edit should have been an event")
+
+    monkeypatch.setattr(lb_services, "lb_sync_all", beat)  # what the beat task calls
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_update(instance=db1, actor=personas.owner, labels={"role": "web"})
+    lb = _lb(service)
+    assert [t["id"] for t in lb.applied_targets] == [str(db1.public_id)] and lb.applied_generation == 2
+    # And back: the server stops matching the selector, it leaves the targets at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        instance_services.instance_update(instance=db1, actor=personas.owner, labels={"role": "db"})
+    lb = _lb(service)
+    assert lb.applied_targets == [] and lb.applied_generation == 3
+
+
 def test_a_label_edit_is_followed_by_the_beat_and_a_lost_apply_is_sent_again(
     env, personas, django_capture_on_commit_callbacks
 ):
@@ -654,6 +678,7 @@ def test_a_label_edit_is_followed_by_the_beat_and_a_lost_apply_is_sent_again(
         service = _order_lb(env, personas)
     assert _lb(service).applied_targets == []
 
+    # The edit's event is lost (its on-commit callback never runs here): the beat catches up.
     instance_services.instance_update(instance=db1, actor=personas.owner, labels={"role": "web"})
     with django_capture_on_commit_callbacks(execute=True):
         assert lb_services.lb_sync_all() == {"refreshed": 1, "resent": 0}

@@ -39,7 +39,12 @@ from apps.loadbalancers.services.changes import (
     lb_settings_update,
     lb_targets_set,
 )
-from apps.loadbalancers.services.following import lb_on_instance_status, lb_sync_all, lb_targets_refresh
+from apps.loadbalancers.services.following import (
+    lb_on_instance_status,
+    lb_on_server_changed,
+    lb_sync_all,
+    lb_targets_refresh,
+)
 from apps.loadbalancers.services.vm import first_config, lb_vm_create, lb_vm_delete, lb_vm_power, platform_project
 
 __all__ = [
@@ -55,6 +60,7 @@ __all__ = [
     "lb_health_read",
     "lb_networks_sync",
     "lb_on_instance_status",
+    "lb_on_server_changed",
     "lb_rules_set",
     "lb_settings_update",
     "lb_sync_all",

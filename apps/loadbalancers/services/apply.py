@@ -206,7 +206,7 @@ def lb_networks_sync(*, lb: LoadBalancer) -> dict[str, int]:
     Through the networks app's own attach and detach (IPAM: the next free address of the subnet, the
     card's slot; an action each, apps/docs/content/networks.md), by the platform. A card leaves only
     once the applied configuration names no address of its network. The configuration uses a private
-    address once the card is attached (the beat's ``lb_sync_all`` notices and applies it).
+    address once the card is attached (``server_network_changed`` → ``following.lb_on_server_changed``).
     """
     instance = Instance.objects.filter(pk=lb.instance_id).first() if lb.instance_id else None
     if instance is None or instance.status not in (InstanceStatus.RUNNING, InstanceStatus.STOPPED):

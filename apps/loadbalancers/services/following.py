@@ -2,8 +2,11 @@
 
 ``lb_on_instance_status`` is called on every instance status change (``apps.instances.signals``,
 connected in ``apps.py``): the load balancer's own VM running enqueues its apply; a customer's
-server changing status refreshes the targets of its organisation's load balancers. ``lb_sync_all``
-is the beat's safety net for what no signal tells (label edits, lost apply messages).
+server changing status refreshes the targets of its organisation's load balancers.
+``lb_on_server_changed`` is called when a server's labels change (``instance_labels_changed``) or
+one of its cards joins or leaves a private network (``apps.networks.signals.server_network_changed``),
+so targets and their private addresses follow at once (docs/dev/style.md#events). ``lb_sync_all``
+is the beat's safety net for a lost message: it finds nothing to do in the normal case.
 """
 
 from __future__ import annotations
@@ -47,13 +50,13 @@ def lb_targets_refresh(*, lb: LoadBalancer) -> bool:
 
 
 def lb_sync_all() -> dict[str, int]:
-    """The beat's safety net (``tasks.targets_sync``): targets follow label edits, lost applies are sent again.
+    """The beat's safety net (``tasks.targets_sync``): what a lost event or message left behind.
 
-    The instances app sends no signal when a server's labels are edited, and a lost message leaves
-    a generation unapplied: every live load balancer whose applied targets differ from its resolved
-    ones gets a new generation; every one with a generation left to apply and no live claim gets its
-    apply enqueued again. Each VM first joins and leaves its targets' private networks
-    (``lb_networks_sync``): a card that became attached changes the targets' addresses, so it is applied.
+    Label edits and private-network cards are followed when they happen (``lb_on_server_changed``);
+    a receiver that failed, or a lost apply message, leaves a load balancer behind: every live one
+    whose applied targets differ from its resolved ones gets a new generation; every one with a
+    generation left to apply and no live claim gets its apply enqueued again. Each VM first joins and
+    leaves its targets' private networks (``lb_networks_sync``), in case an apply's sync was lost.
     """
     refreshed = resent = 0
     stale = timezone.now() - APPLY_LEASE
@@ -77,10 +80,30 @@ def lb_on_instance_status(*, instance_id: int, after: str) -> None:
         elif after == InstanceStatus.ERROR:
             LoadBalancer.objects.filter(pk=own.pk).update(apply_error="vm_error: the VM could not be built")
         return
+    _organisation_targets_refresh(instance_id=instance_id)
+
+
+def lb_on_server_changed(*, instance_id: int) -> int:
+    """A server's labels changed, or one of its cards joined or left a private network: targets follow now.
+
+    Called from the instances and networks signals (``apps.py``). For a load balancer's own VM, a new
+    card changes which targets it reaches by a private address; for a customer's server, a label
+    decides whether it is a target and a card decides its address. Returns the number of load balancers
+    given a new generation (the beat's ``lb_sync_all`` then finds nothing left to do).
+    """
+    own = LoadBalancer.objects.filter(instance_id=instance_id).first()
+    if own is not None:
+        return int(lb_targets_refresh(lb=own))
+    return _organisation_targets_refresh(instance_id=instance_id)
+
+
+def _organisation_targets_refresh(*, instance_id: int) -> int:
     organisation_id = Instance.objects.filter(pk=instance_id).values_list("organisation_id", flat=True).first()
     if organisation_id is None:
-        return
+        return 0
+    refreshed = 0
     for lb in LoadBalancer.objects.filter(service__organisation_id=organisation_id).exclude(
         service__state__in=ENDED_STATES
     ):
-        lb_targets_refresh(lb=lb)
+        refreshed += lb_targets_refresh(lb=lb)
+    return refreshed
