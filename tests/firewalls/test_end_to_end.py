@@ -151,3 +151,29 @@ def test_an_inventory_sync_checks_the_cluster_firewall_switch(fleet):  # noqa: F
     instance_driver(fleet.cluster).request("PUT", "cluster/firewall/options", {"enable": 1})
     inventory_sync(cluster=fleet.cluster)
     assert ClusterFirewallCheck.objects.get(cluster=fleet.cluster).enabled is True
+
+
+def test_a_label_edit_is_matched_at_once_without_the_reconciliation(
+    fleet,  # noqa: F811
+    personas,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    cap = django_capture_on_commit_callbacks
+    server = running_server(fleet, personas, cap, "api-1")
+    fw_api, _ = make_firewall(personas, cap, "api", [WEB], label_selectors=["role=api"])
+    assert vm_state(fleet, server).groups == ()
+
+    def sweep(*args, **kwargs):
+        raise AssertionError("the periodic reconciliation ran: the label edit should have been an event")
+
+    monkeypatch.setattr(services, "firewalls_reconcile_selectors", sweep)  # what the beat task calls
+    with cap(execute=True):
+        instance_services.instance_update(instance=server, actor=personas.owner, labels={"role": "api"})
+    assert vm_state(fleet, server).groups == (fw_api.group,)
+    member = FirewallServer.objects.get(instance=server)
+    assert member.selected and member.status == MemberStatus.APPLIED
+    # The label goes: the server leaves the firewall at once, and its VM is open again.
+    with cap(execute=True):
+        instance_services.instance_update(instance=server, actor=personas.owner, labels={})
+    assert vm_state(fleet, server).groups == () and not FirewallServer.objects.filter(instance=server).exists()

@@ -22,6 +22,7 @@ from apps.firewalls.services.firewalls import (
     firewall_set_rules,
     firewall_update,
     firewalls_reconcile_selectors,
+    firewalls_server_labels_changed,
     firewalls_server_status_changed,
 )
 from apps.firewalls.services.reconcile import firewalls_reconcile
@@ -44,6 +45,7 @@ __all__ = [
     "firewall_update",
     "firewalls_reconcile",
     "firewalls_reconcile_selectors",
+    "firewalls_server_labels_changed",
     "firewalls_server_status_changed",
     "group_write",
     "server_firewall_drift",

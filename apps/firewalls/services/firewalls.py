@@ -4,8 +4,9 @@ Every write authorises (``resources.write``), validates (a bad rule is a 400 nam
 ``rules[3].port``), locks the firewall's row, records the change, and opens one ``apply`` Action in
 the shared Action table (``resource_type`` "firewall") whose task writes every affected VM
 (``services.execution``). Membership is ``FirewallServer``: by id (``direct``) or through a label
-selector (``selected``, recomputed on each change, when a server starts running, and by the
-periodic reconciliation, so a selector also covers future servers and changed labels).
+selector (``selected``, recomputed on each change, when a server starts running, when a server's
+labels change, and by the periodic reconciliation as a safety net, so a selector also covers future
+servers and changed labels).
 """
 
 from __future__ import annotations
@@ -449,11 +450,33 @@ def firewall_server_started(*, instance_id: int) -> list[Action]:
 
 def firewalls_reconcile_selectors() -> list[Action]:
     """Re-match every firewall's label selectors against servers' current labels; an Action where it changed."""
-    actions: list[Action] = []
-    ids = list(
-        Firewall.objects.filter(status=FirewallStatus.ACTIVE).exclude(label_selectors=[]).values_list("pk", flat=True)
+    ids = Firewall.objects.filter(status=FirewallStatus.ACTIVE).exclude(label_selectors=[]).values_list("pk", flat=True)
+    return _selectors_rematch(list(ids), reason="reconcile")
+
+
+def firewalls_server_labels_changed(sender: Any, *, instance_id: int, **kwargs: Any) -> list[Action]:
+    """Receiver of ``instances.signals.instance_labels_changed``: the project's selectors are matched again now.
+
+    A server whose new labels a selector matches gets that firewall, one that no longer matches loses
+    it, without waiting for the periodic reconciliation (which stays as the safety net,
+    docs/dev/style.md#events).
+    """
+    project_id = (
+        Instance.objects.filter(pk=instance_id).exclude(status__in=GONE_STATUSES).values_list("project_id", flat=True)
+    ).first()
+    if project_id is None:
+        return []
+    ids = (
+        Firewall.objects.filter(project_id=project_id, status=FirewallStatus.ACTIVE)
+        .exclude(label_selectors=[])
+        .values_list("pk", flat=True)
     )
-    for pk in ids:
+    return _selectors_rematch(list(ids), reason="labels_changed")
+
+
+def _selectors_rematch(firewall_ids: list[int], *, reason: str) -> list[Action]:
+    actions: list[Action] = []
+    for pk in firewall_ids:
         with transaction.atomic():
             firewall = (
                 Firewall.objects.select_for_update(no_key=True).filter(pk=pk, status=FirewallStatus.ACTIVE).first()
@@ -462,7 +485,7 @@ def firewalls_reconcile_selectors() -> list[Action]:
                 continue
             changed = _refresh_selected(firewall)
             if changed:
-                actions.append(_open_apply(firewall, actor=None, server_ids=changed, reason="reconcile"))
+                actions.append(_open_apply(firewall, actor=None, server_ids=changed, reason=reason))
     return actions
 
 
