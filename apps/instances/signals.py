@@ -8,8 +8,9 @@ receiver in its ``AppConfig.ready()``; instances never imports it.
 
 ``instance_labels_changed`` is sent once the transaction that changed a
 server's labels commits (``services.instance_update``), with ``instance_id``
-and ``organisation_id``: load balancers whose targets select servers by label
-follow at once (``apps.loadbalancers``), rather than at their next sweep.
+and ``organisation_id``: firewalls and load balancers that select servers by
+label follow at once (``apps.firewalls``, ``apps.loadbalancers``), rather than
+at their next sweep.
 """
 
 from __future__ import annotations
