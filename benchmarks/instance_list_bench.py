@@ -64,7 +64,7 @@ same loaded host) and is chosen with ``random_page_cost`` at 2 or below (the usu
 SSDs, a database setting rather than the application's).
 
 The server fields of issue 13 (volumes, private networks, firewalls, floating IPs:
-``apps.instances.server_extras``, one ``UNION ALL`` query for the page) took the benchmark from
+``apps.instances.selectors.server_extras``, one ``UNION ALL`` query for the page) took the benchmark from
 1/4.4 to 1/6.5. Most of that was not the query but building and compiling its four querysets
 on every request: 4-8 ms of wall time on a loaded host, against 0.8-1.8 ms to execute the SQL.
 The query is now compiled once per process, its text the same for every page (the page's keys

@@ -12,8 +12,8 @@ class BillingConfig(AppConfig):
         # Register the tasks in every process so services can enqueue them by name.
         from apps.billing import tasks  # noqa: F401
 
-        # The orders app's GPU risk policy asks whether an organisation can pay (apps/orders/risk.py).
+        # The orders app's GPU risk policy asks whether an organisation can pay (apps/orders/selectors/gpu_risk.py).
         from apps.billing.selectors import payment_method_list
-        from apps.orders.risk import payment_method_provider_register
+        from apps.orders.selectors.gpu_risk import payment_method_provider_register
 
         payment_method_provider_register(lambda organisation: bool(payment_method_list(organisation=organisation)))

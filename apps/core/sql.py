@@ -1,4 +1,7 @@
-"""Small SQL expressions several apps need, written once (billing metering, ``apps.instances.server_extras``)."""
+"""Small SQL expressions several apps need, written once.
+
+Used by billing metering and ``apps.instances.selectors.server_extras``.
+"""
 
 from __future__ import annotations
 

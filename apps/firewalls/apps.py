@@ -24,9 +24,9 @@ class FirewallsConfig(AppConfig):
         cluster_synced.connect(_cluster_synced, dispatch_uid="firewalls-cluster-check")
         server_tab_register(key="firewalls", label=_("Firewalls"), url_name="firewalls:server_firewalls", order=40)
 
-        # What a server's API representation shows of this app (apps.instances.server_extras).
+        # What a server's API representation shows of this app (apps.instances.selectors.server_extras).
         from apps.firewalls.selectors import firewalls_by_server
-        from apps.instances.server_extras import server_extra_register, uuid_value
+        from apps.instances.selectors.server_extras import server_extra_register, uuid_value
 
         server_extra_register(field="firewalls", rows=firewalls_by_server, shape=uuid_value)
 

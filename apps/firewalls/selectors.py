@@ -86,7 +86,7 @@ def firewall_is_applied(firewall: Firewall) -> bool:
 
 
 def firewalls_by_server() -> QuerySet[FirewallServer]:
-    """The firewalls applied (or applying) to servers, as ``apps.instances.server_extras`` rows; the
+    """The firewalls applied (or applying) to servers, as ``apps.instances.selectors.server_extras`` rows; the
     registry narrows them to a page of servers."""
     return FirewallServer.objects.exclude(status=MemberStatus.REMOVING).annotate(
         extra_server=F("instance_id"), extra_a=as_text("firewall__public_id"), extra_b=Value("")

@@ -25,9 +25,9 @@ class FloatingIpsConfig(AppConfig):
         from apps.instances.services import guest_address_provider_register
 
         guest_address_provider_register(key="floating_ips", provider=server_floating_addresses)
-        # What a server's API representation shows of this app (apps.instances.server_extras).
+        # What a server's API representation shows of this app (apps.instances.selectors.server_extras).
         from apps.floating_ips.selectors import floating_ips_by_server
-        from apps.instances.server_extras import server_extra_register, uuid_value
+        from apps.instances.selectors.server_extras import server_extra_register, uuid_value
 
         server_extra_register(
             field="floating_ips", rows=floating_ips_by_server, shape=lambda a, b: {"id": uuid_value(a, b), "address": b}

@@ -100,7 +100,7 @@ def floating_ips_billable_since(*, floor: datetime) -> datetime | None:
 
 
 def floating_ips_by_server() -> QuerySet[FloatingIp]:
-    """The floating IPs assigned to servers, as ``apps.instances.server_extras`` rows (id, address); the
+    """The floating IPs assigned to servers, as ``apps.instances.selectors.server_extras`` rows (id, address); the
     registry narrows them to a page of servers."""
     return (
         FloatingIp.objects.filter(server_id__isnull=False)

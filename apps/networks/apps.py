@@ -22,8 +22,8 @@ class NetworksConfig(AppConfig):
         from apps.infrastructure.signals import cluster_synced
 
         cluster_synced.connect(_cluster_synced, dispatch_uid="networks-card-check")
-        # What a server's API representation shows of this app (apps.instances.server_extras).
-        from apps.instances.server_extras import server_extra_register, uuid_value
+        # What a server's API representation shows of this app (apps.instances.selectors.server_extras).
+        from apps.instances.selectors.server_extras import server_extra_register, uuid_value
         from apps.networks.selectors import private_networks_by_server
 
         server_extra_register(

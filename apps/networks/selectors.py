@@ -120,7 +120,7 @@ def private_addresses_by_server(*, instance_ids: Sequence[int]) -> dict[int, lis
 
 
 def private_networks_by_server() -> QuerySet[Attachment]:
-    """Servers' live cards, as ``apps.instances.server_extras`` rows (network id, address); the registry
+    """Servers' live cards, as ``apps.instances.selectors.server_extras`` rows (network id, address); the registry
     narrows them to a page of servers."""
     return Attachment.objects.filter(status__in=LIVE_ATTACHMENT_STATUSES).annotate(
         extra_server=F("instance_id"),

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_audit import AuditedModelAdmin, StaffActionsMixin
-from apps.orders import risk, selectors, services
+from apps.orders import selectors, services
 from apps.orders.models import (
     ApprovalQueueOrder,
     FulfilmentQueueOrder,
@@ -27,6 +27,7 @@ from apps.orders.models import (
     OrderTransition,
     OrganisationQuota,
 )
+from apps.orders.selectors import gpu_risk
 
 
 class ReasonForm(forms.Form):
@@ -101,10 +102,10 @@ class OrderAdmin(StaffActionsMixin, AuditedModelAdmin):
 
     @admin.display(description=_("GPU risk signals"))
     def risk_signals(self, obj: Order) -> str:
-        """What the GPU risk policy looks at, now, for the order's organisation (apps/orders/risk.py)."""
+        """What the GPU risk policy looks at, now, for the order's organisation (apps/orders/selectors/gpu_risk.py)."""
         if obj is None or not obj.offer_id or not obj.offer.is_gpu:
             return "—"
-        signals = risk.risk_signals(organisation=obj.organisation)
+        signals = gpu_risk.risk_signals(organisation=obj.organisation)
         payment = {True: _("yes"), False: _("no"), None: _("unknown")}[signals.has_payment_method]
         return str(
             _("Organisation %(age)s days old · payment method: %(payment)s · billing identity: %(identity)s")
@@ -238,7 +239,7 @@ class OrganisationQuotaAdmin(AuditedModelAdmin):
 
 @admin.register(GpuRiskPolicy)
 class GpuRiskPolicyAdmin(AuditedModelAdmin):
-    """The one GPU risk policy row: which signals hold a GPU order for approval (apps/orders/risk.py)."""
+    """The one GPU risk policy row: which signals hold a GPU order for approval (apps/orders/selectors/gpu_risk.py)."""
 
     list_display = [
         "__str__",
@@ -257,5 +258,5 @@ class GpuRiskPolicyAdmin(AuditedModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        risk.gpu_risk_policy_get()  # the row exists once staff open the page
+        gpu_risk.gpu_risk_policy_get()  # the row exists once staff open the page
         return super().changelist_view(request, extra_context)

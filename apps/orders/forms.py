@@ -29,7 +29,7 @@ from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
 from apps.networks.choices import NetworkStatus
 from apps.networks.models import Network
-from apps.orders.validation import MAX_ORDER_VOLUMES, STORAGE_FAMILY
+from apps.orders.rules.options import MAX_ORDER_VOLUMES, STORAGE_FAMILY
 from apps.teams.access import project_list_for_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project

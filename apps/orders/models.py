@@ -75,7 +75,7 @@ class Order(TimeStampedModel):
     )
     user_data = models.TextField(_("cloud-init user-data"), blank=True)
 
-    # Options of a server, checked when ordered (``validation.check_options``) and applied once it runs
+    # Options of a server, checked when ordered (``selectors.checks.check_options``) and applied once it runs
     # (``fulfilment.order_options_apply``): labels are set at creation; networks, firewalls and volumes after.
     labels = models.JSONField(_("labels"), default=dict, blank=True)
     network_ids = models.JSONField(
@@ -281,7 +281,7 @@ class GpuRiskPolicy(TimeStampedModel):
     organisation; the rules that matched are the order's flags, shown to the
     customer on the order page and to staff, with the signals, in the approval
     queue. Documented in apps/docs/content/ordering.md ("GPU orders and
-    approval"). ``orders.risk.gpu_risk_policy_get`` creates the row with the
+    approval"). ``orders.selectors.gpu_risk.gpu_risk_policy_get`` creates the row with the
     defaults below on first use.
     """
 

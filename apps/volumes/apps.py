@@ -20,8 +20,8 @@ class VolumesConfig(AppConfig):
         from apps.instances.views import server_tab_register
 
         server_tab_register(key="volumes", label=_("Volumes"), url_name="volumes:server_volumes", order=20)
-        # What a server's API representation shows of this app (apps.instances.server_extras).
-        from apps.instances.server_extras import server_extra_register, uuid_value
+        # What a server's API representation shows of this app (apps.instances.selectors.server_extras).
+        from apps.instances.selectors.server_extras import server_extra_register, uuid_value
         from apps.volumes.selectors import volumes_by_server
 
         server_extra_register(field="volumes", rows=volumes_by_server, shape=uuid_value)

@@ -71,7 +71,7 @@ def volumes_billable_since(*, floor: datetime) -> datetime | None:
 
 
 def volumes_by_server() -> QuerySet[Volume]:
-    """The volumes attached to servers, as ``apps.instances.server_extras`` rows (the volume's id);
+    """The volumes attached to servers, as ``apps.instances.selectors.server_extras`` rows (the volume's id);
     the registry narrows them to a page of servers."""
     return (
         Volume.objects.filter(server_id__isnull=False)

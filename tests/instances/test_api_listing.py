@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from apps.instances.api.listing import FIELD_COLUMNS
 from apps.instances.api.serializers import InstanceOutputSerializer
 from apps.instances.models import Instance
-from apps.instances.server_extras import SERVER_EXTRA_FIELDS
+from apps.instances.selectors.server_extras import SERVER_EXTRA_FIELDS
 from tests.instances.conftest import create_instance
 
 pytestmark = pytest.mark.django_db

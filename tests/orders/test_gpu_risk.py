@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.orders import risk
 from apps.orders.choices import OrderFlag, OrderState
+from apps.orders.selectors import gpu_risk as risk
 from apps.teams.models import Organisation
 from tests.orders.conftest import place
 

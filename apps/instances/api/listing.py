@@ -25,7 +25,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.instances.selectors import API_LIST_COLUMNS
-from apps.instances.server_extras import server_extras_add
+from apps.instances.selectors.server_extras import server_extras_add
 
 # Output field -> column of API_LIST_COLUMNS; the serializer's Meta.fields order.
 FIELD_COLUMNS: dict[str, str] = {

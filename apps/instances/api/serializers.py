@@ -12,7 +12,7 @@ from apps.core.api.fields import IdField, LabelsField
 from apps.core.api.queries import ListQuerySerializer, multiple_choice
 from apps.instances import choices
 from apps.instances.models import Action, Instance, Snapshot, SnapshotSchedule, SshKey
-from apps.instances.server_extras import server_extras
+from apps.instances.selectors.server_extras import server_extras
 from apps.instances.services import METRIC_TIMEFRAMES
 
 
@@ -71,7 +71,7 @@ class ServerFloatingIpSerializer(serializers.Serializer):
 
 class InstanceOutputSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    # Filled by the apps around a server (apps.instances.server_extras), like Hetzner's server object.
+    # Filled by the apps around a server (apps.instances.selectors.server_extras), like Hetzner's server object.
     volumes = serializers.SerializerMethodField(help_text=_("Ids of the volumes attached to this server."))
     private_networks = serializers.SerializerMethodField(
         help_text=_("The private networks this server is on, with its address there.")

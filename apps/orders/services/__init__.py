@@ -3,6 +3,9 @@
 * ``ordering``: place (``order_place``; ``order_submit``, the API's flow with
   its ``Idempotency-Key``) and cancel;
 * ``idempotency``: the key, the body fingerprint, the stored first response;
+* ``checks``: the checks of an order that go through ``apps.instances``'
+  services (user-data, SSH key ids; the other checks are ``apps.orders.rules``
+  and ``apps.orders.selectors.checks``);
 * ``fulfilment``: start delivery (a server through ``apps.instances``, a
   managed service created through ``apps.managed``), follow the server
   (``order_sync``, told by ``apps.instances.signals.instance_status_changed``)
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+from apps.orders.services.checks import check_ssh_keys, check_user_data
 from apps.orders.services.fulfilment import (
     order_fulfilment_start,
     order_options_apply,
@@ -54,6 +58,8 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "IDEMPOTENCY_KEY_MAX",
     "IdempotencyKeyReused",
+    "check_ssh_keys",
+    "check_user_data",
     "order_approve",
     "order_authorise",
     "order_block_clear",

@@ -45,9 +45,11 @@ from apps.managed.models import ManagedService
 from apps.networks import services as network_services
 from apps.networks.models import LIVE as LIVE_ATTACHMENT
 from apps.networks.models import Attachment, Network
-from apps.orders import task_names, validation
+from apps.orders import task_names
 from apps.orders.choices import FulfilmentStatus, OptionsStatus, OrderErrorCode, OrderState
 from apps.orders.models import Order
+from apps.orders.rules.offers import is_vm_offer
+from apps.orders.selectors.checks import is_service_offer
 from apps.orders.services.transitions import order_lock, order_transition
 from apps.volumes import services as volume_services
 from apps.volumes.models import Volume
@@ -63,7 +65,7 @@ OPTIONS_STALE = timedelta(minutes=10)
 # ---------------------------------------------------------------------------
 def order_reserve(*, order: Order, actor: Actor) -> Reservation:
     """Reserve capacity for a VM order through placement (``Unavailable`` when there is none)."""
-    if order.image is None:  # validation.check_image refuses VM orders without an image
+    if order.image is None:  # rules.offers.check_image refuses VM orders without an image
         raise ValidationFailed(_("Choose an operating system image."), fields={"image": [_("Required.")]})
     return placement.placement_reserve(
         offer=order.offer,
@@ -77,11 +79,11 @@ def order_reserve(*, order: Order, actor: Actor) -> Reservation:
 
 def order_start(*, order: Order, actor: Actor, reason: str) -> None:
     """Begin delivery: a VM through apps.instances, a managed service into the staff fulfilment queue."""
-    if validation.is_vm_offer(order.offer):
+    if is_vm_offer(order.offer):
         order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=reason)
         _deliver_vm(order=order, actor=actor)
     else:
-        if validation.is_service_offer(order.offer) and order.service_id is None:
+        if is_service_offer(order.offer) and order.service_id is None:
             order.service = _service_create(order=order, actor=actor)
         order.fulfilment_status = FulfilmentStatus.QUEUED
         order.service_secrets = ""  # the service holds them now, encrypted

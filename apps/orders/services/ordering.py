@@ -18,7 +18,8 @@ Placing an order (``order_place``), in one transaction:
 
 Locks are taken in one order (order key, organisation, placement's own
 order) so two placements cannot deadlock. The checks of the name, user-data
-and SSH keys are the servers' own (``apps.instances``, through ``validation``).
+and SSH keys are the servers' own (``apps.instances``, through ``rules`` and
+``services.checks``); the other checks are ``rules`` and ``selectors.checks``.
 """
 
 from __future__ import annotations
@@ -42,9 +43,20 @@ from apps.infrastructure import crypto
 from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService
-from apps.orders import risk, selectors, validation
+from apps.orders import selectors
 from apps.orders.choices import OrderErrorCode, OrderFlag, OrderState
 from apps.orders.models import Order, OrderBlock
+from apps.orders.rules.names import check_hostname
+from apps.orders.rules.offers import check_image, is_vm_offer
+from apps.orders.selectors.checks import (
+    check_networks_reachable,
+    check_offer_place,
+    check_options,
+    check_service,
+    is_service_offer,
+)
+from apps.orders.selectors.gpu_risk import gpu_risk_flags
+from apps.orders.services.checks import check_ssh_keys, check_user_data
 from apps.orders.services.fulfilment import order_reserve, order_start
 from apps.orders.services.idempotency import (
     idempotency_key_clean,
@@ -271,17 +283,17 @@ def _validate(
     options: Mapping[str, Any],
 ) -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
     """Every problem of the order at once (400); for a managed service, its clean configuration and secrets;
-    a server's clean options (``validation.check_options``)."""
+    a server's clean options (``selectors.checks.check_options``)."""
     errors: dict[str, list[str]] = {}
-    if user_data and not validation.is_vm_offer(offer):
+    if user_data and not is_vm_offer(offer):
         user_data_errors: dict[str, list[str]] = {"user_data": [_("This product does not take cloud-init user-data.")]}
         user_data_code = None
     else:
-        user_data_errors, user_data_code = validation.check_user_data(user_data, datacentre=datacentre)
-    service_errors, service_config, service_secrets = validation.check_service(
+        user_data_errors, user_data_code = check_user_data(user_data, datacentre=datacentre)
+    service_errors, service_config, service_secrets = check_service(
         organisation=organisation, offer=offer, name=name, service=service
     )
-    options_errors, options_clean = validation.check_options(
+    options_errors, options_clean = check_options(
         organisation=organisation,
         project=project,
         offer=offer,
@@ -292,11 +304,11 @@ def _validate(
         volumes=options.get("volumes") or (),
     )
     for found in (
-        validation.check_offer_place(offer=offer, datacentre=datacentre),
-        validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack),
-        validation.check_hostname(name, single_label=validation.is_vm_offer(offer)),
+        check_offer_place(offer=offer, datacentre=datacentre),
+        check_image(offer=offer, image=image, gpu_stack=gpu_stack),
+        check_hostname(name, single_label=is_vm_offer(offer)),
         user_data_errors,
-        validation.check_ssh_keys(organisation=organisation, offer=offer, ssh_key_ids=ssh_key_ids),
+        check_ssh_keys(organisation=organisation, offer=offer, ssh_key_ids=ssh_key_ids),
         service_errors,
         options_errors,
     ):
@@ -321,7 +333,7 @@ def _check_not_blocked(*, organisation: Organisation) -> None:
 
 def _check_quota(*, order: Order) -> None:
     offer = order.offer
-    if validation.is_service_offer(offer):
+    if is_service_offer(offer):
         # The organisation's live services quota (apps.managed), counting the service orders still
         # waiting for approval: each becomes a service when approved (409 ``quota_exceeded``).
         waiting = (
@@ -335,7 +347,7 @@ def _check_quota(*, order: Order) -> None:
         )
         managed_services.service_quota_check(organisation=order.organisation, add=1 + waiting)
         return
-    if not validation.is_vm_offer(offer):
+    if not is_vm_offer(offer):
         return
     usage = selectors.quota_usage(organisation=order.organisation, exclude=order)
     if usage.instances + 1 > usage.max_instances:
@@ -366,8 +378,8 @@ def _flags(*, order: Order) -> list[str]:
         if not earlier:
             flags.append(OrderFlag.FIRST_ORDER_ABOVE_THRESHOLD.value)
     if order.offer.is_gpu:
-        # The GPU risk policy staff tune in the back office (apps.orders.risk).
-        flags.extend(risk.gpu_risk_flags(organisation=order.organisation))
+        # The GPU risk policy staff tune in the back office (apps.orders.selectors.gpu_risk).
+        flags.extend(gpu_risk_flags(organisation=order.organisation))
     return flags
 
 
@@ -376,11 +388,11 @@ def _place(*, order: Order, actor: Actor) -> None:
     Organisation.objects.select_for_update(no_key=True).filter(pk=order.organisation_id).values_list("pk").first()
     _check_quota(order=order)
     order_transition_record(order=order, from_state="", actor=actor, reason=_("Order placed."))
-    if validation.is_vm_offer(order.offer):
+    if is_vm_offer(order.offer):
         # Reserve before anything is created or charged; Unavailable rolls the order back.
         order.reservation = order_reserve(order=order, actor=actor)
         order.save(update_fields=["reservation", "updated_at"])
-        validation.check_networks_reachable(network_ids=order.network_ids, cluster_id=order.reservation.cluster_id)
+        check_networks_reachable(network_ids=order.network_ids, cluster_id=order.reservation.cluster_id)
     order.flags = _flags(order=order)
     audit_record(
         actor=actor,

@@ -19,9 +19,9 @@ from apps.infrastructure import choices as infrastructure_choices
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.orders import validation
 from apps.orders.choices import OrderErrorCode, OrderState
 from apps.orders.models import Order, OrderBlock
+from apps.orders.rules.offers import is_vm_offer
 from apps.orders.services.fulfilment import order_reserve, order_start
 from apps.orders.services.transitions import order_lock, order_reservation_release, order_transition
 from apps.teams.models import Organisation
@@ -103,7 +103,7 @@ def order_retry(*, order: Order, actor: Actor) -> Order:
             order.save(update_fields=["error_message", "updated_at"])
             order_transition(order=order, to=OrderState.PROVISIONING, actor=actor, reason=_("Retried by staff."))
         else:
-            if validation.is_vm_offer(order.offer):
+            if is_vm_offer(order.offer):
                 order.instance = None
                 if (
                     order.reservation is None

@@ -1,7 +1,11 @@
 """Server-side checks of what a customer orders, shared by quotes and orders.
 
 Each check returns field → messages (empty when fine) so the API can answer
-one 400 listing every problem at once. Decisions written down here:
+one 400 listing every problem at once. This module holds the checks that read
+the database; the pure ones are in ``apps.orders.rules`` (offer kind, image,
+name, option limits) and the two that go through ``apps.instances``' services
+(user-data, SSH key ids) in ``apps.orders.services.checks``. Decisions written
+down here, for all of them:
 
 - an offer is orderable when ``active`` or ``hidden`` (hidden: by direct
   code) and listed in ``Offer.datacentres`` for the chosen datacentre, which
@@ -32,40 +36,31 @@ one 400 listing every problem at once. Decisions written down here:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from apps.catalogue import choices as catalogue_choices
-from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.catalogue.models import Datacentre, Offer
 from apps.core.errors import ValidationFailed
 from apps.core.labels import labels_validate
 from apps.firewalls import rules as firewall_rules
 from apps.firewalls.choices import FirewallStatus
 from apps.firewalls.models import Firewall
-from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.instances.rules import hostname_problems
 from apps.managed import validation as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
 from apps.networks.choices import NetworkStatus
 from apps.networks.models import Network
+from apps.orders.rules.errors import Errors, _add
+from apps.orders.rules.names import SERVICE_NAME_MAX
+from apps.orders.rules.offers import is_vm_offer
+from apps.orders.rules.options import MAX_ORDER_VOLUMES, STORAGE_FAMILY, _ids_clean
 from apps.teams.models import Organisation, Project
 from apps.volumes import rules as volume_rules
-
-Errors = dict[str, list[str]]
-
-
-def is_vm_offer(offer: Offer) -> bool:
-    return offer.family.kind == catalogue_choices.FamilyKind.VIRTUAL_MACHINE
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
 
 
 def check_offer_place(*, offer: Offer, datacentre: Datacentre) -> Errors:
@@ -87,76 +82,6 @@ def check_offer_place(*, offer: Offer, datacentre: Datacentre) -> Errors:
     elif not offer.datacentres.filter(pk=datacentre.pk).exists():
         _add(errors, "datacentre", _("%(offer)s is not sold in %(dc)s.") % {"offer": offer.code, "dc": datacentre.code})
     return errors
-
-
-def check_image(*, offer: Offer, image: OsImage | None, gpu_stack: GpuSoftwareStack | None) -> Errors:
-    """The image (and GPU stack) fit the offer."""
-    errors: Errors = {}
-    if not is_vm_offer(offer):
-        if image is not None:
-            _add(errors, "image", _("This product does not take an operating system image."))
-        if gpu_stack is not None:
-            _add(errors, "gpu_stack", _("This product does not take a GPU software stack."))
-        return errors
-    if image is None:
-        _add(errors, "image", _("Choose an operating system image."))
-        return errors
-    if image.status != catalogue_choices.ImageStatus.AVAILABLE:
-        _add(errors, "image", _("This image is no longer offered."))
-    if offer.ram_gb is not None and offer.ram_gb < image.min_ram_gb:
-        _add(
-            errors,
-            "image",
-            _("%(image)s needs at least %(ram)s GB of RAM; choose a larger plan.")
-            % {"image": image, "ram": image.min_ram_gb},
-        )
-    if offer.disk_gb is not None and offer.disk_gb < image.min_disk_gb:
-        _add(
-            errors,
-            "image",
-            _("%(image)s needs at least %(disk)s GB of disk; choose a larger plan.")
-            % {"image": image, "disk": image.min_disk_gb},
-        )
-    if gpu_stack is not None:
-        if not offer.is_gpu:
-            _add(errors, "gpu_stack", _("GPU software stacks are for GPU offers only."))
-        elif gpu_stack.base_image_id != image.pk:
-            _add(errors, "gpu_stack", _("This GPU stack is built on %(base)s.") % {"base": gpu_stack.base_image})
-        elif gpu_stack.status != catalogue_choices.ImageStatus.AVAILABLE:
-            _add(errors, "gpu_stack", _("This GPU stack is no longer offered."))
-    return errors
-
-
-def check_hostname(name: str, *, single_label: bool = False) -> Errors:
-    """The name is a hostname (``apps.instances.rules.hostname_problems``: one rule for orders and servers)."""
-    problems = hostname_problems(name, single_label=single_label)
-    return {"name": problems} if problems else {}
-
-
-def check_user_data(user_data: str, *, datacentre: Datacentre) -> tuple[Errors, str | None]:
-    """Field messages for cloud-init user-data, and the error code (``invalid_user_data``, ``user_data_unavailable``).
-
-    The rules live in ``apps.instances.services.user_data_check`` (formats, 64 KiB,
-    YAML of ``#cloud-config``, a snippets storage in the datacentre).
-    """
-    try:
-        instance_services.user_data_check(user_data, datacentre=datacentre)
-    except ValidationFailed as exc:
-        return {"user_data": exc.fields.get("user_data", [exc.message])}, exc.code
-    return {}, None
-
-
-def check_ssh_keys(*, organisation: Organisation, offer: Offer, ssh_key_ids: Sequence[str]) -> Errors:
-    """SSH keys are for servers, and must be the organisation's (``apps.instances.services.ssh_key_ids_problems``)."""
-    if not ssh_key_ids:
-        return {}
-    if not is_vm_offer(offer):
-        return {"ssh_keys": [_("This product does not take SSH keys.")]}
-    problems = instance_services.ssh_key_ids_problems(organisation=organisation, ssh_key_ids=ssh_key_ids)
-    return {"ssh_keys": problems} if problems else {}
-
-
-SERVICE_NAME_MAX = 63  # ManagedService.name
 
 
 def is_service_offer(offer: Offer) -> bool:
@@ -215,23 +140,6 @@ def check_service(
             errors.setdefault(field, []).extend(messages)
         return errors, {}, {}
     return errors, config, secrets
-
-
-MAX_ORDER_VOLUMES = 3
-STORAGE_FAMILY = "storage"  # apps.volumes: the block storage family, whose offers are the volume tiers
-
-
-def _ids_clean(raw: Sequence[Any], field: str, errors: Errors) -> list[str]:
-    clean: list[str] = []
-    for value in raw:
-        try:
-            text = str(uuid.UUID(str(value)))
-        except ValueError:
-            _add(errors, field, _("“%(id)s” is not a valid id.") % {"id": str(value)[:80]})
-            continue
-        if text not in clean:
-            clean.append(text)
-    return clean
 
 
 def check_options(

@@ -19,8 +19,10 @@ from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import offer_availability
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.orders import choices, validation
+from apps.orders import choices
 from apps.orders.models import Order, OrganisationQuota
+from apps.orders.rules.offers import check_image, is_vm_offer
+from apps.orders.selectors.checks import check_offer_place
 from apps.teams.access import object_get_for_actor, restrict_to_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
@@ -61,10 +63,10 @@ def quote_build(
     Validation problems are returned in ``errors`` rather than raised, so a
     wizard can show them beside the price.
     """
-    errors = validation.check_offer_place(offer=offer, datacentre=datacentre)
-    for key, messages in validation.check_image(offer=offer, image=image, gpu_stack=gpu_stack).items():
+    errors = check_offer_place(offer=offer, datacentre=datacentre)
+    for key, messages in check_image(offer=offer, image=image, gpu_stack=gpu_stack).items():
         errors.setdefault(key, []).extend(messages)
-    if validation.is_vm_offer(offer):
+    if is_vm_offer(offer):
         # Per offer, datacentre and image: a configuration no template builds is unavailable (no_template).
         avail = offer_availability(
             offer=offer, datacentre=datacentre, image=image if "image" not in errors else None, gpu_stack=gpu_stack
