@@ -1,10 +1,10 @@
-"""Portal forms of orders: the create flow (cards scoped to the organisation and catalogue, with live state)."""
+"""The create flow's form: family, datacentre, image, plan, options and, for a managed service, its
+fields; the cards show live availability, and the summary beside it the price of what is chosen.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,91 +17,33 @@ from apps.catalogue import selectors as catalogue_selectors
 from apps.catalogue import specs
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor
-from apps.core.formats import money
-from apps.firewalls.choices import FirewallStatus
 from apps.firewalls.models import Firewall
 from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import ImageChoice, availability_matrix
-from apps.instances.choices import InstanceStatus
-from apps.instances.models import Instance, SshKey
+from apps.instances.models import SshKey
 from apps.managed import validation as service_validation
-from apps.managed.choices import ENDED_STATES, ServiceFamily
-from apps.managed.models import ManagedService
-from apps.networks.choices import NetworkStatus
 from apps.networks.models import Network
-from apps.orders.rules.options import MAX_ORDER_VOLUMES, STORAGE_FAMILY
+from apps.orders.forms.cards import (
+    _CATALOGUE_CODES,
+    UNAVAILABLE_REASONS,
+    Card,
+    ImageChoiceField,
+    ImageGroup,
+    OfferChoiceField,
+    StackChoiceField,
+    offer_sold_in,
+)
+from apps.orders.forms.managed_service import _path_hint, service_data_from, service_field_for, service_fields_add
+from apps.orders.forms.options import ServerOptionsForm
+from apps.orders.rules.options import MAX_ORDER_VOLUMES
 from apps.teams.access import project_list_for_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation, Project
-from apps.volumes.services import volume_prices
 
-
-class OfferChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        offer: Offer = obj
-        # The code once: seeded offers are named by their code ("VPS-NANO — VPS-NANO" repeated it).
-        return plan_label(offer)
-
-
-class ImageChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj)
-
-
-class StackChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    def label_from_instance(self, obj: Any) -> str:
-        stack: GpuSoftwareStack = obj
-        return f"{stack.name} (cuDNN {stack.cudnn_version}, TensorRT {stack.tensorrt_version})"
-
-
-def plan_label(offer: Offer) -> str:
-    """ "VPS-NANO", or "GPU-PRO · Pro GPU" when the offer has a name of its own."""
-    return offer.code if not offer.name or offer.name == offer.code else f"{offer.code} · {offer.name}"
-
-
-# Why a card cannot be chosen (``apps.infrastructure.choices.UnavailableCode`` → what the customer reads).
-UNAVAILABLE_REASONS: dict[str, Any] = {
-    UnavailableCode.NOT_ORDERABLE: _("No longer sold"),
-    UnavailableCode.NOT_IN_DATACENTRE: _("Not sold in this datacentre"),
-    UnavailableCode.DATACENTRE_MAINTENANCE: _("Maintenance"),
-    UnavailableCode.NO_CAPACITY: _("No capacity for this plan right now"),
-    UnavailableCode.GPU_ENVELOPE: _("No capacity for this plan right now"),
-    UnavailableCode.NO_TEMPLATE: _("No image can build this plan here yet"),
-}
 QUANTITY_MAX = 10
 
 
-@dataclass
-class Card:
-    """One radio card of the create flow: what it selects, whether it can be chosen, and why not."""
-
-    value: str
-    obj: Any
-    checked: bool = False
-    disabled: bool = False
-    reason: str = ""
-    level: str = "available"  # available, limited, on_request, unavailable
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-
-@dataclass
-class ImageGroup:
-    """One distribution's tile: its versions as radio choices."""
-
-    distribution: str
-    slug: str
-    versions: list[Card]
-
-    @property
-    def checked(self) -> bool:
-        return any(v.checked for v in self.versions)
-
-    @property
-    def disabled(self) -> bool:
-        return all(v.disabled for v in self.versions)
-
-
-class OrderForm(forms.Form):
+class OrderForm(ServerOptionsForm):
     """The create flow: family, datacentre, image, plan, options; ``order_place`` does the real validation.
 
     Every choice is shown as a card with its live state from the availability
@@ -271,107 +213,6 @@ class OrderForm(forms.Form):
                 if name in self.fields and selection.get(name) not in (None, ""):
                     multiple = isinstance(self.fields[name], forms.MultipleChoiceField)
                     self.initial[name] = getlist(name) if getlist and multiple else selection.get(name)
-
-    def _options_fields(self, organisation: Organisation) -> None:
-        """Networks available in the chosen datacentre, the organisation's firewalls, the datacentre's tiers."""
-        dc = self.datacentre_obj
-        networks = Network.objects.filter(organisation=organisation, status=NetworkStatus.AVAILABLE)
-        self.fields["network_ids"].queryset = (  # type: ignore[attr-defined]
-            networks.filter(datacentre=dc).order_by("name") if dc is not None else networks.none()
-        )
-        self.fields["network_ids"].label_from_instance = lambda n: f"{n.name} ({n.ip_range})"  # type: ignore[attr-defined]
-        self.fields["firewall_ids"].queryset = Firewall.objects.filter(  # type: ignore[attr-defined]
-            organisation=organisation, status=FirewallStatus.ACTIVE
-        ).order_by("name")
-        tiers = (
-            list(
-                Offer.objects.filter(family__slug=STORAGE_FAMILY, datacentres=dc)
-                .exclude(status=catalogue_choices.OfferStatus.RETIRED)
-                .order_by("price_monthly", "code")
-            )
-            if dc is not None
-            else []
-        )
-        self.volume_tiers = {t.code: t for t in tiers}
-        tier_choices = [("", _("No volume"))] + [
-            (t.code, _("%(name)s (%(price)s per GB a month)") % {"name": t.name, "price": money(t.price_monthly)})
-            for t in tiers
-        ]
-        for i in range(1, MAX_ORDER_VOLUMES + 1):
-            self.fields[f"volume_size_{i}"] = forms.IntegerField(
-                label=_("Volume %(n)s size (GB)") % {"n": i},
-                required=False,
-                min_value=1,
-                widget=forms.NumberInput(attrs={"class": "flow-refresh"}),
-            )
-            self.fields[f"volume_tier_{i}"] = forms.ChoiceField(
-                label=_("Volume %(n)s tier") % {"n": i},
-                required=False,
-                choices=tier_choices,
-                widget=forms.Select(attrs={"class": "flow-refresh"}),
-            )
-
-    def volume_rows(self) -> list[tuple[Any, Any]]:
-        """The (size, tier) bound fields of each volume row, for the template."""
-        return [
-            (self[f"volume_size_{i}"], self[f"volume_tier_{i}"])
-            for i in range(1, MAX_ORDER_VOLUMES + 1)
-            if f"volume_size_{i}" in self.fields
-        ]
-
-    def clean_labels(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for line in str(self.cleaned_data.get("labels") or "").splitlines():
-            line = line.strip()
-            if not line:
-                continue
-            if "=" not in line:
-                raise forms.ValidationError(_("Write each label as key=value."))
-            key, value = line.split("=", 1)
-            out[key.strip()] = value.strip()
-        return out
-
-    def volumes(self) -> list[dict[str, Any]]:
-        """The volumes asked for: each row with a tier (a size without a tier is a form error in ``clean``)."""
-        data = getattr(self, "cleaned_data", {})
-        return [
-            {"size_gb": data.get(f"volume_size_{i}"), "tier": data.get(f"volume_tier_{i}")}
-            for i in range(1, MAX_ORDER_VOLUMES + 1)
-            if data.get(f"volume_tier_{i}")
-        ]
-
-    def options(self) -> dict[str, Any]:
-        """The server options for ``order_place``."""
-        if not self.is_vm:
-            return {}
-        data = self.cleaned_data
-        return {
-            "labels": data.get("labels") or {},
-            "network_ids": [n.public_id for n in data.get("network_ids") or []],
-            "firewall_ids": [f.public_id for f in data.get("firewall_ids") or []],
-            "volumes": self.volumes(),
-        }
-
-    def add_option_errors(self, fields: dict[str, list[str]]) -> dict[str, list[str]]:
-        """Put ``volumes[i].size_gb`` / ``.tier`` errors of ``order_place`` on the row's fields; returns the rest."""
-        rest: dict[str, list[str]] = {}
-        rows = [i for i in range(1, MAX_ORDER_VOLUMES + 1) if getattr(self, "cleaned_data", {}).get(f"volume_tier_{i}")]
-        for path, messages in fields.items():
-            target = None
-            if path.startswith("volumes[") and "]" in path:
-                try:
-                    index = int(path[len("volumes[") : path.index("]")])
-                except ValueError:
-                    index = -1
-                if 0 <= index < len(rows):
-                    kind = "tier" if path.endswith(".tier") else "size"
-                    target = f"volume_{kind}_{rows[index]}"
-            if target is not None and target in self.fields:
-                for message in messages:
-                    self.add_error(target, message)
-            else:
-                rest[path] = messages
-        return rest
 
     # ------------------------------------------------------------------
     # The cards, with their state (one availability matrix for the family's offers)
@@ -633,286 +474,3 @@ class OrderForm(forms.Form):
             "hourly": (offer.price_hourly + volumes_hourly) * quantity,
             "monthly": (offer.price_monthly + volumes_monthly) * quantity,
         }
-
-    def _summary_volumes(self) -> list[dict[str, Any]]:
-        """The volumes chosen so far, each with its price (``apps.volumes``: the tier's price per GB × size)."""
-        source = self.data if self.is_bound else self.initial
-        out: list[dict[str, Any]] = []
-        for i in range(1, MAX_ORDER_VOLUMES + 1):
-            tier = getattr(self, "volume_tiers", {}).get(str(source.get(f"volume_tier_{i}") or ""))
-            try:
-                size = int(source.get(f"volume_size_{i}") or 0)
-            except (TypeError, ValueError):
-                size = 0
-            if tier is None or size < 1:
-                continue
-            hourly, monthly = volume_prices(tier=tier, size_gb=size)
-            out.append({"tier": tier, "size_gb": size, "hourly": hourly, "monthly": monthly})
-        return out
-
-
-_CATALOGUE_CODES = (
-    UnavailableCode.NOT_ORDERABLE,
-    UnavailableCode.NOT_IN_DATACENTRE,
-    UnavailableCode.DATACENTRE_MAINTENANCE,
-)
-
-
-class OrderCancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
-
-
-def offer_sold_in(offer: Offer, datacentre: Datacentre) -> bool:
-    """``offer.datacentres`` is prefetched by the catalogue selectors: no query."""
-    return any(dc.pk == datacentre.pk for dc in offer.datacentres.all())
-
-
-# ---------------------------------------------------------------------------
-# A managed service's fields, per family (apps.managed.validation checks them; the form only shapes them)
-# ---------------------------------------------------------------------------
-SOURCE_CHOICES = (("git", _("A Git repository")), ("image", _("A container image")))
-ORIGIN_CHOICES = (
-    ("url", _("A URL")),
-    ("server", _("One of your servers")),
-    ("load_balancer", _("One of your load balancers")),
-)
-ENVIRONMENT_CHOICES = (("prod", _("Production")), ("staging", _("Staging")), ("dev", _("Development")))
-LINES = {"rows": 3, "spellcheck": "false"}
-
-# The service object's paths → the form field showing their errors (first prefix that matches).
-SERVICE_ERROR_FIELDS: tuple[tuple[str, str], ...] = (
-    ("service.domain", "service_domain"),
-    ("service.runtime", "service_runtime"),
-    ("service.version", "service_runtime"),
-    ("service.app", "service_app"),
-    ("service.extra_domains", "service_extra_domains"),
-    ("service.source.kind", "service_source_kind"),
-    ("service.source.url", "service_repository"),
-    ("service.source.branch", "service_branch"),
-    ("service.source.image", "service_image"),
-    ("service.source", "service_repository"),
-    ("service.environment", "service_environment"),
-    ("service.env", "service_env"),
-    ("service.containers", "service_containers"),
-    ("service.ram_gb", "service_ram_gb"),
-    ("service.origin.kind", "service_origin_kind"),
-    ("service.origin.url", "service_origin_url"),
-    ("service.origin.id", "service_origin_id"),
-    ("service.origin", "service_origin_url"),
-    ("service.hostnames", "service_hostnames"),
-    ("service.cache_rules", "service_cache_rules"),
-    ("service.waf", "service_waf"),
-    ("service.rules", "service_rules"),
-    ("service.targets", "service_targets"),
-)
-
-
-def service_field_for(path: str) -> str | None:
-    return next(
-        (name for prefix, name in SERVICE_ERROR_FIELDS if path == prefix or path.startswith(prefix + ".")), None
-    )
-
-
-def _path_hint(path: str) -> str:
-    """ "service.env.2.name" → "Line 3: " (the textarea fields hold one item per line)."""
-    parts = path.split(".")
-    index = next((p for p in parts[2:] if p.isdigit()), None) if len(parts) > 2 else None
-    return _("Line %(n)s: ") % {"n": int(index) + 1} if index is not None else ""
-
-
-def _lines(value: Any) -> list[str]:
-    return [line.strip() for line in str(value or "").replace("\r\n", "\n").split("\n") if line.strip()]
-
-
-def service_fields_add(form: forms.Form, *, family: str, offer: Offer, organisation: Organisation) -> list[str]:
-    """Add the family's fields to ``form``; returns their names in display order."""
-    f: dict[str, forms.Field] = {}
-    if family == ServiceFamily.WEB_HOSTING:
-        f["service_domain"] = forms.CharField(
-            label=_("Primary domain"),
-            max_length=253,
-            help_text=_("The site's domain, e.g. shop.example.com (internationalised names are welcome)."),
-        )
-        f["service_runtime"] = forms.ChoiceField(
-            label=_("Runtime"),
-            choices=service_validation.web_runtime_choices(),
-            initial="php:8.3",
-            help_text=_("The language and version your site runs on."),
-        )
-        apps = service_validation.one_click_apps(offer)
-        f["service_app"] = forms.ChoiceField(
-            label=_("1-click app (optional)"),
-            required=False,
-            choices=[("", _("None: an empty site")), *apps],
-        )
-        if offer.web_sites_unlimited or (offer.web_sites or 1) > 1:
-            f["service_extra_domains"] = forms.CharField(
-                label=_("Other sites' domains (optional)"),
-                required=False,
-                widget=forms.Textarea(attrs=LINES),
-                help_text=_("One domain per line; the plan's number of websites includes the primary one."),
-            )
-    elif family == ServiceFamily.PAAS:
-        f["service_source_kind"] = forms.ChoiceField(
-            label=_("Deploy from"), choices=SOURCE_CHOICES, initial="git", widget=forms.RadioSelect
-        )
-        f["service_repository"] = forms.CharField(
-            label=_("Git repository"),
-            required=False,
-            max_length=2000,
-            help_text=_("https://… or ssh:// (or git@host:path); no credentials: you get a deploy key."),
-        )
-        f["service_branch"] = forms.CharField(label=_("Branch"), required=False, max_length=255, initial="main")
-        f["service_image"] = forms.CharField(
-            label=_("Container image"),
-            required=False,
-            max_length=512,
-            help_text=_("e.g. ghcr.io/acme/shop:2.1 or nginx@sha256:…"),
-        )
-        f["service_environment"] = forms.ChoiceField(
-            label=_("Environment"), choices=ENVIRONMENT_CHOICES, initial="prod"
-        )
-        f["service_env"] = forms.CharField(
-            label=_("Environment variables (optional)"),
-            required=False,
-            strip=False,
-            widget=forms.Textarea(attrs={**LINES, "placeholder": "DATABASE_URL=postgres://…"}),
-            help_text=_("One NAME=value per line. Values are stored encrypted and never shown again."),
-        )
-        max_containers = (
-            service_validation.PAAS_CLUSTER_MAX_CONTAINERS if offer.paas_kubernetes_cluster else offer.paas_containers
-        )
-        f["service_containers"] = forms.IntegerField(
-            label=_("Containers"), min_value=1, max_value=max_containers or 1, initial=1
-        )
-        sizes = service_validation.paas_ram_choices(offer)
-        f["service_ram_gb"] = forms.TypedChoiceField(
-            label=_("RAM per container"),
-            coerce=int,
-            choices=[(size, f"{size} GB") for size in sizes],
-            initial=sizes[-1]
-            if not offer.paas_ram_configurable
-            else service_validation.PAAS_CONFIGURABLE_DEFAULT_RAM_GB,
-        )
-    elif family == ServiceFamily.CDN:
-        f["service_origin_kind"] = forms.ChoiceField(
-            label=_("Origin"), choices=ORIGIN_CHOICES, initial="url", widget=forms.RadioSelect
-        )
-        f["service_origin_url"] = forms.CharField(
-            label=_("Origin URL"), required=False, max_length=2000, help_text=_("e.g. https://origin.example.com")
-        )
-        servers = Instance.objects.filter(organisation=organisation).exclude(
-            status__in=(InstanceStatus.DELETING, InstanceStatus.DELETED)
-        )
-        balancers = ManagedService.objects.filter(
-            organisation=organisation, family=ServiceFamily.LOAD_BALANCER
-        ).exclude(state__in=ENDED_STATES)
-        f["service_origin_id"] = forms.ChoiceField(
-            label=_("Server or load balancer"),
-            required=False,
-            choices=[
-                ("", "—"),
-                *[
-                    (str(pk), _("Server %(name)s") % {"name": name})
-                    for pk, name in servers.values_list("public_id", "name")
-                ],
-                *[
-                    (str(pk), _("Load balancer %(name)s") % {"name": name})
-                    for pk, name in balancers.values_list("public_id", "name")
-                ],
-            ],
-        )
-        f["service_hostnames"] = forms.CharField(
-            label=_("Hostnames"),
-            widget=forms.Textarea(attrs=LINES),
-            help_text=_("The names the CDN answers for, one per line, e.g. cdn.example.com."),
-        )
-        f["service_cache_rules"] = forms.CharField(
-            label=_("Cache rules (optional)"),
-            required=False,
-            widget=forms.Textarea(attrs={**LINES, "placeholder": "/static/* 86400"}),
-            help_text=_("One path pattern and a TTL in seconds per line."),
-        )
-        levels = service_validation.waf_choices(offer)
-        f["service_waf"] = forms.ChoiceField(
-            label=_("Web application firewall"),
-            choices=[(w, str(dict(catalogue_choices.WafLevel.choices)[w])) for w in levels],
-            initial=levels[-1],
-            help_text=_("Up to what your plan includes."),
-        )
-    else:
-        protocols = ", ".join(offer.lb_protocols or [])
-        f["service_rules"] = forms.CharField(
-            label=_("Forwarding rules"),
-            widget=forms.Textarea(attrs={**LINES, "placeholder": "HTTP 80 HTTP 8080"}),
-            help_text=_(
-                "One rule per line: entry protocol and port, then target protocol and port. Your plan allows %(p)s."
-            )
-            % {"p": protocols},
-        )
-        f["service_targets"] = forms.CharField(
-            label=_("Targets (optional)"),
-            required=False,
-            widget=forms.Textarea(attrs={**LINES, "placeholder": "role=web"}),
-            help_text=_("One per line: a server id, or a label selector such as role=web."),
-        )
-    for name, field in f.items():
-        form.fields[name] = field
-    return list(f)
-
-
-def service_data_from(family: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The service object of an order from the form's cleaned fields (the API's shape)."""
-    if family == ServiceFamily.WEB_HOSTING:
-        return {
-            "domain": data.get("service_domain", ""),
-            "runtime": data.get("service_runtime", ""),
-            "app": data.get("service_app", ""),
-            "extra_domains": _lines(data.get("service_extra_domains")),
-        }
-    if family == ServiceFamily.PAAS:
-        kind = data.get("service_source_kind") or "git"
-        source = (
-            {"kind": "git", "url": data.get("service_repository", ""), "branch": data.get("service_branch", "")}
-            if kind == "git"
-            else {"kind": "image", "image": data.get("service_image", "")}
-        )
-        env = []
-        for line in str(data.get("service_env") or "").replace("\r\n", "\n").split("\n"):
-            if not line.strip():
-                continue
-            name, _sep, value = line.partition("=")
-            env.append({"name": name.strip(), "value": value})
-        return {
-            "source": source,
-            "environment": data.get("service_environment", ""),
-            "env": env,
-            "containers": data.get("service_containers"),
-            "ram_gb": data.get("service_ram_gb"),
-        }
-    if family == ServiceFamily.CDN:
-        kind = data.get("service_origin_kind") or "url"
-        origin = (
-            {"kind": "url", "url": data.get("service_origin_url", "")}
-            if kind == "url"
-            else {"kind": kind, "id": data.get("service_origin_id", "")}
-        )
-        rules = []
-        for line in _lines(data.get("service_cache_rules")):
-            path, _sep, ttl = line.rpartition(" ")
-            rules.append({"path": path.strip(), "ttl": ttl.strip()} if path else {"path": line, "ttl": ""})
-        return {
-            "origin": origin,
-            "hostnames": _lines(data.get("service_hostnames")),
-            "cache_rules": rules,
-            "waf": data.get("service_waf", ""),
-        }
-    # The same parser as the load balancer's page.
-    rules_out = service_validation.lb_rules_parse(data.get("service_rules"))
-    targets = []
-    for line in _lines(data.get("service_targets")):
-        try:
-            targets.append({"kind": "server", "id": str(uuid.UUID(line))})
-        except ValueError:
-            targets.append({"kind": "label_selector", "label_selector": line})
-    return {"rules": rules_out, "targets": targets}
