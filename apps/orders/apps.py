@@ -22,6 +22,13 @@ def _service_state_changed(sender: Any, **kwargs: Any) -> None:
     order_sync_on_service_change(**kwargs)
 
 
+def _service_fulfilment_started(sender: Any, **kwargs: Any) -> None:
+    """Staff started delivering a managed service by hand (``apps.managed.signals``): its order is in progress."""
+    from apps.orders.services import order_sync_on_service_fulfilment
+
+    order_sync_on_service_fulfilment(**kwargs)
+
+
 class OrdersConfig(AppConfig):
     name = "apps.orders"
     verbose_name = _("Orders")
@@ -33,8 +40,9 @@ class OrdersConfig(AppConfig):
 
         instance_status_changed.connect(_instance_status_changed, dispatch_uid="orders.order_sync")
         # Managed services likewise (apps.managed.signals.service_state_changed, sent on commit).
-        from apps.managed.signals import service_state_changed
+        from apps.managed.signals import service_fulfilment_started, service_state_changed
 
         service_state_changed.connect(_service_state_changed, dispatch_uid="orders.order_sync_service")
+        service_fulfilment_started.connect(_service_fulfilment_started, dispatch_uid="orders.fulfilment_started")
         # Register the tasks in every process so eager mode applies and beat finds them.
         from apps.orders import tasks  # noqa: F401

@@ -314,6 +314,25 @@ def test_once_staff_started_the_order_is_no_longer_cancellable(personas, shop, s
     assert ManagedService.objects.get().state == ServiceState.PROVISIONING
 
 
+def test_staff_starting_on_the_service_makes_its_order_no_longer_cancellable(
+    personas, shop, staff_user, django_capture_on_commit_callbacks
+):
+    # Staff start from the managed services' queue (the service, not the order): the order follows by the signal.
+    order = place(personas, shop, offer=shop.service, name="shop", service=WEB)
+    with django_capture_on_commit_callbacks(execute=True):
+        managed_services.service_fulfilment_start(service=order.service, actor=staff_user)
+    order.refresh_from_db()
+    assert order.fulfilment_status == FulfilmentStatus.IN_PROGRESS and not order.is_cancellable
+    response = client_for(personas.member).post(f"{ORDERS}{order.public_id}/cancel/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "order_not_cancellable"
+    assert ManagedService.objects.get().state == ServiceState.PROVISIONING
+    assert AuditEvent.objects.filter(action="orders.order.fulfilment_start", target_id=str(order.pk)).count() == 1
+    # Told twice (a redelivered signal): nothing more.
+    assert services.order_sync_on_service_fulfilment(service_id=order.service_id).fulfilment_status == "in_progress"
+    assert AuditEvent.objects.filter(action="orders.order.fulfilment_start").count() == 1
+
+
 def test_a_delivered_service_is_cancelled_on_its_page_not_through_its_order(personas, shop, staff_user):
     order = place(personas, shop, offer=shop.service, name="shop", service=WEB)
     managed_services.service_deliver(service=order.service, actor=staff_user, endpoints={}, notes="")

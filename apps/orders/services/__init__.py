@@ -27,6 +27,7 @@ from apps.orders.services.fulfilment import (
     order_sync,
     order_sync_on_instance_change,
     order_sync_on_service_change,
+    order_sync_on_service_fulfilment,
     order_sync_service,
     orders_sync_provisioning,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "order_sync",
     "order_sync_on_instance_change",
     "order_sync_on_service_change",
+    "order_sync_on_service_fulfilment",
     "order_sync_service",
     "order_transition",
     "orders_sync_provisioning",

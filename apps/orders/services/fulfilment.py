@@ -340,6 +340,32 @@ def order_sync_service(*, order: Order) -> Order:
     return order
 
 
+def order_sync_on_service_fulfilment(*, service_id: int, **_kwargs: Any) -> Order | None:
+    """Staff started delivering the service by hand (``apps.managed.signals.service_fulfilment_started``).
+
+    Its queued order is in progress from now on, as when staff start it from the orders queue
+    (``order_fulfilment_start``): the customer can no longer cancel the order and cancels the service
+    on its page instead. Idempotent: an order already started, or no longer provisioning, is left alone.
+    """
+    order = Order.objects.filter(service_id=service_id).first()
+    if order is None:
+        return None
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.state != OrderState.PROVISIONING or order.fulfilment_status != FulfilmentStatus.QUEUED:
+            return order
+        order.fulfilment_status = FulfilmentStatus.IN_PROGRESS
+        order.save(update_fields=["fulfilment_status", "updated_at"])
+        audit_record(
+            actor=None,
+            action="orders.order.fulfilment_start",
+            target=order,
+            organisation_id=order.organisation_id,
+            changes={"from": "service"},
+        )
+    return order
+
+
 def order_sync_on_service_change(*, service_id: int, **_kwargs: Any) -> None:
     """Receiver of the managed app's state change: the service's order follows."""
     for order in Order.objects.filter(service_id=service_id, state=OrderState.PROVISIONING):
