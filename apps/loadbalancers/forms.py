@@ -3,7 +3,7 @@
 The forms only turn text into the services' input (the order form's "HTTP 80 HTTP 8080" line
 syntax for rules; a server id or name, or a label selector per line for targets); the services
 check everything and their field errors are put back on the form's fields (``errors_from``).
-Rule lines are parsed by ``apps.managed.validation.lb_rules_parse``, the order form's parser too.
+Rule lines are parsed by ``apps.managed.rules.lb_rules_parse``, the order form's parser too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.loadbalancers.models import LoadBalancer
-from apps.managed.validation import lb_rules_text
+from apps.managed.rules import lb_rules_text
 from apps.teams.models import Organisation
 
 LINES = {"rows": 4, "spellcheck": "false"}

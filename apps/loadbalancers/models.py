@@ -60,7 +60,7 @@ class LoadBalancer(models.Model):
     )
     # Rules as the catalogue names protocols: [{"protocol": "HTTP", "port": 80, "target_protocol": "HTTP",
     # "target_port": 8080}]; targets: [{"kind": "server", "id": "<uuid>"} | {"kind": "label_selector",
-    # "label_selector": "role=web"}] (apps.managed.validation's shapes).
+    # "label_selector": "role=web"}] (apps.managed.rules's shapes).
     rules = models.JSONField(_("forwarding rules"), default=list, blank=True)
     targets = models.JSONField(_("targets"), default=list, blank=True)
     health_check = models.JSONField(_("health check"), default=_default_health_check, blank=True)

@@ -33,7 +33,7 @@ from apps.loadbalancers.forms import (
 )
 from apps.loadbalancers.models import LoadBalancer
 from apps.managed import selectors as managed_selectors
-from apps.managed.validation import lb_rules_parse
+from apps.managed.rules import lb_rules_parse
 from apps.teams.access import actor_has_permission
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation

@@ -55,7 +55,7 @@ class ManagedService(TimeStampedModel):
         choices=choices.ServiceState.choices,
         default=choices.ServiceState.PROVISIONING,
     )
-    # Validated order data (apps.managed.validation), never a secret.
+    # Validated order data (apps.managed.rules), never a secret.
     config = models.JSONField(_("configuration"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Delivered hostnames / URLs: {"urls": [...], "hostnames": [...]} (set by the backend or staff).
     endpoints = models.JSONField(_("endpoints"), default=dict, blank=True)

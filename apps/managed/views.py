@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from apps.catalogue import selectors as catalogue_selectors
 from apps.core.errors import ApplicationError, NotFound
-from apps.managed import forms, selectors, services, validation
+from apps.managed import forms, rules, selectors, services
 from apps.managed.choices import ENDED_STATES, ServiceFamily, ServiceState
 from apps.managed.models import ManagedService
 from apps.teams.access import actor_has_permission
@@ -71,9 +71,9 @@ def config_rows(service: ManagedService) -> list[tuple[str, str]]:
     c = service.config or {}
     rows: list[tuple[str, str]] = []
     if service.family == ServiceFamily.WEB_HOSTING:
-        runtime = validation.WEB_RUNTIMES.get(c.get("runtime", ""), (c.get("runtime", ""), ()))[0]
+        runtime = rules.WEB_RUNTIMES.get(c.get("runtime", ""), (c.get("runtime", ""), ()))[0]
         domain = c.get("domain", "")
-        shown = validation.dns_name_display(domain)
+        shown = rules.dns_name_display(domain)
         rows.append((_("Primary domain"), f"{shown} ({domain})" if shown != domain else domain))
         rows.append((_("Runtime"), f"{runtime} {c.get('version', '')}".strip()))
         if c.get("app"):

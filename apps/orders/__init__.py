@@ -19,7 +19,7 @@ Offers to other apps:
 
 Virtual machines are delivered by ``apps.instances`` (``instance_create``),
 managed services are created by ``apps.managed`` (``service_create``) with the
-order's ``service`` object (``apps.managed.validation``), and live there;
+order's ``service`` object (``apps.managed.rules``), and live there;
 capacity comes from ``apps.infrastructure`` placement, prices from
 ``apps.catalogue``. Interfaces: /api/v1/quotes/, /api/v1/orders/, the portal
 wizard and pages under /orders/, the admin (all orders, approval queue,

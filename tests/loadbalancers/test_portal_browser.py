@@ -14,8 +14,8 @@ import pytest
 from apps.catalogue.choices import FamilyKind
 from apps.loadbalancers.models import LoadBalancer
 from apps.loadbalancers.services import lb_ensure
+from apps.managed.rules import service_config_clean
 from apps.managed.services import service_create
-from apps.managed.validation import service_config_clean
 from tests.infrastructure.factories import FamilyFactory, OfferFactory
 from tests.loadbalancers.support import make_chain
 

@@ -35,7 +35,7 @@ from apps.loadbalancers.rules.delivery import certificate_path
 from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod
-from apps.managed.validation import service_config_clean
+from apps.managed.rules import service_config_clean
 from apps.networks import services as network_services
 from apps.networks.models import Attachment, NetworkZone
 from apps.pvesim.fleet import StorageSpec

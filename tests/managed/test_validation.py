@@ -1,4 +1,4 @@
-"""apps.managed.validation: the service object of an order, per family, against the seed's real tiers.
+"""apps.managed.rules: the service object of an order, per family, against the seed's real tiers.
 
 Pure: the offers are built in memory from ``apps.catalogue.seed`` (no database),
 so every tier limit tested here is the one the catalogue sells.
@@ -16,8 +16,8 @@ import pytest
 from apps.catalogue import seed
 from apps.catalogue.models import Offer, ProductFamily
 from apps.core.errors import ValidationFailed
-from apps.managed import validation
-from apps.managed.validation import service_config_clean
+from apps.managed import rules as validation
+from apps.managed.rules import service_config_clean
 
 FAMILIES = {f["slug"]: f for f in seed.FAMILIES}
 OFFERS = {o["code"]: o for o in seed.OFFERS}

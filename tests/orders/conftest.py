@@ -29,7 +29,7 @@ def place(personas: Personas, shop: Shop, *, actor: Any = None, offer: Offer | N
         "user_data": "",
     }
     if offer.family.kind == catalogue_choices.FamilyKind.MANAGED_SERVICE and offer.family.slug == "web-hosting":
-        # A managed offer takes its family's service object (apps.managed.validation); WEB-TEST is web hosting.
+        # A managed offer takes its family's service object (apps.managed.rules); WEB-TEST is web hosting.
         kwargs["service"] = {"domain": "example.com", "runtime": "php", "version": "8.3"}
     kwargs.update(overrides)
     return services.order_place(**kwargs)

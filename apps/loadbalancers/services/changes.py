@@ -39,7 +39,7 @@ from apps.loadbalancers.rules.spec import (
 from apps.managed import services as managed_services
 from apps.managed.choices import ENDED_STATES
 from apps.managed.models import ManagedService
-from apps.managed.validation import service_config_clean
+from apps.managed.rules import service_config_clean
 
 
 class LbErrorCode:

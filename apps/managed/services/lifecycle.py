@@ -241,7 +241,7 @@ def service_create(
     """A new service in ``provisioning``; its backend's ``provision`` runs once this commits.
 
     Called by orders when a managed order starts (the order authorised and validated it:
-    ``config``/``secrets`` come from ``apps.managed.validation.service_config_clean``).
+    ``config``/``secrets`` come from ``apps.managed.rules.service_config_clean``).
     Prices default to the offer's; orders pass the prices they froze.
     """
     family = family_for_product_slug(offer.family.slug)

@@ -21,7 +21,7 @@ from apps.firewalls.models import Firewall
 from apps.infrastructure.choices import UnavailableCode
 from apps.infrastructure.selectors import ImageChoice, availability_matrix
 from apps.instances.models import SshKey
-from apps.managed import validation as service_validation
+from apps.managed import rules as service_validation
 from apps.networks.models import Network
 from apps.orders.forms.cards import (
     _CATALOGUE_CODES,

@@ -1,6 +1,6 @@
 """A managed service's fields in the create flow, per family (web hosting, PaaS, load balancer, CDN):
 added to the form, shaped into the order's ``service`` object, and its errors put back on them
-(``apps.managed.validation`` checks them; the form only shapes them).
+(``apps.managed.rules`` checks them; the form only shapes them).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from apps.catalogue import choices as catalogue_choices
 from apps.catalogue.models import Offer
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.managed import validation as service_validation
+from apps.managed import rules as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
 from apps.teams.models import Organisation
 
 # ---------------------------------------------------------------------------
-# A managed service's fields, per family (apps.managed.validation checks them; the form only shapes them)
+# A managed service's fields, per family (apps.managed.rules checks them; the form only shapes them)
 # ---------------------------------------------------------------------------
 SOURCE_CHOICES = (("git", _("A Git repository")), ("image", _("A container image")))
 ORIGIN_CHOICES = (

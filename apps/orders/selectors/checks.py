@@ -22,7 +22,7 @@ down here, for all of them:
   of the organisation's keys);
 - a managed service (web hosting, PaaS, load balancer, CDN) takes a
   ``service`` object instead of an image, SSH keys and user-data, checked by
-  ``apps.managed.validation.service_config_clean`` against the tier; a CDN
+  ``apps.managed.rules.service_config_clean`` against the tier; a CDN
   origin named by id must be one of the organisation's servers or load
   balancers (``service_origin_resolver``). Its name is the service's: at
   most 63 characters;
@@ -50,7 +50,7 @@ from apps.firewalls.choices import FirewallStatus
 from apps.firewalls.models import Firewall
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.managed import validation as service_validation
+from apps.managed import rules as service_validation
 from apps.managed.choices import ENDED_STATES, ServiceFamily
 from apps.managed.models import ManagedService
 from apps.networks.choices import NetworkStatus
@@ -122,7 +122,7 @@ def check_service(
     """Field messages for a managed service's order, and its clean configuration and secrets.
 
     A server takes no ``service`` object; a managed service needs one (its
-    family's fields, ``apps.managed.validation``).
+    family's fields, ``apps.managed.rules``).
     """
     if not is_service_offer(offer):
         if service:
