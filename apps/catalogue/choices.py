@@ -26,7 +26,7 @@ class OfferStatus(models.TextChoices):
 
 
 class HourlyPriceRule(models.TextChoices):
-    """Where an offer's hourly price comes from (see ``apps.catalogue.pricing``)."""
+    """Where an offer's hourly price comes from (see ``apps.catalogue.rules.pricing``)."""
 
     DERIVED = "derived", _("Derived: monthly price / 730")
     LIST = "list", _("List price (set by staff, e.g. GPU offers)")

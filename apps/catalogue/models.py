@@ -3,7 +3,7 @@
 Conventions:
 - Money is ``Decimal`` EUR. ``price_monthly`` is the seed's price and the cap per
   calendar month; ``price_hourly`` is the seed's for GPU offers, and
-  ``round(monthly / 730, 4)`` for the others (``apps.catalogue.pricing``).
+  ``round(monthly / 730, 4)`` for the others (``apps.catalogue.rules.pricing``).
 - "Unlimited" is a real value: quantities that can be unlimited have a
   ``*_unlimited`` boolean beside a nullable number, and a check constraint
   forbids both at once. A null number with ``*_unlimited`` false means the

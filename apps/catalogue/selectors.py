@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from apps.catalogue import choices, specs
+from apps.catalogue import choices
 from apps.catalogue.models import (
     CapacityEnvelope,
     Datacentre,
@@ -33,6 +33,7 @@ from apps.catalogue.models import (
     OsImage,
     ProductFamily,
 )
+from apps.catalogue.rules import specs
 from apps.core.errors import NotFound
 
 PUBLIC_STATUSES = (choices.OfferStatus.ACTIVE,)

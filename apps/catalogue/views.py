@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.catalogue import choices, selectors, specs
+from apps.catalogue import choices, selectors
 from apps.catalogue.forms import COMPARE_MAX, CompareForm, PricingFilterForm
 from apps.catalogue.models import ProductFamily
+from apps.catalogue.rules import specs
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
   ``RATE_PLACES`` (6) decimal places wherever it is copied: offer, order,
   instance, price period, usage record, invoice line. It is never rounded on
   the way; only the catalogue's derivation of a rate from a monthly price
-  rounds (``apps.catalogue.pricing``).
+  rounds (``apps.catalogue.rules.pricing``).
 * An **amount** a customer pays (a monthly price or cap, an invoice total, VAT,
   a credit, a payment) is in euro cents: ``MONEY_PLACES`` (2) decimal places,
   rounded half up by ``to_cents`` at the one point where a sum of rates becomes

@@ -13,7 +13,7 @@ class ServiceFamily(models.TextChoices):
     CDN = "cdn", _("CDN")
 
 
-# The catalogue's ProductFamily slug (apps.catalogue.seed) → the service family.
+# The catalogue's ProductFamily slug (apps.catalogue.services.seed_data) → the service family.
 FAMILY_BY_PRODUCT_SLUG: dict[str, str] = {
     "web-hosting": ServiceFamily.WEB_HOSTING,
     "paas": ServiceFamily.PAAS,

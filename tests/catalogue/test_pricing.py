@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from apps.catalogue import pricing
 from apps.catalogue.models import Offer
+from apps.catalogue.rules import pricing
 
 D = Decimal
 

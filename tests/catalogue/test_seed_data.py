@@ -2,7 +2,7 @@
 
 The tables below are copied from shared/seed/catalogue-vmcloud.md as the seed
 writes them (French notation included) and parsed here, independently of
-apps/catalogue/seed.py, so a typo in either side fails the test.
+apps/catalogue/services/seed_data.py, so a typo in either side fails the test.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def tier(text: str) -> str:
 
 
 def hourly_rule(monthly: Decimal) -> Decimal:
-    # The published rule, typed independently of apps.catalogue.pricing.
+    # The published rule, typed independently of apps.catalogue.rules.pricing.
     from decimal import ROUND_HALF_UP
 
     return (monthly / 730).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)

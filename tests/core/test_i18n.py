@@ -203,7 +203,7 @@ def test_pricing_page_speaks_french_with_plural_and_spec_labels(client):
     html = client.get("/pricing/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "36 offres. Prix en euros HT." in html
     assert "Filtrer les offres" in html
-    assert "<td>Illimité</td>" in html  # spec cells built in Python (apps/catalogue/specs.py)
+    assert "<td>Illimité</td>" in html  # spec cells built in Python (apps/catalogue/rules/specs.py)
     assert "Prices in EUR excluding VAT" not in html
 
 

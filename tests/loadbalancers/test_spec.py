@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from apps.catalogue.seed import OFFERS
+from apps.catalogue.services.seed_data import OFFERS
 from apps.core.errors import ValidationFailed
 from apps.loadbalancers.rules.spec import (
     CATALOGUE_NAMES,

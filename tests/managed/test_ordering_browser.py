@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from apps.catalogue import seed
+from apps.catalogue.services import seed_data as seed
 from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService

@@ -15,8 +15,8 @@ from django.utils import formats, timezone, translation
 
 from apps.billing.models import VatRate
 from apps.billing.services.metering import hour_floor, meter_hour
-from apps.catalogue import seed
 from apps.catalogue.choices import FamilyKind
+from apps.catalogue.services import seed_data as seed
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod
 from tests.infrastructure.factories import FamilyFactory, OfferFactory

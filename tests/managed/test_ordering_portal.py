@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.catalogue import seed
+from apps.catalogue.services import seed_data as seed
 from apps.core.models import AuditEvent
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServiceSecret

@@ -1,6 +1,6 @@
 """apps.managed.rules: the service object of an order, per family, against the seed's real tiers.
 
-Pure: the offers are built in memory from ``apps.catalogue.seed`` (no database),
+Pure: the offers are built in memory from ``apps.catalogue.services.seed_data`` (no database),
 so every tier limit tested here is the one the catalogue sells.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from apps.catalogue import seed
 from apps.catalogue.models import Offer, ProductFamily
+from apps.catalogue.services import seed_data as seed
 from apps.core.errors import ValidationFailed
 from apps.managed import rules as validation
 from apps.managed.rules import service_config_clean

@@ -16,8 +16,8 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from apps.catalogue import seed
 from apps.catalogue.choices import FamilyKind
+from apps.catalogue.services import seed_data as seed
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.models import AuditEvent
 from apps.infrastructure import crypto

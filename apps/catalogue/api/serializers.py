@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.catalogue import choices, specs
+from apps.catalogue import choices
 from apps.catalogue.models import (
     Datacentre,
     DatacentreGpuModel,
@@ -31,6 +31,7 @@ from apps.catalogue.models import (
     OsImage,
     ProductFamily,
 )
+from apps.catalogue.rules import specs
 from apps.core.api.queries import ListQuerySerializer
 
 # ---------------------------------------------------------------------------

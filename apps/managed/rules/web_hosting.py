@@ -14,7 +14,7 @@ from apps.managed.rules.hosts import (
 )
 
 # ---------------------------------------------------------------------------
-# The catalogue's web stack (apps/catalogue/seed.py, family "web-hosting",
+# The catalogue's web stack (apps/catalogue/services/seed_data.py, family "web-hosting",
 # feature block "Web stack": "PHP 7.4, 8.0, 8.1, 8.2, 8.3", "Node.js 16, 18,
 # 20, 21 LTS", "Python 3.8 - 3.12", "Ruby 2.7 - 3.2", ".NET 6.0, 7.0, 8.0"),
 # as the versions a customer picks. tests/managed/test_validation.py checks

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue import choices as catalogue_choices
 from apps.catalogue import selectors as catalogue_selectors
-from apps.catalogue import specs
 from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
+from apps.catalogue.rules import specs
 from apps.core.actors import Actor
 from apps.firewalls.models import Firewall
 from apps.infrastructure.choices import UnavailableCode

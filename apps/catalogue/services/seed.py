@@ -1,21 +1,19 @@
-"""Catalogue writes: loading the seed, and changing offer status. Each write is audited.
+"""Loading the seed catalogue (``seed_data``) into the database, one audit event per load.
 
-The seed loader upserts by natural key (slug or code) and never overwrites a
+The loader upserts by natural key (slug or code) and never overwrites a
 row that already exists, so staff edits made in the admin survive every
 ``make run``; ``reset=True`` puts the seed's values back on purpose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import models, transaction
-from django.utils.translation import gettext as _
 
-from apps.catalogue import choices, pricing, seed
+from apps.catalogue import choices
 from apps.catalogue.models import (
     CapacityEnvelope,
     Datacentre,
@@ -26,10 +24,11 @@ from apps.catalogue.models import (
     OsImage,
     ProductFamily,
 )
+from apps.catalogue.services import seed_data as seed
+from apps.catalogue.services.offers import offer_hourly_price
 from apps.core.actors import Actor
 from apps.core.choices import ActorKind
-from apps.core.errors import ValidationFailed
-from apps.core.services import audit_record, model_changes
+from apps.core.services import audit_record
 
 M = TypeVar("M", bound=models.Model)
 
@@ -95,22 +94,9 @@ def _upsert(
     return obj, True
 
 
-def offer_hourly_price(
-    *, family: ProductFamily, billing_unit: str, monthly: Decimal, listed: Decimal | None
-) -> Decimal:
-    """The hourly price an offer gets under its family's rule (``apps.catalogue.pricing``)."""
-    if family.hourly_price_rule == choices.HourlyPriceRule.LIST:
-        if listed is None:
-            raise ValidationFailed(
-                _("This family uses list hourly prices: enter one."), fields={"price_hourly": [_("Required.")]}
-            )
-        return listed
-    return pricing.derived_hourly(monthly=monthly, per_gb=billing_unit == choices.BillingUnit.GB_MONTH)
-
-
 @transaction.atomic
 def catalogue_load_seed(*, actor: Actor = None, reset: bool = False) -> SeedLoadReport:
-    """Load ``apps.catalogue.seed`` idempotently: create what is missing, keep what staff edited.
+    """Load ``apps.catalogue.services.seed_data`` idempotently: create what is missing, keep what staff edited.
 
     With ``reset`` every seeded row (and its links: GPU presence, where offers
     are orderable) is put back to the seed's values; rows staff added are
@@ -193,44 +179,3 @@ def catalogue_load_seed(*, actor: Actor = None, reset: bool = False) -> SeedLoad
         changes={"mode": "reset" if reset else "keep", **report.as_dict()},
     )
     return report
-
-
-_STATUS_VERBS = {
-    choices.OfferStatus.ACTIVE: "activate",
-    choices.OfferStatus.HIDDEN: "hide",
-    choices.OfferStatus.RETIRED: "retire",
-}
-
-
-@transaction.atomic
-def offer_set_status(*, actor: Actor, offer: Offer, status: str, actor_kind: ActorKind | None = None) -> Offer:
-    """Activate, hide or retire one offer. Retiring stops new orders; sold resources keep running."""
-    if status not in choices.OfferStatus.values:
-        raise ValidationFailed(_("Unknown offer status."), fields={"status": [_("Choose a valid status.")]})
-    locked = Offer.objects.select_for_update().get(pk=offer.pk)
-    if locked.status == status:
-        return locked
-    before = {"status": locked.status}
-    locked.status = status
-    locked.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        actor_kind=actor_kind,
-        action=f"catalogue.offer.{_STATUS_VERBS[choices.OfferStatus(status)]}",
-        target=locked,
-        changes=model_changes(locked, ["status"], before),
-    )
-    return locked
-
-
-def offers_set_status(
-    *, actor: Actor, offers: Iterable[Offer], status: str, actor_kind: ActorKind | None = None
-) -> int:
-    """Bulk ``offer_set_status`` in one transaction; returns how many offers changed."""
-    changed = 0
-    with transaction.atomic():
-        for offer in offers:
-            before = offer.status
-            after = offer_set_status(actor=actor, offer=offer, status=status, actor_kind=actor_kind)
-            changed += int(after.status != before)
-    return changed

@@ -9,7 +9,7 @@ Units (see ``models`` docstring): storage and traffic in decimal GB/TB as the
 seed writes them (1.28 TB = 1 280 GB, 1 PB = 1 000 TB); RAM in binary GB
 (1 TB RAM = 1 024 GB). Prices are EUR excluding VAT, as strings turned into
 ``Decimal`` by the loader. Hourly prices of non-GPU offers are not typed here:
-they follow the rule in ``apps.catalogue.pricing``.
+they follow the rule in ``apps.catalogue.rules.pricing``.
 
 Readings of the seed where it is silent or contradicts itself are written as
 comments beside the data they affect ("Reading:").
