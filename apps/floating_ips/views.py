@@ -20,8 +20,8 @@ from apps.catalogue.models import Datacentre
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.floating_ips import forms, selectors, services
 from apps.floating_ips.choices import SETTLED_STATUSES, FloatingIpStatus
-from apps.floating_ips.guest import guest_snippets
 from apps.floating_ips.models import FloatingIp
+from apps.floating_ips.rules import guest_snippets
 from apps.infrastructure.models import IpPool
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
