@@ -17,7 +17,7 @@ from django.db import connection
 from apps.billing.models import Invoice, UsageRecord
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
-from apps.portal.consistency import platform_consistency
+from apps.portal.selectors import platform_consistency
 from tests.billing.fixtures_invoices import buyer, issued_invoice, move, offers, server, utc  # noqa: F401
 from tests.infrastructure.factories import ClusterFactory
 

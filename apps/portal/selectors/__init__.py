@@ -1,6 +1,8 @@
 """Portal reads: the public home's facts (``home``), the dashboard (``dashboard``) and the global search
-(``search``), one module per page, re-exported here (docs/dev/style.md#app-shape)."""
+(``search``), one module per page, and the whole-platform consistency checks (``consistency``, run by
+``manage.py consistency_check``), re-exported here (docs/dev/style.md#app-shape)."""
 
+from apps.portal.selectors.consistency import platform_consistency
 from apps.portal.selectors.dashboard import (
     BudgetUse,
     ChecklistItem,
@@ -24,5 +26,6 @@ __all__ = [
     "dashboard_overview",
     "home_facts",
     "onboarding_checklist",
+    "platform_consistency",
     "search",
 ]

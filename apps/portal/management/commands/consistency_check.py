@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.portal.consistency import platform_consistency
+from apps.portal.selectors import platform_consistency
 
 
 class Command(BaseCommand):
