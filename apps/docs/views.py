@@ -7,8 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from apps.docs import search as docs_search_module
 from apps.docs.selectors import page_get, page_list, section_list
+from apps.docs.selectors import search as docs_search_module
 
 
 def _staff(request: HttpRequest) -> bool:

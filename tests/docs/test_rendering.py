@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from apps.docs.rendering import DocsPageError, pygments_css, render_markdown, split_front_matter
+from apps.docs.rules.rendering import DocsPageError, pygments_css, render_markdown, split_front_matter
 
 
 def test_front_matter_is_read_and_removed_from_the_body():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.docs import search
+from apps.docs.selectors import search
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.docs import generated, selectors
+from apps.docs import selectors
+from apps.docs.selectors import generated
 
 
 @pytest.fixture

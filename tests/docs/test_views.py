@@ -7,7 +7,7 @@ import re
 import pytest
 
 from apps.docs import selectors
-from apps.docs.rendering import split_front_matter
+from apps.docs.rules.rendering import split_front_matter
 
 SHIPPED = sorted(p.stem for p in selectors.CONTENT_DIR.glob("*.md"))
 

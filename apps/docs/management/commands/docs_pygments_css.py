@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from apps.docs.rendering import pygments_css
+from apps.docs.rules.rendering import pygments_css
 
 
 class Command(BaseCommand):

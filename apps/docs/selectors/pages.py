@@ -1,4 +1,4 @@
-"""Reads of the docs: discover pages in content/, render them (cached by file mtime), search them.
+"""Reads of the docs pages: discover them in content/, render them (cached by file mtime).
 
 Pages are Markdown files ``content/<slug>.md`` with front matter (title,
 section, order, summary); files are discovered at each call, so a page added
@@ -17,12 +17,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.docs import generated
-from apps.docs.rendering import DocsPageError, FrontMatter, RenderedBody, TocEntry, render_markdown, split_front_matter
+from apps.docs.rules.rendering import (
+    DocsPageError,
+    FrontMatter,
+    RenderedBody,
+    TocEntry,
+    render_markdown,
+    split_front_matter,
+)
+from apps.docs.selectors import generated
 
 logger = logging.getLogger(__name__)
 
-CONTENT_DIR = Path(__file__).resolve().parent / "content"
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Slugs the docs URLs already use.
 RESERVED_SLUGS = frozenset({"search"})

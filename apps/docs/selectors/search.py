@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.docs.selectors import PageSource, page_list, page_render
+from apps.docs.selectors.pages import PageSource, page_list, page_render
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 10
