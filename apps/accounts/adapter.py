@@ -16,12 +16,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.accounts import lockout
+from apps.accounts.services import lockout
 from apps.core.middleware import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Atomic login counters (apps.accounts.lockout) instead of allauth's, and suspended users kept out."""
+    """Atomic login counters (apps.accounts.services.lockout) instead of allauth's, and suspended users kept out."""
 
     _lockout_slot: lockout.Slot | None = None
 
@@ -34,7 +34,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         # Replaces allauth's cache-list rate limit (not atomic) with one INCR per
-        # counter; see apps/accounts/lockout.py for why and for the counters.
+        # counter; see apps/accounts/services/lockout.py for why and for the counters.
         login = str(credentials.get("email") or credentials.get("username") or "")
         slot = lockout.attempt_reserve(lockout.login_limits(email=login, ip=client_ip(request)))
         self._lockout_slot = slot

@@ -11,8 +11,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import ReadOnlyPasswordHashField
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts import lockout
 from apps.accounts.models import User
+from apps.accounts.services import lockout
 
 
 class _LockoutMixin:

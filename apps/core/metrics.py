@@ -58,7 +58,7 @@ LOGIN_FAILURES = Counter(
 )
 LOGIN_LOCKOUTS = Counter(
     "vmcloud_login_lockouts_total",
-    "Login and MFA attempts refused by a lockout counter (apps/accounts/lockout.py), by counter.",
+    "Login and MFA attempts refused by a lockout counter (apps/accounts/services/lockout.py), by counter.",
     ["scope"],
 )
 

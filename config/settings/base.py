@@ -249,7 +249,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False  # sessions end with SESSION_COOKIE_AGE idle time
 # Login and MFA brute force: allauth's "login_failed" limit (a cache list
 # rewritten under a spin lock; bursts get timing-dependent 429s) is replaced by
-# atomic INCR counters (apps/accounts/lockout.py). Other allauth limits stay.
+# atomic INCR counters (apps/accounts/services/lockout.py). Other allauth limits stay.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 # Counters per account and address, per address, per account; an account and
 # address that logged in recently is held to its own counter only (the

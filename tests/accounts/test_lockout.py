@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from apps.accounts import lockout
+from apps.accounts.services import lockout
 from tests.conftest import PASSWORD
 
 WRONG = "The email address and/or password you specified are not correct."

@@ -1,5 +1,5 @@
 """Login failures and lockouts reach Prometheus: ``vmcloud_login_failures_total`` and
-``vmcloud_login_lockouts_total{scope}`` (apps/core/metrics.py, apps/accounts/lockout.py)."""
+``vmcloud_login_lockouts_total{scope}`` (apps/core/metrics.py, apps/accounts/services/lockout.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from prometheus_client import REGISTRY
 
-from apps.accounts import lockout
+from apps.accounts.services import lockout
 
 OUR_COUNTERS_ONLY = {"login_failed": None, "login": None}
 

@@ -1,4 +1,4 @@
-"""Account writes: suspension and deletion of users. Each one is audited in its transaction."""
+"""Account writes about users: suspension and deletion. Each one is audited in its transaction."""
 
 from __future__ import annotations
 
