@@ -8,8 +8,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from apps.backoffice import roles
 from apps.backoffice.models import StaffNote
+from apps.backoffice.rules import roles
 from apps.core.actors import actor_user
 from apps.core.choices import ActorKind
 from apps.core.errors import ValidationFailed

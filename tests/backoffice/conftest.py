@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from apps.backoffice import roles
+from apps.backoffice.rules import roles
 from apps.backoffice.services import staff_roles_apply
 from apps.billing.models import BillingAccount, Invoice, VatRate
 from apps.infrastructure.models import GpuDevice, Node, Reservation

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from apps.backoffice import roles
+from apps.backoffice.rules import roles
 from apps.core.models import AuditEvent
 from apps.infrastructure.models import Node
 

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from apps.backoffice import roles
 from apps.backoffice.models import StaffNote
+from apps.backoffice.rules import roles
 from apps.backoffice.services import staff_note_create, staff_roles_apply
 from apps.core.errors import ValidationFailed
 from apps.core.models import AuditEvent

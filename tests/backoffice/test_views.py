@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.backoffice import roles
+from apps.backoffice.rules import roles
 from apps.core.models import AuditEvent
 from apps.infrastructure.models import Node
 from apps.teams.models import Organisation

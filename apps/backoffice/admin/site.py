@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from apps.backoffice import roles, selectors
+from apps.backoffice import selectors
+from apps.backoffice.rules import roles
 
 
 def urlencode_query(query: str) -> str:

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apps.backoffice import roles, services
+from apps.backoffice import services
+from apps.backoffice.rules import roles
 
 
 class Command(BaseCommand):
