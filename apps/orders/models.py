@@ -97,7 +97,7 @@ class Order(TimeStampedModel):
         _("options that failed"), default=list, blank=True, help_text=_("Shown to the customer.")
     )
 
-    # Prices frozen at order time (EUR, excluding VAT); see apps.catalogue.pricing.
+    # Prices frozen at order time (EUR, excluding VAT); see apps.catalogue.rules.pricing.
     # Frozen from the offer (apps.core.money: a rate keeps its 6 places from the offer to the invoice).
     price_hourly = RateField(_("hourly price"))
     price_monthly = MoneyField(_("monthly cap"))

@@ -1,4 +1,4 @@
-"""The order create flow's form and page (apps/orders/forms.py, views.py): cards with their live state,
+"""The order create flow's form and page (apps/orders/forms/, views.py): cards with their live state,
 reasons for what cannot be ordered, deep links, quantity, the inline SSH key, crafted posts refused with a
 form error, and a query count that does not grow with the offers and keys."""
 

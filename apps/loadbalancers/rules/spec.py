@@ -47,7 +47,7 @@ class Protocol(StrEnum):
     HTTP3 = "http3"
 
 
-# The catalogue names protocols as its price list does (``Offer.lb_protocols``, apps/catalogue/seed.py).
+# The catalogue names protocols as its price list does (``Offer.lb_protocols``, apps/catalogue/services/seed_data.py).
 CATALOGUE_NAMES: dict[str, Protocol] = {
     "HTTP": Protocol.HTTP,
     "HTTPS": Protocol.HTTPS,
