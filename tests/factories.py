@@ -1,6 +1,7 @@
 """factory_boy factories shared by every app's tests: users, organisations, projects, memberships, tokens,
 the personas every app's tests act as (``personas_create``, served by the ``personas`` fixture) and the
-shop they order from (``shop_create``, served by the ``shop`` fixture).
+shop they order from (``shop_create``, served by the ``shop`` fixture), and ``server_row``: a server row of
+the personas' organisation placed on the shop's cluster.
 
 Organisations built here have no default project unless asked; use
 ``organisation_with_owner`` (the real service) when the default project matters.
@@ -20,6 +21,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.catalogue.choices import FamilyKind
 from apps.catalogue.models import Datacentre, Offer, OsImage
+from apps.instances.models import Instance
 from apps.teams.choices import Role, TokenScope
 from apps.teams.models import ApiToken, Membership, Organisation, Project
 from apps.teams.rules import tokens
@@ -220,3 +222,38 @@ def shop_create(*, nodes: int = 2) -> Shop:
         price_hourly=Decimal("0.0068"),
     )
     return Shop(dc=built["dc"], image=built["image"], vps=vps, gpu=gpu, service=service, fleet=built)
+
+
+def server_row(
+    personas: Personas,
+    shop: Shop,
+    *,
+    name: str = "web-1",
+    status: str = "running",
+    vmid: int | None = 100_500,
+    **fields: Any,
+) -> Instance:
+    """A server row of Acme's default project, a VPS-TEST in PAR-1 on the shop's cluster and first node.
+
+    Written straight to the table: no order, no reservation, no Proxmox behind it (the tests that use it
+    never run the provisioning task). It costs the offer's 9.99 a month (0.0137 an hour) and was created by
+    ``personas.owner``. ``fields`` set any other column or replace one of these (``ipv4``, ``labels``,
+    ``organisation``/``project`` of another tenant, ``created_by=None`` …).
+    """
+    values: dict[str, Any] = {
+        "organisation": personas.org,
+        "project": personas.project,
+        "name": name,
+        "offer": shop.vps,
+        "datacentre": shop.dc,
+        "image": shop.image,
+        "status": status,
+        "cluster": shop.fleet["cluster"],
+        "node_name": shop.fleet["nodes"][0].name,
+        "vmid": vmid,
+        "price_hourly": Decimal("0.0137"),
+        "price_monthly": Decimal("9.99"),
+        "created_by": personas.owner,
+    }
+    values.update(fields)
+    return Instance.objects.create(**values)

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -69,23 +68,9 @@ def webhook_receiver(settings) -> Iterator[WebhookReceiver]:
 
 def server_row(shop: Any, personas: Any, *, name: str = "db-1", vmid: int = 100_700, **fields: Any) -> Instance:
     """A running server row of Acme's default project on the shop's cluster (no Proxmox behind it)."""
-    values: dict[str, Any] = {
-        "organisation": personas.org,
-        "project": personas.project,
-        "name": name,
-        "offer": shop.vps,
-        "datacentre": shop.dc,
-        "image": shop.image,
-        "status": "running",
-        "cluster": shop.fleet["cluster"],
-        "node_name": shop.fleet["nodes"][0].name,
-        "vmid": vmid,
-        "price_hourly": Decimal("0.0137"),
-        "price_monthly": Decimal("9.99"),
-        "created_by": personas.owner,
-    }
-    values.update(fields)
-    return Instance.objects.create(**values)
+    from tests import factories
+
+    return factories.server_row(personas, shop, name=name, vmid=vmid, **fields)
 
 
 def points(cpu: float, *, minutes: int = 10, now: float | None = None) -> list[RrdPoint]:

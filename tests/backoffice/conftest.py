@@ -24,7 +24,7 @@ from apps.infrastructure.models import GpuDevice, Node, Reservation
 from apps.instances.models import Drift, Instance
 from apps.orders.models import Order
 from apps.teams.models import Organisation
-from tests.factories import Personas, Shop, UserFactory
+from tests.factories import Personas, Shop, UserFactory, server_row
 
 
 @dataclass
@@ -50,23 +50,9 @@ def staff_member(role: str) -> Any:
     return user
 
 
-def server_add(desk_org: Organisation, shop: Shop, project: Any, n: int) -> Instance:
-    node = shop.fleet["nodes"][0]
-    return Instance.objects.create(
-        organisation=desk_org,
-        project=project,
-        name=f"web-{n}",
-        offer=shop.vps,
-        datacentre=shop.dc,
-        image=shop.image,
-        status="running",
-        cluster=node.cluster,
-        node_name=node.name,
-        vmid=1000 + n,
-        ipv4=f"203.0.113.{10 + n}",
-        price_hourly=Decimal("0.0137"),
-        price_monthly=Decimal("9.99"),
-    )
+def server_add(personas: Personas, shop: Shop, n: int) -> Instance:
+    """Acme's running server number ``n`` (``web-<n>``, VMID 1000 + n, 203.0.113.<10 + n>), created by no one."""
+    return server_row(personas, shop, name=f"web-{n}", vmid=1000 + n, ipv4=f"203.0.113.{10 + n}", created_by=None)
 
 
 def gpu_server_add(personas: Personas, shop: Shop) -> Instance:
@@ -86,7 +72,7 @@ def gpu_server_add(personas: Personas, shop: Shop) -> Instance:
     )
     GpuDevice.objects.filter(pk=gpu.pk).update(state="in_use", reservation=reservation)
     Node.objects.filter(pk=node.pk).update(allocated_vcpu=8, allocated_ram_gb=32)
-    server = server_add(personas.org, shop, personas.project, 200)
+    server = server_add(personas, shop, 200)
     Instance.objects.filter(pk=server.pk).update(
         name="gpu-box", offer=shop.gpu, reservation=reservation, vmid=2000, ipv4=None
     )
@@ -111,7 +97,7 @@ def desk(personas: Personas, shop: Shop) -> Desk:
     # The seller's VAT rate (a data migration's row, flushed the same way) so the month's spend is rated.
     VatRate.objects.get_or_create(country=settings.BILLING_SELLER["country"], defaults={"rate": Decimal("22.00")})
     staff = {role: staff_member(role) for role in (roles.SUPPORT, roles.OPERATIONS, roles.FINANCE, roles.SUPERUSER)}
-    servers = [server_add(personas.org, shop, personas.project, n) for n in range(3)]
+    servers = [server_add(personas, shop, n) for n in range(3)]
     failed = _order(personas, shop, offer=shop.vps, name="failed-1", state="failed", error_message="No capacity.")
     gpu = _order(
         personas, shop, offer=shop.gpu, name="gpu-1", state="awaiting_approval", flags=["gpu_new_organisation"]

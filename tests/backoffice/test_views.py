@@ -84,7 +84,7 @@ def test_landing_page_query_count_does_not_grow_with_the_queues(desk, client):
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("admin:index"))
     for n in range(3, 15):
-        server_add(desk.org, desk.shop, desk.personas.project, n)
+        server_add(desk.personas, desk.shop, n)
     Node.objects.update(maintenance=True)
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("admin:index"))
@@ -147,7 +147,7 @@ def test_organisation_page_query_count_is_constant_in_resources(desk, client, dj
     with CaptureQueriesContext(connection) as few:
         client.get(_org_url(desk))
     for n in range(3, 40):
-        server_add(desk.org, desk.shop, desk.personas.project, n)
+        server_add(desk.personas, desk.shop, n)
     with django_assert_max_num_queries(len(few)):
         response = client.get(_org_url(desk))
     assert "web-39" in response.content.decode()

@@ -5,13 +5,12 @@ Service-level only (no Proxmox): the apply task is enqueued on commit, which the
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from rest_framework.test import APIClient
 
 from apps.firewalls.models import Firewall, FirewallQuota, FirewallServer
-from apps.instances.models import Action, Instance
+from apps.instances.models import Action
+from tests.factories import server_row
 from tests.firewalls.conftest import SSH, WEB
 
 pytestmark = pytest.mark.django_db
@@ -24,26 +23,6 @@ def _client(user) -> APIClient:
     return client
 
 
-def _server(shop, personas, name="web-1", vmid=100_500, **fields):
-    values = {
-        "organisation": personas.org,
-        "project": personas.project,
-        "name": name,
-        "offer": shop.vps,
-        "datacentre": shop.dc,
-        "image": shop.image,
-        "status": "running",
-        "cluster": shop.fleet["cluster"],
-        "node_name": shop.fleet["nodes"][0].name,
-        "vmid": vmid,
-        "price_hourly": Decimal("0.0137"),
-        "price_monthly": Decimal("9.99"),
-        "created_by": personas.owner,
-    }
-    values.update(fields)
-    return Instance.objects.create(**values)
-
-
 def _body(personas, **extra):
     body = {"organisation_id": personas.org.pk, "name": "web", "rules": [WEB]}
     body.update(extra)
@@ -51,7 +30,7 @@ def _body(personas, **extra):
 
 
 def test_create_with_rules_and_apply_to_then_list_get_patch_and_actions(shop, personas):
-    server = _server(shop, personas, labels={"env": "prod"})
+    server = server_row(personas, shop, labels={"env": "prod"})
     owner = _client(personas.owner)
     response = owner.post(
         URL,
@@ -121,7 +100,7 @@ def test_too_many_rules_is_400_and_the_rule_quota_409(shop, personas):
 
 
 def test_set_rules_apply_remove_and_delete_return_the_action(shop, personas):
-    server = _server(shop, personas)
+    server = server_row(personas, shop)
     owner = _client(personas.owner)
     firewall_id = owner.post(URL, _body(personas), format="json").json()["firewall"]["id"]
     base = f"{URL}{firewall_id}/actions/"
@@ -155,7 +134,7 @@ def test_viewer_is_403_and_outsider_404(shop, personas):
 def test_a_server_of_another_project_or_organisation_is_refused(shop, personas):
     owner = _client(personas.owner)
     firewall_id = owner.post(URL, _body(personas), format="json").json()["firewall"]["id"]
-    foreign = _server(shop, personas, name="x", organisation=personas.other_org, project=personas.other_project)
+    foreign = server_row(personas, shop, name="x", organisation=personas.other_org, project=personas.other_project)
     target = [{"type": "server", "server": {"id": str(foreign.public_id)}}]
     response = owner.post(f"{URL}{firewall_id}/actions/apply_to_resources/", {"apply_to": target}, format="json")
     assert response.status_code == 404
@@ -165,7 +144,7 @@ def test_a_server_of_another_project_or_organisation_is_refused(shop, personas):
 
 
 def test_a_selector_covers_a_server_still_provisioning_and_applies_when_it_runs(shop, personas):
-    server = _server(shop, personas, status="provisioning", vmid=None, labels={"role": "web"})
+    server = server_row(personas, shop, status="provisioning", vmid=None, labels={"role": "web"})
     owner = _client(personas.owner)
     selector = [{"type": "label_selector", "label_selector": {"selector": "role=web"}}]
     body = owner.post(URL, _body(personas, apply_to=selector), format="json").json()
@@ -182,7 +161,7 @@ def test_a_selector_covers_a_server_still_provisioning_and_applies_when_it_runs(
 
 
 def test_a_server_uses_at_most_five_firewalls_by_id_or_selector(shop, personas):
-    server = _server(shop, personas, labels={"env": "prod"})
+    server = server_row(personas, shop, labels={"env": "prod"})
     owner = _client(personas.owner)
     target = [{"type": "server", "server": {"id": str(server.public_id)}}]
     for n in range(5):

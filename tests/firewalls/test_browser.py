@@ -5,13 +5,12 @@ server's Firewalls tab."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
 
 from apps.firewalls.models import Firewall, FirewallServer
 from apps.firewalls.services import firewalls as firewall_services
-from apps.instances.models import Instance
+from tests.factories import server_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,27 +21,9 @@ def _no_proxmox(monkeypatch):
     monkeypatch.setattr("apps.instances.services.actions.task_enqueue", lambda name, *args: None)
 
 
-def _server(shop, personas, name):
-    return Instance.objects.create(
-        organisation=personas.org,
-        project=personas.project,
-        name=name,
-        offer=shop.vps,
-        datacentre=shop.dc,
-        image=shop.image,
-        status="running",
-        cluster=shop.fleet["cluster"],
-        node_name=shop.fleet["nodes"][0].name,
-        vmid=100_700,
-        price_hourly=Decimal("0.0137"),
-        price_monthly=Decimal("9.99"),
-        created_by=personas.owner,
-    )
-
-
 def test_member_creates_a_firewall_with_rules_and_applies_it_to_a_server(personas, shop, login_page):
     assert firewall_services  # the services module the portal calls
-    server = _server(shop, personas, "web-1")
+    server = server_row(personas, shop, vmid=100_700)
     page = login_page(personas.member)
     page.goto("/firewalls/")
     page.click("#firewall-create")

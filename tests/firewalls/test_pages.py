@@ -7,8 +7,8 @@ import pytest
 
 from apps.firewalls import services
 from apps.firewalls.models import ClusterFirewallCheck, Firewall, FirewallQuota, ServerFirewall
+from tests.factories import server_row
 from tests.firewalls.conftest import WEB
-from tests.firewalls.test_api import _server
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _firewall(personas, **kwargs):
 
 
 def test_portal_pages_render_and_the_editor_adds_rows_without_javascript(client, shop, personas):
-    server = _server(shop, personas)
+    server = server_row(personas, shop)
     firewall = _firewall(personas, servers=[server])
     client.force_login(personas.member)
     assert client.get("/firewalls/").status_code == 200
@@ -85,7 +85,7 @@ def test_a_viewer_cannot_create_or_change_and_an_outsider_sees_nothing(client, s
 
 
 def test_back_office_pages_render(client, shop, personas):
-    server = _server(shop, personas)
+    server = server_row(personas, shop)
     firewall = _firewall(personas, servers=[server])
     ServerFirewall.objects.create(instance=server, groups=[firewall.group], drift=True, drift_detail="groups []")
     ClusterFirewallCheck.objects.create(cluster=shop.fleet["cluster"], enabled=False)

@@ -9,13 +9,12 @@ The add-on offer is demo data (``offer_ensure``), as in ``make run``: staff crea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from apps.catalogue.models import Offer
-from apps.instances.models import Instance
+from tests import factories
 from tests.factories import Personas, Shop
 
 
@@ -40,24 +39,8 @@ def fip_env(shop: Shop, personas: Personas) -> FipEnv:
 
 def server_row(env: FipEnv, *, name: str = "web-1", status: str = "running", vmid: int = 100_500, **fields: Any):
     """A server row of Acme's default project in PAR-1 on the shop's cluster, with a public IPv4."""
-    values: dict[str, Any] = {
-        "organisation": env.personas.org,
-        "project": env.personas.project,
-        "name": name,
-        "offer": env.shop.vps,
-        "datacentre": env.shop.dc,
-        "image": env.shop.image,
-        "status": status,
-        "cluster": env.shop.fleet["cluster"],
-        "node_name": env.shop.fleet["nodes"][0].name,
-        "vmid": vmid,
-        "ipv4": f"198.51.100.{vmid % 200 + 1}",
-        "price_hourly": Decimal("0.0137"),
-        "price_monthly": Decimal("9.99"),
-        "created_by": env.personas.owner,
-    }
-    values.update(fields)
-    return Instance.objects.create(**values)
+    fields.setdefault("ipv4", f"198.51.100.{vmid % 200 + 1}")
+    return factories.server_row(env.personas, env.shop, name=name, status=status, vmid=vmid, **fields)
 
 
 def create(env: FipEnv, name: str = "vip", **kwargs: Any):

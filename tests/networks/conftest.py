@@ -9,13 +9,12 @@ whose on-commit callback is not executed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from apps.instances.models import Instance
 from apps.networks.models import NetworkZone
+from tests import factories
 from tests.factories import Personas, Shop
 
 
@@ -36,23 +35,7 @@ def networks_env(shop: Shop, personas: Personas) -> NetworksEnv:
 
 def server_row(env: NetworksEnv, *, name: str = "web-1", status: str = "running", vmid: int = 100_500, **fields: Any):
     """A server row of Acme's default project in PAR-1 on the shop's cluster."""
-    values: dict[str, Any] = {
-        "organisation": env.personas.org,
-        "project": env.personas.project,
-        "name": name,
-        "offer": env.shop.vps,
-        "datacentre": env.shop.dc,
-        "image": env.shop.image,
-        "status": status,
-        "cluster": env.shop.fleet["cluster"],
-        "node_name": env.shop.fleet["nodes"][0].name,
-        "vmid": vmid,
-        "price_hourly": Decimal("0.0137"),
-        "price_monthly": Decimal("9.99"),
-        "created_by": env.personas.owner,
-    }
-    values.update(fields)
-    return Instance.objects.create(**values)
+    return factories.server_row(env.personas, env.shop, name=name, status=status, vmid=vmid, **fields)
 
 
 def network_row(env: NetworksEnv, *, name: str = "backend", ip_range: str = "10.0.0.0/24", **kwargs: Any):

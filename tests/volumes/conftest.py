@@ -17,7 +17,7 @@ import pytest
 
 from apps.catalogue import choices as catalogue_choices
 from apps.infrastructure.models import ClusterStorage
-from apps.instances.models import Instance
+from tests import factories
 from tests.factories import Personas, Shop
 from tests.infrastructure.factories import FamilyFactory, OfferFactory
 
@@ -66,20 +66,4 @@ def volumes_env(shop: Shop, personas: Personas) -> VolumesEnv:
 
 def server_row(env: VolumesEnv, *, name: str = "web-1", status: str = "running", vmid: int = 100_500, **fields: Any):
     """A server row of Acme's default project in PAR-1 on the shop's cluster."""
-    values: dict[str, Any] = {
-        "organisation": env.personas.org,
-        "project": env.personas.project,
-        "name": name,
-        "offer": env.shop.vps,
-        "datacentre": env.shop.dc,
-        "image": env.shop.image,
-        "status": status,
-        "cluster": env.shop.fleet["cluster"],
-        "node_name": env.shop.fleet["nodes"][0].name,
-        "vmid": vmid,
-        "price_hourly": Decimal("0.0137"),
-        "price_monthly": Decimal("9.99"),
-        "created_by": env.personas.owner,
-    }
-    values.update(fields)
-    return Instance.objects.create(**values)
+    return factories.server_row(env.personas, env.shop, name=name, status=status, vmid=vmid, **fields)
