@@ -12,7 +12,7 @@ class InfrastructureConfig(AppConfig):
         # The catalogue (below us) asks "is there capacity?" through a hook
         # instead of importing us: answer it with the ledger's true availability.
         from apps.catalogue.selectors import availability_provider_register
-        from apps.infrastructure.selectors import offer_availability
+        from apps.infrastructure.selectors.availability import offer_availability
 
         availability_provider_register(lambda offer, dc: offer_availability(offer=offer, datacentre=dc).available)
         # Register the tasks with Celery in every process (web included), so

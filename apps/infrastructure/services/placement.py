@@ -56,10 +56,10 @@ from apps.infrastructure.models import (
     VmidAllocation,
     VmTemplate,
 )
-from apps.infrastructure.selectors import (
+from apps.infrastructure.selectors.availability import OfferNeed
+from apps.infrastructure.selectors.envelopes import (
     HELD_GPU_STATES,
     Envelopes,
-    OfferNeed,
     eligible_nodes,
     envelopes_get,
     gpu_usable_q,

@@ -1,48 +1,36 @@
-"""Reads of the fleet: staff lists, capacity per datacentre, and true availability.
+"""True availability of offers in datacentres: how many more VMs fit now, and with which images.
 
-Availability is computed from the ledger (node counters, GPU states) under the
-catalogue's capacity envelopes, never from marketing figures: the seed warns
-that the website's numbers are inflated (``catalogue-vmcloud.md`` §"Écart site
-vs réalité"). ``availability_matrix`` answers for many offers and datacentres
-in a constant number of queries, so the pricing page can call it.
-
-Sellable amounts follow ``catalogue.CapacityEnvelope``: physical x oversell x
-target utilisation, applied per node for vCPU, RAM and disk (a VM must fit on
-one node) and per datacentre for each GPU model (the envelope keeps spare
-GPUs, e.g. 80% of the T4s).
+Availability is computed from the ledger (node counters, GPU states) under the catalogue's capacity
+envelopes (``envelopes``), never from marketing figures: the seed warns that the website's numbers are
+inflated (``catalogue-vmcloud.md`` §"Écart site vs réalité"). ``availability_matrix`` answers for many
+offers and datacentres in a constant number of queries, so the pricing page can call it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Q
 
 from apps.catalogue import choices as catalogue_choices
-from apps.catalogue.models import CapacityEnvelope, Datacentre, GpuModel, GpuSoftwareStack, Offer, OsImage
-from apps.core.actors import Actor
-from apps.core.errors import NotFound, PermissionDenied
+from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.infrastructure import choices
-from apps.infrastructure.models import (
-    Cluster,
-    GpuDevice,
-    IpPool,
-    Node,
-    Reservation,
-    Storage,
-    SyncReport,
-    VmTemplate,
+from apps.infrastructure.models import GpuDevice, VmTemplate
+from apps.infrastructure.selectors.envelopes import (
+    _gpu_ledger,
+    eligible_nodes,
+    envelopes_get,
+    gpu_usable_q,
+    vm_disk_storages,
 )
 
 # Above this many placeable instances an offer is simply "available"; at or
 # below it the public figure is "limited" (the exact count stays staff-only).
 LIMITED_THRESHOLD = 3
-HELD_GPU_STATES = (choices.GpuState.RESERVED, choices.GpuState.IN_USE)
 # A managed service is not placed on nodes: its public level is "on_request" (the API, quotes).
 ON_REQUEST = -1
 # Reasons the catalogue alone gives (they win over capacity and templates).
@@ -53,80 +41,6 @@ CATALOGUE_REASONS = _CATALOGUE_REASONS = (
 )
 
 
-# ---------------------------------------------------------------------------
-# Envelopes
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Envelopes:
-    """Sellable fractions (oversell x target utilisation) per resource; 1 when no envelope is set."""
-
-    vcpu: Decimal = Decimal(1)
-    ram: Decimal = Decimal(1)
-    storage: Decimal = Decimal(1)
-    gpu: dict[int, Decimal] = field(default_factory=dict)
-
-    def gpu_fraction(self, gpu_model_id: int | None) -> Decimal:
-        return self.gpu.get(gpu_model_id or 0, Decimal(1))
-
-    def node_sellable(self, node: Any) -> tuple[int, int]:
-        """Sellable (vCPU, RAM GB) of one node (anything with ``cores`` and ``ram_gb``)."""
-        return math.floor(node.cores * self.vcpu), math.floor(node.ram_gb * self.ram)
-
-    def storage_sellable(self, capacity_gb: int) -> int:
-        return math.floor(capacity_gb * self.storage)
-
-
-def envelopes_get() -> Envelopes:
-    """The catalogue's capacity envelopes as fractions (one query)."""
-    fractions: dict[str, Decimal] = {}
-    gpu: dict[int, Decimal] = {}
-    for resource, model_id, oversell, target in CapacityEnvelope.objects.order_by().values_list(
-        "resource", "gpu_model_id", "oversell_ratio", "target_utilisation"
-    ):
-        if resource == catalogue_choices.CapacityResource.GPU and model_id:
-            gpu[model_id] = oversell * target
-        else:
-            fractions[resource] = oversell * target
-    return Envelopes(
-        vcpu=fractions.get(catalogue_choices.CapacityResource.VCPU, Decimal(1)),
-        ram=fractions.get(catalogue_choices.CapacityResource.RAM, Decimal(1)),
-        storage=fractions.get(catalogue_choices.CapacityResource.STORAGE, Decimal(1)),
-        gpu=gpu,
-    )
-
-
-def gpu_usable_q(prefix: str = "") -> Q:
-    """GPUs placement may hand out: still reported by their node and in a PCI mapping.
-
-    A GPU in no mapping cannot be given to a VM by an API token (docs/dev/proxmox-behaviour.md#hostpci).
-    ``prefix`` is the lookup path from the queried model (``"gpus__"`` from nodes).
-    """
-    return Q(**{f"{prefix}missing_since__isnull": True}) & ~Q(**{f"{prefix}mapping_name": ""})
-
-
-def eligible_nodes() -> QuerySet[Node]:
-    """Nodes that may receive new VMs: online, not drained, still listed, cluster active."""
-    return Node.objects.filter(
-        status=choices.NodeStatus.ONLINE,
-        maintenance=False,
-        missing_since__isnull=True,
-        cluster__status=choices.ClusterStatus.ACTIVE,
-    )
-
-
-def vm_disk_storages() -> QuerySet[Storage]:
-    """Storages that may receive new VM disks: hold ``images``, enabled, still listed, cluster active."""
-    return Storage.objects.filter(
-        enabled=True,
-        missing_since__isnull=True,
-        content__contains="images",
-        cluster__status=choices.ClusterStatus.ACTIVE,
-    )
-
-
-# ---------------------------------------------------------------------------
-# Availability
-# ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class OfferNeed:
     """What one VM of an offer takes from a node."""
@@ -223,25 +137,6 @@ def _offer_datacentre_ids(offers: Sequence[Offer]) -> dict[int, set[int]]:
     ):
         out[offer_id].add(dc_id)
     return out
-
-
-def _gpu_ledger(datacentre_ids: Iterable[int]) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
-    """(in service, held) GPU counts per (datacentre, GPU model): one query."""
-    rows = (
-        GpuDevice.objects.filter(node__datacentre_id__in=list(datacentre_ids), gpu_model__isnull=False)
-        .values("node__datacentre_id", "gpu_model_id")
-        .annotate(
-            in_service=Count("id", filter=gpu_usable_q() & ~Q(state=choices.GpuState.FAULTY)),
-            held=Count("id", filter=Q(state__in=HELD_GPU_STATES)),
-        )
-    )
-    physical: dict[tuple[int, int], int] = {}
-    held: dict[tuple[int, int], int] = {}
-    for row in rows:
-        key = (row["node__datacentre_id"], row["gpu_model_id"])
-        physical[key] = row["in_service"]
-        held[key] = row["held"]
-    return physical, held
 
 
 def buildable_images(
@@ -408,180 +303,3 @@ def offer_availability(
     if image is None:
         return avail
     return avail.for_image(image.pk, gpu_stack.pk if gpu_stack is not None else None)
-
-
-# ---------------------------------------------------------------------------
-# Capacity dashboard: sold against sellable per datacentre
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CapacityLine:
-    """One resource of one datacentre: physical, sellable under the envelope, and sold."""
-
-    resource: str
-    label: str
-    unit: str
-    physical: int
-    sellable: int
-    sold: int
-    gpu_model_id: int | None = None
-
-    @property
-    def percent(self) -> int:
-        """Sold as a percentage of sellable (can exceed 100 if the envelope was lowered)."""
-        if self.sellable <= 0:
-            return 100 if self.sold else 0
-        return round(100 * self.sold / self.sellable)
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.sellable - self.sold)
-
-
-@dataclass(frozen=True)
-class DatacentreCapacityView:
-    datacentre: Datacentre
-    nodes_total: int
-    nodes_in_service: int
-    lines: tuple[CapacityLine, ...]
-
-
-def datacentre_capacity(*, datacentres: Sequence[Datacentre]) -> list[DatacentreCapacityView]:
-    """Sold against sellable for vCPU, RAM, storage and each GPU model, per datacentre (five queries).
-
-    Physical capacity counts the nodes in service (online, not drained); sold
-    counts everything reservations hold, wherever it sits.
-    """
-    envelopes = envelopes_get()
-    dc_ids = [dc.pk for dc in datacentres]
-    in_service = Q(status=choices.NodeStatus.ONLINE, maintenance=False, missing_since__isnull=True)
-    node_rows = {
-        row["datacentre_id"]: row
-        for row in Node.objects.filter(datacentre_id__in=dc_ids)
-        .values("datacentre_id")
-        .annotate(
-            total=Count("id"),
-            serving=Count("id", filter=in_service),
-            cores=Sum("cores", filter=in_service),
-            ram=Sum("ram_gb", filter=in_service),
-            sold_vcpu=Sum("allocated_vcpu"),
-            sold_ram=Sum("allocated_ram_gb"),
-        )
-    }
-    disk_rows = {
-        row["cluster__datacentre_id"]: row
-        for row in vm_disk_storages()
-        .filter(cluster__datacentre_id__in=dc_ids)
-        .values("cluster__datacentre_id")
-        .annotate(capacity=Sum("capacity_gb"), sold=Sum("allocated_gb"))
-    }
-    physical, held = _gpu_ledger(dc_ids)
-    gpu_models = {m.pk: m for m in GpuModel.objects.filter(pk__in={k[1] for k in physical})}
-    out = []
-    for dc in datacentres:
-        row: dict[str, Any] = dict(node_rows.get(dc.pk) or {})
-        cores, ram = row.get("cores") or 0, row.get("ram") or 0
-        disk_row: dict[str, Any] = dict(disk_rows.get(dc.pk) or {})
-        disk, sold_disk = disk_row.get("capacity") or 0, disk_row.get("sold") or 0
-        lines = [
-            CapacityLine("vcpu", "vCPU", "vCPU", cores, math.floor(cores * envelopes.vcpu), row.get("sold_vcpu") or 0),
-            CapacityLine("ram", "RAM", "GB", ram, math.floor(ram * envelopes.ram), row.get("sold_ram") or 0),
-            CapacityLine("storage", "Storage", "GB", disk, math.floor(disk * envelopes.storage), sold_disk),
-        ]
-        for (dc_id, model_id), count in sorted(physical.items(), key=lambda kv: gpu_models[kv[0][1]].vram_gb):
-            if dc_id != dc.pk:
-                continue
-            model = gpu_models[model_id]
-            lines.append(
-                CapacityLine(
-                    "gpu",
-                    f"GPU {model.name}",
-                    "GPU",
-                    count,
-                    math.floor(count * envelopes.gpu_fraction(model_id)),
-                    held.get((dc_id, model_id), 0),
-                    gpu_model_id=model_id,
-                )
-            )
-        out.append(
-            DatacentreCapacityView(
-                datacentre=dc,
-                nodes_total=row.get("total") or 0,
-                nodes_in_service=row.get("serving") or 0,
-                lines=tuple(lines),
-            )
-        )
-    return out
-
-
-# ---------------------------------------------------------------------------
-# Staff lists (the API and admin read through these)
-# ---------------------------------------------------------------------------
-def _require_staff(actor: Actor) -> None:
-    if actor is None or not getattr(actor, "is_staff", False):
-        raise PermissionDenied("Staff only.")
-
-
-def cluster_list(*, actor: Actor) -> QuerySet[Cluster]:
-    _require_staff(actor)
-    return Cluster.objects.select_related("datacentre").annotate(node_count=Count("nodes"))
-
-
-def cluster_get(*, actor: Actor, cluster_id: int) -> Cluster:
-    try:
-        return cluster_list(actor=actor).get(pk=cluster_id)
-    except Cluster.DoesNotExist as exc:
-        raise NotFound("No such cluster.") from exc
-
-
-def node_list(*, actor: Actor) -> QuerySet[Node]:
-    _require_staff(actor)
-    return Node.objects.select_related("cluster", "datacentre")
-
-
-def node_get(*, actor: Actor, node_id: int) -> Node:
-    try:
-        return node_list(actor=actor).get(pk=node_id)
-    except Node.DoesNotExist as exc:
-        raise NotFound("No such node.") from exc
-
-
-def gpu_list(*, actor: Actor) -> QuerySet[GpuDevice]:
-    _require_staff(actor)
-    return GpuDevice.objects.select_related("node", "node__cluster", "node__datacentre", "gpu_model")
-
-
-def storage_list(*, actor: Actor) -> QuerySet[Storage]:
-    _require_staff(actor)
-    return Storage.objects.select_related("cluster", "node")
-
-
-def template_list(*, actor: Actor) -> QuerySet[VmTemplate]:
-    _require_staff(actor)
-    return VmTemplate.objects.select_related("cluster", "node", "os_image", "gpu_stack")
-
-
-def ip_pool_list(*, actor: Actor) -> QuerySet[IpPool]:
-    _require_staff(actor)
-    return IpPool.objects.select_related("datacentre").annotate(allocated=Count("allocations"))
-
-
-def sync_report_list(*, actor: Actor, cluster: Cluster | None = None) -> QuerySet[SyncReport]:
-    _require_staff(actor)
-    qs = SyncReport.objects.select_related("cluster")
-    return qs.filter(cluster=cluster) if cluster is not None else qs
-
-
-def reservation_get(*, reservation_id: Any) -> Reservation:
-    """A reservation by id, for the services of higher apps (no actor: they hold the reference)."""
-    try:
-        return (
-            Reservation.objects.select_related("node", "cluster")
-            .prefetch_related(Prefetch("gpus", queryset=GpuDevice.objects.order_by("pci_address")))
-            .get(pk=reservation_id)
-        )
-    except (Reservation.DoesNotExist, ValueError) as exc:
-        raise NotFound("No such reservation.") from exc
-
-
-def datacentres_for_capacity() -> list[Datacentre]:
-    return list(Datacentre.objects.order_by("position", "code"))
