@@ -3,7 +3,7 @@
 Django's own deploy checks cover HTTPS, cookies and ``SECRET_KEY``; these add
 the platform's: a shared cache (rate limits and login lockouts are counted in
 it, apps/teams/ratelimit.py and apps/accounts/services/lockout.py), an explicit field
-encryption key (apps/infrastructure/crypto.py), and a client address that a
+encryption key (apps/infrastructure/rules/crypto.py), and a client address that a
 proxy cannot hide (apps/docs/content/sign-in-and-mfa.md, "Behind a proxy").
 ``config/settings/production.py`` refuses to start without the first two.
 Docs: https://docs.djangoproject.com/en/5.2/topics/checks/

@@ -27,7 +27,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import Datacentre, GpuModel, GpuSoftwareStack, Offer, OsImage
 from apps.core.models import TimeStampedModel
-from apps.infrastructure import choices, crypto
+from apps.infrastructure import choices
+from apps.infrastructure.rules import crypto
 
 # The platform's VMID range by default (docs/dev/proxmox-behaviour.md#vmid-allocation: humans keep 100..99999 in
 # datacenter.cfg ``next-id: lower=100,upper=100000``).

@@ -103,7 +103,7 @@ class LoadBalancer(models.Model):
 class Certificate(models.Model):
     """A TLS certificate the customer uploaded (checked by ``certificates.certificate_validate``).
 
-    The private key is stored encrypted (``apps.infrastructure.crypto``); certificate and chain are public.
+    The private key is stored encrypted (``apps.infrastructure.rules.crypto``); certificate and chain are public.
     """
 
     load_balancer = models.ForeignKey(

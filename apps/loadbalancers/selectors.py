@@ -21,7 +21,7 @@ from django.db.models import Q
 
 from apps.core.actors import Actor
 from apps.core.labels import label_selector_parse, label_selector_q
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance
 from apps.loadbalancers.models import Certificate, LoadBalancer

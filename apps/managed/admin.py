@@ -155,7 +155,7 @@ class ServiceUsageInline(_ReadOnlyInline):
 
 
 class ServiceSecretInline(_ReadOnlyInline):
-    """Names only: values stay encrypted (``apps.infrastructure.crypto``) and are never shown here."""
+    """Names only: values stay encrypted (``apps.infrastructure.rules.crypto``) and are never shown here."""
 
     model = ServiceSecret
     fields = ("kind", "name", "created_at", "revealed_at")

@@ -4,7 +4,7 @@ A ``ManagedService``'s ``state`` only changes through ``apps.managed.services``
 along ``choices.ALLOWED_TRANSITIONS``; each change leaves a ``ServiceTransition``
 row (who, why, when) next to the audit event. ``config`` holds the validated
 order data (no secrets); secrets live encrypted in ``ServiceSecret``
-(``apps.infrastructure.crypto``). Billing meters ``ServicePricePeriod`` rows
+(``apps.infrastructure.rules.crypto``). Billing meters ``ServicePricePeriod`` rows
 the way it meters servers' ``InstancePricePeriod``.
 """
 
@@ -112,7 +112,7 @@ class ManagedService(TimeStampedModel):
 
 
 class ServiceSecret(models.Model):
-    """A secret of a service, encrypted at rest (``apps.infrastructure.crypto``).
+    """A secret of a service, encrypted at rest (``apps.infrastructure.rules.crypto``).
 
     ``env``: a PaaS environment variable the customer set at order, never shown
     again. ``credential``: set by staff (or a backend) at delivery, revealed to

@@ -121,7 +121,7 @@ class Order(TimeStampedModel):
         verbose_name=_("instance"),
     )
     # A managed offer: what the customer asked for (``apps.managed.rules.service_config_clean``; no
-    # secrets), the environment secrets encrypted (``apps.infrastructure.crypto``) until the service holds
+    # secrets), the environment secrets encrypted (``apps.infrastructure.rules.crypto``) until the service holds
     # them, and the service created when the order starts (placed without flags, or approved).
     service_config = models.JSONField(_("service configuration"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     service_secrets = models.TextField(

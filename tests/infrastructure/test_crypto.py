@@ -6,8 +6,9 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-from apps.infrastructure import crypto, services
+from apps.infrastructure import services
 from apps.infrastructure.models import Cluster
+from apps.infrastructure.rules import crypto
 from tests.infrastructure.factories import DatacentreFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin import helpers
 from django.test import TestCase
 
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService, ServiceUsage
 from tests.managed.factories import service_row

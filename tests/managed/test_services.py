@@ -8,7 +8,7 @@ import pytest
 
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.core.models import AuditEvent
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.managed import selectors, services
 from apps.managed.backends import BackendResult, StaffBackend, backend_register, backend_unregister
 from apps.managed.choices import SecretKind, ServiceFamily, ServiceState

@@ -20,7 +20,7 @@ from apps.catalogue.choices import FamilyKind
 from apps.catalogue.services import seed_data as seed
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.models import AuditEvent
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.managed import services as managed_services
 from apps.managed.choices import SecretKind, ServiceState
 from apps.managed.models import ManagedService, ServicePricePeriod, ServiceSecret

@@ -17,8 +17,9 @@ from apps.catalogue.models import Datacentre
 from apps.core.actors import Actor
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record
-from apps.infrastructure import choices, crypto
+from apps.infrastructure import choices
 from apps.infrastructure.models import Cluster, GpuDevice, IpPool, Node, VmidAllocation
+from apps.infrastructure.rules import crypto
 
 CLUSTER_FIELDS = (
     "name",

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from apps.core.actors import Actor
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.services import audit_record, task_enqueue
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.loadbalancers import selectors, task_names
 from apps.loadbalancers.models import Certificate, LoadBalancer, TlsModeChoice
 from apps.loadbalancers.rules.certificates import certificate_validate

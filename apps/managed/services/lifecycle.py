@@ -31,7 +31,7 @@ from apps.core.choices import ActorKind
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.core.labels import labels_validate
 from apps.core.services import audit_record, task_enqueue
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.managed import task_names
 from apps.managed.choices import (
     ALLOWED_TRANSITIONS,

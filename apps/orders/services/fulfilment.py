@@ -33,9 +33,9 @@ from apps.core.errors import ApplicationError, Conflict, ValidationFailed
 from apps.core.services import audit_record, task_enqueue
 from apps.firewalls import services as firewall_services
 from apps.firewalls.models import Firewall, FirewallServer
-from apps.infrastructure import crypto
 from apps.infrastructure import services as placement
 from apps.infrastructure.models import Reservation
+from apps.infrastructure.rules import crypto
 from apps.instances import services as instance_services
 from apps.instances.choices import InstanceStatus
 from apps.instances.models import Instance

@@ -39,7 +39,7 @@ from apps.catalogue.models import Datacentre, GpuSoftwareStack, Offer, OsImage
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record
-from apps.infrastructure import crypto
+from apps.infrastructure.rules import crypto
 from apps.managed import services as managed_services
 from apps.managed.choices import ServiceState
 from apps.managed.models import ManagedService
