@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.backoffice.models import StaffNote
 from apps.backoffice.rules import roles
-from apps.core.actors import actor_user
+from apps.core.actors import Actor, actor_user
 from apps.core.choices import ActorKind
 from apps.core.errors import ValidationFailed
 from apps.core.services import audit_record
@@ -19,7 +19,7 @@ from apps.teams.models import Organisation
 NOTE_MAX = 4000
 
 
-def staff_note_create(*, organisation: Organisation, body: str, actor: Any) -> StaffNote:
+def staff_note_create(*, organisation: Organisation, body: str, actor: Actor) -> StaffNote:
     """Write a staff note on ``organisation`` and audit it (``backoffice.note.create``, actor kind staff)."""
     body = (body or "").strip()
     if not body:

@@ -18,13 +18,14 @@ from apps.billing.models import CreditGrant, CreditNote, Invoice
 from apps.billing.rules import documents
 from apps.billing.rules.rating import ChargeLine
 from apps.billing.selectors.usage import rate_month
+from apps.core.actors import Actor
 from apps.core.errors import NotFound, PermissionDenied
 from apps.teams.access import actor_has_permission, organisation_get_for_actor, organisation_list_for_actor
 from apps.teams.choices import Permission
 from apps.teams.models import Organisation
 
 
-def billing_organisations(*, actor: Any, organisation: str | int | None = None) -> list[Organisation]:
+def billing_organisations(*, actor: Actor, organisation: str | int | None = None) -> list[Organisation]:
     """Organisations whose billing the actor may read (one, when ``organisation`` names it: 404/403 otherwise).
 
     An actor who sees organisations but may read the billing of none of them gets 403.
@@ -40,11 +41,13 @@ def billing_organisations(*, actor: Any, organisation: str | int | None = None) 
     return allowed
 
 
-def _organisation_of(actor: Any, organisation_id: int) -> Organisation:
+def _organisation_of(actor: Actor, organisation_id: int) -> Organisation:
     return organisation_get_for_actor(actor=actor, org_slug_or_id=organisation_id, permission=Permission.BILLING_READ)
 
 
-def invoice_list(*, actor: Any, organisation: str | int | None = None, status: str | None = None) -> QuerySet[Invoice]:
+def invoice_list(
+    *, actor: Actor, organisation: str | int | None = None, status: str | None = None
+) -> QuerySet[Invoice]:
     """Issued invoices of the organisations whose billing the actor reads, newest first."""
     orgs = billing_organisations(actor=actor, organisation=organisation)
     qs = (
@@ -58,7 +61,7 @@ def invoice_list(*, actor: Any, organisation: str | int | None = None, status: s
     return qs.defer("pdf")
 
 
-def invoice_get(*, actor: Any, public_id: Any) -> Invoice:
+def invoice_get(*, actor: Actor, public_id: Any) -> Invoice:
     try:
         invoice = (
             Invoice.objects.filter(public_id=public_id, organisation__in=organisation_list_for_actor(actor=actor))
@@ -74,12 +77,12 @@ def invoice_get(*, actor: Any, public_id: Any) -> Invoice:
     return invoice
 
 
-def credit_note_list(*, actor: Any, organisation: str | int | None = None) -> QuerySet[CreditNote]:
+def credit_note_list(*, actor: Actor, organisation: str | int | None = None) -> QuerySet[CreditNote]:
     orgs = billing_organisations(actor=actor, organisation=organisation)
     return CreditNote.objects.filter(organisation__in=orgs).select_related("invoice").defer("pdf", "invoice__pdf")
 
 
-def credit_note_get(*, actor: Any, public_id: Any) -> CreditNote:
+def credit_note_get(*, actor: Actor, public_id: Any) -> CreditNote:
     try:
         note = (
             CreditNote.objects.filter(public_id=public_id, organisation__in=organisation_list_for_actor(actor=actor))
@@ -94,13 +97,13 @@ def credit_note_get(*, actor: Any, public_id: Any) -> CreditNote:
     return note
 
 
-def credit_list(*, actor: Any, organisation: str | int | None = None) -> QuerySet[CreditGrant]:
+def credit_list(*, actor: Actor, organisation: str | int | None = None) -> QuerySet[CreditGrant]:
     """Credits (prepaid and promotional), soonest expiring first, with what is left."""
     orgs = billing_organisations(actor=actor, organisation=organisation)
     return CreditGrant.objects.filter(organisation__in=orgs).select_related("credit_note")
 
 
-def usage_month(*, actor: Any, organisation: str | int | None, month: date) -> tuple[Organisation, list[ChargeLine]]:
+def usage_month(*, actor: Actor, organisation: str | int | None, month: date) -> tuple[Organisation, list[ChargeLine]]:
     """The charged lines of one organisation's month (the cap applied), as the invoice will show them."""
     orgs = billing_organisations(actor=actor, organisation=organisation)
     if not orgs:

@@ -24,7 +24,6 @@ import logging
 import smtplib
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -43,6 +42,7 @@ from apps.billing.selectors.usage import rate_month
 from apps.billing.selectors.vat import vat_decision_for
 from apps.billing.services.account import billing_account_for, notice_post
 from apps.billing.services.credits import credit_grant, credits_apply
+from apps.core.actors import Actor
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.money import ZERO, to_cents
 from apps.core.services import audit_record, task_enqueue
@@ -128,7 +128,7 @@ def _preview_totals(invoice: Invoice, subtotal: Decimal) -> None:
     invoice.amount_due = invoice.total
 
 
-def invoice_draft_build(*, organisation: Organisation, month: date, actor: Any = None) -> Invoice | None:
+def invoice_draft_build(*, organisation: Organisation, month: date, actor: Actor = None) -> Invoice | None:
     """Make or refresh the draft invoice of the calendar month containing ``month``.
 
     Returns None when the month has no usage (an existing draft is deleted). An
@@ -170,7 +170,7 @@ def invoice_draft_build(*, organisation: Organisation, month: date, actor: Any =
 # ---------------------------------------------------------------------------------------------------------------
 # Issuing
 # ---------------------------------------------------------------------------------------------------------------
-def invoice_issue(*, invoice: Invoice, actor: Any) -> Invoice:
+def invoice_issue(*, invoice: Invoice, actor: Actor) -> Invoice:
     """Number, freeze, total, render and (after commit) e-mail a draft invoice. See the module docstring."""
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().select_related("organisation").get(pk=invoice.pk)
@@ -306,7 +306,7 @@ def invoice_email_send(*, invoice_id: int) -> bool:
     return True
 
 
-def invoices_issue_for_month(*, month: date, actor: Any = None) -> list[Invoice]:
+def invoices_issue_for_month(*, month: date, actor: Actor = None) -> list[Invoice]:
     """Build and issue ``month``'s invoice for every organisation with usage that has no issued one yet.
 
     Idempotent (one invoice per organisation and month); one organisation failing (say, a missing VAT
@@ -347,7 +347,7 @@ def credit_note_creditable(invoice: Invoice) -> Decimal:
 
 
 def credit_note_issue(
-    *, invoice: Invoice, net_amount: Decimal, reason: str, kind: CreditNoteKind | str, actor: Any
+    *, invoice: Invoice, net_amount: Decimal, reason: str, kind: CreditNoteKind | str, actor: Actor
 ) -> CreditNote:
     """Issue a credit note against an issued invoice (staff), with VAT at the invoice's rate.
 
@@ -409,7 +409,7 @@ def credit_note_issue(
             vat_amount=vat_part,
             total=total,
             issued_at=now,
-            issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+            issued_by=actor if getattr(actor, "is_authenticated", False) else None,  # type: ignore[misc]  # AUTH_USER_MODEL is accounts.User
         )
         note.pdf = documents.credit_note_pdf(note)
         note.save(update_fields=["pdf", "updated_at"])

@@ -24,6 +24,7 @@ from apps.billing.models import CreditGrant, CreditNote, Invoice
 from apps.billing.selectors.payments import PaymentMethodView, payment_method_list, payments_enabled
 from apps.billing.services import dunning
 from apps.billing.services.account import billing_account_for
+from apps.core.actors import Actor
 from apps.core.errors import Conflict, Unavailable, ValidationFailed
 from apps.core.money import CENT
 from apps.core.services import audit_record
@@ -48,7 +49,9 @@ def _locked(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update().get(pk=invoice.pk)
 
 
-def invoice_mark_paid(*, invoice: Invoice, actor: Any, paid_at: datetime | None = None, reference: str = "") -> Invoice:
+def invoice_mark_paid(
+    *, invoice: Invoice, actor: Actor, paid_at: datetime | None = None, reference: str = ""
+) -> Invoice:
     """Mark an issued invoice paid (bank transfer by staff, or Stripe). Idempotent: paying a paid invoice is a no-op.
 
     When the organisation has no other overdue invoice, dunning is lifted
@@ -202,7 +205,7 @@ def customer_ensure(*, organisation: Organisation) -> str:
     return stripe_gateway.customer_ensure(organisation=organisation)
 
 
-def checkout_setup_start(*, organisation: Organisation, actor: Any, success_url: str, cancel_url: str) -> str:
+def checkout_setup_start(*, organisation: Organisation, actor: Actor, success_url: str, cancel_url: str) -> str:
     """A Stripe Checkout session (mode "setup") to add a card or SEPA mandate; returns its URL."""
     from apps.billing.stripe import gateway as stripe_gateway
 
@@ -233,7 +236,7 @@ def topup_validate(amount: Any) -> Decimal:
 
 
 def checkout_topup_start(
-    *, organisation: Organisation, actor: Any, amount: Decimal, success_url: str, cancel_url: str
+    *, organisation: Organisation, actor: Actor, amount: Decimal, success_url: str, cancel_url: str
 ) -> str:
     """A Stripe Checkout session (mode "payment") to add prepaid balance; returns its URL."""
     from apps.billing.stripe import gateway as stripe_gateway
@@ -285,7 +288,7 @@ def topup_credit(*, organisation: Organisation, amount: Decimal, stripe_payment_
         return CreditGrant.objects.get(stripe_payment_id=stripe_payment_id)
 
 
-def payment_method_set_default(*, organisation: Organisation, actor: Any, payment_method_id: str) -> None:
+def payment_method_set_default(*, organisation: Organisation, actor: Actor, payment_method_id: str) -> None:
     from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()
@@ -301,7 +304,7 @@ def payment_method_set_default(*, organisation: Organisation, actor: Any, paymen
     )
 
 
-def payment_method_remove(*, organisation: Organisation, actor: Any, payment_method_id: str) -> None:
+def payment_method_remove(*, organisation: Organisation, actor: Actor, payment_method_id: str) -> None:
     from apps.billing.stripe import gateway as stripe_gateway
 
     require_payments_enabled()

@@ -38,6 +38,7 @@ from apps.billing.choices import WebhookEventStatus as S
 from apps.billing.models import BillingAccount, Invoice, StripeWebhookEvent
 from apps.billing.services import payments
 from apps.billing.stripe import gateway as stripe_gateway
+from apps.core.actors import Actor
 from apps.core.money import CENT
 from apps.core.services import audit_record, task_enqueue
 from apps.teams.models import Organisation
@@ -128,7 +129,7 @@ def event_process(*, event_row_id: int) -> str:
     return final
 
 
-def event_reprocess(*, event: StripeWebhookEvent, actor: Any) -> None:
+def event_reprocess(*, event: StripeWebhookEvent, actor: Actor) -> None:
     """Staff: run an event again (handlers are idempotent)."""
     with transaction.atomic():
         StripeWebhookEvent.objects.filter(pk=event.pk).update(status=S.PENDING, error="")
