@@ -2,8 +2,8 @@
 
 Owns product families, offers (with their specs and prices), GPU models, OS
 images and GPU software stacks, datacentres and capacity envelopes. Staff own
-this data in the admin; it is seeded from ``shared/seed/catalogue-vmcloud.md``
-(typed once in ``seed.py``) by ``manage.py load_catalogue``.
+this data in the admin; it is seeded from VMCloud's product catalogue (typed once
+in ``services/seed_data.py``, docs/dev/catalogue.md#seed) by ``manage.py load_catalogue``.
 
 Offers to other apps:
 - ``selectors``: ``offer_list_public`` / ``offer_get_public`` / ``offer_get``

@@ -1,6 +1,6 @@
 """Every figure of the seed's catalogue is in the data.
 
-The tables below are copied from shared/seed/catalogue-vmcloud.md as the seed
+The tables below are copied from VMCloud's product catalogue (docs/dev/catalogue.md#seed) as the seed
 writes them (French notation included) and parsed here, independently of
 apps/catalogue/services/seed_data.py, so a typo in either side fails the test.
 """

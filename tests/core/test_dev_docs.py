@@ -169,3 +169,20 @@ def test_check_mode_fails_while_a_citation_remains(script: ModuleType, tmp_path:
     cited.write_text("# see docs/dev/proxmox-behaviour.md#vmid-allocation\n", encoding="utf-8")
     assert script.check([str(cited)]) == 0
     capsys.readouterr()
+
+
+def test_no_file_of_the_repository_cites_a_file_outside_it(script: ModuleType, capsys) -> None:
+    # Issue 12, "the proof is mechanical": neither the old outside notes nor the seed catalogue's
+    # file are cited anywhere; docs/dev/ holds what the code relies on, in the project's own words.
+    paths = [str(ROOT / name) for name in script.DEFAULT_PATHS if (ROOT / name).exists()]
+    status = script.check(paths)
+    assert status == 0, capsys.readouterr().out
+
+
+def test_check_mode_fails_on_a_citation_of_the_seed_catalogue(script: ModuleType, tmp_path: Path, capsys) -> None:
+    cited = tmp_path / "seeded.py"
+    cited.write_text('"""Seeded from ../shared/' + "seed/catalogue-vmcloud" + '.md."""\n', encoding="utf-8")
+    assert script.check([str(cited)]) == 1
+    cited.write_text('"""Seeded from VMCloud\'s catalogue (docs/dev/catalogue.md#seed)."""\n', encoding="utf-8")
+    assert script.check([str(cited)]) == 0
+    capsys.readouterr()

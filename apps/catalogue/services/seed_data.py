@@ -1,4 +1,4 @@
-"""The VMCloud catalogue as seeded from ``shared/seed/catalogue-vmcloud.md`` (December 2025).
+"""VMCloud's product catalogue of December 2025, as seeded (docs/dev/catalogue.md#seed).
 
 Every figure of the seed's catalogue is typed here once, in plain Python data,
 and loaded by ``manage.py load_catalogue`` (``services.catalogue_load_seed``).

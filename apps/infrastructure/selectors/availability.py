@@ -2,7 +2,7 @@
 
 Availability is computed from the ledger (node counters, GPU states) under the catalogue's capacity
 envelopes (``envelopes``), never from marketing figures: the seed warns that the website's numbers are
-inflated (``catalogue-vmcloud.md`` §"Écart site vs réalité"). ``availability_matrix`` answers for many
+inflated (docs/dev/catalogue.md#envelopes). ``availability_matrix`` answers for many
 offers and datacentres in a constant number of queries, so the pricing page can call it.
 """
 
