@@ -1,6 +1,7 @@
 """Writes of the infrastructure app: placement, inventory sync and staff operations.
 
-Split by concern (``placement``, ``inventory``, ``fleet``); every public
+Split by concern (``placement``, ``inventory``, ``fleet``, ``fleet_file``: a simulator fleet file read
+into inventory snapshots for ``manage.py fleet_bootstrap``); every public
 service is re-exported here, so callers write ``from apps.infrastructure
 import services`` then ``services.placement_reserve(...)``.
 """
@@ -21,6 +22,7 @@ from apps.infrastructure.services.fleet import (
     node_set_maintenance,
     vmid_block,
 )
+from apps.infrastructure.services.fleet_file import FleetFileError, load_fleet_file
 from apps.infrastructure.services.inventory import cluster_driver, inventory_sync
 from apps.infrastructure.services.placement import (
     choose_gpus,
@@ -36,6 +38,7 @@ from apps.infrastructure.services.volume_storage import cluster_storage_ensure
 
 __all__ = [
     "RESERVATION_TTL",
+    "FleetFileError",
     "choose_gpus",
     "cluster_create",
     "cluster_driver",
@@ -47,6 +50,7 @@ __all__ = [
     "inventory_sync",
     "inventory_sync_enqueue",
     "ip_pool_create",
+    "load_fleet_file",
     "node_recount",
     "node_set_maintenance",
     "placement_commit",

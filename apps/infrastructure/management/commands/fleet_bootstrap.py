@@ -28,9 +28,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apps.catalogue.selectors import datacentre_get
 from apps.core.errors import ApplicationError
 from apps.infrastructure import services
-from apps.infrastructure.fleet_file import FleetFileError, load_fleet_file
 from apps.infrastructure.models import Cluster, IpPool, Node
 from apps.infrastructure.proxmox import ProxmoxError
+from apps.infrastructure.services.fleet_file import FleetFileError, load_fleet_file
 
 # Documentation prefixes: never routed on the Internet (RFC 5737, RFC 3849).
 DEMO_POOLS = [
