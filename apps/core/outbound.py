@@ -14,8 +14,11 @@ name). Redirects are never followed, and the answer is read up to a limit.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -121,3 +124,60 @@ def outbound_request(
     if len(data) > max_bytes:
         raise OutboundError("ResponseTooLarge", f"more than {max_bytes} bytes")
     return OutboundResponse(status=response.status, body=data, redirect=300 <= response.status < 400)
+
+
+# ---------------------------------------------------------------------------
+# Webhooks: the URL a customer types, and the signature the receiver checks
+# (alert policies and budgets, apps/docs/content/alerts.md and costs-and-budgets.md).
+# ---------------------------------------------------------------------------
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def webhook_url_error(url: str, *, allow_loopback: bool) -> str | None:
+    """Why ``url`` cannot receive webhooks, or None. Never fetches it (``outbound_request`` checks again).
+
+    HTTPS to a public address only: an address on the loopback, private or link-local network is
+    refused (we would be posting inside our own network), except plain http to the loopback
+    interface when ``allow_loopback`` (development and tests).
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return _("Enter a valid URL.")
+    if not host or parts.scheme not in ("https", "http") or parts.username or parts.password:
+        return _("Enter an https:// URL without credentials.")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if host in LOOPBACK_NAMES or host.endswith(".localhost") or (address is not None and address.is_loopback):
+        return None if allow_loopback else _("The webhook URL must be a public https:// address.")
+    if parts.scheme != "https":
+        return _("The webhook URL must use https://.")
+    if address is not None and (address.is_private or address.is_link_local or address.is_reserved):
+        return _("The webhook URL must be a public https:// address.")
+    return None
+
+
+def webhook_signature(*, secret: str, body: bytes, timestamp: int) -> str:
+    """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the secret>`` (Stripe's scheme).
+
+    https://docs.stripe.com/webhooks#verify-manually
+    """
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def webhook_signature_verify(*, secret: str, body: bytes, header: str, tolerance: int = 300) -> bool:
+    """What a receiver does: recompute the signature and compare in constant time, within ``tolerance`` s."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    expected = webhook_signature(secret=secret, body=body, timestamp=timestamp)
+    return hmac.compare_digest(expected, header) and abs(time.time() - timestamp) <= tolerance

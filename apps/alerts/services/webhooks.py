@@ -8,27 +8,22 @@ and stores its result on the incident; a connection error, a timeout or a 5xx ra
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apps.alerts.choices import AlertEvent
 from apps.alerts.models import AlertIncident
+from apps.core import outbound
 from apps.core.outbound import OutboundError, OutboundRefused, outbound_request
 
 WEBHOOK_TIMEOUT_SECONDS = 5
 # A receiver's answer is not used; read a little of it so that a huge one costs nothing.
 WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
 SIGNATURE_HEADER = "X-VMCloud-Signature"
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class WebhookTransientError(Exception):
@@ -38,32 +33,10 @@ class WebhookTransientError(Exception):
 def webhook_url_error(url: str) -> str | None:
     """Why ``url`` cannot receive alert webhooks, or None (never fetches it).
 
-    HTTPS to a public address only, as for budget webhooks; plain http to the loopback interface when
-    ``ALERTS_WEBHOOK_ALLOW_LOOPBACK`` (development and tests).
+    HTTPS to a public address only, as for budget webhooks (``apps.core.outbound.webhook_url_error``);
+    plain http to the loopback interface when ``ALERTS_WEBHOOK_ALLOW_LOOPBACK`` (development and tests).
     """
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        return _("Enter a valid URL.")
-    if not host or parts.scheme not in ("https", "http") or parts.username or parts.password:
-        return _("Enter an https:// URL without credentials.")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if host in LOOPBACK_NAMES or host.endswith(".localhost") or (address is not None and address.is_loopback):
-        return (
-            None if settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK else _("The webhook URL must be a public https:// address.")
-        )
-    if parts.scheme != "https":
-        return _("The webhook URL must use https://.")
-    if address is not None and (address.is_private or address.is_link_local or address.is_reserved):
-        return _("The webhook URL must be a public https:// address.")
-    return None
+    return outbound.webhook_url_error(url, allow_loopback=settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK)
 
 
 def alert_webhook_payload(*, incident: AlertIncident, event: str) -> dict[str, Any]:
@@ -95,19 +68,12 @@ def alert_webhook_payload(*, incident: AlertIncident, event: str) -> dict[str, A
 
 def alert_webhook_signature(*, secret: str, body: bytes, timestamp: int) -> str:
     """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the policy's secret>`` (as budget webhooks)."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return outbound.webhook_signature(secret=secret, body=body, timestamp=timestamp)
 
 
 def alert_webhook_signature_verify(*, secret: str, body: bytes, header: str, tolerance: int = 300) -> bool:
     """What a receiver does: recompute the signature and compare in constant time, within ``tolerance`` s."""
-    try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(parts["t"])
-    except (ValueError, KeyError):
-        return False
-    expected = alert_webhook_signature(secret=secret, body=body, timestamp=timestamp)
-    return hmac.compare_digest(expected, header) and abs(time.time() - timestamp) <= tolerance
+    return outbound.webhook_signature_verify(secret=secret, body=body, header=header, tolerance=tolerance)
 
 
 def alert_webhook_deliver(*, incident: AlertIncident, event: str, final_attempt: bool = False) -> str:

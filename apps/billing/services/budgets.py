@@ -20,9 +20,6 @@ Services here are keyword-only, audited, and enqueue with ``transaction.on_commi
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -31,7 +28,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -47,6 +43,7 @@ from apps.billing.models import BillingNotice, Budget, BudgetAlert
 from apps.billing.selectors import costs
 from apps.billing.selectors.budgets import alert_recipients, gpu_instances_in_scope
 from apps.billing.services.account import notice_post
+from apps.core import outbound
 from apps.core.actors import Actor, actor_user
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.money import to_cents
@@ -68,7 +65,6 @@ WEBHOOK_TIMEOUT_SECONDS = 5
 WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
 WEBHOOK_EVENT = "budget.threshold_crossed"
 SIGNATURE_HEADER = "X-VMCloud-Signature"
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
 class WebhookTransientError(Exception):
@@ -86,35 +82,10 @@ def _allow_loopback_http() -> bool:
 def webhook_url_error(url: str) -> str | None:
     """Why ``url`` cannot receive budget webhooks, or None. Never fetches it.
 
-    HTTPS only; an address on the loopback, private or link-local network is
-    refused (we would be posting inside our own network), except plain http
-    to the loopback interface when ``BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK``
-    (default: DEBUG) is on.
+    HTTPS to a public address only (``apps.core.outbound.webhook_url_error``), except plain http
+    to the loopback interface when ``BILLING_BUDGET_WEBHOOK_ALLOW_LOOPBACK`` (default: DEBUG) is on.
     """
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
-        return _("Enter a valid URL.")
-    if not host or parts.scheme not in ("https", "http") or parts.username or parts.password:
-        return _("Enter an https:// URL without credentials.")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    loopback = host in LOOPBACK_NAMES or host.endswith(".localhost") or (address is not None and address.is_loopback)
-    if loopback:
-        if _allow_loopback_http():
-            return None
-        return _("The webhook URL must be a public https:// address.")
-    if parts.scheme != "https":
-        return _("The webhook URL must use https://.")
-    if address is not None and (address.is_private or address.is_link_local or address.is_reserved):
-        return _("The webhook URL must be a public https:// address.")
-    return None
+    return outbound.webhook_url_error(url, allow_loopback=_allow_loopback_http())
 
 
 def thresholds_clean(value: Any) -> list[int]:
@@ -557,20 +528,12 @@ def webhook_payload(*, alert: BudgetAlert) -> dict[str, Any]:
 
 def webhook_signature(*, secret: str, body: bytes, timestamp: int) -> str:
     """``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>" with the budget's secret>`` (Stripe's scheme)."""
-    signed = f"{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return outbound.webhook_signature(secret=secret, body=body, timestamp=timestamp)
 
 
 def webhook_signature_verify(*, secret: str, body: bytes, header: str, tolerance: int = 300) -> bool:
     """What a receiver does: recompute the signature and compare in constant time, within ``tolerance`` s."""
-    try:
-        parts = dict(item.split("=", 1) for item in header.split(","))
-        timestamp = int(parts["t"])
-    except (ValueError, KeyError):
-        return False
-    expected = webhook_signature(secret=secret, body=body, timestamp=timestamp)
-    return hmac.compare_digest(expected, header) and abs(time.time() - timestamp) <= tolerance
+    return outbound.webhook_signature_verify(secret=secret, body=body, header=header, tolerance=tolerance)
 
 
 def budget_webhook_deliver(*, alert: BudgetAlert, final_attempt: bool = False) -> str:
