@@ -117,7 +117,7 @@ class UsageRecord(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
     unit_price = RateField(_("unit price per hour"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=6)
-    monthly_cap = models.DecimalField(_("monthly cap"), max_digits=10, decimal_places=2, null=True, blank=True)
+    monthly_cap = MoneyField(_("monthly cap"), null=True, blank=True)
     invoice = models.ForeignKey(
         "Invoice", on_delete=models.SET_NULL, null=True, blank=True, related_name="usage_records"
     )

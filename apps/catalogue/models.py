@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue import choices
 from apps.core.models import TimeStampedModel
+from apps.core.money import MoneyField, RateField
 
 
 def _unlimited_check(field: str, flag: str = "") -> models.CheckConstraint:
@@ -161,17 +162,14 @@ class Offer(TimeStampedModel):
     billing_unit = models.CharField(
         _("billing unit"), max_length=16, choices=choices.BillingUnit.choices, default=choices.BillingUnit.MONTH
     )
-    price_monthly = models.DecimalField(
+    # The one money rule (apps.core.money): a monthly price in cents, a rate at 6 places.
+    price_monthly = MoneyField(
         _("monthly price"),
-        max_digits=10,
-        decimal_places=2,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Per month, or per GB per month for storage. Also the cap per calendar month."),
     )
-    price_hourly = models.DecimalField(
+    price_hourly = RateField(
         _("hourly price"),
-        max_digits=12,
-        decimal_places=6,
         validators=[MinValueValidator(Decimal("0"))],
         help_text=_("Per started hour (per GB for storage)."),
     )

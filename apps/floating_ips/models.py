@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalogue.models import Datacentre, Offer
 from apps.core.models import TimeStampedModel
-from apps.core.money import RateField
+from apps.core.money import MoneyField, RateField
 from apps.floating_ips import choices
 from apps.infrastructure.models import IpAllocation, IpPool
 from apps.instances.models import Instance
@@ -69,7 +69,7 @@ class FloatingIp(TimeStampedModel):
     error_message = models.CharField(_("error (customer)"), max_length=300, blank=True)
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+", verbose_name=_("add-on offer"))
     price_hourly = RateField(_("price per hour"))
-    price_monthly = models.DecimalField(_("price per month"), max_digits=12, decimal_places=2)
+    price_monthly = MoneyField(_("price per month"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
