@@ -12,7 +12,7 @@ is the beat's safety net for a lost message: it finds nothing to do in the norma
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
 from apps.core.services import audit_record, task_enqueue
@@ -89,12 +89,17 @@ def lb_on_server_changed(*, instance_id: int) -> int:
     Called from the instances and networks signals (``apps.py``). For a load balancer's own VM, a new
     card changes which targets it reaches by a private address; for a customer's server, a label
     decides whether it is a target and a card decides its address. Returns the number of load balancers
-    given a new generation (the beat's ``lb_sync_all`` then finds nothing left to do).
+    given a new generation (the beat's ``lb_sync_all`` then finds nothing left to do). One query finds
+    the load balancers concerned, so a card or label change where there is none costs one query.
     """
-    own = LoadBalancer.objects.filter(instance_id=instance_id).first()
-    if own is not None:
-        return int(lb_targets_refresh(lb=own))
-    return _organisation_targets_refresh(instance_id=instance_id)
+    organisation = Instance.objects.filter(pk=instance_id).values("organisation_id")[:1]
+    concerned = list(
+        LoadBalancer.objects.filter(Q(instance_id=instance_id) | Q(service__organisation_id=Subquery(organisation)))
+        .exclude(service__state__in=ENDED_STATES)
+        .order_by("pk")
+    )
+    own = [lb for lb in concerned if lb.instance_id == instance_id]
+    return sum(lb_targets_refresh(lb=lb) for lb in own or concerned)
 
 
 def _organisation_targets_refresh(*, instance_id: int) -> int:
