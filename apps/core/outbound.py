@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import json
 import socket
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
@@ -131,6 +133,11 @@ def outbound_request(
 # (alert policies and budgets, apps/docs/content/alerts.md and costs-and-budgets.md).
 # ---------------------------------------------------------------------------
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+WEBHOOK_SIGNATURE_HEADER = "X-VMCloud-Signature"
+# A receiver answers quickly or the delivery is retried later (the tasks back off).
+WEBHOOK_TIMEOUT_SECONDS = 5
+# Only the status matters; a larger answer is cut here.
+WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
 
 
 def webhook_url_error(url: str, *, allow_loopback: bool) -> str | None:
@@ -181,3 +188,26 @@ def webhook_signature_verify(*, secret: str, body: bytes, header: str, tolerance
         return False
     expected = webhook_signature(secret=secret, body=body, timestamp=timestamp)
     return hmac.compare_digest(expected, header) and abs(time.time() - timestamp) <= tolerance
+
+
+def webhook_post(url: str, *, payload: dict[str, Any], secret: str, allow_loopback: bool) -> OutboundResponse:
+    """POST ``payload`` as compact, sorted JSON, signed with ``secret`` (``webhook_signature``).
+
+    Sent to the address checked when the name was resolved (``outbound_request``: no private
+    address); raises ``OutboundRefused`` or ``OutboundError`` as it does. The caller records the outcome.
+    """
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "VMCloud-Webhooks/1",
+        WEBHOOK_SIGNATURE_HEADER: webhook_signature(secret=secret, body=body, timestamp=int(time.time())),
+    }
+    return outbound_request(
+        "POST",
+        url,
+        body=body,
+        headers=headers,
+        timeout=WEBHOOK_TIMEOUT_SECONDS,
+        max_bytes=WEBHOOK_ANSWER_MAX_BYTES,
+        allow_loopback=allow_loopback,
+    )

@@ -37,8 +37,8 @@ def _ok(action: Action) -> None:
     assert action.status == "success", (action.error_code, action.error_detail)
 
 
-def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, heard, django_capture_on_commit_callbacks):  # noqa: F811
-    cap = django_capture_on_commit_callbacks
+def _running_server_and_network(fleet, personas, cap):  # noqa: F811
+    """A running server and an available network in its datacentre, both built on the simulator."""
     NetworkZone.objects.create(
         cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"}
     )
@@ -55,6 +55,12 @@ def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, hear
         )
     _ok(action)
     network.refresh_from_db()
+    return server, network
+
+
+def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, heard, django_capture_on_commit_callbacks):  # noqa: F811
+    cap = django_capture_on_commit_callbacks
+    server, network = _running_server_and_network(fleet, personas, cap)
     assert heard == []
 
     with cap(execute=False) as callbacks:
@@ -75,21 +81,7 @@ def test_attach_and_detach_are_told_once_each_after_commit(fleet, personas, hear
 
 def test_a_failed_attach_tells_nothing(fleet, personas, heard, django_capture_on_commit_callbacks):  # noqa: F811
     cap = django_capture_on_commit_callbacks
-    NetworkZone.objects.create(
-        cluster=fleet.cluster, name="vmcnets", zone_type="vxlan", options={"peers": "10.255.0.1"}
-    )
-    with cap(execute=True):
-        server, _action = create_instance(fleet, personas, offer=fleet.vps_offer, name="web-1")
-        network, _action = services.network_create(
-            actor=personas.owner,
-            organisation=personas.org,
-            project=personas.project,
-            name="backend",
-            datacentre=fleet.dc,
-            ip_range="10.20.0.0/16",
-            subnets=["10.20.1.0/24"],
-        )
-    network.refresh_from_db()
+    server, network = _running_server_and_network(fleet, personas, cap)
     # The VM vanished behind the platform's back: the attach ends in error and frees the card.
     server.__class__.objects.filter(pk=server.pk).update(vmid=999_999)
     server.refresh_from_db()

@@ -23,9 +23,6 @@ from apps.alerts.services.policies import (
     alert_policy_update,
 )
 from apps.alerts.services.webhooks import (
-    SIGNATURE_HEADER,
-    WEBHOOK_ANSWER_MAX_BYTES,
-    WEBHOOK_TIMEOUT_SECONDS,
     WebhookTransientError,
     alert_webhook_deliver,
     alert_webhook_payload,
@@ -36,10 +33,7 @@ from apps.alerts.services.webhooks import (
 
 __all__ = [
     "MAX_EMAILS",
-    "SIGNATURE_HEADER",
     "UNSET",
-    "WEBHOOK_ANSWER_MAX_BYTES",
-    "WEBHOOK_TIMEOUT_SECONDS",
     "WebhookTransientError",
     "alert_incident_notify",
     "alert_incident_text",

@@ -8,8 +8,6 @@ and stores its result on the incident; a connection error, a timeout or a 5xx ra
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 from django.conf import settings
@@ -18,12 +16,7 @@ from django.utils import timezone
 from apps.alerts.choices import AlertEvent
 from apps.alerts.models import AlertIncident
 from apps.core import outbound
-from apps.core.outbound import OutboundError, OutboundRefused, outbound_request
-
-WEBHOOK_TIMEOUT_SECONDS = 5
-# A receiver's answer is not used; read a little of it so that a huge one costs nothing.
-WEBHOOK_ANSWER_MAX_BYTES = 64 * 1024
-SIGNATURE_HEADER = "X-VMCloud-Signature"
+from apps.core.outbound import OutboundError, OutboundRefused
 
 
 class WebhookTransientError(Exception):
@@ -89,22 +82,11 @@ def alert_webhook_deliver(*, incident: AlertIncident, event: str, final_attempt:
     error = webhook_url_error(policy.webhook_url)
     if error:
         return _store(incident, f"refused: {error}")
-    body = json.dumps(alert_webhook_payload(incident=incident, event=event), separators=(",", ":"), sort_keys=True)
-    raw = body.encode()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "VMCloud-Webhooks/1",
-        SIGNATURE_HEADER: alert_webhook_signature(secret=policy.webhook_secret, body=raw, timestamp=int(time.time())),
-    }
     try:
-        # Sent to the address checked when the name was resolved (apps.core.outbound: no private address).
-        response = outbound_request(
-            "POST",
+        response = outbound.webhook_post(
             policy.webhook_url,
-            body=raw,
-            headers=headers,
-            timeout=WEBHOOK_TIMEOUT_SECONDS,
-            max_bytes=WEBHOOK_ANSWER_MAX_BYTES,
+            payload=alert_webhook_payload(incident=incident, event=event),
+            secret=policy.webhook_secret,
             allow_loopback=settings.ALERTS_WEBHOOK_ALLOW_LOOPBACK,
         )
     except OutboundRefused as exc:
